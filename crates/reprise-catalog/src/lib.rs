@@ -1,0 +1,75 @@
+//! The catalog: the record of what happened (inventory changes now; runs, restore points,
+//! incidents and the journal as they land). The configuration file says what should be;
+//! the catalog says what was.
+//!
+//! This crate owns the contract only: the [`Catalog`] trait, its row types, its error,
+//! and [`conformance`], the suite every implementation must pass. It contains no SQL;
+//! `reprise-catalog-sqlite` and `reprise-catalog-postgres` each implement the trait for
+//! one dialect, and only the binary picks one.
+//!
+//! Times are [`jiff::Timestamp`]s passed in by the caller: the catalog never reads the
+//! clock, so tests control time.
+
+pub mod conformance;
+mod inventory;
+
+pub use inventory::{AssetChange, AssetRecord, ChangeKind, diff_inventory};
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+/// Why a catalog operation failed. Messages name the operation; connection strings are
+/// reported without their password.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("cannot open the catalog at {location}: {reason}")]
+    Open { location: String, reason: String },
+    #[error("cannot migrate the catalog at {location}: {reason}")]
+    Migrate { location: String, reason: String },
+    #[error("catalog error while {action}: {reason}")]
+    Query { action: &'static str, reason: String },
+}
+
+impl CatalogError {
+    /// Wraps a driver error with the operation that failed.
+    pub fn query(action: &'static str, err: impl std::fmt::Display) -> Self {
+        CatalogError::Query {
+            action,
+            reason: err.to_string(),
+        }
+    }
+}
+
+/// Storage for everything Reprise records. Implementations must pass [`conformance`].
+#[async_trait]
+pub trait Catalog: Send + Sync {
+    /// A human description of where the catalog lives (`sqlite:/path/catalog.db`,
+    /// `postgres://host/db`), never including a password.
+    fn location(&self) -> String;
+
+    /// Records the inventory as loaded at `at`: assets that appeared, changed
+    /// configuration, changed state or disappeared since the previous call. Returns the
+    /// changes recorded, in inventory order. Recording the same inventory twice records
+    /// nothing the second time.
+    async fn record_inventory(
+        &self,
+        assets: &[AssetRecord],
+        at: Timestamp,
+    ) -> Result<Vec<AssetChange>, CatalogError>;
+
+    /// Every recorded change of one asset, oldest first.
+    async fn asset_history(&self, asset: &str) -> Result<Vec<AssetChange>, CatalogError>;
+
+    /// Every recorded change of every asset, oldest first, ties in insertion order.
+    async fn inventory_history(&self) -> Result<Vec<AssetChange>, CatalogError>;
+}
+
+/// Converts a timestamp to the microseconds both dialects store.
+pub fn to_micros(at: Timestamp) -> i64 {
+    at.as_microsecond()
+}
+
+/// Converts stored microseconds back to a timestamp.
+pub fn from_micros(us: i64) -> Result<Timestamp, CatalogError> {
+    Timestamp::from_microsecond(us).map_err(|e| CatalogError::query("reading a timestamp", e))
+}

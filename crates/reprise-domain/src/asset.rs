@@ -1,0 +1,74 @@
+//! Assets: the things an organisation must be able to bring back, and the data each holds.
+
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::{AssetId, AssetState, Category, Criticality, Interval, PolicyId, SiteId, ZoneRisk};
+
+/// One element of the inventory (seed 004's "élément", seed 000's "équipement").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Asset {
+    pub id: AssetId,
+    pub name: String,
+    pub site: SiteId,
+    pub category: Category,
+    pub criticality: Criticality,
+    pub state: AssetState,
+    /// Risk level of the physical zone the asset covers, for cameras and recorders (R000.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone: Option<ZoneRisk>,
+    /// Free text naming where the asset is (`Entrée nord`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// What the asset does for the organisation (`messaging`, `network`, `supervision`):
+    /// recovery priority rules match on it, since order follows function (R004.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rpo: Option<Interval>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rto: Option<Interval>,
+    pub depends_on: Vec<AssetId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyId>,
+    /// The recovery action for this asset, as written in the runbook (R004.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub procedure: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planned_resolution: Option<Date>,
+    pub datasets: Vec<DataSet>,
+}
+
+/// A set of data to back up for an asset: files, or the output of a command.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataSet {
+    pub name: String,
+    pub source: DataSource,
+    /// The data category (records, documents, settings, logs…), which carries its own
+    /// retention (R002.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_hook: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_hook: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum DataSource {
+    /// Files and directories, with glob patterns to leave out.
+    Paths {
+        paths: Vec<String>,
+        exclude: Vec<String>,
+    },
+    /// A command whose standard output is the data (`pg_dump`, a device's configuration
+    /// export), stored under `filename`.
+    Command {
+        command: String,
+        filename: String,
+        timeout: Interval,
+    },
+}

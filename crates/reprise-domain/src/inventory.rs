@@ -1,0 +1,589 @@
+//! The inventory as a whole: sites, assets, policies and repositories, the dependency graph
+//! between assets, and the rules that make an inventory valid.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+
+use crate::{Asset, AssetId, Interval, Policy, PolicyId, Repository, SiteId};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Site {
+    pub id: SiteId,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+}
+
+/// Everything the configuration declares. Built by the configuration layer, checked by
+/// [`Inventory::validate`], then queried by every use case.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Inventory {
+    pub sites: Vec<Site>,
+    pub assets: Vec<Asset>,
+    pub policies: Vec<Policy>,
+    pub repositories: Vec<Repository>,
+    /// The policy of assets that name none.
+    pub default_policy: Option<PolicyId>,
+}
+
+/// What a problem is about: the n-th site, asset, policy or repository of the inventory,
+/// and which of its fields. The configuration layer turns this into a file position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    SiteId(usize),
+    AssetId(usize),
+    AssetSite(usize),
+    /// The `index`-th entry of an asset's `depends_on`.
+    AssetDependsOn { asset: usize, index: usize },
+    AssetPolicy(usize),
+    AssetRpo(usize),
+    AssetDataSet { asset: usize, index: usize },
+    PolicyId(usize),
+    PolicyRepository(usize),
+    PolicyCopyTo { policy: usize, index: usize },
+    RepositoryId(usize),
+    DefaultPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProblemKind {
+    DuplicateSite(SiteId),
+    DuplicateAsset(AssetId),
+    DuplicatePolicy(PolicyId),
+    DuplicateRepository(String),
+    DuplicateDataSet(String),
+    UnknownSite(String),
+    UnknownDependency(String),
+    SelfDependency,
+    /// Assets in dependency order around the cycle; the first one is repeated at the end.
+    Cycle(Vec<AssetId>),
+    UnknownPolicy(String),
+    UnknownRepository(String),
+    CopyToItself(String),
+    RpoNeverMet {
+        rpo: Interval,
+        policy: PolicyId,
+        schedule: String,
+        gap: Option<Interval>,
+    },
+    RpoWithoutBackup {
+        rpo: Interval,
+    },
+}
+
+/// One thing wrong with an inventory, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: Field,
+    pub kind: ProblemKind,
+}
+
+impl Problem {
+    /// Warnings describe something that works but will surprise; errors make the
+    /// configuration unusable.
+    pub fn is_warning(&self) -> bool {
+        matches!(self.kind, ProblemKind::RpoWithoutBackup { .. })
+    }
+}
+
+impl fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProblemKind::DuplicateSite(id) => write!(f, "site `{id}` is declared twice"),
+            ProblemKind::DuplicateAsset(id) => write!(f, "asset `{id}` is declared twice"),
+            ProblemKind::DuplicatePolicy(id) => write!(f, "policy `{id}` is declared twice"),
+            ProblemKind::DuplicateRepository(id) => {
+                write!(f, "repository `{id}` is declared twice")
+            }
+            ProblemKind::DuplicateDataSet(name) => {
+                write!(f, "data set `{name}` is declared twice for this asset")
+            }
+            ProblemKind::UnknownSite(id) => write!(f, "unknown site `{id}`"),
+            ProblemKind::UnknownDependency(id) => write!(f, "unknown asset `{id}`"),
+            ProblemKind::SelfDependency => f.write_str("an asset cannot depend on itself"),
+            ProblemKind::Cycle(path) => {
+                let names: Vec<&str> = path.iter().map(AssetId::as_str).collect();
+                write!(f, "dependency cycle: {}", names.join(" → "))
+            }
+            ProblemKind::UnknownPolicy(id) => write!(f, "unknown policy `{id}`"),
+            ProblemKind::UnknownRepository(id) => write!(f, "unknown repository `{id}`"),
+            ProblemKind::CopyToItself(id) => {
+                write!(f, "repository `{id}` is both the target and a copy")
+            }
+            ProblemKind::RpoNeverMet {
+                rpo,
+                policy,
+                schedule,
+                gap: Some(gap),
+            } => write!(
+                f,
+                "RPO {rpo} can never be met: policy `{policy}` runs `{schedule}`, up to {gap} apart"
+            ),
+            ProblemKind::RpoNeverMet {
+                rpo,
+                policy,
+                schedule,
+                gap: None,
+            } => write!(
+                f,
+                "RPO {rpo} can never be met: policy `{policy}` runs `{schedule}`, which takes no backup on its own"
+            ),
+            ProblemKind::RpoWithoutBackup { rpo } => write!(
+                f,
+                "RPO {rpo} is set but the asset has no data set or policy, so no backup will ever meet it"
+            ),
+        }
+    }
+}
+
+/// An asset affected, directly or not, by the failure of another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Impact {
+    pub asset: AssetId,
+    /// 1 for a direct dependent, 2 for a dependent of a dependent, and so on.
+    pub depth: usize,
+    /// The dependency through which it is affected.
+    pub via: AssetId,
+}
+
+impl Inventory {
+    pub fn asset(&self, id: &str) -> Option<&Asset> {
+        self.assets.iter().find(|a| a.id.as_str() == id)
+    }
+
+    pub fn site(&self, id: &str) -> Option<&Site> {
+        self.sites.iter().find(|s| s.id.as_str() == id)
+    }
+
+    pub fn policy(&self, id: &str) -> Option<&Policy> {
+        self.policies.iter().find(|p| p.id.as_str() == id)
+    }
+
+    /// The policy that applies to an asset: its own, or the default one.
+    pub fn policy_of(&self, asset: &Asset) -> Option<&Policy> {
+        asset
+            .policy
+            .as_ref()
+            .or(self.default_policy.as_ref())
+            .and_then(|id| self.policy(id.as_str()))
+    }
+
+    /// Assets that depend directly on `id`, in inventory order.
+    pub fn dependents(&self, id: &str) -> Vec<&Asset> {
+        self.assets
+            .iter()
+            .filter(|a| a.depends_on.iter().any(|d| d.as_str() == id))
+            .collect()
+    }
+
+    /// Every asset that depends on `id`, directly or transitively, nearest first; within
+    /// one depth, in inventory order. Each asset appears once, at its smallest depth.
+    pub fn impact(&self, id: &str) -> Vec<Impact> {
+        let mut reverse: HashMap<&str, Vec<&AssetId>> = HashMap::new();
+        for asset in &self.assets {
+            for dep in &asset.depends_on {
+                reverse.entry(dep.as_str()).or_default().push(&asset.id);
+            }
+        }
+        let mut seen: HashSet<&str> = HashSet::from([id]);
+        let mut queue: VecDeque<(&str, usize)> = VecDeque::from([(id, 0)]);
+        let mut out = Vec::new();
+        while let Some((current, depth)) = queue.pop_front() {
+            let Some(children) = reverse.get(current) else {
+                continue;
+            };
+            for child in children {
+                if seen.insert(child.as_str()) {
+                    out.push(Impact {
+                        asset: (*child).clone(),
+                        depth: depth + 1,
+                        via: AssetId::parse(current).expect("ids in the graph are valid"),
+                    });
+                    queue.push_back((child.as_str(), depth + 1));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every problem in the inventory, in file order within each kind. An empty list
+    /// means the inventory is usable.
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut push = |field, kind| problems.push(Problem { field, kind });
+
+        let mut site_ids = HashSet::new();
+        for (i, site) in self.sites.iter().enumerate() {
+            if !site_ids.insert(site.id.as_str()) {
+                push(Field::SiteId(i), ProblemKind::DuplicateSite(site.id.clone()));
+            }
+        }
+        let mut repo_ids = HashSet::new();
+        for (i, repo) in self.repositories.iter().enumerate() {
+            if !repo_ids.insert(repo.id.as_str()) {
+                push(
+                    Field::RepositoryId(i),
+                    ProblemKind::DuplicateRepository(repo.id.to_string()),
+                );
+            }
+        }
+        let mut policy_ids = HashSet::new();
+        for (i, policy) in self.policies.iter().enumerate() {
+            if !policy_ids.insert(policy.id.as_str()) {
+                push(
+                    Field::PolicyId(i),
+                    ProblemKind::DuplicatePolicy(policy.id.clone()),
+                );
+            }
+            if !repo_ids.contains(policy.repository.as_str()) {
+                push(
+                    Field::PolicyRepository(i),
+                    ProblemKind::UnknownRepository(policy.repository.to_string()),
+                );
+            }
+            for (j, copy) in policy.copy_to.iter().enumerate() {
+                let field = Field::PolicyCopyTo {
+                    policy: i,
+                    index: j,
+                };
+                if copy == &policy.repository {
+                    push(field, ProblemKind::CopyToItself(copy.to_string()));
+                } else if !repo_ids.contains(copy.as_str()) {
+                    push(field, ProblemKind::UnknownRepository(copy.to_string()));
+                }
+            }
+        }
+        if let Some(default) = &self.default_policy
+            && !policy_ids.contains(default.as_str())
+        {
+            push(
+                Field::DefaultPolicy,
+                ProblemKind::UnknownPolicy(default.to_string()),
+            );
+        }
+
+        let mut asset_ids = HashSet::new();
+        for (i, asset) in self.assets.iter().enumerate() {
+            if !asset_ids.insert(asset.id.as_str()) {
+                push(Field::AssetId(i), ProblemKind::DuplicateAsset(asset.id.clone()));
+            }
+        }
+        for (i, asset) in self.assets.iter().enumerate() {
+            if !site_ids.contains(asset.site.as_str()) {
+                push(
+                    Field::AssetSite(i),
+                    ProblemKind::UnknownSite(asset.site.to_string()),
+                );
+            }
+            for (j, dep) in asset.depends_on.iter().enumerate() {
+                let field = Field::AssetDependsOn { asset: i, index: j };
+                if dep == &asset.id {
+                    push(field, ProblemKind::SelfDependency);
+                } else if !asset_ids.contains(dep.as_str()) {
+                    push(field, ProblemKind::UnknownDependency(dep.to_string()));
+                }
+            }
+            let mut names = HashSet::new();
+            for (j, set) in asset.datasets.iter().enumerate() {
+                if !names.insert(set.name.as_str()) {
+                    push(
+                        Field::AssetDataSet { asset: i, index: j },
+                        ProblemKind::DuplicateDataSet(set.name.clone()),
+                    );
+                }
+            }
+            if let Some(policy_id) = &asset.policy
+                && !policy_ids.contains(policy_id.as_str())
+            {
+                push(
+                    Field::AssetPolicy(i),
+                    ProblemKind::UnknownPolicy(policy_id.to_string()),
+                );
+            }
+            if let Some(rpo) = asset.rpo {
+                match self.policy_of(asset) {
+                    _ if asset.datasets.is_empty() => {
+                        push(Field::AssetRpo(i), ProblemKind::RpoWithoutBackup { rpo });
+                    }
+                    Some(policy) => {
+                        if let Some(kind) = rpo_problem(rpo, policy) {
+                            push(Field::AssetRpo(i), kind);
+                        }
+                    }
+                    // An unknown policy is reported above; no policy at all is a warning.
+                    None if asset.policy.is_some() => {}
+                    None => push(Field::AssetRpo(i), ProblemKind::RpoWithoutBackup { rpo }),
+                }
+            }
+        }
+        for cycle in self.cycles() {
+            let first = &cycle[0];
+            let (i, asset) = self
+                .assets
+                .iter()
+                .enumerate()
+                .find(|(_, a)| &a.id == first)
+                .expect("cycle members are assets");
+            let next = &cycle[1];
+            let index = asset.depends_on.iter().position(|d| d == next).unwrap_or(0);
+            push(
+                Field::AssetDependsOn { asset: i, index },
+                ProblemKind::Cycle(cycle),
+            );
+        }
+        problems
+    }
+
+    /// Dependency cycles, each as a closed path starting and ending with its member that
+    /// comes first in the inventory. Self-dependencies are reported separately.
+    pub fn cycles(&self) -> Vec<Vec<AssetId>> {
+        let mut graph: DiGraph<usize, ()> = DiGraph::new();
+        let mut index: HashMap<&str, NodeIndex> = HashMap::new();
+        for (i, asset) in self.assets.iter().enumerate() {
+            index.entry(asset.id.as_str()).or_insert_with(|| graph.add_node(i));
+        }
+        for asset in &self.assets {
+            let from = index[asset.id.as_str()];
+            for dep in &asset.depends_on {
+                if let Some(&to) = index.get(dep.as_str())
+                    && to != from
+                {
+                    graph.add_edge(from, to, ());
+                }
+            }
+        }
+        let mut cycles = Vec::new();
+        for component in petgraph::algo::tarjan_scc(&graph) {
+            if component.len() < 2 {
+                continue;
+            }
+            let members: HashSet<NodeIndex> = component.iter().copied().collect();
+            let start = *component
+                .iter()
+                .min_by_key(|n| graph[**n])
+                .expect("component is not empty");
+            cycles.push(self.cycle_path(&graph, start, &members));
+        }
+        cycles.sort_by_key(|c| {
+            self.assets
+                .iter()
+                .position(|a| a.id == c[0])
+                .unwrap_or(usize::MAX)
+        });
+        cycles
+    }
+
+    /// A shortest path from `start` back to itself inside one strongly connected component,
+    /// following dependencies in declaration order.
+    fn cycle_path(
+        &self,
+        graph: &DiGraph<usize, ()>,
+        start: NodeIndex,
+        members: &HashSet<NodeIndex>,
+    ) -> Vec<AssetId> {
+        let id_of = |n: NodeIndex| self.assets[graph[n]].id.clone();
+        let successors = |n: NodeIndex| -> Vec<NodeIndex> {
+            let mut next: Vec<NodeIndex> = graph
+                .neighbors(n)
+                .filter(|m| members.contains(m))
+                .collect();
+            next.sort_by_key(|m| graph[*m]);
+            next
+        };
+        let mut parent: HashMap<NodeIndex, NodeIndex> = HashMap::new();
+        let mut queue = VecDeque::from([start]);
+        while let Some(n) = queue.pop_front() {
+            for m in successors(n) {
+                if m == start {
+                    // Walk back from `n` to `start`, then read the path forwards.
+                    let mut path = vec![id_of(n)];
+                    let mut cur = n;
+                    while cur != start {
+                        cur = parent[&cur];
+                        path.push(id_of(cur));
+                    }
+                    path.reverse();
+                    path.push(id_of(start));
+                    return path;
+                }
+                if let std::collections::hash_map::Entry::Vacant(e) = parent.entry(m) {
+                    e.insert(n);
+                    queue.push_back(m);
+                }
+            }
+        }
+        vec![id_of(start), id_of(start)]
+    }
+}
+
+fn rpo_problem(rpo: Interval, policy: &Policy) -> Option<ProblemKind> {
+    let gap = policy.schedule.longest_gap();
+    // No guaranteed gap (a manual schedule) can never promise an RPO either.
+    let never_met = gap.is_none_or(|gap| gap > rpo);
+    never_met.then(|| ProblemKind::RpoNeverMet {
+        rpo,
+        policy: policy.id.clone(),
+        schedule: policy.schedule.to_string(),
+        gap,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AssetState, Category, Criticality, DataSet, DataSource, RepoBackend, RepoId};
+    use crate::{Location, Retention, Schedule};
+
+    fn asset(id: &str, deps: &[&str]) -> Asset {
+        Asset {
+            id: AssetId::parse(id).unwrap(),
+            name: id.to_uppercase(),
+            site: SiteId::parse("hq").unwrap(),
+            category: Category::Server,
+            criticality: Criticality::Major,
+            state: AssetState::Working,
+            zone: None,
+            location: None,
+            function: None,
+            owner: None,
+            rpo: None,
+            rto: None,
+            depends_on: deps.iter().map(|d| AssetId::parse(d).unwrap()).collect(),
+            policy: None,
+            procedure: None,
+            planned_resolution: None,
+            datasets: vec![],
+        }
+    }
+
+    fn inventory(assets: Vec<Asset>) -> Inventory {
+        Inventory {
+            sites: vec![Site {
+                id: SiteId::parse("hq").unwrap(),
+                name: "HQ".into(),
+                address: None,
+                contact: None,
+            }],
+            assets,
+            policies: vec![Policy {
+                id: PolicyId::parse("daily").unwrap(),
+                schedule: Schedule::parse("daily at 02:00").unwrap(),
+                retention: Retention::seed_default(),
+                repository: RepoId::parse("local").unwrap(),
+                copy_to: vec![],
+            }],
+            repositories: vec![Repository {
+                id: RepoId::parse("local").unwrap(),
+                backend: RepoBackend::Local {
+                    path: "repo".into(),
+                },
+                password_file: Some("key".into()),
+                password_env: None,
+                password_command: None,
+                medium: "disk".into(),
+                location: Location::OnSite,
+            }],
+            default_policy: Some(PolicyId::parse("daily").unwrap()),
+        }
+    }
+
+    #[test]
+    fn a_valid_inventory_has_no_problem() {
+        let inv = inventory(vec![asset("router", &[]), asset("mail", &["router"])]);
+        assert!(inv.validate().is_empty());
+    }
+
+    #[test]
+    fn unknown_and_self_dependencies_point_at_the_entry() {
+        let inv = inventory(vec![asset("router", &["router"]), asset("mail", &["rooter"])]);
+        let problems = inv.validate();
+        assert_eq!(problems.len(), 2);
+        assert_eq!(problems[0].kind, ProblemKind::SelfDependency);
+        assert_eq!(
+            problems[1].field,
+            Field::AssetDependsOn { asset: 1, index: 0 }
+        );
+        assert_eq!(problems[1].kind.to_string(), "unknown asset `rooter`");
+    }
+
+    #[test]
+    fn a_cycle_names_every_asset_on_it_once() {
+        let inv = inventory(vec![
+            asset("zabbix", &[]),
+            asset("router", &["switch"]),
+            asset("switch", &["vpn"]),
+            asset("vpn", &["router", "zabbix"]),
+        ]);
+        let problems = inv.validate();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            problems[0].kind.to_string(),
+            "dependency cycle: router → switch → vpn → router"
+        );
+        assert_eq!(
+            problems[0].field,
+            Field::AssetDependsOn { asset: 1, index: 0 }
+        );
+    }
+
+    #[test]
+    fn duplicate_ids_are_reported_at_the_second_declaration() {
+        let inv = inventory(vec![asset("router", &[]), asset("router", &[])]);
+        let problems = inv.validate();
+        assert_eq!(problems[0].field, Field::AssetId(1));
+    }
+
+    #[test]
+    fn an_rpo_shorter_than_the_schedule_gap_is_refused() {
+        let mut mail = asset("mail", &[]);
+        mail.rpo = Some(Interval::from_hours(4));
+        mail.datasets.push(DataSet {
+            name: "mailboxes".into(),
+            source: DataSource::Paths {
+                paths: vec!["data".into()],
+                exclude: vec![],
+            },
+            category: None,
+            pre_hook: None,
+            post_hook: None,
+        });
+        let problems = inventory(vec![mail.clone()]).validate();
+        assert_eq!(
+            problems[0].kind.to_string(),
+            "RPO 4h can never be met: policy `daily` runs `daily at 02:00`, up to 1d apart"
+        );
+        mail.rpo = Some(Interval::from_days(1));
+        assert!(inventory(vec![mail]).validate().is_empty());
+    }
+
+    #[test]
+    fn impact_walks_dependents_transitively_nearest_first() {
+        let inv = inventory(vec![
+            asset("router", &[]),
+            asset("switch", &["router"]),
+            asset("cam-1", &["switch"]),
+            asset("vpn", &["router"]),
+            asset("nvr", &["switch", "vpn"]),
+        ]);
+        let impact: Vec<(String, usize)> = inv
+            .impact("router")
+            .into_iter()
+            .map(|i| (i.asset.to_string(), i.depth))
+            .collect();
+        assert_eq!(
+            impact,
+            vec![
+                ("switch".into(), 1),
+                ("vpn".into(), 1),
+                ("cam-1".into(), 2),
+                ("nvr".into(), 2)
+            ]
+        );
+        assert!(inv.impact("cam-1").is_empty());
+    }
+}

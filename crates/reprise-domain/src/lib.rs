@@ -1,0 +1,32 @@
+//! Reprise's domain: the model of what an organisation must be able to recover, and the
+//! rules over it. Nothing here performs I/O or reads the clock: callers pass text in and
+//! `now` in, which keeps every rule testable without files, databases or sleeping.
+//!
+//! The main types:
+//! - [`Inventory`]: sites, [`Asset`]s and their dependencies, with the graph queries the
+//!   rest of Reprise needs (dependents, impact, cycles) and [`Inventory::validate`], which
+//!   returns every [`Problem`] at once so a user can fix a configuration in one pass.
+//! - [`Interval`], [`Schedule`]: durations written `15m`, `4h`, `14d`, and backup
+//!   schedules (`daily at 02:00`, `every 6h`, cron), whose longest gap decides whether an
+//!   RPO can ever be met.
+//! - [`Criticality`], [`AssetState`], [`Category`], [`ZoneRisk`]: the vocabulary of the
+//!   seeds, each parsed from English or French words.
+//!
+//! Problems carry the asset and field they concern but no file positions: the
+//! configuration layer (`reprise-app`) maps them back to lines and columns.
+
+mod asset;
+mod id;
+mod interval;
+mod inventory;
+mod policy;
+mod schedule;
+mod vocabulary;
+
+pub use asset::{Asset, DataSet, DataSource};
+pub use id::{AssetId, IdError, PolicyId, RepoId, SiteId, slugify};
+pub use interval::{Interval, IntervalError};
+pub use inventory::{Field, Impact, Inventory, Problem, ProblemKind, Site};
+pub use policy::{Location, Policy, RepoBackend, Repository, Retention};
+pub use schedule::{Schedule, ScheduleError};
+pub use vocabulary::{AssetState, Category, Criticality, UnknownWord, ZoneRisk};
