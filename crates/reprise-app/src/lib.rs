@@ -1,1 +1,20 @@
-//! placeholder
+//! Reprise's use cases: everything a front end (the CLI today, the HTTP server later) asks
+//! of Reprise, expressed without knowing how it is asked. Each module is one concept:
+//!
+//! - [`config`]: reading `reprise.toml` into the domain's inventory, with located errors;
+//! - [`workspace`]: finding, creating and opening a workspace (configuration, catalog,
+//!   keys, repository location);
+//! - [`import`]: importing an inventory table (CSV, English or French) into the
+//!   configuration;
+//! - [`graph`]: the dependency graph as Graphviz DOT, Mermaid or JSON;
+//! - [`demo`]: the showcase workspace built from the seed documents.
+//!
+//! This crate never picks a catalog implementation: it receives a `dyn Catalog` from the
+//! binary.
+
+pub mod config;
+pub mod dates;
+pub mod demo;
+pub mod graph;
+pub mod import;
+pub mod workspace;

@@ -29,4 +29,4 @@ pub use interval::{Interval, IntervalError};
 pub use inventory::{Field, Impact, Inventory, Problem, ProblemKind, Site};
 pub use policy::{Location, Policy, RepoBackend, Repository, Retention};
 pub use schedule::{Schedule, ScheduleError};
-pub use vocabulary::{AssetState, Category, Criticality, UnknownWord, ZoneRisk};
+pub use vocabulary::{AssetState, Category, Criticality, UnknownWord, ZoneRisk, normalize_word};

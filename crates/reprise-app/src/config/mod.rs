@@ -1,0 +1,662 @@
+//! `reprise.toml`: the workspace configuration, read into the domain's [`Inventory`].
+//!
+//! Parsing walks TOML's spanned tree by hand (see [`reader`]) rather than through serde,
+//! so that one pass reports every problem, each with file, line, column, the asset it
+//! concerns and the field: unknown keys, wrong types, bad durations and words, then the
+//! domain's own checks ([`Inventory::validate`]) mapped back to positions.
+
+mod diagnostic;
+mod reader;
+
+use std::ops::Range;
+use std::path::Path;
+
+use reprise_domain::{
+    Asset, AssetId, AssetState, Category, Criticality, DataSet, DataSource, Field, Interval,
+    Inventory, Location, Policy, PolicyId, RepoBackend, RepoId, Repository, Retention, Schedule,
+    Site, SiteId, ZoneRisk,
+};
+use toml::de::DeTable;
+
+pub use diagnostic::{Diagnostic, Severity, Source};
+use reader::{Located, Reader, TableView};
+
+/// The default timeout of a data-set command: long enough for a large dump, short enough
+/// that a hung command is noticed the same night.
+const DEFAULT_COMMAND_TIMEOUT: Interval = Interval::from_hours(1);
+
+/// A configuration that parsed and validated, with the positions of what it declares.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub name: Option<String>,
+    /// Catalog URL from the file (`postgres://…` or `sqlite:PATH`); `None` for the default.
+    pub catalog: Option<String>,
+    /// IANA time zone of schedules; `None` means the machine's zone.
+    pub timezone: Option<String>,
+    pub inventory: Inventory,
+    spans: Spans,
+}
+
+impl Config {
+    /// Position of a data-set path, for checks that look at the disk after parsing.
+    pub fn dataset_path_span(&self, asset: usize, dataset: usize, path: usize) -> Range<usize> {
+        self.spans.assets[asset].datasets[dataset].paths[path].clone()
+    }
+
+    pub fn repository_span(&self, index: usize) -> Range<usize> {
+        self.spans.repositories[index].clone()
+    }
+}
+
+/// The result of reading a file: the configuration when it has no error, and every
+/// diagnostic (errors and warnings) in file order.
+#[derive(Debug)]
+pub struct Parsed {
+    pub config: Option<Config>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Spans {
+    sites: Vec<Range<usize>>,
+    assets: Vec<AssetSpans>,
+    policies: Vec<PolicySpans>,
+    repositories: Vec<Range<usize>>,
+    default_policy: Option<Range<usize>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct AssetSpans {
+    id: Range<usize>,
+    site: Range<usize>,
+    depends_on: Vec<Range<usize>>,
+    policy: Range<usize>,
+    rpo: Range<usize>,
+    datasets: Vec<DataSetSpans>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct DataSetSpans {
+    name: Range<usize>,
+    paths: Vec<Range<usize>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct PolicySpans {
+    id: Range<usize>,
+    repository: Range<usize>,
+    copy_to: Vec<Range<usize>>,
+}
+
+const TOP_KEYS: &[&str] = &["workspace", "site", "repository", "policy", "asset"];
+const WORKSPACE_KEYS: &[&str] = &["name", "catalog", "default_policy", "timezone"];
+const SITE_KEYS: &[&str] = &["id", "name", "address", "contact"];
+const REPOSITORY_KEYS: &[&str] = &[
+    "id",
+    "path",
+    "url",
+    "password_file",
+    "password_env",
+    "password_command",
+    "medium",
+    "location",
+];
+const POLICY_KEYS: &[&str] = &[
+    "id",
+    "schedule",
+    "repository",
+    "copy_to",
+    "keep_last",
+    "keep_hourly",
+    "keep_daily",
+    "keep_weekly",
+    "keep_monthly",
+    "keep_yearly",
+    "keep_within",
+    "max_age",
+];
+const ASSET_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "site",
+    "category",
+    "criticality",
+    "state",
+    "zone",
+    "location",
+    "function",
+    "owner",
+    "rpo",
+    "rto",
+    "depends_on",
+    "policy",
+    "procedure",
+    "planned_resolution",
+    "dataset",
+];
+const DATASET_KEYS: &[&str] = &[
+    "name",
+    "paths",
+    "exclude",
+    "command",
+    "filename",
+    "timeout",
+    "category",
+    "pre_hook",
+    "post_hook",
+];
+
+/// Reads and validates a configuration text. `file` is only used in messages.
+pub fn parse(file: &Path, text: &str) -> Parsed {
+    let source = Source::new(file, text);
+    let root = match DeTable::parse(text) {
+        Ok(root) => root,
+        Err(err) => {
+            let span = err.span().unwrap_or(0..0);
+            let message = err.message().trim().to_string();
+            return Parsed {
+                config: None,
+                diagnostics: vec![source.diagnostic(
+                    Severity::Error,
+                    span,
+                    None,
+                    None,
+                    format!("invalid TOML: {message}"),
+                )],
+            };
+        }
+    };
+    let mut r = Reader::new(&source);
+    let mut top = TableView::new(root.get_ref(), root.span(), String::new());
+    let mut spans = Spans::default();
+    let mut inventory = Inventory::default();
+
+    let mut name = None;
+    let mut catalog = None;
+    let mut timezone = None;
+    for mut ws in r.tables(&mut top, "workspace", "[workspace]") {
+        name = r.string(&mut ws, "name", false).map(|l| l.value);
+        catalog = r.string(&mut ws, "catalog", false).map(|l| l.value);
+        if let Some(tz) = r.string(&mut ws, "timezone", false) {
+            if jiff::tz::TimeZone::get(&tz.value).is_err() {
+                r.error(
+                    tz.span,
+                    Some("[workspace]"),
+                    Some("timezone"),
+                    format!("unknown time zone `{}` (use an IANA name such as `Europe/Paris`)", tz.value),
+                );
+            }
+            timezone = Some(tz.value);
+        }
+        if let Some(p) = r.string(&mut ws, "default_policy", false) {
+            inventory.default_policy = id(&mut r, &p, "[workspace]", "default_policy", PolicyId::parse);
+            spans.default_policy = Some(p.span);
+        }
+        r.finish(ws, WORKSPACE_KEYS);
+    }
+
+    for mut t in r.tables(&mut top, "site", "site") {
+        let sid = r.string(&mut t, "id", true);
+        if let Some(sid) = &sid {
+            t.subject = format!("site `{}`", sid.value);
+        }
+        let subject = t.subject.clone();
+        let parsed_id = sid
+            .as_ref()
+            .and_then(|s| id(&mut r, s, &subject, "id", SiteId::parse));
+        let site_name = r.string(&mut t, "name", false);
+        let address = r.string(&mut t, "address", false).map(|l| l.value);
+        let contact = r.string(&mut t, "contact", false).map(|l| l.value);
+        spans.sites.push(sid.map_or(t.span.clone(), |s| s.span));
+        let site_id = parsed_id.unwrap_or_else(placeholder_id(SiteId::parse));
+        inventory.sites.push(Site {
+            name: site_name.map_or_else(|| site_id.to_string(), |l| l.value),
+            id: site_id,
+            address,
+            contact,
+        });
+        r.finish(t, SITE_KEYS);
+    }
+
+    for mut t in r.tables(&mut top, "repository", "repository") {
+        let (repo, span) = repository(&mut r, &mut t);
+        inventory.repositories.push(repo);
+        spans.repositories.push(span);
+        r.finish(t, REPOSITORY_KEYS);
+    }
+
+    for mut t in r.tables(&mut top, "policy", "policy") {
+        let (policy, pspans) = policy(&mut r, &mut t);
+        inventory.policies.push(policy);
+        spans.policies.push(pspans);
+        r.finish(t, POLICY_KEYS);
+    }
+
+    for mut t in r.tables(&mut top, "asset", "asset") {
+        let (asset, aspans) = asset(&mut r, &mut t);
+        inventory.assets.push(asset);
+        spans.assets.push(aspans);
+        r.finish(t, ASSET_KEYS);
+    }
+    r.finish(top, TOP_KEYS);
+
+    // Domain checks only make sense on a well-formed file; they would otherwise repeat
+    // the errors above in other words.
+    if r.diagnostics.iter().all(|d| d.severity != Severity::Error) {
+        for problem in inventory.validate() {
+            let (span, subject, field) = locate(&inventory, &spans, problem.field);
+            let message = problem.kind.to_string();
+            if problem.is_warning() {
+                r.warning(span, subject.as_deref(), field, message);
+            } else {
+                r.error(span, subject.as_deref(), field, message);
+            }
+        }
+    }
+    let mut diagnostics = r.diagnostics;
+    diagnostics.sort_by_key(|d| (d.line, d.column));
+    let valid = diagnostics.iter().all(|d| d.severity != Severity::Error);
+    Parsed {
+        config: valid.then_some(Config {
+            name,
+            catalog,
+            timezone,
+            inventory,
+            spans,
+        }),
+        diagnostics,
+    }
+}
+
+/// Parses an id, reporting a bad one at its position.
+fn id<T, E: std::fmt::Display>(
+    r: &mut Reader<'_>,
+    raw: &Located<String>,
+    subject: &str,
+    field: &str,
+    parse: fn(&str) -> Result<T, E>,
+) -> Option<T> {
+    match parse(&raw.value) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            r.error(raw.span.clone(), Some(subject), Some(field), e.to_string());
+            None
+        }
+    }
+}
+
+/// A stand-in for a value that failed to parse. The configuration is rejected anyway;
+/// the stand-in only keeps later checks from reporting the same mistake again.
+fn placeholder_id<T, E: std::fmt::Debug>(parse: fn(&str) -> Result<T, E>) -> impl FnOnce() -> T {
+    move || parse("invalid").expect("placeholder id is valid")
+}
+
+/// Parses a word or duration with `parse`, reporting failures at the value.
+fn value<T, E: std::fmt::Display>(
+    r: &mut Reader<'_>,
+    raw: Option<Located<String>>,
+    subject: &str,
+    field: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Option<T> {
+    let raw = raw?;
+    match parse(&raw.value) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            r.error(raw.span, Some(subject), Some(field), e.to_string());
+            None
+        }
+    }
+}
+
+fn repository(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Repository, Range<usize>) {
+    let rid = r.string(t, "id", true);
+    if let Some(rid) = &rid {
+        t.subject = format!("repository `{}`", rid.value);
+    }
+    let subject = t.subject.clone();
+    let parsed = rid
+        .as_ref()
+        .and_then(|l| id(r, l, &subject, "id", RepoId::parse));
+    let path = r.string(t, "path", false);
+    let url = r.string(t, "url", false);
+    let backend = match (path, url) {
+        (Some(path), None) => RepoBackend::Local { path: path.value },
+        (None, Some(url)) => match url.value.split_once(':') {
+            Some(("s3", _)) => RepoBackend::S3 { url: url.value },
+            Some(("sftp", _)) => RepoBackend::Sftp { url: url.value },
+            Some(("rest", _)) => RepoBackend::Rest { url: url.value },
+            Some(("local", rest)) => RepoBackend::Local {
+                path: rest.to_string(),
+            },
+            _ => {
+                r.error(
+                    url.span,
+                    Some(&subject),
+                    Some("url"),
+                    "unsupported repository URL: use restic's notation, `s3:…`, `sftp:…` or `rest:…` (or `path` for a local directory)",
+                );
+                RepoBackend::Local { path: String::new() }
+            }
+        },
+        (Some(_), Some(url)) => {
+            r.error(
+                url.span,
+                Some(&subject),
+                Some("url"),
+                "give either `path` (a local directory) or `url` (a remote repository), not both",
+            );
+            RepoBackend::Local { path: String::new() }
+        }
+        (None, None) => {
+            r.error(
+                t.span.clone(),
+                Some(&subject),
+                Some("path"),
+                "a repository needs `path` (a local directory) or `url` (a remote repository)",
+            );
+            RepoBackend::Local { path: String::new() }
+        }
+    };
+    let password_file = r.string(t, "password_file", false).map(|l| l.value);
+    let password_env = r.string(t, "password_env", false).map(|l| l.value);
+    let password_command = r.string(t, "password_command", false).map(|l| l.value);
+    let sources = [&password_file, &password_env, &password_command]
+        .iter()
+        .filter(|s| s.is_some())
+        .count();
+    if sources != 1 {
+        r.error(
+            t.span.clone(),
+            Some(&subject),
+            Some("password_file"),
+            "give exactly one of `password_file`, `password_env` or `password_command` (the password itself never goes in this file)",
+        );
+    }
+    let medium = r
+        .string(t, "medium", false)
+        .map_or_else(|| "disk".to_string(), |l| l.value);
+    let location = r.parsed(t, "location", false, |w| {
+        Location::parse(w).ok_or_else(|| format!("unknown location `{w}` (expected on-site or off-site)"))
+    })
+    .unwrap_or(Location::OnSite);
+    let span = rid.map_or(t.span.clone(), |l| l.span);
+    (
+        Repository {
+            id: parsed.unwrap_or_else(placeholder_id(RepoId::parse)),
+            backend,
+            password_file,
+            password_env,
+            password_command,
+            medium,
+            location,
+        },
+        span,
+    )
+}
+
+fn policy(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Policy, PolicySpans) {
+    let pid = r.string(t, "id", true);
+    if let Some(pid) = &pid {
+        t.subject = format!("policy `{}`", pid.value);
+    }
+    let subject = t.subject.clone();
+    let parsed = pid
+        .as_ref()
+        .and_then(|l| id(r, l, &subject, "id", PolicyId::parse));
+    let schedule = r.parsed(t, "schedule", true, Schedule::parse);
+    let repo = r.string(t, "repository", true);
+    let repository = repo
+        .as_ref()
+        .and_then(|l| id(r, l, &subject, "repository", RepoId::parse));
+    let copies = r.strings(t, "copy_to");
+    let copy_to = copies
+        .iter()
+        .filter_map(|l| id(r, l, &subject, "copy_to", RepoId::parse))
+        .collect();
+    let mut retention = Retention {
+        keep_last: r.count(t, "keep_last"),
+        keep_hourly: r.count(t, "keep_hourly"),
+        keep_daily: r.count(t, "keep_daily"),
+        keep_weekly: r.count(t, "keep_weekly"),
+        keep_monthly: r.count(t, "keep_monthly"),
+        keep_yearly: r.count(t, "keep_yearly"),
+        keep_within: r.parsed(t, "keep_within", false, Interval::parse),
+        max_age: r.parsed(t, "max_age", false, Interval::parse),
+    };
+    if retention == Retention::default() {
+        // No rule at all would keep nothing or everything; seed 003's 14 days is the
+        // documented default.
+        retention = Retention::seed_default();
+    }
+    let spans = PolicySpans {
+        id: pid.map_or(t.span.clone(), |l| l.span),
+        repository: repo.map_or(t.span.clone(), |l| l.span),
+        copy_to: copies.into_iter().map(|l| l.span).collect(),
+    };
+    (
+        Policy {
+            id: parsed.unwrap_or_else(placeholder_id(PolicyId::parse)),
+            schedule: schedule.unwrap_or(Schedule::Manual),
+            retention,
+            repository: repository.unwrap_or_else(placeholder_id(RepoId::parse)),
+            copy_to,
+        },
+        spans,
+    )
+}
+
+fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans) {
+    let aid = r.string(t, "id", true);
+    if let Some(aid) = &aid {
+        t.subject = format!("asset `{}`", aid.value);
+    }
+    let subject = t.subject.clone();
+    let parsed_id = aid
+        .as_ref()
+        .and_then(|l| id(r, l, &subject, "id", AssetId::parse));
+    let name = r.string(t, "name", true);
+    let site_raw = r.string(t, "site", true);
+    let site = site_raw
+        .as_ref()
+        .and_then(|l| id(r, l, &subject, "site", SiteId::parse));
+    let category = r.parsed(t, "category", true, Category::parse);
+    let criticality = r.parsed(t, "criticality", true, Criticality::parse,
+    );
+    let state = r.parsed(t, "state", false, AssetState::parse);
+    let zone = r.parsed(t, "zone", false, ZoneRisk::parse);
+    let location = r.string(t, "location", false).map(|l| l.value);
+    let function = r.string(t, "function", false).map(|l| l.value);
+    let owner = r.string(t, "owner", false).map(|l| l.value);
+    let rpo_raw = r.string(t, "rpo", false);
+    let rpo_span = rpo_raw.as_ref().map_or(t.span.clone(), |l| l.span.clone());
+    let rpo = value(r, rpo_raw, &subject, "rpo", Interval::parse);
+    let rto = r.parsed(t, "rto", false, Interval::parse);
+    let deps = r.strings(t, "depends_on");
+    let depends_on = deps
+        .iter()
+        .filter_map(|l| id(r, l, &subject, "depends_on", AssetId::parse))
+        .collect();
+    let policy_raw = r.string(t, "policy", false);
+    let policy = policy_raw
+        .as_ref()
+        .and_then(|l| id(r, l, &subject, "policy", PolicyId::parse));
+    let procedure = r.string(t, "procedure", false).map(|l| l.value);
+    let planned_resolution = planned_date(r, t, &subject);
+    let mut datasets = Vec::new();
+    let mut dataset_spans = Vec::new();
+    for mut d in r.tables(t, "dataset", &subject) {
+        let (set, spans) = dataset(r, &mut d, &subject);
+        datasets.push(set);
+        dataset_spans.push(spans);
+        r.finish(d, DATASET_KEYS);
+    }
+    let spans = AssetSpans {
+        id: aid.map_or(t.span.clone(), |l| l.span),
+        site: site_raw.map_or(t.span.clone(), |l| l.span),
+        depends_on: deps.into_iter().map(|l| l.span).collect(),
+        policy: policy_raw.map_or(t.span.clone(), |l| l.span),
+        rpo: rpo_span,
+        datasets: dataset_spans,
+    };
+    (
+        Asset {
+            id: parsed_id.unwrap_or_else(placeholder_id(AssetId::parse)),
+            name: name.map(|l| l.value).unwrap_or_default(),
+            site: site.unwrap_or_else(placeholder_id(SiteId::parse)),
+            category: category.unwrap_or(Category::Other),
+            criticality: criticality.unwrap_or(Criticality::Minor),
+            state: state.unwrap_or(AssetState::Working),
+            zone,
+            location,
+            function,
+            owner,
+            rpo,
+            rto,
+            depends_on,
+            policy,
+            procedure,
+            planned_resolution,
+            datasets,
+        },
+        spans,
+    )
+}
+
+/// `planned_resolution` as a TOML date (`2024-09-22`) or a string in ISO or French
+/// (`22/09/2024`) form.
+fn planned_date(
+    r: &mut Reader<'_>,
+    t: &mut TableView<'_, '_>,
+    subject: &str,
+) -> Option<jiff::civil::Date> {
+    let raw = r.date_or_string(t, "planned_resolution")?;
+    match crate::dates::parse_date(&raw.value) {
+        Some(d) => Some(d),
+        None => {
+            r.error(
+                raw.span,
+                Some(subject),
+                Some("planned_resolution"),
+                format!("`{}` is not a date (write 2024-09-22 or 22/09/2024)", raw.value),
+            );
+            None
+        }
+    }
+}
+
+fn dataset(
+    r: &mut Reader<'_>,
+    d: &mut TableView<'_, '_>,
+    asset_subject: &str,
+) -> (DataSet, DataSetSpans) {
+    let name = r.string(d, "name", true);
+    if let Some(n) = &name {
+        d.subject = format!("{asset_subject}, data set `{}`", n.value);
+    }
+    let subject = d.subject.clone();
+    let paths = r.strings(d, "paths");
+    let exclude = r.strings(d, "exclude");
+    let command = r.string(d, "command", false);
+    let filename = r.string(d, "filename", false);
+    let timeout = r.parsed(d, "timeout", false, Interval::parse);
+    let source = match (paths.is_empty(), command) {
+        (false, None) => {
+            if let Some(f) = &filename {
+                r.error(f.span.clone(), Some(&subject), Some("filename"), "`filename` names the output of a `command`; this data set backs up `paths`");
+            }
+            DataSource::Paths {
+                paths: paths.iter().map(|l| l.value.clone()).collect(),
+                exclude: exclude.into_iter().map(|l| l.value).collect(),
+            }
+        }
+        (true, Some(command)) => {
+            if let Some(e) = exclude.first() {
+                r.error(e.span.clone(), Some(&subject), Some("exclude"), "`exclude` applies to `paths`, not to a command's output");
+            }
+            let set_name = name.as_ref().map_or("output", |n| n.value.as_str());
+            DataSource::Command {
+                command: command.value,
+                filename: filename.map_or_else(|| format!("{set_name}.out"), |l| l.value),
+                timeout: timeout.unwrap_or(DEFAULT_COMMAND_TIMEOUT),
+            }
+        }
+        (false, Some(command)) => {
+            r.error(command.span, Some(&subject), Some("command"), "give either `paths` or `command`, not both");
+            DataSource::Paths { paths: vec![], exclude: vec![] }
+        }
+        (true, None) => {
+            r.error(d.span.clone(), Some(&subject), Some("paths"), "a data set needs `paths` (files to back up) or `command` (whose output is the data)");
+            DataSource::Paths { paths: vec![], exclude: vec![] }
+        }
+    };
+    let category = r.string(d, "category", false).map(|l| l.value);
+    let pre_hook = r.string(d, "pre_hook", false).map(|l| l.value);
+    let post_hook = r.string(d, "post_hook", false).map(|l| l.value);
+    let spans = DataSetSpans {
+        name: name.as_ref().map_or(d.span.clone(), |l| l.span.clone()),
+        paths: paths.into_iter().map(|l| l.span).collect(),
+    };
+    (
+        DataSet {
+            name: name.map(|l| l.value).unwrap_or_default(),
+            source,
+            category,
+            pre_hook,
+            post_hook,
+        },
+        spans,
+    )
+}
+
+/// Maps a domain problem's field back to a position, a subject and a field name.
+fn locate(
+    inv: &Inventory,
+    spans: &Spans,
+    field: Field,
+) -> (Range<usize>, Option<String>, Option<&'static str>) {
+    let asset = |i: usize| Some(format!("asset `{}`", inv.assets[i].id));
+    let policy = |i: usize| Some(format!("policy `{}`", inv.policies[i].id));
+    match field {
+        Field::SiteId(i) => (
+            spans.sites[i].clone(),
+            Some(format!("site `{}`", inv.sites[i].id)),
+            Some("id"),
+        ),
+        Field::AssetId(i) => (spans.assets[i].id.clone(), asset(i), Some("id")),
+        Field::AssetSite(i) => (spans.assets[i].site.clone(), asset(i), Some("site")),
+        Field::AssetDependsOn { asset: i, index } => (
+            spans.assets[i].depends_on[index].clone(),
+            asset(i),
+            Some("depends_on"),
+        ),
+        Field::AssetPolicy(i) => (spans.assets[i].policy.clone(), asset(i), Some("policy")),
+        Field::AssetRpo(i) => (spans.assets[i].rpo.clone(), asset(i), Some("rpo")),
+        Field::AssetDataSet { asset: i, index } => (
+            spans.assets[i].datasets[index].name.clone(),
+            asset(i),
+            Some("dataset"),
+        ),
+        Field::PolicyId(i) => (spans.policies[i].id.clone(), policy(i), Some("id")),
+        Field::PolicyRepository(i) => (
+            spans.policies[i].repository.clone(),
+            policy(i),
+            Some("repository"),
+        ),
+        Field::PolicyCopyTo { policy: i, index } => (
+            spans.policies[i].copy_to[index].clone(),
+            policy(i),
+            Some("copy_to"),
+        ),
+        Field::RepositoryId(i) => (
+            spans.repositories[i].clone(),
+            Some(format!("repository `{}`", inv.repositories[i].id)),
+            Some("id"),
+        ),
+        Field::DefaultPolicy => (
+            spans.default_policy.clone().unwrap_or(0..0),
+            Some("[workspace]".to_string()),
+            Some("default_policy"),
+        ),
+    }
+}

@@ -1,0 +1,33 @@
+//! Dates as written in inventories: ISO (`2024-09-22`) or French (`22/09/2024`).
+
+use jiff::civil::Date;
+
+/// Parses `2024-09-22`, `22/09/2024` or `22-09-2024`; `None` for anything else.
+pub fn parse_date(text: &str) -> Option<Date> {
+    let text = text.trim();
+    if let Ok(d) = text.parse::<Date>() {
+        return Some(d);
+    }
+    let parts: Vec<&str> = text.split(['/', '-', '.']).collect();
+    if let [d, m, y] = parts.as_slice()
+        && y.len() == 4
+    {
+        return Date::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?).ok();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_iso_and_french_dates() {
+        let expected = jiff::civil::date(2024, 9, 22);
+        assert_eq!(parse_date("2024-09-22"), Some(expected));
+        assert_eq!(parse_date("22/09/2024"), Some(expected));
+        assert_eq!(parse_date("22.09.2024"), Some(expected));
+        assert_eq!(parse_date("31/02/2024"), None);
+        assert_eq!(parse_date("En attente"), None);
+    }
+}
