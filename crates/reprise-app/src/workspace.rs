@@ -128,7 +128,7 @@ impl Workspace {
             path: path.clone(),
             source,
         })?;
-        Ok(config::parse(Path::new(CONFIG_FILE), &text))
+        Ok(config::parse(&path, &text))
     }
 
     /// Reads the configuration and fails with every located error if it is invalid.
@@ -176,8 +176,9 @@ impl Loaded {
     /// repository locations exist, data-set paths exist. Warnings, since a path may be
     /// mounted only at backup time.
     pub fn disk_checks(&self) -> Vec<Diagnostic> {
-        let text = fs::read_to_string(self.workspace.config_path()).unwrap_or_default();
-        let source = Source::new(Path::new(CONFIG_FILE), &text);
+        let path = self.workspace.config_path();
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        let source = Source::new(&path, &text);
         let mut out = Vec::new();
         let inv = &self.config.inventory;
         for (i, repo) in inv.repositories.iter().enumerate() {

@@ -75,7 +75,7 @@ impl Interval {
                 c
             };
             let Some(&(_, factor)) = UNITS.iter().find(|(u, _)| *u == unit) else {
-                return Err(err("unknown unit (use s, m, h, d or w)"));
+                return Err(err("unknown unit"));
             };
             if number.is_empty() {
                 return Err(err("a unit without a number"));
@@ -100,8 +100,14 @@ impl fmt::Display for Interval {
             return f.write_str("0s");
         }
         let mut rest = self.seconds;
-        // Days are the largest unit shown: retention and RPO texts speak of `14d`, not `2w`.
-        for &(unit, factor) in &UNITS[1..] {
+        // Days are the largest unit shown (`14d`, not `2w`), and only from two days on:
+        // objectives are spoken of as `24h` and `36h`, not `1d` and `1d12h`.
+        let units = if rest >= 2 * 86_400 {
+            &UNITS[1..]
+        } else {
+            &UNITS[2..]
+        };
+        for &(unit, factor) in units {
             if rest >= factor {
                 write!(f, "{}{}", rest / factor, unit)?;
                 rest %= factor;
@@ -142,7 +148,8 @@ mod tests {
     fn displays_in_the_same_form() {
         assert_eq!(Interval::from_secs(5400).to_string(), "1h30m");
         assert_eq!(Interval::from_days(14).to_string(), "14d");
-        assert_eq!(Interval::from_days(1).to_string(), "1d");
+        assert_eq!(Interval::from_days(1).to_string(), "24h");
+        assert_eq!(Interval::from_hours(36).to_string(), "36h");
         assert_eq!(Interval::from_days(10).to_string(), "10d");
         assert_eq!(Interval::from_secs(0).to_string(), "0s");
     }

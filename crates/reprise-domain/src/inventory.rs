@@ -33,7 +33,7 @@ pub struct Inventory {
 
 /// What a problem is about: the n-th site, asset, policy or repository of the inventory,
 /// and which of its fields. The configuration layer turns this into a file position.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
     SiteId(usize),
     AssetId(usize),
@@ -555,7 +555,7 @@ mod tests {
         let problems = inventory(vec![mail.clone()]).validate();
         assert_eq!(
             problems[0].kind.to_string(),
-            "RPO 4h can never be met: policy `daily` runs `daily at 02:00`, up to 1d apart"
+            "RPO 4h can never be met: policy `daily` runs `daily at 02:00`, up to 24h apart"
         );
         mail.rpo = Some(Interval::from_days(1));
         assert!(inventory(vec![mail]).validate().is_empty());

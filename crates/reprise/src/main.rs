@@ -1,1 +1,35 @@
-fn main() {}
+//! `reprise`, the one binary: the command line today, the server (`reprise serve`) as it
+//! lands. This crate parses arguments, picks the catalog implementation, calls one use
+//! case per command and renders the result. No business rule and no SQL lives here.
+
+mod catalog;
+mod cli;
+mod commands;
+mod exit;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            exit::report(&err);
+            ExitCode::from(exit::code_for(&err))
+        }
+    }
+}

@@ -8,13 +8,14 @@
 mod diagnostic;
 mod reader;
 
+use std::collections::HashSet;
 use std::ops::Range;
 use std::path::Path;
 
 use reprise_domain::{
     Asset, AssetId, AssetState, Category, Criticality, DataSet, DataSource, Field, Interval,
     Inventory, Location, Policy, PolicyId, RepoBackend, RepoId, Repository, Retention, Schedule,
-    Site, SiteId, ZoneRisk,
+    Problem, ProblemKind, Site, SiteId, ZoneRisk,
 };
 use toml::de::DeTable;
 
@@ -195,7 +196,9 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         r.finish(ws, WORKSPACE_KEYS);
     }
 
-    for mut t in r.tables(&mut top, "site", "site") {
+    let mut poisoned = Poisoned::default();
+    for (i, mut t) in r.tables(&mut top, "site", "site").into_iter().enumerate() {
+        let before = r.errors();
         let sid = r.string(&mut t, "id", true);
         if let Some(sid) = &sid {
             t.subject = format!("site `{}`", sid.value);
@@ -204,6 +207,7 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         let parsed_id = sid
             .as_ref()
             .and_then(|s| id(&mut r, s, &subject, "id", SiteId::parse));
+        poisoned.field_if(r.errors() > before, Field::SiteId(i));
         let site_name = r.string(&mut t, "name", false);
         let address = r.string(&mut t, "address", false).map(|l| l.value);
         let contact = r.string(&mut t, "contact", false).map(|l| l.value);
@@ -218,32 +222,43 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         r.finish(t, SITE_KEYS);
     }
 
-    for mut t in r.tables(&mut top, "repository", "repository") {
+    for (i, mut t) in r.tables(&mut top, "repository", "repository").into_iter().enumerate() {
+        let before = r.errors();
         let (repo, span) = repository(&mut r, &mut t);
+        poisoned.field_if(r.errors() > before, Field::RepositoryId(i));
         inventory.repositories.push(repo);
         spans.repositories.push(span);
         r.finish(t, REPOSITORY_KEYS);
     }
 
-    for mut t in r.tables(&mut top, "policy", "policy") {
-        let (policy, pspans) = policy(&mut r, &mut t);
+    for (i, mut t) in r.tables(&mut top, "policy", "policy").into_iter().enumerate() {
+        let (policy, pspans, bad) = policy(&mut r, &mut t);
+        poisoned.field_if(bad.id, Field::PolicyId(i));
+        poisoned.field_if(bad.repository, Field::PolicyRepository(i));
+        if bad.schedule {
+            poisoned.policies.insert(policy.id.clone());
+        }
         inventory.policies.push(policy);
         spans.policies.push(pspans);
         r.finish(t, POLICY_KEYS);
     }
 
-    for mut t in r.tables(&mut top, "asset", "asset") {
-        let (asset, aspans) = asset(&mut r, &mut t);
+    for (i, mut t) in r.tables(&mut top, "asset", "asset").into_iter().enumerate() {
+        let (asset, aspans, bad) = asset(&mut r, &mut t);
+        poisoned.field_if(bad.id, Field::AssetId(i));
+        poisoned.field_if(bad.site, Field::AssetSite(i));
+        poisoned.field_if(bad.policy, Field::AssetPolicy(i));
+        poisoned.field_if(bad.policy, Field::AssetRpo(i));
         inventory.assets.push(asset);
         spans.assets.push(aspans);
         r.finish(t, ASSET_KEYS);
     }
     r.finish(top, TOP_KEYS);
 
-    // Domain checks only make sense on a well-formed file; they would otherwise repeat
-    // the errors above in other words.
-    if r.diagnostics.iter().all(|d| d.severity != Severity::Error) {
-        for problem in inventory.validate() {
+    // Domain checks run even when fields failed to parse, so that one pass shows every
+    // problem; checks that would only repeat a parse error about a stand-in are skipped.
+    {
+        for problem in inventory.validate().into_iter().filter(|p| !poisoned.hides(p)) {
             let (span, subject, field) = locate(&inventory, &spans, problem.field);
             let message = problem.kind.to_string();
             if problem.is_warning() {
@@ -266,6 +281,42 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         }),
         diagnostics,
     }
+}
+
+/// Fields whose value failed to parse and holds a stand-in: domain checks on them would
+/// report the same mistake again, in misleading words.
+#[derive(Default)]
+struct Poisoned {
+    fields: HashSet<Field>,
+    /// Policies whose schedule failed to parse: RPO checks against them are meaningless.
+    policies: HashSet<PolicyId>,
+}
+
+impl Poisoned {
+    fn field_if(&mut self, bad: bool, field: Field) {
+        if bad {
+            self.fields.insert(field);
+        }
+    }
+
+    fn hides(&self, problem: &Problem) -> bool {
+        self.fields.contains(&problem.field)
+            || matches!(&problem.kind, ProblemKind::RpoNeverMet { policy, .. } if self.policies.contains(policy))
+    }
+}
+
+/// Which parts of a policy failed to parse.
+struct PolicyErrors {
+    id: bool,
+    repository: bool,
+    schedule: bool,
+}
+
+/// Which parts of an asset failed to parse.
+struct AssetErrors {
+    id: bool,
+    site: bool,
+    policy: bool,
 }
 
 /// Parses an id, reporting a bad one at its position.
@@ -395,7 +446,8 @@ fn repository(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Repository, Ran
     )
 }
 
-fn policy(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Policy, PolicySpans) {
+fn policy(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Policy, PolicySpans, PolicyErrors) {
+    let before = r.errors();
     let pid = r.string(t, "id", true);
     if let Some(pid) = &pid {
         t.subject = format!("policy `{}`", pid.value);
@@ -404,16 +456,23 @@ fn policy(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Policy, PolicySpans
     let parsed = pid
         .as_ref()
         .and_then(|l| id(r, l, &subject, "id", PolicyId::parse));
+    let bad_id = r.errors() > before;
+    let before = r.errors();
     let schedule = r.parsed(t, "schedule", true, Schedule::parse);
+    let bad_schedule = r.errors() > before;
+    let before = r.errors();
     let repo = r.string(t, "repository", true);
     let repository = repo
         .as_ref()
         .and_then(|l| id(r, l, &subject, "repository", RepoId::parse));
-    let copies = r.strings(t, "copy_to");
-    let copy_to = copies
-        .iter()
-        .filter_map(|l| id(r, l, &subject, "copy_to", RepoId::parse))
-        .collect();
+    let bad_repository = r.errors() > before;
+    // Entries that fail to parse are reported and left out, with their spans, so that
+    // positions stay aligned with the parsed list.
+    let (copy_to, copy_spans): (Vec<RepoId>, Vec<Range<usize>>) = r
+        .strings(t, "copy_to")
+        .into_iter()
+        .filter_map(|l| id(r, &l, &subject, "copy_to", RepoId::parse).map(|v| (v, l.span)))
+        .unzip();
     let mut retention = Retention {
         keep_last: r.count(t, "keep_last"),
         keep_hourly: r.count(t, "keep_hourly"),
@@ -432,7 +491,7 @@ fn policy(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Policy, PolicySpans
     let spans = PolicySpans {
         id: pid.map_or(t.span.clone(), |l| l.span),
         repository: repo.map_or(t.span.clone(), |l| l.span),
-        copy_to: copies.into_iter().map(|l| l.span).collect(),
+        copy_to: copy_spans,
     };
     (
         Policy {
@@ -443,10 +502,16 @@ fn policy(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Policy, PolicySpans
             copy_to,
         },
         spans,
+        PolicyErrors {
+            id: bad_id,
+            repository: bad_repository,
+            schedule: bad_schedule,
+        },
     )
 }
 
-fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans) {
+fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans, AssetErrors) {
+    let before = r.errors();
     let aid = r.string(t, "id", true);
     if let Some(aid) = &aid {
         t.subject = format!("asset `{}`", aid.value);
@@ -455,11 +520,14 @@ fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans) {
     let parsed_id = aid
         .as_ref()
         .and_then(|l| id(r, l, &subject, "id", AssetId::parse));
+    let bad_id = r.errors() > before;
     let name = r.string(t, "name", true);
+    let before = r.errors();
     let site_raw = r.string(t, "site", true);
     let site = site_raw
         .as_ref()
         .and_then(|l| id(r, l, &subject, "site", SiteId::parse));
+    let bad_site = r.errors() > before;
     let category = r.parsed(t, "category", true, Category::parse);
     let criticality = r.parsed(t, "criticality", true, Criticality::parse,
     );
@@ -472,15 +540,17 @@ fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans) {
     let rpo_span = rpo_raw.as_ref().map_or(t.span.clone(), |l| l.span.clone());
     let rpo = value(r, rpo_raw, &subject, "rpo", Interval::parse);
     let rto = r.parsed(t, "rto", false, Interval::parse);
-    let deps = r.strings(t, "depends_on");
-    let depends_on = deps
-        .iter()
-        .filter_map(|l| id(r, l, &subject, "depends_on", AssetId::parse))
-        .collect();
+    let (depends_on, dep_spans): (Vec<AssetId>, Vec<Range<usize>>) = r
+        .strings(t, "depends_on")
+        .into_iter()
+        .filter_map(|l| id(r, &l, &subject, "depends_on", AssetId::parse).map(|v| (v, l.span)))
+        .unzip();
+    let before = r.errors();
     let policy_raw = r.string(t, "policy", false);
     let policy = policy_raw
         .as_ref()
         .and_then(|l| id(r, l, &subject, "policy", PolicyId::parse));
+    let bad_policy = r.errors() > before;
     let procedure = r.string(t, "procedure", false).map(|l| l.value);
     let planned_resolution = planned_date(r, t, &subject);
     let mut datasets = Vec::new();
@@ -494,7 +564,7 @@ fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans) {
     let spans = AssetSpans {
         id: aid.map_or(t.span.clone(), |l| l.span),
         site: site_raw.map_or(t.span.clone(), |l| l.span),
-        depends_on: deps.into_iter().map(|l| l.span).collect(),
+        depends_on: dep_spans,
         policy: policy_raw.map_or(t.span.clone(), |l| l.span),
         rpo: rpo_span,
         datasets: dataset_spans,
@@ -520,6 +590,11 @@ fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans) {
             datasets,
         },
         spans,
+        AssetErrors {
+            id: bad_id,
+            site: bad_site,
+            policy: bad_policy,
+        },
     )
 }
 

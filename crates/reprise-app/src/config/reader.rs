@@ -39,6 +39,15 @@ impl<'s> Reader<'s> {
         }
     }
 
+    /// How many errors so far; comparing before and after reading a field tells whether
+    /// that field failed.
+    pub fn errors(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+
     pub fn error(
         &mut self,
         span: Range<usize>,

@@ -1,0 +1,34 @@
+//! `reprise demo [DIR]`.
+
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use reprise_app::{demo, workspace};
+
+use crate::cli::Global;
+use crate::exit;
+
+pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
+    let (ws, created) = demo::create(&dir)?;
+    let loaded = ws.load()?;
+    let location = ws.catalog_location(Some(&loaded.config), global.catalog.as_deref());
+    let catalog = crate::catalog::open(&location).await?;
+    workspace::record_inventory(&*catalog, &loaded.config.inventory, Timestamp::now()).await?;
+    let inv = &loaded.config.inventory;
+    super::init::print_created("Created the Reprise demo", &created, &catalog.location());
+    println!();
+    println!(
+        "It holds {} sites and {} assets: seed 004's infrastructure after a power failure",
+        inv.sites.len(),
+        inv.assets.len()
+    );
+    println!("(router, mail, VPN, Zabbix down) and seed 000's video-surveillance site.");
+    println!();
+    println!("Look around:");
+    println!("  cd {}", dir.display());
+    println!("  reprise inventory list");
+    println!("  reprise inventory impact router-vyos");
+    println!("  reprise inventory graph --format mermaid");
+    println!("  reprise check");
+    Ok(exit::SUCCESS)
+}

@@ -1,0 +1,69 @@
+//! One module per subcommand. Each parses nothing (clap did), calls the use cases of
+//! `reprise-app`, and renders.
+
+mod check;
+mod demo;
+mod init;
+mod inventory;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use reprise_app::workspace::{self, Loaded, Workspace};
+use reprise_catalog::Catalog;
+
+use crate::cli::{Cli, Command, Global};
+
+pub async fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Init { dir } => init::run(&cli.global, dir).await,
+        Command::Demo { dir } => demo::run(&cli.global, dir).await,
+        Command::Check { json } => check::run(&cli.global, json).await,
+        Command::Inventory(cmd) => inventory::run(&cli.global, cmd).await,
+    }
+}
+
+/// The workspace named by `--workspace`, or found from the current directory.
+pub fn find_workspace(global: &Global) -> anyhow::Result<Workspace> {
+    Ok(match &global.workspace {
+        Some(dir) => Workspace::at(dir)?,
+        None => {
+            let cwd: PathBuf = std::env::current_dir().context("reading the current directory")?;
+            Workspace::discover(&cwd)?
+        }
+    })
+}
+
+/// A loaded workspace with its catalog open and the inventory recorded.
+pub struct Session {
+    pub loaded: Loaded,
+    pub catalog: Box<dyn Catalog>,
+    pub tz: TimeZone,
+}
+
+impl Session {
+    pub async fn open(global: &Global) -> anyhow::Result<Self> {
+        let ws = find_workspace(global)?;
+        let loaded = ws.load()?;
+        for warning in &loaded.warnings {
+            eprintln!("{warning}");
+        }
+        let location = ws.catalog_location(Some(&loaded.config), global.catalog.as_deref());
+        let catalog = crate::catalog::open(&location).await?;
+        workspace::record_inventory(&*catalog, &loaded.config.inventory, Timestamp::now()).await?;
+        let tz = zone(loaded.config.timezone.as_deref());
+        Ok(Self {
+            loaded,
+            catalog,
+            tz,
+        })
+    }
+}
+
+/// The workspace's time zone, or the machine's.
+pub fn zone(name: Option<&str>) -> TimeZone {
+    name.and_then(|n| TimeZone::get(n).ok())
+        .unwrap_or_else(TimeZone::system)
+}

@@ -1,0 +1,79 @@
+//! Exit codes, documented in the README and relied on by scripts:
+//! - 0: success;
+//! - 1: the operation failed (I/O, catalog unreachable, a check that found problems in
+//!   what it checked);
+//! - 2: bad usage or invalid input: unknown arguments, no workspace, an invalid
+//!   configuration, an unreadable import file, an unknown asset.
+
+use reprise_app::config::Severity;
+use reprise_app::import::ImportError;
+use reprise_app::workspace::WorkspaceError;
+
+pub const SUCCESS: u8 = 0;
+pub const FAILURE: u8 = 1;
+pub const USAGE: u8 = 2;
+
+/// An error that is the user's input, not the operation: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub fn code_for(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<UsageError>().is_some() {
+        return USAGE;
+    }
+    if let Some(ws) = err.downcast_ref::<WorkspaceError>() {
+        return match ws {
+            WorkspaceError::NotFound { .. }
+            | WorkspaceError::NotAWorkspace { .. }
+            | WorkspaceError::AlreadyExists { .. }
+            | WorkspaceError::Invalid { .. } => USAGE,
+            _ => FAILURE,
+        };
+    }
+    if let Some(import) = err.downcast_ref::<ImportError>() {
+        return match import {
+            ImportError::Rows { .. } | ImportError::Invalid { .. } => USAGE,
+            _ => FAILURE,
+        };
+    }
+    FAILURE
+}
+
+/// Prints an error to standard error, with every located problem it carries.
+pub fn report(err: &anyhow::Error) {
+    if let Some(WorkspaceError::Invalid { file, diagnostics }) = err.downcast_ref() {
+        for d in diagnostics {
+            eprintln!("{d}");
+        }
+        let errors = diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        eprintln!(
+            "error: {} is invalid ({errors} error{})",
+            file.display(),
+            if errors == 1 { "" } else { "s" }
+        );
+        return;
+    }
+    if let Some(ImportError::Rows { file, errors }) = err.downcast_ref() {
+        for e in errors {
+            match &e.column {
+                Some(c) => eprintln!("{}:{}: column `{c}`: {}", file.display(), e.line, e.message),
+                None => eprintln!("{}:{}: {}", file.display(), e.line, e.message),
+            }
+        }
+    }
+    if let Some(ImportError::Invalid { diagnostics, .. }) = err.downcast_ref() {
+        for d in diagnostics {
+            eprintln!("{d}");
+        }
+    }
+    eprintln!("error: {err}");
+    let mut source = err.source();
+    while let Some(cause) = source {
+        eprintln!("  caused by: {cause}");
+        source = cause.source();
+    }
+}
