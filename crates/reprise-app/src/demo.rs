@@ -447,6 +447,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (ws, _) = create(&dir.path().join("demo")).unwrap();
         let loaded = ws.load().unwrap();
-        assert!(loaded.disk_checks().is_empty(), "{:#?}", loaded.disk_checks());
+        assert!(
+            loaded.disk_checks().is_empty(),
+            "{:#?}",
+            loaded.disk_checks()
+        );
     }
 }

@@ -117,6 +117,22 @@ fn mermaid(inventory: &Inventory, assets: &[&Asset]) -> String {
         }
         out.push_str("  end\n");
     }
+    // Dependencies on assets left out by the site filter are drawn as plain nodes, so a
+    // cross-site link keeps its name.
+    let mut external: Vec<&str> = Vec::new();
+    for a in assets {
+        for dep in &a.depends_on {
+            if !assets.iter().any(|x| x.id == *dep) && !external.contains(&dep.as_str()) {
+                external.push(dep.as_str());
+            }
+        }
+    }
+    for id in external {
+        let label = inventory.asset(id).map_or(id.to_string(), |a| {
+            format!("{}<br/>{} · {}", a.name.replace('"', "'"), a.id, a.site)
+        });
+        let _ = writeln!(out, "  {}[\"{label}\"]:::external", index(id));
+    }
     for a in assets {
         for dep in &a.depends_on {
             let _ = writeln!(
@@ -128,7 +144,7 @@ fn mermaid(inventory: &Inventory, assets: &[&Asset]) -> String {
         }
     }
     out.push_str(
-        "  classDef working fill:#d9f2d9,stroke:#2e7d32\n  classDef partial fill:#ffe9b3,stroke:#b26a00\n  classDef failed fill:#f8c9c4,stroke:#c62828\n",
+        "  classDef working fill:#d9f2d9,stroke:#2e7d32\n  classDef partial fill:#ffe9b3,stroke:#b26a00\n  classDef failed fill:#f8c9c4,stroke:#c62828\n  classDef external fill:#eeeeee,stroke:#777777,stroke-dasharray:4\n",
     );
     out
 }

@@ -21,16 +21,28 @@ use crate::dates::parse_date;
 /// The columns an inventory table may have, each with the headers that name it.
 const COLUMNS: &[(Column, &[&str])] = &[
     (Column::Id, &["id", "identifiant", "identifier"]),
-    (Column::Name, &["name", "nom", "element", "equipement", "asset"]),
+    (
+        Column::Name,
+        &["name", "nom", "element", "equipement", "asset"],
+    ),
     (Column::Site, &["site"]),
     (Column::Category, &["category", "categorie"]),
     (Column::Criticality, &["criticality", "criticite"]),
     (Column::State, &["state", "etat", "status", "statut"]),
     (
         Column::DependsOn,
-        &["depends on", "dependencies", "depend de", "depend du", "dependances"],
+        &[
+            "depends on",
+            "dependencies",
+            "depend de",
+            "depend du",
+            "dependances",
+        ],
     ),
-    (Column::Zone, &["zone", "zone risk", "zone a risque", "risque"]),
+    (
+        Column::Zone,
+        &["zone", "zone risk", "zone a risque", "risque"],
+    ),
     (Column::Location, &["location", "emplacement"]),
     (Column::Function, &["function", "fonction"]),
     (Column::Owner, &["owner", "responsable", "proprietaire"]),
@@ -132,7 +144,10 @@ pub enum ImportError {
         source: std::io::Error,
     },
     #[error("{} has {} problem(s); nothing was imported", file.display(), errors.len())]
-    Rows { file: PathBuf, errors: Vec<RowError> },
+    Rows {
+        file: PathBuf,
+        errors: Vec<RowError>,
+    },
     #[error("importing {} would leave the configuration invalid; nothing was imported", file.display())]
     Invalid {
         file: PathBuf,
@@ -295,8 +310,7 @@ pub fn plan(
         return Err(rows_error(errors));
     }
 
-    let plan = apply(&mut doc, rows, &existing, default_site)
-        .map_err(|errors| rows_error(errors))?;
+    let plan = apply(&mut doc, rows, &existing, default_site).map_err(rows_error)?;
     let new_config = doc.to_string();
     let parsed = config::parse(Path::new(crate::workspace::CONFIG_FILE), &new_config);
     if parsed.config.is_none() {
@@ -305,10 +319,7 @@ pub fn plan(
             diagnostics: parsed.diagnostics,
         });
     }
-    Ok(ImportPlan {
-        new_config,
-        ..plan
-    })
+    Ok(ImportPlan { new_config, ..plan })
 }
 
 /// Ids and names already in the configuration, to resolve references written as names.
@@ -468,8 +479,7 @@ fn read_row(
 
 /// A reference to an asset, written as its id or its name.
 fn resolve_asset(reference: &str, existing: &ExistingNames) -> String {
-    if existing.asset_ids.iter().any(|id| id == reference) || AssetId::parse(reference).is_ok()
-    {
+    if existing.asset_ids.iter().any(|id| id == reference) || AssetId::parse(reference).is_ok() {
         return reference.to_string();
     }
     existing
@@ -498,10 +508,13 @@ fn apply(
     let imported_names: HashMap<String, String> = rows
         .iter()
         .filter_map(|r| {
-            r.fields.iter().find(|(c, _)| *c == Column::Name).and_then(|(_, v)| {
-                v.as_str()
-                    .map(|n| (reprise_domain::normalize_word(n), r.id.clone()))
-            })
+            r.fields
+                .iter()
+                .find(|(c, _)| *c == Column::Name)
+                .and_then(|(_, v)| {
+                    v.as_str()
+                        .map(|n| (reprise_domain::normalize_word(n), r.id.clone()))
+                })
         })
         .collect();
     let only_site = (existing.site_ids.len() == 1).then(|| existing.site_ids[0].clone());
@@ -555,7 +568,9 @@ fn apply(
         if let Some(site) = site_id {
             fields.push((Column::Site, value(site)));
         }
-        if let Some(deps) = depends_on {
+        // A blank cell clears the dependencies of an existing asset; a new asset simply
+        // has none.
+        if let Some(deps) = depends_on.filter(|d| !(is_new && d.is_empty())) {
             let mut array = Array::new();
             for d in deps {
                 array.push(d);

@@ -194,18 +194,17 @@ impl Loaded {
                         Some("password_file"),
                         format!("the key file {} does not exist", path.display()),
                     )),
-                    Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
-                        out.push(source.diagnostic(
-                            Severity::Warning,
-                            span.clone(),
-                            subject.clone(),
-                            Some("password_file"),
-                            format!(
-                                "the key file {} can be read by other users (run `chmod 600` on it)",
-                                path.display()
-                            ),
-                        ))
-                    }
+                    Ok(meta) if meta.permissions().mode() & 0o077 != 0 => out
+                        .push(source.diagnostic(
+                        Severity::Warning,
+                        span.clone(),
+                        subject.clone(),
+                        Some("password_file"),
+                        format!(
+                            "the key file {} can be read by other users (run `chmod 600` on it)",
+                            path.display()
+                        ),
+                    )),
                     Ok(_) => {}
                 }
             }
@@ -217,7 +216,10 @@ impl Loaded {
                         span,
                         subject,
                         Some("path"),
-                        format!("the repository location {} does not exist yet", path.display()),
+                        format!(
+                            "the repository location {} does not exist yet",
+                            path.display()
+                        ),
                     ));
                 }
             }

@@ -210,14 +210,20 @@ mod tests {
             .err()
             .expect("connecting must fail");
         let text = err.to_string();
-        assert!(text.starts_with("cannot open the catalog at postgres://u@127.0.0.1:1/none"), "{text}");
+        assert!(
+            text.starts_with("cannot open the catalog at postgres://u@127.0.0.1:1/none"),
+            "{text}"
+        );
         assert!(!text.contains("hunter2"));
     }
 
     #[tokio::test]
     async fn two_catalogs_on_one_database_migrate_once_and_share_history() {
         let url = reprise_testkit::postgres_database().await;
-        let (a, b) = tokio::join!(PostgresCatalog::connect(&url), PostgresCatalog::connect(&url));
+        let (a, b) = tokio::join!(
+            PostgresCatalog::connect(&url),
+            PostgresCatalog::connect(&url)
+        );
         let (a, b) = (a.unwrap(), b.unwrap());
         let record = AssetRecord {
             id: "router".into(),
@@ -228,7 +234,11 @@ mod tests {
             a.record_inventory(std::slice::from_ref(&record), Timestamp::UNIX_EPOCH),
             b.record_inventory(std::slice::from_ref(&record), Timestamp::UNIX_EPOCH)
         );
-        assert_eq!(ra.unwrap().len() + rb.unwrap().len(), 1, "the addition is recorded once");
+        assert_eq!(
+            ra.unwrap().len() + rb.unwrap().len(),
+            1,
+            "the addition is recorded once"
+        );
         assert_eq!(b.asset_history("router").await.unwrap().len(), 1);
     }
 }

@@ -99,7 +99,11 @@ impl Catalog for SqliteCatalog {
         let fail = |e: sqlx::Error| CatalogError::query("recording the inventory", e);
         // IMMEDIATE takes the write lock up front, so two processes loading the same
         // workspace cannot both record the same change.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(fail)?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(fail)?;
         let rows = sqlx::query("SELECT id, state, fingerprint FROM assets ORDER BY id")
             .fetch_all(&mut *tx)
             .await
@@ -238,6 +242,10 @@ mod tests {
             .await
             .err()
             .expect("opening must fail");
-        assert!(err.to_string().starts_with("cannot open the catalog at sqlite:/proc/no/such/dir/catalog.db"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("cannot open the catalog at sqlite:/proc/no/such/dir/catalog.db"),
+            "{err}"
+        );
     }
 }

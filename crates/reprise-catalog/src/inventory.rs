@@ -69,8 +69,7 @@ pub fn diff_inventory(
     current: &[AssetRecord],
     at: Timestamp,
 ) -> Vec<AssetChange> {
-    let before: HashMap<&str, &AssetRecord> =
-        previous.iter().map(|r| (r.id.as_str(), r)).collect();
+    let before: HashMap<&str, &AssetRecord> = previous.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut changes = Vec::new();
     let change = |asset: &str, kind, from_state, to_state| AssetChange {
         asset: asset.to_string(),

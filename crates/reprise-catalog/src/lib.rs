@@ -27,7 +27,10 @@ pub enum CatalogError {
     #[error("cannot migrate the catalog at {location}: {reason}")]
     Migrate { location: String, reason: String },
     #[error("catalog error while {action}: {reason}")]
-    Query { action: &'static str, reason: String },
+    Query {
+        action: &'static str,
+        reason: String,
+    },
 }
 
 impl CatalogError {

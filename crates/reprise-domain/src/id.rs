@@ -15,9 +15,9 @@ fn check(raw: &str) -> Result<(), IdError> {
     let first_ok = chars
         .next()
         .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    let rest_ok = raw.chars().all(|c| {
-        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')
-    });
+    let rest_ok = raw
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
     if first_ok && rest_ok && raw.len() <= 64 {
         Ok(())
     } else {

@@ -139,7 +139,15 @@ mod tests {
 
     #[test]
     fn refuses_ambiguous_or_malformed_text() {
-        for bad in ["", "24", "h", "4x", "4hours", "-4h", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "24",
+            "h",
+            "4x",
+            "4hours",
+            "-4h",
+            "99999999999999999999d",
+        ] {
             assert!(Interval::parse(bad).is_err(), "{bad} should be refused");
         }
     }

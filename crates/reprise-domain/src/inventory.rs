@@ -39,13 +39,22 @@ pub enum Field {
     AssetId(usize),
     AssetSite(usize),
     /// The `index`-th entry of an asset's `depends_on`.
-    AssetDependsOn { asset: usize, index: usize },
+    AssetDependsOn {
+        asset: usize,
+        index: usize,
+    },
     AssetPolicy(usize),
     AssetRpo(usize),
-    AssetDataSet { asset: usize, index: usize },
+    AssetDataSet {
+        asset: usize,
+        index: usize,
+    },
     PolicyId(usize),
     PolicyRepository(usize),
-    PolicyCopyTo { policy: usize, index: usize },
+    PolicyCopyTo {
+        policy: usize,
+        index: usize,
+    },
     RepositoryId(usize),
     DefaultPolicy,
 }
@@ -220,7 +229,10 @@ impl Inventory {
         let mut site_ids = HashSet::new();
         for (i, site) in self.sites.iter().enumerate() {
             if !site_ids.insert(site.id.as_str()) {
-                push(Field::SiteId(i), ProblemKind::DuplicateSite(site.id.clone()));
+                push(
+                    Field::SiteId(i),
+                    ProblemKind::DuplicateSite(site.id.clone()),
+                );
             }
         }
         let mut repo_ids = HashSet::new();
@@ -270,7 +282,10 @@ impl Inventory {
         let mut asset_ids = HashSet::new();
         for (i, asset) in self.assets.iter().enumerate() {
             if !asset_ids.insert(asset.id.as_str()) {
-                push(Field::AssetId(i), ProblemKind::DuplicateAsset(asset.id.clone()));
+                push(
+                    Field::AssetId(i),
+                    ProblemKind::DuplicateAsset(asset.id.clone()),
+                );
             }
         }
         for (i, asset) in self.assets.iter().enumerate() {
@@ -345,7 +360,9 @@ impl Inventory {
         let mut graph: DiGraph<usize, ()> = DiGraph::new();
         let mut index: HashMap<&str, NodeIndex> = HashMap::new();
         for (i, asset) in self.assets.iter().enumerate() {
-            index.entry(asset.id.as_str()).or_insert_with(|| graph.add_node(i));
+            index
+                .entry(asset.id.as_str())
+                .or_insert_with(|| graph.add_node(i));
         }
         for asset in &self.assets {
             let from = index[asset.id.as_str()];
@@ -388,10 +405,8 @@ impl Inventory {
     ) -> Vec<AssetId> {
         let id_of = |n: NodeIndex| self.assets[graph[n]].id.clone();
         let successors = |n: NodeIndex| -> Vec<NodeIndex> {
-            let mut next: Vec<NodeIndex> = graph
-                .neighbors(n)
-                .filter(|m| members.contains(m))
-                .collect();
+            let mut next: Vec<NodeIndex> =
+                graph.neighbors(n).filter(|m| members.contains(m)).collect();
             next.sort_by_key(|m| graph[*m]);
             next
         };
@@ -500,7 +515,10 @@ mod tests {
 
     #[test]
     fn unknown_and_self_dependencies_point_at_the_entry() {
-        let inv = inventory(vec![asset("router", &["router"]), asset("mail", &["rooter"])]);
+        let inv = inventory(vec![
+            asset("router", &["router"]),
+            asset("mail", &["rooter"]),
+        ]);
         let problems = inv.validate();
         assert_eq!(problems.len(), 2);
         assert_eq!(problems[0].kind, ProblemKind::SelfDependency);

@@ -113,7 +113,9 @@ impl Schedule {
                 let midnight = after.date().to_datetime(Time::midnight());
                 let since = after.duration_since(midnight).as_secs();
                 let next = (since / step + 1) * step;
-                midnight.checked_add(jiff::SignedDuration::from_secs(next)).ok()
+                midnight
+                    .checked_add(jiff::SignedDuration::from_secs(next))
+                    .ok()
             }
             Schedule::Daily(time) => {
                 let today = after.date().to_datetime(*time);
@@ -190,7 +192,12 @@ impl fmt::Display for Schedule {
             Schedule::Every(i) => write!(f, "every {i}"),
             Schedule::Daily(t) => write!(f, "daily at {}", t.strftime("%H:%M")),
             Schedule::Weekly(d, t) => {
-                write!(f, "weekly on {} at {}", weekday_name(*d), t.strftime("%H:%M"))
+                write!(
+                    f,
+                    "weekly on {} at {}",
+                    weekday_name(*d),
+                    t.strftime("%H:%M")
+                )
             }
             Schedule::Cron(expr) => f.write_str(expr),
         }
@@ -222,7 +229,13 @@ mod tests {
 
     #[test]
     fn bad_schedules_are_refused() {
-        for text in ["daily at 25:00", "every 10s", "sometimes", "0 2 * *", "61 * * * *"] {
+        for text in [
+            "daily at 25:00",
+            "every 10s",
+            "sometimes",
+            "0 2 * *",
+            "61 * * * *",
+        ] {
             assert!(Schedule::parse(text).is_err(), "{text} should be refused");
         }
     }
@@ -235,7 +248,10 @@ mod tests {
         let every = Schedule::parse("every 6h").unwrap();
         assert_eq!(every.next_after(at), Some(date(2026, 3, 10).at(6, 0, 0, 0)));
         let weekly = Schedule::parse("weekly on sunday at 03:00").unwrap();
-        assert_eq!(weekly.next_after(at), Some(date(2026, 3, 15).at(3, 0, 0, 0)));
+        assert_eq!(
+            weekly.next_after(at),
+            Some(date(2026, 3, 15).at(3, 0, 0, 0))
+        );
         let cron = Schedule::parse("30 1 * * *").unwrap();
         assert_eq!(cron.next_after(at), Some(date(2026, 3, 11).at(1, 30, 0, 0)));
     }

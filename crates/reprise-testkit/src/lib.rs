@@ -20,6 +20,8 @@ struct Server {
     /// URL of the maintenance database, without a trailing database name.
     base: String,
     _dir: Option<tempfile::TempDir>,
+    /// The shell that runs the server; it exits with the test process.
+    _process: Option<std::process::Child>,
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
@@ -60,8 +62,15 @@ pub fn postgres_database_blocking() -> String {
 
 fn start_or_reuse() -> Server {
     if let Ok(url) = std::env::var("REPRISE_TEST_POSTGRES_URL") {
-        let base = url.trim_end_matches('/').rsplit_once('/').map_or(url.clone(), |(b, _)| b.to_string());
-        return Server { base, _dir: None };
+        let base = url
+            .trim_end_matches('/')
+            .rsplit_once('/')
+            .map_or(url.clone(), |(b, _)| b.to_string());
+        return Server {
+            base,
+            _dir: None,
+            _process: None,
+        };
     }
     let bin = find_bin_dir().unwrap_or_else(|| {
         panic!(
@@ -106,7 +115,7 @@ fn start_or_reuse() -> Server {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    sh.spawn().expect("starting PostgreSQL");
+    let process = sh.spawn().expect("starting PostgreSQL");
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         if Instant::now() > deadline {
@@ -132,6 +141,7 @@ fn start_or_reuse() -> Server {
     Server {
         base: format!("postgres://postgres@127.0.0.1:{port}"),
         _dir: Some(dir),
+        _process: Some(process),
     }
 }
 

@@ -49,7 +49,9 @@ impl Table {
 
 /// `2026-11-22 09:14` in the workspace's zone.
 pub fn local_time(at: Timestamp, tz: &TimeZone) -> String {
-    at.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()
+    at.to_zoned(tz.clone())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 pub fn or_dash(value: Option<impl ToString>) -> String {

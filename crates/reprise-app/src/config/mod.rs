@@ -14,8 +14,8 @@ use std::path::Path;
 
 use reprise_domain::{
     Asset, AssetId, AssetState, Category, Criticality, DataSet, DataSource, Field, Interval,
-    Inventory, Location, Policy, PolicyId, RepoBackend, RepoId, Repository, Retention, Schedule,
-    Problem, ProblemKind, Site, SiteId, ZoneRisk,
+    Inventory, Location, Policy, PolicyId, Problem, ProblemKind, RepoBackend, RepoId, Repository,
+    Retention, Schedule, Site, SiteId, ZoneRisk,
 };
 use toml::de::DeTable;
 
@@ -184,13 +184,17 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
                     tz.span,
                     Some("[workspace]"),
                     Some("timezone"),
-                    format!("unknown time zone `{}` (use an IANA name such as `Europe/Paris`)", tz.value),
+                    format!(
+                        "unknown time zone `{}` (use an IANA name such as `Europe/Paris`)",
+                        tz.value
+                    ),
                 );
             }
             timezone = Some(tz.value);
         }
         if let Some(p) = r.string(&mut ws, "default_policy", false) {
-            inventory.default_policy = id(&mut r, &p, "[workspace]", "default_policy", PolicyId::parse);
+            inventory.default_policy =
+                id(&mut r, &p, "[workspace]", "default_policy", PolicyId::parse);
             spans.default_policy = Some(p.span);
         }
         r.finish(ws, WORKSPACE_KEYS);
@@ -222,7 +226,11 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         r.finish(t, SITE_KEYS);
     }
 
-    for (i, mut t) in r.tables(&mut top, "repository", "repository").into_iter().enumerate() {
+    for (i, mut t) in r
+        .tables(&mut top, "repository", "repository")
+        .into_iter()
+        .enumerate()
+    {
         let before = r.errors();
         let (repo, span) = repository(&mut r, &mut t);
         poisoned.field_if(r.errors() > before, Field::RepositoryId(i));
@@ -231,7 +239,11 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         r.finish(t, REPOSITORY_KEYS);
     }
 
-    for (i, mut t) in r.tables(&mut top, "policy", "policy").into_iter().enumerate() {
+    for (i, mut t) in r
+        .tables(&mut top, "policy", "policy")
+        .into_iter()
+        .enumerate()
+    {
         let (policy, pspans, bad) = policy(&mut r, &mut t);
         poisoned.field_if(bad.id, Field::PolicyId(i));
         poisoned.field_if(bad.repository, Field::PolicyRepository(i));
@@ -258,7 +270,11 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
     // Domain checks run even when fields failed to parse, so that one pass shows every
     // problem; checks that would only repeat a parse error about a stand-in are skipped.
     {
-        for problem in inventory.validate().into_iter().filter(|p| !poisoned.hides(p)) {
+        for problem in inventory
+            .validate()
+            .into_iter()
+            .filter(|p| !poisoned.hides(p))
+        {
             let (span, subject, field) = locate(&inventory, &spans, problem.field);
             let message = problem.kind.to_string();
             if problem.is_warning() {
@@ -387,7 +403,9 @@ fn repository(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Repository, Ran
                     Some("url"),
                     "unsupported repository URL: use restic's notation, `s3:…`, `sftp:…` or `rest:…` (or `path` for a local directory)",
                 );
-                RepoBackend::Local { path: String::new() }
+                RepoBackend::Local {
+                    path: String::new(),
+                }
             }
         },
         (Some(_), Some(url)) => {
@@ -397,7 +415,9 @@ fn repository(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Repository, Ran
                 Some("url"),
                 "give either `path` (a local directory) or `url` (a remote repository), not both",
             );
-            RepoBackend::Local { path: String::new() }
+            RepoBackend::Local {
+                path: String::new(),
+            }
         }
         (None, None) => {
             r.error(
@@ -406,7 +426,9 @@ fn repository(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Repository, Ran
                 Some("path"),
                 "a repository needs `path` (a local directory) or `url` (a remote repository)",
             );
-            RepoBackend::Local { path: String::new() }
+            RepoBackend::Local {
+                path: String::new(),
+            }
         }
     };
     let password_file = r.string(t, "password_file", false).map(|l| l.value);
@@ -427,10 +449,12 @@ fn repository(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Repository, Ran
     let medium = r
         .string(t, "medium", false)
         .map_or_else(|| "disk".to_string(), |l| l.value);
-    let location = r.parsed(t, "location", false, |w| {
-        Location::parse(w).ok_or_else(|| format!("unknown location `{w}` (expected on-site or off-site)"))
-    })
-    .unwrap_or(Location::OnSite);
+    let location = r
+        .parsed(t, "location", false, |w| {
+            Location::parse(w)
+                .ok_or_else(|| format!("unknown location `{w}` (expected on-site or off-site)"))
+        })
+        .unwrap_or(Location::OnSite);
     let span = rid.map_or(t.span.clone(), |l| l.span);
     (
         Repository {
@@ -529,8 +553,7 @@ fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans, A
         .and_then(|l| id(r, l, &subject, "site", SiteId::parse));
     let bad_site = r.errors() > before;
     let category = r.parsed(t, "category", true, Category::parse);
-    let criticality = r.parsed(t, "criticality", true, Criticality::parse,
-    );
+    let criticality = r.parsed(t, "criticality", true, Criticality::parse);
     let state = r.parsed(t, "state", false, AssetState::parse);
     let zone = r.parsed(t, "zone", false, ZoneRisk::parse);
     let location = r.string(t, "location", false).map(|l| l.value);
@@ -613,7 +636,10 @@ fn planned_date(
                 raw.span,
                 Some(subject),
                 Some("planned_resolution"),
-                format!("`{}` is not a date (write 2024-09-22 or 22/09/2024)", raw.value),
+                format!(
+                    "`{}` is not a date (write 2024-09-22 or 22/09/2024)",
+                    raw.value
+                ),
             );
             None
         }
@@ -638,7 +664,12 @@ fn dataset(
     let source = match (paths.is_empty(), command) {
         (false, None) => {
             if let Some(f) = &filename {
-                r.error(f.span.clone(), Some(&subject), Some("filename"), "`filename` names the output of a `command`; this data set backs up `paths`");
+                r.error(
+                    f.span.clone(),
+                    Some(&subject),
+                    Some("filename"),
+                    "`filename` names the output of a `command`; this data set backs up `paths`",
+                );
             }
             DataSource::Paths {
                 paths: paths.iter().map(|l| l.value.clone()).collect(),
@@ -647,7 +678,12 @@ fn dataset(
         }
         (true, Some(command)) => {
             if let Some(e) = exclude.first() {
-                r.error(e.span.clone(), Some(&subject), Some("exclude"), "`exclude` applies to `paths`, not to a command's output");
+                r.error(
+                    e.span.clone(),
+                    Some(&subject),
+                    Some("exclude"),
+                    "`exclude` applies to `paths`, not to a command's output",
+                );
             }
             let set_name = name.as_ref().map_or("output", |n| n.value.as_str());
             DataSource::Command {
@@ -657,12 +693,23 @@ fn dataset(
             }
         }
         (false, Some(command)) => {
-            r.error(command.span, Some(&subject), Some("command"), "give either `paths` or `command`, not both");
-            DataSource::Paths { paths: vec![], exclude: vec![] }
+            r.error(
+                command.span,
+                Some(&subject),
+                Some("command"),
+                "give either `paths` or `command`, not both",
+            );
+            DataSource::Paths {
+                paths: vec![],
+                exclude: vec![],
+            }
         }
         (true, None) => {
             r.error(d.span.clone(), Some(&subject), Some("paths"), "a data set needs `paths` (files to back up) or `command` (whose output is the data)");
-            DataSource::Paths { paths: vec![], exclude: vec![] }
+            DataSource::Paths {
+                paths: vec![],
+                exclude: vec![],
+            }
         }
     };
     let category = r.string(d, "category", false).map(|l| l.value);

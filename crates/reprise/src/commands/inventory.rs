@@ -70,11 +70,7 @@ fn find<'i>(inv: &'i Inventory, id: &str) -> anyhow::Result<&'i Asset> {
 fn known_site(inv: &Inventory, site: &str) -> anyhow::Result<()> {
     if inv.site(site).is_none() {
         let ids: Vec<&str> = inv.sites.iter().map(|s| s.id.as_str()).collect();
-        return Err(UsageError(format!(
-            "no site `{site}` (sites: {})",
-            ids.join(", ")
-        ))
-        .into());
+        return Err(UsageError(format!("no site `{site}` (sites: {})", ids.join(", "))).into());
     }
     Ok(())
 }
@@ -200,10 +196,7 @@ async fn show(session: &Session, id: &str, json: bool) -> anyhow::Result<u8> {
     field("dependents", list_or_dash(&dependents));
     field(
         "impact",
-        format!(
-            "{} asset(s) depend on it, directly or not",
-            impact.len()
-        ),
+        format!("{} asset(s) depend on it, directly or not", impact.len()),
     );
     println!("  data sets");
     if asset.datasets.is_empty() {

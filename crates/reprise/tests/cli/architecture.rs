@@ -1,0 +1,90 @@
+//! The crate graph points one way: binary → app → (catalog, engine) → domain. This test
+//! reads `cargo metadata` and fails on an edge the architecture forbids, so the layering
+//! in ARCHITECTURE.md stays true.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+/// For each crate of the workspace, the workspace crates it may depend on (normal
+/// dependencies; dev-dependencies may also use `reprise-testkit`).
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("reprise-domain", &[]),
+    ("reprise-catalog", &["reprise-domain"]),
+    (
+        "reprise-catalog-sqlite",
+        &["reprise-catalog", "reprise-domain"],
+    ),
+    (
+        "reprise-catalog-postgres",
+        &["reprise-catalog", "reprise-domain"],
+    ),
+    ("reprise-app", &["reprise-catalog", "reprise-domain"]),
+    (
+        "reprise",
+        &[
+            "reprise-app",
+            "reprise-catalog",
+            "reprise-catalog-postgres",
+            "reprise-catalog-sqlite",
+            "reprise-domain",
+        ],
+    ),
+    ("reprise-testkit", &[]),
+];
+
+/// Outside crates that would mean I/O, SQL or a runtime in a crate that must have none.
+const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
+    (
+        "reprise-domain",
+        &["sqlx", "tokio", "reqwest", "axum", "clap"],
+    ),
+    ("reprise-catalog", &["sqlx", "tokio", "axum", "clap"]),
+    ("reprise-app", &["sqlx", "axum", "clap"]),
+];
+
+#[test]
+fn crate_dependencies_point_one_way() {
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let allowed: BTreeMap<&str, &[&str]> = ALLOWED.iter().copied().collect();
+    let mut violations = Vec::new();
+    for package in meta["packages"].as_array().unwrap() {
+        let name = package["name"].as_str().unwrap();
+        let Some(ok) = allowed.get(name) else {
+            violations.push(format!("{name} is not in the architecture map"));
+            continue;
+        };
+        for dep in package["dependencies"].as_array().unwrap() {
+            let dep_name = dep["name"].as_str().unwrap();
+            let dev = dep["kind"].as_str() == Some("dev");
+            if dep_name.starts_with("reprise") {
+                let fine = ok.contains(&dep_name) || (dev && dep_name == "reprise-testkit");
+                if !fine {
+                    violations.push(format!("{name} must not depend on {dep_name}"));
+                }
+            }
+            if let Some((_, banned)) = FORBIDDEN_EXTERNAL.iter().find(|(n, _)| *n == name)
+                && banned.contains(&dep_name)
+                && !dev
+            {
+                violations.push(format!("{name} must not depend on {dep_name}"));
+            }
+        }
+    }
+    assert!(violations.is_empty(), "{violations:#?}");
+}

@@ -1,0 +1,37 @@
+//! `reprise demo`: the showcase must work in one command.
+
+use predicates::prelude::*;
+
+use crate::support::reprise;
+
+#[test]
+fn the_demo_builds_a_valid_workspace_with_both_seed_sites_and_real_data() {
+    let dir = tempfile::tempdir().unwrap();
+    reprise(dir.path())
+        .arg("demo")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 sites and 14 assets"))
+        .stdout(predicate::str::contains("reprise inventory list"));
+    let root = dir.path().join("reprise-demo");
+    // Valid, with no warning: every data set points at real files.
+    reprise(&root)
+        .arg("check")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "valid — 2 sites, 14 assets, 2 policies, 1 repository\n",
+        ))
+        .stderr(predicate::str::is_empty());
+    let mail = std::fs::read_dir(root.join("data/iredmail/vmail/direction/cur"))
+        .unwrap()
+        .count();
+    assert_eq!(mail, 1);
+    reprise(dir.path())
+        .arg("demo")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "already holds a Reprise workspace",
+        ));
+}

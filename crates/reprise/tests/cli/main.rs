@@ -1,0 +1,12 @@
+//! End-to-end tests: each drives the real `reprise` binary in a temporary directory and
+//! asserts what a user would see (output, exit code, files). One test binary for the
+//! whole CLI keeps link time down.
+
+mod architecture;
+mod check;
+mod demo;
+mod import;
+mod init;
+mod inventory;
+mod postgres;
+mod support;

@@ -1,0 +1,101 @@
+//! Helpers shared by the end-to-end tests.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The `reprise` binary, run in `dir`, with no workspace or catalog inherited from the
+/// environment of the test run.
+pub fn reprise(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("reprise").expect("the reprise binary is built");
+    cmd.current_dir(dir)
+        .env_remove("REPRISE_WORKSPACE")
+        .env_remove("REPRISE_CATALOG")
+        .env("TZ", "UTC");
+    cmd
+}
+
+/// A fresh workspace created by `reprise init`, in a temporary directory.
+pub struct TestWorkspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestWorkspace {
+    pub fn init() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        reprise(dir.path()).arg("init").assert().success();
+        Self { dir }
+    }
+
+    pub fn demo() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        reprise(dir.path()).args(["demo", "."]).assert().success();
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("reprise.toml")
+    }
+
+    pub fn config(&self) -> String {
+        std::fs::read_to_string(self.config_path()).unwrap()
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.config_path(), text).unwrap();
+    }
+
+    pub fn cmd(&self) -> Command {
+        reprise(self.path())
+    }
+
+    /// Runs `args` and parses standard output as JSON, asserting success.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.cmd().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+/// The 1-based line of the first line of `text` containing `needle`.
+pub fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("`{needle}` not in the text"))
+        + 1
+}
+
+/// A minimal valid configuration: one site, one repository, a daily policy.
+pub const BASE: &str = r#"[workspace]
+name = "Test"
+default_policy = "daily"
+
+[[site]]
+id = "hq"
+name = "HQ"
+
+[[repository]]
+id = "local"
+path = "repository"
+password_file = ".reprise/keys/local.key"
+
+[[policy]]
+id = "daily"
+schedule = "daily at 02:00"
+repository = "local"
+"#;
+
+/// An asset block with the given extra lines.
+pub fn asset(id: &str, extra: &str) -> String {
+    format!(
+        "\n[[asset]]\nid = \"{id}\"\nname = \"{id} name\"\nsite = \"hq\"\ncategory = \"server\"\ncriticality = \"major\"\n{extra}\n"
+    )
+}
