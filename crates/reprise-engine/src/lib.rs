@@ -1,0 +1,395 @@
+//! Reprise's backup engine: restic-format repositories, written and read through
+//! `rustic_core`, so stock `restic` can list, check and restore everything Reprise writes.
+//!
+//! This crate is the only one that names a `rustic_core` type. It offers plain values
+//! ([`SnapshotInfo`], [`RestoreSummary`], [`CheckReport`]) and a small progress trait
+//! ([`Progress`]) instead. Every call is synchronous and may block for a long time (and,
+//! for remote backends, runs its own runtime): async callers run it on a blocking thread.
+//!
+//! Plan, then execute: [`Repo::plan_restore`] checks a restore (hostile paths, existing
+//! files, integrity of exactly the data it needs) before [`Repo::restore`] writes anything.
+
+mod backup;
+mod check;
+mod progress;
+mod restore;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use rustic_backend::BackendOptions;
+use rustic_core::{
+    ConfigOptions, Credentials, KeyOptions, OpenStatus, Repository, RepositoryOptions,
+    repofile::SnapshotFile,
+};
+
+pub use backup::{BackupRequest, BackupSource};
+pub use check::{CheckReport, PackProblem, ReadMode};
+pub use progress::{NoProgress, Progress, ProgressKind, Task};
+pub use restore::{RestorePlan, RestoreRequest, RestoreSummary};
+
+/// An engine failure, in words a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("repository {location}: wrong password (the key does not open this repository)")]
+    WrongPassword { location: String },
+    #[error("repository {location} does not exist or is not initialised ({reason})")]
+    NotFound { location: String, reason: String },
+    #[error("repository {location}: {reason}")]
+    Repository { location: String, reason: String },
+    #[error("no snapshot `{0}` in the repository")]
+    NoSuchSnapshot(String),
+    #[error("the snapshot has no path `{0}`")]
+    NoSuchPath(String),
+    #[error("refusing to restore: {0}")]
+    Refused(String),
+    #[error("{0}")]
+    Io(String),
+}
+
+pub type Result<T> = std::result::Result<T, EngineError>;
+
+/// Where a repository is and how to open it.
+#[derive(Clone)]
+pub struct RepoSpec {
+    /// A local directory or a restic location (`rest:http://…`).
+    pub location: String,
+    pub password: Secret,
+}
+
+/// A password that never shows in `Debug` output or logs.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// Reads a restic-style password file: the first line, without its line ending.
+    pub fn from_file(path: &Path) -> std::io::Result<Self> {
+        let text = std::fs::read_to_string(path)?;
+        Ok(Self(text.lines().next().unwrap_or("").to_string()))
+    }
+
+    fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl std::fmt::Debug for RepoSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepoSpec")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A restore point as stored in the repository.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SnapshotInfo {
+    /// The full snapshot id (64 hex characters).
+    pub id: String,
+    pub time: Timestamp,
+    pub hostname: String,
+    pub paths: Vec<String>,
+    pub tags: Vec<String>,
+    /// Files in the snapshot, when the snapshot carries a summary.
+    pub files: Option<u64>,
+    /// Bytes of the source (the size of the restore point).
+    pub bytes: Option<u64>,
+    /// Bytes this snapshot added to the repository (after deduplication).
+    pub bytes_added: Option<u64>,
+    pub duration_seconds: Option<f64>,
+}
+
+impl SnapshotInfo {
+    fn from_file(snap: &SnapshotFile) -> Self {
+        let summary = snap.summary.as_ref();
+        Self {
+            id: snap.id.to_string(),
+            time: snap.time.timestamp(),
+            hostname: snap.hostname.clone(),
+            paths: snap.paths.iter().cloned().collect(),
+            tags: snap.tags.iter().cloned().collect(),
+            files: summary.map(|s| s.total_files_processed),
+            bytes: summary.map(|s| s.total_bytes_processed),
+            bytes_added: summary.map(|s| s.data_added_packed),
+            duration_seconds: summary.map(|s| s.backup_duration),
+        }
+    }
+
+    /// The value of a `key:value` tag (`asset:iredmail` → `iredmail`).
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find_map(|t| t.strip_prefix(key).and_then(|r| r.strip_prefix(':')))
+    }
+}
+
+/// An open repository.
+pub struct Repo {
+    inner: Repository<OpenStatus>,
+    spec: RepoSpec,
+    progress: Arc<dyn Progress>,
+    location: String,
+}
+
+fn options() -> RepositoryOptions {
+    // No local cache: Reprise may run as a service user without a home directory, and a
+    // local repository gains nothing from one.
+    RepositoryOptions::default().no_cache(true)
+}
+
+fn backends(spec: &RepoSpec) -> Result<rustic_core::RepositoryBackends> {
+    BackendOptions::default()
+        .repository(spec.location.clone())
+        .to_backends()
+        .map_err(|e| EngineError::Repository {
+            location: spec.location.clone(),
+            reason: concise(&e.to_string()),
+        })
+}
+
+fn repo_error(location: &str) -> impl Fn(Box<rustic_core::RusticError>) -> EngineError + '_ {
+    move |e| EngineError::Repository {
+        location: location.to_string(),
+        reason: concise(&e.to_string()),
+    }
+}
+
+/// The engine library's error reports span many lines (messages, causes, context,
+/// backtraces). People need the messages: this keeps each `Message:` and the first line
+/// of each cause, joined on one line.
+pub(crate) fn concise(report: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut lines = report.lines().peekable();
+    let first = report.lines().next().unwrap_or("").trim();
+    while let Some(line) = lines.next() {
+        let heading = line.trim();
+        if heading == "Message:" || heading == "Caused by:" {
+            if let Some(next) = lines.next() {
+                let text = next.trim().trim_end_matches(" : (source: aead::Error)");
+                if !text.is_empty()
+                    && !text.starts_with("`rustic_core` experienced")
+                    && !parts.iter().any(|p| p == text)
+                {
+                    parts.push(text.to_string());
+                }
+            }
+        }
+    }
+    if parts.is_empty() {
+        return first.to_string();
+    }
+    // Keep the leading words of the outer message when they add context
+    // (`error checking trees :`).
+    match first.split_once(" : ") {
+        Some((context, _)) if !context.contains("rustic_core") => {
+            format!("{context}: {}", parts.join(": "))
+        }
+        _ => parts.join(": "),
+    }
+}
+
+/// Creates a new repository at `spec.location` (which must not hold one yet).
+pub fn init(spec: &RepoSpec) -> Result<()> {
+    if let Some(path) = local_path(&spec.location) {
+        std::fs::create_dir_all(&path)
+            .map_err(|e| EngineError::Io(format!("cannot create {}: {e}", path.display())))?;
+    }
+    let repo = Repository::new(&options(), &backends(spec)?).map_err(repo_error(&spec.location))?;
+    if repo
+        .config_id()
+        .map_err(repo_error(&spec.location))?
+        .is_some()
+    {
+        return Err(EngineError::Repository {
+            location: spec.location.clone(),
+            reason: "a repository already exists there".into(),
+        });
+    }
+    repo.init(
+        &Credentials::password(spec.password.expose()),
+        &KeyOptions::default(),
+        &ConfigOptions::default(),
+    )
+    .map_err(repo_error(&spec.location))?;
+    Ok(())
+}
+
+/// Whether a repository has been initialised at `spec.location`.
+pub fn exists(spec: &RepoSpec) -> Result<bool> {
+    let repo = Repository::new(&options(), &backends(spec)?).map_err(repo_error(&spec.location))?;
+    Ok(repo
+        .config_id()
+        .map_err(repo_error(&spec.location))?
+        .is_some())
+}
+
+fn local_path(location: &str) -> Option<PathBuf> {
+    match location.split_once(':') {
+        Some(("local", path)) => Some(PathBuf::from(path)),
+        Some(_) => None,
+        None => Some(PathBuf::from(location)),
+    }
+}
+
+impl Repo {
+    /// Opens the repository, telling a wrong password from a missing repository.
+    pub fn open(spec: &RepoSpec, progress: Arc<dyn Progress>) -> Result<Self> {
+        let location = spec.location.clone();
+        let repo = Repository::new_with_progress(
+            &options(),
+            &backends(spec)?,
+            progress::Bars(progress.clone()),
+        )
+        .map_err(repo_error(&location))?;
+        match repo.config_id() {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                return Err(EngineError::NotFound {
+                    location,
+                    reason: "no config file".into(),
+                });
+            }
+            Err(e) => {
+                return Err(EngineError::NotFound {
+                    location,
+                    reason: concise(&e.to_string()),
+                });
+            }
+        }
+        let inner = repo
+            .open(&Credentials::password(spec.password.expose()))
+            .map_err(|e| {
+                let text = concise(&e.to_string());
+                if text.to_lowercase().contains("password") || text.contains("key") {
+                    EngineError::WrongPassword {
+                        location: location.clone(),
+                    }
+                } else {
+                    EngineError::Repository {
+                        location: location.clone(),
+                        reason: text,
+                    }
+                }
+            })?;
+        Ok(Self {
+            inner,
+            spec: spec.clone(),
+            progress,
+            location,
+        })
+    }
+
+    /// A second handle on the same repository, opened with the master key already
+    /// decrypted (no password derivation again). Operations that need the index consume
+    /// a handle, so they use one of these.
+    fn reopen(&self) -> Result<Repository<OpenStatus>> {
+        let key = self.inner.key();
+        Repository::new_with_progress(
+            &options(),
+            &backends(&self.spec)?,
+            progress::Bars(self.progress.clone()),
+        )
+        .and_then(|r| r.open(&Credentials::Masterkey(key)))
+        .map_err(repo_error(&self.location))
+    }
+
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Every snapshot, oldest first.
+    pub fn snapshots(&self) -> Result<Vec<SnapshotInfo>> {
+        let mut snaps: Vec<SnapshotInfo> = self
+            .inner
+            .get_all_snapshots()
+            .map_err(repo_error(&self.location))?
+            .iter()
+            .map(SnapshotInfo::from_file)
+            .collect();
+        snaps.sort_by(|a, b| a.time.cmp(&b.time).then(a.id.cmp(&b.id)));
+        Ok(snaps)
+    }
+
+    fn snapshot_file(&self, id: &str) -> Result<SnapshotFile> {
+        let snaps = self
+            .inner
+            .get_snapshots(&[id])
+            .map_err(|_| EngineError::NoSuchSnapshot(id.to_string()))?;
+        snaps
+            .into_iter()
+            .next()
+            .ok_or_else(|| EngineError::NoSuchSnapshot(id.to_string()))
+    }
+
+    /// Removes snapshots (restore points) by id. Their data stays until [`Repo::prune`].
+    pub fn forget(&self, ids: &[String]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let snaps = self
+            .inner
+            .get_snapshots(ids)
+            .map_err(repo_error(&self.location))?;
+        let ids: Vec<_> = snaps.iter().map(|s| s.id).collect();
+        self.inner
+            .delete_snapshots(&ids)
+            .map_err(repo_error(&self.location))
+    }
+
+    /// Removes data no snapshot references any more. Returns the bytes freed.
+    pub fn prune(&self) -> Result<u64> {
+        let opts = rustic_core::PruneOptions::default().instant_delete(true);
+        let plan = self
+            .inner
+            .prune_plan(&opts)
+            .map_err(repo_error(&self.location))?;
+        let freed = plan.stats.size_to_delete.remove;
+        self.inner
+            .prune(&opts, plan)
+            .map_err(repo_error(&self.location))?;
+        Ok(freed)
+    }
+
+    /// Copies snapshots to another repository, skipping those already there.
+    /// Data is deduplicated against what the destination holds.
+    pub fn copy_to(&self, dest: &Repo, ids: &[String]) -> Result<Vec<String>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let snaps = self
+            .inner
+            .get_snapshots(ids)
+            .map_err(repo_error(&self.location))?;
+        let relevant: Vec<SnapshotFile> = dest
+            .inner
+            .relevant_copy_snapshots(|_| true, &snaps)
+            .map_err(repo_error(&dest.location))?
+            .into_iter()
+            .filter(|c| c.relevant)
+            .map(|c| c.sn)
+            .collect();
+        let dest_indexed = dest
+            .reopen()?
+            .to_indexed_ids()
+            .map_err(repo_error(&dest.location))?;
+        let src_indexed = self
+            .reopen()?
+            .to_indexed()
+            .map_err(repo_error(&self.location))?;
+        src_indexed
+            .copy(&dest_indexed, relevant.iter())
+            .map_err(repo_error(&dest.location))?;
+        Ok(relevant.iter().map(|s| s.id.to_string()).collect())
+    }
+}

@@ -1,0 +1,202 @@
+//! Restoring, planned first: the plan lists what will be written, refuses hostile paths
+//! and existing files, and verifies the integrity of exactly the data the snapshot needs,
+//! before anything is written.
+
+use std::collections::HashSet;
+use std::path::{Component, Path, PathBuf};
+
+use rustic_core::{
+    LocalDestination, LsOptions, RestoreOptions,
+    repofile::{Node, NodeType},
+};
+
+use crate::{EngineError, Repo, Result, SnapshotInfo, repo_error};
+
+/// What to restore, and where.
+#[derive(Debug, Clone)]
+pub struct RestoreRequest {
+    pub snapshot: String,
+    /// A path inside the snapshot (absolute, as the snapshot records it); the whole
+    /// snapshot when `None`.
+    pub path: Option<String>,
+    /// The directory to restore into. Nothing is ever written outside it.
+    pub target: PathBuf,
+    /// Replace files that already exist in the target.
+    pub overwrite: bool,
+    /// Read back and verify every pack the snapshot needs before writing.
+    pub verify: bool,
+}
+
+/// A checked restore, ready to run.
+#[derive(Debug)]
+pub struct RestorePlan {
+    pub snapshot: SnapshotInfo,
+    pub target: PathBuf,
+    pub files: u64,
+    pub dirs: u64,
+    pub bytes: u64,
+    /// Whether the snapshot's data was read back and verified while planning.
+    pub verified: bool,
+    request: RestoreRequest,
+    destination: PathBuf,
+    expect_file: bool,
+    nodes: Vec<(PathBuf, Node)>,
+}
+
+/// What a restore wrote.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RestoreSummary {
+    pub files: u64,
+    pub dirs: u64,
+    pub bytes: u64,
+}
+
+/// A path from a snapshot is safe to join to the target when it only goes down.
+fn is_safe(path: &Path) -> bool {
+    path.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+impl Repo {
+    pub fn plan_restore(&self, request: &RestoreRequest) -> Result<RestorePlan> {
+        let snap_file = self.snapshot_file(&request.snapshot)?;
+        let snapshot = SnapshotInfo::from_file(&snap_file);
+        if request.verify {
+            let report = self.check_snapshot(&snapshot.id, true)?;
+            if !report.ok() {
+                return Err(EngineError::Refused(format!(
+                    "the integrity check of restore point {} failed: {}",
+                    &snapshot.id[..8],
+                    report.errors.join("; ")
+                )));
+            }
+        }
+        let repo = self
+            .reopen()?
+            .to_indexed()
+            .map_err(repo_error(&self.location))?;
+        let inner_path = request.path.clone().unwrap_or_default();
+        let node = repo
+            .node_from_snapshot_and_path(&snap_file, &inner_path)
+            .map_err(|_| EngineError::NoSuchPath(inner_path.clone()))?;
+        let expect_file = !node.is_dir();
+        let destination = if expect_file {
+            request.target.join(&node.name)
+        } else {
+            request.target.clone()
+        };
+        let mut nodes = Vec::new();
+        for item in repo
+            .ls(&node, &LsOptions::default())
+            .map_err(repo_error(&self.location))?
+        {
+            nodes.push(item.map_err(repo_error(&self.location))?);
+        }
+
+        let mut seen = HashSet::new();
+        let mut links = HashSet::new();
+        let mut existing = Vec::new();
+        let (mut files, mut dirs, mut bytes) = (0u64, 0u64, 0u64);
+        for (path, node) in &nodes {
+            let name_ok = !node.name.contains('/') && node.name != "." && node.name != "..";
+            let below_link = path.ancestors().skip(1).any(|a| links.contains(a));
+            if !is_safe(path) && !path.as_os_str().is_empty() || !name_ok || below_link {
+                return Err(EngineError::Refused(format!(
+                    "the snapshot holds a path that would escape the target: {}",
+                    path.display()
+                )));
+            }
+            if !seen.insert(path.clone()) {
+                return Err(EngineError::Refused(format!(
+                    "the snapshot holds {} twice",
+                    path.display()
+                )));
+            }
+            let full = if path.as_os_str().is_empty() {
+                destination.clone()
+            } else {
+                destination.join(path)
+            };
+            match &node.node_type {
+                NodeType::Dir => {
+                    dirs += 1;
+                    if full.is_file() {
+                        existing.push(full);
+                    }
+                }
+                NodeType::Symlink { .. } => {
+                    links.insert(path.clone());
+                    files += 1;
+                    if full.symlink_metadata().is_ok() {
+                        existing.push(full);
+                    }
+                }
+                _ => {
+                    files += 1;
+                    bytes += node.meta.size;
+                    if full.symlink_metadata().is_ok() {
+                        existing.push(full);
+                    }
+                }
+            }
+        }
+        if !existing.is_empty() && !request.overwrite {
+            let shown: Vec<String> = existing
+                .iter()
+                .take(5)
+                .map(|p| p.display().to_string())
+                .collect();
+            let more = existing.len().saturating_sub(5);
+            return Err(EngineError::Refused(format!(
+                "{} file(s) already exist in the target ({}{}); choose an empty target or pass --overwrite",
+                existing.len(),
+                shown.join(", "),
+                if more > 0 {
+                    format!(", and {more} more")
+                } else {
+                    String::new()
+                }
+            )));
+        }
+        Ok(RestorePlan {
+            snapshot,
+            target: request.target.clone(),
+            files,
+            dirs,
+            bytes,
+            verified: request.verify,
+            request: request.clone(),
+            destination,
+            expect_file,
+            nodes,
+        })
+    }
+
+    /// Writes a planned restore.
+    pub fn restore(&self, plan: RestorePlan) -> Result<RestoreSummary> {
+        std::fs::create_dir_all(&plan.request.target).map_err(|e| {
+            EngineError::Io(format!(
+                "cannot create {}: {e}",
+                plan.request.target.display()
+            ))
+        })?;
+        let repo = self
+            .reopen()?
+            .to_indexed()
+            .map_err(repo_error(&self.location))?;
+        let dest_text = plan.destination.to_string_lossy().to_string();
+        let dest = LocalDestination::new(&dest_text, true, plan.expect_file)
+            .map_err(repo_error(&self.location))?;
+        let opts = RestoreOptions::default();
+        let streamer = || plan.nodes.iter().cloned().map(Ok);
+        let restore_plan = repo
+            .prepare_restore(&opts, streamer(), &dest, false)
+            .map_err(repo_error(&self.location))?;
+        repo.restore(restore_plan, &opts, streamer(), &dest)
+            .map_err(repo_error(&self.location))?;
+        Ok(RestoreSummary {
+            files: plan.files,
+            dirs: plan.dirs,
+            bytes: plan.bytes,
+        })
+    }
+}

@@ -1,0 +1,202 @@
+//! The engine against real repositories on disk.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use reprise_engine::{
+    BackupRequest, BackupSource, EngineError, NoProgress, ReadMode, Repo, RepoSpec, RestoreRequest,
+    Secret,
+};
+
+fn spec(dir: &Path) -> RepoSpec {
+    RepoSpec {
+        location: dir.join("repo").display().to_string(),
+        password: Secret::new("correct horse battery staple"),
+    }
+}
+
+fn open(spec: &RepoSpec) -> Repo {
+    Repo::open(spec, Arc::new(NoProgress)).unwrap()
+}
+
+fn data(dir: &Path) -> PathBuf {
+    let data = dir.join("data");
+    fs::create_dir_all(data.join("sub")).unwrap();
+    fs::write(data.join("a.txt"), "alpha\n").unwrap();
+    // Incompressible, so the file data gets a pack of its own, the largest.
+    let noise: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    fs::write(data.join("sub/b.bin"), noise).unwrap();
+    fs::write(data.join("skip.tmp"), "temporary").unwrap();
+    data
+}
+
+fn backup(repo: &Repo, data: &Path) -> reprise_engine::SnapshotInfo {
+    repo.backup(&BackupRequest {
+        source: BackupSource::Paths {
+            paths: vec![data.to_path_buf()],
+            exclude: vec!["*.tmp".into()],
+        },
+        hostname: "mail".into(),
+        tags: vec!["asset:mail".into(), "dataset:files".into()],
+        label: "mail/files".into(),
+        time: None,
+    })
+    .unwrap()
+}
+
+#[test]
+fn backup_then_restore_gives_the_same_bytes_and_respects_excludes() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path());
+    reprise_engine::init(&spec).unwrap();
+    let repo = open(&spec);
+    let data = data(dir.path());
+    let snap = backup(&repo, &data);
+    assert_eq!(snap.tag("asset"), Some("mail"));
+    assert_eq!(snap.hostname, "mail");
+    assert_eq!(repo.snapshots().unwrap().len(), 1);
+
+    let target = dir.path().join("restored");
+    let plan = repo
+        .plan_restore(&RestoreRequest {
+            snapshot: snap.id.clone(),
+            path: Some(data.display().to_string()),
+            target: target.clone(),
+            overwrite: false,
+            verify: true,
+        })
+        .unwrap();
+    assert!(plan.verified);
+    assert_eq!(plan.files, 2);
+    repo.restore(plan).unwrap();
+    assert_eq!(fs::read(target.join("a.txt")).unwrap(), b"alpha\n");
+    assert_eq!(
+        fs::read(target.join("sub/b.bin")).unwrap(),
+        fs::read(data.join("sub/b.bin")).unwrap()
+    );
+    assert!(!target.join("skip.tmp").exists());
+
+    // Restoring again over the same files is refused unless asked.
+    let again = repo.plan_restore(&RestoreRequest {
+        snapshot: snap.id.clone(),
+        path: Some(data.display().to_string()),
+        target: target.clone(),
+        overwrite: false,
+        verify: false,
+    });
+    match again {
+        Err(EngineError::Refused(msg)) => assert!(msg.contains("already exist"), "{msg}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_wrong_password_and_a_missing_repository_are_told_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = spec(dir.path());
+    let missing = Repo::open(&good, Arc::new(NoProgress)).err().unwrap();
+    assert!(matches!(missing, EngineError::NotFound { .. }), "{missing}");
+    reprise_engine::init(&good).unwrap();
+    let bad = RepoSpec {
+        password: Secret::new("wrong"),
+        ..good.clone()
+    };
+    let err = Repo::open(&bad, Arc::new(NoProgress)).err().unwrap();
+    assert!(matches!(err, EngineError::WrongPassword { .. }), "{err}");
+    assert!(
+        !format!("{bad:?}").contains("wrong"),
+        "secrets never show in Debug"
+    );
+}
+
+#[test]
+fn a_damaged_pack_is_found_and_traced_to_its_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path());
+    reprise_engine::init(&spec).unwrap();
+    let repo = open(&spec);
+    let snap = backup(&repo, &data(dir.path()));
+    assert!(repo.check(ReadMode::All).unwrap().ok());
+
+    // Flip a byte in the largest pack: the one holding the file data.
+    let packs = dir.path().join("repo/data");
+    let largest = fs::read_dir(&packs)
+        .unwrap()
+        .flat_map(|sub| fs::read_dir(sub.unwrap().path()).unwrap())
+        .map(|p| p.unwrap().path())
+        .max_by_key(|p| fs::metadata(p).unwrap().len())
+        .unwrap();
+    let mut bytes = fs::read(&largest).unwrap();
+    bytes[10] ^= 0xff;
+    fs::write(&largest, bytes).unwrap();
+    let report = repo.check(ReadMode::All).unwrap();
+    assert!(!report.ok());
+    assert!(!report.damaged_packs.is_empty(), "{report:?}");
+    assert!(
+        report.errors.iter().all(|e| !e.contains("Backtrace")),
+        "messages stay short: {report:?}"
+    );
+    let by_snapshot = repo.packs_by_snapshot().unwrap();
+    let needed = &by_snapshot[&snap.id];
+    assert!(
+        report
+            .damaged_packs
+            .iter()
+            .any(|p| needed.iter().any(|n| n.starts_with(&p.pack))),
+        "{report:?} {needed:?}"
+    );
+
+    // A restore verifies first and refuses to write corrupted data.
+    let target = dir.path().join("restored");
+    let err = repo
+        .plan_restore(&RestoreRequest {
+            snapshot: snap.id,
+            path: None,
+            target: target.clone(),
+            overwrite: false,
+            verify: true,
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("integrity check"), "{err}");
+    assert!(!target.exists());
+}
+
+#[test]
+fn forget_prune_and_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec1 = spec(dir.path());
+    let spec2 = RepoSpec {
+        location: dir.path().join("offsite").display().to_string(),
+        password: Secret::new("another"),
+    };
+    reprise_engine::init(&spec1).unwrap();
+    reprise_engine::init(&spec2).unwrap();
+    let repo = open(&spec1);
+    let offsite = open(&spec2);
+    let data = data(dir.path());
+    let first = backup(&repo, &data);
+    fs::write(data.join("a.txt"), "changed\n").unwrap();
+    let second = backup(&repo, &data);
+
+    let copied = repo
+        .copy_to(&offsite, &[first.id.clone(), second.id.clone()])
+        .unwrap();
+    assert_eq!(copied.len(), 2);
+    assert_eq!(offsite.snapshots().unwrap().len(), 2);
+    // Copying again copies nothing.
+    assert!(
+        repo.copy_to(&offsite, &[first.id.clone()])
+            .unwrap()
+            .is_empty()
+    );
+
+    repo.forget(std::slice::from_ref(&first.id)).unwrap();
+    repo.prune().unwrap();
+    let left = repo.snapshots().unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].id, second.id);
+    assert!(repo.check(ReadMode::All).unwrap().ok());
+}
