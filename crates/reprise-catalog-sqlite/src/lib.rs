@@ -10,8 +10,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use reprise_catalog::{
-    AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, diff_inventory, from_micros,
-    to_micros,
+    AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, NewRun, RepoVerification,
+    RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus, Verification, diff_inventory,
+    from_micros, to_micros,
 };
 use reprise_domain::AssetState;
 use sqlx::Row;
@@ -188,6 +189,263 @@ impl Catalog for SqliteCatalog {
         .map_err(|e| CatalogError::query("reading asset history", e))?;
         rows.iter().map(change_from_row).collect()
     }
+
+    async fn start_run(&self, run: &NewRun) -> Result<i64, CatalogError> {
+        let kind = run.kind.unwrap_or(RunKind::Backup);
+        let started = run.started.unwrap_or(Timestamp::UNIX_EPOCH);
+        let row = sqlx::query(
+            "INSERT INTO runs (kind, asset_id, dataset, repo_id, started_us, status) \
+             VALUES (?, ?, ?, ?, ?, 'running') RETURNING id",
+        )
+        .bind(kind.as_str())
+        .bind(&run.asset)
+        .bind(&run.dataset)
+        .bind(&run.repository)
+        .bind(to_micros(started))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("starting a run", e))?;
+        row.try_get("id")
+            .map_err(|e| CatalogError::query("starting a run", e))
+    }
+
+    async fn finish_run(&self, id: i64, outcome: &RunOutcome) -> Result<(), CatalogError> {
+        sqlx::query(
+            "UPDATE runs SET finished_us = ?, status = ?, snapshot_id = ?, files = ?, \
+             bytes_read = ?, bytes_added = ?, error = ?, detail = ? WHERE id = ?",
+        )
+        .bind(to_micros(outcome.finished))
+        .bind(outcome.status.as_str())
+        .bind(&outcome.snapshot)
+        .bind(opt_i64(outcome.files))
+        .bind(opt_i64(outcome.bytes_read))
+        .bind(opt_i64(outcome.bytes_added))
+        .bind(&outcome.error)
+        .bind(&outcome.detail)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("finishing a run", e))?;
+        Ok(())
+    }
+
+    async fn runs(&self, filter: &RunFilter) -> Result<Vec<Run>, CatalogError> {
+        let rows = sqlx::query(
+            "SELECT * FROM runs WHERE (? IS NULL OR asset_id = ?) AND (? IS NULL OR kind = ?) \
+             ORDER BY started_us DESC, id DESC LIMIT ?",
+        )
+        .bind(&filter.asset)
+        .bind(&filter.asset)
+        .bind(filter.kind.map(RunKind::as_str))
+        .bind(filter.kind.map(RunKind::as_str))
+        .bind(filter.limit.map_or(-1, i64::from))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("reading runs", e))?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    async fn interrupt_running(&self, at: Timestamp) -> Result<u64, CatalogError> {
+        let done = sqlx::query(
+            "UPDATE runs SET status = 'interrupted', finished_us = ?, \
+             error = 'the process stopped before the run ended' WHERE status = 'running'",
+        )
+        .bind(to_micros(at))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("marking interrupted runs", e))?;
+        Ok(done.rows_affected())
+    }
+
+    async fn sync_restore_points(
+        &self,
+        repository: &str,
+        points: &[RestorePoint],
+    ) -> Result<(), CatalogError> {
+        let fail = |e: sqlx::Error| CatalogError::query("recording restore points", e);
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(fail)?;
+        let known: Vec<String> =
+            sqlx::query_scalar("SELECT snapshot_id FROM restore_points WHERE repo_id = ?")
+                .bind(repository)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(fail)?;
+        for id in &known {
+            if !points.iter().any(|p| &p.snapshot == id) {
+                sqlx::query("DELETE FROM restore_points WHERE repo_id = ? AND snapshot_id = ?")
+                    .bind(repository)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(fail)?;
+            }
+        }
+        for p in points.iter().filter(|p| !known.contains(&p.snapshot)) {
+            sqlx::query(
+                "INSERT INTO restore_points (repo_id, snapshot_id, asset_id, dataset, policy, \
+                 time_us, files, bytes, bytes_added, verified_us, failed_us, failure) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(repository)
+            .bind(&p.snapshot)
+            .bind(&p.asset)
+            .bind(&p.dataset)
+            .bind(&p.policy)
+            .bind(to_micros(p.time))
+            .bind(opt_i64(p.files))
+            .bind(opt_i64(p.bytes))
+            .bind(opt_i64(p.bytes_added))
+            .bind(p.verified.map(to_micros))
+            .bind(p.failed.map(to_micros))
+            .bind(&p.failure)
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
+        }
+        tx.commit().await.map_err(fail)
+    }
+
+    async fn restore_points(&self, asset: Option<&str>) -> Result<Vec<RestorePoint>, CatalogError> {
+        let rows = sqlx::query(
+            "SELECT * FROM restore_points WHERE (? IS NULL OR asset_id = ?) \
+             ORDER BY time_us, repo_id, snapshot_id",
+        )
+        .bind(asset)
+        .bind(asset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("reading restore points", e))?;
+        rows.iter().map(point_from_row).collect()
+    }
+
+    async fn mark_verified(
+        &self,
+        repository: &str,
+        snapshots: &[String],
+        at: Timestamp,
+        outcome: &Verification,
+    ) -> Result<(), CatalogError> {
+        let fail = |e: sqlx::Error| CatalogError::query("recording a verification", e);
+        let mut tx = self.pool.begin().await.map_err(fail)?;
+        for id in snapshots {
+            let query = match outcome {
+                Verification::Passed => sqlx::query(
+                    "UPDATE restore_points SET verified_us = ?, failed_us = NULL, failure = NULL \
+                     WHERE repo_id = ? AND snapshot_id = ?",
+                )
+                .bind(to_micros(at)),
+                Verification::Failed(why) => sqlx::query(
+                    "UPDATE restore_points SET failed_us = ?, failure = ? \
+                     WHERE repo_id = ? AND snapshot_id = ?",
+                )
+                .bind(to_micros(at))
+                .bind(why.clone()),
+            };
+            query
+                .bind(repository)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(fail)?;
+        }
+        tx.commit().await.map_err(fail)
+    }
+
+    async fn record_verification(&self, v: &RepoVerification) -> Result<(), CatalogError> {
+        sqlx::query(
+            "INSERT INTO verifications (repo_id, at_us, mode, slice_index, slice_of, ok) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&v.repository)
+        .bind(to_micros(v.at))
+        .bind(&v.mode)
+        .bind(v.slice.map(|s| i64::from(s.0)))
+        .bind(v.slice.map(|s| i64::from(s.1)))
+        .bind(v.ok)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("recording a verification", e))?;
+        Ok(())
+    }
+
+    async fn verifications(&self, repository: &str) -> Result<Vec<RepoVerification>, CatalogError> {
+        let rows = sqlx::query("SELECT * FROM verifications WHERE repo_id = ? ORDER BY at_us, id")
+            .bind(repository)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading verifications", e))?;
+        rows.iter()
+            .map(|row| {
+                let read = |e| CatalogError::query("reading verifications", e);
+                let index: Option<i64> = row.try_get("slice_index").map_err(read)?;
+                let of: Option<i64> = row.try_get("slice_of").map_err(read)?;
+                Ok(RepoVerification {
+                    repository: row.try_get("repo_id").map_err(read)?,
+                    at: from_micros(row.try_get("at_us").map_err(read)?)?,
+                    mode: row.try_get("mode").map_err(read)?,
+                    slice: index.zip(of).map(|(i, o)| (i as u32, o as u32)),
+                    ok: row.try_get("ok").map_err(read)?,
+                })
+            })
+            .collect()
+    }
+}
+
+fn opt_u64(v: Option<i64>) -> Option<u64> {
+    v.and_then(|v| u64::try_from(v).ok())
+}
+
+fn opt_i64(v: Option<u64>) -> Option<i64> {
+    v.and_then(|v| i64::try_from(v).ok())
+}
+
+fn opt_time(v: Option<i64>) -> Result<Option<Timestamp>, CatalogError> {
+    v.map(from_micros).transpose()
+}
+
+fn run_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Run, CatalogError> {
+    let read = |e| CatalogError::query("reading runs", e);
+    let kind: String = row.try_get("kind").map_err(read)?;
+    let status: String = row.try_get("status").map_err(read)?;
+    Ok(Run {
+        id: row.try_get("id").map_err(read)?,
+        kind: RunKind::parse(&kind).ok_or_else(|| CatalogError::query("reading runs", kind))?,
+        asset: row.try_get("asset_id").map_err(read)?,
+        dataset: row.try_get("dataset").map_err(read)?,
+        repository: row.try_get("repo_id").map_err(read)?,
+        started: from_micros(row.try_get("started_us").map_err(read)?)?,
+        finished: opt_time(row.try_get("finished_us").map_err(read)?)?,
+        status: RunStatus::parse(&status)
+            .ok_or_else(|| CatalogError::query("reading runs", status))?,
+        snapshot: row.try_get("snapshot_id").map_err(read)?,
+        files: opt_u64(row.try_get("files").map_err(read)?),
+        bytes_read: opt_u64(row.try_get("bytes_read").map_err(read)?),
+        bytes_added: opt_u64(row.try_get("bytes_added").map_err(read)?),
+        error: row.try_get("error").map_err(read)?,
+        detail: row.try_get("detail").map_err(read)?,
+    })
+}
+
+fn point_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<RestorePoint, CatalogError> {
+    let read = |e| CatalogError::query("reading restore points", e);
+    Ok(RestorePoint {
+        repository: row.try_get("repo_id").map_err(read)?,
+        snapshot: row.try_get("snapshot_id").map_err(read)?,
+        asset: row.try_get("asset_id").map_err(read)?,
+        dataset: row.try_get("dataset").map_err(read)?,
+        policy: row.try_get("policy").map_err(read)?,
+        time: from_micros(row.try_get("time_us").map_err(read)?)?,
+        files: opt_u64(row.try_get("files").map_err(read)?),
+        bytes: opt_u64(row.try_get("bytes").map_err(read)?),
+        bytes_added: opt_u64(row.try_get("bytes_added").map_err(read)?),
+        verified: opt_time(row.try_get("verified_us").map_err(read)?)?,
+        failed: opt_time(row.try_get("failed_us").map_err(read)?)?,
+        failure: row.try_get("failure").map_err(read)?,
+    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,10 @@
 use jiff::Timestamp;
 use reprise_domain::AssetState;
 
-use crate::{AssetRecord, Catalog, ChangeKind};
+use crate::{
+    AssetRecord, Catalog, ChangeKind, NewRun, RepoVerification, RestorePoint, RunFilter, RunKind,
+    RunOutcome, RunStatus, Verification,
+};
 
 fn record(id: &str, state: AssetState, fingerprint: &str) -> AssetRecord {
     AssetRecord {
@@ -187,6 +190,192 @@ pub async fn timestamps_keep_microseconds(catalog: &dyn Catalog) {
     assert_eq!(catalog.asset_history("r").await.unwrap()[0].at, at);
 }
 
+fn point(repo: &str, snapshot: &str, asset: &str, at: i64) -> RestorePoint {
+    RestorePoint {
+        repository: repo.to_string(),
+        snapshot: snapshot.to_string(),
+        asset: asset.to_string(),
+        dataset: "files".to_string(),
+        policy: Some("daily".to_string()),
+        time: t(at),
+        files: Some(3),
+        bytes: Some(1024),
+        bytes_added: Some(512),
+        verified: None,
+        failed: None,
+        failure: None,
+    }
+}
+
+pub async fn runs_are_recorded_from_start_to_end(catalog: &dyn Catalog) {
+    let id = catalog
+        .start_run(&NewRun {
+            kind: Some(RunKind::Backup),
+            asset: Some("mail".into()),
+            dataset: Some("mailboxes".into()),
+            repository: Some("local".into()),
+            started: Some(t(0)),
+        })
+        .await
+        .unwrap();
+    let running = catalog.runs(&RunFilter::default()).await.unwrap();
+    assert_eq!(running[0].status, RunStatus::Running);
+    let mut outcome = RunOutcome::new(t(90), RunStatus::Succeeded);
+    outcome.snapshot = Some("abc".into());
+    outcome.files = Some(12);
+    outcome.bytes_read = Some(4096);
+    outcome.bytes_added = Some(100);
+    catalog.finish_run(id, &outcome).await.unwrap();
+    let runs = catalog
+        .runs(&RunFilter {
+            asset: Some("mail".into()),
+            ..RunFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    assert_eq!(run.id, id);
+    assert_eq!(run.kind, RunKind::Backup);
+    assert_eq!(run.status, RunStatus::Succeeded);
+    assert_eq!(run.snapshot.as_deref(), Some("abc"));
+    assert_eq!(run.files, Some(12));
+    assert_eq!(run.duration(), Some(jiff::SignedDuration::from_secs(90)));
+    assert!(
+        catalog
+            .runs(&RunFilter {
+                kind: Some(RunKind::Restore),
+                ..RunFilter::default()
+            })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn runs_list_newest_first_and_respect_the_limit(catalog: &dyn Catalog) {
+    for i in 0..5 {
+        catalog
+            .start_run(&NewRun {
+                kind: Some(RunKind::Verify),
+                started: Some(t(i)),
+                ..NewRun::default()
+            })
+            .await
+            .unwrap();
+    }
+    let runs = catalog
+        .runs(&RunFilter {
+            limit: Some(2),
+            ..RunFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].started, t(4));
+}
+
+pub async fn interrupted_runs_are_marked_so(catalog: &dyn Catalog) {
+    let id = catalog
+        .start_run(&NewRun {
+            kind: Some(RunKind::Backup),
+            started: Some(t(0)),
+            ..NewRun::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(catalog.interrupt_running(t(30)).await.unwrap(), 1);
+    let run = &catalog.runs(&RunFilter::default()).await.unwrap()[0];
+    assert_eq!(run.id, id);
+    assert_eq!(run.status, RunStatus::Interrupted);
+    assert_eq!(run.finished, Some(t(30)));
+    assert_eq!(catalog.interrupt_running(t(40)).await.unwrap(), 0);
+}
+
+pub async fn restore_points_sync_with_the_repository_and_keep_verification(catalog: &dyn Catalog) {
+    let a = point("local", "s1", "mail", 0);
+    let b = point("local", "s2", "mail", 10);
+    let c = point("offsite", "s1-copy", "mail", 0);
+    catalog
+        .sync_restore_points("local", &[a.clone(), b.clone()])
+        .await
+        .unwrap();
+    catalog
+        .sync_restore_points("offsite", std::slice::from_ref(&c))
+        .await
+        .unwrap();
+    catalog
+        .mark_verified("local", &["s1".into()], t(100), &Verification::Passed)
+        .await
+        .unwrap();
+    // The repository still holds s1 but s2 was forgotten; a new s3 appeared.
+    let d = point("local", "s3", "mail", 20);
+    catalog
+        .sync_restore_points("local", &[a.clone(), d.clone()])
+        .await
+        .unwrap();
+    let points = catalog.restore_points(Some("mail")).await.unwrap();
+    let ids: Vec<(&str, &str)> = points
+        .iter()
+        .map(|p| (p.repository.as_str(), p.snapshot.as_str()))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![("local", "s1"), ("offsite", "s1-copy"), ("local", "s3")]
+    );
+    assert_eq!(points[0].verified, Some(t(100)), "verification is kept");
+    assert_eq!(points[0].bytes, Some(1024));
+    assert!(
+        catalog
+            .restore_points(Some("vpn"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(catalog.restore_points(None).await.unwrap().len(), 3);
+
+    catalog
+        .mark_verified(
+            "local",
+            &["s3".into()],
+            t(200),
+            &Verification::Failed("pack 1234abcd damaged".into()),
+        )
+        .await
+        .unwrap();
+    let s3 = catalog
+        .restore_points(Some("mail"))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.snapshot == "s3")
+        .unwrap();
+    assert_eq!(s3.failed, Some(t(200)));
+    assert_eq!(s3.failure.as_deref(), Some("pack 1234abcd damaged"));
+    assert_eq!(s3.verified, None);
+}
+
+pub async fn repository_verifications_are_kept_in_order(catalog: &dyn Catalog) {
+    for (i, ok) in [(1u32, true), (2, false)] {
+        catalog
+            .record_verification(&RepoVerification {
+                repository: "local".into(),
+                at: t(i64::from(i)),
+                mode: "slice".into(),
+                slice: Some((i, 30)),
+                ok,
+            })
+            .await
+            .unwrap();
+    }
+    let all = catalog.verifications("local").await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].slice, Some((1, 30)));
+    assert!(all[0].ok);
+    assert!(!all[1].ok);
+    assert!(catalog.verifications("other").await.unwrap().is_empty());
+}
+
 /// Expands to one `#[tokio::test]` per conformance case. `$make` is an async block or
 /// expression evaluating to something that derefs to a fresh, empty `dyn Catalog`
 /// (typically a `Box` or a guard that also owns the temporary database).
@@ -201,6 +390,11 @@ macro_rules! catalog_conformance_tests {
             removed_assets_are_recorded_and_can_come_back,
             history_is_per_asset_and_in_time_order,
             timestamps_keep_microseconds,
+            runs_are_recorded_from_start_to_end,
+            runs_list_newest_first_and_respect_the_limit,
+            interrupted_runs_are_marked_so,
+            restore_points_sync_with_the_repository_and_keep_verification,
+            repository_verifications_are_kept_in_order,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {

@@ -12,8 +12,13 @@
 
 pub mod conformance;
 mod inventory;
+mod runs;
 
 pub use inventory::{AssetChange, AssetRecord, ChangeKind, diff_inventory};
+pub use runs::{
+    NewRun, RepoVerification, RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus,
+    Verification,
+};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -65,6 +70,49 @@ pub trait Catalog: Send + Sync {
 
     /// Every recorded change of every asset, oldest first, ties in insertion order.
     async fn inventory_history(&self) -> Result<Vec<AssetChange>, CatalogError>;
+
+    /// Records the start of a run and returns its id.
+    async fn start_run(&self, run: &NewRun) -> Result<i64, CatalogError>;
+
+    /// Records how a run ended.
+    async fn finish_run(&self, id: i64, outcome: &RunOutcome) -> Result<(), CatalogError>;
+
+    /// Runs matching `filter`, newest first.
+    async fn runs(&self, filter: &RunFilter) -> Result<Vec<Run>, CatalogError>;
+
+    /// Marks every run still `running` as interrupted at `at` (a process that stopped
+    /// mid-run cannot finish it). Returns how many.
+    async fn interrupt_running(&self, at: Timestamp) -> Result<u64, CatalogError>;
+
+    /// Replaces what the catalog knows of `repository`'s restore points by `points`:
+    /// new ones are added, vanished ones removed, and known ones keep their verification
+    /// status.
+    async fn sync_restore_points(
+        &self,
+        repository: &str,
+        points: &[RestorePoint],
+    ) -> Result<(), CatalogError>;
+
+    /// Restore points of one asset (all when `None`), oldest first.
+    async fn restore_points(&self, asset: Option<&str>) -> Result<Vec<RestorePoint>, CatalogError>;
+
+    /// Records a verification of some restore points of a repository.
+    async fn mark_verified(
+        &self,
+        repository: &str,
+        snapshots: &[String],
+        at: Timestamp,
+        outcome: &Verification,
+    ) -> Result<(), CatalogError>;
+
+    /// Records a whole-repository verification.
+    async fn record_verification(
+        &self,
+        verification: &RepoVerification,
+    ) -> Result<(), CatalogError>;
+
+    /// Whole-repository verifications of `repository`, oldest first.
+    async fn verifications(&self, repository: &str) -> Result<Vec<RepoVerification>, CatalogError>;
 }
 
 /// Converts a timestamp to the microseconds both dialects store.
