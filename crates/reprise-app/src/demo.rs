@@ -216,7 +216,7 @@ procedure = "Vérifier et redémarrer les services, restaurer les sauvegardes, t
 [[asset.dataset]]
 name = "mailboxes"
 paths = ["data/iredmail/vmail"]
-exclude = ["*.tmp", "**/tmp/**"]
+exclude = ["*.tmp", "*.lock"]
 category = "records"
 
 [[asset.dataset]]

@@ -12,9 +12,19 @@
 //! This crate never picks a catalog implementation: it receives a `dyn Catalog` from the
 //! binary.
 
+pub mod backup;
 pub mod config;
+pub mod context;
 pub mod dates;
 pub mod demo;
+pub mod error;
 pub mod graph;
 pub mod import;
+pub mod points;
+pub mod repos;
+pub mod restore;
+pub mod retention;
+pub mod snapshots;
+pub mod status;
+pub mod verify;
 pub mod workspace;

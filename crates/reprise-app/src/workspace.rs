@@ -280,6 +280,12 @@ pub async fn record_inventory(
         .await
 }
 
+/// The workspace's time zone, or the machine's.
+pub fn zone(name: Option<&str>) -> jiff::tz::TimeZone {
+    name.and_then(|n| jiff::tz::TimeZone::get(n).ok())
+        .unwrap_or_else(jiff::tz::TimeZone::system)
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -20,6 +20,7 @@ mod id;
 mod interval;
 mod inventory;
 mod policy;
+mod retention;
 mod schedule;
 mod vocabulary;
 
@@ -28,5 +29,6 @@ pub use id::{AssetId, IdError, PolicyId, RepoId, SiteId, slugify};
 pub use interval::{Interval, IntervalError};
 pub use inventory::{Field, Impact, Inventory, Problem, ProblemKind, Site};
 pub use policy::{Location, Policy, RepoBackend, Repository, Retention};
+pub use retention::{RetentionDecision, plan_retention};
 pub use schedule::{Schedule, ScheduleError};
 pub use vocabulary::{AssetState, Category, Criticality, UnknownWord, ZoneRisk, normalize_word};

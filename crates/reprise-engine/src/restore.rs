@@ -16,8 +16,9 @@ use crate::{EngineError, Repo, Result, SnapshotInfo, repo_error};
 #[derive(Debug, Clone)]
 pub struct RestoreRequest {
     pub snapshot: String,
-    /// A path inside the snapshot (absolute, as the snapshot records it); the whole
-    /// snapshot when `None`.
+    /// A path inside the snapshot (absolute, as the snapshot records it). When `None`,
+    /// the snapshot's one backed-up path (its content lands directly in the target), or
+    /// the whole tree when it has several.
     pub path: Option<String>,
     /// The directory to restore into. Nothing is ever written outside it.
     pub target: PathBuf,
@@ -74,7 +75,13 @@ impl Repo {
             .reopen()?
             .to_indexed()
             .map_err(repo_error(&self.location))?;
-        let inner_path = request.path.clone().unwrap_or_default();
+        // A snapshot of one path restores that path's content into the target, rather
+        // than the whole absolute path below it.
+        let inner_path = match (&request.path, snapshot.paths.as_slice()) {
+            (Some(path), _) => path.clone(),
+            (None, [only]) => only.clone(),
+            (None, _) => String::new(),
+        };
         let node = repo
             .node_from_snapshot_and_path(&snap_file, &inner_path)
             .map_err(|_| EngineError::NoSuchPath(inner_path.clone()))?;
@@ -111,7 +118,8 @@ impl Repo {
                     path.display()
                 )));
             }
-            let full = if path.as_os_str().is_empty() {
+            // A single file is written at the destination itself, whatever its path.
+            let full = if expect_file || path.as_os_str().is_empty() {
                 destination.clone()
             } else {
                 destination.join(path)

@@ -57,6 +57,109 @@ pub enum Command {
     /// Sites, assets and their dependencies.
     #[command(subcommand)]
     Inventory(InventoryCommand),
+    /// Back up assets' data sets into their repositories, then copy them (3-2-1).
+    Backup {
+        /// Assets to back up.
+        assets: Vec<String>,
+        /// Every asset.
+        #[arg(long)]
+        all: bool,
+        /// Every asset of this site.
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List restore points with their copies and verification status.
+    Snapshots {
+        /// Only this asset's.
+        asset: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore an asset's data from its newest restore point (or the one you name).
+    Restore {
+        asset: String,
+        /// Only this data set.
+        #[arg(long)]
+        dataset: Option<String>,
+        /// The newest restore point at or before this time (`2026-11-20`, `2026-11-20 14:00`, RFC 3339).
+        #[arg(long, conflicts_with = "snapshot")]
+        at: Option<String>,
+        /// A restore point id (or its first characters).
+        #[arg(long)]
+        snapshot: Option<String>,
+        /// Only this path of the data set.
+        #[arg(long)]
+        path: Option<String>,
+        /// The directory to restore into (nothing is written outside it).
+        #[arg(long)]
+        target: PathBuf,
+        /// Replace files that already exist in the target.
+        #[arg(long)]
+        overwrite: bool,
+        /// Skip reading back and verifying the data before writing it.
+        #[arg(long)]
+        no_verify: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify repositories: structure, and data read back when asked.
+    Verify {
+        /// Only the repositories of these assets.
+        assets: Vec<String>,
+        /// Read back and verify all data.
+        #[arg(long, conflicts_with_all = ["subset", "rolling"])]
+        read_data: bool,
+        /// Read back a random share of the data, in percent.
+        #[arg(long, value_name = "PERCENT", conflicts_with = "rolling")]
+        subset: Option<f64>,
+        /// Read the next slice of a cycle of N runs, so all data is read every N runs.
+        #[arg(long, value_name = "N")]
+        rolling: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Which restore points each policy keeps, and removing the others.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// Per asset: age of the last verified restore point against the RPO, last backup, 3-2-1.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Repositories: create, list, and the settings stock restic needs.
+    #[command(subcommand)]
+    Repo(RepoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Show which restore points would go, and why.
+    Plan {
+        assets: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the restore points the plan removes, then free their space.
+    Apply {
+        assets: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RepoCommand {
+    /// Create the repositories that do not exist yet (or only REPO).
+    Init { repo: Option<String> },
+    /// Print RESTIC_REPOSITORY and where the password is, for stock restic.
+    Env { repo: Option<String> },
+    /// List repositories with their medium and location.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@
 //!   configuration, an unreadable import file, an unknown asset.
 
 use reprise_app::config::Severity;
+use reprise_app::error::AppError;
 use reprise_app::import::ImportError;
 use reprise_app::workspace::WorkspaceError;
 
@@ -28,6 +29,13 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
             | WorkspaceError::NotAWorkspace { .. }
             | WorkspaceError::AlreadyExists { .. }
             | WorkspaceError::Invalid { .. } => USAGE,
+            _ => FAILURE,
+        };
+    }
+    if let Some(app) = err.downcast_ref::<AppError>() {
+        return match app {
+            AppError::Invalid(_) => USAGE,
+            AppError::Workspace(WorkspaceError::Invalid { .. }) => USAGE,
             _ => FAILURE,
         };
     }

@@ -14,6 +14,25 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     let location = ws.catalog_location(Some(&loaded.config), global.catalog.as_deref());
     let catalog = crate::catalog::open(&location).await?;
     workspace::record_inventory(&*catalog, &loaded.config.inventory, Timestamp::now()).await?;
+    for repo in &loaded.config.inventory.repositories {
+        reprise_app::repos::init(&ws, repo).await?;
+    }
+    // A first backup of everything, then a full verification, so restore points, their
+    // integrity and the RPO status have real content from the first command on.
+    let ctx = reprise_app::context::Ctx {
+        loaded: &loaded,
+        catalog: &*catalog,
+        progress: crate::progress::for_terminal(),
+    };
+    let outcomes = reprise_app::backup::run(
+        &ctx,
+        &reprise_app::backup::Selection {
+            all: true,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let verified = reprise_app::verify::run(&ctx, &[], reprise_app::verify::Mode::ReadAll).await?;
     let inv = &loaded.config.inventory;
     super::init::print_created("Created the Reprise demo", &created, &catalog.location());
     println!();
@@ -23,12 +42,24 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
         inv.assets.len()
     );
     println!("(router, mail, VPN, Zabbix down) and seed 000's video-surveillance site.");
+    println!(
+        "Every data set is backed up ({} restore points) and verified ({}).",
+        outcomes.iter().filter(|o| o.ok).count(),
+        if verified.iter().all(|r| r.ok) {
+            "intact"
+        } else {
+            "FAILED"
+        }
+    );
     println!();
     println!("Look around:");
     println!("  cd {}", dir.display());
     println!("  reprise inventory list");
     println!("  reprise inventory impact router-vyos");
     println!("  reprise inventory graph --format mermaid");
+    println!("  reprise snapshots iredmail");
+    println!("  reprise status");
+    println!("  reprise restore iredmail --target /tmp/iredmail-restored");
     println!("  reprise check");
     Ok(exit::SUCCESS)
 }

@@ -12,6 +12,10 @@ pub async fn run(global: &Global, dir: Option<PathBuf>) -> anyhow::Result<u8> {
     let (ws, created) = workspace::create(&dir, INIT_TEMPLATE)?;
     let location = ws.catalog_location(None, global.catalog.as_deref());
     let catalog = crate::catalog::open(&location).await?;
+    let loaded = ws.load()?;
+    for repo in &loaded.config.inventory.repositories {
+        reprise_app::repos::init(&ws, repo).await?;
+    }
     print_created("Created a Reprise workspace", &created, &catalog.location());
     println!("\nNext: describe your sites and assets in reprise.toml, then run `reprise check`.");
     Ok(exit::SUCCESS)

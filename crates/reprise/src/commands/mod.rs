@@ -1,10 +1,17 @@
 //! One module per subcommand. Each parses nothing (clap did), calls the use cases of
 //! `reprise-app`, and renders.
 
+mod backup;
 mod check;
 mod demo;
 mod init;
 mod inventory;
+mod repo;
+mod restore;
+mod retention;
+mod snapshots;
+mod status;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -22,6 +29,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Demo { dir } => demo::run(&cli.global, dir).await,
         Command::Check { json } => check::run(&cli.global, json).await,
         Command::Inventory(cmd) => inventory::run(&cli.global, cmd).await,
+        Command::Backup {
+            assets,
+            all,
+            site,
+            json,
+        } => backup::run(&cli.global, assets, all, site, json).await,
+        Command::Snapshots { asset, json } => snapshots::run(&cli.global, asset, json).await,
+        Command::Restore {
+            asset,
+            dataset,
+            at,
+            snapshot,
+            path,
+            target,
+            overwrite,
+            no_verify,
+            json,
+        } => {
+            let opts = restore::Args {
+                asset,
+                dataset,
+                at,
+                snapshot,
+                path,
+                target,
+                overwrite,
+                verify: !no_verify,
+            };
+            restore::run(&cli.global, opts, json).await
+        }
+        Command::Verify {
+            assets,
+            read_data,
+            subset,
+            rolling,
+            json,
+        } => verify::run(&cli.global, assets, read_data, subset, rolling, json).await,
+        Command::Retention(cmd) => retention::run(&cli.global, cmd).await,
+        Command::Status { json } => status::run(&cli.global, json).await,
+        Command::Repo(cmd) => repo::run(&cli.global, cmd).await,
     }
 }
 
@@ -62,8 +109,15 @@ impl Session {
     }
 }
 
-/// The workspace's time zone, or the machine's.
-pub fn zone(name: Option<&str>) -> TimeZone {
-    name.and_then(|n| TimeZone::get(n).ok())
-        .unwrap_or_else(TimeZone::system)
+pub use reprise_app::workspace::zone;
+
+impl Session {
+    /// The context use cases run in, with progress bars on a terminal.
+    pub fn ctx(&self) -> reprise_app::context::Ctx<'_> {
+        reprise_app::context::Ctx {
+            loaded: &self.loaded,
+            catalog: &*self.catalog,
+            progress: crate::progress::for_terminal(),
+        }
+    }
 }

@@ -18,7 +18,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "reprise-catalog-postgres",
         &["reprise-catalog", "reprise-domain"],
     ),
-    ("reprise-app", &["reprise-catalog", "reprise-domain"]),
+    ("reprise-engine", &[]),
+    (
+        "reprise-app",
+        &["reprise-catalog", "reprise-domain", "reprise-engine"],
+    ),
     (
         "reprise",
         &[
@@ -27,6 +31,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "reprise-catalog-postgres",
             "reprise-catalog-sqlite",
             "reprise-domain",
+            "reprise-engine",
         ],
     ),
     ("reprise-testkit", &[]),
@@ -39,7 +44,11 @@ const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
         &["sqlx", "tokio", "reqwest", "axum", "clap"],
     ),
     ("reprise-catalog", &["sqlx", "tokio", "axum", "clap"]),
-    ("reprise-app", &["sqlx", "axum", "clap"]),
+    (
+        "reprise-app",
+        &["sqlx", "axum", "clap", "rustic_core", "rustic_backend"],
+    ),
+    ("reprise", &["sqlx", "rustic_core", "rustic_backend"]),
 ];
 
 #[test]

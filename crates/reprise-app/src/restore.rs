@@ -1,0 +1,228 @@
+//! `restore`: the newest restore point at or before a time (or a named one), checked
+//! before anything is written, recorded with its duration (the raw material of measured
+//! RTO).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use jiff::Timestamp;
+use reprise_catalog::{
+    ChangeKind, NewRun, RestorePoint, RunKind, RunOutcome, RunStatus, Verification,
+};
+use reprise_engine::RestoreRequest;
+use serde::Serialize;
+
+use crate::context::Ctx;
+use crate::error::{AppError, AppResult};
+use crate::repos::{self, blocking};
+
+#[derive(Debug, Clone)]
+pub struct RestoreOptions {
+    pub asset: String,
+    pub dataset: Option<String>,
+    /// Newest point at or before this time; now when `None`.
+    pub at: Option<Timestamp>,
+    /// A snapshot id or prefix, instead of `at`.
+    pub snapshot: Option<String>,
+    /// A path inside the data set: relative paths are relative to the workspace, as
+    /// data-set paths are.
+    pub path: Option<String>,
+    pub target: PathBuf,
+    pub overwrite: bool,
+    pub verify: bool,
+}
+
+/// What was restored, for one data set.
+#[derive(Debug, Clone, Serialize)]
+pub struct Restored {
+    pub asset: String,
+    pub dataset: String,
+    pub repository: String,
+    pub snapshot: String,
+    pub time: Timestamp,
+    /// When the point was last proven intact before this restore.
+    pub verified_before: Option<Timestamp>,
+    /// Set when the point predates the asset's last recorded configuration change
+    /// (R000.3): changes made since then must be redone by hand.
+    pub predates_change: Option<Timestamp>,
+    pub target: PathBuf,
+    pub files: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+}
+
+/// Chooses, per data set, the restore point to use.
+pub fn choose(points: &[RestorePoint], opts: &RestoreOptions) -> AppResult<Vec<RestorePoint>> {
+    let mut by_dataset: Vec<String> = points.iter().map(|p| p.dataset.clone()).collect();
+    by_dataset.sort();
+    by_dataset.dedup();
+    if let Some(d) = &opts.dataset {
+        if !by_dataset.contains(d) {
+            return Err(AppError::Invalid(format!(
+                "asset `{}` has no restore point for data set `{d}` (data sets with restore points: {})",
+                opts.asset,
+                if by_dataset.is_empty() {
+                    "none".to_string()
+                } else {
+                    by_dataset.join(", ")
+                }
+            )));
+        }
+        by_dataset = vec![d.clone()];
+    }
+    if let Some(prefix) = &opts.snapshot {
+        let found: Vec<&RestorePoint> = points
+            .iter()
+            .filter(|p| p.snapshot.starts_with(prefix.as_str()))
+            .collect();
+        return match found.as_slice() {
+            [] => Err(AppError::Invalid(format!(
+                "asset `{}` has no restore point `{prefix}` (see `reprise snapshots {}`)",
+                opts.asset, opts.asset
+            ))),
+            [one] => Ok(vec![(*one).clone()]),
+            _ => Err(AppError::Invalid(format!(
+                "`{prefix}` matches several restore points: give more characters"
+            ))),
+        };
+    }
+    let at = opts.at.unwrap_or_else(Timestamp::now);
+    let mut chosen = Vec::new();
+    for dataset in by_dataset {
+        // Prefer the primary repository's copy: it is listed first for equal times.
+        let best = points
+            .iter()
+            .filter(|p| p.dataset == dataset && p.time <= at)
+            .max_by(|a, b| a.time.cmp(&b.time).then(b.repository.cmp(&a.repository)));
+        match best {
+            Some(p) => chosen.push(p.clone()),
+            None => {
+                return Err(AppError::Invalid(format!(
+                    "asset `{}`, data set `{dataset}`: no restore point at or before {at}",
+                    opts.asset
+                )));
+            }
+        }
+    }
+    if chosen.is_empty() {
+        return Err(AppError::Invalid(format!(
+            "asset `{}` has no restore point yet (run `reprise backup {}`)",
+            opts.asset, opts.asset
+        )));
+    }
+    Ok(chosen)
+}
+
+pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored>> {
+    let asset = ctx.asset(&opts.asset)?;
+    // Refresh what the repositories hold first: the catalog may lag behind them.
+    for repo in ctx.repositories_of(asset)? {
+        if let Ok(open) = repos::open(ctx.workspace(), repo, ctx.progress.clone()).await {
+            crate::points::sync(ctx, repo.id.as_str(), open).await?;
+        }
+    }
+    let points = ctx.catalog.restore_points(Some(asset.id.as_str())).await?;
+    let chosen = choose(&points, opts)?;
+    let history = ctx.catalog.asset_history(asset.id.as_str()).await?;
+    let last_change = history
+        .iter()
+        .filter(|c| c.kind == ChangeKind::ConfigChanged)
+        .map(|c| c.at)
+        .max();
+    let several = chosen.len() > 1;
+    let mut restored = Vec::new();
+    for point in chosen {
+        let target = if several {
+            opts.target.join(&point.dataset)
+        } else {
+            opts.target.clone()
+        };
+        let path = opts.path.as_ref().map(|p| {
+            if p.starts_with('/') {
+                p.clone()
+            } else {
+                ctx.workspace().resolve(p).display().to_string()
+            }
+        });
+        let started = Timestamp::now();
+        let clock = Instant::now();
+        let run = ctx
+            .catalog
+            .start_run(&NewRun {
+                kind: Some(RunKind::Restore),
+                asset: Some(point.asset.clone()),
+                dataset: Some(point.dataset.clone()),
+                repository: Some(point.repository.clone()),
+                started: Some(started),
+            })
+            .await?;
+        let repo_config = ctx.repository(&point.repository)?;
+        let result = async {
+            let repo = repos::open(ctx.workspace(), repo_config, ctx.progress.clone()).await?;
+            let request = RestoreRequest {
+                snapshot: point.snapshot.clone(),
+                path: path.clone(),
+                target: target.clone(),
+                overwrite: opts.overwrite,
+                verify: opts.verify,
+            };
+            blocking(move || {
+                let plan = repo.plan_restore(&request)?;
+                repo.restore(plan)
+            })
+            .await
+            .map_err(AppError::from)
+        }
+        .await;
+        let seconds = clock.elapsed().as_secs_f64();
+        let mut outcome = RunOutcome::new(Timestamp::now(), RunStatus::Succeeded);
+        outcome.snapshot = Some(point.snapshot.clone());
+        outcome.detail = Some(format!(
+            "{{\"target\":{:?},\"verified\":{}}}",
+            target.display().to_string(),
+            opts.verify
+        ));
+        match &result {
+            Ok(summary) => {
+                outcome.files = Some(summary.files);
+                outcome.bytes_read = Some(summary.bytes);
+            }
+            Err(e) => {
+                outcome.status = RunStatus::Failed;
+                outcome.error = Some(e.to_string());
+            }
+        }
+        ctx.catalog.finish_run(run, &outcome).await?;
+        let summary = result.map_err(|e| {
+            AppError::Failed(format!(
+                "asset `{}`, data set `{}`: {e}",
+                point.asset, point.dataset
+            ))
+        })?;
+        if opts.verify {
+            // The restore read back and verified every pack of this point first.
+            ctx.catalog
+                .mark_verified(
+                    &point.repository,
+                    std::slice::from_ref(&point.snapshot),
+                    started,
+                    &Verification::Passed,
+                )
+                .await?;
+        }
+        restored.push(Restored {
+            asset: point.asset.clone(),
+            dataset: point.dataset.clone(),
+            repository: point.repository.clone(),
+            snapshot: point.snapshot.clone(),
+            time: point.time,
+            verified_before: point.verified,
+            predates_change: last_change.filter(|c| *c > point.time),
+            target,
+            files: summary.files,
+            bytes: summary.bytes,
+            seconds,
+        });
+    }
+    Ok(restored)
+}

@@ -1,0 +1,141 @@
+//! `status`: per asset, the age of its last *verified* restore point against its RPO,
+//! its last backup, and whether the 3-2-1 rule holds for its newest restore point.
+
+use jiff::{SignedDuration, Timestamp};
+use reprise_catalog::{RunFilter, RunKind, RunStatus};
+use reprise_domain::Location;
+use serde::Serialize;
+
+use crate::context::Ctx;
+use crate::error::AppResult;
+use crate::snapshots::{Integrity, group};
+
+/// Share of the RPO after which an asset is "at risk".
+const AT_RISK_SHARE: f64 = 0.75;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RpoStatus {
+    Ok,
+    AtRisk,
+    Breached,
+    /// No verified restore point at all.
+    Never,
+    /// No RPO is set.
+    NoTarget,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AssetStatus {
+    pub asset: String,
+    pub name: String,
+    pub site: String,
+    pub rpo: Option<String>,
+    /// Time of the newest restore point proven intact (the oldest over data sets).
+    pub last_verified: Option<Timestamp>,
+    pub last_verified_age_seconds: Option<i64>,
+    pub rpo_status: RpoStatus,
+    pub last_backup: Option<Timestamp>,
+    pub last_backup_ok: Option<bool>,
+    pub restore_points: usize,
+    /// Copies of the newest restore point, counting the live data.
+    pub copies: usize,
+    pub media: usize,
+    pub off_site: bool,
+    pub rule_3_2_1: bool,
+}
+
+pub async fn run(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<AssetStatus>> {
+    let points = group(&ctx.catalog.restore_points(None).await?);
+    let runs = ctx
+        .catalog
+        .runs(&RunFilter {
+            kind: Some(RunKind::Backup),
+            ..RunFilter::default()
+        })
+        .await?;
+    let inv = ctx.inventory();
+    let mut out = Vec::new();
+    for asset in &inv.assets {
+        let mine: Vec<_> = points
+            .iter()
+            .filter(|p| p.asset == asset.id.as_str())
+            .collect();
+        // Per data set, the newest verified point; the asset is as old as its oldest.
+        let mut verified: Option<Timestamp> = None;
+        let mut all_sets_verified = !asset.datasets.is_empty();
+        for set in &asset.datasets {
+            let best = mine
+                .iter()
+                .filter(|p| {
+                    p.dataset == set.name && matches!(p.integrity, Integrity::Verified { .. })
+                })
+                .map(|p| p.time)
+                .max();
+            match best {
+                Some(t) => verified = Some(verified.map_or(t, |v: Timestamp| v.min(t))),
+                None => all_sets_verified = false,
+            }
+        }
+        let verified = verified.filter(|_| all_sets_verified);
+        let age = verified.map(|t| now.duration_since(t));
+        let rpo_status = match (asset.rpo, age) {
+            (None, _) => RpoStatus::NoTarget,
+            (Some(_), None) => RpoStatus::Never,
+            (Some(rpo), Some(age)) => {
+                let rpo = SignedDuration::from_secs(rpo.as_secs() as i64);
+                if age > rpo {
+                    RpoStatus::Breached
+                } else if age.as_secs_f64() > rpo.as_secs_f64() * AT_RISK_SHARE {
+                    RpoStatus::AtRisk
+                } else {
+                    RpoStatus::Ok
+                }
+            }
+        };
+        let last_run = runs.iter().find(|r| {
+            r.asset.as_deref() == Some(asset.id.as_str()) && r.status != RunStatus::Running
+        });
+        let newest = mine.iter().max_by_key(|p| p.time);
+        let (copies, media, off_site) = match newest {
+            Some(p) => {
+                let repos: Vec<_> = p
+                    .copies
+                    .iter()
+                    .filter_map(|c| {
+                        inv.repositories
+                            .iter()
+                            .find(|r| r.id.as_str() == c.repository)
+                    })
+                    .collect();
+                let mut media: Vec<&str> = repos.iter().map(|r| r.medium.as_str()).collect();
+                media.push("production");
+                media.sort();
+                media.dedup();
+                (
+                    1 + repos.len(),
+                    media.len(),
+                    repos.iter().any(|r| r.location == Location::OffSite),
+                )
+            }
+            None => (1, 1, false),
+        };
+        out.push(AssetStatus {
+            asset: asset.id.to_string(),
+            name: asset.name.clone(),
+            site: asset.site.to_string(),
+            rpo: asset.rpo.map(|r| r.to_string()),
+            last_verified: verified,
+            last_verified_age_seconds: age.map(|a| a.as_secs()),
+            rpo_status,
+            last_backup: last_run.map(|r| r.started),
+            last_backup_ok: last_run.map(|r| r.status == RunStatus::Succeeded),
+            restore_points: mine.len(),
+            copies,
+            media,
+            off_site,
+            rule_3_2_1: copies >= 3 && media >= 2 && off_site,
+        });
+    }
+    Ok(out)
+}

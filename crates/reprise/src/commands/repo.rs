@@ -1,0 +1,73 @@
+//! `reprise repo init|env|list`.
+
+use reprise_app::repos;
+
+use super::{Session, find_workspace};
+use crate::cli::{Global, RepoCommand};
+use crate::exit::{self, UsageError};
+use crate::output::{Table, print_json};
+
+pub async fn run(global: &Global, cmd: RepoCommand) -> anyhow::Result<u8> {
+    match cmd {
+        RepoCommand::Env { repo } => {
+            let ws = find_workspace(global)?;
+            let loaded = ws.load()?;
+            let repositories = &loaded.config.inventory.repositories;
+            let config = match &repo {
+                Some(id) => repositories.iter().find(|r| r.id.as_str() == id),
+                None => repositories.first(),
+            }
+            .ok_or_else(|| {
+                let ids: Vec<&str> = repositories.iter().map(|r| r.id.as_str()).collect();
+                UsageError(format!(
+                    "no repository `{}` (repositories: {})",
+                    repo.as_deref().unwrap_or(""),
+                    ids.join(", ")
+                ))
+            })?;
+            println!("# stock restic for repository `{}`:", config.id);
+            for (key, value) in repos::restic_env(&ws, config) {
+                println!("export {key}='{}'", value.replace('\'', "'\\''"));
+            }
+            Ok(exit::SUCCESS)
+        }
+        RepoCommand::Init { repo } => {
+            let session = Session::open(global).await?;
+            let ctx = session.ctx();
+            let targets = match &repo {
+                Some(id) => vec![ctx.repository(id)?],
+                None => ctx.inventory().repositories.iter().collect(),
+            };
+            for config in targets {
+                let created = repos::init(ctx.workspace(), config).await?;
+                println!(
+                    "repository `{}` at {}: {}",
+                    config.id,
+                    repos::location(ctx.workspace(), config),
+                    if created { "created" } else { "already exists" }
+                );
+            }
+            Ok(exit::SUCCESS)
+        }
+        RepoCommand::List { json } => {
+            let ws = find_workspace(global)?;
+            let loaded = ws.load()?;
+            let repositories = &loaded.config.inventory.repositories;
+            if json {
+                print_json(repositories)?;
+                return Ok(exit::SUCCESS);
+            }
+            let mut table = Table::new(&["ID", "LOCATION", "MEDIUM", "SITE"]);
+            for r in repositories {
+                table.row(vec![
+                    r.id.to_string(),
+                    repos::location(&ws, r),
+                    r.medium.clone(),
+                    r.location.as_str().into(),
+                ]);
+            }
+            print!("{}", table.render());
+            Ok(exit::SUCCESS)
+        }
+    }
+}

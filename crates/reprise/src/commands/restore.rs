@@ -1,0 +1,101 @@
+//! `reprise restore ASSET --target DIR [--at TIME | --snapshot ID] [--path P]`.
+
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use reprise_app::restore::{self, RestoreOptions};
+
+use super::Session;
+use crate::cli::Global;
+use crate::exit::{self, UsageError};
+use crate::output::{bytes, local_time, print_json};
+
+pub struct Args {
+    pub asset: String,
+    pub dataset: Option<String>,
+    pub at: Option<String>,
+    pub snapshot: Option<String>,
+    pub path: Option<String>,
+    pub target: PathBuf,
+    pub overwrite: bool,
+    pub verify: bool,
+}
+
+/// Reads `2026-11-20`, `2026-11-20 14:00` (in the workspace's zone) or RFC 3339.
+pub fn parse_time(text: &str, tz: &jiff::tz::TimeZone) -> anyhow::Result<Timestamp> {
+    if let Ok(ts) = text.parse::<Timestamp>() {
+        return Ok(ts);
+    }
+    if let Ok(dt) = text.replace(' ', "T").parse::<jiff::civil::DateTime>() {
+        return Ok(dt.to_zoned(tz.clone())?.timestamp());
+    }
+    if let Ok(date) = text.parse::<jiff::civil::Date>() {
+        // A day means the end of that day: the newest point made on it.
+        return Ok(date.at(23, 59, 59, 0).to_zoned(tz.clone())?.timestamp());
+    }
+    Err(UsageError(format!(
+        "`{text}` is not a time (write 2026-11-20, 2026-11-20 14:00 or 2026-11-20T14:00:00Z)"
+    ))
+    .into())
+}
+
+pub async fn run(global: &Global, args: Args, json: bool) -> anyhow::Result<u8> {
+    let session = Session::open(global).await?;
+    let at = args
+        .at
+        .as_deref()
+        .map(|t| parse_time(t, &session.tz))
+        .transpose()?;
+    let ctx = session.ctx();
+    let restored = restore::run(
+        &ctx,
+        &RestoreOptions {
+            asset: args.asset,
+            dataset: args.dataset,
+            at,
+            snapshot: args.snapshot,
+            path: args.path,
+            target: args.target,
+            overwrite: args.overwrite,
+            verify: args.verify,
+        },
+    )
+    .await?;
+    if json {
+        print_json(&restored)?;
+        return Ok(exit::SUCCESS);
+    }
+    for r in &restored {
+        let integrity = match r.verified_before {
+            Some(at) => format!("last verified {}", local_time(at, &session.tz)),
+            None => "never verified before".to_string(),
+        };
+        println!(
+            "{}/{}: restore point {} of {} from `{}` ({integrity}{})",
+            r.asset,
+            r.dataset,
+            &r.snapshot[..8],
+            local_time(r.time, &session.tz),
+            r.repository,
+            if args.verify {
+                ", data verified before writing"
+            } else {
+                ""
+            }
+        );
+        if let Some(change) = r.predates_change {
+            println!(
+                "warning: this restore point predates the asset's configuration change of {}: redo the changes made since",
+                local_time(change, &session.tz)
+            );
+        }
+        println!(
+            "  restored {} files ({}) into {} in {:.1}s",
+            r.files,
+            bytes(r.bytes),
+            r.target.display(),
+            r.seconds
+        );
+    }
+    Ok(exit::SUCCESS)
+}

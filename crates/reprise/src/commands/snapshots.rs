@@ -1,0 +1,51 @@
+//! `reprise snapshots [ASSET]`.
+
+use reprise_app::snapshots::{self, Integrity};
+
+use super::Session;
+use crate::cli::Global;
+use crate::exit;
+use crate::output::{Table, bytes, local_time, print_json};
+
+pub async fn run(global: &Global, asset: Option<String>, json: bool) -> anyhow::Result<u8> {
+    let session = Session::open(global).await?;
+    let ctx = session.ctx();
+    let (points, unreachable) = snapshots::list(&ctx, asset.as_deref()).await?;
+    for problem in &unreachable {
+        eprintln!("warning: repository {problem}");
+    }
+    if json {
+        print_json(&points)?;
+        return Ok(exit::SUCCESS);
+    }
+    let mut table = Table::new(&[
+        "TIME",
+        "ASSET",
+        "DATA SET",
+        "ID",
+        "FILES",
+        "SIZE",
+        "COPIES",
+        "INTEGRITY",
+    ]);
+    for p in &points {
+        let integrity = match &p.integrity {
+            Integrity::Unverified => "unverified".to_string(),
+            Integrity::Verified { at } => format!("verified {}", local_time(*at, &session.tz)),
+            Integrity::Failed { at, .. } => format!("FAILED {}", local_time(*at, &session.tz)),
+        };
+        let repos: Vec<&str> = p.copies.iter().map(|c| c.repository.as_str()).collect();
+        table.row(vec![
+            local_time(p.time, &session.tz),
+            p.asset.clone(),
+            p.dataset.clone(),
+            p.copies[0].snapshot[..8].to_string(),
+            p.files.map_or("-".into(), |f| f.to_string()),
+            p.bytes.map_or("-".into(), bytes),
+            repos.join(", "),
+            integrity,
+        ]);
+    }
+    print!("{}", table.render());
+    Ok(exit::SUCCESS)
+}
