@@ -109,7 +109,11 @@ pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetO
                         Ok(()) => outcome.copied_to.push(copy.clone()),
                         Err(e) => {
                             outcome.ok = false;
-                            outcome.error = Some(format!("copy to `{copy}` failed: {e}"));
+                            let message = format!("copy to `{copy}` failed: {e}");
+                            outcome.error = Some(match outcome.error.take() {
+                                Some(earlier) => format!("{earlier}; {message}"),
+                                None => message,
+                            });
                         }
                     }
                     if !touched.contains(&copy) {

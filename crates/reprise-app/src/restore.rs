@@ -49,6 +49,8 @@ pub struct Restored {
     pub files: u64,
     pub bytes: u64,
     pub seconds: f64,
+    /// Copies that could not be used, and why, before this one was.
+    pub unavailable: Vec<String>,
 }
 
 /// Chooses, per data set, the restore point to use.
@@ -130,6 +132,12 @@ pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored
         .map(|c| c.at)
         .max();
     let several = chosen.len() > 1;
+    // The policy's target first, then its copies, in the order the policy names them.
+    let order: Vec<String> = ctx
+        .repositories_of(asset)?
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect();
     let mut restored = Vec::new();
     for point in chosen {
         let target = if several {
@@ -144,72 +152,56 @@ pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored
                 ctx.workspace().resolve(p).display().to_string()
             }
         });
-        let started = Timestamp::now();
-        let clock = Instant::now();
-        let run = ctx
-            .catalog
-            .start_run(&NewRun {
-                kind: Some(RunKind::Restore),
-                asset: Some(point.asset.clone()),
-                dataset: Some(point.dataset.clone()),
-                repository: Some(point.repository.clone()),
-                started: Some(started),
-            })
-            .await?;
-        let repo_config = ctx.repository(&point.repository)?;
-        let result = async {
-            let repo = repos::open(ctx.workspace(), repo_config, ctx.progress.clone()).await?;
-            let request = RestoreRequest {
-                snapshot: point.snapshot.clone(),
-                path: path.clone(),
-                target: target.clone(),
-                overwrite: opts.overwrite,
-                verify: opts.verify,
-            };
-            blocking(move || {
-                let plan = repo.plan_restore(&request)?;
-                repo.restore(plan)
-            })
-            .await
-            .map_err(AppError::from)
-        }
-        .await;
-        let seconds = clock.elapsed().as_secs_f64();
-        let mut outcome = RunOutcome::new(Timestamp::now(), RunStatus::Succeeded);
-        outcome.snapshot = Some(point.snapshot.clone());
-        outcome.detail = Some(format!(
-            "{{\"target\":{:?},\"verified\":{}}}",
-            target.display().to_string(),
-            opts.verify
-        ));
-        match &result {
-            Ok(summary) => {
-                outcome.files = Some(summary.files);
-                outcome.bytes_read = Some(summary.bytes);
-            }
-            Err(e) => {
-                outcome.status = RunStatus::Failed;
-                outcome.error = Some(e.to_string());
+        // The same point in the policy's other repositories: if the first copy cannot
+        // be read (the disk died with the server), the next one is used (3-2-1).
+        let mut copies: Vec<&RestorePoint> = points
+            .iter()
+            .filter(|p| p.dataset == point.dataset && p.time == point.time)
+            .collect();
+        copies.sort_by_key(|p| {
+            order
+                .iter()
+                .position(|r| *r == p.repository)
+                .unwrap_or(usize::MAX)
+        });
+        let mut notes = Vec::new();
+        let mut done = None;
+        for copy in copies {
+            let started = Timestamp::now();
+            let clock = Instant::now();
+            match restore_copy(ctx, copy, path.clone(), &target, opts).await {
+                Ok(summary) => {
+                    done = Some((
+                        copy.clone(),
+                        summary,
+                        clock.elapsed().as_secs_f64(),
+                        started,
+                    ));
+                    break;
+                }
+                Err(e) => notes.push(format!("repository `{}`: {e}", copy.repository)),
             }
         }
-        ctx.catalog.finish_run(run, &outcome).await?;
-        let summary = result.map_err(|e| {
-            AppError::Failed(format!(
-                "asset `{}`, data set `{}`: {e}",
-                point.asset, point.dataset
-            ))
-        })?;
+        let Some((used, summary, seconds, started)) = done else {
+            return Err(AppError::Failed(format!(
+                "asset `{}`, data set `{}`: {}",
+                point.asset,
+                point.dataset,
+                notes.join("; ")
+            )));
+        };
         if opts.verify {
             // The restore read back and verified every pack of this point first.
             ctx.catalog
                 .mark_verified(
-                    &point.repository,
-                    std::slice::from_ref(&point.snapshot),
+                    &used.repository,
+                    std::slice::from_ref(&used.snapshot),
                     started,
                     &Verification::Passed,
                 )
                 .await?;
         }
+        let point = used;
         restored.push(Restored {
             asset: point.asset.clone(),
             dataset: point.dataset.clone(),
@@ -222,7 +214,65 @@ pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored
             files: summary.files,
             bytes: summary.bytes,
             seconds,
+            unavailable: notes,
         });
     }
     Ok(restored)
+}
+
+/// Restores one copy of a point, recorded as a run with its duration.
+async fn restore_copy(
+    ctx: &Ctx<'_>,
+    point: &RestorePoint,
+    path: Option<String>,
+    target: &std::path::Path,
+    opts: &RestoreOptions,
+) -> AppResult<reprise_engine::RestoreSummary> {
+    let run = ctx
+        .catalog
+        .start_run(&NewRun {
+            kind: Some(RunKind::Restore),
+            asset: Some(point.asset.clone()),
+            dataset: Some(point.dataset.clone()),
+            repository: Some(point.repository.clone()),
+            started: Some(Timestamp::now()),
+        })
+        .await?;
+    let repo_config = ctx.repository(&point.repository)?;
+    let result = async {
+        let repo = repos::open(ctx.workspace(), repo_config, ctx.progress.clone()).await?;
+        let request = RestoreRequest {
+            snapshot: point.snapshot.clone(),
+            path,
+            target: target.to_path_buf(),
+            overwrite: opts.overwrite,
+            verify: opts.verify,
+        };
+        blocking(move || {
+            let plan = repo.plan_restore(&request)?;
+            repo.restore(plan)
+        })
+        .await
+        .map_err(AppError::from)
+    }
+    .await;
+    let mut outcome = RunOutcome::new(Timestamp::now(), RunStatus::Succeeded);
+    outcome.snapshot = Some(point.snapshot.clone());
+    outcome.detail = Some(format!(
+        "{{\"target\":{:?},\"verified\":{}}}",
+        target.display().to_string(),
+        opts.verify
+    ));
+    match &result {
+        Ok(summary) => {
+            outcome.files = Some(summary.files);
+            outcome.bytes_read = Some(summary.bytes);
+        }
+        Err(e) => {
+            outcome.status = RunStatus::Failed;
+            outcome.error = Some(e.to_string());
+        }
+    }
+    ctx.catalog.finish_run(run, &outcome).await?;
+    result
 }

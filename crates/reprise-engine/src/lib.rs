@@ -174,15 +174,15 @@ pub(crate) fn concise(report: &str) -> String {
     let first = report.lines().next().unwrap_or("").trim();
     while let Some(line) = lines.next() {
         let heading = line.trim();
-        if heading == "Message:" || heading == "Caused by:" {
-            if let Some(next) = lines.next() {
-                let text = next.trim().trim_end_matches(" : (source: aead::Error)");
-                if !text.is_empty()
-                    && !text.starts_with("`rustic_core` experienced")
-                    && !parts.iter().any(|p| p == text)
-                {
-                    parts.push(text.to_string());
-                }
+        if (heading == "Message:" || heading == "Caused by:")
+            && let Some(next) = lines.next()
+        {
+            let text = next.trim().trim_end_matches(" : (source: aead::Error)");
+            if !text.is_empty()
+                && !text.starts_with("`rustic_core` experienced")
+                && !parts.iter().any(|p| p == text)
+            {
+                parts.push(text.to_string());
             }
         }
     }

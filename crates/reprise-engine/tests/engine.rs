@@ -188,7 +188,7 @@ fn forget_prune_and_copy() {
     assert_eq!(offsite.snapshots().unwrap().len(), 2);
     // Copying again copies nothing.
     assert!(
-        repo.copy_to(&offsite, &[first.id.clone()])
+        repo.copy_to(&offsite, std::slice::from_ref(&first.id))
             .unwrap()
             .is_empty()
     );

@@ -83,6 +83,9 @@ pub async fn run(global: &Global, args: Args, json: bool) -> anyhow::Result<u8> 
                 ""
             }
         );
+        for note in &r.unavailable {
+            println!("note: skipped {note}");
+        }
         if let Some(change) = r.predates_change {
             println!(
                 "warning: this restore point predates the asset's configuration change of {}: redo the changes made since",

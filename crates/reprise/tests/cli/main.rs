@@ -3,6 +3,7 @@
 //! whole CLI keeps link time down.
 
 mod architecture;
+mod backup;
 mod check;
 mod demo;
 mod import;

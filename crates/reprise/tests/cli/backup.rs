@@ -1,0 +1,511 @@
+//! Backups, restore points, restores and verification on real repositories, and the
+//! break-glass path: stock `restic` reads what Reprise writes.
+
+use std::path::Path;
+use std::process::Command;
+
+use predicates::prelude::*;
+
+use crate::support::{BASE, TestWorkspace, asset};
+
+/// Stock restic, pointed at a workspace's repository by `reprise repo env`.
+fn restic(ws: &TestWorkspace, args: &[&str]) -> std::process::Output {
+    let env = ws.cmd().args(["repo", "env"]).output().unwrap();
+    assert!(env.status.success());
+    let mut cmd = Command::new("restic");
+    for line in String::from_utf8(env.stdout).unwrap().lines() {
+        if let Some(assignment) = line.strip_prefix("export ") {
+            let (key, value) = assignment.split_once('=').unwrap();
+            cmd.env(key, value.trim_matches('\''));
+        }
+    }
+    cmd.args(args)
+        .env("RESTIC_CACHE_DIR", ws.path().join(".restic-cache"))
+        .output()
+        .expect("stock restic is installed (Debian package `restic`; .ci/run installs it)")
+}
+
+fn same_tree(a: &Path, b: &Path) {
+    let mut left: Vec<_> = walk(a);
+    let mut right: Vec<_> = walk(b);
+    left.sort();
+    right.sort();
+    assert_eq!(
+        left.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+        right.iter().map(|(p, _)| p).collect::<Vec<_>>()
+    );
+    assert_eq!(left, right, "same bytes");
+}
+
+fn walk(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().display().to_string();
+                out.push((rel, std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_demo_is_backed_up_and_verified_and_restores_byte_for_byte() {
+    let ws = TestWorkspace::demo();
+    let points = ws.json(&["snapshots", "iredmail", "--json"]);
+    let points = points.as_array().unwrap();
+    assert_eq!(points.len(), 2, "mailboxes and config");
+    assert!(
+        points
+            .iter()
+            .all(|p| p["integrity"]["status"] == "verified")
+    );
+
+    let target = ws.path().join("restored");
+    ws.cmd()
+        .args(["restore", "iredmail", "--dataset", "mailboxes", "--target"])
+        .arg(&target)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("data verified before writing"))
+        .stdout(predicate::str::contains("restored 2 files"));
+    same_tree(&ws.path().join("data/iredmail/vmail"), &target);
+
+    // A command's output comes back as the file it was named.
+    let dump = ws.path().join("dump");
+    ws.cmd()
+        .args(["restore", "zabbix", "--target"])
+        .arg(&dump)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(dump.join("zabbix.sql")).unwrap(),
+        std::fs::read(ws.path().join("data/zabbix/zabbix.sql")).unwrap()
+    );
+
+    // Restoring over existing files is refused unless asked.
+    ws.cmd()
+        .args(["restore", "zabbix", "--target"])
+        .arg(&dump)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("already exist in the target"));
+    ws.cmd()
+        .args(["restore", "zabbix", "--overwrite", "--target"])
+        .arg(&dump)
+        .assert()
+        .success();
+
+    // The restore is recorded with its duration: the raw material of measured RTO.
+    let status = ws.json(&["status", "--json"]);
+    let mail = status
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["asset"] == "iredmail")
+        .unwrap();
+    assert_eq!(mail["rpo_status"], "ok");
+    assert_eq!(mail["last_backup_ok"], true);
+}
+
+#[test]
+fn stock_restic_lists_checks_and_restores_what_reprise_wrote() {
+    let ws = TestWorkspace::demo();
+    let out = restic(&ws, &["snapshots", "--json", "--host", "iredmail"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snaps: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tags: Vec<String> = snaps
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(tags.contains(&"asset:iredmail".to_string()));
+    assert!(tags.contains(&"dataset:mailboxes".to_string()));
+
+    let check = restic(&ws, &["check", "--read-data"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    let target = ws.path().join("break-glass");
+    let restore = restic(
+        &ws,
+        &[
+            "restore",
+            "latest",
+            "--host",
+            "iredmail",
+            "--tag",
+            "dataset:mailboxes",
+            "--target",
+            target.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        restore.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restore.stderr)
+    );
+    let original = ws.path().join("data/iredmail/vmail");
+    let restored = target.join(original.strip_prefix("/").unwrap());
+    same_tree(&original, &restored);
+}
+
+#[test]
+fn a_backup_killed_midway_loses_nothing_and_the_next_one_succeeds() {
+    let ws = TestWorkspace::init();
+    let data = ws.path().join("big");
+    std::fs::create_dir_all(&data).unwrap();
+    // Incompressible data, enough for the backup to take a while.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    for i in 0..24 {
+        let chunk: Vec<u8> = (0..4 * 1024 * 1024)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        std::fs::write(data.join(format!("file-{i}.bin")), chunk).unwrap();
+    }
+    std::fs::write(ws.path().join("small.txt"), "first restore point\n").unwrap();
+    let config = format!(
+        "{BASE}{}{}",
+        asset(
+            "small",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"small.txt\"]"
+        ),
+        asset(
+            "big",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"big\"]"
+        )
+    );
+    ws.write_config(&config);
+    ws.cmd().args(["backup", "small"]).assert().success();
+
+    let packs = ws.path().join("repository/data");
+    let count = || {
+        std::fs::read_dir(&packs)
+            .unwrap()
+            .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+            .count()
+    };
+    let before = count();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("reprise"))
+        .args(["backup", "big"])
+        .current_dir(ws.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    // Kill it once it has written data, before it could finish.
+    while count() <= before + 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the backup never started writing"
+        );
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // Every earlier restore point is intact and restorable.
+    ws.cmd().args(["verify", "--read-data"]).assert().success();
+    let target = ws.path().join("restored");
+    ws.cmd()
+        .args(["restore", "small", "--target"])
+        .arg(&target)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(target.join("small.txt")).unwrap(),
+        "first restore point\n"
+    );
+    let check = restic(&ws, &["check"]);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // And the next backup succeeds.
+    ws.cmd().args(["backup", "big"]).assert().success();
+    ws.cmd().args(["verify", "--read-data"]).assert().success();
+}
+
+#[test]
+fn one_failing_data_set_does_not_stop_the_others_and_says_why() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "notes\n").unwrap();
+    let config = format!(
+        "{BASE}{}{}{}",
+        asset(
+            "ok",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
+        ),
+        asset(
+            "db",
+            "\n[[asset.dataset]]\nname = \"dump\"\ncommand = \"echo 'connection refused' >&2; exit 3\"\nfilename = \"db.sql\""
+        ),
+        asset(
+            "slow",
+            "\n[[asset.dataset]]\nname = \"export\"\ncommand = \"sleep 30\"\nfilename = \"cfg.txt\"\ntimeout = \"1s\""
+        )
+    );
+    ws.write_config(&config);
+    ws.cmd()
+        .args(["backup", "--all"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("ok      ok/files → local"))
+        .stdout(predicate::str::contains(
+            "FAILED  db/dump → local: asset `db`, data set `dump`: `echo 'connection refused' >&2; exit 3` failed (exit status: 3): connection refused",
+        ))
+        .stdout(predicate::str::contains("FAILED  slow/export → local: asset `slow`, data set `export`: `sleep 30` did not finish within 1s"))
+        .stdout(predicate::str::contains("1 data set(s) backed up, 2 failed"));
+    // A failed command never becomes a restore point.
+    let points = ws.json(&["snapshots", "--json"]);
+    assert_eq!(points.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_wrong_key_is_a_clear_error_and_loses_nothing() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "notes\n").unwrap();
+    ws.write_config(&format!(
+        "{BASE}{}",
+        asset(
+            "ok",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
+        )
+    ));
+    ws.cmd().args(["backup", "ok"]).assert().success();
+    let key = ws.path().join(".reprise/keys/local.key");
+    let good = std::fs::read(&key).unwrap();
+    std::fs::write(&key, "not-the-key\n").unwrap();
+    ws.cmd()
+        .args(["backup", "ok"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("wrong password"))
+        .stdout(predicate::str::contains("not-the-key").not());
+    std::fs::write(&key, good).unwrap();
+    assert_eq!(
+        ws.json(&["snapshots", "--json"]).as_array().unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn damaged_data_is_reported_as_the_restore_points_it_affects() {
+    let ws = TestWorkspace::demo();
+    // Corrupt the largest pack of the repository.
+    let packs = ws.path().join("repository/data");
+    let largest = std::fs::read_dir(&packs)
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|p| p.unwrap().path())
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let mut bytes = std::fs::read(&largest).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&largest, bytes).unwrap();
+
+    let out = ws.cmd().args(["verify", "--read-data"]).assert().code(1);
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("FAILED  repository `local`"), "{stdout}");
+    assert!(stdout.contains("affected: "), "{stdout}");
+    let points = ws.json(&["snapshots", "--json"]);
+    assert!(
+        points
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["integrity"]["status"] == "failed"),
+        "{points}"
+    );
+}
+
+#[test]
+fn retention_plans_with_reasons_then_applies() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "v1\n").unwrap();
+    let config = format!(
+        "{}{}",
+        BASE.replace(
+            "repository = \"local\"\n",
+            "repository = \"local\"\nkeep_last = 1\n"
+        ),
+        asset(
+            "ok",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
+        )
+    );
+    ws.write_config(&config);
+    ws.cmd().args(["backup", "ok"]).assert().success();
+    std::fs::write(ws.path().join("notes.txt"), "v2\n").unwrap();
+    ws.cmd().args(["backup", "ok"]).assert().success();
+
+    ws.cmd()
+        .args(["retention", "plan"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "ok/files in `local` (policy `daily`): keep 1, remove 1",
+        ))
+        .stdout(predicate::str::contains("last 1"))
+        .stdout(predicate::str::contains("no rule keeps it"));
+    assert_eq!(
+        ws.json(&["snapshots", "--json"]).as_array().unwrap().len(),
+        2,
+        "a plan changes nothing"
+    );
+    ws.cmd()
+        .args(["retention", "apply"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("removed 1 restore point(s)"));
+    let left = ws.json(&["snapshots", "--json"]);
+    assert_eq!(left.as_array().unwrap().len(), 1);
+    let target = ws.path().join("r");
+    ws.cmd()
+        .args(["restore", "ok", "--target"])
+        .arg(&target)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(target.join("notes.txt")).unwrap(),
+        "v2\n"
+    );
+}
+
+#[test]
+fn copies_to_an_off_site_repository_satisfy_3_2_1() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "notes\n").unwrap();
+    std::fs::write(
+        ws.path().join(".reprise/keys/offsite.key"),
+        "offsite-secret\n",
+    )
+    .unwrap();
+    std::fs::write(ws.path().join(".reprise/keys/nas.key"), "nas-secret\n").unwrap();
+    let repos = "\n[[repository]]\nid = \"nas\"\npath = \"nas\"\npassword_file = \".reprise/keys/nas.key\"\nmedium = \"nas\"\n\n[[repository]]\nid = \"offsite\"\npath = \"offsite\"\npassword_file = \".reprise/keys/offsite.key\"\nmedium = \"object-storage\"\nlocation = \"off-site\"\n";
+    let config = format!(
+        "{}{repos}{}",
+        BASE.replace(
+            "repository = \"local\"\n",
+            "repository = \"local\"\ncopy_to = [\"nas\", \"offsite\"]\n"
+        ),
+        asset(
+            "ok",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
+        )
+    );
+    ws.write_config(&config);
+    ws.cmd()
+        .args(["backup", "ok"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("copy to `nas` failed: repository `nas` is not initialised yet: run `reprise repo init nas`"))
+        .stdout(predicate::str::contains("copy to `offsite` failed"));
+    ws.cmd()
+        .args(["repo", "init"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("repository `offsite`"))
+        .stdout(predicate::str::contains("created"));
+    ws.cmd()
+        .args(["backup", "ok"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("copied to nas, offsite"));
+    let points = ws.json(&["snapshots", "ok", "--json"]);
+    let newest = points.as_array().unwrap().last().unwrap();
+    assert_eq!(newest["copies"].as_array().unwrap().len(), 3);
+    let status = ws.json(&["status", "--json"]);
+    let ok = &status.as_array().unwrap()[0];
+    assert_eq!(ok["copies"], 4);
+    assert_eq!(ok["off_site"], true);
+    assert_eq!(ok["rule_3_2_1"], true);
+    // The off-site copy restores on its own when the others are gone.
+    std::fs::remove_dir_all(ws.path().join("repository")).unwrap();
+    std::fs::remove_dir_all(ws.path().join("nas")).unwrap();
+    let target = ws.path().join("r");
+    ws.cmd()
+        .args(["restore", "ok", "--target"])
+        .arg(&target)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(target.join("notes.txt")).unwrap(),
+        "notes\n"
+    );
+}
+
+#[test]
+fn a_restore_point_older_than_the_last_configuration_change_is_flagged() {
+    let ws = TestWorkspace::demo();
+    let config = ws
+        .config()
+        .replacen("owner = \"Mohamed\"", "owner = \"Julie\"", 1);
+    ws.write_config(&config);
+    let target = ws.path().join("r");
+    ws.cmd()
+        .args(["restore", "router-vyos", "--target"])
+        .arg(&target)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "predates the asset's configuration change",
+        ));
+}
+
+#[test]
+fn restore_points_are_chosen_at_or_before_a_time() {
+    let ws = TestWorkspace::demo();
+    ws.cmd()
+        .args(["restore", "iredmail", "--at", "2001-01-01", "--target", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no restore point at or before"));
+    ws.cmd()
+        .args([
+            "restore",
+            "iredmail",
+            "--at",
+            "yesterday-ish",
+            "--target",
+            "x",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a time"));
+    ws.cmd()
+        .args(["restore", "nobody", "--target", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no asset `nobody`"));
+}
