@@ -140,6 +140,29 @@ async fn verify_repo(ctx: &Ctx<'_>, id: &str, mode: Mode) -> AppResult<RepoRepor
         .filter(|p| p.repository == id)
         .collect();
     let mut affected = Vec::new();
+    if !ok && report.damaged_packs.is_empty() {
+        // The check could not name the packs: check each restore point's own data.
+        let mut hit = Vec::new();
+        for point in &points {
+            let checker = repo.clone();
+            let id = point.snapshot.clone();
+            let read = !matches!(mode, Mode::Structure);
+            let own = blocking(move || checker.check_snapshot(&id, read)).await;
+            if !own.is_ok_and(|r| r.ok()) {
+                hit.push(point.snapshot.clone());
+                affected.push(Affected {
+                    asset: point.asset.clone(),
+                    dataset: point.dataset.clone(),
+                    snapshot: point.snapshot.clone(),
+                    time: point.time,
+                });
+            }
+        }
+        let why = report.errors.join("; ");
+        ctx.catalog
+            .mark_verified(id, &hit, started, &Verification::Failed(why))
+            .await?;
+    }
     if !report.damaged_packs.is_empty() {
         let mapper = repo.clone();
         let by_snapshot = blocking(move || mapper.packs_by_snapshot())

@@ -74,11 +74,7 @@ fn pack_of(message: &str) -> Option<String> {
 impl Repo {
     /// Checks the whole repository.
     pub fn check(&self, mode: ReadMode) -> Result<CheckReport> {
-        let results = self
-            .inner
-            .check(options(mode))
-            .map_err(repo_error(&self.location))?;
-        Ok(report(results))
+        guarded(|| self.inner.check(options(mode)), &self.location)
     }
 
     /// Checks exactly what one snapshot needs: its trees, and with `read_data` every pack
@@ -90,16 +86,19 @@ impl Repo {
         } else {
             ReadMode::Structure
         };
-        let results = self
-            .inner
-            .check_with_trees(options(mode), vec![snap.tree])
-            .map_err(repo_error(&self.location))?;
-        Ok(report(results))
+        guarded(
+            || self.inner.check_with_trees(options(mode), vec![snap.tree]),
+            &self.location,
+        )
     }
 
     /// For each snapshot, the packs it needs. Used to say which restore points a damaged
     /// pack affects; walks every tree, so it is only called when something is wrong.
     pub fn packs_by_snapshot(&self) -> Result<BTreeMap<String, BTreeSet<String>>> {
+        crate::no_panic(&self.location, || self.packs_by_snapshot_inner())
+    }
+
+    fn packs_by_snapshot_inner(&self) -> Result<BTreeMap<String, BTreeSet<String>>> {
         let repo = self
             .reopen()?
             .to_indexed()
@@ -138,6 +137,30 @@ impl Repo {
             out.insert(snap.id.to_string(), packs);
         }
         Ok(out)
+    }
+}
+
+/// Runs a check, turning a panic of the engine library (seen on some damaged trees: its
+/// worker threads stop on a closed channel) into a failed check instead of a crash.
+fn guarded(
+    check: impl FnOnce() -> rustic_core::RusticResult<rustic_core::CheckResults>,
+    location: &str,
+) -> Result<CheckReport> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
+        Ok(results) => Ok(report(results.map_err(repo_error(location))?)),
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Ok(CheckReport {
+                errors: vec![format!(
+                    "the check stopped on damaged data (engine failure: {why})"
+                )],
+                ..CheckReport::default()
+            })
+        }
     }
 }
 

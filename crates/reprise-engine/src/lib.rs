@@ -165,6 +165,22 @@ fn repo_error(location: &str) -> impl Fn(Box<rustic_core::RusticError>) -> Engin
     }
 }
 
+/// Runs engine work that walks trees, turning a panic of the engine library (its worker
+/// threads stop on a closed channel when a tree is damaged) into an error.
+pub(crate) fn no_panic<T>(location: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Err(EngineError::Repository {
+            location: location.to_string(),
+            reason: format!("stopped on damaged data (engine failure: {why})"),
+        })
+    })
+}
+
 /// The engine library's error reports span many lines (messages, causes, context,
 /// backtraces). People need the messages: this keeps each `Message:` and the first line
 /// of each cause, joined on one line.

@@ -59,6 +59,10 @@ fn is_safe(path: &Path) -> bool {
 
 impl Repo {
     pub fn plan_restore(&self, request: &RestoreRequest) -> Result<RestorePlan> {
+        crate::no_panic(&self.location, || self.plan_restore_inner(request))
+    }
+
+    fn plan_restore_inner(&self, request: &RestoreRequest) -> Result<RestorePlan> {
         let snap_file = self.snapshot_file(&request.snapshot)?;
         let snapshot = SnapshotInfo::from_file(&snap_file);
         if request.verify {
@@ -181,6 +185,10 @@ impl Repo {
 
     /// Writes a planned restore.
     pub fn restore(&self, plan: RestorePlan) -> Result<RestoreSummary> {
+        crate::no_panic(&self.location, || self.restore_inner(plan))
+    }
+
+    fn restore_inner(&self, plan: RestorePlan) -> Result<RestoreSummary> {
         std::fs::create_dir_all(&plan.request.target).map_err(|e| {
             EngineError::Io(format!(
                 "cannot create {}: {e}",
@@ -206,5 +214,18 @@ impl Repo {
             dirs: plan.dirs,
             bytes: plan.bytes,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_that_go_down_are_safe() {
+        assert!(is_safe(Path::new("etc/app/config")));
+        assert!(!is_safe(Path::new("../outside")));
+        assert!(!is_safe(Path::new("a/../../b")));
+        assert!(!is_safe(Path::new("/etc/passwd")));
     }
 }

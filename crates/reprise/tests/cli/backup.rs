@@ -509,3 +509,57 @@ fn restore_points_are_chosen_at_or_before_a_time() {
         .code(2)
         .stderr(predicate::str::contains("no asset `nobody`"));
 }
+
+#[test]
+fn a_rolling_verification_proves_restore_points_once_every_slice_was_read() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "notes\n").unwrap();
+    ws.write_config(&format!(
+        "{BASE}{}",
+        asset(
+            "ok",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
+        )
+    ));
+    ws.cmd().args(["backup", "ok"]).assert().success();
+    let points = ws.json(&["snapshots", "--json"]);
+    assert_eq!(points[0]["integrity"]["status"], "unverified");
+    let first = ws.json(&["verify", "--rolling", "2", "--json"]);
+    assert_eq!(first[0]["mode"], "rolling 1/2");
+    assert_eq!(first[0]["proven"], 0);
+    let second = ws.json(&["verify", "--rolling", "2", "--json"]);
+    assert_eq!(second[0]["mode"], "rolling 2/2");
+    assert_eq!(second[0]["proven"], 1, "every slice has now been read");
+    let points = ws.json(&["snapshots", "--json"]);
+    assert_eq!(points[0]["integrity"]["status"], "verified");
+    let third = ws.json(&["verify", "--rolling", "2", "--json"]);
+    assert_eq!(third[0]["mode"], "rolling 1/2", "the cycle starts again");
+}
+
+#[test]
+fn passwords_can_come_from_a_command_and_never_show() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "notes\n").unwrap();
+    let config = format!(
+        "{}{}",
+        BASE.replace(
+            "password_file = \".reprise/keys/local.key\"",
+            "password_command = \"cat .reprise/keys/local.key\""
+        ),
+        asset(
+            "ok",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
+        )
+    );
+    ws.write_config(&config);
+    ws.cmd().args(["backup", "ok"]).assert().success();
+    let key = std::fs::read_to_string(ws.path().join(".reprise/keys/local.key")).unwrap();
+    ws.cmd()
+        .args(["repo", "env"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "export RESTIC_PASSWORD_COMMAND='cat .reprise/keys/local.key'",
+        ))
+        .stdout(predicate::str::contains(key.trim()).not());
+}
