@@ -67,18 +67,17 @@ pub fn password(ws: &Workspace, repo: &Repository) -> AppResult<Secret> {
 }
 
 pub fn spec(ws: &Workspace, repo: &Repository) -> AppResult<RepoSpec> {
-    if matches!(
-        repo.backend,
-        RepoBackend::S3 { .. } | RepoBackend::Sftp { .. }
-    ) {
+    if matches!(repo.backend, RepoBackend::Sftp { .. }) {
         return Err(AppError::Invalid(format!(
-            "repository `{}`: S3 and SFTP repositories are not supported by this build yet (use a local path or restic's REST server)",
+            "repository `{}`: SFTP repositories are not supported by this build yet (use a local path, S3 or restic's REST server)",
             repo.id
         )));
     }
     Ok(RepoSpec {
         location: location(ws, repo),
         password: password(ws, repo)?,
+        // S3 credentials come from the environment, as for restic.
+        s3: None,
     })
 }
 

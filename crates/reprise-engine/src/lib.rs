@@ -13,6 +13,7 @@ mod backup;
 mod check;
 mod progress;
 mod restore;
+mod s3;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -53,9 +54,19 @@ pub type Result<T> = std::result::Result<T, EngineError>;
 /// Where a repository is and how to open it.
 #[derive(Clone)]
 pub struct RepoSpec {
-    /// A local directory or a restic location (`rest:http://…`).
+    /// A local directory or a restic location (`rest:http://…`, `s3:https://host/bucket`).
     pub location: String,
     pub password: Secret,
+    /// Credentials of an `s3:` location; read from `AWS_ACCESS_KEY_ID` and
+    /// `AWS_SECRET_ACCESS_KEY` when `None`, as restic does.
+    pub s3: Option<S3Credentials>,
+}
+
+/// Access to an S3 bucket.
+#[derive(Clone, Debug)]
+pub struct S3Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
 }
 
 /// A password that never shows in `Debug` output or logs.
@@ -73,7 +84,7 @@ impl Secret {
         Ok(Self(text.lines().next().unwrap_or("").to_string()))
     }
 
-    fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -149,6 +160,13 @@ fn options() -> RepositoryOptions {
 }
 
 fn backends(spec: &RepoSpec) -> Result<rustic_core::RepositoryBackends> {
+    if spec.location.starts_with("s3:") {
+        let backend = s3::S3Backend::open(&spec.location, spec.s3.as_ref())?;
+        return Ok(rustic_core::RepositoryBackends::new(
+            Arc::new(backend),
+            None,
+        ));
+    }
     BackendOptions::default()
         .repository(spec.location.clone())
         .to_backends()

@@ -13,6 +13,7 @@ fn spec(dir: &Path) -> RepoSpec {
     RepoSpec {
         location: dir.join("repo").display().to_string(),
         password: Secret::new("correct horse battery staple"),
+        s3: None,
     }
 }
 
@@ -171,6 +172,7 @@ fn forget_prune_and_copy() {
     let spec2 = RepoSpec {
         location: dir.path().join("offsite").display().to_string(),
         password: Secret::new("another"),
+        s3: None,
     };
     reprise_engine::init(&spec1).unwrap();
     reprise_engine::init(&spec2).unwrap();
@@ -199,4 +201,36 @@ fn forget_prune_and_copy() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].id, second.id);
     assert!(repo.check(ReadMode::All).unwrap().ok());
+}
+
+#[test]
+fn an_s3_repository_on_a_real_s3_server_works_like_a_local_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = RepoSpec {
+        location: reprise_testkit::s3::s3_bucket(),
+        password: Secret::new("s3 password"),
+        s3: Some(reprise_engine::S3Credentials {
+            access_key_id: reprise_testkit::s3::ACCESS_KEY.into(),
+            secret_access_key: Secret::new(reprise_testkit::s3::SECRET_KEY),
+        }),
+    };
+    assert!(!reprise_engine::exists(&spec).unwrap());
+    reprise_engine::init(&spec).unwrap();
+    let repo = open(&spec);
+    let data = data(dir.path());
+    let snap = backup(&repo, &data);
+    assert_eq!(repo.snapshots().unwrap().len(), 1);
+    assert!(repo.check(ReadMode::All).unwrap().ok());
+    let target = dir.path().join("restored");
+    let plan = repo
+        .plan_restore(&RestoreRequest {
+            snapshot: snap.id,
+            path: None,
+            target: target.clone(),
+            overwrite: false,
+            verify: true,
+        })
+        .unwrap();
+    repo.restore(plan).unwrap();
+    assert_eq!(fs::read(target.join("a.txt")).unwrap(), b"alpha\n");
 }

@@ -1,4 +1,5 @@
-//! Test support: a real PostgreSQL server for the catalog suite and the end-to-end tests.
+//! Test support: a real PostgreSQL server for the catalog suite and the end-to-end tests,
+//! and a real S3-protocol server for object-storage repositories ([`s3`]).
 //!
 //! [`postgres_database`] returns the URL of a fresh, empty database. The first call in a
 //! test process starts one server for the whole process (from Debian's `postgresql`
@@ -15,6 +16,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::Connection;
+
+pub mod s3;
 
 struct Server {
     /// URL of the maintenance database, without a trailing database name.

@@ -29,6 +29,9 @@ pub async fn run(global: &Global, cmd: RepoCommand) -> anyhow::Result<u8> {
             for (key, value) in repos::restic_env(&ws, config) {
                 println!("export {key}='{}'", value.replace('\'', "'\\''"));
             }
+            if matches!(config.backend, reprise_domain::RepoBackend::S3 { .. }) {
+                println!("# and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY as set for Reprise");
+            }
             Ok(exit::SUCCESS)
         }
         RepoCommand::Init { repo } => {

@@ -563,3 +563,99 @@ fn passwords_can_come_from_a_command_and_never_show() {
         ))
         .stdout(predicate::str::contains(key.trim()).not());
 }
+
+#[test]
+fn an_off_site_copy_in_s3_is_readable_by_stock_restic() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "notes for the cloud\n").unwrap();
+    std::fs::write(
+        ws.path().join(".reprise/keys/s3.key"),
+        "s3-repository-key\n",
+    )
+    .unwrap();
+    let bucket = reprise_testkit::s3::s3_bucket();
+    let repos = format!(
+        "\n[[repository]]\nid = \"cloud\"\nurl = \"{bucket}\"\npassword_file = \".reprise/keys/s3.key\"\nmedium = \"object-storage\"\nlocation = \"off-site\"\n"
+    );
+    let config = format!(
+        "{}{repos}{}",
+        BASE.replace(
+            "repository = \"local\"\n",
+            "repository = \"local\"\ncopy_to = [\"cloud\"]\n"
+        ),
+        asset(
+            "ok",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
+        )
+    );
+    ws.write_config(&config);
+    let s3 = |cmd: &mut assert_cmd::Command| {
+        cmd.env("AWS_ACCESS_KEY_ID", reprise_testkit::s3::ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", reprise_testkit::s3::SECRET_KEY);
+    };
+    let mut no_credentials = ws.cmd();
+    no_credentials
+        .args(["repo", "init", "cloud"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("AWS_ACCESS_KEY_ID is not set"));
+    let mut init = ws.cmd();
+    s3(&mut init);
+    init.args(["repo", "init", "cloud"]).assert().success();
+    let mut backup = ws.cmd();
+    s3(&mut backup);
+    backup
+        .args(["backup", "ok"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("copied to cloud"));
+
+    // What went to S3 is a restic repository: stock restic opens the server's copy of
+    // the bucket (one file per object, at its key), checks every byte and restores it.
+    let objects = reprise_testkit::s3::bucket_dir(&bucket);
+    let restic = |args: &[&str]| {
+        Command::new("restic")
+            .arg("-r")
+            .arg(&objects)
+            .args(args)
+            .env(
+                "RESTIC_PASSWORD_FILE",
+                ws.path().join(".reprise/keys/s3.key"),
+            )
+            .env("RESTIC_CACHE_DIR", ws.path().join(".restic-cache"))
+            .output()
+            .unwrap()
+    };
+    let out = restic(&["check", "--read-data"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let target = ws.path().join("from-s3");
+    let out = restic(&["restore", "latest", "--target", target.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let notes = ws.path().canonicalize().unwrap().join("notes.txt");
+    assert_eq!(
+        std::fs::read_to_string(target.join(notes.strip_prefix("/").unwrap())).unwrap(),
+        "notes for the cloud\n"
+    );
+    // And Reprise restores from S3 alone once the local repository is gone.
+    std::fs::remove_dir_all(ws.path().join("repository")).unwrap();
+    let mut restore = ws.cmd();
+    s3(&mut restore);
+    restore
+        .args(["restore", "ok", "--target", "r"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("from `cloud`"));
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("r/notes.txt")).unwrap(),
+        "notes for the cloud\n"
+    );
+}
