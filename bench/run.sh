@@ -17,4 +17,5 @@ awk -v tool="$here/tool_reprise.sh" '
   /^DEFAULT_TOOLS=/ { while ((getline line < tool) > 0) print line; print "" }
   { print }
 ' "$harness" >"$tmp/anchors.sh"
-bash "$tmp/anchors.sh" "$@"
+chmod +x "$tmp/anchors.sh"
+"$tmp/anchors.sh" "$@"

@@ -31,6 +31,10 @@ impl SqliteCatalog {
     /// migrations.
     pub async fn open(path: &Path) -> Result<Self, CatalogError> {
         let location = format!("sqlite:{}", path.display());
+        // A workspace written by hand (or checked out from git) has no state directory yet.
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| open_error(&location, e))?;
+        }
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(|e| open_error(&location, e))?
             .filename(path)
@@ -492,6 +496,14 @@ mod tests {
         }
         let catalog = SqliteCatalog::open(&path).await.unwrap();
         assert_eq!(catalog.asset_history("router").await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_state_directory_is_created_when_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".reprise/catalog.db");
+        SqliteCatalog::open(&path).await.unwrap();
+        assert!(path.is_file());
     }
 
     #[tokio::test]

@@ -659,3 +659,33 @@ fn an_off_site_copy_in_s3_is_readable_by_stock_restic() {
         "notes for the cloud\n"
     );
 }
+
+#[test]
+fn hooks_run_around_each_data_set_and_a_failing_pre_hook_stops_it() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "notes\n").unwrap();
+    let config = format!(
+        "{BASE}{}{}",
+        asset(
+            "ok",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]\npre_hook = \"echo \\\"pre $REPRISE_ASSET/$REPRISE_DATASET\\\" >> hooks.log\"\npost_hook = \"echo \\\"post $REPRISE_STATUS\\\" >> hooks.log\""
+        ),
+        asset(
+            "frozen",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]\npre_hook = \"echo 'database busy' >&2; exit 1\""
+        )
+    );
+    ws.write_config(&config);
+    ws.cmd()
+        .args(["backup", "--all"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("ok      ok/files"))
+        .stdout(predicate::str::contains(
+            "FAILED  frozen/files → local: asset `frozen`, data set `files`: pre-hook `echo 'database busy' >&2; exit 1` failed (exit status: 1): database busy",
+        ));
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("hooks.log")).unwrap(),
+        "pre ok/files\npost succeeded\n"
+    );
+}
