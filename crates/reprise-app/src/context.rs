@@ -27,21 +27,7 @@ impl Ctx<'_> {
 
     /// The asset `id`, or an error that suggests close ids.
     pub fn asset(&self, id: &str) -> AppResult<&Asset> {
-        let inv = self.inventory();
-        inv.asset(id).ok_or_else(|| {
-            let close: Vec<&str> = inv
-                .assets
-                .iter()
-                .map(|a| a.id.as_str())
-                .filter(|a| a.contains(id) || id.contains(a))
-                .collect();
-            let hint = if close.is_empty() {
-                "run `reprise inventory list` to see the ids".to_string()
-            } else {
-                format!("did you mean {}?", close.join(", "))
-            };
-            AppError::Invalid(format!("no asset `{id}` ({hint})"))
-        })
+        find_asset(self.inventory(), id)
     }
 
     pub fn repository(&self, id: &str) -> AppResult<&Repository> {
@@ -82,4 +68,22 @@ impl Ctx<'_> {
             .map(|id| self.repository(id.as_str()))
             .collect()
     }
+}
+
+/// The asset `id` of `inventory`, or an error that suggests close ids.
+pub fn find_asset<'i>(inventory: &'i reprise_domain::Inventory, id: &str) -> AppResult<&'i Asset> {
+    inventory.asset(id).ok_or_else(|| {
+        let close: Vec<&str> = inventory
+            .assets
+            .iter()
+            .map(|a| a.id.as_str())
+            .filter(|a| a.contains(id) || id.contains(a))
+            .collect();
+        let hint = if close.is_empty() {
+            "run `reprise inventory list` to see the ids".to_string()
+        } else {
+            format!("did you mean {}?", close.join(", "))
+        };
+        AppError::Invalid(format!("no asset `{id}` ({hint})"))
+    })
 }

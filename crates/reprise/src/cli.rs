@@ -123,6 +123,19 @@ pub enum Command {
     /// Which restore points each policy keeps, and removing the others.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Recorded runs (backups, restores, verifications, retention, copies), newest first.
+    Runs {
+        /// Only this asset's.
+        asset: Option<String>,
+        /// Only this kind: backup, restore, verify, retention, copy.
+        #[arg(long)]
+        kind: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Per asset: age of the last verified restore point against the RPO, last backup, 3-2-1.
     Status {
         #[arg(long)]

@@ -55,14 +55,7 @@ impl<'s> Reader<'s> {
         field: Option<&str>,
         message: impl Into<String>,
     ) {
-        let d = self.source.diagnostic(
-            Severity::Error,
-            span,
-            subject.map(str::to_string),
-            field,
-            message,
-        );
-        self.diagnostics.push(d);
+        self.push(Severity::Error, span, subject, field, message.into());
     }
 
     pub fn warning(
@@ -72,13 +65,20 @@ impl<'s> Reader<'s> {
         field: Option<&str>,
         message: impl Into<String>,
     ) {
-        let d = self.source.diagnostic(
-            Severity::Warning,
-            span,
-            subject.map(str::to_string),
-            field,
-            message,
-        );
+        self.push(Severity::Warning, span, subject, field, message.into());
+    }
+
+    fn push(
+        &mut self,
+        severity: Severity,
+        span: Range<usize>,
+        subject: Option<&str>,
+        field: Option<&str>,
+        message: String,
+    ) {
+        let d = self
+            .source
+            .diagnostic(severity, span, subject.map(str::to_string), field, message);
         self.diagnostics.push(d);
     }
 

@@ -51,20 +51,7 @@ pub async fn run(global: &Global, cmd: InventoryCommand) -> anyhow::Result<u8> {
 
 /// The asset `id`, or a usage error that suggests close ids.
 fn find<'i>(inv: &'i Inventory, id: &str) -> anyhow::Result<&'i Asset> {
-    inv.asset(id).ok_or_else(|| {
-        let close: Vec<&str> = inv
-            .assets
-            .iter()
-            .map(|a| a.id.as_str())
-            .filter(|a| a.contains(id) || id.contains(a))
-            .collect();
-        let hint = if close.is_empty() {
-            "run `reprise inventory list` to see the ids".to_string()
-        } else {
-            format!("did you mean {}?", close.join(", "))
-        };
-        UsageError(format!("no asset `{id}` in {CONFIG_FILE} ({hint})")).into()
-    })
+    Ok(reprise_app::context::find_asset(inv, id)?)
 }
 
 fn known_site(inv: &Inventory, site: &str) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ mod inventory;
 mod repo;
 mod restore;
 mod retention;
+mod runs;
 mod snapshots;
 mod status;
 mod verify;
@@ -68,6 +69,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         } => verify::run(&cli.global, assets, read_data, subset, rolling, json).await,
         Command::Retention(cmd) => retention::run(&cli.global, cmd).await,
         Command::Status { json } => status::run(&cli.global, json).await,
+        Command::Runs {
+            asset,
+            kind,
+            limit,
+            json,
+        } => runs::run(&cli.global, asset, kind, limit, json).await,
         Command::Repo(cmd) => repo::run(&cli.global, cmd).await,
     }
 }

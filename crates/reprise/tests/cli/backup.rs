@@ -689,3 +689,39 @@ fn hooks_run_around_each_data_set_and_a_failing_pre_hook_stops_it() {
         "pre ok/files\npost succeeded\n"
     );
 }
+
+#[test]
+fn every_run_is_recorded_and_listed() {
+    let ws = TestWorkspace::demo();
+    let target = ws.path().join("r");
+    ws.cmd()
+        .args(["restore", "zabbix", "--target"])
+        .arg(&target)
+        .assert()
+        .success();
+    let runs = ws.json(&["runs", "--json"]);
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs[0]["kind"], "restore", "newest first");
+    assert_eq!(runs[0]["asset"], "zabbix");
+    assert_eq!(runs[0]["status"], "succeeded");
+    assert!(runs[0]["finished"].is_string());
+    let backups = ws.json(&["runs", "iredmail", "--kind", "backup", "--json"]);
+    assert_eq!(backups.as_array().unwrap().len(), 2);
+    assert!(
+        backups
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["snapshot"].is_string())
+    );
+    ws.cmd()
+        .args(["runs", "--kind", "party"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown run kind `party`"));
+    ws.cmd()
+        .args(["runs", "--limit", "3"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("KIND"));
+}
