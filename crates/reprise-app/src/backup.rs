@@ -25,6 +25,8 @@ pub struct Selection {
     pub assets: Vec<String>,
     pub all: bool,
     pub site: Option<String>,
+    /// Why this backup runs (`schedule`, `after change: new firmware`), kept with each run.
+    pub reason: Option<String>,
 }
 
 /// The outcome of backing up one data set.
@@ -93,8 +95,16 @@ pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetO
         let policy = ctx.policy_of(asset)?;
         for set in &asset.datasets {
             let target = policy.repository.to_string();
-            let outcome =
-                back_up_one(ctx, asset, set, &policy.id.to_string(), &target, &mut open).await;
+            let outcome = back_up_one(
+                ctx,
+                asset,
+                set,
+                &policy.id.to_string(),
+                &target,
+                selection.reason.as_deref(),
+                &mut open,
+            )
+            .await;
             let mut outcome = match outcome {
                 Ok(o) => o,
                 Err((o, _)) => o,
@@ -153,6 +163,7 @@ async fn back_up_one(
     set: &DataSet,
     policy: &str,
     repository: &str,
+    reason: Option<&str>,
     open: &mut BTreeMap<String, Arc<Repo>>,
 ) -> Result<DataSetOutcome, (DataSetOutcome, AppError)> {
     let started = Timestamp::now();
@@ -183,6 +194,7 @@ async fn back_up_one(
     let result = attempt(ctx, asset, set, policy, repository, open).await;
     outcome.seconds = clock.elapsed().as_secs_f64();
     let mut record = RunOutcome::new(Timestamp::now(), RunStatus::Succeeded);
+    record.detail = reason.map(|r| serde_json::json!({ "reason": r }).to_string());
     match &result {
         Ok(snap) => {
             outcome.ok = true;

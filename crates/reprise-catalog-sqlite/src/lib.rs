@@ -397,6 +397,30 @@ impl Catalog for SqliteCatalog {
             })
             .collect()
     }
+
+    async fn create_token(
+        &self,
+        name: &str,
+        hash: &str,
+        at: Timestamp,
+    ) -> Result<(), CatalogError> {
+        sqlx::query("INSERT INTO api_tokens (hash, name, created_us) VALUES (?, ?, ?)")
+            .bind(hash)
+            .bind(name)
+            .bind(to_micros(at))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("storing a token", e))?;
+        Ok(())
+    }
+
+    async fn token_name(&self, hash: &str) -> Result<Option<String>, CatalogError> {
+        sqlx::query_scalar("SELECT name FROM api_tokens WHERE hash = ? AND revoked_us IS NULL")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("checking a token", e))
+    }
 }
 
 fn opt_u64(v: Option<i64>) -> Option<u64> {

@@ -376,6 +376,15 @@ pub async fn repository_verifications_are_kept_in_order(catalog: &dyn Catalog) {
     assert!(catalog.verifications("other").await.unwrap().is_empty());
 }
 
+pub async fn tokens_are_found_by_hash_only(catalog: &dyn Catalog) {
+    catalog.create_token("admin", "abc123", t(0)).await.unwrap();
+    assert_eq!(
+        catalog.token_name("abc123").await.unwrap().as_deref(),
+        Some("admin")
+    );
+    assert_eq!(catalog.token_name("abc124").await.unwrap(), None);
+}
+
 /// Expands to one `#[tokio::test]` per conformance case. `$make` is an async block or
 /// expression evaluating to something that derefs to a fresh, empty `dyn Catalog`
 /// (typically a `Box` or a guard that also owns the temporary database).
@@ -395,6 +404,7 @@ macro_rules! catalog_conformance_tests {
             interrupted_runs_are_marked_so,
             restore_points_sync_with_the_repository_and_keep_verification,
             repository_verifications_are_kept_in_order,
+            tokens_are_found_by_hash_only,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {

@@ -113,6 +113,13 @@ pub trait Catalog: Send + Sync {
 
     /// Whole-repository verifications of `repository`, oldest first.
     async fn verifications(&self, repository: &str) -> Result<Vec<RepoVerification>, CatalogError>;
+
+    /// Stores an API token by its hash (the token itself is never stored).
+    async fn create_token(&self, name: &str, hash: &str, at: Timestamp)
+    -> Result<(), CatalogError>;
+
+    /// The name of the token with this hash, if it exists and is not revoked.
+    async fn token_name(&self, hash: &str) -> Result<Option<String>, CatalogError>;
 }
 
 /// Converts a timestamp to the microseconds both dialects store.

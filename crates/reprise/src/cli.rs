@@ -67,6 +67,9 @@ pub enum Command {
         /// Every asset of this site.
         #[arg(long)]
         site: Option<String>,
+        /// Why, recorded with each run (`after change: firmware upgrade`).
+        #[arg(long)]
+        reason: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -141,6 +144,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the server: REST API, health, metrics and the backup scheduler.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Serve plain HTTP on a non-loopback address (put TLS in front of it).
+        #[arg(long)]
+        allow_remote_http: bool,
+        /// How often the scheduler looks for due backups.
+        #[arg(long, default_value = "30s", hide = true)]
+        tick: String,
+    },
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Repositories: create, list, and the settings stock restic needs.
     #[command(subcommand)]
     Repo(RepoCommand),
@@ -160,6 +178,12 @@ pub enum RetentionCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; it is shown once and stored only as a hash.
+    Create { name: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,16 +7,10 @@ use crate::cli::Global;
 use crate::exit;
 use crate::output::{bytes, print_json};
 
-pub async fn run(
-    global: &Global,
-    assets: Vec<String>,
-    all: bool,
-    site: Option<String>,
-    json: bool,
-) -> anyhow::Result<u8> {
+pub async fn run(global: &Global, selection: Selection, json: bool) -> anyhow::Result<u8> {
     let session = Session::open(global).await?;
     let ctx = session.ctx();
-    let outcomes = backup::run(&ctx, &Selection { assets, all, site }).await?;
+    let outcomes = backup::run(&ctx, &selection).await?;
     let failed = outcomes.iter().filter(|o| !o.ok).count();
     if json {
         print_json(&outcomes)?;

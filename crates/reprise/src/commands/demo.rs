@@ -33,6 +33,7 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     )
     .await?;
     let verified = reprise_app::verify::run(&ctx, &[], reprise_app::verify::Mode::ReadAll).await?;
+    let token = reprise_app::tokens::create(&*catalog, "admin", Timestamp::now()).await?;
     let inv = &loaded.config.inventory;
     super::init::print_created("Created the Reprise demo", &created, &catalog.location());
     println!();
@@ -61,5 +62,8 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     println!("  reprise status");
     println!("  reprise restore iredmail --target /tmp/iredmail-restored");
     println!("  reprise check");
+    println!();
+    println!("API token for `reprise serve` (shown once, stored only as a hash):");
+    println!("  {token}");
     Ok(exit::SUCCESS)
 }

@@ -17,6 +17,10 @@ pub async fn run(global: &Global, dir: Option<PathBuf>) -> anyhow::Result<u8> {
         reprise_app::repos::init(&ws, repo).await?;
     }
     print_created("Created a Reprise workspace", &created, &catalog.location());
+    let token = reprise_app::tokens::create(&*catalog, "admin", jiff::Timestamp::now()).await?;
+    println!();
+    println!("API token for `reprise serve` (shown once, stored only as a hash):");
+    println!("  {token}");
     println!("\nNext: describe your sites and assets in reprise.toml, then run `reprise check`.");
     Ok(exit::SUCCESS)
 }

@@ -10,6 +10,7 @@ mod repo;
 mod restore;
 mod retention;
 mod runs;
+mod serve;
 mod snapshots;
 mod status;
 mod verify;
@@ -34,8 +35,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             assets,
             all,
             site,
+            reason,
             json,
-        } => backup::run(&cli.global, assets, all, site, json).await,
+        } => {
+            let selection = reprise_app::backup::Selection {
+                assets,
+                all,
+                site,
+                reason,
+            };
+            backup::run(&cli.global, selection, json).await
+        }
         Command::Snapshots { asset, json } => snapshots::run(&cli.global, asset, json).await,
         Command::Restore {
             asset,
@@ -76,6 +86,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             json,
         } => runs::run(&cli.global, asset, kind, limit, json).await,
         Command::Repo(cmd) => repo::run(&cli.global, cmd).await,
+        Command::Serve {
+            listen,
+            allow_remote_http,
+            tick,
+        } => serve::run(&cli.global, &listen, allow_remote_http, &tick).await,
+        Command::Token(crate::cli::TokenCommand::Create { name }) => {
+            let session = Session::open(&cli.global).await?;
+            let token =
+                reprise_app::tokens::create(&*session.catalog, &name, Timestamp::now()).await?;
+            println!("API token `{name}` (shown once; store it in your secrets manager):");
+            println!("{token}");
+            Ok(crate::exit::SUCCESS)
+        }
     }
 }
 

@@ -24,6 +24,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["reprise-catalog", "reprise-domain", "reprise-engine"],
     ),
     (
+        "reprise-server",
+        &[
+            "reprise-app",
+            "reprise-catalog",
+            "reprise-domain",
+            "reprise-engine",
+        ],
+    ),
+    (
         "reprise",
         &[
             "reprise-app",
@@ -32,6 +41,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "reprise-catalog-sqlite",
             "reprise-domain",
             "reprise-engine",
+            "reprise-server",
         ],
     ),
     ("reprise-testkit", &[]),
@@ -48,7 +58,14 @@ const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
         "reprise-app",
         &["sqlx", "axum", "clap", "rustic_core", "rustic_backend"],
     ),
-    ("reprise", &["sqlx", "rustic_core", "rustic_backend"]),
+    (
+        "reprise-server",
+        &["sqlx", "clap", "rustic_core", "rustic_backend"],
+    ),
+    (
+        "reprise",
+        &["sqlx", "rustic_core", "rustic_backend", "axum"],
+    ),
 ];
 
 #[test]

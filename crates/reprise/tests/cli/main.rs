@@ -10,4 +10,5 @@ mod import;
 mod init;
 mod inventory;
 mod postgres;
+mod serve;
 mod support;

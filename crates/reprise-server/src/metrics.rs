@@ -1,0 +1,123 @@
+//! `/metrics`: Prometheus text exposition of what supervision needs per asset.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use axum::extract::State as Extract;
+use axum::http::header;
+use axum::response::IntoResponse;
+use jiff::Timestamp;
+use reprise_app::status::RpoStatus;
+use reprise_catalog::{RunFilter, RunKind, RunStatus};
+
+use crate::State;
+
+fn escape(label: &str) -> String {
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+pub async fn render(Extract(state): Extract<Arc<State>>) -> impl IntoResponse {
+    let mut out = String::new();
+    let ctx = state.ctx();
+    let statuses = reprise_app::status::run(&ctx, Timestamp::now())
+        .await
+        .unwrap_or_default();
+    let runs = state
+        .catalog
+        .runs(&RunFilter {
+            kind: Some(RunKind::Backup),
+            ..RunFilter::default()
+        })
+        .await
+        .unwrap_or_default();
+    let families: [(&str, &str, &str); 7] = [
+        (
+            "reprise_asset_rpo_seconds",
+            "gauge",
+            "RPO target of the asset",
+        ),
+        (
+            "reprise_asset_last_verified_restore_point_timestamp_seconds",
+            "gauge",
+            "time of the newest restore point proven intact",
+        ),
+        (
+            "reprise_asset_rpo_status",
+            "gauge",
+            "1 for the asset's current RPO status",
+        ),
+        (
+            "reprise_asset_last_backup_timestamp_seconds",
+            "gauge",
+            "start of the last backup attempt",
+        ),
+        (
+            "reprise_asset_last_backup_success",
+            "gauge",
+            "1 if the last backup succeeded",
+        ),
+        (
+            "reprise_asset_last_backup_duration_seconds",
+            "gauge",
+            "duration of the last backup run",
+        ),
+        (
+            "reprise_asset_last_backup_bytes_added",
+            "gauge",
+            "bytes the last backup added to the repository",
+        ),
+    ];
+    for (name, kind, help) in families {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for s in &statuses {
+            let asset = escape(&s.asset);
+            let last_run = runs.iter().find(|r| {
+                r.asset.as_deref() == Some(s.asset.as_str()) && r.status != RunStatus::Running
+            });
+            let value: Option<f64> = match name {
+                "reprise_asset_rpo_seconds" => ctx
+                    .inventory()
+                    .asset(&s.asset)
+                    .and_then(|a| a.rpo)
+                    .map(|r| r.as_secs() as f64),
+                "reprise_asset_last_verified_restore_point_timestamp_seconds" => {
+                    s.last_verified.map(|t| t.as_second() as f64)
+                }
+                "reprise_asset_rpo_status" => {
+                    let status = match s.rpo_status {
+                        RpoStatus::Ok => "ok",
+                        RpoStatus::AtRisk => "at_risk",
+                        RpoStatus::Breached => "breached",
+                        RpoStatus::Never => "never",
+                        RpoStatus::NoTarget => "no_target",
+                    };
+                    let _ = writeln!(out, "{name}{{asset=\"{asset}\",status=\"{status}\"}} 1");
+                    None
+                }
+                "reprise_asset_last_backup_timestamp_seconds" => {
+                    last_run.map(|r| r.started.as_second() as f64)
+                }
+                "reprise_asset_last_backup_success" => {
+                    last_run.map(|r| f64::from(u8::from(r.status == RunStatus::Succeeded)))
+                }
+                "reprise_asset_last_backup_duration_seconds" => {
+                    last_run.and_then(|r| r.duration()).map(|d| d.as_secs_f64())
+                }
+                _ => last_run.and_then(|r| r.bytes_added).map(|b| b as f64),
+            };
+            if let Some(v) = value {
+                let _ = writeln!(out, "{name}{{asset=\"{asset}\"}} {v}");
+            }
+        }
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+}
