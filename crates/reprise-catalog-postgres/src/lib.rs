@@ -8,7 +8,7 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use reprise_catalog::{
-    AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, NewRun, RepoVerification,
+    Alert, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, NewRun, RepoVerification,
     RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus, Verification, diff_inventory,
     from_micros, to_micros,
 };
@@ -402,6 +402,82 @@ impl Catalog for PostgresCatalog {
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| CatalogError::query("checking a token", e))
+    }
+
+    async fn raise_alert(
+        &self,
+        key: &str,
+        severity: &str,
+        message: &str,
+        at: Timestamp,
+    ) -> Result<bool, CatalogError> {
+        let fail = |e: sqlx::Error| CatalogError::query("raising an alert", e);
+        let mut tx = self.pool.begin().await.map_err(fail)?;
+        let updated = sqlx::query(
+            "UPDATE alerts SET severity = $1, message = $2, updated_us = $3 \
+             WHERE key = $4 AND resolved_us IS NULL",
+        )
+        .bind(severity)
+        .bind(message)
+        .bind(to_micros(at))
+        .bind(key)
+        .execute(&mut *tx)
+        .await
+        .map_err(fail)?
+        .rows_affected();
+        if updated == 0 {
+            sqlx::query(
+                "INSERT INTO alerts (key, severity, message, opened_us, updated_us) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(key)
+            .bind(severity)
+            .bind(message)
+            .bind(to_micros(at))
+            .bind(to_micros(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
+        }
+        tx.commit().await.map_err(fail)?;
+        Ok(updated == 0)
+    }
+
+    async fn resolve_alert(&self, key: &str, at: Timestamp) -> Result<bool, CatalogError> {
+        let done = sqlx::query(
+            "UPDATE alerts SET resolved_us = $1 WHERE key = $2 AND resolved_us IS NULL",
+        )
+        .bind(to_micros(at))
+        .bind(key)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("resolving an alert", e))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn alerts(&self, open_only: bool) -> Result<Vec<Alert>, CatalogError> {
+        let rows = sqlx::query(
+            "SELECT * FROM alerts WHERE ($1 = FALSE OR resolved_us IS NULL) \
+             ORDER BY opened_us DESC, id DESC",
+        )
+        .bind(open_only)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("reading alerts", e))?;
+        rows.iter()
+            .map(|row: &sqlx::postgres::PgRow| {
+                let read = |e| CatalogError::query("reading alerts", e);
+                Ok(Alert {
+                    id: row.try_get("id").map_err(read)?,
+                    key: row.try_get("key").map_err(read)?,
+                    severity: row.try_get("severity").map_err(read)?,
+                    message: row.try_get("message").map_err(read)?,
+                    opened: from_micros(row.try_get("opened_us").map_err(read)?)?,
+                    updated: from_micros(row.try_get("updated_us").map_err(read)?)?,
+                    resolved: opt_time(row.try_get("resolved_us").map_err(read)?)?,
+                })
+            })
+            .collect()
     }
 }
 

@@ -385,6 +385,40 @@ pub async fn tokens_are_found_by_hash_only(catalog: &dyn Catalog) {
     assert_eq!(catalog.token_name("abc124").await.unwrap(), None);
 }
 
+pub async fn alerts_open_once_update_and_resolve(catalog: &dyn Catalog) {
+    assert!(
+        catalog
+            .raise_alert("rpo:mail", "warning", "at risk", t(0))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !catalog
+            .raise_alert("rpo:mail", "critical", "breached", t(60))
+            .await
+            .unwrap()
+    );
+    let open = catalog.alerts(true).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].severity, "critical");
+    assert_eq!(open[0].message, "breached");
+    assert_eq!(open[0].opened, t(0));
+    assert_eq!(open[0].updated, t(60));
+    assert!(catalog.resolve_alert("rpo:mail", t(120)).await.unwrap());
+    assert!(!catalog.resolve_alert("rpo:mail", t(130)).await.unwrap());
+    assert!(catalog.alerts(true).await.unwrap().is_empty());
+    let all = catalog.alerts(false).await.unwrap();
+    assert_eq!(all[0].resolved, Some(t(120)));
+    // The same condition later is a new alert.
+    assert!(
+        catalog
+            .raise_alert("rpo:mail", "warning", "again", t(200))
+            .await
+            .unwrap()
+    );
+    assert_eq!(catalog.alerts(false).await.unwrap().len(), 2);
+}
+
 /// Expands to one `#[tokio::test]` per conformance case. `$make` is an async block or
 /// expression evaluating to something that derefs to a fresh, empty `dyn Catalog`
 /// (typically a `Box` or a guard that also owns the temporary database).
@@ -405,6 +439,7 @@ macro_rules! catalog_conformance_tests {
             restore_points_sync_with_the_repository_and_keep_verification,
             repository_verifications_are_kept_in_order,
             tokens_are_found_by_hash_only,
+            alerts_open_once_update_and_resolve,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {

@@ -10,10 +10,12 @@
 //! Times are [`jiff::Timestamp`]s passed in by the caller: the catalog never reads the
 //! clock, so tests control time.
 
+mod alerts;
 pub mod conformance;
 mod inventory;
 mod runs;
 
+pub use alerts::Alert;
 pub use inventory::{AssetChange, AssetRecord, ChangeKind, diff_inventory};
 pub use runs::{
     NewRun, RepoVerification, RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus,
@@ -120,6 +122,22 @@ pub trait Catalog: Send + Sync {
 
     /// The name of the token with this hash, if it exists and is not revoked.
     async fn token_name(&self, hash: &str) -> Result<Option<String>, CatalogError>;
+
+    /// Opens the alert `key`, or updates it if it is already open. Returns true when it
+    /// was newly opened (and people should be told).
+    async fn raise_alert(
+        &self,
+        key: &str,
+        severity: &str,
+        message: &str,
+        at: Timestamp,
+    ) -> Result<bool, CatalogError>;
+
+    /// Resolves the open alert `key`. Returns true when there was one.
+    async fn resolve_alert(&self, key: &str, at: Timestamp) -> Result<bool, CatalogError>;
+
+    /// Alerts, newest first: only open ones, or all.
+    async fn alerts(&self, open_only: bool) -> Result<Vec<Alert>, CatalogError>;
 }
 
 /// Converts a timestamp to the microseconds both dialects store.

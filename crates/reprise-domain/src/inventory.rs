@@ -29,6 +29,8 @@ pub struct Inventory {
     pub repositories: Vec<Repository>,
     /// The policy of assets that name none.
     pub default_policy: Option<PolicyId>,
+    /// Where alerts are sent.
+    pub notifiers: Vec<crate::Notifier>,
 }
 
 /// What a problem is about: the n-th site, asset, policy or repository of the inventory,
@@ -504,6 +506,7 @@ mod tests {
                 location: Location::OnSite,
             }],
             default_policy: Some(PolicyId::parse("daily").unwrap()),
+            notifiers: vec![],
         }
     }
 

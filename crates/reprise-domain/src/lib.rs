@@ -15,6 +15,7 @@
 //! Problems carry the asset and field they concern but no file positions: the
 //! configuration layer (`reprise-app`) maps them back to lines and columns.
 
+pub mod anomaly;
 mod asset;
 mod id;
 mod interval;
@@ -28,7 +29,7 @@ pub use asset::{Asset, DataSet, DataSource};
 pub use id::{AssetId, IdError, PolicyId, RepoId, SiteId, slugify};
 pub use interval::{Interval, IntervalError};
 pub use inventory::{Field, Impact, Inventory, Problem, ProblemKind, Site};
-pub use policy::{Location, Policy, RepoBackend, Repository, Retention};
+pub use policy::{Location, Notifier, Policy, RepoBackend, Repository, Retention, severity_rank};
 pub use retention::{RetentionDecision, plan_retention};
 pub use schedule::{Schedule, ScheduleError};
 pub use vocabulary::{AssetState, Category, Criticality, UnknownWord, ZoneRisk, normalize_word};

@@ -76,6 +76,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/runs", get(runs))
         .route("/restore-points", get(restore_points))
         .route("/backups", post(backups))
+        .route("/alerts", get(alerts))
         .route_layer(middleware::from_fn_with_state(state.clone(), bearer))
         .route("/openapi.json", get(crate::openapi::document));
     Router::new()
@@ -216,4 +217,17 @@ async fn backups(
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "accepted": assets })),
     ))
+}
+
+#[derive(Deserialize)]
+struct AlertQuery {
+    #[serde(default)]
+    all: bool,
+}
+
+async fn alerts(
+    Extract(state): Extract<Arc<State>>,
+    Query(q): Query<AlertQuery>,
+) -> ApiResult<Vec<reprise_catalog::Alert>> {
+    Ok(Json(state.catalog.alerts(!q.all).await?))
 }

@@ -98,10 +98,30 @@ pub async fn scheduler(
                 eprintln!("scheduler: {line}");
             }
         }
+        supervise(&state).await;
         tokio::select! {
             () = tokio::time::sleep(tick) => {}
             _ = stop.changed() => return,
         }
+    }
+}
+
+/// Evaluates supervision and sends what changed in the background: a slow or failing
+/// channel never holds the scheduler.
+pub async fn supervise(state: &State) {
+    match reprise_app::supervise::evaluate(&state.ctx(), Timestamp::now()).await {
+        Ok(changes) => {
+            let messages = reprise_app::notify::messages(&changes);
+            if !messages.is_empty() {
+                let notifiers = state.loaded.config.inventory.notifiers.clone();
+                tokio::spawn(async move {
+                    for failure in reprise_app::notify::send(&notifiers, &messages).await {
+                        eprintln!("notify: {failure}");
+                    }
+                });
+            }
+        }
+        Err(e) => eprintln!("supervision: {e}"),
     }
 }
 

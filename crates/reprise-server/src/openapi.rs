@@ -63,6 +63,9 @@ pub async fn document() -> Json<Value> {
             "/restore-points": list("Restore points with their copies and integrity", json!([
                 query("asset", "only this asset's restore points", "string")
             ])),
+            "/alerts": list("Supervision alerts, newest first (open ones unless all=true)", json!([
+                query("all", "resolved alerts too", "boolean")
+            ])),
             "/backups": { "post": {
                 "summary": "Start a backup (for example after a change, R000.3)",
                 "requestBody": { "required": true, "content": { "application/json": { "schema": {

@@ -144,6 +144,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Evaluate supervision now (RPO, missed and failed backups, damage, anomalies), notify
+    /// the configured webhooks of what changed, and list the open alerts.
+    Alerts {
+        /// Resolved alerts too.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the server: REST API, health, metrics and the backup scheduler.
     Serve {
         /// Address to listen on.

@@ -89,7 +89,15 @@ struct PolicySpans {
     copy_to: Vec<Range<usize>>,
 }
 
-const TOP_KEYS: &[&str] = &["workspace", "site", "repository", "policy", "asset"];
+const TOP_KEYS: &[&str] = &[
+    "workspace",
+    "site",
+    "repository",
+    "policy",
+    "asset",
+    "notify",
+];
+const NOTIFY_KEYS: &[&str] = &["id", "url", "format", "min_severity"];
 const WORKSPACE_KEYS: &[&str] = &["name", "catalog", "default_policy", "timezone"];
 const SITE_KEYS: &[&str] = &["id", "name", "address", "contact"];
 const REPOSITORY_KEYS: &[&str] = &[
@@ -264,6 +272,45 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         inventory.assets.push(asset);
         spans.assets.push(aspans);
         r.finish(t, ASSET_KEYS);
+    }
+    for mut t in r.tables(&mut top, "notify", "notify") {
+        let id = r
+            .string(&mut t, "id", true)
+            .map(|l| l.value)
+            .unwrap_or_default();
+        t.subject = format!("notify `{id}`");
+        let url = r.parsed(&mut t, "url", true, |u| {
+            if u.starts_with("http://") || u.starts_with("https://") {
+                Ok(u.to_string())
+            } else {
+                Err("a webhook URL starts with http:// or https://")
+            }
+        });
+        let format = r
+            .parsed(&mut t, "format", false, |f| match f {
+                "generic" | "slack" | "mattermost" | "teams" => {
+                    Ok(f.replace("mattermost", "slack"))
+                }
+                _ => Err(format!(
+                    "unknown format `{f}` (expected one of: generic, slack, mattermost, teams)"
+                )),
+            })
+            .unwrap_or_else(|| "generic".into());
+        let min_severity = r
+            .parsed(&mut t, "min_severity", false, |s| match s {
+                "info" | "warning" | "critical" => Ok(s.to_string()),
+                _ => Err(format!(
+                    "unknown severity `{s}` (expected one of: info, warning, critical)"
+                )),
+            })
+            .unwrap_or_else(|| "warning".into());
+        inventory.notifiers.push(reprise_domain::Notifier {
+            id,
+            url: url.unwrap_or_default(),
+            format,
+            min_severity,
+        });
+        r.finish(t, NOTIFY_KEYS);
     }
     r.finish(top, TOP_KEYS);
 

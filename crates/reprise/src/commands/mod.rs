@@ -1,6 +1,7 @@
 //! One module per subcommand. Each parses nothing (clap did), calls the use cases of
 //! `reprise-app`, and renders.
 
+mod alerts;
 mod backup;
 mod check;
 mod demo;
@@ -79,6 +80,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         } => verify::run(&cli.global, assets, read_data, subset, rolling, json).await,
         Command::Retention(cmd) => retention::run(&cli.global, cmd).await,
         Command::Status { json } => status::run(&cli.global, json).await,
+        Command::Alerts { all, json } => alerts::run(&cli.global, all, json).await,
         Command::Runs {
             asset,
             kind,

@@ -1,0 +1,223 @@
+//! Supervision: the conditions people must hear about before the day they need a restore
+//! (R003.1), each an alert opened once, updated while it lasts, resolved when it clears.
+//!
+//! - RPO at risk or breached, from the last *verified* restore point;
+//! - a backup that should have run and did not (absence is an alarm, not just failure);
+//! - a failed last backup, a restore point found damaged;
+//! - an anomaly: a run whose size, added bytes or file count departs sharply from the
+//!   data set's own history.
+
+use jiff::{SignedDuration, Timestamp};
+use reprise_catalog::{RunFilter, RunKind, RunStatus};
+use reprise_domain::anomaly;
+use serde::Serialize;
+
+use crate::context::Ctx;
+use crate::error::AppResult;
+use crate::snapshots::{Integrity, group};
+use crate::status::{self, RpoStatus};
+
+/// Alert keys this module owns, by prefix: other alerts are never resolved here.
+const PREFIXES: [&str; 5] = ["rpo:", "missed:", "backup:", "integrity:", "anomaly:"];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Condition {
+    pub key: String,
+    pub severity: &'static str,
+    pub message: String,
+}
+
+/// What changed in this evaluation, for notifications.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Changes {
+    pub opened: Vec<Condition>,
+    pub resolved: Vec<String>,
+}
+
+fn human(d: SignedDuration) -> String {
+    let s = d.as_secs().max(0);
+    if s < 2 * 3600 {
+        format!("{}m", s / 60)
+    } else if s < 2 * 86_400 {
+        format!("{}h", s / 3600)
+    } else {
+        format!("{}d", s / 86_400)
+    }
+}
+
+/// One measure of a run, compared with the data set's history.
+type Measure = fn(&reprise_catalog::Run) -> Option<u64>;
+
+/// The conditions that hold at `now`.
+pub async fn conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Condition>> {
+    let mut out = Vec::new();
+    let tz = crate::workspace::zone(ctx.loaded.config.timezone.as_deref());
+    let runs = ctx
+        .catalog
+        .runs(&RunFilter {
+            kind: Some(RunKind::Backup),
+            ..RunFilter::default()
+        })
+        .await?;
+    let points = group(&ctx.catalog.restore_points(None).await?);
+    for s in status::run(ctx, now).await? {
+        let Some(asset) = ctx.inventory().asset(&s.asset) else {
+            continue;
+        };
+        let rpo = s.rpo.clone().unwrap_or_default();
+        let age = s
+            .last_verified_age_seconds
+            .map(|a| human(SignedDuration::from_secs(a)))
+            .unwrap_or_default();
+        match s.rpo_status {
+            RpoStatus::AtRisk => out.push(Condition {
+                key: format!("rpo:{}", s.asset),
+                severity: "warning",
+                message: format!(
+                    "{}: last verified restore point is {age} old, RPO {rpo} at risk",
+                    s.asset
+                ),
+            }),
+            RpoStatus::Breached => out.push(Condition {
+                key: format!("rpo:{}", s.asset),
+                severity: "critical",
+                message: format!(
+                    "{}: last verified restore point is {age} old, RPO {rpo} breached",
+                    s.asset
+                ),
+            }),
+            RpoStatus::Never if !asset.datasets.is_empty() => out.push(Condition {
+                key: format!("rpo:{}", s.asset),
+                severity: "warning",
+                message: format!("{}: no verified restore point yet (RPO {rpo})", s.asset),
+            }),
+            _ => {}
+        }
+        let mine: Vec<_> = runs
+            .iter()
+            .filter(|r| {
+                r.asset.as_deref() == Some(s.asset.as_str()) && r.status != RunStatus::Running
+            })
+            .collect();
+        if let Some(last) = mine.first()
+            && last.status != RunStatus::Succeeded
+        {
+            out.push(Condition {
+                key: format!("backup:{}", s.asset),
+                severity: "critical",
+                message: format!(
+                    "{}: last backup {} ({})",
+                    s.asset,
+                    last.status.as_str(),
+                    last.error.as_deref().unwrap_or("no detail")
+                ),
+            });
+        }
+        // Absence is an alarm: the next slot after the last attempt has long passed.
+        if let Some(policy) = ctx.inventory().policy_of(asset)
+            && !asset.datasets.is_empty()
+            && let (Some(last), Some(gap)) = (mine.first(), policy.schedule.longest_gap())
+        {
+            let base = last.started.to_zoned(tz.clone()).datetime();
+            let grace = SignedDuration::from_secs((gap.as_secs() as i64 / 10).max(300));
+            if let Some(next) = policy.schedule.next_after(base)
+                && let Ok(next) = next.to_zoned(tz.clone())
+                && next.timestamp() + grace < now
+            {
+                out.push(Condition {
+                    key: format!("missed:{}", s.asset),
+                    severity: "warning",
+                    message: format!(
+                        "{}: the backup due at {} did not run (policy `{}`, {})",
+                        s.asset,
+                        next.strftime("%Y-%m-%d %H:%M"),
+                        policy.id,
+                        policy.schedule
+                    ),
+                });
+            }
+        }
+        if let Some(p) = points
+            .iter()
+            .filter(|p| p.asset == s.asset)
+            .find(|p| matches!(p.integrity, Integrity::Failed { .. }))
+            && let Integrity::Failed { reason, .. } = &p.integrity
+        {
+            out.push(Condition {
+                key: format!("integrity:{}", s.asset),
+                severity: "critical",
+                message: format!(
+                    "{}: restore point of {} is damaged ({reason})",
+                    s.asset, p.time
+                ),
+            });
+        }
+        for set in &asset.datasets {
+            let history: Vec<_> = mine
+                .iter()
+                .filter(|r| {
+                    r.dataset.as_deref() == Some(set.name.as_str())
+                        && r.status == RunStatus::Succeeded
+                })
+                .take(31)
+                .collect();
+            let Some((latest, earlier)) = history.split_first() else {
+                continue;
+            };
+            let measures: [(&str, Measure); 3] = [
+                ("size", |r| r.bytes_read),
+                ("added bytes", |r| r.bytes_added),
+                ("file count", |r| r.files),
+            ];
+            for (what, value) in measures {
+                let past: Vec<f64> = earlier
+                    .iter()
+                    .filter_map(|r| value(r))
+                    .map(|v| v as f64)
+                    .collect();
+                let Some(now_value) = value(latest) else {
+                    continue;
+                };
+                if anomaly::is_anomaly(&past, now_value as f64) {
+                    let mut sorted = past.clone();
+                    sorted.sort_by(f64::total_cmp);
+                    let usual = sorted[sorted.len() / 2];
+                    out.push(Condition {
+                        key: format!("anomaly:{}/{}", s.asset, set.name),
+                        severity: "warning",
+                        message: format!(
+                            "{}/{}: last backup {what} {now_value}, usually about {usual:.0}",
+                            s.asset, set.name
+                        ),
+                    });
+                    break;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Evaluates the conditions, opens and updates their alerts, and resolves those that
+/// cleared. Returns what changed.
+pub async fn evaluate(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Changes> {
+    let current = conditions(ctx, now).await?;
+    let mut changes = Changes::default();
+    for c in &current {
+        if ctx
+            .catalog
+            .raise_alert(&c.key, c.severity, &c.message, now)
+            .await?
+        {
+            changes.opened.push(c.clone());
+        }
+    }
+    for alert in ctx.catalog.alerts(true).await? {
+        let ours = PREFIXES.iter().any(|p| alert.key.starts_with(p));
+        if ours && !current.iter().any(|c| c.key == alert.key) {
+            ctx.catalog.resolve_alert(&alert.key, now).await?;
+            changes.resolved.push(alert.key);
+        }
+    }
+    Ok(changes)
+}
