@@ -93,7 +93,30 @@ pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetO
             continue;
         }
         let policy = ctx.policy_of(asset)?;
+        let lease = crate::leases::backup_key(asset.id.as_str());
+        if !crate::leases::acquire(ctx.catalog, &lease).await? {
+            // Another process is backing this asset up right now: running it twice
+            // would only waste a backup window.
+            for set in &asset.datasets {
+                outcomes.push(DataSetOutcome {
+                    asset: asset.id.to_string(),
+                    dataset: set.name.clone(),
+                    repository: policy.repository.to_string(),
+                    ok: false,
+                    snapshot: None,
+                    files: None,
+                    bytes: None,
+                    bytes_added: None,
+                    seconds: 0.0,
+                    copied_to: vec![],
+                    error: Some("another process is backing this asset up right now".into()),
+                });
+            }
+            continue;
+        }
         for set in &asset.datasets {
+            // Renewed before each data set: a long backup keeps its lease.
+            crate::leases::acquire(ctx.catalog, &lease).await?;
             let target = policy.repository.to_string();
             let outcome = back_up_one(
                 ctx,
@@ -133,6 +156,7 @@ pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetO
             }
             outcomes.push(outcome);
         }
+        crate::leases::release(ctx.catalog, &lease).await?;
     }
     for id in touched {
         if let Some(repo) = open.get(&id) {

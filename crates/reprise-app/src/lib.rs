@@ -20,6 +20,7 @@ pub mod demo;
 pub mod error;
 pub mod graph;
 pub mod import;
+pub mod leases;
 pub mod notify;
 pub mod points;
 pub mod repos;

@@ -500,6 +500,51 @@ impl Catalog for SqliteCatalog {
             })
             .collect()
     }
+
+    async fn try_lease(
+        &self,
+        key: &str,
+        holder: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, CatalogError> {
+        let done = sqlx::query(
+            "INSERT INTO leases (key, holder, expires_us) VALUES (?, ?, ?) \
+             ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_us = excluded.expires_us \
+             WHERE leases.expires_us < ? OR leases.holder = excluded.holder",
+        )
+        .bind(key)
+        .bind(holder)
+        .bind(to_micros(until))
+        .bind(to_micros(now))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("taking a lease", e))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn lease_holder(
+        &self,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<Option<String>, CatalogError> {
+        sqlx::query_scalar("SELECT holder FROM leases WHERE key = ? AND expires_us >= ?")
+            .bind(key)
+            .bind(to_micros(now))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading a lease", e))
+    }
+
+    async fn release_lease(&self, key: &str, holder: &str) -> Result<(), CatalogError> {
+        sqlx::query("DELETE FROM leases WHERE key = ? AND holder = ?")
+            .bind(key)
+            .bind(holder)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("releasing a lease", e))?;
+        Ok(())
+    }
 }
 
 fn opt_u64(v: Option<i64>) -> Option<u64> {

@@ -419,6 +419,56 @@ pub async fn alerts_open_once_update_and_resolve(catalog: &dyn Catalog) {
     assert_eq!(catalog.alerts(false).await.unwrap().len(), 2);
 }
 
+pub async fn a_lease_has_one_holder_until_it_expires(catalog: &dyn Catalog) {
+    assert!(
+        catalog
+            .try_lease("backup:mail", "a", t(60), t(0))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !catalog
+            .try_lease("backup:mail", "b", t(60), t(10))
+            .await
+            .unwrap()
+    );
+    assert!(
+        catalog
+            .try_lease("backup:mail", "a", t(90), t(10))
+            .await
+            .unwrap(),
+        "renewed"
+    );
+    assert!(
+        catalog
+            .try_lease("backup:vpn", "b", t(60), t(10))
+            .await
+            .unwrap()
+    );
+    // Expired: another holder may take it.
+    assert!(
+        catalog
+            .try_lease("backup:mail", "b", t(200), t(100))
+            .await
+            .unwrap()
+    );
+    catalog.release_lease("backup:mail", "a").await.unwrap();
+    assert!(
+        !catalog
+            .try_lease("backup:mail", "a", t(300), t(110))
+            .await
+            .unwrap(),
+        "only the holder releases"
+    );
+    catalog.release_lease("backup:mail", "b").await.unwrap();
+    assert!(
+        catalog
+            .try_lease("backup:mail", "a", t(300), t(110))
+            .await
+            .unwrap()
+    );
+}
+
 /// Expands to one `#[tokio::test]` per conformance case. `$make` is an async block or
 /// expression evaluating to something that derefs to a fresh, empty `dyn Catalog`
 /// (typically a `Box` or a guard that also owns the temporary database).
@@ -440,6 +490,7 @@ macro_rules! catalog_conformance_tests {
             repository_verifications_are_kept_in_order,
             tokens_are_found_by_hash_only,
             alerts_open_once_update_and_resolve,
+            a_lease_has_one_holder_until_it_expires,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {

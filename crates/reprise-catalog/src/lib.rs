@@ -138,6 +138,23 @@ pub trait Catalog: Send + Sync {
 
     /// Alerts, newest first: only open ones, or all.
     async fn alerts(&self, open_only: bool) -> Result<Vec<Alert>, CatalogError>;
+
+    /// Takes the lease `key` for `holder` until `until`, if it is free, expired at `now`,
+    /// or already held by `holder`. Atomic: of two servers asking, one gets it.
+    async fn try_lease(
+        &self,
+        key: &str,
+        holder: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, CatalogError>;
+
+    /// Who holds the lease `key` at `now`, if anyone.
+    async fn lease_holder(&self, key: &str, now: Timestamp)
+    -> Result<Option<String>, CatalogError>;
+
+    /// Gives the lease back (only its holder can).
+    async fn release_lease(&self, key: &str, holder: &str) -> Result<(), CatalogError>;
 }
 
 /// Converts a timestamp to the microseconds both dialects store.

@@ -88,9 +88,31 @@ pub async fn scheduler(
                     Vec::new()
                 }
             };
-        if !due.is_empty() {
+        // Take each due asset's lease, then check again that it is still due: another
+        // server sharing the catalog may have just backed it up.
+        let mut mine = Vec::new();
+        for asset in due {
+            let key = reprise_app::leases::backup_key(&asset);
+            if !reprise_app::leases::acquire(&*state.catalog, &key)
+                .await
+                .unwrap_or(false)
+            {
+                continue;
+            }
+            let still_due =
+                reprise_app::scheduler::due(&state.ctx(), state.started, Timestamp::now())
+                    .await
+                    .map(|d| d.iter().any(|a| a.id.as_str() == asset))
+                    .unwrap_or(false);
+            if still_due {
+                mine.push(asset);
+            } else {
+                let _ = reprise_app::leases::release(&*state.catalog, &key).await;
+            }
+        }
+        if !mine.is_empty() {
             let selection = Selection {
-                assets: due,
+                assets: mine,
                 reason: Some("schedule".into()),
                 ..Selection::default()
             };
@@ -133,8 +155,8 @@ pub async fn serve(
     tick: Duration,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Runs a killed server left `running` can never finish: mark them, so they retry.
-    if let Ok(n) = state.catalog.interrupt_running(Timestamp::now()).await
+    // Runs a killed process left `running` can never finish: mark them, so they retry.
+    if let Ok(n) = reprise_app::leases::recover_interrupted(&*state.catalog, Timestamp::now()).await
         && n > 0
     {
         eprintln!(

@@ -229,7 +229,7 @@ fn the_scheduler_runs_due_backups_and_retries_interrupted_ones() {
     let data = ws.path().join("big");
     std::fs::create_dir_all(&data).unwrap();
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    for i in 0..16 {
+    for i in 0..48 {
         let chunk: Vec<u8> = (0..4 * 1024 * 1024)
             .map(|_| {
                 state ^= state << 13;
@@ -272,8 +272,12 @@ fn the_scheduler_runs_due_backups_and_retries_interrupted_ones() {
         .spawn()
         .unwrap();
     wait_for("the backup to write data", Duration::from_secs(120), || {
-        count() > 1 || child.try_wait().unwrap().is_some()
+        count() > 0 || child.try_wait().unwrap().is_some()
     });
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the backup finished before it could be killed"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 
@@ -312,4 +316,42 @@ fn the_scheduler_runs_due_backups_and_retries_interrupted_ones() {
     });
     drop(server);
     ws.cmd().args(["verify", "--read-data"]).assert().success();
+}
+
+#[test]
+fn two_servers_sharing_a_postgresql_catalog_never_run_the_same_backup_twice() {
+    let url = reprise_testkit::postgres_database_blocking();
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "notes\n").unwrap();
+    let config = format!(
+        "{}\n[[policy]]\nid = \"minutely\"\nschedule = \"every 1m\"\nrepository = \"local\"\n{}",
+        BASE.replace(
+            "[workspace]\n",
+            &format!("[workspace]\ncatalog = \"{url}\"\n")
+        ),
+        asset(
+            "often",
+            "policy = \"minutely\"\n\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
+        )
+    );
+    ws.write_config(&config);
+    let first = serve(&ws);
+    let second = serve(&ws);
+    let backups = || -> Vec<serde_json::Value> {
+        ws.json(&["runs", "often", "--kind", "backup", "--json"])
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    wait_for("a scheduled backup", Duration::from_secs(90), || {
+        backups().iter().any(|r| r["status"] == "succeeded")
+    });
+    // Both servers tick every second: give the other every chance to run it again.
+    std::thread::sleep(Duration::from_secs(4));
+    let runs = backups();
+    let minute = |r: &serde_json::Value| r["started"].as_str().unwrap()[..16].to_string();
+    let first_minute = minute(&runs[runs.len() - 1]);
+    let in_that_slot = runs.iter().filter(|r| minute(r) == first_minute).count();
+    assert_eq!(in_that_slot, 1, "{runs:#?}");
+    drop((first, second));
 }
