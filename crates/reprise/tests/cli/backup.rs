@@ -6,7 +6,7 @@ use std::process::Command;
 
 use predicates::prelude::*;
 
-use crate::support::{BASE, TestWorkspace, asset};
+use crate::support::{BASE, TestWorkspace, asset, incompressible_files, pack_count};
 
 /// Stock restic, pointed at a workspace's repository by `reprise repo env`.
 fn restic(ws: &TestWorkspace, args: &[&str]) -> std::process::Output {
@@ -172,21 +172,8 @@ fn stock_restic_lists_checks_and_restores_what_reprise_wrote() {
 #[test]
 fn a_backup_killed_midway_loses_nothing_and_the_next_one_succeeds() {
     let ws = TestWorkspace::init();
-    let data = ws.path().join("big");
-    std::fs::create_dir_all(&data).unwrap();
     // Incompressible data, enough for the backup to take a while.
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    for i in 0..24 {
-        let chunk: Vec<u8> = (0..4 * 1024 * 1024)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect();
-        std::fs::write(data.join(format!("file-{i}.bin")), chunk).unwrap();
-    }
+    incompressible_files(&ws.path().join("big"), 24);
     std::fs::write(ws.path().join("small.txt"), "first restore point\n").unwrap();
     let config = format!(
         "{BASE}{}{}",
@@ -202,13 +189,7 @@ fn a_backup_killed_midway_loses_nothing_and_the_next_one_succeeds() {
     ws.write_config(&config);
     ws.cmd().args(["backup", "small"]).assert().success();
 
-    let packs = ws.path().join("repository/data");
-    let count = || {
-        std::fs::read_dir(&packs)
-            .unwrap()
-            .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
-            .count()
-    };
+    let count = || pack_count(&ws);
     let before = count();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("reprise"))
         .args(["backup", "big"])

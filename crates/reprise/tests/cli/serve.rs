@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{BASE, TestWorkspace, asset};
+use crate::support::{BASE, TestWorkspace, asset, incompressible_files, pack_count};
 
 struct Server {
     child: Child,
@@ -226,20 +226,7 @@ fn the_scheduler_runs_due_backups_and_retries_interrupted_ones() {
     let token = token_of(&out.stdout);
     let ws = TestWorkspace { dir };
     std::fs::write(ws.path().join("notes.txt"), "notes\n").unwrap();
-    let data = ws.path().join("big");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    for i in 0..48 {
-        let chunk: Vec<u8> = (0..4 * 1024 * 1024)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect();
-        std::fs::write(data.join(format!("f{i}.bin")), chunk).unwrap();
-    }
+    incompressible_files(&ws.path().join("big"), 48);
     let config = format!(
         "{}\n[[policy]]\nid = \"minutely\"\nschedule = \"every 1m\"\nrepository = \"local\"\n{}{}",
         BASE,
@@ -255,15 +242,7 @@ fn the_scheduler_runs_due_backups_and_retries_interrupted_ones() {
     ws.write_config(&config);
 
     // A backup killed mid-way leaves its run `running`…
-    let packs = ws.path().join("repository/data");
-    let count = || {
-        std::fs::read_dir(&packs)
-            .map(|d| {
-                d.flat_map(|s| std::fs::read_dir(s.unwrap().path()).unwrap())
-                    .count()
-            })
-            .unwrap_or(0)
-    };
+    let count = || pack_count(&ws);
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("reprise"))
         .args(["backup", "big"])
         .current_dir(ws.path())

@@ -99,3 +99,31 @@ pub fn asset(id: &str, extra: &str) -> String {
         "\n[[asset]]\nid = \"{id}\"\nname = \"{id} name\"\nsite = \"hq\"\ncategory = \"server\"\ncriticality = \"major\"\n{extra}\n"
     )
 }
+
+/// Writes `count` files of 4 MiB of incompressible, reproducible bytes into `dir`: enough
+/// for a backup to take a while, so that it can be interrupted mid-way.
+pub fn incompressible_files(dir: &Path, count: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    for i in 0..count {
+        let chunk: Vec<u8> = (0..4 * 1024 * 1024)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        std::fs::write(dir.join(format!("file-{i}.bin")), chunk).unwrap();
+    }
+}
+
+/// How many pack files the workspace's local repository holds.
+pub fn pack_count(ws: &TestWorkspace) -> usize {
+    std::fs::read_dir(ws.path().join("repository/data"))
+        .map(|d| {
+            d.flat_map(|s| std::fs::read_dir(s.unwrap().path()).unwrap())
+                .count()
+        })
+        .unwrap_or(0)
+}
