@@ -236,18 +236,6 @@ impl Catalog for PostgresCatalog {
         rows.iter().map(run_from_row).collect()
     }
 
-    async fn interrupt_running(&self, at: Timestamp) -> Result<u64, CatalogError> {
-        let done = sqlx::query(
-            "UPDATE runs SET status = 'interrupted', finished_us = $1, \
-             error = 'the process stopped before the run ended' WHERE status = 'running'",
-        )
-        .bind(to_micros(at))
-        .execute(&self.pool)
-        .await
-        .map_err(|e| CatalogError::query("marking interrupted runs", e))?;
-        Ok(done.rows_affected())
-    }
-
     async fn sync_restore_points(
         &self,
         repository: &str,

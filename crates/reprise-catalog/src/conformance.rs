@@ -275,7 +275,7 @@ pub async fn runs_list_newest_first_and_respect_the_limit(catalog: &dyn Catalog)
     assert_eq!(runs[0].started, t(4));
 }
 
-pub async fn interrupted_runs_are_marked_so(catalog: &dyn Catalog) {
+pub async fn interrupted_runs_keep_their_status_and_reason(catalog: &dyn Catalog) {
     let id = catalog
         .start_run(&NewRun {
             kind: Some(RunKind::Backup),
@@ -284,12 +284,17 @@ pub async fn interrupted_runs_are_marked_so(catalog: &dyn Catalog) {
         })
         .await
         .unwrap();
-    assert_eq!(catalog.interrupt_running(t(30)).await.unwrap(), 1);
+    let mut outcome = RunOutcome::new(t(30), RunStatus::Interrupted);
+    outcome.error = Some("the process stopped before the run ended".into());
+    catalog.finish_run(id, &outcome).await.unwrap();
     let run = &catalog.runs(&RunFilter::default()).await.unwrap()[0];
     assert_eq!(run.id, id);
     assert_eq!(run.status, RunStatus::Interrupted);
     assert_eq!(run.finished, Some(t(30)));
-    assert_eq!(catalog.interrupt_running(t(40)).await.unwrap(), 0);
+    assert_eq!(
+        run.error.as_deref(),
+        Some("the process stopped before the run ended")
+    );
 }
 
 pub async fn restore_points_sync_with_the_repository_and_keep_verification(catalog: &dyn Catalog) {
@@ -485,7 +490,7 @@ macro_rules! catalog_conformance_tests {
             timestamps_keep_microseconds,
             runs_are_recorded_from_start_to_end,
             runs_list_newest_first_and_respect_the_limit,
-            interrupted_runs_are_marked_so,
+            interrupted_runs_keep_their_status_and_reason,
             restore_points_sync_with_the_repository_and_keep_verification,
             repository_verifications_are_kept_in_order,
             tokens_are_found_by_hash_only,

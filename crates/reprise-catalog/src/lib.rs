@@ -82,10 +82,6 @@ pub trait Catalog: Send + Sync {
     /// Runs matching `filter`, newest first.
     async fn runs(&self, filter: &RunFilter) -> Result<Vec<Run>, CatalogError>;
 
-    /// Marks every run still `running` as interrupted at `at` (a process that stopped
-    /// mid-run cannot finish it). Returns how many.
-    async fn interrupt_running(&self, at: Timestamp) -> Result<u64, CatalogError>;
-
     /// Replaces what the catalog knows of `repository`'s restore points by `points`:
     /// new ones are added, vanished ones removed, and known ones keep their verification
     /// status.
