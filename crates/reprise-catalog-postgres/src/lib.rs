@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use reprise_catalog::{
     Alert, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, NewRun, RepoVerification,
     RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus, Verification, diff_inventory,
-    from_micros, to_micros,
+    from_micros, opt_i64, opt_time, opt_u64, parse_state, to_micros,
 };
 use reprise_domain::AssetState;
 use sqlx::Row;
@@ -60,11 +60,6 @@ impl PostgresCatalog {
             })?;
         Ok(Self { pool, location })
     }
-}
-
-fn parse_state(text: Option<String>) -> Result<Option<AssetState>, CatalogError> {
-    text.map(|t| AssetState::parse(&t).map_err(|e| CatalogError::query("reading a state", e)))
-        .transpose()
 }
 
 fn change_from_row(row: &sqlx::postgres::PgRow) -> Result<AssetChange, CatalogError> {
@@ -512,18 +507,6 @@ impl Catalog for PostgresCatalog {
             .map_err(|e| CatalogError::query("releasing a lease", e))?;
         Ok(())
     }
-}
-
-fn opt_u64(v: Option<i64>) -> Option<u64> {
-    v.and_then(|v| u64::try_from(v).ok())
-}
-
-fn opt_i64(v: Option<u64>) -> Option<i64> {
-    v.and_then(|v| i64::try_from(v).ok())
-}
-
-fn opt_time(v: Option<i64>) -> Result<Option<Timestamp>, CatalogError> {
-    v.map(from_micros).transpose()
 }
 
 fn run_from_row(row: &sqlx::postgres::PgRow) -> Result<Run, CatalogError> {

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use reprise_catalog::{
     Alert, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, NewRun, RepoVerification,
     RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus, Verification, diff_inventory,
-    from_micros, to_micros,
+    from_micros, opt_i64, opt_time, opt_u64, parse_state, to_micros,
 };
 use reprise_domain::AssetState;
 use sqlx::Row;
@@ -70,11 +70,6 @@ fn open_error(location: &str, err: impl std::fmt::Display) -> CatalogError {
 
 fn state_text(state: Option<AssetState>) -> Option<&'static str> {
     state.map(AssetState::as_str)
-}
-
-fn parse_state(text: Option<String>) -> Result<Option<AssetState>, CatalogError> {
-    text.map(|t| AssetState::parse(&t).map_err(|e| CatalogError::query("reading a state", e)))
-        .transpose()
 }
 
 fn change_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AssetChange, CatalogError> {
@@ -533,18 +528,6 @@ impl Catalog for SqliteCatalog {
             .map_err(|e| CatalogError::query("releasing a lease", e))?;
         Ok(())
     }
-}
-
-fn opt_u64(v: Option<i64>) -> Option<u64> {
-    v.and_then(|v| u64::try_from(v).ok())
-}
-
-fn opt_i64(v: Option<u64>) -> Option<i64> {
-    v.and_then(|v| i64::try_from(v).ok())
-}
-
-fn opt_time(v: Option<i64>) -> Result<Option<Timestamp>, CatalogError> {
-    v.map(from_micros).transpose()
 }
 
 fn run_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Run, CatalogError> {

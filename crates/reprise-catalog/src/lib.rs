@@ -162,3 +162,28 @@ pub fn to_micros(at: Timestamp) -> i64 {
 pub fn from_micros(us: i64) -> Result<Timestamp, CatalogError> {
     Timestamp::from_microsecond(us).map_err(|e| CatalogError::query("reading a timestamp", e))
 }
+
+/// Reads an optional stored count (dialects store counts as signed integers).
+pub fn opt_u64(v: Option<i64>) -> Option<u64> {
+    v.and_then(|v| u64::try_from(v).ok())
+}
+
+/// Converts an optional count to what the dialects store.
+pub fn opt_i64(v: Option<u64>) -> Option<i64> {
+    v.and_then(|v| i64::try_from(v).ok())
+}
+
+/// Reads an optional stored time.
+pub fn opt_time(v: Option<i64>) -> Result<Option<Timestamp>, CatalogError> {
+    v.map(from_micros).transpose()
+}
+
+/// Reads an optional stored asset state.
+pub fn parse_state(
+    text: Option<String>,
+) -> Result<Option<reprise_domain::AssetState>, CatalogError> {
+    text.map(|t| {
+        reprise_domain::AssetState::parse(&t).map_err(|e| CatalogError::query("reading a state", e))
+    })
+    .transpose()
+}

@@ -149,11 +149,7 @@ fn guarded(
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)) {
         Ok(results) => Ok(report(results.map_err(repo_error(location))?)),
         Err(panic) => {
-            let why = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
+            let why = crate::panic_message(&*panic);
             Ok(CheckReport {
                 errors: vec![format!(
                     "the check stopped on damaged data (engine failure: {why})"

@@ -187,16 +187,23 @@ fn repo_error(location: &str) -> impl Fn(Box<rustic_core::RusticError>) -> Engin
 /// threads stop on a closed channel when a tree is damaged) into an error.
 pub(crate) fn no_panic<T>(location: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
-        let why = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
         Err(EngineError::Repository {
             location: location.to_string(),
-            reason: format!("stopped on damaged data (engine failure: {why})"),
+            reason: format!(
+                "stopped on damaged data (engine failure: {})",
+                panic_message(&*panic)
+            ),
         })
     })
+}
+
+/// The text a panic carried, if it carried text.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
 }
 
 /// The engine library's error reports span many lines (messages, causes, context,
