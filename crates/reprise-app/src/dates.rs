@@ -1,4 +1,5 @@
-//! Dates as written in inventories: ISO (`2024-09-22`) or French (`22/09/2024`).
+//! Dates as written in inventories: ISO (`2024-09-22`) or French (`22/09/2024`); points
+//! in time as given to `restore --at` and the API.
 
 use jiff::civil::Date;
 
@@ -13,6 +14,26 @@ pub fn parse_date(text: &str) -> Option<Date> {
         && y.len() == 4
     {
         return Date::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?).ok();
+    }
+    None
+}
+
+/// Reads a point in time: RFC 3339, `2026-11-20 14:00` (in `tz`), or a day, which means
+/// the end of that day (the newest restore point made on it).
+pub fn parse_time(text: &str, tz: &jiff::tz::TimeZone) -> Option<jiff::Timestamp> {
+    let text = text.trim();
+    if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+        return Some(ts);
+    }
+    if let Ok(dt) = text.replace(' ', "T").parse::<jiff::civil::DateTime>() {
+        return dt.to_zoned(tz.clone()).ok().map(|z| z.timestamp());
+    }
+    if let Ok(date) = text.parse::<Date>() {
+        return date
+            .at(23, 59, 59, 0)
+            .to_zoned(tz.clone())
+            .ok()
+            .map(|z| z.timestamp());
     }
     None
 }

@@ -116,10 +116,20 @@ password_file = ".reprise/keys/local.key"
 medium = "disk"
 location = "on-site"
 
+# The second copy of 3-2-1: a removable disk kept at another site. (A real one has its
+# own key; the demo shares the local one.)
+[[repository]]
+id = "offsite"
+path = "offsite-copy"
+password_file = ".reprise/keys/local.key"
+medium = "usb-disk"
+location = "off-site"
+
 [[policy]]
 id = "daily"
 schedule = "daily at 02:00"
 repository = "local"
+copy_to = ["offsite"]
 keep_daily = 14
 max_age = "14d"
 
@@ -127,6 +137,7 @@ max_age = "14d"
 id = "every-4h"
 schedule = "every 4h"
 repository = "local"
+copy_to = ["offsite"]
 keep_last = 6
 keep_daily = 14
 max_age = "14d"

@@ -7,7 +7,13 @@
 //! - [`import`]: importing an inventory table (CSV, English or French) into the
 //!   configuration;
 //! - [`graph`]: the dependency graph as Graphviz DOT, Mermaid or JSON;
-//! - [`demo`]: the showcase workspace built from the seed documents.
+//! - [`demo`]: the showcase workspace built from the seed documents;
+//! - [`backup`], [`restore`], [`verify`], [`retention`], [`snapshots`], [`status`]: the
+//!   engine's work, recorded in the catalog;
+//! - [`scheduler`], [`leases`], [`supervise`], [`notify`]: what `reprise serve` runs
+//!   unattended, and who hears about it;
+//! - [`selfbackup`]: Reprise backing up its own catalog and configuration, and rebuilding
+//!   a workspace from them.
 //!
 //! This crate never picks a catalog implementation: it receives a `dyn Catalog` from the
 //! binary.
@@ -27,6 +33,7 @@ pub mod repos;
 pub mod restore;
 pub mod retention;
 pub mod scheduler;
+pub mod selfbackup;
 pub mod snapshots;
 pub mod status;
 pub mod supervise;

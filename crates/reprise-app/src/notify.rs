@@ -1,14 +1,21 @@
-//! Sending alert changes to webhooks: a generic JSON body, or one shaped for Slack and
-//! Mattermost, or for Microsoft Teams. A failing channel is retried a few times with a
-//! growing pause and then given up on; it never blocks the caller for long and never
-//! stops the other channels.
+//! Sending alert changes to people: webhooks (a generic JSON body, or one shaped for
+//! Slack and Mattermost, or for Microsoft Teams) and e-mail over SMTP (STARTTLS, TLS, or
+//! plain for a local relay). Each channel receives what reaches its minimum severity and
+//! the resolution of everything. A failing channel is retried a few times with a growing
+//! pause and then given up on; it never stops the other channels, and callers run this
+//! in the background so that it never holds the scheduler.
 
 use std::time::Duration;
 
-use reprise_domain::{Notifier, severity_rank};
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use reprise_domain::{Channel, Email, Notifier, SmtpTls, severity_rank};
 use serde_json::{Value, json};
 
 use crate::supervise::Changes;
+use crate::workspace::Workspace;
 
 /// One message: an alert opened or resolved.
 #[derive(Debug, Clone)]
@@ -39,12 +46,16 @@ pub fn messages(changes: &Changes) -> Vec<Message> {
     out
 }
 
-fn body(format: &str, m: &Message) -> Value {
-    let title = if m.resolved {
+fn title(m: &Message) -> String {
+    if m.resolved {
         format!("[Reprise] resolved: {}", m.key)
     } else {
         format!("[Reprise] {}: {}", m.severity.to_uppercase(), m.text)
-    };
+    }
+}
+
+fn body(format: &str, m: &Message) -> Value {
+    let title = title(m);
     match format {
         "slack" => json!({ "text": title }),
         "teams" => json!({
@@ -64,53 +75,220 @@ fn body(format: &str, m: &Message) -> Value {
     }
 }
 
-/// Sends `messages` to every notifier whose minimum severity they reach. Returns one
-/// line per failed delivery (after retries).
-pub async fn send(notifiers: &[Notifier], messages: &[Message]) -> Vec<String> {
-    let client = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => return vec![format!("cannot build the HTTP client: {e}")],
-    };
+/// Whether channel `n` hears of `m`: openings at or above its minimum severity, and
+/// every resolution (a resolution is sent wherever the opening could have gone).
+fn routed(n: &Notifier, m: &Message) -> bool {
+    m.resolved || severity_rank(&m.severity) >= severity_rank(&n.min_severity)
+}
+
+/// Sends `messages` to every channel. Returns one line per failed delivery (after
+/// retries), naming the channel and never a secret.
+pub async fn send(ws: &Workspace, notifiers: &[Notifier], messages: &[Message]) -> Vec<String> {
     let mut failures = Vec::new();
     for n in notifiers {
-        for m in messages {
-            // A resolution is sent wherever the opening went.
-            if !m.resolved && severity_rank(&m.severity) < severity_rank(&n.min_severity) {
-                continue;
+        let mine: Vec<&Message> = messages.iter().filter(|m| routed(n, m)).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        match &n.channel {
+            Channel::Webhook { url, format } => {
+                failures.extend(send_webhooks(&n.id, url, format, &mine).await);
             }
-            let payload = body(&n.format, m);
-            let mut delay = Duration::from_millis(200);
-            let mut last_error = String::new();
-            let mut delivered = false;
-            for _ in 0..3 {
-                match client.post(&n.url).json(&payload).send().await {
-                    Ok(r) if r.status().is_success() => {
-                        delivered = true;
-                        break;
-                    }
-                    Ok(r) => last_error = format!("HTTP {}", r.status()),
-                    Err(e) => last_error = e.to_string(),
+            Channel::Email(email) => {
+                let mail = compose(&mine);
+                if let Err(e) = retried(|| send_email(ws, email, &mail)).await {
+                    failures.push(format!(
+                        "notify `{}`: e-mail to {} not delivered: {e}",
+                        n.id,
+                        email.to.join(", ")
+                    ));
                 }
-                tokio::time::sleep(delay).await;
-                delay *= 4;
-            }
-            if !delivered {
-                failures.push(format!(
-                    "notify `{}`: {} not delivered: {last_error}",
-                    n.id, m.key
-                ));
             }
         }
     }
     failures
 }
 
+/// Runs `attempt` up to three times, pausing 0.2 s then 0.8 s between tries.
+async fn retried<F, Fut>(mut attempt: F) -> Result<(), String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let mut delay = Duration::from_millis(200);
+    let mut last = String::new();
+    for i in 0..3 {
+        match attempt().await {
+            Ok(()) => return Ok(()),
+            Err(e) => last = e,
+        }
+        if i < 2 {
+            tokio::time::sleep(delay).await;
+            delay *= 4;
+        }
+    }
+    Err(last)
+}
+
+async fn send_webhooks(id: &str, url: &str, format: &str, messages: &[&Message]) -> Vec<String> {
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return vec![format!("notify `{id}`: cannot build the HTTP client: {e}")],
+    };
+    let mut failures = Vec::new();
+    for m in messages {
+        let payload = body(format, m);
+        let sent = retried(|| async {
+            match client.post(url).json(&payload).send().await {
+                Ok(r) if r.status().is_success() => Ok(()),
+                Ok(r) => Err(format!("HTTP {}", r.status())),
+                // The URL may hold a token: say what failed, not where.
+                Err(e) => Err(e.without_url().to_string()),
+            }
+        })
+        .await;
+        if let Err(e) = sent {
+            failures.push(format!("notify `{id}`: {} not delivered: {e}", m.key));
+        }
+    }
+    failures
+}
+
+/// A composed e-mail: one per channel and evaluation, so that twenty assets breaching
+/// together make one message, not twenty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mail {
+    pub subject: String,
+    pub text: String,
+}
+
+pub fn compose(messages: &[&Message]) -> Mail {
+    let opened: Vec<&&Message> = messages.iter().filter(|m| !m.resolved).collect();
+    let resolved: Vec<&&Message> = messages.iter().filter(|m| m.resolved).collect();
+    let subject = match messages {
+        [one] => title(one),
+        _ => {
+            let worst = opened
+                .iter()
+                .map(|m| m.severity.as_str())
+                .max_by_key(|s| severity_rank(s))
+                .unwrap_or("info");
+            format!(
+                "[Reprise] {}: {} alert(s) opened, {} resolved",
+                worst.to_uppercase(),
+                opened.len(),
+                resolved.len()
+            )
+        }
+    };
+    let mut text = String::new();
+    if !opened.is_empty() {
+        text.push_str("Opened:\n");
+        for m in &opened {
+            text.push_str(&format!(
+                "  [{}] {}\n      {}\n",
+                m.severity.to_uppercase(),
+                m.key,
+                m.text
+            ));
+        }
+    }
+    if !resolved.is_empty() {
+        text.push_str(if opened.is_empty() {
+            "Resolved:\n"
+        } else {
+            "\nResolved:\n"
+        });
+        for m in &resolved {
+            text.push_str(&format!("  {}\n", m.key));
+        }
+    }
+    text.push_str(
+        "\nOpen alerts: `reprise alerts`, or GET /api/v1/alerts on the Reprise server.\n",
+    );
+    Mail { subject, text }
+}
+
+/// The SMTP password, from the environment or a file; never from the configuration.
+fn smtp_password(ws: &Workspace, email: &Email) -> Result<Option<String>, String> {
+    if let Some(var) = &email.password_env {
+        return std::env::var(var).map(Some).map_err(|_| {
+            format!("the environment variable {var} holding the SMTP password is not set")
+        });
+    }
+    if let Some(file) = &email.password_file {
+        let path = ws.resolve(file);
+        return std::fs::read_to_string(&path)
+            .map(|t| Some(t.lines().next().unwrap_or("").to_string()))
+            .map_err(|e| format!("cannot read the SMTP password file {}: {e}", path.display()));
+    }
+    Ok(None)
+}
+
+async fn send_email(ws: &Workspace, email: &Email, mail: &Mail) -> Result<(), String> {
+    let tls = match email.tls {
+        SmtpTls::None => Tls::None,
+        mode => {
+            let mut params = TlsParameters::builder(email.host.clone());
+            if let Some(ca) = &email.ca_file {
+                let path = ws.resolve(ca);
+                let pem = std::fs::read(&path)
+                    .map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?;
+                let cert = Certificate::from_pem(&pem)
+                    .map_err(|e| format!("{} is not a PEM certificate: {e}", path.display()))?;
+                params = params.add_root_certificate(cert);
+            }
+            let params = params.build_rustls().map_err(|e| e.to_string())?;
+            if mode == SmtpTls::Tls {
+                Tls::Wrapper(params)
+            } else {
+                Tls::Required(params)
+            }
+        }
+    };
+    let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(email.host.clone())
+        .port(email.port)
+        .tls(tls)
+        .timeout(Some(Duration::from_secs(15)));
+    if let (Some(user), Some(password)) = (&email.username, smtp_password(ws, email)?) {
+        transport = transport.credentials(Credentials::new(user.clone(), password));
+    }
+    let mut builder = lettre::Message::builder()
+        .from(
+            email
+                .from
+                .parse()
+                .map_err(|e| format!("`from` {}: {e}", email.from))?,
+        )
+        .subject(mail.subject.clone())
+        .header(ContentType::TEXT_PLAIN);
+    for to in &email.to {
+        builder = builder.to(to.parse().map_err(|e| format!("`to` {to}: {e}"))?);
+    }
+    let message = builder.body(mail.text.clone()).map_err(|e| e.to_string())?;
+    transport
+        .build()
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message(key: &str, severity: &str, resolved: bool) -> Message {
+        Message {
+            key: key.into(),
+            severity: severity.into(),
+            text: format!("{key}: something"),
+            resolved,
+        }
+    }
 
     #[test]
     fn bodies_fit_their_receivers() {
@@ -126,5 +304,38 @@ mod tests {
         );
         assert_eq!(body("teams", &m)["@type"], "MessageCard");
         assert_eq!(body("generic", &m)["status"], "open");
+    }
+
+    #[test]
+    fn one_mail_summarises_an_evaluation() {
+        let a = message("rpo:mail", "critical", false);
+        let b = message("missed:vpn", "warning", false);
+        let c = message("backup:nas", "info", true);
+        let mail = compose(&[&a, &b, &c]);
+        assert_eq!(
+            mail.subject,
+            "[Reprise] CRITICAL: 2 alert(s) opened, 1 resolved"
+        );
+        assert!(mail.text.contains("[CRITICAL] rpo:mail"));
+        assert!(mail.text.contains("Resolved:\n  backup:nas"));
+        assert_eq!(
+            compose(&[&a]).subject,
+            "[Reprise] CRITICAL: rpo:mail: something"
+        );
+    }
+
+    #[test]
+    fn channels_hear_what_reaches_their_minimum_and_every_resolution() {
+        let n = Notifier {
+            id: "mgmt".into(),
+            channel: Channel::Webhook {
+                url: "http://x".into(),
+                format: "generic".into(),
+            },
+            min_severity: "critical".into(),
+        };
+        assert!(routed(&n, &message("rpo:a", "critical", false)));
+        assert!(!routed(&n, &message("rpo:a", "warning", false)));
+        assert!(routed(&n, &message("rpo:a", "info", true)));
     }
 }

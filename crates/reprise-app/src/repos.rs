@@ -81,6 +81,65 @@ pub fn spec(ws: &Workspace, repo: &Repository) -> AppResult<RepoSpec> {
     })
 }
 
+/// What the last look at a repository found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RepoProbe {
+    pub repository: String,
+    pub location: String,
+    /// The storage answered.
+    pub reachable: bool,
+    /// It holds a repository (`reprise repo init` was run).
+    pub initialised: bool,
+    pub files: Option<u64>,
+    pub bytes: Option<u64>,
+    pub error: Option<String>,
+    pub at: jiff::Timestamp,
+}
+
+/// Looks at every repository (without their passwords), one blocking thread each.
+pub async fn probe_all(ws: &Workspace, repositories: &[Repository]) -> Vec<RepoProbe> {
+    let mut out = Vec::new();
+    for repo in repositories {
+        let location = location(ws, repo);
+        let id = repo.id.to_string();
+        let result = if matches!(repo.backend, RepoBackend::Sftp { .. }) {
+            Err("SFTP repositories are not supported by this build".to_string())
+        } else {
+            let spec = RepoSpec {
+                location: location.clone(),
+                password: Secret::new(""),
+                s3: None,
+            };
+            blocking(move || reprise_engine::probe(&spec))
+                .await
+                .map_err(|e| e.to_string())
+        };
+        out.push(match result {
+            Ok(p) => RepoProbe {
+                repository: id,
+                location,
+                reachable: true,
+                initialised: p.initialised,
+                files: Some(p.files),
+                bytes: Some(p.bytes),
+                error: None,
+                at: jiff::Timestamp::now(),
+            },
+            Err(e) => RepoProbe {
+                repository: id,
+                location,
+                reachable: false,
+                initialised: false,
+                files: None,
+                bytes: None,
+                error: Some(e),
+                at: jiff::Timestamp::now(),
+            },
+        });
+    }
+    out
+}
+
 /// Opens a repository on a blocking thread (the engine is synchronous).
 pub async fn open(
     ws: &Workspace,

@@ -13,7 +13,8 @@ use crate::error::AppResult;
 
 /// Whether an asset whose last backup attempt started at `last` is due at `now`.
 /// `since` stands for `last` when there was none (the scheduler's start): a new asset
-/// waits for its first slot instead of running at once.
+/// waits for its first slot instead of running at once. `offset` (seconds) delays every
+/// slot of this asset by its share of the server's jitter window.
 pub fn is_due(
     schedule: &Schedule,
     last: Option<Timestamp>,
@@ -21,18 +22,31 @@ pub fn is_due(
     since: Timestamp,
     now: Timestamp,
     tz: &TimeZone,
+    offset: u64,
 ) -> bool {
     if interrupted {
         return true;
     }
-    let base = last.unwrap_or(since).to_zoned(tz.clone()).datetime();
-    match schedule.next_after(base) {
-        Some(next) => next
-            .to_zoned(tz.clone())
-            .map(|z| z.timestamp() <= now)
-            .unwrap_or(false),
-        None => false,
-    }
+    next_slot(schedule, last.unwrap_or(since), tz, offset).is_some_and(|next| next <= now)
+}
+
+/// The first slot after `base`, delayed by `offset` seconds. The offset is taken off
+/// `base` first, so that a run that started at its delayed slot counts for that slot.
+pub fn next_slot(
+    schedule: &Schedule,
+    base: Timestamp,
+    tz: &TimeZone,
+    offset: u64,
+) -> Option<Timestamp> {
+    let offset = jiff::SignedDuration::from_secs(offset as i64);
+    let base = (base - offset).to_zoned(tz.clone()).datetime();
+    let next = schedule.next_after(base)?.to_zoned(tz.clone()).ok()?;
+    Some(next.timestamp() + offset)
+}
+
+/// This asset's fixed delay within the server's jitter window, in seconds.
+pub fn offset_of(ctx: &Ctx<'_>, asset: &str) -> u64 {
+    reprise_domain::jitter_offset(asset, ctx.loaded.config.server.jitter)
 }
 
 /// Assets due for a backup at `now`, in inventory order.
@@ -72,7 +86,8 @@ pub async fn due<'a>(
             .iter()
             .find(|r| r.status != RunStatus::Interrupted)
             .map(|r| r.started);
-        if is_due(&policy.schedule, last, interrupted, since, now, &tz) {
+        let offset = offset_of(ctx, asset.id.as_str());
+        if is_due(&policy.schedule, last, interrupted, since, now, &tz, offset) {
             out.push(asset);
         }
     }
@@ -102,7 +117,8 @@ mod tests {
             false,
             at(5, 30),
             at(5, 30),
-            &tz
+            &tz,
+            0
         ));
         // …and after that run, not again before 06:00.
         assert!(!is_due(
@@ -111,7 +127,8 @@ mod tests {
             false,
             at(5, 30),
             at(5, 45),
-            &tz
+            &tz,
+            0
         ));
         assert!(is_due(
             &hourly,
@@ -119,7 +136,8 @@ mod tests {
             false,
             at(5, 30),
             at(6, 0),
-            &tz
+            &tz,
+            0
         ));
     }
 
@@ -127,14 +145,15 @@ mod tests {
     fn new_assets_wait_for_their_slot_and_interrupted_runs_retry_at_once() {
         let daily = Schedule::parse("daily at 02:00").unwrap();
         let tz = TimeZone::UTC;
-        assert!(!is_due(&daily, None, false, at(10, 0), at(11, 0), &tz));
+        assert!(!is_due(&daily, None, false, at(10, 0), at(11, 0), &tz, 0));
         assert!(is_due(
             &daily,
             Some(at(2, 0)),
             true,
             at(10, 0),
             at(10, 1),
-            &tz
+            &tz,
+            0
         ));
         assert!(!is_due(
             &Schedule::Manual,
@@ -142,7 +161,54 @@ mod tests {
             false,
             at(0, 0),
             at(23, 0),
-            &tz
+            &tz,
+            0
+        ));
+    }
+
+    #[test]
+    fn jitter_delays_each_slot_by_the_asset_offset_and_keeps_the_interval() {
+        let daily = Schedule::parse("daily at 02:00").unwrap();
+        let tz = TimeZone::UTC;
+        // Last ran yesterday at its delayed slot, 02:07.
+        let yesterday = at(2, 7) - jiff::SignedDuration::from_hours(24);
+        let offset = 7 * 60;
+        assert!(!is_due(
+            &daily,
+            Some(yesterday),
+            false,
+            yesterday,
+            at(2, 0),
+            &tz,
+            offset
+        ));
+        assert!(!is_due(
+            &daily,
+            Some(yesterday),
+            false,
+            yesterday,
+            at(2, 6),
+            &tz,
+            offset
+        ));
+        assert!(is_due(
+            &daily,
+            Some(yesterday),
+            false,
+            yesterday,
+            at(2, 7),
+            &tz,
+            offset
+        ));
+        // Having run at 02:07 today, it is not due again before tomorrow's 02:07.
+        assert!(!is_due(
+            &daily,
+            Some(at(2, 7)),
+            false,
+            at(2, 7),
+            at(23, 0),
+            &tz,
+            offset
         ));
     }
 }

@@ -10,9 +10,6 @@ use crate::context::Ctx;
 use crate::error::AppResult;
 use crate::snapshots::{Integrity, group};
 
-/// Share of the RPO after which an asset is "at risk".
-const AT_RISK_SHARE: f64 = 0.75;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RpoStatus {
@@ -55,6 +52,8 @@ pub async fn run(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<AssetStatus>> {
         })
         .await?;
     let inv = ctx.inventory();
+    // Past this share of the RPO an asset is "at risk" (`[supervision] rpo_at_risk`).
+    let at_risk = ctx.loaded.config.supervision.rpo_at_risk;
     let mut out = Vec::new();
     for asset in &inv.assets {
         let mine: Vec<_> = points
@@ -86,7 +85,7 @@ pub async fn run(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<AssetStatus>> {
                 let rpo = SignedDuration::from_secs(rpo.as_secs() as i64);
                 if age > rpo {
                     RpoStatus::Breached
-                } else if age.as_secs_f64() > rpo.as_secs_f64() * AT_RISK_SHARE {
+                } else if age.as_secs_f64() > rpo.as_secs_f64() * at_risk {
                     RpoStatus::AtRisk
                 } else {
                     RpoStatus::Ok

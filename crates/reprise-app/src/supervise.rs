@@ -5,7 +5,9 @@
 //! - a backup that should have run and did not (absence is an alarm, not just failure);
 //! - a failed last backup, a restore point found damaged;
 //! - an anomaly: a run whose size, added bytes or file count departs sharply from the
-//!   data set's own history.
+//!   data set's own history;
+//! - a repository that does not answer or holds no repository;
+//! - the 3-2-1 rule broken for an asset's newest restore point.
 
 use jiff::{SignedDuration, Timestamp};
 use reprise_catalog::{RunFilter, RunKind, RunStatus};
@@ -14,11 +16,20 @@ use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::AppResult;
+use crate::repos::RepoProbe;
 use crate::snapshots::{Integrity, group};
 use crate::status::{self, RpoStatus};
 
 /// Alert keys this module owns, by prefix: other alerts are never resolved here.
-const PREFIXES: [&str; 5] = ["rpo:", "missed:", "backup:", "integrity:", "anomaly:"];
+const PREFIXES: [&str; 7] = [
+    "rpo:",
+    "missed:",
+    "backup:",
+    "integrity:",
+    "anomaly:",
+    "rule321:",
+    "repo:",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Condition {
@@ -48,9 +59,31 @@ fn human(d: SignedDuration) -> String {
 /// One measure of a run, compared with the data set's history.
 type Measure = fn(&reprise_catalog::Run) -> Option<u64>;
 
-/// The conditions that hold at `now`.
-pub async fn conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Condition>> {
+/// The conditions that hold at `now`. `probes` is the last look at each repository;
+/// `None` when none was taken, and then repository alerts are left as they are.
+pub async fn conditions(
+    ctx: &Ctx<'_>,
+    now: Timestamp,
+    probes: Option<&[RepoProbe]>,
+) -> AppResult<Vec<Condition>> {
     let mut out = Vec::new();
+    for p in probes.unwrap_or_default() {
+        let problem = match (&p.error, p.initialised) {
+            (Some(e), _) => Some(format!("does not answer: {e}")),
+            (None, false) => Some(format!(
+                "holds no repository (run `reprise repo init {}`)",
+                p.repository
+            )),
+            (None, true) => None,
+        };
+        if let Some(problem) = problem {
+            out.push(Condition {
+                key: format!("repo:{}", p.repository),
+                severity: "critical",
+                message: format!("repository `{}` ({}) {problem}", p.repository, p.location),
+            });
+        }
+    }
     let tz = crate::workspace::zone(ctx.loaded.config.timezone.as_deref());
     let runs = ctx
         .catalog
@@ -93,6 +126,27 @@ pub async fn conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Conditio
             }),
             _ => {}
         }
+        if s.restore_points > 0 && !s.rule_3_2_1 {
+            let mut missing = Vec::new();
+            if s.copies < 3 {
+                missing.push(format!("{} copies of 3 (counting the live data)", s.copies));
+            }
+            if s.media < 2 {
+                missing.push(format!("{} medium of 2", s.media));
+            }
+            if !s.off_site {
+                missing.push("no copy off-site".to_string());
+            }
+            out.push(Condition {
+                key: format!("rule321:{}", s.asset),
+                severity: "warning",
+                message: format!(
+                    "{}: the 3-2-1 rule does not hold for its newest restore point: {} (add `copy_to` to its policy)",
+                    s.asset,
+                    missing.join(", ")
+                ),
+            });
+        }
         let mine: Vec<_> = runs
             .iter()
             .filter(|r| {
@@ -118,12 +172,13 @@ pub async fn conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Conditio
             && !asset.datasets.is_empty()
             && let (Some(last), Some(gap)) = (mine.first(), policy.schedule.longest_gap())
         {
-            let base = last.started.to_zoned(tz.clone()).datetime();
             let grace = SignedDuration::from_secs((gap.as_secs() as i64 / 10).max(300));
-            if let Some(next) = policy.schedule.next_after(base)
-                && let Ok(next) = next.to_zoned(tz.clone())
-                && next.timestamp() + grace < now
+            let offset = crate::scheduler::offset_of(ctx, asset.id.as_str());
+            if let Some(next) =
+                crate::scheduler::next_slot(&policy.schedule, last.started, &tz, offset)
+                && next + grace < now
             {
+                let next = next.to_zoned(tz.clone());
                 out.push(Condition {
                     key: format!("missed:{}", s.asset),
                     severity: "warning",
@@ -200,8 +255,12 @@ pub async fn conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Conditio
 
 /// Evaluates the conditions, opens and updates their alerts, and resolves those that
 /// cleared. Returns what changed.
-pub async fn evaluate(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Changes> {
-    let current = conditions(ctx, now).await?;
+pub async fn evaluate(
+    ctx: &Ctx<'_>,
+    now: Timestamp,
+    probes: Option<&[RepoProbe]>,
+) -> AppResult<Changes> {
+    let current = conditions(ctx, now, probes).await?;
     let mut changes = Changes::default();
     for c in &current {
         if ctx
@@ -213,7 +272,8 @@ pub async fn evaluate(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Changes> {
         }
     }
     for alert in ctx.catalog.alerts(true).await? {
-        let ours = PREFIXES.iter().any(|p| alert.key.starts_with(p));
+        let ours = PREFIXES.iter().any(|p| alert.key.starts_with(p))
+            && (probes.is_some() || !alert.key.starts_with("repo:"));
         if ours && !current.iter().any(|c| c.key == alert.key) {
             ctx.catalog.resolve_alert(&alert.key, now).await?;
             changes.resolved.push(alert.key);

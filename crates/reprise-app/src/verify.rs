@@ -193,6 +193,29 @@ async fn verify_repo(ctx: &Ctx<'_>, id: &str, mode: Mode) -> AppResult<RepoRepor
                 });
             }
         }
+        // Reprise's own backups live in the same repositories: say when they are hit.
+        let lister = repo.clone();
+        let own = blocking(move || lister.snapshots())
+            .await
+            .unwrap_or_default();
+        for snap in own
+            .iter()
+            .filter(|s| s.tags.iter().any(|t| t == crate::selfbackup::TAG))
+        {
+            let broken = by_snapshot.get(&snap.id).is_none_or(|packs| {
+                packs
+                    .iter()
+                    .any(|p| damaged.iter().any(|d| p.starts_with(d)))
+            });
+            if broken {
+                affected.push(Affected {
+                    asset: "(reprise)".into(),
+                    dataset: "self-backup".into(),
+                    snapshot: snap.id.clone(),
+                    time: snap.time,
+                });
+            }
+        }
         let why = format!("damaged pack(s): {}", damaged.join(", "));
         ctx.catalog
             .mark_verified(id, &hit, started, &Verification::Failed(why))

@@ -22,6 +22,8 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct PostgresCatalog {
     pool: PgPool,
     location: String,
+    /// The full URL, password included, for `pg_dump`; never shown.
+    url: String,
 }
 
 /// The URL without its password, fit for messages and logs.
@@ -58,7 +60,11 @@ impl PostgresCatalog {
                 location: location.clone(),
                 reason: e.to_string(),
             })?;
-        Ok(Self { pool, location })
+        Ok(Self {
+            pool,
+            location,
+            url: url.to_string(),
+        })
     }
 }
 
@@ -507,6 +513,64 @@ impl Catalog for PostgresCatalog {
             .map_err(|e| CatalogError::query("releasing a lease", e))?;
         Ok(())
     }
+
+    async fn export_to(&self, dir: &std::path::Path) -> Result<std::path::PathBuf, CatalogError> {
+        let file = dir.join("catalog.sql");
+        let failed = |reason: String| CatalogError::Query {
+            action: "dumping the catalog with pg_dump",
+            reason,
+        };
+        // The password goes through the environment, never the command line.
+        let mut command = tokio::process::Command::new(pg_dump());
+        command
+            .arg("--no-owner")
+            .arg("--no-privileges")
+            .arg("--file")
+            .arg(&file)
+            .arg("--dbname")
+            .arg(redact(&self.url))
+            .stdin(std::process::Stdio::null());
+        if let Some(password) = password(&self.url) {
+            command.env("PGPASSWORD", password);
+        }
+        let out = command.output().await.map_err(|e| {
+            failed(format!(
+                "cannot run pg_dump (install postgresql-client): {e}"
+            ))
+        })?;
+        if !out.status.success() {
+            return Err(failed(
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
+        }
+        Ok(file)
+    }
+}
+
+/// The password of a `postgres://user:password@host/db` URL.
+fn password(url: &str) -> Option<String> {
+    let scheme_end = url.find("://")? + 3;
+    let at = url.rfind('@').filter(|&at| at > scheme_end)?;
+    let (_, password) = url[scheme_end..at].split_once(':')?;
+    Some(password.to_string())
+}
+
+/// `pg_dump` from the PATH, or the newest one Debian's packages installed.
+fn pg_dump() -> std::path::PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join("pg_dump").is_file()));
+    if on_path {
+        return "pg_dump".into();
+    }
+    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin/pg_dump"))
+        .filter(|p| p.is_file())
+        .collect();
+    found.sort();
+    found.pop().unwrap_or_else(|| "pg_dump".into())
 }
 
 fn run_from_row(row: &sqlx::postgres::PgRow) -> Result<Run, CatalogError> {

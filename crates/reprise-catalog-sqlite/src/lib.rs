@@ -528,6 +528,17 @@ impl Catalog for SqliteCatalog {
             .map_err(|e| CatalogError::query("releasing a lease", e))?;
         Ok(())
     }
+
+    async fn export_to(&self, dir: &std::path::Path) -> Result<PathBuf, CatalogError> {
+        let file = dir.join("catalog.db");
+        // VACUUM INTO writes a consistent, compacted copy while others keep writing.
+        sqlx::query("VACUUM INTO ?")
+            .bind(file.to_string_lossy().to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("copying the catalog", e))?;
+        Ok(file)
+    }
 }
 
 fn run_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Run, CatalogError> {

@@ -474,6 +474,35 @@ pub async fn a_lease_has_one_holder_until_it_expires(catalog: &dyn Catalog) {
     );
 }
 
+pub async fn an_export_is_a_complete_copy_of_the_catalog(catalog: &dyn Catalog) {
+    catalog
+        .start_run(&NewRun {
+            kind: Some(RunKind::Backup),
+            asset: Some("export-witness-asset".into()),
+            started: Some(t(0)),
+            ..NewRun::default()
+        })
+        .await
+        .unwrap();
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "reprise-export-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = catalog.export_to(&dir).await.unwrap();
+    let content = std::fs::read(&file).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(file.starts_with(&dir), "{file:?}");
+    assert!(
+        content
+            .windows(b"export-witness-asset".len())
+            .any(|w| w == b"export-witness-asset"),
+        "the export holds the recorded run"
+    );
+}
+
 /// Expands to one `#[tokio::test]` per conformance case. `$make` is an async block or
 /// expression evaluating to something that derefs to a fresh, empty `dyn Catalog`
 /// (typically a `Box` or a guard that also owns the temporary database).
@@ -496,6 +525,7 @@ macro_rules! catalog_conformance_tests {
             tokens_are_found_by_hash_only,
             alerts_open_once_update_and_resolve,
             a_lease_has_one_holder_until_it_expires,
+            an_export_is_a_complete_copy_of_the_catalog,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {

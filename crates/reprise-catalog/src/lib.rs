@@ -151,6 +151,11 @@ pub trait Catalog: Send + Sync {
 
     /// Gives the lease back (only its holder can).
     async fn release_lease(&self, key: &str, holder: &str) -> Result<(), CatalogError>;
+
+    /// Writes a consistent copy of the whole catalog into the directory `dir`, while it
+    /// stays in use, and returns the file written: a SQLite database file (`catalog.db`)
+    /// or a PostgreSQL dump (`catalog.sql`). This is what Reprise backs up of itself.
+    async fn export_to(&self, dir: &std::path::Path) -> Result<std::path::PathBuf, CatalogError>;
 }
 
 /// Converts a timestamp to the microseconds both dialects store.

@@ -12,6 +12,9 @@ pub enum RunKind {
     Verify,
     Retention,
     Copy,
+    /// Reprise backing up its own catalog and configuration.
+    #[serde(rename = "self-backup")]
+    SelfBackup,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,6 +46,7 @@ text_enum!(RunKind {
     Verify = "verify",
     Retention = "retention",
     Copy = "copy",
+    SelfBackup = "self-backup",
 });
 
 text_enum!(RunStatus {

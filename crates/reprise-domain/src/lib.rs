@@ -20,6 +20,7 @@ mod asset;
 mod id;
 mod interval;
 mod inventory;
+mod notifier;
 mod policy;
 mod retention;
 mod schedule;
@@ -29,7 +30,11 @@ pub use asset::{Asset, DataSet, DataSource};
 pub use id::{AssetId, IdError, PolicyId, RepoId, SiteId, slugify};
 pub use interval::{Interval, IntervalError};
 pub use inventory::{Field, Impact, Inventory, Problem, ProblemKind, Site};
-pub use policy::{Location, Notifier, Policy, RepoBackend, Repository, Retention, severity_rank};
+pub use notifier::{
+    Channel, Email, Notifier, ServerSettings, SmtpTls, SupervisionSettings, jitter_offset,
+    severity_rank,
+};
+pub use policy::{Location, Policy, RepoBackend, Repository, Retention};
 pub use retention::{RetentionDecision, plan_retention};
 pub use schedule::{Schedule, ScheduleError};
 pub use vocabulary::{AssetState, Category, Criticality, UnknownWord, ZoneRisk, normalize_word};

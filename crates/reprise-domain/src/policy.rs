@@ -94,23 +94,3 @@ impl Location {
         }
     }
 }
-
-/// Where alerts are sent: a webhook with a body shaped for its receiver.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Notifier {
-    pub id: String,
-    pub url: String,
-    /// `generic` (JSON), `slack` (also Mattermost) or `teams`.
-    pub format: String,
-    /// The least severe alert sent: `info`, `warning` or `critical`.
-    pub min_severity: String,
-}
-
-/// Orders severities: `info` < `warning` < `critical`.
-pub fn severity_rank(severity: &str) -> u8 {
-    match severity {
-        "critical" => 2,
-        "warning" => 1,
-        _ => 0,
-    }
-}

@@ -275,6 +275,38 @@ pub fn exists(spec: &RepoSpec) -> Result<bool> {
         .is_some())
 }
 
+/// What a look at a repository found, without its password: whether it answers, holds
+/// a repository, and how many bytes its files take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    pub initialised: bool,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// Looks at a repository without opening it (no key derivation): cheap enough to run
+/// every few minutes. An error means the storage did not answer.
+pub fn probe(spec: &RepoSpec) -> Result<Probe> {
+    let repo = Repository::new(&options(), &backends(spec)?).map_err(repo_error(&spec.location))?;
+    let initialised = repo
+        .config_id()
+        .map_err(repo_error(&spec.location))?
+        .is_some();
+    if !initialised {
+        return Ok(Probe {
+            initialised,
+            files: 0,
+            bytes: 0,
+        });
+    }
+    let infos = repo.infos_files().map_err(repo_error(&spec.location))?;
+    Ok(Probe {
+        initialised,
+        files: infos.repo.iter().map(|i| i.count).sum(),
+        bytes: infos.repo.iter().map(|i| i.size).sum(),
+    })
+}
+
 fn local_path(location: &str) -> Option<PathBuf> {
     match location.split_once(':') {
         Some(("local", path)) => Some(PathBuf::from(path)),

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, Request, State as Extract};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
@@ -40,7 +41,7 @@ impl From<AppError> for ApiError {
         match err {
             AppError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m),
             other => {
-                eprintln!("api: {other}");
+                tracing::error!(error = %other, "request failed");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal_error",
@@ -69,6 +70,20 @@ impl IntoResponse for ApiError {
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
+/// A JSON body, or a `400 invalid_request` in our error format that says what is wrong.
+fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    parsed
+        .map(|Json(v)| v)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))
+}
+
+/// Query parameters, or a `400 invalid_request` that says which one is wrong.
+fn query<T>(parsed: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    parsed
+        .map(|Query(v)| v)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))
+}
+
 pub fn router(state: Arc<State>) -> Router {
     let api = Router::new()
         .route("/assets", get(assets))
@@ -76,6 +91,10 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/runs", get(runs))
         .route("/restore-points", get(restore_points))
         .route("/backups", post(backups))
+        .route("/verifications", post(verifications))
+        .route("/restores", post(restores))
+        .route("/self-backups", post(self_backups))
+        .route("/repositories", get(repositories))
         .route("/alerts", get(alerts))
         .route_layer(middleware::from_fn_with_state(state.clone(), bearer))
         .route("/openapi.json", get(crate::openapi::document));
@@ -139,15 +158,18 @@ struct RunQuery {
 
 async fn runs(
     Extract(state): Extract<Arc<State>>,
-    Query(q): Query<RunQuery>,
+    q: Result<Query<RunQuery>, QueryRejection>,
 ) -> ApiResult<Vec<reprise_catalog::Run>> {
+    let q = query(q)?;
     let kind = match q.kind.as_deref() {
         None => None,
         Some(k) => Some(RunKind::parse(k).ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
-                format!("unknown run kind `{k}` (backup, restore, verify, retention, copy)"),
+                format!(
+                    "unknown run kind `{k}` (backup, restore, verify, retention, copy, self-backup)"
+                ),
             )
         })?),
     };
@@ -169,8 +191,9 @@ struct AssetQuery {
 
 async fn restore_points(
     Extract(state): Extract<Arc<State>>,
-    Query(q): Query<AssetQuery>,
+    q: Result<Query<AssetQuery>, QueryRejection>,
 ) -> ApiResult<Vec<reprise_app::snapshots::PointView>> {
+    let q = query(q)?;
     if let Some(id) = &q.asset {
         state.ctx().asset(id)?;
     }
@@ -179,6 +202,7 @@ async fn restore_points(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct BackupBody {
     #[serde(default)]
     assets: Vec<String>,
@@ -191,8 +215,9 @@ struct BackupBody {
 /// Starts a backup in the background and answers at once with what will run.
 async fn backups(
     Extract(state): Extract<Arc<State>>,
-    Json(body): Json<BackupBody>,
+    body: Result<Json<BackupBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let body = self::body(body)?;
     let selection = Selection {
         assets: body.assets,
         all: body.all,
@@ -207,16 +232,210 @@ async fn backups(
         .iter()
         .map(|a| a.id.to_string())
         .collect();
-    let worker = state.clone();
-    tokio::spawn(async move {
-        for line in crate::run_backup(&worker, selection).await {
-            eprintln!("api backup: {line}");
-        }
-    });
+    if !crate::spawn_backup(&state, assets.clone(), selection) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_running",
+            "a backup of one of these assets is already queued or running on this server",
+        ));
+    }
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "accepted": assets })),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyBody {
+    /// Only the repositories of these assets (all when empty).
+    #[serde(default)]
+    assets: Vec<String>,
+    /// `structure` (default), `read-data`, `subset` (with `percent`) or `rolling` (with
+    /// `slices`).
+    #[serde(default)]
+    mode: Option<String>,
+    percent: Option<f64>,
+    slices: Option<u32>,
+}
+
+/// Starts a verification in the background; its results land in the runs and in the
+/// restore points' integrity.
+async fn verifications(
+    Extract(state): Extract<Arc<State>>,
+    body: Result<Json<VerifyBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let body = self::body(body)?;
+    use reprise_app::verify::Mode;
+    let invalid = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m);
+    let mode = match body.mode.as_deref().unwrap_or("structure") {
+        "structure" => Mode::Structure,
+        "read-data" => Mode::ReadAll,
+        "subset" => match body.percent {
+            Some(p) if p > 0.0 && p <= 100.0 => Mode::Subset(p),
+            _ => {
+                return Err(invalid(
+                    "`subset` needs `percent`, above 0 and at most 100".into(),
+                ));
+            }
+        },
+        "rolling" => match body.slices {
+            Some(n) if n >= 1 => Mode::Rolling { of: n },
+            _ => {
+                return Err(invalid(
+                    "`rolling` needs `slices`, 1 or more (30: all data every 30 runs)".into(),
+                ));
+            }
+        },
+        other => {
+            return Err(invalid(format!(
+                "unknown mode `{other}` (structure, read-data, subset, rolling)"
+            )));
+        }
+    };
+    for id in &body.assets {
+        state.ctx().asset(id)?;
+    }
+    let worker = state.clone();
+    let assets = body.assets.clone();
+    tokio::spawn(async move {
+        crate::job(&worker, async {
+            match reprise_app::verify::run(&worker.ctx(), &assets, mode).await {
+                Ok(reports) => {
+                    for r in reports {
+                        if r.ok {
+                            tracing::info!(repository = %r.repository, mode = %r.mode, proven = r.proven, "verification passed");
+                        } else {
+                            tracing::error!(repository = %r.repository, mode = %r.mode, errors = ?r.errors, damaged_packs = r.damaged_packs.len(), "verification found damage");
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "verification failed"),
+            }
+        })
+        .await;
+    });
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(
+            serde_json::json!({ "accepted": body.assets, "mode": body.mode.unwrap_or_else(|| "structure".into()) }),
+        ),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RestoreBody {
+    asset: String,
+    dataset: Option<String>,
+    /// The newest restore point at or before this time (RFC 3339 or `2026-11-20 14:00`).
+    at: Option<String>,
+    snapshot: Option<String>,
+    path: Option<String>,
+    /// An absolute directory on the server; nothing is written outside it.
+    target: String,
+    #[serde(default)]
+    overwrite: bool,
+}
+
+/// Checks a restore at once (asset, restore point, target), then runs it in the
+/// background: it reads back and verifies the data it needs before writing anything.
+async fn restores(
+    Extract(state): Extract<Arc<State>>,
+    body: Result<Json<RestoreBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let body = self::body(body)?;
+    let invalid = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m);
+    let target = std::path::PathBuf::from(&body.target);
+    if !target.is_absolute() {
+        return Err(invalid(format!(
+            "`target` must be an absolute directory on the server, not `{}`",
+            body.target
+        )));
+    }
+    let tz = reprise_app::workspace::zone(state.loaded.config.timezone.as_deref());
+    let at = match &body.at {
+        None => None,
+        Some(text) => Some(reprise_app::dates::parse_time(text, &tz).ok_or_else(|| {
+            invalid(format!(
+                "`at`: `{text}` is not a time (2026-11-20, 2026-11-20 14:00 or RFC 3339)"
+            ))
+        })?),
+    };
+    let opts = reprise_app::restore::RestoreOptions {
+        asset: body.asset.clone(),
+        dataset: body.dataset,
+        at,
+        snapshot: body.snapshot,
+        path: body.path,
+        target,
+        overwrite: body.overwrite,
+        verify: true,
+    };
+    let ctx = state.ctx();
+    let asset = ctx.asset(&opts.asset)?;
+    let points = state
+        .catalog
+        .restore_points(Some(asset.id.as_str()))
+        .await?;
+    let chosen = reprise_app::restore::choose(&points, &opts)?;
+    let worker = state.clone();
+    tokio::spawn(async move {
+        crate::job(&worker, async {
+            match reprise_app::restore::run(&worker.ctx(), &opts).await {
+                Ok(done) => {
+                    for r in done {
+                        tracing::info!(asset = %r.asset, dataset = %r.dataset, snapshot = %r.snapshot, files = r.files, seconds = r.seconds, target = %r.target.display(), "restore succeeded");
+                    }
+                }
+                Err(e) => tracing::error!(asset = %opts.asset, error = %e, "restore failed"),
+            }
+        })
+        .await;
+    });
+    let points: Vec<serde_json::Value> = chosen
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "dataset": p.dataset,
+                "snapshot": p.snapshot,
+                "repository": p.repository,
+                "time": p.time,
+                "verified": p.verified,
+            })
+        })
+        .collect();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(
+            serde_json::json!({ "asset": body.asset, "target": body.target, "restore_points": points }),
+        ),
+    ))
+}
+
+/// Backs up Reprise's own catalog and configuration now.
+async fn self_backups(
+    Extract(state): Extract<Arc<State>>,
+) -> Result<Json<Vec<reprise_app::selfbackup::Outcome>>, ApiError> {
+    let outcomes = crate::job(&state, reprise_app::selfbackup::run(&state.ctx())).await?;
+    Ok(Json(outcomes))
+}
+
+/// Each repository as last probed: reachable, initialised, size.
+async fn repositories(
+    Extract(state): Extract<Arc<State>>,
+) -> ApiResult<Vec<reprise_app::repos::RepoProbe>> {
+    let probes = match state.probes() {
+        Some(p) => p,
+        None => {
+            reprise_app::repos::probe_all(
+                &state.loaded.workspace,
+                &state.loaded.config.inventory.repositories,
+            )
+            .await
+        }
+    };
+    Ok(Json(probes))
 }
 
 #[derive(Deserialize)]
@@ -227,7 +446,8 @@ struct AlertQuery {
 
 async fn alerts(
     Extract(state): Extract<Arc<State>>,
-    Query(q): Query<AlertQuery>,
+    q: Result<Query<AlertQuery>, QueryRejection>,
 ) -> ApiResult<Vec<reprise_catalog::Alert>> {
+    let q = query(q)?;
     Ok(Json(state.catalog.alerts(!q.all).await?))
 }

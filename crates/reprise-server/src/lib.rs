@@ -1,26 +1,31 @@
 //! `reprise serve`: the REST API under `/api/v1` (bearer tokens), `/healthz`,
 //! `/metrics` (Prometheus text) and the scheduler loop, in one process.
 //!
-//! [`router`] builds the HTTP routes over a [`State`]; [`scheduler`] runs due backups one
-//! at a time; [`serve`] ties both to a listener and stops gracefully: it stops accepting
-//! requests and lets a running backup finish. Handlers parse, call one use case of
-//! `reprise-app`, and render; errors are JSON with a stable code, internals are never
-//! sent.
+//! [`router`] builds the HTTP routes over a [`State`]; [`scheduler`] starts due backups,
+//! at most `[server] concurrency` at a time, and Reprise's own self-backup; [`supervise`]
+//! evaluates alerts after every pass and sends what changed in the background; [`serve`]
+//! ties them to a listener and stops gracefully: it stops accepting requests and lets
+//! running jobs finish. Handlers parse, call one use case of `reprise-app`, and render;
+//! errors are JSON with a stable code, internals are logged, never sent. Logs go through
+//! `tracing` (the binary picks text or JSON).
 
 mod api;
 mod metrics;
 mod openapi;
 
+use std::collections::BTreeSet;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use reprise_app::backup::{self, Selection};
 use reprise_app::context::Ctx;
+use reprise_app::repos::RepoProbe;
 use reprise_app::workspace::Loaded;
 use reprise_catalog::Catalog;
 use reprise_engine::NoProgress;
-use tokio::sync::Mutex;
+use tokio::sync::Semaphore;
 
 pub use api::router;
 
@@ -28,19 +33,28 @@ pub use api::router;
 pub struct State {
     pub loaded: Loaded,
     pub catalog: Box<dyn Catalog>,
-    /// Held while a backup runs: one backup at a time per server.
-    pub jobs: Mutex<()>,
+    /// One permit per job running at once (`[server] concurrency`).
+    jobs: Arc<Semaphore>,
+    /// Assets with a backup queued or running in this process: the scheduler never
+    /// starts a second one while the first waits for a permit.
+    in_flight: std::sync::Mutex<BTreeSet<String>>,
     /// When the scheduler started: assets never backed up wait for their first slot.
     pub started: Timestamp,
+    /// The last look at each repository (reachability, size), refreshed every
+    /// `[supervision] probe_every`.
+    probes: std::sync::Mutex<Option<(Timestamp, Vec<RepoProbe>)>>,
 }
 
 impl State {
     pub fn new(loaded: Loaded, catalog: Box<dyn Catalog>) -> Arc<Self> {
+        let permits = loaded.config.server.concurrency.max(1) as usize;
         Arc::new(Self {
             loaded,
             catalog,
-            jobs: Mutex::new(()),
+            jobs: Arc::new(Semaphore::new(permits)),
+            in_flight: std::sync::Mutex::new(BTreeSet::new()),
             started: Timestamp::now(),
+            probes: std::sync::Mutex::new(None),
         })
     }
 
@@ -51,25 +65,118 @@ impl State {
             progress: Arc::new(NoProgress),
         }
     }
-}
 
-/// Runs a backup of `selection` while holding the job lock.
-pub async fn run_backup(state: &State, selection: Selection) -> Vec<String> {
-    let _guard = state.jobs.lock().await;
-    match backup::run(&state.ctx(), &selection).await {
-        Ok(outcomes) => outcomes
-            .iter()
-            .map(|o| match &o.error {
-                None => format!("{}/{} ok", o.asset, o.dataset),
-                Some(e) => format!("{}/{} failed: {e}", o.asset, o.dataset),
-            })
-            .collect(),
-        Err(e) => vec![format!("backup failed: {e}")],
+    fn concurrency(&self) -> u32 {
+        self.loaded.config.server.concurrency.max(1)
+    }
+
+    /// Marks `assets` as in flight; false (and nothing marked) if one already is.
+    fn claim(&self, assets: &[String]) -> bool {
+        let mut set = self.in_flight.lock().expect("in-flight set");
+        if assets.iter().any(|a| set.contains(a)) {
+            return false;
+        }
+        set.extend(assets.iter().cloned());
+        true
+    }
+
+    fn unclaim(&self, assets: &[String]) {
+        let mut set = self.in_flight.lock().expect("in-flight set");
+        for a in assets {
+            set.remove(a);
+        }
+    }
+
+    /// The last repository probes, if any were taken.
+    pub fn probes(&self) -> Option<Vec<RepoProbe>> {
+        self.probes
+            .lock()
+            .expect("probes")
+            .as_ref()
+            .map(|(_, p)| p.clone())
+    }
+
+    /// Probes the repositories again if the last look is older than `probe_every`.
+    async fn refresh_probes(&self, now: Timestamp) -> Vec<RepoProbe> {
+        let every =
+            SignedDuration::from_secs(self.loaded.config.supervision.probe_every.as_secs() as i64);
+        if let Some((at, probes)) = self.probes.lock().expect("probes").as_ref()
+            && *at + every > now
+        {
+            return probes.clone();
+        }
+        let probes = reprise_app::repos::probe_all(
+            &self.loaded.workspace,
+            &self.loaded.config.inventory.repositories,
+        )
+        .await;
+        for p in probes.iter().filter(|p| !p.reachable) {
+            tracing::warn!(
+                repository = %p.repository,
+                error = p.error.as_deref().unwrap_or(""),
+                "repository unreachable"
+            );
+        }
+        *self.probes.lock().expect("probes") = Some((now, probes.clone()));
+        probes
     }
 }
 
-/// Every `tick`, backs up the assets whose schedule is due, until `stop` turns true;
-/// a backup in progress is finished first.
+/// Runs `work` as one job: waits for a permit, so that at most `concurrency` jobs run
+/// at once on this server.
+pub async fn job<T>(state: &State, work: impl Future<Output = T>) -> T {
+    let _permit = state
+        .jobs
+        .acquire()
+        .await
+        .expect("the job semaphore stays open");
+    work.await
+}
+
+/// Starts a backup of `selection` in the background unless one of its assets is
+/// already queued or running here. Returns whether it was started.
+pub fn spawn_backup(state: &Arc<State>, assets: Vec<String>, selection: Selection) -> bool {
+    if !state.claim(&assets) {
+        return false;
+    }
+    let worker = state.clone();
+    tokio::spawn(async move {
+        let reason = selection.reason.clone().unwrap_or_default();
+        job(&worker, async {
+            match backup::run(&worker.ctx(), &selection).await {
+                Ok(outcomes) => {
+                    for o in outcomes {
+                        match &o.error {
+                            None => tracing::info!(
+                                asset = %o.asset,
+                                dataset = %o.dataset,
+                                repository = %o.repository,
+                                seconds = o.seconds,
+                                bytes_added = o.bytes_added.unwrap_or(0),
+                                reason = %reason,
+                                "backup succeeded"
+                            ),
+                            Some(e) => tracing::error!(
+                                asset = %o.asset,
+                                dataset = %o.dataset,
+                                error = %e,
+                                reason = %reason,
+                                "backup failed"
+                            ),
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, reason = %reason, "backup failed"),
+            }
+        })
+        .await;
+        worker.unclaim(&assets);
+    });
+    true
+}
+
+/// Every `tick`, starts the backups whose schedule is due (and Reprise's own backup),
+/// then evaluates supervision, until `stop` turns true.
 pub async fn scheduler(
     state: Arc<State>,
     tick: Duration,
@@ -79,47 +186,8 @@ pub async fn scheduler(
         if *stop.borrow() {
             return;
         }
-        let now = Timestamp::now();
-        let due: Vec<String> =
-            match reprise_app::scheduler::due(&state.ctx(), state.started, now).await {
-                Ok(assets) => assets.iter().map(|a| a.id.to_string()).collect(),
-                Err(e) => {
-                    eprintln!("scheduler: {e}");
-                    Vec::new()
-                }
-            };
-        // Take each due asset's lease, then check again that it is still due: another
-        // server sharing the catalog may have just backed it up.
-        let mut mine = Vec::new();
-        for asset in due {
-            let key = reprise_app::leases::backup_key(&asset);
-            if !reprise_app::leases::acquire(&*state.catalog, &key)
-                .await
-                .unwrap_or(false)
-            {
-                continue;
-            }
-            let still_due =
-                reprise_app::scheduler::due(&state.ctx(), state.started, Timestamp::now())
-                    .await
-                    .map(|d| d.iter().any(|a| a.id.as_str() == asset))
-                    .unwrap_or(false);
-            if still_due {
-                mine.push(asset);
-            } else {
-                let _ = reprise_app::leases::release(&*state.catalog, &key).await;
-            }
-        }
-        if !mine.is_empty() {
-            let selection = Selection {
-                assets: mine,
-                reason: Some("schedule".into()),
-                ..Selection::default()
-            };
-            for line in run_backup(&state, selection).await {
-                eprintln!("scheduler: {line}");
-            }
-        }
+        start_due(&state).await;
+        self_backup_if_due(&state).await;
         supervise(&state).await;
         tokio::select! {
             () = tokio::time::sleep(tick) => {}
@@ -128,39 +196,135 @@ pub async fn scheduler(
     }
 }
 
+async fn start_due(state: &Arc<State>) {
+    let due: Vec<String> =
+        match reprise_app::scheduler::due(&state.ctx(), state.started, Timestamp::now()).await {
+            Ok(assets) => assets.iter().map(|a| a.id.to_string()).collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "scheduler: cannot tell what is due");
+                return;
+            }
+        };
+    for asset in due {
+        if state
+            .in_flight
+            .lock()
+            .expect("in-flight set")
+            .contains(&asset)
+        {
+            continue;
+        }
+        // Take the asset's lease, then check again that it is still due: another server
+        // sharing the catalog may have just backed it up.
+        let key = reprise_app::leases::backup_key(&asset);
+        if !reprise_app::leases::acquire(&*state.catalog, &key)
+            .await
+            .unwrap_or(false)
+        {
+            continue;
+        }
+        let still_due = reprise_app::scheduler::due(&state.ctx(), state.started, Timestamp::now())
+            .await
+            .map(|d| d.iter().any(|a| a.id.as_str() == asset))
+            .unwrap_or(false);
+        if !still_due {
+            let _ = reprise_app::leases::release(&*state.catalog, &key).await;
+            continue;
+        }
+        let selection = Selection {
+            assets: vec![asset.clone()],
+            reason: Some("schedule".into()),
+            ..Selection::default()
+        };
+        spawn_backup(state, vec![asset], selection);
+    }
+}
+
+async fn self_backup_if_due(state: &Arc<State>) {
+    let ctx = state.ctx();
+    match reprise_app::selfbackup::due(&ctx, state.started, Timestamp::now()).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::error!(error = %e, "self-backup: cannot tell whether it is due");
+            return;
+        }
+    }
+    let key = ["reprise:self".to_string()];
+    if !state.claim(&key) {
+        return;
+    }
+    let worker = state.clone();
+    tokio::spawn(async move {
+        job(&worker, async {
+            match reprise_app::selfbackup::run(&worker.ctx()).await {
+                Ok(outcomes) => {
+                    for o in outcomes {
+                        match &o.error {
+                            None => tracing::info!(
+                                repository = %o.repository,
+                                snapshot = o.snapshot.as_deref().unwrap_or(""),
+                                "self-backup succeeded"
+                            ),
+                            Some(e) => tracing::error!(
+                                repository = %o.repository,
+                                error = %e,
+                                "self-backup failed"
+                            ),
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "self-backup failed"),
+            }
+        })
+        .await;
+        worker.unclaim(&key);
+    });
+}
+
 /// Evaluates supervision and sends what changed in the background: a slow or failing
 /// channel never holds the scheduler.
 pub async fn supervise(state: &State) {
-    match reprise_app::supervise::evaluate(&state.ctx(), Timestamp::now()).await {
+    let now = Timestamp::now();
+    let probes = state.refresh_probes(now).await;
+    match reprise_app::supervise::evaluate(&state.ctx(), now, Some(&probes)).await {
         Ok(changes) => {
+            for c in &changes.opened {
+                tracing::warn!(key = %c.key, severity = c.severity, message = %c.message, "alert opened");
+            }
+            for key in &changes.resolved {
+                tracing::info!(key = %key, "alert resolved");
+            }
             let messages = reprise_app::notify::messages(&changes);
             if !messages.is_empty() {
                 let notifiers = state.loaded.config.inventory.notifiers.clone();
+                let ws = state.loaded.workspace.clone();
                 tokio::spawn(async move {
-                    for failure in reprise_app::notify::send(&notifiers, &messages).await {
-                        eprintln!("notify: {failure}");
+                    for failure in reprise_app::notify::send(&ws, &notifiers, &messages).await {
+                        tracing::error!(failure = %failure, "notification not delivered");
                     }
                 });
             }
         }
-        Err(e) => eprintln!("supervision: {e}"),
+        Err(e) => tracing::error!(error = %e, "supervision failed"),
     }
 }
 
 /// Serves `state` on `listener` with the scheduler running, until `shutdown` resolves;
-/// then waits for a running backup to finish.
+/// then waits for running jobs to finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<State>,
     tick: Duration,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // Runs a killed process left `running` can never finish: mark them, so they retry.
     if let Ok(n) = reprise_app::leases::recover_interrupted(&*state.catalog, Timestamp::now()).await
         && n > 0
     {
-        eprintln!(
-            "marked {n} run(s) left by a stopped server as interrupted; they will be retried"
+        tracing::warn!(
+            runs = n,
+            "marked runs left by a stopped server as interrupted; they will be retried"
         );
     }
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -168,9 +332,14 @@ pub async fn serve(
     axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await?;
-    // Let a backup in progress finish: its run must be recorded, not cut short.
+    // Let jobs in progress finish: their runs must be recorded, not cut short. Holding
+    // every permit means none runs; queued ones never start.
     let _ = stop.send(true);
     let _ = scheduler.await;
-    let _ = state.jobs.lock().await;
+    let running = state.concurrency() as usize - state.jobs.available_permits();
+    if running > 0 {
+        tracing::info!(jobs = running, "waiting for running jobs to finish");
+    }
+    let _ = state.jobs.acquire_many(state.concurrency()).await;
     Ok(())
 }

@@ -19,6 +19,45 @@ fn escape(label: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// Per repository, from the last probe: up, size and file count.
+fn repository_metrics(out: &mut String, probes: &[reprise_app::repos::RepoProbe]) {
+    type Value = fn(&reprise_app::repos::RepoProbe) -> Option<f64>;
+    let families: [(&str, &str, Value); 4] = [
+        (
+            "reprise_repository_up",
+            "1 if the repository answered its last probe and holds a repository",
+            |p| Some(f64::from(u8::from(p.reachable && p.initialised))),
+        ),
+        (
+            "reprise_repository_size_bytes",
+            "bytes of the repository's files",
+            |p| p.bytes.map(|b| b as f64),
+        ),
+        (
+            "reprise_repository_files",
+            "number of the repository's files",
+            |p| p.files.map(|f| f as f64),
+        ),
+        (
+            "reprise_repository_last_probe_timestamp_seconds",
+            "when the repository was last probed",
+            |p| Some(p.at.as_second() as f64),
+        ),
+    ];
+    for (name, help, value) in families {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for p in probes {
+            if let Some(v) = value(p) {
+                let _ = writeln!(
+                    out,
+                    "{name}{{repository=\"{}\"}} {v}",
+                    escape(&p.repository)
+                );
+            }
+        }
+    }
+}
+
 pub async fn render(Extract(state): Extract<Arc<State>>) -> impl IntoResponse {
     let mut out = String::new();
     let ctx = state.ctx();
@@ -112,6 +151,30 @@ pub async fn render(Extract(state): Extract<Arc<State>>) -> impl IntoResponse {
                 let _ = writeln!(out, "{name}{{asset=\"{asset}\"}} {v}");
             }
         }
+    }
+    repository_metrics(&mut out, &state.probes().unwrap_or_default());
+    let last_self = state
+        .catalog
+        .runs(&RunFilter {
+            kind: Some(RunKind::SelfBackup),
+            ..RunFilter::default()
+        })
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .find(|r| r.status == RunStatus::Succeeded);
+    let name = "reprise_self_backup_last_success_timestamp_seconds";
+    let _ = writeln!(
+        out,
+        "# HELP {name} when Reprise last backed up its own catalog and configuration\n# TYPE {name} gauge"
+    );
+    if let Some(run) = last_self {
+        let repo = escape(run.repository.as_deref().unwrap_or(""));
+        let _ = writeln!(
+            out,
+            "{name}{{repository=\"{repo}\"}} {}",
+            run.started.as_second()
+        );
     }
     (
         [(

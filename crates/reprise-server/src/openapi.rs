@@ -24,21 +24,42 @@ fn query(name: &str, description: &str, kind: &str) -> Value {
     json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": kind } })
 }
 
+fn accepted(description: &str, properties: Value) -> Value {
+    let mut responses = error_responses();
+    responses["202"] = json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "type": "object", "properties": properties } } }
+    });
+    responses
+}
+
+fn body(properties: Value, required: &[&str]) -> Value {
+    let mut schema =
+        json!({ "type": "object", "properties": properties, "additionalProperties": false });
+    if !required.is_empty() {
+        schema["required"] = json!(required);
+    }
+    json!({ "required": true, "content": { "application/json": { "schema": schema } } })
+}
+
 pub async fn document() -> Json<Value> {
-    let mut backup_responses = error_responses();
-    backup_responses["202"] = json!({
-        "description": "the backup was started",
-        "content": { "application/json": { "schema": {
-            "type": "object",
-            "properties": { "accepted": { "type": "array", "items": { "type": "string" } } }
-        } } }
+    let strings = json!({ "type": "array", "items": { "type": "string" } });
+    let mut backup_responses = accepted("the backup was started", json!({ "accepted": strings }));
+    backup_responses["409"] = json!({
+        "description": "a backup of one of these assets is already queued or running",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    });
+    let mut self_responses = error_responses();
+    self_responses["200"] = json!({
+        "description": "one outcome per repository",
+        "content": { "application/json": { "schema": { "type": "array", "items": { "type": "object" } } } }
     });
     Json(json!({
         "openapi": "3.0.3",
         "info": {
             "title": "Reprise API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Assets, runs, restore points and status of a Reprise server; triggering backups."
+            "description": "Assets, runs, restore points, alerts and status of a Reprise server; triggering backups, verifications, restores and Reprise's own backup."
         },
         "servers": [{ "url": "/api/v1" }],
         "security": [{ "bearer": [] }],
@@ -66,16 +87,45 @@ pub async fn document() -> Json<Value> {
             "/alerts": list("Supervision alerts, newest first (open ones unless all=true)", json!([
                 query("all", "resolved alerts too", "boolean")
             ])),
+            "/repositories": list("Each repository as last probed: reachable, initialised, size", json!([])),
+            "/verifications": { "post": {
+                "summary": "Start a verification of the repositories holding these assets (all when empty)",
+                "requestBody": body(json!({
+                    "assets": strings,
+                    "mode": { "type": "string", "enum": ["structure", "read-data", "subset", "rolling"] },
+                    "percent": { "type": "number", "description": "with mode subset" },
+                    "slices": { "type": "integer", "description": "with mode rolling: all data every N runs" }
+                }), &[]),
+                "responses": accepted("the verification was started", json!({ "accepted": strings, "mode": { "type": "string" } }))
+            } },
+            "/restores": { "post": {
+                "summary": "Check a restore at once, then run it: the data is verified before anything is written",
+                "requestBody": body(json!({
+                    "asset": { "type": "string" },
+                    "dataset": { "type": "string" },
+                    "at": { "type": "string", "description": "the newest restore point at or before this time" },
+                    "snapshot": { "type": "string" },
+                    "path": { "type": "string" },
+                    "target": { "type": "string", "description": "an absolute directory on the server" },
+                    "overwrite": { "type": "boolean" }
+                }), &["asset", "target"]),
+                "responses": accepted("the restore was started", json!({
+                    "asset": { "type": "string" },
+                    "target": { "type": "string" },
+                    "restore_points": { "type": "array", "items": { "type": "object" } }
+                }))
+            } },
+            "/self-backups": { "post": {
+                "summary": "Back up Reprise's own catalog and configuration into every repository now",
+                "responses": self_responses
+            } },
             "/backups": { "post": {
                 "summary": "Start a backup (for example after a change, R000.3)",
-                "requestBody": { "required": true, "content": { "application/json": { "schema": {
-                    "type": "object",
-                    "properties": {
-                        "assets": { "type": "array", "items": { "type": "string" } },
-                        "all": { "type": "boolean" },
-                        "reason": { "type": "string" }
-                    }
-                } } } },
+                "requestBody": body(json!({
+                    "assets": strings,
+                    "all": { "type": "boolean" },
+                    "reason": { "type": "string" }
+                }), &[]),
                 "responses": backup_responses
             } }
         }

@@ -38,9 +38,18 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a workspace: a commented reprise.toml, the catalog and a repository key.
+    /// With --from-repository, rebuild one from Reprise's own backup in a repository.
     Init {
         /// Where to create it (default: the current directory).
         dir: Option<PathBuf>,
+        /// Rebuild the workspace (configuration, catalog, key) from the newest self-backup
+        /// in this repository (a path, `s3:…` or `rest:…`).
+        #[arg(long, value_name = "LOCATION", requires = "password_file")]
+        from_repository: Option<String>,
+        /// The file holding that repository's password (the key kept away from the
+        /// machine).
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
     },
     /// Build a demo workspace from the seed documents, with real data files, to explore.
     Demo {
@@ -153,14 +162,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Back up Reprise's own catalog and configuration into every repository (the
+    /// server does it on `[supervision] self_backup`, daily by default).
+    SelfBackup {
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the server: REST API, health, metrics and the backup scheduler.
     Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
+        /// Address to listen on (default: `[server] listen`, else 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
         /// Serve plain HTTP on a non-loopback address (put TLS in front of it).
         #[arg(long)]
         allow_remote_http: bool,
+        /// Log lines as text (default) or JSON objects, on standard error. The level
+        /// comes from REPRISE_LOG (`info` by default; `debug`, `warn`, or per module).
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
         /// How often the scheduler looks for due backups.
         #[arg(long, default_value = "30s", hide = true)]
         tick: String,
@@ -257,6 +276,12 @@ pub enum InventoryCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

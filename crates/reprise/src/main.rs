@@ -20,6 +20,9 @@ fn main() -> ExitCode {
             eprintln!("reprise: internal error: {info}");
         }));
     }
+    // Two TLS providers live in the build (one for the storage backends, one for mail
+    // and webhooks): name the one to use, or building a TLS client would panic.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)

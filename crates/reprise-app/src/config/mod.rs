@@ -13,9 +13,10 @@ use std::ops::Range;
 use std::path::Path;
 
 use reprise_domain::{
-    Asset, AssetId, AssetState, Category, Criticality, DataSet, DataSource, Field, Interval,
-    Inventory, Location, Policy, PolicyId, Problem, ProblemKind, RepoBackend, RepoId, Repository,
-    Retention, Schedule, Site, SiteId, ZoneRisk,
+    Asset, AssetId, AssetState, Category, Channel, Criticality, DataSet, DataSource, Email, Field,
+    Interval, Inventory, Location, Notifier, Policy, PolicyId, Problem, ProblemKind, RepoBackend,
+    RepoId, Repository, Retention, Schedule, ServerSettings, Site, SiteId, SmtpTls,
+    SupervisionSettings, ZoneRisk,
 };
 use toml::de::DeTable;
 
@@ -35,6 +36,10 @@ pub struct Config {
     /// IANA time zone of schedules; `None` means the machine's zone.
     pub timezone: Option<String>,
     pub inventory: Inventory,
+    /// `[server]`: how `reprise serve` runs jobs.
+    pub server: ServerSettings,
+    /// `[supervision]`: thresholds, probes and Reprise's own backup.
+    pub supervision: SupervisionSettings,
     spans: Spans,
 }
 
@@ -96,8 +101,25 @@ const TOP_KEYS: &[&str] = &[
     "policy",
     "asset",
     "notify",
+    "server",
+    "supervision",
 ];
-const NOTIFY_KEYS: &[&str] = &["id", "url", "format", "min_severity"];
+const NOTIFY_KEYS: &[&str] = &[
+    "id",
+    "url",
+    "format",
+    "min_severity",
+    "smtp",
+    "tls",
+    "from",
+    "to",
+    "username",
+    "password_env",
+    "password_file",
+    "ca_file",
+];
+const SERVER_KEYS: &[&str] = &["listen", "concurrency", "jitter"];
+const SUPERVISION_KEYS: &[&str] = &["rpo_at_risk", "probe_every", "self_backup"];
 const WORKSPACE_KEYS: &[&str] = &["name", "catalog", "default_policy", "timezone"];
 const SITE_KEYS: &[&str] = &["id", "name", "address", "contact"];
 const REPOSITORY_KEYS: &[&str] = &[
@@ -274,43 +296,42 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         r.finish(t, ASSET_KEYS);
     }
     for mut t in r.tables(&mut top, "notify", "notify") {
-        let id = r
-            .string(&mut t, "id", true)
-            .map(|l| l.value)
-            .unwrap_or_default();
-        t.subject = format!("notify `{id}`");
-        let url = r.parsed(&mut t, "url", true, |u| {
-            if u.starts_with("http://") || u.starts_with("https://") {
-                Ok(u.to_string())
-            } else {
-                Err("a webhook URL starts with http:// or https://")
-            }
-        });
-        let format = r
-            .parsed(&mut t, "format", false, |f| match f {
-                "generic" | "slack" | "mattermost" | "teams" => {
-                    Ok(f.replace("mattermost", "slack"))
-                }
-                _ => Err(format!(
-                    "unknown format `{f}` (expected one of: generic, slack, mattermost, teams)"
-                )),
-            })
-            .unwrap_or_else(|| "generic".into());
-        let min_severity = r
-            .parsed(&mut t, "min_severity", false, |s| match s {
-                "info" | "warning" | "critical" => Ok(s.to_string()),
-                _ => Err(format!(
-                    "unknown severity `{s}` (expected one of: info, warning, critical)"
-                )),
-            })
-            .unwrap_or_else(|| "warning".into());
-        inventory.notifiers.push(reprise_domain::Notifier {
-            id,
-            url: url.unwrap_or_default(),
-            format,
-            min_severity,
-        });
+        let notifier = notifier(&mut r, &mut t);
+        inventory.notifiers.push(notifier);
         r.finish(t, NOTIFY_KEYS);
+    }
+    let mut server = ServerSettings::default();
+    for mut t in r.tables(&mut top, "server", "[server]") {
+        server.listen = r.string(&mut t, "listen", false).map(|l| l.value);
+        if let Some(n) = r.count(&mut t, "concurrency") {
+            server.concurrency = n.max(1);
+        }
+        if let Some(j) = r.parsed(&mut t, "jitter", false, Interval::parse) {
+            server.jitter = j;
+        }
+        r.finish(t, SERVER_KEYS);
+    }
+    let mut supervision = SupervisionSettings::default();
+    for mut t in r.tables(&mut top, "supervision", "[supervision]") {
+        if let Some(share) = r.count(&mut t, "rpo_at_risk") {
+            if (1..=100).contains(&share) {
+                supervision.rpo_at_risk = f64::from(share) / 100.0;
+            } else {
+                r.error(
+                    t.span.clone(),
+                    Some("[supervision]"),
+                    Some("rpo_at_risk"),
+                    "a percentage of the RPO between 1 and 100 (75 means at risk past 75 %)",
+                );
+            }
+        }
+        if let Some(p) = r.parsed(&mut t, "probe_every", false, Interval::parse) {
+            supervision.probe_every = p;
+        }
+        if let Some(s) = r.parsed(&mut t, "self_backup", false, Schedule::parse) {
+            supervision.self_backup = s;
+        }
+        r.finish(t, SUPERVISION_KEYS);
     }
     r.finish(top, TOP_KEYS);
 
@@ -340,6 +361,8 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
             catalog,
             timezone,
             inventory,
+            server,
+            supervision,
             spans,
         }),
         diagnostics,
@@ -420,6 +443,162 @@ fn value<T, E: std::fmt::Display>(
             r.error(raw.span, Some(subject), Some(field), e.to_string());
             None
         }
+    }
+}
+
+/// A `[[notify]]` channel: a webhook (`url`) or e-mail (`smtp`).
+fn notifier(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> Notifier {
+    let id = r.string(t, "id", true).map(|l| l.value).unwrap_or_default();
+    t.subject = format!("notify `{id}`");
+    let subject = t.subject.clone();
+    let min_severity = r
+        .parsed(t, "min_severity", false, |s| match s {
+            "info" | "warning" | "critical" => Ok(s.to_string()),
+            _ => Err(format!(
+                "unknown severity `{s}` (expected one of: info, warning, critical)"
+            )),
+        })
+        .unwrap_or_else(|| "warning".into());
+    let url = r.parsed(t, "url", false, |u| {
+        if u.starts_with("http://") || u.starts_with("https://") {
+            Ok(u.to_string())
+        } else {
+            Err("a webhook URL starts with http:// or https://")
+        }
+    });
+    let smtp = r.string(t, "smtp", false);
+    let channel = match (url, smtp) {
+        (url, None) => {
+            let format = r
+                .parsed(t, "format", false, |f| match f {
+                    "generic" | "slack" | "mattermost" | "teams" => {
+                        Ok(f.replace("mattermost", "slack"))
+                    }
+                    _ => Err(format!(
+                        "unknown format `{f}` (expected one of: generic, slack, mattermost, teams)"
+                    )),
+                })
+                .unwrap_or_else(|| "generic".into());
+            if url.is_none() && !t.has("url") {
+                r.error(
+                    t.span.clone(),
+                    Some(&subject),
+                    Some("url"),
+                    "a channel needs `url` (a webhook) or `smtp` (an e-mail relay, `host:port`)",
+                );
+            }
+            Channel::Webhook {
+                url: url.unwrap_or_default(),
+                format,
+            }
+        }
+        (None, Some(smtp)) => Channel::Email(email(r, t, smtp)),
+        (Some(_), Some(smtp)) => {
+            r.error(
+                smtp.span,
+                Some(&subject),
+                Some("smtp"),
+                "give either `url` (a webhook) or `smtp` (e-mail), not both",
+            );
+            Channel::Webhook {
+                url: String::new(),
+                format: "generic".into(),
+            }
+        }
+    };
+    Notifier {
+        id,
+        channel,
+        min_severity,
+    }
+}
+
+/// The e-mail part of a `[[notify]]` channel.
+fn email(r: &mut Reader<'_>, t: &mut TableView<'_, '_>, smtp: Located<String>) -> Email {
+    let subject = t.subject.clone();
+    let tls = r
+        .parsed(t, "tls", false, |w| {
+            SmtpTls::parse(w)
+                .ok_or_else(|| format!("unknown TLS mode `{w}` (expected starttls, tls or none)"))
+        })
+        .unwrap_or(SmtpTls::Starttls);
+    let (host, port) = match smtp.value.rsplit_once(':') {
+        Some((host, port)) if !host.contains(']') || host.ends_with(']') => {
+            match port.parse::<u16>() {
+                Ok(p) if p > 0 => (host.trim_matches(['[', ']']).to_string(), p),
+                _ => {
+                    r.error(
+                        smtp.span.clone(),
+                        Some(&subject),
+                        Some("smtp"),
+                        format!("`{port}` is not a port number (write host:port, e.g. mail.example.org:587)"),
+                    );
+                    (host.to_string(), tls.default_port())
+                }
+            }
+        }
+        _ => (smtp.value.clone(), tls.default_port()),
+    };
+    if host.is_empty() {
+        r.error(
+            smtp.span.clone(),
+            Some(&subject),
+            Some("smtp"),
+            "the relay's host name is missing (write host:port, e.g. mail.example.org:587)",
+        );
+    }
+    let address = |w: &str| -> Result<String, String> {
+        let ok = w
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && (d.contains('.') || d == "localhost"));
+        if ok {
+            Ok(w.to_string())
+        } else {
+            Err(format!("`{w}` is not an e-mail address"))
+        }
+    };
+    let from = r.parsed(t, "from", true, address).unwrap_or_default();
+    let to: Vec<String> = r
+        .strings(t, "to")
+        .into_iter()
+        .filter_map(|l| match address(&l.value) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                r.error(l.span, Some(&subject), Some("to"), e);
+                None
+            }
+        })
+        .collect();
+    if to.is_empty() && !t.has("to") {
+        r.error(
+            smtp.span.clone(),
+            Some(&subject),
+            Some("to"),
+            "an e-mail channel needs `to`: the addresses that receive the alerts",
+        );
+    }
+    let username = r.string(t, "username", false).map(|l| l.value);
+    let password_env = r.string(t, "password_env", false).map(|l| l.value);
+    let password_file = r.string(t, "password_file", false).map(|l| l.value);
+    if username.is_some() && password_env.is_none() && password_file.is_none() {
+        r.error(
+            smtp.span.clone(),
+            Some(&subject),
+            Some("username"),
+            "a `username` needs `password_env` or `password_file` (the password itself never goes in this file)",
+        );
+    }
+    let ca_file = r.string(t, "ca_file", false).map(|l| l.value);
+    Email {
+        host,
+        port,
+        tls,
+        from,
+        to,
+        username,
+        password_env,
+        password_file,
+        ca_file,
     }
 }
 

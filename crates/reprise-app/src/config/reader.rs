@@ -297,6 +297,11 @@ impl<'t, 'i> TableView<'t, 'i> {
         }
     }
 
+    /// Whether the table has `key` at all, read or not.
+    pub fn has(&self, key: &str) -> bool {
+        self.table.get(key).is_some()
+    }
+
     fn take(&mut self, key: &'static str) -> Option<&'t Spanned<DeValue<'i>>> {
         let value = self.table.get(key)?;
         self.taken.push(key);

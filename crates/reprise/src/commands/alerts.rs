@@ -10,10 +10,11 @@ use crate::output::{Table, local_time, print_json};
 pub async fn run(global: &Global, all: bool, json: bool) -> anyhow::Result<u8> {
     let session = Session::open(global).await?;
     let ctx = session.ctx();
-    let changes = reprise_app::supervise::evaluate(&ctx, Timestamp::now()).await?;
+    let inv = ctx.inventory();
+    let probes = reprise_app::repos::probe_all(ctx.workspace(), &inv.repositories).await;
+    let changes = reprise_app::supervise::evaluate(&ctx, Timestamp::now(), Some(&probes)).await?;
     let messages = reprise_app::notify::messages(&changes);
-    let notifiers = &session.loaded.config.inventory.notifiers;
-    for failure in reprise_app::notify::send(notifiers, &messages).await {
+    for failure in reprise_app::notify::send(ctx.workspace(), &inv.notifiers, &messages).await {
         eprintln!("warning: {failure}");
     }
     let alerts = session.catalog.alerts(!all).await?;

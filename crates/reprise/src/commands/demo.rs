@@ -33,6 +33,8 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     )
     .await?;
     let verified = reprise_app::verify::run(&ctx, &[], reprise_app::verify::Mode::ReadAll).await?;
+    // Reprise's own catalog and configuration, so that `init --from-repository` works too.
+    let protected = reprise_app::selfbackup::run(&ctx).await?;
     let token = reprise_app::tokens::create(&*catalog, "admin", Timestamp::now()).await?;
     let inv = &loaded.config.inventory;
     super::init::print_created("Created the Reprise demo", &created, &catalog.location());
@@ -52,6 +54,11 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
             "FAILED"
         }
     );
+    println!(
+        "Reprise's own catalog and configuration are backed up too ({} of {} repositories).",
+        protected.iter().filter(|o| o.ok).count(),
+        protected.len()
+    );
     println!();
     println!("Look around:");
     println!("  cd {}", dir.display());
@@ -61,7 +68,9 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     println!("  reprise snapshots iredmail");
     println!("  reprise status");
     println!("  reprise restore iredmail --target /tmp/iredmail-restored");
+    println!("  reprise alerts");
     println!("  reprise check");
+    println!("  reprise serve                # API, metrics, scheduler: the token is below");
     println!();
     println!("API token for `reprise serve` (shown once, stored only as a hash):");
     println!("  {token}");

@@ -1,6 +1,6 @@
 //! `reprise init [DIR]`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use reprise_app::workspace::{self, Created, INIT_TEMPLATE};
 
@@ -38,4 +38,57 @@ pub fn print_created(title: &str, created: &Created, catalog: &str) {
     println!();
     println!("The key is the only way to read your backups. Keep a copy somewhere safe,");
     println!("away from this machine (a password manager, a sealed envelope in a safe).");
+}
+
+/// `reprise init --from-repository LOCATION --password-file KEY [DIR]`: a workspace
+/// rebuilt from Reprise's own backup, on a new machine.
+pub async fn recover(dir: Option<PathBuf>, location: &str, key: &Path) -> anyhow::Result<u8> {
+    let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+    let recovered =
+        reprise_app::selfbackup::recover(&dir, location, key, crate::progress::for_terminal())
+            .await?;
+    let tz = reprise_app::workspace::zone(None);
+    println!(
+        "Rebuilt the workspace {}in {}",
+        recovered
+            .workspace
+            .as_deref()
+            .map_or(String::new(), |n| format!("`{n}` ")),
+        recovered.root.display()
+    );
+    println!(
+        "  from           self-backup {} of {}",
+        &recovered.snapshot[..8],
+        crate::output::local_time(recovered.made, &tz)
+    );
+    println!(
+        "  configuration  {}",
+        recovered.root.join("reprise.toml").display()
+    );
+    if recovered.catalog_is_dump {
+        println!(
+            "  catalog        {} (a PostgreSQL dump: load it with `psql DATABASE_URL -f {}` before starting Reprise)",
+            recovered.catalog.display(),
+            recovered.catalog.display()
+        );
+    } else {
+        println!("  catalog        {}", recovered.catalog.display());
+    }
+    match &recovered.repository {
+        Some(repo) => println!("  key            repository `{repo}` (the key you gave)"),
+        None => println!(
+            "  key            no repository of the configuration is at {location}: adjust its `path` or `url`"
+        ),
+    }
+    for missing in &recovered.missing_keys {
+        println!(
+            "  missing key    {} (put that repository's key back)",
+            missing.display()
+        );
+    }
+    println!(
+        "
+Next: `reprise check`, then `reprise status` shows the history as it was."
+    );
+    Ok(exit::SUCCESS)
 }

@@ -11,6 +11,7 @@ mod repo;
 mod restore;
 mod retention;
 mod runs;
+mod self_backup;
 mod serve;
 mod snapshots;
 mod status;
@@ -28,7 +29,12 @@ use crate::cli::{Cli, Command, Global};
 
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Init { dir } => init::run(&cli.global, dir).await,
+        Command::Init {
+            dir,
+            from_repository: Some(location),
+            password_file: Some(key),
+        } => init::recover(dir, &location, &key).await,
+        Command::Init { dir, .. } => init::run(&cli.global, dir).await,
         Command::Demo { dir } => demo::run(&cli.global, dir).await,
         Command::Check { json } => check::run(&cli.global, json).await,
         Command::Inventory(cmd) => inventory::run(&cli.global, cmd).await,
@@ -88,11 +94,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             json,
         } => runs::run(&cli.global, asset, kind, limit, json).await,
         Command::Repo(cmd) => repo::run(&cli.global, cmd).await,
+        Command::SelfBackup { json } => self_backup::run(&cli.global, json).await,
         Command::Serve {
             listen,
             allow_remote_http,
+            log_format,
             tick,
-        } => serve::run(&cli.global, &listen, allow_remote_http, &tick).await,
+        } => serve::run(&cli.global, listen, allow_remote_http, log_format, &tick).await,
         Command::Token(crate::cli::TokenCommand::Create { name }) => {
             let session = Session::open(&cli.global).await?;
             let token =

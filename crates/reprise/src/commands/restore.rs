@@ -23,20 +23,12 @@ pub struct Args {
 
 /// Reads `2026-11-20`, `2026-11-20 14:00` (in the workspace's zone) or RFC 3339.
 pub fn parse_time(text: &str, tz: &jiff::tz::TimeZone) -> anyhow::Result<Timestamp> {
-    if let Ok(ts) = text.parse::<Timestamp>() {
-        return Ok(ts);
-    }
-    if let Ok(dt) = text.replace(' ', "T").parse::<jiff::civil::DateTime>() {
-        return Ok(dt.to_zoned(tz.clone())?.timestamp());
-    }
-    if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        // A day means the end of that day: the newest point made on it.
-        return Ok(date.at(23, 59, 59, 0).to_zoned(tz.clone())?.timestamp());
-    }
-    Err(UsageError(format!(
-        "`{text}` is not a time (write 2026-11-20, 2026-11-20 14:00 or 2026-11-20T14:00:00Z)"
-    ))
-    .into())
+    reprise_app::dates::parse_time(text, tz).ok_or_else(|| {
+        UsageError(format!(
+            "`{text}` is not a time (write 2026-11-20, 2026-11-20 14:00 or 2026-11-20T14:00:00Z)"
+        ))
+        .into()
+    })
 }
 
 pub async fn run(global: &Global, args: Args, json: bool) -> anyhow::Result<u8> {

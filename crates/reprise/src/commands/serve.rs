@@ -6,15 +6,36 @@ use std::time::Duration;
 use reprise_domain::Interval;
 
 use super::Session;
-use crate::cli::Global;
+use crate::cli::{Global, LogFormat};
 use crate::exit::{self, UsageError};
+
+/// Structured logs on standard error: text for people, JSON for log collectors. The
+/// filter comes from REPRISE_LOG (`info` by default).
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REPRISE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
 
 pub async fn run(
     global: &Global,
-    listen: &str,
+    listen: Option<String>,
     allow_remote: bool,
+    log_format: LogFormat,
     tick: &str,
 ) -> anyhow::Result<u8> {
+    init_logs(log_format);
+    let session = Session::open(global).await?;
+    let listen = listen
+        .or_else(|| session.loaded.config.server.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".to_string());
     let addr: SocketAddr = listen.parse().map_err(|_| {
         UsageError(format!(
             "--listen {listen}: expected an address such as 127.0.0.1:8080"
@@ -27,10 +48,10 @@ pub async fn run(
         .into());
     }
     let tick = Interval::parse(tick).map_err(|e| UsageError(format!("--tick: {e}")))?;
-    let session = Session::open(global).await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let state = reprise_server::State::new(session.loaded, session.catalog);
+    tracing::info!(address = %bound, "listening");
     println!("listening on http://{bound}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
@@ -41,7 +62,7 @@ pub async fn run(
         shutdown(),
     )
     .await?;
-    eprintln!("stopped");
+    tracing::info!("stopped");
     Ok(exit::SUCCESS)
 }
 

@@ -1,5 +1,6 @@
 //! Supervision end to end: a dump that suddenly comes back empty raises an anomaly alert
-//! that reaches a real HTTP webhook receiver, and its resolution follows.
+//! that reaches a real HTTP webhook receiver and a real SMTP server, and its resolution
+//! follows; repositories that do not answer and a broken 3-2-1 rule are alerts too.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -7,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use predicates::prelude::*;
 
-use crate::support::{BASE, TestWorkspace, asset};
+use crate::support::{BASE, SmtpSink, TestWorkspace, asset};
 
 /// A webhook receiver on loopback that keeps every body it is sent.
 fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
@@ -42,15 +43,17 @@ fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
 }
 
 #[test]
-fn an_empty_dump_raises_an_anomaly_that_reaches_the_webhook_and_then_resolves() {
+fn an_empty_dump_raises_an_anomaly_that_reaches_the_webhook_and_the_mailbox_then_resolves() {
     let ws = TestWorkspace::init();
     let (url, bodies) = receiver();
+    let smtp = SmtpSink::start(None);
     let config = format!(
-        "{BASE}{}\n[[notify]]\nid = \"ops\"\nurl = \"{url}\"\nmin_severity = \"warning\"\n",
+        "{BASE}{}\n[[notify]]\nid = \"ops\"\nurl = \"{url}\"\nmin_severity = \"warning\"\n\n[[notify]]\nid = \"oncall\"\nsmtp = \"127.0.0.1:{}\"\ntls = \"none\"\nfrom = \"reprise@example.org\"\nto = [\"oncall@example.org\", \"dsi@example.org\"]\nmin_severity = \"warning\"\n",
         asset(
             "db",
             "\n[[asset.dataset]]\nname = \"dump\"\ncommand = \"cat dump.sql\"\nfilename = \"db.sql\""
-        )
+        ),
+        smtp.port,
     );
     ws.write_config(&config);
     let dump = "INSERT INTO visits VALUES (1, 'badge 42', '2026-11-20');\n".repeat(40);
@@ -86,6 +89,24 @@ fn an_empty_dump_raises_an_anomaly_that_reaches_the_webhook_and_then_resolves() 
             .any(|b| b["key"] == "anomaly:db/dump" && b["status"] == "open"),
         "{received:?}"
     );
+    let mails = smtp.messages();
+    let anomaly_mail = mails
+        .iter()
+        .find(|m| m.contains("anomaly:db/dump"))
+        .unwrap_or_else(|| panic!("no e-mail about the anomaly in {mails:#?}"));
+    assert!(
+        anomaly_mail.contains("From: reprise@example.org"),
+        "{anomaly_mail}"
+    );
+    assert!(
+        anomaly_mail.contains("oncall@example.org"),
+        "{anomaly_mail}"
+    );
+    assert!(
+        anomaly_mail.contains("Subject: [Reprise] WARNING"),
+        "{anomaly_mail}"
+    );
+    assert!(anomaly_mail.contains("size 0"), "{anomaly_mail}");
     // Asked again, the alert is updated, not sent twice.
     ws.cmd().args(["alerts"]).assert().success();
     let sent = bodies
@@ -117,6 +138,198 @@ fn an_empty_dump_raises_an_anomaly_that_reaches_the_webhook_and_then_resolves() 
             .unwrap()
             .iter()
             .any(|b| b.contains("anomaly:db/dump") && b.contains("\"resolved\""))
+    );
+    let mails = smtp.messages();
+    assert_eq!(
+        mails
+            .iter()
+            .filter(|m| m.contains("anomaly:db/dump"))
+            .count(),
+        2,
+        "one mail when it opened, one when it resolved: {mails:#?}"
+    );
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("Subject: [Reprise] resolved: anomaly:db/dump"))
+    );
+}
+
+/// A private certificate authority (`ca.pem`) and a certificate for `localhost` that it
+/// signed (`cert.pem`, `key.pem`), made with the openssl command.
+fn private_ca(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let openssl = |args: &[&str]| {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "openssl {args:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "cert.pem",
+    ]);
+    (dir.join("cert.pem"), dir.join("key.pem"))
+}
+
+#[test]
+fn e_mail_goes_over_starttls_to_a_relay_trusted_through_a_private_ca() {
+    let ws = TestWorkspace::init();
+    let (cert, key) = private_ca(ws.path());
+    let smtp = SmtpSink::start(Some((&cert, &key)));
+    // A failed backup is critical; the channel only takes critical alerts.
+    let config = format!(
+        "{BASE}{}\n[[notify]]\nid = \"mgmt\"\nsmtp = \"localhost:{}\"\nfrom = \"reprise@example.org\"\nto = \"direction@example.org\"\nca_file = \"ca.pem\"\nmin_severity = \"critical\"\n",
+        asset(
+            "db",
+            "\n[[asset.dataset]]\nname = \"dump\"\ncommand = \"exit 3\"\nfilename = \"db.sql\""
+        ),
+        smtp.port,
+    );
+    ws.write_config(&config);
+    ws.cmd().args(["backup", "db"]).assert().code(1);
+    ws.cmd().arg("alerts").assert().success();
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "{mails:#?}");
+    assert!(mails[0].contains("backup:db"), "{}", mails[0]);
+    assert!(mails[0].contains("direction@example.org"));
+    // The warning-level alerts of the same evaluation (RPO never verified) stay out.
+    assert!(!mails[0].contains("rpo:db"), "{}", mails[0]);
+
+    // The dump works again: the resolution is mailed too.
+    ws.write_config(&config.replace("exit 3", "echo ok"));
+    ws.cmd().args(["backup", "db"]).assert().success();
+    ws.cmd().arg("alerts").assert().success();
+    assert_eq!(smtp.messages().len(), 2);
+
+    // Without the private CA, the relay's certificate is refused: nothing is sent in
+    // clear, and the failure names the channel.
+    ws.write_config(&config.replace("ca_file = \"ca.pem\"\n", ""));
+    ws.cmd().args(["backup", "db"]).assert().code(1);
+    ws.cmd()
+        .arg("alerts")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "notify `mgmt`: e-mail to direction@example.org not delivered",
+        ));
+    assert_eq!(smtp.messages().len(), 2);
+}
+
+#[test]
+fn an_unreachable_repository_and_a_broken_3_2_1_rule_are_alerts() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "notes\n").unwrap();
+    let config = format!(
+        "{}\n[[repository]]\nid = \"offsite\"\npath = \"offsite-copy\"\npassword_file = \".reprise/keys/local.key\"\nlocation = \"off-site\"\nmedium = \"usb-disk\"\n{}",
+        BASE,
+        asset(
+            "files",
+            "\n[[asset.dataset]]\nname = \"notes\"\npaths = [\"notes.txt\"]"
+        )
+    );
+    ws.write_config(&config);
+    ws.cmd().args(["backup", "files"]).assert().success();
+    let alerts = ws.json(&["alerts", "--json"]);
+    let keyed = |key: &str| -> serde_json::Value {
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {key} in {alerts:#}"))
+    };
+    let repo = keyed("repo:offsite");
+    assert_eq!(repo["severity"], "critical");
+    assert!(
+        repo["message"]
+            .as_str()
+            .unwrap()
+            .contains("holds no repository (run `reprise repo init offsite`)")
+    );
+    let rule = keyed("rule321:files");
+    assert!(
+        rule["message"].as_str().unwrap().contains("2 copies of 3"),
+        "{rule}"
+    );
+    assert!(
+        rule["message"]
+            .as_str()
+            .unwrap()
+            .contains("no copy off-site")
+    );
+
+    // Initialise the off-site repository and copy to it: both alerts resolve.
+    ws.cmd()
+        .args(["repo", "init", "offsite"])
+        .assert()
+        .success();
+    ws.write_config(&config.replace(
+        "repository = \"local\"\n",
+        "repository = \"local\"\ncopy_to = [\"offsite\"]\n",
+    ));
+    ws.cmd().args(["backup", "files"]).assert().success();
+    let open: Vec<String> = ws
+        .json(&["alerts", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["key"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !open
+            .iter()
+            .any(|k| k.starts_with("repo:") || k.starts_with("rule321:")),
+        "{open:?}"
     );
 }
 

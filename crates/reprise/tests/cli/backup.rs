@@ -302,32 +302,35 @@ fn a_wrong_key_is_a_clear_error_and_loses_nothing() {
 #[test]
 fn damaged_data_is_reported_as_the_restore_points_it_affects() {
     let ws = TestWorkspace::demo();
-    // Corrupt the largest pack of the repository.
+    // Corrupt every pack of the on-site repository (the off-site copy stays intact).
     let packs = ws.path().join("repository/data");
-    let largest = std::fs::read_dir(&packs)
+    for pack in std::fs::read_dir(&packs)
         .unwrap()
         .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
         .map(|p| p.unwrap().path())
-        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
-        .unwrap();
-    let mut bytes = std::fs::read(&largest).unwrap();
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0xff;
-    std::fs::write(&largest, bytes).unwrap();
+    {
+        let mut bytes = std::fs::read(&pack).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0xff;
+        std::fs::write(&pack, bytes).unwrap();
+    }
 
     let out = ws.cmd().args(["verify", "--read-data"]).assert().code(1);
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(stdout.contains("FAILED  repository `local`"), "{stdout}");
     assert!(stdout.contains("affected: "), "{stdout}");
+    // Each restore point's on-site copy is failed; the off-site copy keeps it restorable.
     let points = ws.json(&["snapshots", "--json"]);
-    assert!(
-        points
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["integrity"]["status"] == "failed"),
-        "{points}"
-    );
+    for p in points.as_array().unwrap() {
+        let copies = p["copies"].as_array().unwrap();
+        assert!(
+            copies
+                .iter()
+                .any(|c| c["repository"] == "local" && c["integrity"]["status"] == "failed"),
+            "{p}"
+        );
+        assert_eq!(p["integrity"]["status"], "verified", "{p}");
+    }
 }
 
 #[test]

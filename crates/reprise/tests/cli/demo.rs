@@ -20,7 +20,7 @@ fn the_demo_builds_a_valid_workspace_with_both_seed_sites_and_real_data() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "valid — 2 sites, 14 assets, 2 policies, 1 repository\n",
+            "valid — 2 sites, 14 assets, 2 policies, 2 repositories\n",
         ))
         .stderr(predicate::str::is_empty());
     let mail = std::fs::read_dir(root.join("data/iredmail/vmail/direction/cur"))

@@ -11,5 +11,6 @@ mod import;
 mod init;
 mod inventory;
 mod postgres;
+mod selfbackup;
 mod serve;
 mod support;

@@ -19,13 +19,23 @@ impl Drop for Server {
 }
 
 fn serve(ws: &TestWorkspace) -> Server {
+    serve_with(ws, &[], None)
+}
+
+/// The server with extra arguments, its log written to `log` when given.
+fn serve_with(ws: &TestWorkspace, extra: &[&str], log: Option<&std::path::Path>) -> Server {
+    let stderr = match log {
+        Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+        None => Stdio::null(),
+    };
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("reprise"))
         .args(["serve", "--listen", "127.0.0.1:0", "--tick", "1s"])
+        .args(extra)
         .current_dir(ws.path())
         .env_remove("REPRISE_WORKSPACE")
         .env_remove("REPRISE_CATALOG")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -135,19 +145,67 @@ fn the_api_needs_a_token_and_answers_in_json() {
         "invalid_request"
     );
 
-    let doc: serde_json::Value = http
+    let text = http
         .get(format!("{}/api/v1/openapi.json", server.base))
         .send()
         .unwrap()
-        .json()
+        .text()
         .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["openapi"], "3.0.3");
-    for path in ["/assets", "/status", "/runs", "/restore-points", "/backups"] {
+    for path in [
+        "/assets",
+        "/status",
+        "/runs",
+        "/restore-points",
+        "/backups",
+        "/verifications",
+        "/restores",
+        "/repositories",
+        "/self-backups",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
+    );
+    // The document validates against the OpenAPI 3.0 schema (openapi-spec-validator,
+    // installed from PyPI by .ci/run).
+    let spec = ws.path().join("openapi.json");
+    std::fs::write(&spec, &text).unwrap();
+    let validated = Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&spec)
+        .output()
+        .expect("python3 with openapi-spec-validator (.ci/run installs it)");
+    assert!(
+        validated.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&validated.stdout),
+        String::from_utf8_lossy(&validated.stderr)
+    );
+
+    // A body that does not fit gets our error format and says what is wrong.
+    let bad_body = http
+        .post(format!("{}/api/v1/backups", server.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "assets": ["iredmail"], "reson": "typo" }))
+        .send()
+        .unwrap();
+    assert_eq!(bad_body.status(), 400);
+    let err: serde_json::Value = bad_body.json().unwrap();
+    assert_eq!(err["code"], "invalid_request");
+    assert!(err["message"].as_str().unwrap().contains("reson"), "{err}");
+    let bad_query = http
+        .get(format!("{}/api/v1/runs?limit=many", server.base))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(bad_query.status(), 400);
+    assert_eq!(
+        bad_query.json::<serde_json::Value>().unwrap()["code"],
+        "invalid_request"
     );
 
     // A backup after a change, with its reason recorded.
@@ -206,7 +264,8 @@ fn metrics_are_prometheus_text() {
             "bad metric name in {line}"
         );
         assert!(
-            series.ends_with('}') && series.contains("asset=\""),
+            series.ends_with('}')
+                && (series.contains("asset=\"") || series.contains("repository=\"")),
             "{line}"
         );
         samples += 1;
@@ -333,4 +392,215 @@ fn two_servers_sharing_a_postgresql_catalog_never_run_the_same_backup_twice() {
     let in_that_slot = runs.iter().filter(|r| minute(r) == first_minute).count();
     assert_eq!(in_that_slot, 1, "{runs:#?}");
     drop((first, second));
+}
+
+fn post(
+    http: &reqwest::blocking::Client,
+    server: &Server,
+    token: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let response = http
+        .post(format!("{}/api/v1/{path}", server.base))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap())
+}
+
+#[test]
+fn verifications_and_restores_are_started_through_the_api() {
+    let (ws, token) = demo_with_token();
+    let log = ws.path().join("server.log");
+    let server = serve_with(&ws, &["--log-format", "json"], Some(&log));
+    let http = client();
+    let runs = |kind: &str| -> Vec<serde_json::Value> {
+        http.get(format!("{}/api/v1/runs?kind={kind}", server.base))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .json::<serde_json::Value>()
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let before = runs("verify").len();
+    let (status, body) = post(
+        &http,
+        &server,
+        &token,
+        "verifications",
+        serde_json::json!({ "assets": ["iredmail"], "mode": "subset", "percent": 50 }),
+    );
+    assert_eq!(status, 202, "{body}");
+    wait_for("the verification", Duration::from_secs(60), || {
+        runs("verify").len() > before && runs("verify").iter().all(|r| r["status"] != "running")
+    });
+    assert!(runs("verify")[0]["status"] == "succeeded");
+    let (status, body) = post(
+        &http,
+        &server,
+        &token,
+        "verifications",
+        serde_json::json!({ "mode": "subset" }),
+    );
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("percent"));
+
+    // A restore is checked before it is accepted…
+    let (status, body) = post(
+        &http,
+        &server,
+        &token,
+        "restores",
+        serde_json::json!({ "asset": "iredmail", "target": "relative/dir" }),
+    );
+    assert_eq!(status, 400);
+    assert!(body["message"].as_str().unwrap().contains("absolute"));
+    let (status, body) = post(
+        &http,
+        &server,
+        &token,
+        "restores",
+        serde_json::json!({ "asset": "iredmail", "at": "2001-01-01", "target": "/tmp/x" }),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no restore point at or before"),
+        "{body}"
+    );
+    // …then runs, verified, into the target.
+    let target = tempfile::tempdir().unwrap();
+    let (status, body) = post(
+        &http,
+        &server,
+        &token,
+        "restores",
+        serde_json::json!({ "asset": "iredmail", "dataset": "mailboxes", "target": target.path() }),
+    );
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["restore_points"][0]["dataset"], "mailboxes");
+    wait_for("the restore", Duration::from_secs(60), || {
+        runs("restore").iter().any(|r| r["status"] == "succeeded")
+    });
+    let restored: Vec<_> = walk(target.path());
+    assert!(!restored.is_empty());
+    let original = std::fs::read(
+        ws.path()
+            .join("data/iredmail/vmail/direction/cur/1727000000.M1.siege"),
+    )
+    .unwrap();
+    assert!(
+        restored
+            .iter()
+            .any(|p| std::fs::read(p).unwrap() == original)
+    );
+
+    // The repositories as probed, and the log as JSON lines.
+    let repos: serde_json::Value = http
+        .get(format!("{}/api/v1/repositories", server.base))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let local = repos
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["repository"] == "local")
+        .unwrap();
+    assert_eq!(local["reachable"], true);
+    assert!(local["bytes"].as_u64().unwrap() > 0);
+    let metrics = http
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("reprise_repository_up{repository=\"offsite\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("reprise_repository_size_bytes{repository=\"local\"}"));
+    drop(server);
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "listening" && l["level"] == "INFO")
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "restore succeeded" && l["asset"] == "iredmail")
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn two_backups_run_at_once_when_the_server_allows_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::support::reprise(dir.path())
+        .arg("init")
+        .output()
+        .unwrap();
+    let ws = TestWorkspace { dir };
+    let _ = token_of(&out.stdout);
+    let slow = |id: &str| {
+        asset(
+            id,
+            "policy = \"minutely\"\n\n[[asset.dataset]]\nname = \"dump\"\ncommand = \"sleep 3; echo done\"\nfilename = \"dump.txt\"",
+        )
+    };
+    ws.write_config(&format!(
+        "{}\n[server]\nconcurrency = 2\n\n[[policy]]\nid = \"minutely\"\nschedule = \"every 1m\"\nrepository = \"local\"\n{}{}",
+        BASE,
+        slow("first"),
+        slow("second")
+    ));
+    let server = serve(&ws);
+    let finished = |id: &str| -> Option<serde_json::Value> {
+        ws.json(&["runs", id, "--kind", "backup", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["status"] == "succeeded")
+            .cloned()
+    };
+    wait_for("both scheduled backups", Duration::from_secs(120), || {
+        finished("first").is_some() && finished("second").is_some()
+    });
+    drop(server);
+    let (a, b) = (finished("first").unwrap(), finished("second").unwrap());
+    let time =
+        |r: &serde_json::Value, f: &str| r[f].as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
+    // Each took three seconds; they overlapped instead of running one after the other.
+    assert!(
+        time(&a, "started") < time(&b, "finished") && time(&b, "started") < time(&a, "finished"),
+        "{a:#}\n{b:#}"
+    );
 }
