@@ -331,7 +331,7 @@ category = "settings"
 id = "vms"
 name = "Serveur VMS (supervision vidéo)"
 site = "entrepot"
-category = "supervision"
+category = "vms"
 criticality = "major"
 function = "supervision"
 rpo = "24h"
@@ -421,6 +421,12 @@ category = "settings"
 /// Creates the demo workspace in `dir`: configuration, keys, repository location and data.
 pub fn create(dir: &Path) -> Result<(Workspace, Created), WorkspaceError> {
     let (ws, created) = workspace::create(dir, CONFIG)?;
+    // The off-site copy's location too (a removable disk, mounted here for the demo).
+    let offsite = ws.root.join("offsite-copy");
+    fs::create_dir_all(&offsite).map_err(|source| WorkspaceError::Write {
+        path: offsite.clone(),
+        source,
+    })?;
     for (path, content) in FILES {
         let full = ws.root.join(path);
         if let Some(parent) = full.parent() {

@@ -63,6 +63,7 @@ pub async fn due<'a>(
             ..RunFilter::default()
         })
         .await?;
+    let runs_of = crate::status::by_asset(&runs, |r| r.asset.as_deref().unwrap_or(""));
     let mut out = Vec::new();
     for asset in &ctx.inventory().assets {
         if asset.datasets.is_empty() {
@@ -71,10 +72,9 @@ pub async fn due<'a>(
         let Some(policy) = ctx.inventory().policy_of(asset) else {
             continue;
         };
-        let mine: Vec<&Run> = runs
-            .iter()
-            .filter(|r| r.asset.as_deref() == Some(asset.id.as_str()))
-            .collect();
+        let mine: &[&Run] = runs_of
+            .get(asset.id.as_str())
+            .map_or(&[], |runs| runs.as_slice());
         if mine.iter().any(|r| r.status == RunStatus::Running) {
             continue;
         }

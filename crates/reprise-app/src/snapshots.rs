@@ -52,26 +52,30 @@ pub fn integrity(p: &RestorePoint) -> Integrity {
 /// first.
 pub fn group(points: &[RestorePoint]) -> Vec<PointView> {
     let mut views: Vec<PointView> = Vec::new();
+    // Where each (asset, data set, time) went: linear in the number of points, which
+    // matters with tens of thousands of them.
+    let mut index: std::collections::HashMap<(&str, &str, Timestamp), usize> =
+        std::collections::HashMap::new();
     for p in points {
         let copy = Copy {
             repository: p.repository.clone(),
             snapshot: p.snapshot.clone(),
             integrity: integrity(p),
         };
-        match views
-            .iter_mut()
-            .find(|v| v.asset == p.asset && v.dataset == p.dataset && v.time == p.time)
-        {
-            Some(view) => view.copies.push(copy),
-            None => views.push(PointView {
-                asset: p.asset.clone(),
-                dataset: p.dataset.clone(),
-                time: p.time,
-                files: p.files,
-                bytes: p.bytes,
-                integrity: Integrity::Unverified,
-                copies: vec![copy],
-            }),
+        match index.entry((p.asset.as_str(), p.dataset.as_str(), p.time)) {
+            std::collections::hash_map::Entry::Occupied(at) => views[*at.get()].copies.push(copy),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(views.len());
+                views.push(PointView {
+                    asset: p.asset.clone(),
+                    dataset: p.dataset.clone(),
+                    time: p.time,
+                    files: p.files,
+                    bytes: p.bytes,
+                    integrity: Integrity::Unverified,
+                    copies: vec![copy],
+                });
+            }
         }
     }
     for view in &mut views {

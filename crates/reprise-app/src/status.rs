@@ -2,13 +2,15 @@
 //! its last backup, and whether the 3-2-1 rule holds for its newest restore point.
 
 use jiff::{SignedDuration, Timestamp};
-use reprise_catalog::{RunFilter, RunKind, RunStatus};
+use std::collections::HashMap;
+
+use reprise_catalog::{Run, RunKind, RunStatus};
 use reprise_domain::Location;
 use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::AppResult;
-use crate::snapshots::{Integrity, group};
+use crate::snapshots::{Integrity, PointView, group};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -28,6 +30,7 @@ pub struct AssetStatus {
     pub name: String,
     pub site: String,
     pub rpo: Option<String>,
+    pub rpo_seconds: Option<u64>,
     /// Time of the newest restore point proven intact (the oldest over data sets).
     pub last_verified: Option<Timestamp>,
     pub last_verified_age_seconds: Option<i64>,
@@ -42,24 +45,43 @@ pub struct AssetStatus {
     pub rule_3_2_1: bool,
 }
 
+/// Groups `items` by asset, keeping their order.
+pub fn by_asset<'a, T>(
+    items: &'a [T],
+    asset: impl Fn(&'a T) -> &'a str,
+) -> HashMap<&'a str, Vec<&'a T>> {
+    let mut out: HashMap<&str, Vec<&T>> = HashMap::new();
+    for item in items {
+        out.entry(asset(item)).or_default().push(item);
+    }
+    out
+}
+
+/// Each asset's latest finished run, from runs listed newest first.
+pub fn last_runs(runs: &[Run]) -> HashMap<&str, &Run> {
+    let mut out: HashMap<&str, &Run> = HashMap::new();
+    for run in runs.iter().filter(|r| r.status != RunStatus::Running) {
+        if let Some(asset) = run.asset.as_deref() {
+            out.entry(asset).or_insert(run);
+        }
+    }
+    out
+}
+
 pub async fn run(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<AssetStatus>> {
     let points = group(&ctx.catalog.restore_points(None).await?);
-    let runs = ctx
-        .catalog
-        .runs(&RunFilter {
-            kind: Some(RunKind::Backup),
-            ..RunFilter::default()
-        })
-        .await?;
+    let runs = ctx.catalog.latest_runs(RunKind::Backup).await?;
     let inv = ctx.inventory();
     // Past this share of the RPO an asset is "at risk" (`[supervision] rpo_at_risk`).
     let at_risk = ctx.loaded.config.supervision.rpo_at_risk;
+    let points_of = by_asset(&points, |p| p.asset.as_str());
+    let last_runs = last_runs(&runs);
     let mut out = Vec::new();
     for asset in &inv.assets {
-        let mine: Vec<_> = points
-            .iter()
-            .filter(|p| p.asset == asset.id.as_str())
-            .collect();
+        let mine: Vec<&PointView> = points_of
+            .get(asset.id.as_str())
+            .cloned()
+            .unwrap_or_default();
         // Per data set, the newest verified point; the asset is as old as its oldest.
         let mut verified: Option<Timestamp> = None;
         let mut all_sets_verified = !asset.datasets.is_empty();
@@ -92,9 +114,7 @@ pub async fn run(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<AssetStatus>> {
                 }
             }
         };
-        let last_run = runs.iter().find(|r| {
-            r.asset.as_deref() == Some(asset.id.as_str()) && r.status != RunStatus::Running
-        });
+        let last_run = last_runs.get(asset.id.as_str()).copied();
         let newest = mine.iter().max_by_key(|p| p.time);
         let (copies, media, off_site) = match newest {
             Some(p) => {
@@ -124,6 +144,7 @@ pub async fn run(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<AssetStatus>> {
             name: asset.name.clone(),
             site: asset.site.to_string(),
             rpo: asset.rpo.map(|r| r.to_string()),
+            rpo_seconds: asset.rpo.map(|r| r.as_secs()),
             last_verified: verified,
             last_verified_age_seconds: age.map(|a| a.as_secs()),
             rpo_status,

@@ -93,10 +93,11 @@ pub async fn conditions(
         })
         .await?;
     let points = group(&ctx.catalog.restore_points(None).await?);
-    for s in status::run(ctx, now).await? {
-        let Some(asset) = ctx.inventory().asset(&s.asset) else {
-            continue;
-        };
+    let points_of = status::by_asset(&points, |p| p.asset.as_str());
+    let runs_of = status::by_asset(&runs, |r| r.asset.as_deref().unwrap_or(""));
+    // One status per asset, in inventory order.
+    let statuses = status::run(ctx, now).await?;
+    for (s, asset) in statuses.into_iter().zip(&ctx.inventory().assets) {
         let rpo = s.rpo.clone().unwrap_or_default();
         let age = s
             .last_verified_age_seconds
@@ -147,12 +148,15 @@ pub async fn conditions(
                 ),
             });
         }
-        let mine: Vec<_> = runs
-            .iter()
-            .filter(|r| {
-                r.asset.as_deref() == Some(s.asset.as_str()) && r.status != RunStatus::Running
+        let mine: Vec<&reprise_catalog::Run> = runs_of
+            .get(s.asset.as_str())
+            .map(|runs| {
+                runs.iter()
+                    .copied()
+                    .filter(|r| r.status != RunStatus::Running)
+                    .collect()
             })
-            .collect();
+            .unwrap_or_default();
         if let Some(last) = mine.first()
             && last.status != RunStatus::Succeeded
         {
@@ -192,9 +196,10 @@ pub async fn conditions(
                 });
             }
         }
-        if let Some(p) = points
-            .iter()
-            .filter(|p| p.asset == s.asset)
+        if let Some(p) = points_of
+            .get(s.asset.as_str())
+            .into_iter()
+            .flatten()
             .find(|p| matches!(p.integrity, Integrity::Failed { .. }))
             && let Integrity::Failed { reason, .. } = &p.integrity
         {

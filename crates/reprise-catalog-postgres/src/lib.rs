@@ -224,16 +224,44 @@ impl Catalog for PostgresCatalog {
     }
 
     async fn runs(&self, filter: &RunFilter) -> Result<Vec<Run>, CatalogError> {
+        // Only the conditions that apply, so that the planner uses the index on the asset.
+        let sql = match (filter.asset.is_some(), filter.kind.is_some()) {
+            (true, true) => {
+                "SELECT * FROM runs WHERE asset_id = $1 AND kind = $2 ORDER BY started_us DESC, id DESC LIMIT $3"
+            }
+            (true, false) => {
+                "SELECT * FROM runs WHERE asset_id = $1 ORDER BY started_us DESC, id DESC LIMIT $2"
+            }
+            (false, true) => {
+                "SELECT * FROM runs WHERE kind = $1 ORDER BY started_us DESC, id DESC LIMIT $2"
+            }
+            (false, false) => "SELECT * FROM runs ORDER BY started_us DESC, id DESC LIMIT $1",
+        };
+        let mut query = sqlx::query(sql);
+        if let Some(asset) = &filter.asset {
+            query = query.bind(asset);
+        }
+        if let Some(kind) = filter.kind {
+            query = query.bind(kind.as_str());
+        }
+        let rows = query
+            .bind(filter.limit.map(i64::from))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading runs", e))?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    async fn latest_runs(&self, kind: RunKind) -> Result<Vec<Run>, CatalogError> {
         let rows = sqlx::query(
-            "SELECT * FROM runs WHERE ($1::text IS NULL OR asset_id = $1) AND ($2::text IS NULL OR kind = $2) \
-             ORDER BY started_us DESC, id DESC LIMIT $3",
+            "SELECT DISTINCT ON (asset_id) * FROM runs \
+             WHERE kind = $1 AND status <> 'running' AND asset_id IS NOT NULL \
+             ORDER BY asset_id, started_us DESC, id DESC",
         )
-        .bind(&filter.asset)
-        .bind(filter.kind.map(RunKind::as_str))
-        .bind(filter.limit.map(i64::from))
+        .bind(kind.as_str())
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| CatalogError::query("reading runs", e))?;
+        .map_err(|e| CatalogError::query("reading the latest runs", e))?;
         rows.iter().map(run_from_row).collect()
     }
 
@@ -250,8 +278,11 @@ impl Catalog for PostgresCatalog {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(fail)?;
+        // Sets, not lists: a repository may hold tens of thousands of restore points.
+        let current: std::collections::HashSet<&str> =
+            points.iter().map(|p| p.snapshot.as_str()).collect();
         for id in &known {
-            if !points.iter().any(|p| &p.snapshot == id) {
+            if !current.contains(id.as_str()) {
                 sqlx::query("DELETE FROM restore_points WHERE repo_id = $1 AND snapshot_id = $2")
                     .bind(repository)
                     .bind(id)
@@ -260,7 +291,11 @@ impl Catalog for PostgresCatalog {
                     .map_err(fail)?;
             }
         }
-        for p in points.iter().filter(|p| !known.contains(&p.snapshot)) {
+        let known: std::collections::HashSet<&str> = known.iter().map(String::as_str).collect();
+        for p in points
+            .iter()
+            .filter(|p| !known.contains(p.snapshot.as_str()))
+        {
             sqlx::query(
                 "INSERT INTO restore_points (repo_id, snapshot_id, asset_id, dataset, policy, \
                  time_us, files, bytes, bytes_added, verified_us, failed_us, failure) \
@@ -286,11 +321,16 @@ impl Catalog for PostgresCatalog {
     }
 
     async fn restore_points(&self, asset: Option<&str>) -> Result<Vec<RestorePoint>, CatalogError> {
-        let rows = sqlx::query(
-            "SELECT * FROM restore_points WHERE ($1::text IS NULL OR asset_id = $1) \
-             ORDER BY time_us, repo_id, snapshot_id",
-        )
-        .bind(asset)
+        let rows = match asset {
+            Some(asset) => sqlx::query(
+                "SELECT * FROM restore_points WHERE asset_id = $1 \
+                 ORDER BY time_us, repo_id, snapshot_id",
+            )
+            .bind(asset),
+            None => {
+                sqlx::query("SELECT * FROM restore_points ORDER BY time_us, repo_id, snapshot_id")
+            }
+        }
         .fetch_all(&self.pool)
         .await
         .map_err(|e| CatalogError::query("reading restore points", e))?;

@@ -229,18 +229,47 @@ impl Catalog for SqliteCatalog {
     }
 
     async fn runs(&self, filter: &RunFilter) -> Result<Vec<Run>, CatalogError> {
+        // Only the conditions that apply, so that SQLite uses the index on the asset.
+        let sql = match (filter.asset.is_some(), filter.kind.is_some()) {
+            (true, true) => {
+                "SELECT * FROM runs WHERE asset_id = ? AND kind = ? ORDER BY started_us DESC, id DESC LIMIT ?"
+            }
+            (true, false) => {
+                "SELECT * FROM runs WHERE asset_id = ? ORDER BY started_us DESC, id DESC LIMIT ?"
+            }
+            (false, true) => {
+                "SELECT * FROM runs WHERE kind = ? ORDER BY started_us DESC, id DESC LIMIT ?"
+            }
+            (false, false) => "SELECT * FROM runs ORDER BY started_us DESC, id DESC LIMIT ?",
+        };
+        let mut query = sqlx::query(sql);
+        if let Some(asset) = &filter.asset {
+            query = query.bind(asset);
+        }
+        if let Some(kind) = filter.kind {
+            query = query.bind(kind.as_str());
+        }
+        let rows = query
+            .bind(filter.limit.map_or(-1, i64::from))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading runs", e))?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    async fn latest_runs(&self, kind: RunKind) -> Result<Vec<Run>, CatalogError> {
+        // For each asset its newest finished run; ties on the start broken by the id.
         let rows = sqlx::query(
-            "SELECT * FROM runs WHERE (? IS NULL OR asset_id = ?) AND (? IS NULL OR kind = ?) \
-             ORDER BY started_us DESC, id DESC LIMIT ?",
+            "SELECT r.* FROM runs r \
+             WHERE r.kind = ? AND r.status <> 'running' AND r.asset_id IS NOT NULL \
+             AND r.id = (SELECT l.id FROM runs l \
+                         WHERE l.asset_id = r.asset_id AND l.kind = r.kind AND l.status <> 'running' \
+                         ORDER BY l.started_us DESC, l.id DESC LIMIT 1)",
         )
-        .bind(&filter.asset)
-        .bind(&filter.asset)
-        .bind(filter.kind.map(RunKind::as_str))
-        .bind(filter.kind.map(RunKind::as_str))
-        .bind(filter.limit.map_or(-1, i64::from))
+        .bind(kind.as_str())
         .fetch_all(&self.pool)
         .await
-        .map_err(|e| CatalogError::query("reading runs", e))?;
+        .map_err(|e| CatalogError::query("reading the latest runs", e))?;
         rows.iter().map(run_from_row).collect()
     }
 
@@ -261,8 +290,11 @@ impl Catalog for SqliteCatalog {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(fail)?;
+        // Sets, not lists: a repository may hold tens of thousands of restore points.
+        let current: std::collections::HashSet<&str> =
+            points.iter().map(|p| p.snapshot.as_str()).collect();
         for id in &known {
-            if !points.iter().any(|p| &p.snapshot == id) {
+            if !current.contains(id.as_str()) {
                 sqlx::query("DELETE FROM restore_points WHERE repo_id = ? AND snapshot_id = ?")
                     .bind(repository)
                     .bind(id)
@@ -271,7 +303,11 @@ impl Catalog for SqliteCatalog {
                     .map_err(fail)?;
             }
         }
-        for p in points.iter().filter(|p| !known.contains(&p.snapshot)) {
+        let known: std::collections::HashSet<&str> = known.iter().map(String::as_str).collect();
+        for p in points
+            .iter()
+            .filter(|p| !known.contains(p.snapshot.as_str()))
+        {
             sqlx::query(
                 "INSERT INTO restore_points (repo_id, snapshot_id, asset_id, dataset, policy, \
                  time_us, files, bytes, bytes_added, verified_us, failed_us, failure) \
@@ -297,12 +333,16 @@ impl Catalog for SqliteCatalog {
     }
 
     async fn restore_points(&self, asset: Option<&str>) -> Result<Vec<RestorePoint>, CatalogError> {
-        let rows = sqlx::query(
-            "SELECT * FROM restore_points WHERE (? IS NULL OR asset_id = ?) \
-             ORDER BY time_us, repo_id, snapshot_id",
-        )
-        .bind(asset)
-        .bind(asset)
+        let rows = match asset {
+            Some(asset) => sqlx::query(
+                "SELECT * FROM restore_points WHERE asset_id = ? \
+                 ORDER BY time_us, repo_id, snapshot_id",
+            )
+            .bind(asset),
+            None => {
+                sqlx::query("SELECT * FROM restore_points ORDER BY time_us, repo_id, snapshot_id")
+            }
+        }
         .fetch_all(&self.pool)
         .await
         .map_err(|e| CatalogError::query("reading restore points", e))?;

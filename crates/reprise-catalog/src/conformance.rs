@@ -474,6 +474,53 @@ pub async fn a_lease_has_one_holder_until_it_expires(catalog: &dyn Catalog) {
     );
 }
 
+pub async fn latest_runs_give_each_asset_its_newest_finished_run(catalog: &dyn Catalog) {
+    let start = |asset: &str, kind: RunKind, at: i64| {
+        let run = NewRun {
+            kind: Some(kind),
+            asset: Some(asset.to_string()),
+            started: Some(t(at)),
+            ..NewRun::default()
+        };
+        async move { catalog.start_run(&run).await.unwrap() }
+    };
+    let a1 = start("mail", RunKind::Backup, 10).await;
+    catalog
+        .finish_run(a1, &RunOutcome::new(t(11), RunStatus::Succeeded))
+        .await
+        .unwrap();
+    let a2 = start("mail", RunKind::Backup, 20).await;
+    catalog
+        .finish_run(a2, &RunOutcome::new(t(21), RunStatus::Failed))
+        .await
+        .unwrap();
+    // Still running: not the latest finished one.
+    start("mail", RunKind::Backup, 30).await;
+    let b = start("vpn", RunKind::Backup, 15).await;
+    catalog
+        .finish_run(b, &RunOutcome::new(t(16), RunStatus::Succeeded))
+        .await
+        .unwrap();
+    let r = start("vpn", RunKind::Restore, 40).await;
+    catalog
+        .finish_run(r, &RunOutcome::new(t(41), RunStatus::Succeeded))
+        .await
+        .unwrap();
+    let mut latest = catalog.latest_runs(RunKind::Backup).await.unwrap();
+    latest.sort_by(|a, b| a.asset.cmp(&b.asset));
+    let summary: Vec<(Option<&str>, i64, RunStatus)> = latest
+        .iter()
+        .map(|r| (r.asset.as_deref(), r.id, r.status))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (Some("mail"), a2, RunStatus::Failed),
+            (Some("vpn"), b, RunStatus::Succeeded)
+        ]
+    );
+}
+
 pub async fn an_export_is_a_complete_copy_of_the_catalog(catalog: &dyn Catalog) {
     catalog
         .start_run(&NewRun {
@@ -526,6 +573,7 @@ macro_rules! catalog_conformance_tests {
             alerts_open_once_update_and_resolve,
             a_lease_has_one_holder_until_it_expires,
             an_export_is_a_complete_copy_of_the_catalog,
+            latest_runs_give_each_asset_its_newest_finished_run,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {

@@ -82,6 +82,10 @@ pub trait Catalog: Send + Sync {
     /// Runs matching `filter`, newest first.
     async fn runs(&self, filter: &RunFilter) -> Result<Vec<Run>, CatalogError>;
 
+    /// The latest finished run of `kind` of each asset (not the running ones), in no
+    /// particular order: what status pages need, without reading every run.
+    async fn latest_runs(&self, kind: RunKind) -> Result<Vec<Run>, CatalogError>;
+
     /// Replaces what the catalog knows of `repository`'s restore points by `points`:
     /// new ones are added, vanished ones removed, and known ones keep their verification
     /// status.

@@ -21,6 +21,7 @@ mod id;
 mod interval;
 mod inventory;
 mod notifier;
+pub mod plan;
 mod policy;
 mod retention;
 mod schedule;

@@ -146,7 +146,9 @@ vocabulary!(
         Vm = "vm", "Machine virtuelle", ["virtual machine"],
         Database = "database", "Base de données", ["db", "base de donnees"],
         Mail = "mail", "Messagerie", ["email", "e-mail", "messaging"],
-        Supervision = "supervision", "Supervision", ["monitoring", "vms"],
+        Supervision = "supervision", "Supervision", ["monitoring"],
+        /// Video management: VMS servers and supervision stations of a video site (R000.2).
+        Vms = "vms", "Supervision vidéo", ["video management", "vms server", "poste de supervision"],
         Storage = "storage", "Stockage", ["nas", "san"],
         Backup = "backup", "Sauvegarde", [],
         Application = "application", "Application", ["app"],

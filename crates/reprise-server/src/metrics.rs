@@ -66,12 +66,10 @@ pub async fn render(Extract(state): Extract<Arc<State>>) -> impl IntoResponse {
         .unwrap_or_default();
     let runs = state
         .catalog
-        .runs(&RunFilter {
-            kind: Some(RunKind::Backup),
-            ..RunFilter::default()
-        })
+        .latest_runs(RunKind::Backup)
         .await
         .unwrap_or_default();
+    let last_runs = reprise_app::status::last_runs(&runs);
     let families: [(&str, &str, &str); 7] = [
         (
             "reprise_asset_rpo_seconds",
@@ -113,15 +111,9 @@ pub async fn render(Extract(state): Extract<Arc<State>>) -> impl IntoResponse {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for s in &statuses {
             let asset = escape(&s.asset);
-            let last_run = runs.iter().find(|r| {
-                r.asset.as_deref() == Some(s.asset.as_str()) && r.status != RunStatus::Running
-            });
+            let last_run = last_runs.get(s.asset.as_str()).copied();
             let value: Option<f64> = match name {
-                "reprise_asset_rpo_seconds" => ctx
-                    .inventory()
-                    .asset(&s.asset)
-                    .and_then(|a| a.rpo)
-                    .map(|r| r.as_secs() as f64),
+                "reprise_asset_rpo_seconds" => s.rpo_seconds.map(|r| r as f64),
                 "reprise_asset_last_verified_restore_point_timestamp_seconds" => {
                     s.last_verified.map(|t| t.as_second() as f64)
                 }
@@ -157,6 +149,7 @@ pub async fn render(Extract(state): Extract<Arc<State>>) -> impl IntoResponse {
         .catalog
         .runs(&RunFilter {
             kind: Some(RunKind::SelfBackup),
+            limit: Some(50),
             ..RunFilter::default()
         })
         .await

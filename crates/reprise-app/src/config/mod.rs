@@ -1008,3 +1008,92 @@ fn locate(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "[[site]]\nid = \"hq\"\n\n[[repository]]\nid = \"local\"\npath = \"r\"\npassword_file = \"k\"\n";
+
+    fn errors(text: &str) -> Vec<String> {
+        parse(Path::new("reprise.toml"), text)
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| format!("{}:{}: {d}", d.line, d.column))
+            .collect()
+    }
+
+    #[test]
+    fn an_e_mail_channel_reads_its_relay_addresses_and_secret_source() {
+        let text = format!(
+            "{BASE}\n[[notify]]\nid = \"mgmt\"\nsmtp = \"mail.example.org\"\ntls = \"tls\"\nfrom = \"reprise@example.org\"\nto = [\"a@example.org\", \"b@example.org\"]\nusername = \"reprise\"\npassword_env = \"SMTP_PASSWORD\"\nmin_severity = \"critical\"\n"
+        );
+        let parsed = parse(Path::new("reprise.toml"), &text);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let n = &parsed.config.unwrap().inventory.notifiers[0];
+        let Channel::Email(email) = &n.channel else {
+            panic!("{n:?}")
+        };
+        assert_eq!((email.host.as_str(), email.port), ("mail.example.org", 465));
+        assert_eq!(email.tls, SmtpTls::Tls);
+        assert_eq!(email.to.len(), 2);
+        assert_eq!(email.password_env.as_deref(), Some("SMTP_PASSWORD"));
+    }
+
+    #[test]
+    fn e_mail_mistakes_are_located_and_named() {
+        let text = format!(
+            "{BASE}\n[[notify]]\nid = \"mgmt\"\nsmtp = \"mail.example.org:port\"\ntls = \"ssl\"\nfrom = \"reprise\"\nto = [\"ok@example.org\", \"nobody\"]\nusername = \"reprise\"\n"
+        );
+        let errs = errors(&text).join("\n");
+        assert!(errs.contains("`port` is not a port number"), "{errs}");
+        assert!(
+            errs.contains("unknown TLS mode `ssl` (expected starttls, tls or none)"),
+            "{errs}"
+        );
+        assert!(
+            errs.contains("field `from`: `reprise` is not an e-mail address"),
+            "{errs}"
+        );
+        assert!(
+            errs.contains("field `to`: `nobody` is not an e-mail address"),
+            "{errs}"
+        );
+        assert!(
+            errs.contains("a `username` needs `password_env` or `password_file`"),
+            "{errs}"
+        );
+        let both =
+            format!("{BASE}\n[[notify]]\nid = \"x\"\nurl = \"https://h\"\nsmtp = \"h:25\"\n");
+        assert!(errors(&both).join("\n").contains("not both"));
+        let neither = format!("{BASE}\n[[notify]]\nid = \"x\"\n");
+        assert!(
+            errors(&neither)
+                .join("\n")
+                .contains("a channel needs `url`")
+        );
+    }
+
+    #[test]
+    fn server_and_supervision_settings_have_defaults_and_bounds() {
+        let config = parse(Path::new("reprise.toml"), BASE).config.unwrap();
+        assert_eq!(config.server.concurrency, 1);
+        assert_eq!(config.supervision.rpo_at_risk, 0.75);
+        let text = format!(
+            "{BASE}\n[server]\nconcurrency = 4\njitter = \"10m\"\nlisten = \"0.0.0.0:9000\"\n\n[supervision]\nrpo_at_risk = 50\nprobe_every = \"1m\"\nself_backup = \"manual\"\n"
+        );
+        let config = parse(Path::new("reprise.toml"), &text).config.unwrap();
+        assert_eq!(config.server.concurrency, 4);
+        assert_eq!(config.server.jitter.as_secs(), 600);
+        assert_eq!(config.supervision.rpo_at_risk, 0.5);
+        assert_eq!(config.supervision.self_backup, Schedule::Manual);
+        let bad = format!("{BASE}\n[supervision]\nrpo_at_risk = 150\n[server]\nconcurency = 2\n");
+        let errs = errors(&bad).join("\n");
+        assert!(errs.contains("between 1 and 100"), "{errs}");
+        assert!(
+            errs.contains("unknown field `concurency` (did you mean `concurrency`?)"),
+            "{errs}"
+        );
+    }
+}

@@ -276,7 +276,7 @@ fn metrics_are_prometheus_text() {
 }
 
 #[test]
-fn the_scheduler_runs_due_backups_and_retries_interrupted_ones() {
+fn a_server_killed_mid_backup_retries_it_when_restarted_and_the_scheduler_runs_due_backups() {
     let dir = tempfile::tempdir().unwrap();
     let out = crate::support::reprise(dir.path())
         .arg("init")
@@ -300,27 +300,27 @@ fn the_scheduler_runs_due_backups_and_retries_interrupted_ones() {
     );
     ws.write_config(&config);
 
-    // A backup killed mid-way leaves its run `running`…
+    // A server killed (SIGKILL) in the middle of a backup leaves its run `running`…
     let count = || pack_count(&ws);
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("reprise"))
-        .args(["backup", "big"])
-        .current_dir(ws.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for("the backup to write data", Duration::from_secs(120), || {
-        count() > 0 || child.try_wait().unwrap().is_some()
-    });
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "the backup finished before it could be killed"
+    let mut first = serve(&ws);
+    let (status, _) = post(
+        &client(),
+        &first,
+        &token,
+        "backups",
+        serde_json::json!({ "assets": ["big"], "reason": "before the crash" }),
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
+    assert_eq!(status, 202);
+    wait_for("the backup to write data", Duration::from_secs(120), || {
+        count() > 0
+    });
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    let runs = ws.json(&["runs", "big", "--json"]);
+    assert_eq!(runs[0]["status"], "running", "{runs:#}");
 
-    // …which the server marks interrupted and retries at once; the minutely policy runs
-    // within its first minute.
+    // …which the restarted server marks interrupted and retries at once; the minutely
+    // policy runs within its first minute.
     let server = serve(&ws);
     let http = client();
     let runs = |asset: &str| -> Vec<serde_json::Value> {
