@@ -12,6 +12,8 @@
 //!   engine's work, recorded in the catalog;
 //! - [`scheduler`], [`leases`], [`supervise`], [`notify`]: what `reprise serve` runs
 //!   unattended, and who hears about it;
+//! - [`plan`]: the recovery plan for the situation at hand or a simulated one, with
+//!   predictions from measured restores;
 //! - [`selfbackup`]: Reprise backing up its own catalog and configuration, and rebuilding
 //!   a workspace from them.
 //!
@@ -28,6 +30,7 @@ pub mod graph;
 pub mod import;
 pub mod leases;
 pub mod notify;
+pub mod plan;
 pub mod points;
 pub mod repos;
 pub mod restore;

@@ -163,6 +163,27 @@ pub fn default_rules() -> Vec<PriorityRule> {
     ]
 }
 
+/// How recoveries are run, from `[recovery]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecoverySettings {
+    /// Steps that may run at once (people on the ground).
+    pub technicians: u32,
+    /// Predicted time of a manual action (restart and check, replace a card).
+    pub manual_step: crate::Interval,
+    /// Restore throughput assumed until restores have been measured, bytes per second.
+    pub assumed_throughput: u64,
+}
+
+impl Default for RecoverySettings {
+    fn default() -> Self {
+        Self {
+            technicians: 2,
+            manual_step: crate::Interval::from_secs(30 * 60),
+            assumed_throughput: 50 * 1024 * 1024,
+        }
+    }
+}
+
 /// What a step does.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
@@ -407,8 +428,10 @@ pub struct Wave {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Degraded {
     pub asset: String,
-    /// The in-scope assets it waits for, directly or transitively.
+    /// The in-scope assets it depends on directly.
     pub waits_for: Vec<String>,
+    /// Its dependencies that are degraded themselves (it waits through them).
+    pub through: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -695,36 +718,38 @@ pub fn compute(inventory: &Inventory, request: &PlanRequest<'_>) -> Result<Plan,
     }
 
     // What stays degraded meanwhile: assets out of scope that wait on something in
-    // scope, directly or through other assets. One pass in dependency order over the
-    // whole inventory, each asset inheriting what its dependencies wait for.
+    // scope, directly or through other degraded assets. One pass in dependency order;
+    // each names its direct reasons, so the whole is linear in the graph.
     let everything = vec![true; assets.len()];
     let full_order = topological(&everything, &deps, &dependents, assets).unwrap_or_default();
-    let mut waits: Vec<Vec<usize>> = vec![Vec::new(); assets.len()];
+    let mut is_degraded = vec![false; assets.len()];
+    let mut degraded = Vec::new();
     for &i in &full_order {
-        let mut mine: Vec<usize> = Vec::new();
-        for &d in &deps[i] {
-            if in_scope[d] {
-                mine.push(d);
-            } else {
-                mine.extend(waits[d].iter().copied());
-            }
+        if in_scope[i] {
+            continue;
         }
-        mine.sort_unstable();
-        mine.dedup();
-        waits[i] = mine;
-    }
-    let degraded: Vec<Degraded> = (0..assets.len())
-        .filter(|&i| !in_scope[i] && !waits[i].is_empty())
-        .map(|i| {
-            let mut names: Vec<String> =
-                waits[i].iter().map(|&d| assets[d].id.to_string()).collect();
+        let direct: Vec<usize> = deps[i].iter().copied().filter(|&d| in_scope[d]).collect();
+        let through: Vec<usize> = deps[i]
+            .iter()
+            .copied()
+            .filter(|&d| is_degraded[d])
+            .collect();
+        if direct.is_empty() && through.is_empty() {
+            continue;
+        }
+        is_degraded[i] = true;
+        let names = |list: Vec<usize>| -> Vec<String> {
+            let mut names: Vec<String> = list.iter().map(|&d| assets[d].id.to_string()).collect();
             names.sort();
-            Degraded {
-                asset: assets[i].id.to_string(),
-                waits_for: names,
-            }
-        })
-        .collect();
+            names
+        };
+        degraded.push(Degraded {
+            asset: assets[i].id.to_string(),
+            waits_for: names(direct),
+            through: names(through),
+        });
+    }
+    degraded.sort_by(|a, b| a.asset.cmp(&b.asset));
 
     Ok(Plan {
         minimal: request.minimal,

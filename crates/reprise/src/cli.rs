@@ -162,6 +162,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The recovery plan: order, waves, restore points, predicted times against RTOs.
+    /// Without --simulate, for the assets the inventory says are failed or partial.
+    Plan {
+        /// What if these assets failed? (A plan without an incident.)
+        #[arg(long, num_args = 1.., value_name = "ASSET")]
+        simulate: Vec<String>,
+        /// The minimal-continuity variant: only the top tier, with stand-in actions.
+        #[arg(long)]
+        minimal: bool,
+        /// Steps that may run at once (default: `[recovery] technicians`).
+        #[arg(long)]
+        technicians: Option<u32>,
+        /// Language of the explanations.
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
+        #[arg(long)]
+        json: bool,
+    },
     /// Back up Reprise's own catalog and configuration into every repository (the
     /// server does it on `[supervision] self_backup`, daily by default).
     SelfBackup {
@@ -276,6 +294,12 @@ pub enum InventoryCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    En,
+    Fr,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -14,12 +14,21 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    // One line for people; the full report with RUST_BACKTRACE set.
-    if std::env::var_os("RUST_BACKTRACE").is_none() {
-        std::panic::set_hook(Box::new(|info| {
+    // One line for people; the full report with RUST_BACKTRACE set. Output cut short
+    // by a closed pipe (`reprise plan | head`) is not an error: stop quietly.
+    let default_hook = std::panic::take_hook();
+    let verbose = std::env::var_os("RUST_BACKTRACE").is_some();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info.to_string();
+        if text.contains("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(exit::SUCCESS.into());
+        }
+        if verbose {
+            default_hook(info);
+        } else {
             eprintln!("reprise: internal error: {info}");
-        }));
-    }
+        }
+    }));
     // Two TLS providers live in the build (one for the storage backends, one for mail
     // and webhooks): name the one to use, or building a TLS client would panic.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();

@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 use std::path::Path;
 
+use reprise_domain::plan::{PriorityRule, RecoverySettings, default_rules};
 use reprise_domain::{
     Asset, AssetId, AssetState, Category, Channel, Criticality, DataSet, DataSource, Email, Field,
     Interval, Inventory, Location, Notifier, Policy, PolicyId, Problem, ProblemKind, RepoBackend,
@@ -40,6 +41,10 @@ pub struct Config {
     pub server: ServerSettings,
     /// `[supervision]`: thresholds, probes and Reprise's own backup.
     pub supervision: SupervisionSettings,
+    /// `[recovery]`: technicians and time estimates of recovery plans.
+    pub recovery: RecoverySettings,
+    /// `[[priority]]` rules, in order; the defaults when the file gives none.
+    pub priority_rules: Vec<PriorityRule>,
     spans: Spans,
 }
 
@@ -103,6 +108,18 @@ const TOP_KEYS: &[&str] = &[
     "notify",
     "server",
     "supervision",
+    "recovery",
+    "priority",
+];
+const RECOVERY_KEYS: &[&str] = &["technicians", "manual_step", "assumed_throughput"];
+const PRIORITY_KEYS: &[&str] = &[
+    "tier",
+    "label",
+    "label_fr",
+    "categories",
+    "zones",
+    "criticalities",
+    "functions",
 ];
 const NOTIFY_KEYS: &[&str] = &[
     "id",
@@ -333,6 +350,33 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         }
         r.finish(t, SUPERVISION_KEYS);
     }
+    let mut recovery = RecoverySettings::default();
+    for mut t in r.tables(&mut top, "recovery", "[recovery]") {
+        if let Some(n) = r.count(&mut t, "technicians") {
+            recovery.technicians = n.max(1);
+        }
+        if let Some(i) = r.parsed(&mut t, "manual_step", false, Interval::parse) {
+            recovery.manual_step = i;
+        }
+        if let Some(mb) = r.count(&mut t, "assumed_throughput") {
+            // Megabytes per second, as people say it.
+            recovery.assumed_throughput = u64::from(mb.max(1)) * 1024 * 1024;
+        }
+        r.finish(t, RECOVERY_KEYS);
+    }
+    let mut priority_rules = Vec::new();
+    for (i, mut t) in r
+        .tables(&mut top, "priority", "priority")
+        .into_iter()
+        .enumerate()
+    {
+        t.subject = format!("priority rule {}", i + 1);
+        priority_rules.push(priority_rule(&mut r, &mut t));
+        r.finish(t, PRIORITY_KEYS);
+    }
+    if priority_rules.is_empty() {
+        priority_rules = default_rules();
+    }
     r.finish(top, TOP_KEYS);
 
     // Domain checks run even when fields failed to parse, so that one pass shows every
@@ -363,6 +407,8 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
             inventory,
             server,
             supervision,
+            recovery,
+            priority_rules,
             spans,
         }),
         diagnostics,
@@ -443,6 +489,75 @@ fn value<T, E: std::fmt::Display>(
             r.error(raw.span, Some(subject), Some(field), e.to_string());
             None
         }
+    }
+}
+
+/// A `[[priority]]` rule: a tier, a label, and what it matches.
+fn priority_rule(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> PriorityRule {
+    let subject = t.subject.clone();
+    let tier = match r.count(t, "tier") {
+        Some(0) => {
+            r.error(
+                t.span.clone(),
+                Some(&subject),
+                Some("tier"),
+                "tiers start at 1 (restored first)",
+            );
+            1
+        }
+        Some(n) => n,
+        None => {
+            if !t.has("tier") {
+                r.error(
+                    t.span.clone(),
+                    Some(&subject),
+                    Some("tier"),
+                    "a priority rule needs `tier` (1 is restored first)",
+                );
+            }
+            1
+        }
+    };
+    let label = r
+        .string(t, "label", true)
+        .map(|l| l.value)
+        .unwrap_or_default();
+    let label_fr = r.string(t, "label_fr", false).map(|l| l.value);
+    let words =
+        |r: &mut Reader<'_>, t: &mut TableView<'_, '_>, key: &'static str| r.strings(t, key);
+    let mut categories = Vec::new();
+    for l in words(r, t, "categories") {
+        match Category::parse(&l.value) {
+            Ok(c) => categories.push(c),
+            Err(e) => r.error(l.span, Some(&subject), Some("categories"), e.to_string()),
+        }
+    }
+    let mut zones = Vec::new();
+    for l in words(r, t, "zones") {
+        match ZoneRisk::parse(&l.value) {
+            Ok(z) => zones.push(z),
+            Err(e) => r.error(l.span, Some(&subject), Some("zones"), e.to_string()),
+        }
+    }
+    let mut criticalities = Vec::new();
+    for l in words(r, t, "criticalities") {
+        match Criticality::parse(&l.value) {
+            Ok(c) => criticalities.push(c),
+            Err(e) => r.error(l.span, Some(&subject), Some("criticalities"), e.to_string()),
+        }
+    }
+    let functions = words(r, t, "functions")
+        .into_iter()
+        .map(|l| l.value)
+        .collect();
+    PriorityRule {
+        tier,
+        label,
+        label_fr,
+        categories,
+        zones,
+        criticalities,
+        functions,
     }
 }
 
@@ -1072,6 +1187,34 @@ mod tests {
             errors(&neither)
                 .join("\n")
                 .contains("a channel needs `url`")
+        );
+    }
+
+    #[test]
+    fn priority_rules_replace_the_defaults_and_bad_words_are_located() {
+        let defaults = parse(Path::new("reprise.toml"), BASE).config.unwrap();
+        assert_eq!(defaults.priority_rules, default_rules());
+        let text = format!(
+            "{BASE}\n[recovery]\ntechnicians = 3\nmanual_step = \"1h\"\n\n[[priority]]\ntier = 1\nlabel = \"Entrances\"\nlabel_fr = \"Entrées\"\ncategories = [\"Caméra\"]\nzones = [\"élevé\"]\n\n[[priority]]\ntier = 2\nlabel = \"Everything else\"\n"
+        );
+        let config = parse(Path::new("reprise.toml"), &text).config.unwrap();
+        assert_eq!(config.recovery.technicians, 3);
+        assert_eq!(config.recovery.manual_step.as_secs(), 3600);
+        assert_eq!(config.priority_rules.len(), 2);
+        assert_eq!(config.priority_rules[0].categories, [Category::Camera]);
+        assert_eq!(
+            config.priority_rules[0].label_fr.as_deref(),
+            Some("Entrées")
+        );
+        let bad = format!("{BASE}\n[[priority]]\nlabel = \"x\"\ncategories = [\"toaster\"]\n");
+        let errs = errors(&bad).join("\n");
+        assert!(
+            errs.contains("priority rule 1, field `tier`: a priority rule needs `tier`"),
+            "{errs}"
+        );
+        assert!(
+            errs.contains("field `categories`: unknown category `toaster`"),
+            "{errs}"
         );
     }
 

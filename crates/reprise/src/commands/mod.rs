@@ -7,6 +7,7 @@ mod check;
 mod demo;
 mod init;
 mod inventory;
+mod plan;
 mod repo;
 mod restore;
 mod retention;
@@ -94,6 +95,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             json,
         } => runs::run(&cli.global, asset, kind, limit, json).await,
         Command::Repo(cmd) => repo::run(&cli.global, cmd).await,
+        Command::Plan {
+            simulate,
+            minimal,
+            technicians,
+            lang,
+            json,
+        } => {
+            let opts = reprise_app::plan::PlanOptions {
+                simulate,
+                minimal,
+                technicians,
+            };
+            plan::run(&cli.global, opts, lang, json).await
+        }
         Command::SelfBackup { json } => self_backup::run(&cli.global, json).await,
         Command::Serve {
             listen,

@@ -10,6 +10,7 @@ mod demo;
 mod import;
 mod init;
 mod inventory;
+mod plan;
 mod postgres;
 mod selfbackup;
 mod serve;
