@@ -12,6 +12,7 @@
 //!   engine's work, recorded in the catalog;
 //! - [`scheduler`], [`leases`], [`supervise`], [`notify`]: what `reprise serve` runs
 //!   unattended, and who hears about it;
+//! - [`incident`]: incidents from detection to the signed report and the review;
 //! - [`plan`]: the recovery plan for the situation at hand or a simulated one, with
 //!   predictions from measured restores;
 //! - [`selfbackup`]: Reprise backing up its own catalog and configuration, and rebuilding
@@ -28,6 +29,7 @@ pub mod demo;
 pub mod error;
 pub mod graph;
 pub mod import;
+pub mod incident;
 pub mod leases;
 pub mod notify;
 pub mod plan;

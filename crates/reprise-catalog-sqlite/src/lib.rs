@@ -10,9 +10,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use reprise_catalog::{
-    Alert, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, NewRun, RepoVerification,
-    RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus, Verification, diff_inventory,
-    from_micros, opt_i64, opt_time, opt_u64, parse_state, to_micros,
+    Alert, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, IncidentEvent, IncidentRow,
+    IncidentSave, NewIncidentRow, NewRun, RepoVerification, RestorePoint, Run, RunFilter, RunKind,
+    RunOutcome, RunStatus, Verification, diff_inventory, from_micros, opt_i64, opt_time, opt_u64,
+    parse_state, to_micros,
 };
 use reprise_domain::AssetState;
 use sqlx::Row;
@@ -569,6 +570,126 @@ impl Catalog for SqliteCatalog {
         Ok(())
     }
 
+    async fn create_incident(&self, new: &NewIncidentRow) -> Result<i64, CatalogError> {
+        let fail = |e: sqlx::Error| CatalogError::query("opening an incident", e);
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(fail)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO incidents (title, severity, phase, source, opened_us, updated_us, version, doc) VALUES (?, ?, ?, ?, ?, ?, 1, ?) RETURNING id",
+        )
+        .bind(&new.title)
+        .bind(&new.severity)
+        .bind(&new.phase)
+        .bind(&new.source)
+        .bind(to_micros(new.opened))
+        .bind(to_micros(new.opened))
+        .bind(&new.doc)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(fail)?;
+        sqlx::query(
+            "INSERT INTO incident_events (incident_id, at_us, kind, actor, text) VALUES (?, ?, 'opened', ?, ?)",
+        )
+        .bind(id)
+        .bind(to_micros(new.opened))
+        .bind(&new.actor)
+        .bind(format!("{} {}", new.severity, new.title))
+        .execute(&mut *tx)
+        .await
+        .map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+        Ok(id)
+    }
+
+    async fn save_incident(
+        &self,
+        save: &IncidentSave,
+        events: &[IncidentEvent],
+    ) -> Result<(), CatalogError> {
+        let fail = |e: sqlx::Error| CatalogError::query("saving an incident", e);
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(fail)?;
+        let changed = sqlx::query(
+            "UPDATE incidents SET severity = ?, phase = ?, updated_us = ?, closed_us = ?, doc = ?, version = version + 1 WHERE id = ? AND version = ?",
+        )
+        .bind(&save.severity)
+        .bind(&save.phase)
+        .bind(to_micros(save.updated))
+        .bind(save.closed.map(to_micros))
+        .bind(&save.doc)
+        .bind(save.id)
+        .bind(save.version)
+        .execute(&mut *tx)
+        .await
+        .map_err(fail)?
+        .rows_affected();
+        if changed == 0 {
+            return Err(CatalogError::Conflict { id: save.id });
+        }
+        for e in events {
+            sqlx::query(
+                "INSERT INTO incident_events (incident_id, at_us, kind, actor, text) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(save.id)
+            .bind(to_micros(e.at))
+            .bind(&e.kind)
+            .bind(&e.actor)
+            .bind(&e.text)
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
+        }
+        tx.commit().await.map_err(fail)
+    }
+
+    async fn incident(&self, id: i64) -> Result<Option<IncidentRow>, CatalogError> {
+        let row = sqlx::query("SELECT * FROM incidents WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading an incident", e))?;
+        row.as_ref().map(incident_from_row).transpose()
+    }
+
+    async fn incidents(&self, open_only: bool) -> Result<Vec<IncidentRow>, CatalogError> {
+        let sql = if open_only {
+            "SELECT * FROM incidents WHERE closed_us IS NULL ORDER BY opened_us DESC, id DESC"
+        } else {
+            "SELECT * FROM incidents ORDER BY opened_us DESC, id DESC"
+        };
+        let rows = sqlx::query(sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading incidents", e))?;
+        rows.iter().map(incident_from_row).collect()
+    }
+
+    async fn incident_events(&self, id: i64) -> Result<Vec<IncidentEvent>, CatalogError> {
+        let rows = sqlx::query("SELECT * FROM incident_events WHERE incident_id = ? ORDER BY seq")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading an incident's timeline", e))?;
+        rows.iter()
+            .map(|row: &sqlx::sqlite::SqliteRow| {
+                let read = |e| CatalogError::query("reading an incident's timeline", e);
+                Ok(IncidentEvent {
+                    incident: row.try_get("incident_id").map_err(read)?,
+                    at: from_micros(row.try_get("at_us").map_err(read)?)?,
+                    kind: row.try_get("kind").map_err(read)?,
+                    actor: row.try_get("actor").map_err(read)?,
+                    text: row.try_get("text").map_err(read)?,
+                })
+            })
+            .collect()
+    }
+
     async fn export_to(&self, dir: &std::path::Path) -> Result<PathBuf, CatalogError> {
         let file = dir.join("catalog.db");
         // VACUUM INTO writes a consistent, compacted copy while others keep writing.
@@ -579,6 +700,22 @@ impl Catalog for SqliteCatalog {
             .map_err(|e| CatalogError::query("copying the catalog", e))?;
         Ok(file)
     }
+}
+
+fn incident_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<IncidentRow, CatalogError> {
+    let read = |e| CatalogError::query("reading an incident", e);
+    Ok(IncidentRow {
+        id: row.try_get("id").map_err(read)?,
+        title: row.try_get("title").map_err(read)?,
+        severity: row.try_get("severity").map_err(read)?,
+        phase: row.try_get("phase").map_err(read)?,
+        source: row.try_get("source").map_err(read)?,
+        opened: from_micros(row.try_get("opened_us").map_err(read)?)?,
+        updated: from_micros(row.try_get("updated_us").map_err(read)?)?,
+        closed: opt_time(row.try_get("closed_us").map_err(read)?)?,
+        version: row.try_get("version").map_err(read)?,
+        doc: row.try_get("doc").map_err(read)?,
+    })
 }
 
 fn run_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Run, CatalogError> {

@@ -7,8 +7,9 @@ use jiff::Timestamp;
 use reprise_domain::AssetState;
 
 use crate::{
-    AssetRecord, Catalog, ChangeKind, NewRun, RepoVerification, RestorePoint, RunFilter, RunKind,
-    RunOutcome, RunStatus, Verification,
+    AssetRecord, Catalog, CatalogError, ChangeKind, IncidentEvent, IncidentSave, NewIncidentRow,
+    NewRun, RepoVerification, RestorePoint, RunFilter, RunKind, RunOutcome, RunStatus,
+    Verification,
 };
 
 fn record(id: &str, state: AssetState, fingerprint: &str) -> AssetRecord {
@@ -521,6 +522,94 @@ pub async fn latest_runs_give_each_asset_its_newest_finished_run(catalog: &dyn C
     );
 }
 
+pub async fn incidents_keep_their_document_timeline_and_refuse_stale_saves(catalog: &dyn Catalog) {
+    let new = |title: &str, severity: &str, at: i64| NewIncidentRow {
+        title: title.into(),
+        severity: severity.into(),
+        phase: "detection".into(),
+        source: Some("monitoring".into()),
+        opened: t(at),
+        doc: "{\"roles\":{}}".into(),
+        actor: Some("mohamed".into()),
+    };
+    let id = catalog
+        .create_incident(&new("Power failure", "SEV2", 0))
+        .await
+        .unwrap();
+    let other = catalog
+        .create_incident(&new("Camera down", "SEV4", 5))
+        .await
+        .unwrap();
+    let row = catalog.incident(id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            row.title.as_str(),
+            row.severity.as_str(),
+            row.phase.as_str()
+        ),
+        ("Power failure", "SEV2", "detection")
+    );
+    assert_eq!(row.version, 1);
+    let event = |kind: &str, text: &str, at: i64| IncidentEvent {
+        incident: id,
+        at: t(at),
+        kind: kind.into(),
+        actor: Some("mohamed".into()),
+        text: text.into(),
+    };
+    let save = IncidentSave {
+        id,
+        version: 1,
+        severity: "SEV1".into(),
+        phase: "assessment".into(),
+        updated: t(10),
+        closed: None,
+        doc: "{\"personal_data\":true}".into(),
+    };
+    catalog
+        .save_incident(&save, &[event("phase", "detection → assessment", 10)])
+        .await
+        .unwrap();
+    // A save based on version 1 again: someone else's change would be lost.
+    assert!(matches!(
+        catalog.save_incident(&save, &[]).await,
+        Err(CatalogError::Conflict { .. })
+    ));
+    let row = catalog.incident(id).await.unwrap().unwrap();
+    assert_eq!((row.version, row.phase.as_str()), (2, "assessment"));
+    assert_eq!(row.doc, "{\"personal_data\":true}");
+    let timeline = catalog.incident_events(id).await.unwrap();
+    let kinds: Vec<&str> = timeline.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["opened", "phase"]);
+    assert_eq!(timeline[1].text, "detection → assessment");
+    // Closed incidents leave the open list.
+    catalog
+        .save_incident(
+            &IncidentSave {
+                id: other,
+                version: 1,
+                severity: "SEV4".into(),
+                phase: "closed".into(),
+                updated: t(20),
+                closed: Some(t(20)),
+                doc: "{}".into(),
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    let open: Vec<i64> = catalog
+        .incidents(true)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(open, [id]);
+    assert_eq!(catalog.incidents(false).await.unwrap().len(), 2);
+    assert!(catalog.incident(9999).await.unwrap().is_none());
+}
+
 pub async fn an_export_is_a_complete_copy_of_the_catalog(catalog: &dyn Catalog) {
     catalog
         .start_run(&NewRun {
@@ -574,6 +663,7 @@ macro_rules! catalog_conformance_tests {
             a_lease_has_one_holder_until_it_expires,
             an_export_is_a_complete_copy_of_the_catalog,
             latest_runs_give_each_asset_its_newest_finished_run,
+            incidents_keep_their_document_timeline_and_refuse_stale_saves,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {

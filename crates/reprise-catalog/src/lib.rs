@@ -12,10 +12,12 @@
 
 mod alerts;
 pub mod conformance;
+mod incidents;
 mod inventory;
 mod runs;
 
 pub use alerts::Alert;
+pub use incidents::{IncidentEvent, IncidentRow, IncidentSave, NewIncidentRow};
 pub use inventory::{AssetChange, AssetRecord, ChangeKind, diff_inventory};
 pub use runs::{
     NewRun, RepoVerification, RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus,
@@ -38,6 +40,9 @@ pub enum CatalogError {
         action: &'static str,
         reason: String,
     },
+    /// Someone else changed the record since it was read.
+    #[error("incident {id} was changed by someone else meanwhile: look at it again and retry")]
+    Conflict { id: i64 },
 }
 
 impl CatalogError {
@@ -155,6 +160,26 @@ pub trait Catalog: Send + Sync {
 
     /// Gives the lease back (only its holder can).
     async fn release_lease(&self, key: &str, holder: &str) -> Result<(), CatalogError>;
+
+    /// Records a new incident (phase and document included) with its `opened` event,
+    /// and returns its id.
+    async fn create_incident(&self, new: &NewIncidentRow) -> Result<i64, CatalogError>;
+
+    /// Saves a changed incident with the events that describe the change, atomically.
+    /// Refused with [`CatalogError::Conflict`] if it changed since `save.version`.
+    async fn save_incident(
+        &self,
+        save: &IncidentSave,
+        events: &[IncidentEvent],
+    ) -> Result<(), CatalogError>;
+
+    async fn incident(&self, id: i64) -> Result<Option<IncidentRow>, CatalogError>;
+
+    /// Incidents, newest first: only those not closed, or all.
+    async fn incidents(&self, open_only: bool) -> Result<Vec<IncidentRow>, CatalogError>;
+
+    /// The timeline of an incident, oldest first.
+    async fn incident_events(&self, id: i64) -> Result<Vec<IncidentEvent>, CatalogError>;
 
     /// Writes a consistent copy of the whole catalog into the directory `dir`, while it
     /// stays in use, and returns the file written: a SQLite database file (`catalog.db`)

@@ -18,6 +18,7 @@
 pub mod anomaly;
 mod asset;
 mod id;
+pub mod incident;
 mod interval;
 mod inventory;
 mod notifier;

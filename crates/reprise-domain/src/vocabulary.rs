@@ -102,6 +102,13 @@ macro_rules! vocabulary {
                 s.serialize_str(self.as_str())
             }
         }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let word = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $name::parse(&word).map_err(serde::de::Error::custom)
+            }
+        }
     };
 }
 

@@ -162,6 +162,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Incidents: open, assess, plan, run the steps, check, update, sign the report, review.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
     /// The recovery plan: order, waves, restore points, predicted times against RTOs.
     /// Without --simulate, for the assets the inventory says are failed or partial.
     Plan {
@@ -208,6 +211,161 @@ pub enum Command {
     /// Repositories: create, list, and the settings stock restic needs.
     #[command(subcommand)]
     Repo(RepoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Open an incident; its damage assessment is generated at once.
+    Open {
+        title: String,
+        /// SEV1 (most severe) to SEV4.
+        #[arg(long, default_value = "SEV2")]
+        severity: String,
+        /// An affected asset, `ID` (failed) or `ID=partial`; repeat. Default: the assets
+        /// the inventory says are not working.
+        #[arg(long = "asset", value_name = "ID[=STATE]")]
+        assets: Vec<String>,
+        /// What detected it (`monitoring`, `client call`, `alert rpo:iredmail`).
+        #[arg(long)]
+        source: Option<String>,
+        /// The nature of the damage (hardware, corrupted configuration, compromised
+        /// software, erased data).
+        #[arg(long)]
+        nature: Option<String>,
+        /// Personal data is involved: the GDPR 72-hour deadline applies.
+        #[arg(long)]
+        personal_data: bool,
+        #[arg(long)]
+        commander: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Incidents, newest first (open ones unless --all).
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything about an incident: deadlines, assessment, plan progress, evolution
+    /// table, timeline.
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move an incident to a later phase (assessment, containment, recovery, review).
+    Phase { id: i64, phase: String },
+    /// Give a role: commander, primary, secondary, communications, technician.
+    Assign { id: i64, role: String, name: String },
+    /// Edit the damage assessment, or record that it was shared with the client.
+    Assess {
+        id: i64,
+        /// The asset whose line changes.
+        #[arg(long)]
+        asset: Option<String>,
+        #[arg(long, requires = "asset")]
+        nature: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+        /// Record that the assessment was shared now (R000.1: within 2 hours).
+        #[arg(long)]
+        share: bool,
+    },
+    /// Show the recovery plan for the incident, or approve it.
+    Plan {
+        id: i64,
+        #[arg(long)]
+        approve: bool,
+        #[arg(long)]
+        minimal: bool,
+        #[arg(long)]
+        technicians: Option<u32>,
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start, finish, fail or skip a step. Starting a restore step runs its restores.
+    Step {
+        id: i64,
+        asset: String,
+        #[arg(value_enum)]
+        action: StepAction,
+        /// Why (needed to fail or skip), or a note when done.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Where a restore step writes (default: .reprise/recovery/incident-ID/ASSET).
+        #[arg(long)]
+        target: Option<PathBuf>,
+    },
+    /// Record a check of a step's checklist: pass, fail or reserved.
+    Check {
+        id: i64,
+        asset: String,
+        /// The check's key, as `incident show` lists them.
+        key: String,
+        result: String,
+        #[arg(long)]
+        note: Option<String>,
+        /// For a reservation: by when it is lifted (2026-12-01).
+        #[arg(long)]
+        deadline: Option<String>,
+    },
+    /// Draft the status update from the plan's progress; --send sends it.
+    Update {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
+        /// The text to send instead of the draft.
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long)]
+        send: bool,
+    },
+    /// The return-to-service report (PV); --sign records the technician's signature.
+    Pv {
+        id: i64,
+        /// Sign as this technician (every step must be done or skipped).
+        #[arg(long, value_name = "NAME")]
+        sign: Option<String>,
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
+        /// Write the report's text (what is hashed) to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Write the report as a self-contained HTML page.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
+    /// The post-incident review: root cause, preventive actions, closing.
+    Review {
+        id: i64,
+        #[arg(long)]
+        root_cause: Option<String>,
+        /// `what|owner|due date`, e.g. `Add a UPS to the rack|Mohamed|2026-12-15`; repeat.
+        #[arg(long = "action", value_name = "WHAT|OWNER|DUE")]
+        actions: Vec<String>,
+        #[arg(long)]
+        close: bool,
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
+    },
+    /// The risk register: preventive actions of every incident.
+    Risks {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StepAction {
+    Start,
+    Done,
+    Fail,
+    Skip,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@ mod alerts;
 mod backup;
 mod check;
 mod demo;
+mod incident;
 mod init;
 mod inventory;
 mod plan;
@@ -95,6 +96,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             json,
         } => runs::run(&cli.global, asset, kind, limit, json).await,
         Command::Repo(cmd) => repo::run(&cli.global, cmd).await,
+        Command::Incident(cmd) => incident::run(&cli.global, cmd).await,
         Command::Plan {
             simulate,
             minimal,

@@ -15,7 +15,12 @@ pub async fn run(global: &Global, opts: PlanOptions, lang: Lang, json: bool) -> 
         print_json(&view)?;
         return Ok(exit::SUCCESS);
     }
-    let fr = lang == Lang::Fr;
+    print(&view, lang == Lang::Fr, &session.tz);
+    Ok(exit::SUCCESS)
+}
+
+/// Renders a plan for people.
+pub fn print(view: &reprise_app::plan::PlanView, fr: bool, tz: &jiff::tz::TimeZone) {
     let plan = &view.plan;
     let t = |en: &'static str, fr_text: &'static str| if fr { fr_text } else { en };
     let title = match (view.simulated, plan.minimal) {
@@ -78,7 +83,7 @@ pub async fn run(global: &Global, opts: PlanOptions, lang: Lang, json: bool) -> 
                                 "      {} {set} ← {} ({}, {}, {})",
                                 t("restore", "restaurer"),
                                 &p.snapshot[..8.min(p.snapshot.len())],
-                                local_time(p.time, &session.tz),
+                                local_time(p.time, tz),
                                 p.repository,
                                 integrity(&p.integrity, fr)
                             ),
@@ -141,7 +146,6 @@ pub async fn run(global: &Global, opts: PlanOptions, lang: Lang, json: bool) -> 
             plan.rto_at_risk.join(", ")
         );
     }
-    Ok(exit::SUCCESS)
 }
 
 fn integrity(i: &reprise_app::snapshots::Integrity, fr: bool) -> String {

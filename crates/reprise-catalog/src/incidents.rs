@@ -1,0 +1,61 @@
+//! Incidents as recorded: a few columns to list and filter them, the rest as one JSON
+//! document the use cases read and write whole, and an append-only timeline.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IncidentRow {
+    pub id: i64,
+    pub title: String,
+    /// `SEV1` … `SEV4`.
+    pub severity: String,
+    pub phase: String,
+    /// What detected it (`alert rpo:iredmail`, `client call`, `monitoring`).
+    pub source: Option<String>,
+    pub opened: Timestamp,
+    pub updated: Timestamp,
+    pub closed: Option<Timestamp>,
+    /// Incremented on every save: a save based on an older version is refused.
+    pub version: i64,
+    /// The JSON document (the domain's `IncidentDoc`).
+    #[serde(skip)]
+    pub doc: String,
+}
+
+/// A new incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIncidentRow {
+    pub title: String,
+    pub severity: String,
+    pub phase: String,
+    pub source: Option<String>,
+    pub opened: Timestamp,
+    pub doc: String,
+    /// Who opened it, for the timeline.
+    pub actor: Option<String>,
+}
+
+/// What changes when an incident is saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentSave {
+    pub id: i64,
+    /// The version the change was based on.
+    pub version: i64,
+    pub severity: String,
+    pub phase: String,
+    pub updated: Timestamp,
+    pub closed: Option<Timestamp>,
+    pub doc: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IncidentEvent {
+    pub incident: i64,
+    pub at: Timestamp,
+    /// `opened`, `phase`, `role`, `assessment`, `plan`, `step`, `state`, `check`,
+    /// `update`, `note`, `sign-off`, `review`, `closed`.
+    pub kind: String,
+    pub actor: Option<String>,
+    pub text: String,
+}

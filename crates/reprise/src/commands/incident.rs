@@ -1,0 +1,699 @@
+//! `reprise incident …`: open, show, assess, plan, run steps, check, update, sign the
+//! return-to-service report, review.
+
+use jiff::Timestamp;
+use reprise_app::incident::{self, NewIncident, StepMove};
+use reprise_domain::incident::{Action, CheckResult, StepStatus};
+
+use super::Session;
+use crate::cli::{Global, IncidentCommand, Lang, StepAction};
+use crate::exit::{self, UsageError};
+use crate::output::{Table, local_time, print_json};
+
+/// Who is acting: `REPRISE_USER`, else the login name.
+fn actor() -> String {
+    std::env::var("REPRISE_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
+    let session = Session::open(global).await?;
+    let ctx = session.ctx();
+    let tz = &session.tz;
+    let who = actor();
+    match cmd {
+        IncidentCommand::Open {
+            title,
+            severity,
+            assets,
+            source,
+            nature,
+            personal_data,
+            commander,
+            json,
+        } => {
+            let new = NewIncident {
+                title,
+                severity: Some(severity),
+                assets,
+                source,
+                nature,
+                personal_data,
+                commander,
+            };
+            let id = incident::open(&ctx, &new, Some(&who), Timestamp::now()).await?;
+            let view = incident::show(&ctx, id, Timestamp::now()).await?;
+            if json {
+                print_json(&view)?;
+            } else {
+                println!(
+                    "Opened incident {id}: {} ({})",
+                    view.incident.row.title,
+                    view.incident.severity.as_str()
+                );
+                print_assessment(&view, false, tz);
+                println!(
+                    "\nNext: `reprise incident plan {id}` to see the recovery plan, `--approve` to start it."
+                );
+            }
+        }
+        IncidentCommand::List { all, json } => {
+            let rows = ctx.catalog.incidents(!all).await?;
+            if json {
+                print_json(&rows)?;
+            } else if rows.is_empty() {
+                println!("No open incident.");
+            } else {
+                let mut table = Table::new(&["ID", "OPENED", "SEVERITY", "PHASE", "TITLE"]);
+                for r in &rows {
+                    table.row(vec![
+                        r.id.to_string(),
+                        local_time(r.opened, tz),
+                        r.severity.clone(),
+                        r.phase.clone(),
+                        r.title.clone(),
+                    ]);
+                }
+                print!("{}", table.render());
+            }
+        }
+        IncidentCommand::Show { id, lang, json } => {
+            let view = incident::show(&ctx, id, Timestamp::now()).await?;
+            if json {
+                print_json(&view)?;
+            } else {
+                print_incident(&view, lang == Lang::Fr, tz);
+            }
+        }
+        IncidentCommand::Phase { id, phase } => {
+            let to = reprise_domain::incident::Phase::parse(&phase).ok_or_else(|| {
+                UsageError(format!(
+                    "unknown phase `{phase}` (assessment, containment, recovery, review, closed)"
+                ))
+            })?;
+            incident::set_phase(&ctx, id, to, Some(&who), Timestamp::now()).await?;
+            println!("Incident {id} is now in {}.", to.as_str());
+        }
+        IncidentCommand::Assign { id, role, name } => {
+            incident::assign(&ctx, id, &role, &name, Some(&who), Timestamp::now()).await?;
+            println!("Incident {id}: {role} is {name}.");
+        }
+        IncidentCommand::Assess {
+            id,
+            asset,
+            nature,
+            note,
+            share,
+        } => {
+            let edit = incident::AssessmentEdit {
+                asset,
+                nature,
+                note,
+                share,
+            };
+            incident::edit_assessment(&ctx, id, &edit, Some(&who), Timestamp::now()).await?;
+            let view = incident::show(&ctx, id, Timestamp::now()).await?;
+            print_assessment(&view, false, tz);
+        }
+        IncidentCommand::Plan {
+            id,
+            approve,
+            minimal,
+            technicians,
+            lang,
+            json,
+        } => {
+            if approve {
+                let plan =
+                    incident::approve_plan(&ctx, id, minimal, technicians, &who, Timestamp::now())
+                        .await?;
+                if json {
+                    print_json(&plan)?;
+                } else {
+                    println!(
+                        "Incident {id}: recovery plan approved by {who}: {} step(s), predicted {}. The incident is in recovery.",
+                        plan.steps.len(),
+                        reprise_app::plan::human(plan.predicted_seconds)
+                    );
+                    println!(
+                        "Next: `reprise incident step {id} {} start`.",
+                        plan.steps[0].asset
+                    );
+                }
+            } else {
+                let inc = incident::load(&ctx, id).await?;
+                let scope: Vec<String> = inc
+                    .doc
+                    .affected
+                    .iter()
+                    .filter(|a| a.state != reprise_domain::AssetState::Working)
+                    .map(|a| a.asset.clone())
+                    .collect();
+                let view = reprise_app::plan::compute(
+                    &ctx,
+                    &reprise_app::plan::PlanOptions {
+                        simulate: scope,
+                        minimal,
+                        technicians,
+                    },
+                )
+                .await?;
+                if json {
+                    print_json(&view)?;
+                } else {
+                    super::plan::print(&view, lang == Lang::Fr, tz);
+                    println!("\nApprove it with `reprise incident plan {id} --approve`.");
+                }
+            }
+        }
+        IncidentCommand::Step {
+            id,
+            asset,
+            action,
+            reason,
+            target,
+        } => {
+            let moved = match action {
+                StepAction::Start => StepMove::Start,
+                StepAction::Done => StepMove::Done,
+                StepAction::Fail => StepMove::Fail,
+                StepAction::Skip => StepMove::Skip,
+            };
+            let step =
+                incident::step(&ctx, id, &asset, moved, reason.as_deref(), target, &who).await?;
+            println!("{}: {}", step.asset, step.status.as_str());
+            let shown: &[reprise_domain::incident::Restored] = if moved == StepMove::Start {
+                &step.restored
+            } else {
+                &[]
+            };
+            for r in shown {
+                println!(
+                    "  restored {} from {} ({}) into {} — {} file(s), verified before writing",
+                    r.dataset,
+                    &r.snapshot[..8.min(r.snapshot.len())],
+                    local_time(r.time, tz),
+                    r.target,
+                    r.files
+                );
+            }
+            if step.status == StepStatus::Failed {
+                eprintln!(
+                    "error: {}",
+                    step.note.as_deref().unwrap_or("the step failed")
+                );
+                return Ok(exit::FAILURE);
+            }
+            if step.status == StepStatus::Running {
+                if let Some(p) = &step.procedure {
+                    println!("  then: {p}");
+                }
+                let keys: Vec<&str> = step.checks.iter().map(|c| c.key.as_str()).collect();
+                println!(
+                    "  checks: {} (`reprise incident check {id} {asset} KEY pass|fail|reserved`), then `reprise incident step {id} {asset} done`",
+                    keys.join(", ")
+                );
+            }
+        }
+        IncidentCommand::Check {
+            id,
+            asset,
+            key,
+            result,
+            note,
+            deadline,
+        } => {
+            let deadline = deadline
+                .map(|d| {
+                    reprise_app::dates::parse_date(&d).ok_or_else(|| {
+                        UsageError(format!("--deadline: `{d}` is not a date (2026-12-01)"))
+                    })
+                })
+                .transpose()?;
+            let input = incident::CheckInput {
+                asset: asset.clone(),
+                key,
+                result,
+                note,
+                deadline,
+            };
+            let check = incident::check(&ctx, id, &input, &who).await?;
+            println!(
+                "{asset}/{}: {}",
+                check.key,
+                check.result.map_or("-", CheckResult::as_str)
+            );
+        }
+        IncidentCommand::Update {
+            id,
+            lang,
+            text,
+            send,
+        } => {
+            let inc = incident::load(&ctx, id).await?;
+            let text = text.unwrap_or_else(|| incident::draft_update(&inc, lang == Lang::Fr, tz));
+            println!("{text}");
+            if send {
+                let failures = incident::send_update(&ctx, id, &text, &who).await?;
+                for f in &failures {
+                    eprintln!("warning: {f}");
+                }
+                println!(
+                    "\nSent to {} ({} channel(s)).",
+                    inc.severity.audience().join(", "),
+                    ctx.inventory().notifiers.len()
+                );
+            } else {
+                println!("\n(a draft: `--send` sends it, `--text` replaces it)");
+            }
+        }
+        IncidentCommand::Pv {
+            id,
+            sign,
+            lang,
+            out,
+            html,
+        } => {
+            let fr = lang == Lang::Fr;
+            let (text, sign_off) = match &sign {
+                Some(name) => {
+                    let (text, s) = incident::sign(&ctx, id, name, fr, tz).await?;
+                    (text, Some(s))
+                }
+                None => {
+                    let inc = incident::load(&ctx, id).await?;
+                    let signer = inc.doc.sign_off.as_ref().map(|s| s.by.clone());
+                    let text = incident::pv_text(&inc, fr, tz, signer.as_deref());
+                    (text, inc.doc.sign_off.clone())
+                }
+            };
+            if let Some(path) = &out {
+                std::fs::write(path, &text)?;
+            }
+            if let Some(path) = &html {
+                std::fs::write(path, pv_html(&text, sign_off.as_ref(), fr, tz))?;
+            }
+            if out.is_none() && html.is_none() {
+                print!("{text}");
+            }
+            match &sign_off {
+                Some(s) => {
+                    let matches = incident::sha256(&text) == s.sha256;
+                    println!(
+                        "\nSigned by {} on {} — SHA-256 {}{}",
+                        s.by,
+                        local_time(s.at, tz),
+                        s.sha256,
+                        if matches {
+                            ""
+                        } else {
+                            " (signed in the other language: this text differs)"
+                        }
+                    );
+                    if let Some(path) = &out {
+                        println!("Check it: sha256sum {}", path.display());
+                    }
+                }
+                None => println!("\nNot signed yet: `reprise incident pv {id} --sign NAME`."),
+            }
+        }
+        IncidentCommand::Review {
+            id,
+            root_cause,
+            actions,
+            close,
+            lang,
+        } => {
+            let mut parsed = Vec::new();
+            for a in &actions {
+                let parts: Vec<&str> = a.split('|').map(str::trim).collect();
+                let [text, owner, due] = parts.as_slice() else {
+                    return Err(UsageError(format!(
+                        "--action `{a}`: write `what|owner|due date`, e.g. `Add a UPS|Mohamed|2026-12-15`"
+                    ))
+                    .into());
+                };
+                let due = reprise_app::dates::parse_date(due)
+                    .ok_or_else(|| UsageError(format!("--action `{a}`: `{due}` is not a date")))?;
+                parsed.push(Action {
+                    text: text.to_string(),
+                    owner: owner.to_string(),
+                    due,
+                    done: None,
+                });
+            }
+            incident::review(&ctx, id, root_cause.as_deref(), &parsed, close, &who).await?;
+            let inc = incident::load(&ctx, id).await?;
+            print_review(&inc, lang == Lang::Fr, tz);
+        }
+        IncidentCommand::Risks { json } => {
+            let mut register = Vec::new();
+            for row in ctx.catalog.incidents(false).await? {
+                let inc = incident::load(&ctx, row.id).await?;
+                for a in inc.doc.review.iter().flat_map(|r| r.actions.iter()) {
+                    register.push(serde_json::json!({
+                        "incident": row.id,
+                        "title": row.title,
+                        "action": a.text,
+                        "owner": a.owner,
+                        "due": a.due,
+                        "done": a.done,
+                    }));
+                }
+            }
+            if json {
+                print_json(&register)?;
+            } else if register.is_empty() {
+                println!("The risk register is empty: reviews add their preventive actions to it.");
+            } else {
+                let mut table = Table::new(&["DUE", "OWNER", "ACTION", "INCIDENT"]);
+                for r in &register {
+                    table.row(vec![
+                        r["due"].as_str().unwrap_or("").to_string(),
+                        r["owner"].as_str().unwrap_or("").to_string(),
+                        r["action"].as_str().unwrap_or("").to_string(),
+                        format!("{} {}", r["incident"], r["title"].as_str().unwrap_or("")),
+                    ]);
+                }
+                print!("{}", table.render());
+            }
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+fn age(seconds: i64) -> String {
+    reprise_app::plan::human(seconds.max(0) as u64)
+}
+
+fn print_assessment(view: &incident::IncidentView, fr: bool, tz: &jiff::tz::TimeZone) {
+    let Some(a) = &view.incident.doc.assessment else {
+        return;
+    };
+    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
+    let shared = match (a.shared, view.assessment_shared_in_time) {
+        (Some(at), Some(true)) => format!("{} {}", l("shared", "partagée le"), local_time(at, tz)),
+        (Some(at), _) => format!(
+            "{} {} ({})",
+            l("shared", "partagée le"),
+            local_time(at, tz),
+            l("LATE", "EN RETARD")
+        ),
+        (None, Some(false)) => l(
+            "NOT SHARED, deadline passed",
+            "NON PARTAGÉE, échéance dépassée",
+        )
+        .to_string(),
+        (None, _) => format!(
+            "{} {}",
+            l("to share by", "à partager avant"),
+            local_time(a.deadline, tz)
+        ),
+    };
+    println!(
+        "\n{} ({shared})",
+        l("Damage assessment", "Évaluation des dommages")
+    );
+    for line in &a.assets {
+        println!(
+            "  {} [{}]{}",
+            line.asset,
+            line.state.as_str(),
+            line.nature
+                .as_ref()
+                .map(|n| format!(" — {n}"))
+                .unwrap_or_default()
+        );
+        if !line.degraded_dependents.is_empty() {
+            println!(
+                "      {} {}",
+                l("degraded with it:", "dégradés avec lui :"),
+                line.degraded_dependents.join(", ")
+            );
+        }
+        match line.data_at_risk_seconds {
+            Some(s) => println!(
+                "      {} {} ({})",
+                l(
+                    "data at risk: last verified restore point",
+                    "données à risque : dernier point vérifié il y a"
+                ),
+                age(s),
+                line.last_verified
+                    .map_or(String::new(), |t| local_time(t, tz))
+            ),
+            None => println!(
+                "      {}",
+                l(
+                    "data at risk: NO verified restore point",
+                    "données à risque : AUCUN point vérifié"
+                )
+            ),
+        }
+        if let Some(c) = line.predates_change {
+            println!(
+                "      {} {}",
+                l(
+                    "that point predates its configuration change of",
+                    "ce point précède son changement de configuration du"
+                ),
+                local_time(c, tz)
+            );
+        }
+    }
+    for n in &a.notes {
+        println!("  {} {n}", l("note:", "note :"));
+    }
+}
+
+fn print_incident(view: &incident::IncidentView, fr: bool, tz: &jiff::tz::TimeZone) {
+    let inc = &view.incident;
+    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
+    println!(
+        "{} {} — {} ({}), {}: {}",
+        l("Incident", "Incident"),
+        inc.row.id,
+        inc.row.title,
+        inc.severity.as_str(),
+        l("phase", "phase"),
+        if fr {
+            inc.phase.label_fr()
+        } else {
+            inc.phase.as_str()
+        }
+    );
+    println!(
+        "{}: {}{}",
+        l("Opened", "Ouvert"),
+        local_time(inc.row.opened, tz),
+        inc.row
+            .source
+            .as_ref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default()
+    );
+    let r = &inc.doc.roles;
+    let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "—".into());
+    println!(
+        "{}: {}; {}: {} / {}; {}: {}; {}: {}",
+        l("Commander", "Commandant"),
+        name(&r.commander),
+        l("on call", "astreinte"),
+        name(&r.primary_oncall),
+        name(&r.secondary_oncall),
+        l("communications", "communication"),
+        name(&r.communications),
+        l("technicians", "techniciens"),
+        if r.technicians.is_empty() {
+            "—".into()
+        } else {
+            r.technicians.join(", ")
+        }
+    );
+    if let Some(due) = view.next_update_due {
+        println!(
+            "{} {}{}",
+            l("Next update due", "Prochain point d'avancement"),
+            local_time(due, tz),
+            if view.update_late {
+                l(" — LATE", " — EN RETARD")
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some(g) = view.gdpr_deadline {
+        println!(
+            "{} {}",
+            l(
+                "GDPR notification deadline (72 h):",
+                "Échéance de notification RGPD (72 h) :"
+            ),
+            local_time(g, tz)
+        );
+    }
+    if let Some(r) = view.review_due {
+        println!(
+            "{} {}",
+            l("Review due", "Retour d'expérience avant le"),
+            local_time(r, tz)
+        );
+    }
+    print_assessment(view, fr, tz);
+    if let Some(plan) = &inc.doc.plan {
+        println!(
+            "\n{} ({} {}, {})",
+            l("Recovery plan", "Plan de reprise"),
+            l("approved by", "approuvé par"),
+            plan.approved_by,
+            local_time(plan.approved, tz)
+        );
+        for s in &plan.steps {
+            let checked = s.checks.iter().filter(|c| c.result.is_some()).count();
+            println!(
+                "  {:>2}. {} {} [{}]  {} {}/{}",
+                s.position,
+                l("wave", "vague"),
+                s.wave,
+                if fr {
+                    s.status.label_fr()
+                } else {
+                    s.status.as_str()
+                },
+                s.asset,
+                checked,
+                s.checks.len()
+            );
+        }
+    }
+    if !view.evolution.is_empty() {
+        println!("\n{}", l("Evolution (R004.4)", "Évolution (R004.4)"));
+        for c in &view.evolution {
+            println!(
+                "  {}  {}  {}",
+                local_time(c.at, tz),
+                c.asset,
+                c.state.as_str()
+            );
+        }
+    }
+    println!("\n{}", l("Timeline", "Chronologie"));
+    for e in &view.timeline {
+        println!(
+            "  {}  {:<10} {}{}",
+            local_time(e.at, tz),
+            e.kind,
+            e.text,
+            e.actor
+                .as_ref()
+                .map(|a| format!(" ({a})"))
+                .unwrap_or_default()
+        );
+    }
+}
+
+fn print_review(inc: &incident::Incident, fr: bool, tz: &jiff::tz::TimeZone) {
+    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
+    println!(
+        "{} {} — {}",
+        l("Review of incident", "Retour d'expérience de l'incident"),
+        inc.row.id,
+        inc.row.title
+    );
+    if let Some(r) = &inc.doc.review {
+        println!(
+            "{} {}",
+            l("Root cause:", "Cause racine :"),
+            r.root_cause.as_deref().unwrap_or("—")
+        );
+        println!(
+            "{}",
+            l(
+                "Actual against target recovery time:",
+                "Temps de reprise réel / objectif :"
+            )
+        );
+        for (asset, actual, target) in incident::recovery_times(inc) {
+            let verdict = match (actual, target) {
+                (Some(a), Some(t)) if a as u64 <= t => "✓",
+                (Some(_), Some(_)) => "✗",
+                _ => " ",
+            };
+            println!(
+                "  {verdict} {asset}: {} / RTO {}",
+                actual.map_or("—".into(), age),
+                target.map_or("—".into(), reprise_app::plan::human)
+            );
+        }
+        if !r.actions.is_empty() {
+            println!(
+                "{}",
+                l(
+                    "Preventive actions (risk register):",
+                    "Actions préventives (registre des risques) :"
+                )
+            );
+            for a in &r.actions {
+                println!(
+                    "  - {} ({}, {} {})",
+                    a.text,
+                    a.owner,
+                    l("due", "échéance"),
+                    a.due
+                );
+            }
+        }
+    }
+    println!(
+        "{} {}",
+        l("Phase:", "Phase :"),
+        if fr {
+            inc.phase.label_fr()
+        } else {
+            inc.phase.as_str()
+        }
+    );
+    let _ = tz;
+}
+
+/// The report as one self-contained HTML page (no external asset): the signed text,
+/// with the signature and how to check it.
+fn pv_html(
+    text: &str,
+    sign_off: Option<&reprise_domain::incident::SignOff>,
+    fr: bool,
+    tz: &jiff::tz::TimeZone,
+) -> String {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let title = text.lines().next().unwrap_or("");
+    let signature = match sign_off {
+        Some(s) => format!(
+            "<p class=\"sig\">{} <strong>{}</strong> — {}<br>SHA-256: <code>{}</code><br><small>{}</small></p>",
+            if fr { "Signé par" } else { "Signed by" },
+            escape(&s.by),
+            escape(&local_time(s.at, tz)),
+            s.sha256,
+            if fr {
+                "L'empreinte porte sur le texte ci-dessus (reprise incident pv --out pv.txt, puis sha256sum pv.txt)."
+            } else {
+                "The hash covers the text above (reprise incident pv --out pv.txt, then sha256sum pv.txt)."
+            }
+        ),
+        None => format!(
+            "<p class=\"sig\">{}</p>",
+            if fr { "Non signé." } else { "Not signed." }
+        ),
+    };
+    format!(
+        "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{t}</title>\n<style>\nbody {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; color: #111; }}\npre {{ white-space: pre-wrap; font: 0.95rem/1.5 ui-monospace, monospace; background: #f6f6f6; padding: 1rem; border-radius: 6px; }}\n.sig {{ border-top: 2px solid #111; padding-top: 1rem; }}\ncode {{ word-break: break-all; }}\n</style>\n</head>\n<body>\n<h1>{t}</h1>\n<pre>{body}</pre>\n{signature}\n</body>\n</html>\n",
+        lang = if fr { "fr" } else { "en" },
+        t = escape(title),
+        body = escape(text),
+    )
+}
