@@ -1043,18 +1043,18 @@ pub fn pv_text(
         incident.row.title
     ));
     out.push_str(&format!(
-        "{}: {}   {}: {}   {}: {}\n",
-        l("Severity", "Gravité"),
+        "{} {}   {} {}   {} {}\n",
+        l("Severity:", "Gravité :"),
         incident.severity.as_str(),
-        l("Opened", "Ouvert"),
+        l("Opened:", "Ouvert :"),
         time(incident.row.opened),
-        l("Recovered", "Rétabli"),
+        l("Recovered:", "Rétabli :"),
         incident.doc.recovered.map_or("—".into(), time)
     ));
     if let Some(c) = &incident.doc.roles.commander {
         out.push_str(&format!(
-            "{}: {c}\n",
-            l("Incident commander", "Commandant d'incident")
+            "{} {c}\n",
+            l("Incident commander:", "Commandant d'incident :")
         ));
     }
     out.push_str(&format!("\n{}\n", l("SCOPE RESTORED", "PÉRIMÈTRE RÉTABLI")));
@@ -1067,9 +1067,10 @@ pub fn pv_text(
             s.status.as_str()
         };
         out.push_str(&format!(
-            "- {} ({}): {} — {} {} → {}\n",
+            "- {} ({}){} {} — {} {} → {}\n",
             s.name,
             s.asset,
+            l(":", " :"),
             status,
             l("from", "de"),
             s.started.map_or("—".into(), time),
@@ -1087,7 +1088,7 @@ pub fn pv_text(
             ));
         }
         if let Some(n) = &s.note {
-            out.push_str(&format!("    {}: {n}\n", l("note", "note")));
+            out.push_str(&format!("    {} {n}\n", l("note:", "note :")));
         }
         for c in &s.checks {
             let label = if fr { &c.fr } else { &c.en };
@@ -1108,8 +1109,9 @@ pub fn pv_text(
             out.push('\n');
             if c.result == Some(CheckResult::Reserved) {
                 reservations.push(format!(
-                    "- {} / {label}: {} {}{}",
+                    "- {} / {label}{} {} {}{}",
                     s.name,
+                    l(":", " :"),
                     l("by", "d'ici le"),
                     c.deadline.map_or("—".into(), |d| d.to_string()),
                     c.note
@@ -1131,8 +1133,8 @@ pub fn pv_text(
     }
     if let Some(by) = signer {
         out.push_str(&format!(
-            "\n{}: {by}\n",
-            l("Signed by the technician", "Signé par le technicien")
+            "\n{} {by}\n",
+            l("Signed by the technician:", "Signé par le technicien :")
         ));
     }
     out

@@ -8,6 +8,7 @@ mod backup;
 mod check;
 mod demo;
 mod import;
+mod incident;
 mod init;
 mod inventory;
 mod plan;

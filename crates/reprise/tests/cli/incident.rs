@@ -1,0 +1,335 @@
+//! Incidents end to end on the demo workspace (seed 004 after the power failure): open,
+//! assess, approve the plan, run it with real restores, check, update, sign the
+//! return-to-service report in English and French, review and close.
+
+use predicates::prelude::*;
+
+use crate::support::TestWorkspace;
+
+fn run(ws: &TestWorkspace, args: &[&str]) -> String {
+    let out = ws
+        .cmd()
+        .env("REPRISE_USER", "Mohamed")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The report's text with its times blanked, to compare runs.
+fn redact(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut l = String::new();
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            // 2026-11-23 20:27 → YYYY-MM-DD HH:MM
+            let window: String = chars[i..chars.len().min(i + 16)].iter().collect();
+            if window.len() == 16
+                && window.as_bytes()[4] == b'-'
+                && window.as_bytes()[10] == b' '
+                && window.as_bytes()[13] == b':'
+                && window[..4].chars().all(|c| c.is_ascii_digit())
+            {
+                l.push_str("YYYY-MM-DD HH:MM");
+                i += 16;
+            } else {
+                l.push(chars[i]);
+                i += 1;
+            }
+        }
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn an_incident_runs_from_assessment_to_the_signed_report_and_the_review() {
+    let ws = TestWorkspace::demo();
+    let opened = ws.json(&[
+        "incident",
+        "open",
+        "Power failure of 22/09",
+        "--severity",
+        "SEV1",
+        "--source",
+        "Zabbix silent",
+        "--nature",
+        "power cut",
+        "--personal-data",
+        "--json",
+    ]);
+    assert_eq!(opened["id"], 1);
+    assert_eq!(opened["phase"], "assessment");
+    assert!(opened["gdpr_deadline"].is_string());
+    let assessment = &opened["assessment"]["assets"];
+    assert_eq!(assessment.as_array().unwrap().len(), 6);
+    let router = &assessment[0];
+    assert_eq!(router["asset"], "router-vyos");
+    assert!(
+        router["degraded_dependents"]
+            .as_array()
+            .unwrap()
+            .contains(&"iredmail".into())
+    );
+    assert!(router["data_at_risk_seconds"].as_i64().unwrap() >= 0);
+    run(&ws, &["incident", "assign", "1", "communications", "Mina"]);
+    run(&ws, &["incident", "assess", "1", "--share"]);
+
+    let plan = ws.json(&["incident", "plan", "1", "--approve", "--json"]);
+    let order: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["asset"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "router-vyos",
+            "iredmail",
+            "openvpn",
+            "zabbix",
+            "gui-storage",
+            "windows-core"
+        ]
+    );
+    // Nothing starts before what it depends on.
+    ws.cmd()
+        .args(["incident", "step", "1", "iredmail", "start"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`iredmail` depends on router-vyos, whose step is not done yet",
+        ));
+    // Starting the router's step restores its configuration, verified, byte for byte.
+    let started = run(&ws, &["incident", "step", "1", "router-vyos", "start"]);
+    assert!(started.contains("verified before writing"), "{started}");
+    let restored = ws
+        .path()
+        .join(".reprise/recovery/incident-1/router-vyos/config/config.boot");
+    assert_eq!(
+        std::fs::read(&restored).unwrap(),
+        std::fs::read(ws.path().join("data/router-vyos/config.boot")).unwrap()
+    );
+    run(
+        &ws,
+        &[
+            "incident",
+            "check",
+            "1",
+            "router-vyos",
+            "connectivity",
+            "pass",
+        ],
+    );
+    ws.cmd()
+        .args([
+            "incident",
+            "check",
+            "1",
+            "router-vyos",
+            "configuration",
+            "reserved",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("a reservation needs a deadline"));
+    run(
+        &ws,
+        &[
+            "incident",
+            "check",
+            "1",
+            "router-vyos",
+            "configuration",
+            "reserved",
+            "--note",
+            "NAT rules to review",
+            "--deadline",
+            "2026-12-01",
+        ],
+    );
+    run(&ws, &["incident", "step", "1", "router-vyos", "done"]);
+    let update = run(&ws, &["incident", "update", "1", "--lang", "fr", "--send"]);
+    assert!(update.contains("Rétablis : Routeur Vyos."), "{update}");
+    for asset in ["iredmail", "openvpn", "zabbix", "gui-storage"] {
+        run(&ws, &["incident", "step", "1", asset, "start"]);
+        run(&ws, &["incident", "step", "1", asset, "done"]);
+    }
+    ws.cmd()
+        .args(["incident", "pv", "1", "--sign", "Joris"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("still open: windows-core"));
+    run(
+        &ws,
+        &[
+            "incident",
+            "step",
+            "1",
+            "windows-core",
+            "skip",
+            "--reason",
+            "server replaced, reinstall planned",
+        ],
+    );
+
+    // The report, signed: the hash covers exactly the text written out.
+    let pv_en = ws.path().join("pv-en.txt");
+    let html = ws.path().join("pv-en.html");
+    let signed = run(
+        &ws,
+        &[
+            "incident",
+            "pv",
+            "1",
+            "--sign",
+            "Joris",
+            "--out",
+            pv_en.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ],
+    );
+    let text = std::fs::read_to_string(&pv_en).unwrap();
+    let hash = signed
+        .split("SHA-256 ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    let sha = std::process::Command::new("sha256sum")
+        .arg(&pv_en)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&sha.stdout).starts_with(hash));
+    insta_like(
+        &redact(&text),
+        &[
+            "RETURN-TO-SERVICE REPORT — incident 1",
+            "- Routeur Vyos (router-vyos): done — from YYYY-MM-DD HH:MM → YYYY-MM-DD HH:MM",
+            "    [pass] network connectivity tested",
+            "    [reserved] configuration matches the documented one — NAT rules to review",
+            "- Windows Server Core (windows-core): skipped — from — → YYYY-MM-DD HH:MM",
+            "    note: server replaced, reinstall planned",
+            "RESERVATIONS",
+            "- Routeur Vyos / configuration matches the documented one: by 2026-12-01 — NAT rules to review",
+            "Signed by the technician: Joris",
+        ],
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!doctype html>"));
+    assert!(
+        page.contains(hash) && !page.contains("http"),
+        "self-contained"
+    );
+
+    // The same report in French.
+    let pv_fr = ws.path().join("pv-fr.txt");
+    run(
+        &ws,
+        &[
+            "incident",
+            "pv",
+            "1",
+            "--lang",
+            "fr",
+            "--out",
+            pv_fr.to_str().unwrap(),
+        ],
+    );
+    insta_like(
+        &redact(&std::fs::read_to_string(&pv_fr).unwrap()),
+        &[
+            "PROCÈS-VERBAL DE REMISE EN SERVICE — incident 1",
+            "    [conforme] connectivité réseau testée",
+            "    [réserve] configuration conforme à la documentation — NAT rules to review",
+            "RÉSERVES",
+            "Signé par le technicien : Joris",
+        ],
+    );
+
+    // Review and close; the action lands in the risk register.
+    ws.cmd()
+        .args(["incident", "phase", "1", "closed"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot close before its review"));
+    let review = run(
+        &ws,
+        &[
+            "incident",
+            "review",
+            "1",
+            "--root-cause",
+            "power cut without a UPS",
+            "--action",
+            "Install a UPS in the rack|Mohamed|2026-12-15",
+            "--close",
+        ],
+    );
+    assert!(review.contains("✓ router-vyos:"), "{review}");
+    assert!(review.contains("Phase: closed"));
+    let shown = ws.json(&["incident", "show", "1", "--json"]);
+    assert_eq!(shown["phase"], "closed");
+    let evolution: Vec<(String, String)> = shown["evolution"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["asset"].as_str().unwrap().to_string(),
+                c["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(evolution.contains(&("router-vyos".into(), "failed".into())));
+    assert!(evolution.contains(&("router-vyos".into(), "working".into())));
+    let kinds: Vec<&str> = shown["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    for kind in [
+        "opened",
+        "phase",
+        "assessment",
+        "plan",
+        "step",
+        "check",
+        "update",
+        "sign-off",
+        "review",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    let risks = ws.json(&["incident", "risks", "--json"]);
+    assert_eq!(risks[0]["action"], "Install a UPS in the rack");
+    assert!(
+        ws.json(&["incident", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Each expected line is in the text, in this order.
+fn insta_like(text: &str, lines: &[&str]) {
+    let mut rest = text;
+    for line in lines {
+        match rest.find(line) {
+            Some(at) => rest = &rest[at + line.len()..],
+            None => panic!("missing or out of order: {line:?}\n---\n{text}"),
+        }
+    }
+}
