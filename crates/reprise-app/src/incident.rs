@@ -77,6 +77,8 @@ pub struct NewIncident {
     pub nature: Option<String>,
     pub personal_data: bool,
     pub commander: Option<String>,
+    /// When it was detected, if before now: deadlines count from then.
+    pub detected: Option<Timestamp>,
 }
 
 fn parse_severity(word: &str) -> AppResult<Severity> {
@@ -153,6 +155,15 @@ pub async fn open(
         return Err(AppError::Invalid("an incident needs a title".into()));
     }
     let severity = parse_severity(new.severity.as_deref().unwrap_or("SEV2"))?;
+    let opened = match new.detected {
+        Some(t) if t > now => {
+            return Err(AppError::Invalid(
+                "the detection time is in the future".into(),
+            ));
+        }
+        Some(t) => t,
+        None => now,
+    };
     let mut affected = Vec::new();
     if new.assets.is_empty() {
         for a in ctx
@@ -165,7 +176,7 @@ pub async fn open(
                 asset: a.id.to_string(),
                 state: a.state,
                 nature: new.nature.clone(),
-                since: Some(now),
+                since: Some(opened),
             });
         }
         if affected.is_empty() {
@@ -188,7 +199,7 @@ pub async fn open(
                 asset: asset.id.to_string(),
                 state,
                 nature: new.nature.clone(),
-                since: Some(now),
+                since: Some(opened),
             });
         }
     }
@@ -207,13 +218,13 @@ pub async fn open(
             severity: severity.as_str().into(),
             phase: Phase::Detection.as_str().into(),
             source: new.source.clone(),
-            opened: now,
+            opened,
             doc: serde_json::to_string(&doc).expect("an incident serialises"),
             actor: actor.map(str::to_string),
         })
         .await?;
     let mut incident = load(ctx, id).await?;
-    let assessment = assess(ctx, &incident.doc.affected, now).await?;
+    let assessment = assess(ctx, &incident.doc.affected, opened, now).await?;
     incident.doc.assessment = Some(assessment);
     incident.phase = Phase::Assessment;
     let mut events = vec![event(
@@ -245,7 +256,12 @@ pub async fn open(
 
 /// The damage assessment (R000.1, R004.1): each affected asset, what depends on it, and
 /// the data at risk since its last verified restore point.
-async fn assess(ctx: &Ctx<'_>, affected: &[Affected], now: Timestamp) -> AppResult<Assessment> {
+async fn assess(
+    ctx: &Ctx<'_>,
+    affected: &[Affected],
+    opened: Timestamp,
+    now: Timestamp,
+) -> AppResult<Assessment> {
     let points = group(&ctx.catalog.restore_points(None).await?);
     let mut assets = Vec::new();
     for a in affected {
@@ -291,7 +307,7 @@ async fn assess(ctx: &Ctx<'_>, affected: &[Affected], now: Timestamp) -> AppResu
     Ok(Assessment {
         generated: now,
         assets,
-        deadline: now + ASSESSMENT_DEADLINE,
+        deadline: opened + ASSESSMENT_DEADLINE,
         shared: None,
         notes: Vec::new(),
     })

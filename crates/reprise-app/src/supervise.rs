@@ -4,10 +4,12 @@
 //! - RPO at risk or breached, from the last *verified* restore point;
 //! - a backup that should have run and did not (absence is an alarm, not just failure);
 //! - a failed last backup, a restore point found damaged;
-//! - an anomaly: a run whose size, added bytes or file count departs sharply from the
-//!   data set's own history;
+//! - an anomaly: a run whose size, added bytes, file count or (for backups that take
+//!   minutes) duration departs sharply from the data set's own history;
 //! - a repository that does not answer or holds no repository;
-//! - the 3-2-1 rule broken for an asset's newest restore point.
+//! - the 3-2-1 rule broken for an asset's newest restore point;
+//! - an open incident whose status update is late, whose assessment was not shared in
+//!   time, whose GDPR notification deadline is near, or whose review is due.
 
 use jiff::{SignedDuration, Timestamp};
 use reprise_catalog::{RunFilter, RunKind, RunStatus};
@@ -21,7 +23,8 @@ use crate::snapshots::{Integrity, group};
 use crate::status::{self, RpoStatus};
 
 /// Alert keys this module owns, by prefix: other alerts are never resolved here.
-const PREFIXES: [&str; 7] = [
+const PREFIXES: [&str; 8] = [
+    "incident:",
     "rpo:",
     "missed:",
     "backup:",
@@ -55,6 +58,9 @@ fn human(d: SignedDuration) -> String {
         format!("{}d", s / 86_400)
     }
 }
+
+/// Durations shorter than this (seconds), now and in the history, are never anomalies.
+const MIN_DURATION: f64 = 120.0;
 
 /// One measure of a run, compared with the data set's history.
 type Measure = fn(&reprise_catalog::Run) -> Option<u64>;
@@ -95,6 +101,7 @@ pub async fn conditions(
     let points = group(&ctx.catalog.restore_points(None).await?);
     let points_of = status::by_asset(&points, |p| p.asset.as_str());
     let runs_of = status::by_asset(&runs, |r| r.asset.as_deref().unwrap_or(""));
+    out.extend(incident_conditions(ctx, now).await?);
     // One status per asset, in inventory order.
     let statuses = status::run(ctx, now).await?;
     for (s, asset) in statuses.into_iter().zip(&ctx.inventory().assets) {
@@ -224,10 +231,13 @@ pub async fn conditions(
             let Some((latest, earlier)) = history.split_first() else {
                 continue;
             };
-            let measures: [(&str, Measure); 3] = [
+            let measures: [(&str, Measure); 4] = [
                 ("size", |r| r.bytes_read),
                 ("added bytes", |r| r.bytes_added),
                 ("file count", |r| r.files),
+                ("duration in seconds", |r| {
+                    r.duration().map(|d| d.as_secs().max(0) as u64)
+                }),
             ];
             for (what, value) in measures {
                 let past: Vec<f64> = earlier
@@ -238,7 +248,11 @@ pub async fn conditions(
                 let Some(now_value) = value(latest) else {
                     continue;
                 };
-                if anomaly::is_anomaly(&past, now_value as f64) {
+                // A few seconds either way says nothing: durations are judged only
+                // for backups that take minutes.
+                let short = what.starts_with("duration")
+                    && past.iter().copied().fold(now_value as f64, f64::max) < MIN_DURATION;
+                if !short && anomaly::is_anomaly(&past, now_value as f64) {
                     let mut sorted = past.clone();
                     sorted.sort_by(f64::total_cmp);
                     let usual = sorted[sorted.len() / 2];
@@ -253,6 +267,87 @@ pub async fn conditions(
                     break;
                 }
             }
+        }
+    }
+    Ok(out)
+}
+
+/// Reminders of open incidents: the people in charge hear of them through the
+/// channels (R000.6, R004.6, R001.3, R000.7).
+async fn incident_conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Condition>> {
+    let tz = crate::workspace::zone(ctx.loaded.config.timezone.as_deref());
+    let at = |t: Timestamp| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let mut out = Vec::new();
+    for row in ctx.catalog.incidents(true).await? {
+        let Ok(view) = crate::incident::show(ctx, row.id, now).await else {
+            continue;
+        };
+        let inc = &view.incident;
+        let id = row.id;
+        let lead = inc
+            .doc
+            .roles
+            .communications
+            .clone()
+            .unwrap_or_else(|| "the communications lead".into());
+        if let (true, Some(due)) = (view.update_late, view.next_update_due) {
+            out.push(Condition {
+                key: format!("incident:{id}:update"),
+                severity: "warning",
+                message: format!(
+                    "incident {id} ({}, {}): status update due since {} — {lead}: `reprise incident update {id}` drafts it",
+                    row.title,
+                    inc.severity.as_str(),
+                    at(due)
+                ),
+            });
+        }
+        if view.assessment_shared_in_time == Some(false)
+            && let Some(a) = &inc.doc.assessment
+            && a.shared.is_none()
+        {
+            out.push(Condition {
+                key: format!("incident:{id}:assessment"),
+                severity: "warning",
+                message: format!(
+                    "incident {id} ({}): the damage assessment was due to the client by {} (`reprise incident assess {id} --share` once sent)",
+                    row.title,
+                    at(a.deadline)
+                ),
+            });
+        }
+        if let Some(deadline) = view.gdpr_deadline
+            && now + jiff::SignedDuration::from_hours(24) > deadline
+        {
+            out.push(Condition {
+                key: format!("incident:{id}:gdpr"),
+                severity: "critical",
+                message: format!(
+                    "incident {id} ({}): personal data involved, the GDPR notification deadline is {}",
+                    row.title,
+                    at(deadline)
+                ),
+            });
+        }
+        if let Some(due) = view.review_due
+            && inc.doc.review.as_ref().is_none_or(|r| r.held.is_none())
+            && now + jiff::SignedDuration::from_hours(48) > due
+        {
+            let late = now > due;
+            out.push(Condition {
+                key: format!("incident:{id}:review"),
+                severity: if late { "warning" } else { "info" },
+                message: format!(
+                    "incident {id} ({}): the post-incident review is {} {}",
+                    row.title,
+                    if late { "overdue since" } else { "due by" },
+                    at(due)
+                ),
+            });
         }
     }
     Ok(out)

@@ -235,6 +235,9 @@ pub enum IncidentCommand {
         /// Personal data is involved: the GDPR 72-hour deadline applies.
         #[arg(long)]
         personal_data: bool,
+        /// When it was detected, if earlier (`2026-11-23 08:10`): deadlines count from it.
+        #[arg(long, value_name = "TIME")]
+        detected: Option<String>,
         #[arg(long)]
         commander: Option<String>,
         #[arg(long)]

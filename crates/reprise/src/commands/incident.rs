@@ -31,9 +31,14 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
             nature,
             personal_data,
             commander,
+            detected,
             json,
         } => {
+            let detected = detected
+                .map(|t| super::restore::parse_time(&t, tz))
+                .transpose()?;
             let new = NewIncident {
+                detected,
                 title,
                 severity: Some(severity),
                 assets,

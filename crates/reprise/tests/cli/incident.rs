@@ -333,3 +333,68 @@ fn insta_like(text: &str, lines: &[&str]) {
         }
     }
 }
+
+#[test]
+fn late_updates_assessments_and_the_gdpr_deadline_are_reminded() {
+    let ws = TestWorkspace::demo();
+    // Detected 60 hours ago, with personal data: the GDPR deadline is 12 hours away, the
+    // hourly SEV1 update is late, and so is the 2-hour assessment.
+    let detected = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(60)).to_string();
+    run(
+        &ws,
+        &[
+            "incident",
+            "open",
+            "Visitor records encrypted",
+            "--severity",
+            "SEV1",
+            "--asset",
+            "gui-storage",
+            "--personal-data",
+            "--detected",
+            &detected,
+        ],
+    );
+    run(&ws, &["incident", "assign", "1", "communications", "Mina"]);
+    let alerts = ws.json(&["alerts", "--json"]);
+    let find = |key: &str| {
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == key)
+            .unwrap_or_else(|| panic!("no {key} in {alerts:#}"))
+            .clone()
+    };
+    let update = find("incident:1:update");
+    assert!(
+        update["message"]
+            .as_str()
+            .unwrap()
+            .contains("Mina: `reprise incident update 1` drafts it")
+    );
+    assert_eq!(find("incident:1:gdpr")["severity"], "critical");
+    find("incident:1:assessment");
+    // Sending the update and sharing the assessment clear those two reminders.
+    run(&ws, &["incident", "update", "1", "--send"]);
+    run(&ws, &["incident", "assess", "1", "--share"]);
+    let open: Vec<String> = ws
+        .json(&["alerts", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["key"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!open.contains(&"incident:1:update".to_string()), "{open:?}");
+    assert!(
+        !open.contains(&"incident:1:assessment".to_string()),
+        "{open:?}"
+    );
+    assert!(open.contains(&"incident:1:gdpr".to_string()));
+    // The shared-late assessment stays visible as late.
+    ws.cmd()
+        .args(["incident", "show", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("LATE"));
+}
