@@ -27,7 +27,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -68,17 +68,17 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<Json<T>, ApiError>;
+pub(crate) type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// A JSON body, or a `400 invalid_request` in our error format that says what is wrong.
-fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+pub(crate) fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     parsed
         .map(|Json(v)| v)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))
 }
 
 /// Query parameters, or a `400 invalid_request` that says which one is wrong.
-fn query<T>(parsed: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub(crate) fn query<T>(parsed: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     parsed
         .map(|Query(v)| v)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))
@@ -96,6 +96,17 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/self-backups", post(self_backups))
         .route("/repositories", get(repositories))
         .route("/alerts", get(alerts))
+        .route(
+            "/incidents",
+            get(crate::incidents::list).post(crate::incidents::open),
+        )
+        .route("/incidents/{id}", get(crate::incidents::show))
+        .route("/incidents/{id}/plan", post(crate::incidents::approve))
+        .route(
+            "/incidents/{id}/steps/{asset}",
+            post(crate::incidents::step),
+        )
+        .route("/incidents/{id}/checks", post(crate::incidents::check))
         .route_layer(middleware::from_fn_with_state(state.clone(), bearer))
         .route("/openapi.json", get(crate::openapi::document));
     Router::new()
@@ -109,7 +120,11 @@ pub fn router(state: Arc<State>) -> Router {
 }
 
 /// Refuses requests without a valid bearer token.
-async fn bearer(Extract(state): Extract<Arc<State>>, request: Request, next: Next) -> Response {
+/// Who a request acts as: the name of its token, recorded in incident timelines.
+#[derive(Debug, Clone)]
+pub struct Actor(pub String);
+
+async fn bearer(Extract(state): Extract<Arc<State>>, mut request: Request, next: Next) -> Response {
     let token = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -124,7 +139,10 @@ async fn bearer(Extract(state): Extract<Arc<State>>, request: Request, next: Nex
         .into_response();
     };
     match reprise_app::tokens::check(&*state.catalog, token).await {
-        Ok(Some(_)) => next.run(request).await,
+        Ok(Some(name)) => {
+            request.extensions_mut().insert(Actor(name));
+            next.run(request).await
+        }
         Ok(None) => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",

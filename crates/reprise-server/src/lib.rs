@@ -10,6 +10,7 @@
 //! `tracing` (the binary picks text or JSON).
 
 mod api;
+mod incidents;
 mod metrics;
 mod openapi;
 

@@ -33,6 +33,28 @@ fn accepted(description: &str, properties: Value) -> Value {
     responses
 }
 
+fn path(name: &str, kind: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "schema": { "type": kind } })
+}
+
+fn list_responses() -> Value {
+    let mut responses = error_responses();
+    responses["200"] = json!({
+        "description": "OK",
+        "content": { "application/json": { "schema": { "type": "array", "items": { "type": "object" } } } }
+    });
+    responses
+}
+
+fn object_responses(code: &str, description: &str) -> Value {
+    let mut responses = error_responses();
+    responses[code] = json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "type": "object" } } }
+    });
+    responses
+}
+
 fn body(properties: Value, required: &[&str]) -> Value {
     let mut schema =
         json!({ "type": "object", "properties": properties, "additionalProperties": false });
@@ -114,6 +136,63 @@ pub async fn document() -> Json<Value> {
                     "target": { "type": "string" },
                     "restore_points": { "type": "array", "items": { "type": "object" } }
                 }))
+            } },
+            "/incidents": {
+                "get": {
+                    "summary": "Incidents, newest first (open ones unless all=true)",
+                    "parameters": [query("all", "closed incidents too", "boolean")],
+                    "responses": list_responses()
+                },
+                "post": {
+                    "summary": "Open an incident; its damage assessment is generated at once",
+                    "requestBody": body(json!({
+                        "title": { "type": "string" },
+                        "severity": { "type": "string", "enum": ["SEV1", "SEV2", "SEV3", "SEV4"] },
+                        "assets": { "type": "array", "items": { "type": "string" }, "description": "ID or ID=partial; default: the assets not working" },
+                        "source": { "type": "string" },
+                        "nature": { "type": "string" },
+                        "personal_data": { "type": "boolean" },
+                        "commander": { "type": "string" },
+                        "detected": { "type": "string", "format": "date-time" }
+                    }), &["title"]),
+                    "responses": object_responses("201", "the incident, with its assessment")
+                }
+            },
+            "/incidents/{id}": { "get": {
+                "summary": "An incident: deadlines, assessment, plan and progress, evolution, timeline",
+                "parameters": [path("id", "integer")],
+                "responses": object_responses("200", "the incident")
+            } },
+            "/incidents/{id}/plan": { "post": {
+                "summary": "Compute and approve the recovery plan (the incident moves to recovery)",
+                "parameters": [path("id", "integer")],
+                "requestBody": { "required": false, "content": { "application/json": { "schema": {
+                    "type": "object", "additionalProperties": false,
+                    "properties": { "minimal": { "type": "boolean" }, "technicians": { "type": "integer" } }
+                } } } },
+                "responses": object_responses("200", "the approved plan")
+            } },
+            "/incidents/{id}/steps/{asset}": { "post": {
+                "summary": "Start (restore steps run their verified restores), finish, fail or skip a step",
+                "parameters": [path("id", "integer"), path("asset", "string")],
+                "requestBody": body(json!({
+                    "action": { "type": "string", "enum": ["start", "done", "fail", "skip"] },
+                    "reason": { "type": "string" },
+                    "target": { "type": "string" }
+                }), &["action"]),
+                "responses": object_responses("200", "the step")
+            } },
+            "/incidents/{id}/checks": { "post": {
+                "summary": "Record a check of a step's checklist",
+                "parameters": [path("id", "integer")],
+                "requestBody": body(json!({
+                    "asset": { "type": "string" },
+                    "key": { "type": "string" },
+                    "result": { "type": "string", "enum": ["pass", "fail", "reserved"] },
+                    "note": { "type": "string" },
+                    "deadline": { "type": "string", "format": "date" }
+                }), &["asset", "key", "result"]),
+                "responses": object_responses("200", "the check")
             } },
             "/self-backups": { "post": {
                 "summary": "Back up Reprise's own catalog and configuration into every repository now",

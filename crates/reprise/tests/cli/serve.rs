@@ -604,3 +604,92 @@ fn two_backups_run_at_once_when_the_server_allows_two() {
         "{a:#}\n{b:#}"
     );
 }
+
+#[test]
+fn incidents_are_opened_and_run_through_the_api() {
+    let (ws, token) = demo_with_token();
+    let server = serve(&ws);
+    let http = client();
+    let (status, opened) = post(
+        &http,
+        &server,
+        &token,
+        "incidents",
+        serde_json::json!({ "title": "Video site down", "severity": "SEV2", "assets": ["sw-coeur", "nvr-1", "cam-entree=partial"] }),
+    );
+    assert_eq!(status, 201, "{opened}");
+    let id = opened["id"].as_i64().unwrap();
+    assert_eq!(opened["phase"], "assessment");
+    assert_eq!(opened["assessment"]["assets"].as_array().unwrap().len(), 3);
+    // Approve with no body at all.
+    let approved = http
+        .post(format!("{}/api/v1/incidents/{id}/plan", server.base))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(approved.status(), 200);
+    let plan: serde_json::Value = approved.json().unwrap();
+    assert_eq!(plan["steps"][0]["asset"], "sw-coeur");
+    let (status, step) = post(
+        &http,
+        &server,
+        &token,
+        &format!("incidents/{id}/steps/sw-coeur"),
+        serde_json::json!({ "action": "start" }),
+    );
+    assert_eq!(status, 200, "{step}");
+    assert_eq!(step["status"], "running");
+    assert_eq!(step["restored"][0]["dataset"], "config");
+    let (status, bad) = post(
+        &http,
+        &server,
+        &token,
+        &format!("incidents/{id}/checks"),
+        serde_json::json!({ "asset": "sw-coeur", "key": "nope", "result": "pass" }),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        bad["message"]
+            .as_str()
+            .unwrap()
+            .contains("checks: connectivity, configuration")
+    );
+    let (status, _) = post(
+        &http,
+        &server,
+        &token,
+        &format!("incidents/{id}/checks"),
+        serde_json::json!({ "asset": "sw-coeur", "key": "connectivity", "result": "pass" }),
+    );
+    assert_eq!(status, 200);
+    let shown: serde_json::Value = http
+        .get(format!("{}/api/v1/incidents/{id}", server.base))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(shown["phase"], "recovery");
+    // The token's name is the actor in the timeline.
+    assert!(
+        shown["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "check" && e["actor"] == "admin")
+    );
+    let listed: serde_json::Value = http
+        .get(format!("{}/api/v1/incidents", server.base))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(listed[0]["title"], "Video site down");
+    let missing = http
+        .get(format!("{}/api/v1/incidents/999", server.base))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(missing.status(), 400);
+}
