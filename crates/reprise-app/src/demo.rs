@@ -109,6 +109,21 @@ name = "Entrepôt — vidéosurveillance"
 address = "Zone logistique, 93200 Saint-Denis"
 contact = "Mina (communication client)"
 
+# Seed 004's roles, written down where the offline runbook carries them.
+[[contact]]
+name = "Mohamed"
+role = "reprise et réseau (commandant d'incident)"
+phone = "+33 6 00 00 00 01"
+
+[[contact]]
+name = "Joris et Nicolas"
+role = "techniciens : résolution et suivi"
+
+[[contact]]
+name = "Mina et Julie"
+role = "supervision et communication avec les parties prenantes"
+email = "communication@example.org"
+
 [[repository]]
 id = "local"
 path = "repository"

@@ -15,6 +15,7 @@
 //! - [`incident`]: incidents from detection to the signed report and the review;
 //! - [`plan`]: the recovery plan for the situation at hand or a simulated one, with
 //!   predictions from measured restores;
+//! - [`runbook`]: the offline runbook, one self-contained HTML file;
 //! - [`selfbackup`]: Reprise backing up its own catalog and configuration, and rebuilding
 //!   a workspace from them.
 //!
@@ -37,6 +38,7 @@ pub mod points;
 pub mod repos;
 pub mod restore;
 pub mod retention;
+pub mod runbook;
 pub mod scheduler;
 pub mod selfbackup;
 pub mod snapshots;

@@ -31,6 +31,18 @@ pub struct Inventory {
     pub default_policy: Option<PolicyId>,
     /// Where alerts are sent.
     pub notifiers: Vec<crate::Notifier>,
+    /// People to call on the worst day, with their role (R001.2, R004.5).
+    pub contacts: Vec<Contact>,
+}
+
+/// Someone to reach during a recovery, written down where the runbook can carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    pub name: String,
+    /// `incident commander`, `on call`, `communications`, `technician`, `provider`…
+    pub role: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
 }
 
 /// What a problem is about: the n-th site, asset, policy or repository of the inventory,
@@ -507,6 +519,7 @@ mod tests {
             }],
             default_policy: Some(PolicyId::parse("daily").unwrap()),
             notifiers: vec![],
+            contacts: vec![],
         }
     }
 

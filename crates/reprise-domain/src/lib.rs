@@ -31,7 +31,7 @@ mod vocabulary;
 pub use asset::{Asset, DataSet, DataSource};
 pub use id::{AssetId, IdError, PolicyId, RepoId, SiteId, slugify};
 pub use interval::{Interval, IntervalError};
-pub use inventory::{Field, Impact, Inventory, Problem, ProblemKind, Site};
+pub use inventory::{Contact, Field, Impact, Inventory, Problem, ProblemKind, Site};
 pub use notifier::{
     Channel, Email, Notifier, ServerSettings, SmtpTls, SupervisionSettings, jitter_offset,
     severity_rank,

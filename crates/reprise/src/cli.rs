@@ -165,6 +165,10 @@ pub enum Command {
     /// Incidents: open, assess, plan, run the steps, check, update, sign the report, review.
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// The offline runbook: contacts, inventory, recovery order, procedures, checklists,
+    /// restore points and stock restic commands, in one self-contained HTML file.
+    #[command(subcommand)]
+    Runbook(RunbookCommand),
     /// The recovery plan: order, waves, restore points, predicted times against RTOs.
     /// Without --simulate, for the assets the inventory says are failed or partial.
     Plan {
@@ -369,6 +373,18 @@ pub enum StepAction {
     Done,
     Fail,
     Skip,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunbookCommand {
+    /// Write the runbook (never a secret, only where the keys are kept).
+    Export {
+        /// The file to write (default: runbook.html in the current directory).
+        #[arg(long, default_value = "runbook.html")]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -110,7 +110,9 @@ const TOP_KEYS: &[&str] = &[
     "supervision",
     "recovery",
     "priority",
+    "contact",
 ];
+const CONTACT_KEYS: &[&str] = &["name", "role", "phone", "email"];
 const RECOVERY_KEYS: &[&str] = &["technicians", "manual_step", "assumed_throughput"];
 const PRIORITY_KEYS: &[&str] = &[
     "tier",
@@ -349,6 +351,26 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
             supervision.self_backup = s;
         }
         r.finish(t, SUPERVISION_KEYS);
+    }
+    for mut t in r.tables(&mut top, "contact", "contact") {
+        let name = r
+            .string(&mut t, "name", true)
+            .map(|l| l.value)
+            .unwrap_or_default();
+        t.subject = format!("contact `{name}`");
+        let role = r
+            .string(&mut t, "role", true)
+            .map(|l| l.value)
+            .unwrap_or_default();
+        let phone = r.string(&mut t, "phone", false).map(|l| l.value);
+        let email = r.string(&mut t, "email", false).map(|l| l.value);
+        inventory.contacts.push(reprise_domain::Contact {
+            name,
+            role,
+            phone,
+            email,
+        });
+        r.finish(t, CONTACT_KEYS);
     }
     let mut recovery = RecoverySettings::default();
     for mut t in r.tables(&mut top, "recovery", "[recovery]") {

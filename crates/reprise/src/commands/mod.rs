@@ -97,6 +97,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         } => runs::run(&cli.global, asset, kind, limit, json).await,
         Command::Repo(cmd) => repo::run(&cli.global, cmd).await,
         Command::Incident(cmd) => incident::run(&cli.global, cmd).await,
+        Command::Runbook(crate::cli::RunbookCommand::Export { out, lang }) => {
+            let session = Session::open(&cli.global).await?;
+            let html = reprise_app::runbook::export(
+                &session.ctx(),
+                lang == crate::cli::Lang::Fr,
+                Timestamp::now(),
+            )
+            .await?;
+            std::fs::write(&out, html).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "Wrote {} — print it or keep it offline; it holds no password.",
+                out.display()
+            );
+            Ok(crate::exit::SUCCESS)
+        }
         Command::Plan {
             simulate,
             minimal,

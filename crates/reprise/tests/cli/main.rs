@@ -13,6 +13,7 @@ mod init;
 mod inventory;
 mod plan;
 mod postgres;
+mod runbook;
 mod selfbackup;
 mod serve;
 mod support;
