@@ -98,9 +98,9 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
             "Imprimez-le ou gardez-le hors ligne : il sert le jour où messagerie, VPN et supervision tombent ensemble."
         )
     );
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<p class=\"warn\">{}</p>\n",
+        "<p class=\"warn\">{}</p>",
         l(
             "This file holds no password. Each repository's key is where the table below says; without it nothing can be restored.",
             "Ce fichier ne contient aucun mot de passe. La clé de chaque dépôt est là où l'indique le tableau ci-dessous ; sans elle rien ne peut être restauré."
@@ -110,12 +110,11 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
     // Contacts and roles.
     let _ = write!(
         h,
-        "<h2>{}</h2>\n<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>\n",
+        "<h2>{}</h2>\n<table><tr><th>{}</th><th>{}</th><th>{}</th><th>E-mail</th></tr>\n",
         l("Contacts and roles", "Contacts et rôles"),
         l("Name", "Nom"),
         l("Role", "Rôle"),
         l("Phone", "Téléphone"),
-        "E-mail"
     );
     for c in &inv.contacts {
         let _ = writeln!(
@@ -143,9 +142,8 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
     // Repositories and where their keys are.
     let _ = write!(
         h,
-        "<h2>{}</h2>\n<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>\n",
+        "<h2>{}</h2>\n<table><tr><th>ID</th><th>{}</th><th>{}</th><th>{}</th></tr>\n",
         l("Repositories", "Dépôts"),
-        "ID",
         l("Location", "Emplacement"),
         l("Medium, site", "Support, site"),
         l("Key (never the password)", "Clé (jamais le mot de passe)")
@@ -284,18 +282,17 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
         if let Some(step) = plan
             .as_ref()
             .and_then(|v| v.plan.steps.iter().find(|s| s.asset == id))
+            && let Action::Restore { .. } | Action::Manual { .. } = step.action
         {
-            if let Action::Restore { .. } | Action::Manual { .. } = step.action {
-                let _ = write!(
-                    h,
-                    "<p><strong>{}</strong></p>\n<ul>\n",
-                    l("Check after restoring:", "Vérifier après restauration :")
-                );
-                for c in &step.checklist {
-                    let _ = writeln!(h, "<li>☐ {}</li>", esc(if fr { c.fr } else { c.en }));
-                }
-                h.push_str("</ul>\n");
+            let _ = write!(
+                h,
+                "<p><strong>{}</strong></p>\n<ul>\n",
+                l("Check after restoring:", "Vérifier après restauration :")
+            );
+            for c in &step.checklist {
+                let _ = writeln!(h, "<li>☐ {}</li>", esc(if fr { c.fr } else { c.en }));
             }
+            h.push_str("</ul>\n");
         }
         let repos = ctx.repositories_of(a).unwrap_or_default();
         for set in &a.datasets {
@@ -318,9 +315,9 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
                     l("No restore point yet.", "Aucun point de restauration.")
                 );
             } else {
-                let _ = write!(
+                let _ = writeln!(
                     h,
-                    "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>\n",
+                    "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
                     l("Restore point", "Point de restauration"),
                     l("Copies", "Copies"),
                     l("Integrity", "Intégrité")
