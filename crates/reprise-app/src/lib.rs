@@ -33,6 +33,7 @@ pub mod import;
 pub mod incident;
 pub mod leases;
 pub mod notify;
+pub mod pdf;
 pub mod plan;
 pub mod points;
 pub mod repos;

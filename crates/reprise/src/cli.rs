@@ -346,6 +346,9 @@ pub enum IncidentCommand {
         /// Write the report as a self-contained HTML page.
         #[arg(long)]
         html: Option<PathBuf>,
+        /// Write the report as a PDF document.
+        #[arg(long)]
+        pdf: Option<PathBuf>,
     },
     /// The post-incident review: root cause, preventive actions, closing.
     Review {

@@ -279,6 +279,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
             lang,
             out,
             html,
+            pdf,
         } => {
             let fr = lang == Lang::Fr;
             let (text, sign_off) = match &sign {
@@ -299,7 +300,20 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
             if let Some(path) = &html {
                 std::fs::write(path, pv_html(&text, sign_off.as_ref(), fr, tz))?;
             }
-            if out.is_none() && html.is_none() {
+            if let Some(path) = &pdf {
+                let mut body = text.clone();
+                if let Some(s) = &sign_off {
+                    body.push_str(&format!(
+                        "\n{} {}\nSHA-256 {}\n",
+                        if fr { "Signé le" } else { "Signed on" },
+                        local_time(s.at, tz),
+                        s.sha256
+                    ));
+                }
+                let title = text.lines().next().unwrap_or("Reprise");
+                std::fs::write(path, reprise_app::pdf::text_document(title, &body))?;
+            }
+            if out.is_none() && html.is_none() && pdf.is_none() {
                 print!("{text}");
             }
             match &sign_off {
