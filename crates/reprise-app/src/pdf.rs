@@ -138,9 +138,9 @@ pub fn text_document(title: &str, text: &str) -> Vec<u8> {
         );
         for (i, line) in page.iter().enumerate() {
             let bold = n == 0 && i == 0;
-            let _ = write!(
+            let _ = writeln!(
                 Buf(&mut stream),
-                "/{} {} Tf\n",
+                "/{} {} Tf",
                 if bold { "F2" } else { "F1" },
                 if bold { SIZE + 2.0 } else { SIZE }
             );
