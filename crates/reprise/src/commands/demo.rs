@@ -35,6 +35,12 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     let verified = reprise_app::verify::run(&ctx, &[], reprise_app::verify::Mode::ReadAll).await?;
     // Reprise's own catalog and configuration, so that `init --from-repository` works too.
     let protected = reprise_app::selfbackup::run(&ctx).await?;
+    // The offline runbook, ready to print.
+    let runbook = ws.root.join("runbook.html");
+    std::fs::write(
+        &runbook,
+        reprise_app::runbook::export(&ctx, true, Timestamp::now()).await?,
+    )?;
     let token = reprise_app::tokens::create(&*catalog, "admin", Timestamp::now()).await?;
     let inv = &loaded.config.inventory;
     super::init::print_created("Created the Reprise demo", &created, &catalog.location());
@@ -59,6 +65,10 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
         protected.iter().filter(|o| o.ok).count(),
         protected.len()
     );
+    println!(
+        "The offline runbook (in French, like the seeds) is in {}.",
+        runbook.display()
+    );
     println!();
     println!("Look around:");
     println!("  cd {}", dir.display());
@@ -68,6 +78,11 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     println!("  reprise snapshots iredmail");
     println!("  reprise status");
     println!("  reprise restore iredmail --target /tmp/iredmail-restored");
+    println!(
+        "  reprise plan --lang fr                      # the recovery order of seed 004, explained"
+    );
+    println!("  reprise incident open \"Coupure électrique\" --severity SEV1");
+    println!("  reprise incident plan 1 --approve && reprise incident step 1 router-vyos start");
     println!("  reprise alerts");
     println!("  reprise check");
     println!("  reprise serve                # API, metrics, scheduler: the token is below");
