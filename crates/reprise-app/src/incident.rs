@@ -27,10 +27,11 @@ use crate::context::Ctx;
 use crate::error::{AppError, AppResult};
 use crate::snapshots::{Integrity, group};
 
-/// The assessment is due this long after the incident opens (R000.1).
-pub const ASSESSMENT_DEADLINE: SignedDuration = SignedDuration::from_hours(2);
-/// The review is due this long after recovery (R000.7).
-pub const REVIEW_AFTER: SignedDuration = SignedDuration::from_hours(240);
+/// `[recovery] assessment_deadline` (R000.1: 2 hours) or `review_after` (R000.7: 10
+/// days) as a duration.
+fn setting(interval: reprise_domain::Interval) -> SignedDuration {
+    SignedDuration::from_secs(interval.as_secs() as i64)
+}
 
 /// A loaded incident.
 #[derive(Debug, Clone, Serialize)]
@@ -307,7 +308,7 @@ async fn assess(
     Ok(Assessment {
         generated: now,
         assets,
-        deadline: opened + ASSESSMENT_DEADLINE,
+        deadline: opened + setting(ctx.loaded.config.recovery.assessment_deadline),
         shared: None,
         notes: Vec::new(),
     })
@@ -347,7 +348,10 @@ pub async fn show(ctx: &Ctx<'_>, id: i64, now: Timestamp) -> AppResult<IncidentV
             .doc
             .personal_data
             .then(|| gdpr_deadline(incident.row.opened)),
-        review_due: review_due(incident.doc.recovered, REVIEW_AFTER),
+        review_due: review_due(
+            incident.doc.recovered,
+            setting(ctx.loaded.config.recovery.review_after),
+        ),
         evolution,
         timeline,
         incident,
@@ -412,9 +416,11 @@ pub async fn assign(
 /// A change to the damage assessment.
 #[derive(Debug, Clone, Default)]
 pub struct AssessmentEdit {
-    /// The asset whose line changes, with its new `nature`.
+    /// The asset whose line changes, with its new `nature`, `state` or `since`.
     pub asset: Option<String>,
     pub nature: Option<String>,
+    pub state: Option<AssetState>,
+    pub since: Option<Timestamp>,
     pub note: Option<String>,
     /// Record that the assessment was shared with the client now.
     pub share: bool,
@@ -455,7 +461,39 @@ pub async fn edit_assessment(
             line.nature = Some(n.to_string());
             events.push(event(id, now, "assessment", actor, format!("{asset}: {n}")));
         }
+        if let Some(since) = edit.since {
+            line.since = Some(since);
+            events.push(event(
+                id,
+                now,
+                "assessment",
+                actor,
+                format!("{asset}: affected since {since}"),
+            ));
+        }
+        if let Some(state) = edit.state {
+            line.state = state;
+            events.push(event(
+                id,
+                now,
+                "state",
+                actor,
+                format!("{asset} {}", state.as_str()),
+            ));
+        }
     }
+    // The affected list decides what the plan restores: keep it in step.
+    if let Some(asset) = asset
+        && let Some(a) = incident.doc.affected.iter_mut().find(|a| a.asset == asset)
+    {
+        if let Some(state) = edit.state {
+            a.state = state;
+        }
+        if edit.since.is_some() {
+            a.since = edit.since;
+        }
+    }
+
     if let Some(n) = note {
         assessment.notes.push(n.to_string());
         events.push(event(id, now, "note", actor, n.to_string()));
@@ -947,41 +985,52 @@ pub fn draft_update(incident: &Incident, fr: bool, tz: &jiff::tz::TimeZone) -> S
     } else {
         incident.phase.as_str()
     };
-    if fr {
-        format!(
-            "Incident {} — {} ({}), phase : {}.\nRétablis : {}.\nEn cours : {}.\nEn échec : {}.\nEnsuite : {}.\nFin prévue : {}.",
-            incident.row.id,
-            incident.row.title,
-            incident.severity.as_str(),
-            phase,
-            list(&done),
-            list(&running),
-            list(&failed),
-            list(&next),
-            if remaining == 0 {
-                "atteinte".into()
-            } else {
-                end
-            }
+    let (words, reached) = if fr {
+        (
+            [
+                "phase :",
+                "Rétablis :",
+                "En cours :",
+                "En échec :",
+                "Ensuite :",
+                "Fin prévue :",
+            ],
+            "atteinte",
         )
     } else {
-        format!(
-            "Incident {} — {} ({}), phase: {}.\nRestored: {}.\nIn progress: {}.\nFailed: {}.\nNext: {}.\nExpected end: {}.",
-            incident.row.id,
-            incident.row.title,
-            incident.severity.as_str(),
-            phase,
-            list(&done),
-            list(&running),
-            list(&failed),
-            list(&next),
-            if remaining == 0 {
-                "reached".into()
-            } else {
-                end
-            }
+        (
+            [
+                "phase:",
+                "Restored:",
+                "In progress:",
+                "Failed:",
+                "Next:",
+                "Expected end:",
+            ],
+            "reached",
         )
-    }
+    };
+    let end = if remaining == 0 {
+        reached.to_string()
+    } else {
+        end
+    };
+    format!(
+        "Incident {} — {} ({}), {} {phase}.\n{} {}.\n{} {}.\n{} {}.\n{} {}.\n{} {end}.",
+        incident.row.id,
+        incident.row.title,
+        incident.severity.as_str(),
+        words[0],
+        words[1],
+        list(&done),
+        words[2],
+        list(&running),
+        words[3],
+        list(&failed),
+        words[4],
+        list(&next),
+        words[5],
+    )
 }
 
 /// Records an update as sent and sends it through the notification channels, to the
@@ -1030,6 +1079,7 @@ pub async fn send_update(
         severity: severity.into(),
         text: text.to_string(),
         resolved: false,
+        audience,
     };
     Ok(crate::notify::send(ctx.workspace(), &ctx.inventory().notifiers, &[message]).await)
 }
@@ -1231,6 +1281,7 @@ pub async fn review(
     id: i64,
     root_cause: Option<&str>,
     actions: &[Action],
+    done: &[usize],
     close: bool,
     actor: &str,
 ) -> AppResult<()> {
@@ -1260,6 +1311,20 @@ pub async fn review(
             "review",
             Some(actor),
             format!("action: {} ({}, {})", a.text, a.owner, a.due),
+        ));
+    }
+    for &n in done {
+        let count = review.actions.len();
+        let action = review.actions.get_mut(n.wrapping_sub(1)).ok_or_else(|| {
+            AppError::Invalid(format!("incident {id} has no action {n} (it has {count})"))
+        })?;
+        action.done = Some(now);
+        events.push(event(
+            id,
+            now,
+            "review",
+            Some(actor),
+            format!("action done: {}", action.text),
         ));
     }
     review.held = Some(now);

@@ -24,6 +24,8 @@ pub struct Message {
     pub severity: String,
     pub text: String,
     pub resolved: bool,
+    /// For incident updates: who must read it (`team`, `management`, `client`).
+    pub audience: Vec<String>,
 }
 
 pub fn messages(changes: &Changes) -> Vec<Message> {
@@ -35,6 +37,7 @@ pub fn messages(changes: &Changes) -> Vec<Message> {
             severity: c.severity.to_string(),
             text: c.message.clone(),
             resolved: false,
+            audience: vec![],
         })
         .collect();
     out.extend(changes.resolved.iter().map(|key| Message {
@@ -42,6 +45,7 @@ pub fn messages(changes: &Changes) -> Vec<Message> {
         severity: "info".into(),
         text: format!("resolved: {key}"),
         resolved: true,
+        audience: vec![],
     }));
     out
 }
@@ -76,9 +80,14 @@ fn body(format: &str, m: &Message) -> Value {
 }
 
 /// Whether channel `n` hears of `m`: openings at or above its minimum severity, and
-/// every resolution (a resolution is sent wherever the opening could have gone).
+/// every resolution (a resolution is sent wherever the opening could have gone); an
+/// incident update only where its audience reads (channels without one read all).
 fn routed(n: &Notifier, m: &Message) -> bool {
-    m.resolved || severity_rank(&m.severity) >= severity_rank(&n.min_severity)
+    let severity = m.resolved || severity_rank(&m.severity) >= severity_rank(&n.min_severity);
+    let audience = m.audience.is_empty()
+        || n.audience.is_empty()
+        || m.audience.iter().any(|a| n.audience.contains(a));
+    severity && audience
 }
 
 /// Sends `messages` to every channel. Returns one line per failed delivery (after
@@ -287,6 +296,7 @@ mod tests {
             severity: severity.into(),
             text: format!("{key}: something"),
             resolved,
+            audience: vec![],
         }
     }
 
@@ -297,6 +307,7 @@ mod tests {
             severity: "critical".into(),
             text: "mail: RPO breached".into(),
             resolved: false,
+            audience: vec![],
         };
         assert_eq!(
             body("slack", &m)["text"],
@@ -333,8 +344,14 @@ mod tests {
                 format: "generic".into(),
             },
             min_severity: "critical".into(),
+            audience: vec!["management".into()],
         };
         assert!(routed(&n, &message("rpo:a", "critical", false)));
+        let mut update = message("incident:1:update", "critical", false);
+        update.audience = vec!["team".into()];
+        assert!(!routed(&n, &update), "a SEV3 update is not for management");
+        update.audience.push("management".into());
+        assert!(routed(&n, &update));
         assert!(!routed(&n, &message("rpo:a", "warning", false)));
         assert!(routed(&n, &message("rpo:a", "info", true)));
     }

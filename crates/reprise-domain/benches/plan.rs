@@ -48,30 +48,22 @@ fn inventory(n: usize) -> Inventory {
                 d
             };
             Asset {
-                id: AssetId::parse(&format!("a-{i:06}")).unwrap(),
                 name: format!("Asset {i}"),
-                site: site.clone(),
-                category: categories[i % categories.len()],
-                criticality: criticalities[i % 3],
-                state: AssetState::Working,
                 zone: Some(if i % 4 == 0 {
                     ZoneRisk::High
                 } else {
                     ZoneRisk::Low
                 }),
-                location: None,
-                function: None,
-                owner: None,
-                rpo: None,
-                rto: None,
                 depends_on: depends_on
                     .into_iter()
                     .map(|d| AssetId::parse(&format!("a-{d:06}")).unwrap())
                     .collect(),
-                policy: None,
-                procedure: None,
-                planned_resolution: None,
-                datasets: vec![],
+                ..Asset::new(
+                    AssetId::parse(&format!("a-{i:06}")).unwrap(),
+                    site.clone(),
+                    categories[i % categories.len()],
+                    criticalities[i % 3],
+                )
             }
         })
         .collect();

@@ -41,6 +41,31 @@ pub struct Asset {
     pub datasets: Vec<DataSet>,
 }
 
+impl Asset {
+    /// An asset with its identity and nothing else: working, no dependency, no data set.
+    pub fn new(id: AssetId, site: SiteId, category: Category, criticality: Criticality) -> Self {
+        Self {
+            name: id.to_string(),
+            id,
+            site,
+            category,
+            criticality,
+            state: AssetState::Working,
+            zone: None,
+            location: None,
+            function: None,
+            owner: None,
+            rpo: None,
+            rto: None,
+            depends_on: vec![],
+            policy: None,
+            procedure: None,
+            planned_resolution: None,
+            datasets: vec![],
+        }
+    }
+}
+
 /// A set of data to back up for an asset: files, or the output of a command.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DataSet {

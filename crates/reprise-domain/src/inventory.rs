@@ -465,28 +465,19 @@ fn rpo_problem(rpo: Interval, policy: &Policy) -> Option<ProblemKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AssetState, Category, Criticality, DataSet, DataSource, RepoBackend, RepoId};
+    use crate::{Category, Criticality, DataSet, DataSource, RepoBackend, RepoId};
     use crate::{Location, Retention, Schedule};
 
     fn asset(id: &str, deps: &[&str]) -> Asset {
         Asset {
-            id: AssetId::parse(id).unwrap(),
             name: id.to_uppercase(),
-            site: SiteId::parse("hq").unwrap(),
-            category: Category::Server,
-            criticality: Criticality::Major,
-            state: AssetState::Working,
-            zone: None,
-            location: None,
-            function: None,
-            owner: None,
-            rpo: None,
-            rto: None,
             depends_on: deps.iter().map(|d| AssetId::parse(d).unwrap()).collect(),
-            policy: None,
-            procedure: None,
-            planned_resolution: None,
-            datasets: vec![],
+            ..Asset::new(
+                AssetId::parse(id).unwrap(),
+                SiteId::parse("hq").unwrap(),
+                Category::Server,
+                Criticality::Major,
+            )
         }
     }
 

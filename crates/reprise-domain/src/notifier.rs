@@ -11,6 +11,9 @@ pub struct Notifier {
     pub channel: Channel,
     /// The least severe alert sent: `info`, `warning` or `critical`.
     pub min_severity: String,
+    /// Who reads it (`team`, `management`, `client`): incident updates go to the
+    /// channels of their severity's audience (R001.3). Empty: every update.
+    pub audience: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

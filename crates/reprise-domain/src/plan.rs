@@ -172,6 +172,10 @@ pub struct RecoverySettings {
     pub manual_step: crate::Interval,
     /// Restore throughput assumed until restores have been measured, bytes per second.
     pub assumed_throughput: u64,
+    /// The damage assessment is due this long after detection (R000.1: 2 hours).
+    pub assessment_deadline: crate::Interval,
+    /// The review is due this long after recovery (R000.7: 10 days).
+    pub review_after: crate::Interval,
 }
 
 impl Default for RecoverySettings {
@@ -180,6 +184,8 @@ impl Default for RecoverySettings {
             technicians: 2,
             manual_step: crate::Interval::from_secs(30 * 60),
             assumed_throughput: 50 * 1024 * 1024,
+            assessment_deadline: crate::Interval::from_hours(2),
+            review_after: crate::Interval::from_days(10),
         }
     }
 }
@@ -858,23 +864,14 @@ mod tests {
 
     fn asset(id: &str, category: Category, criticality: Criticality, deps: &[&str]) -> Asset {
         Asset {
-            id: AssetId::parse(id).unwrap(),
-            name: id.to_string(),
-            site: SiteId::parse("site").unwrap(),
-            category,
-            criticality,
             state: AssetState::Failed,
-            zone: None,
-            location: None,
-            function: None,
-            owner: None,
-            rpo: None,
-            rto: None,
             depends_on: deps.iter().map(|d| AssetId::parse(d).unwrap()).collect(),
-            policy: None,
-            procedure: None,
-            planned_resolution: None,
-            datasets: vec![],
+            ..Asset::new(
+                AssetId::parse(id).unwrap(),
+                SiteId::parse("site").unwrap(),
+                category,
+                criticality,
+            )
         }
     }
 

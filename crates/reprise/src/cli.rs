@@ -275,6 +275,12 @@ pub enum IncidentCommand {
         asset: Option<String>,
         #[arg(long, requires = "asset")]
         nature: Option<String>,
+        /// Its state now: failed, partial or working.
+        #[arg(long, requires = "asset")]
+        state: Option<String>,
+        /// Since when it is affected (`2026-11-23 07:40`).
+        #[arg(long, requires = "asset", value_name = "TIME")]
+        since: Option<String>,
         #[arg(long)]
         note: Option<String>,
         /// Record that the assessment was shared now (R000.1: within 2 hours).
@@ -358,6 +364,9 @@ pub enum IncidentCommand {
         /// `what|owner|due date`, e.g. `Add a UPS to the rack|Mohamed|2026-12-15`; repeat.
         #[arg(long = "action", value_name = "WHAT|OWNER|DUE")]
         actions: Vec<String>,
+        /// Mark preventive action N (as numbered by `incident risks`) done; repeat.
+        #[arg(long = "done", value_name = "N")]
+        done: Vec<usize>,
         #[arg(long)]
         close: bool,
         #[arg(long, value_enum, default_value_t = Lang::En)]

@@ -113,7 +113,13 @@ const TOP_KEYS: &[&str] = &[
     "contact",
 ];
 const CONTACT_KEYS: &[&str] = &["name", "role", "phone", "email"];
-const RECOVERY_KEYS: &[&str] = &["technicians", "manual_step", "assumed_throughput"];
+const RECOVERY_KEYS: &[&str] = &[
+    "technicians",
+    "manual_step",
+    "assumed_throughput",
+    "assessment_deadline",
+    "review_after",
+];
 const PRIORITY_KEYS: &[&str] = &[
     "tier",
     "label",
@@ -136,6 +142,7 @@ const NOTIFY_KEYS: &[&str] = &[
     "password_env",
     "password_file",
     "ca_file",
+    "audience",
 ];
 const SERVER_KEYS: &[&str] = &["listen", "concurrency", "jitter"];
 const SUPERVISION_KEYS: &[&str] = &["rpo_at_risk", "probe_every", "self_backup"];
@@ -379,6 +386,12 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         }
         if let Some(i) = r.parsed(&mut t, "manual_step", false, Interval::parse) {
             recovery.manual_step = i;
+        }
+        if let Some(i) = r.parsed(&mut t, "assessment_deadline", false, Interval::parse) {
+            recovery.assessment_deadline = i;
+        }
+        if let Some(i) = r.parsed(&mut t, "review_after", false, Interval::parse) {
+            recovery.review_after = i;
         }
         if let Some(mb) = r.count(&mut t, "assumed_throughput") {
             // Megabytes per second, as people say it.
@@ -643,10 +656,23 @@ fn notifier(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> Notifier {
             }
         }
     };
+    let mut audience = Vec::new();
+    for l in r.strings(t, "audience") {
+        match l.value.as_str() {
+            "team" | "management" | "client" => audience.push(l.value),
+            other => r.error(
+                l.span,
+                Some(&subject),
+                Some("audience"),
+                format!("unknown audience `{other}` (team, management, client)"),
+            ),
+        }
+    }
     Notifier {
         id,
         channel,
         min_severity,
+        audience,
     }
 }
 
@@ -1217,11 +1243,13 @@ mod tests {
         let defaults = parse(Path::new("reprise.toml"), BASE).config.unwrap();
         assert_eq!(defaults.priority_rules, default_rules());
         let text = format!(
-            "{BASE}\n[recovery]\ntechnicians = 3\nmanual_step = \"1h\"\n\n[[priority]]\ntier = 1\nlabel = \"Entrances\"\nlabel_fr = \"Entrées\"\ncategories = [\"Caméra\"]\nzones = [\"élevé\"]\n\n[[priority]]\ntier = 2\nlabel = \"Everything else\"\n"
+            "{BASE}\n[recovery]\ntechnicians = 3\nmanual_step = \"1h\"\nreview_after = \"5d\"\n\n[[priority]]\ntier = 1\nlabel = \"Entrances\"\nlabel_fr = \"Entrées\"\ncategories = [\"Caméra\"]\nzones = [\"élevé\"]\n\n[[priority]]\ntier = 2\nlabel = \"Everything else\"\n"
         );
         let config = parse(Path::new("reprise.toml"), &text).config.unwrap();
         assert_eq!(config.recovery.technicians, 3);
         assert_eq!(config.recovery.manual_step.as_secs(), 3600);
+        assert_eq!(config.recovery.review_after.as_secs(), 5 * 86_400);
+        assert_eq!(config.recovery.assessment_deadline.as_secs(), 2 * 3600);
         assert_eq!(config.priority_rules.len(), 2);
         assert_eq!(config.priority_rules[0].categories, [Category::Camera]);
         assert_eq!(

@@ -108,12 +108,25 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
             id,
             asset,
             nature,
+            state,
+            since,
             note,
             share,
         } => {
+            let state = state
+                .map(|s| {
+                    reprise_domain::AssetState::parse(&s)
+                        .map_err(|e| UsageError(format!("--state: {e}")))
+                })
+                .transpose()?;
+            let since = since
+                .map(|t| super::restore::parse_time(&t, tz))
+                .transpose()?;
             let edit = incident::AssessmentEdit {
                 asset,
                 nature,
+                state,
+                since,
                 note,
                 share,
             };
@@ -341,6 +354,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
             id,
             root_cause,
             actions,
+            done,
             close,
             lang,
         } => {
@@ -362,7 +376,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
                     done: None,
                 });
             }
-            incident::review(&ctx, id, root_cause.as_deref(), &parsed, close, &who).await?;
+            incident::review(&ctx, id, root_cause.as_deref(), &parsed, &done, close, &who).await?;
             let inc = incident::load(&ctx, id).await?;
             print_review(&inc, lang == Lang::Fr, tz);
         }
@@ -370,9 +384,16 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
             let mut register = Vec::new();
             for row in ctx.catalog.incidents(false).await? {
                 let inc = incident::load(&ctx, row.id).await?;
-                for a in inc.doc.review.iter().flat_map(|r| r.actions.iter()) {
+                for (n, a) in inc
+                    .doc
+                    .review
+                    .iter()
+                    .flat_map(|r| r.actions.iter())
+                    .enumerate()
+                {
                     register.push(serde_json::json!({
                         "incident": row.id,
+                        "number": n + 1,
                         "title": row.title,
                         "action": a.text,
                         "owner": a.owner,
@@ -386,13 +407,15 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
             } else if register.is_empty() {
                 println!("The risk register is empty: reviews add their preventive actions to it.");
             } else {
-                let mut table = Table::new(&["DUE", "OWNER", "ACTION", "INCIDENT"]);
+                let mut table = Table::new(&["DUE", "OWNER", "ACTION", "STATUS", "INCIDENT/N"]);
                 for r in &register {
+                    let status = if r["done"].is_null() { "open" } else { "done" };
                     table.row(vec![
                         r["due"].as_str().unwrap_or("").to_string(),
                         r["owner"].as_str().unwrap_or("").to_string(),
                         r["action"].as_str().unwrap_or("").to_string(),
-                        format!("{} {}", r["incident"], r["title"].as_str().unwrap_or("")),
+                        status.to_string(),
+                        format!("{}/{}", r["incident"], r["number"]),
                     ]);
                 }
                 print!("{}", table.render());

@@ -315,6 +315,10 @@ fn an_incident_runs_from_assessment_to_the_signed_report_and_the_review() {
     }
     let risks = ws.json(&["incident", "risks", "--json"]);
     assert_eq!(risks[0]["action"], "Install a UPS in the rack");
+    assert!(risks[0]["done"].is_null());
+    // The register outlives the incident: its actions are closed later.
+    run(&ws, &["incident", "review", "1", "--done", "1"]);
+    assert!(ws.json(&["incident", "risks", "--json"])[0]["done"].is_string());
     assert!(
         ws.json(&["incident", "list", "--json"])
             .as_array()
@@ -356,6 +360,28 @@ fn late_updates_assessments_and_the_gdpr_deadline_are_reminded() {
         ],
     );
     run(&ws, &["incident", "assign", "1", "communications", "Mina"]);
+    // The assessment is corrected: the storage is partly working.
+    run(
+        &ws,
+        &[
+            "incident",
+            "assess",
+            "1",
+            "--asset",
+            "gui-storage",
+            "--state",
+            "partial",
+            "--nature",
+            "encrypted shares",
+        ],
+    );
+    let shown = ws.json(&["incident", "show", "1", "--json"]);
+    assert_eq!(shown["assessment"]["assets"][0]["state"], "partial");
+    assert_eq!(shown["affected"][0]["state"], "partial");
+    assert_eq!(
+        shown["evolution"].as_array().unwrap().last().unwrap()["state"],
+        "partial"
+    );
     let alerts = ws.json(&["alerts", "--json"]);
     let find = |key: &str| {
         alerts

@@ -72,21 +72,10 @@ fn the_runbook_carries_everything_but_secrets_and_its_restic_commands_work() {
             .join("data/iredmail/vmail/direction/cur/1727000000.M1.siege"),
     )
     .unwrap();
-    let restored = walk(target.path()).into_iter().any(|p| {
-        p.ends_with("direction/cur/1727000000.M1.siege") && std::fs::read(&p).unwrap() == wanted
-    });
+    let restored = crate::support::files_under(target.path())
+        .into_iter()
+        .any(|p| {
+            p.ends_with("direction/cur/1727000000.M1.siege") && std::fs::read(&p).unwrap() == wanted
+        });
     assert!(restored, "{script}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }

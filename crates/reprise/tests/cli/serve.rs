@@ -490,7 +490,7 @@ fn verifications_and_restores_are_started_through_the_api() {
     wait_for("the restore", Duration::from_secs(60), || {
         runs("restore").iter().any(|r| r["status"] == "succeeded")
     });
-    let restored: Vec<_> = walk(target.path());
+    let restored: Vec<_> = crate::support::files_under(target.path());
     assert!(!restored.is_empty());
     let original = std::fs::read(
         ws.path()
@@ -546,19 +546,6 @@ fn verifications_and_restores_are_started_through_the_api() {
             .iter()
             .any(|l| l["message"] == "restore succeeded" && l["asset"] == "iredmail")
     );
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 #[test]
