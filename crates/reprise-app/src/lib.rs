@@ -12,6 +12,7 @@
 //!   engine's work, recorded in the catalog;
 //! - [`scheduler`], [`leases`], [`supervise`], [`notify`]: what `reprise serve` runs
 //!   unattended, and who hears about it;
+//! - [`drill`]: restore tests into sandboxes that measure real RTO and RPO;
 //! - [`incident`]: incidents from detection to the signed report and the review;
 //! - [`plan`]: the recovery plan for the situation at hand or a simulated one, with
 //!   predictions from measured restores;
@@ -27,6 +28,7 @@ pub mod config;
 pub mod context;
 pub mod dates;
 pub mod demo;
+pub mod drill;
 pub mod error;
 pub mod graph;
 pub mod import;

@@ -8,6 +8,7 @@
 //!   minutes) duration departs sharply from the data set's own history;
 //! - a repository that does not answer or holds no repository;
 //! - the 3-2-1 rule broken for an asset's newest restore point;
+//! - a failed drill, or one that did not happen within its period (R002.9: quarterly);
 //! - an open incident whose status update is late, whose assessment was not shared in
 //!   time, whose GDPR notification deadline is near, or whose review is due.
 
@@ -23,8 +24,10 @@ use crate::snapshots::{Integrity, group};
 use crate::status::{self, RpoStatus};
 
 /// Alert keys this module owns, by prefix: other alerts are never resolved here.
-const PREFIXES: [&str; 8] = [
+const PREFIXES: [&str; 10] = [
     "incident:",
+    "drill:",
+    "drill-due:",
     "rpo:",
     "missed:",
     "backup:",
@@ -102,6 +105,8 @@ pub async fn conditions(
     let points_of = status::by_asset(&points, |p| p.asset.as_str());
     let runs_of = status::by_asset(&runs, |r| r.asset.as_deref().unwrap_or(""));
     out.extend(incident_conditions(ctx, now).await?);
+    let drills = ctx.catalog.latest_runs(RunKind::Drill).await?;
+    let last_drill = status::last_runs(&drills);
     // One status per asset, in inventory order.
     let statuses = status::run(ctx, now).await?;
     for (s, asset) in statuses.into_iter().zip(&ctx.inventory().assets) {
@@ -133,6 +138,44 @@ pub async fn conditions(
                 message: format!("{}: no verified restore point yet (RPO {rpo})", s.asset),
             }),
             _ => {}
+        }
+        if !asset.datasets.is_empty() {
+            let every = asset
+                .drill_every
+                .or_else(|| ctx.inventory().policy_of(asset).map(|p| p.drill_every));
+            let last = last_drill.get(s.asset.as_str());
+            if let Some(run) = last
+                && run.status != RunStatus::Succeeded
+            {
+                out.push(Condition {
+                    key: format!("drill:{}", s.asset),
+                    severity: "critical",
+                    message: format!(
+                        "{}: the last restore test failed ({}) — its backups are not proven to restore",
+                        s.asset,
+                        run.error.as_deref().unwrap_or("no detail")
+                    ),
+                });
+            }
+            // Due a period after the last drill, or after the first restore point.
+            let first_point = points_of
+                .get(s.asset.as_str())
+                .and_then(|p| p.iter().map(|p| p.time).min());
+            if let (Some(every), Some(base)) = (every, last.map(|r| r.started).or(first_point)) {
+                let due = base + SignedDuration::from_secs(every.as_secs() as i64);
+                if due < now {
+                    out.push(Condition {
+                        key: format!("drill-due:{}", s.asset),
+                        severity: "warning",
+                        message: format!(
+                            "{}: a restore test was due by {} (every {every}): `reprise drill run {}`",
+                            s.asset,
+                            due.to_zoned(tz.clone()).strftime("%Y-%m-%d"),
+                            s.asset
+                        ),
+                    });
+                }
+            }
         }
         if s.restore_points > 0 && !s.rule_3_2_1 {
             let mut missing = Vec::new();

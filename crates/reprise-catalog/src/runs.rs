@@ -15,6 +15,8 @@ pub enum RunKind {
     /// Reprise backing up its own catalog and configuration.
     #[serde(rename = "self-backup")]
     SelfBackup,
+    /// A restore test into a sandbox, with its verification (R002.9, R003.5).
+    Drill,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,6 +49,7 @@ text_enum!(RunKind {
     Retention = "retention",
     Copy = "copy",
     SelfBackup = "self-backup",
+    Drill = "drill",
 });
 
 text_enum!(RunStatus {

@@ -38,6 +38,9 @@ pub struct Asset {
     pub procedure: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub planned_resolution: Option<Date>,
+    /// Overrides the policy's drill period for this asset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drill_every: Option<Interval>,
     pub datasets: Vec<DataSet>,
 }
 
@@ -61,6 +64,7 @@ impl Asset {
             policy: None,
             procedure: None,
             planned_resolution: None,
+            drill_every: None,
             datasets: vec![],
         }
     }
@@ -79,6 +83,21 @@ pub struct DataSet {
     pub pre_hook: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub post_hook: Option<String>,
+    /// A command that proves a drill's restored copy works (`pg_restore --list dump.sql`),
+    /// run in the sandbox; its exit code decides.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drill_check: Option<String>,
+    /// Left out of the serialised form at its default, so that configurations written
+    /// before drills existed keep their fingerprint (no false "configuration changed").
+    #[serde(skip_serializing_if = "is_default_drill_timeout")]
+    pub drill_timeout: Interval,
+}
+
+/// The default time a drill's check command may take.
+pub const DEFAULT_DRILL_TIMEOUT: Interval = Interval::from_secs(600);
+
+fn is_default_drill_timeout(t: &Interval) -> bool {
+    *t == DEFAULT_DRILL_TIMEOUT
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -496,6 +496,7 @@ mod tests {
                 retention: Retention::seed_default(),
                 repository: RepoId::parse("local").unwrap(),
                 copy_to: vec![],
+                drill_every: Interval::from_days(90),
             }],
             repositories: vec![Repository {
                 id: RepoId::parse("local").unwrap(),
@@ -576,6 +577,8 @@ mod tests {
             category: None,
             pre_hook: None,
             post_hook: None,
+            drill_check: None,
+            drill_timeout: Interval::from_secs(600),
         });
         let problems = inventory(vec![mail.clone()]).validate();
         assert_eq!(

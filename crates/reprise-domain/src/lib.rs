@@ -28,7 +28,7 @@ mod retention;
 mod schedule;
 mod vocabulary;
 
-pub use asset::{Asset, DataSet, DataSource};
+pub use asset::{Asset, DEFAULT_DRILL_TIMEOUT, DataSet, DataSource};
 pub use id::{AssetId, IdError, PolicyId, RepoId, SiteId, slugify};
 pub use interval::{Interval, IntervalError};
 pub use inventory::{Contact, Field, Impact, Inventory, Problem, ProblemKind, Site};

@@ -15,6 +15,9 @@ pub struct Policy {
     pub repository: RepoId,
     /// Repositories new snapshots are copied to (the "2" and "1" of 3-2-1).
     pub copy_to: Vec<RepoId>,
+    /// How often a restore test (drill) must prove the assets' restore points (R002.9:
+    /// quarterly).
+    pub drill_every: Interval,
 }
 
 fn display<S: serde::Serializer>(v: &Schedule, s: S) -> Result<S::Ok, S::Error> {

@@ -162,6 +162,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Restore tests: restore into a sandbox, verify, measure the real RTO.
+    #[command(subcommand)]
+    Drill(DrillCommand),
     /// Incidents: open, assess, plan, run the steps, check, update, sign the report, review.
     #[command(subcommand)]
     Incident(IncidentCommand),
@@ -385,6 +388,41 @@ pub enum StepAction {
     Done,
     Fail,
     Skip,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DrillCommand {
+    /// Restore each data set of these assets (all when none) into a sandbox and verify it.
+    Run {
+        assets: Vec<String>,
+        /// A restore point at random instead of the newest.
+        #[arg(long)]
+        random: bool,
+        /// What the drill simulates (`loss of the mail server`).
+        #[arg(long)]
+        scenario: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drills, newest first.
+    History {
+        asset: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The drill report for auditors: what, when, who, how long, result.
+    Report {
+        #[arg(long)]
+        asset: Option<String>,
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        html: Option<PathBuf>,
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

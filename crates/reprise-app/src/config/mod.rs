@@ -171,6 +171,7 @@ const POLICY_KEYS: &[&str] = &[
     "keep_yearly",
     "keep_within",
     "max_age",
+    "drill_every",
 ];
 const ASSET_KEYS: &[&str] = &[
     "id",
@@ -189,6 +190,7 @@ const ASSET_KEYS: &[&str] = &[
     "policy",
     "procedure",
     "planned_resolution",
+    "drill_every",
     "dataset",
 ];
 const DATASET_KEYS: &[&str] = &[
@@ -201,6 +203,8 @@ const DATASET_KEYS: &[&str] = &[
     "category",
     "pre_hook",
     "post_hook",
+    "drill_check",
+    "drill_timeout",
 ];
 
 /// Reads and validates a configuration text. `file` is only used in messages.
@@ -886,6 +890,10 @@ fn policy(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Policy, PolicySpans
         .into_iter()
         .filter_map(|l| id(r, &l, &subject, "copy_to", RepoId::parse).map(|v| (v, l.span)))
         .unzip();
+    // Quarterly restore tests by default (R002.9).
+    let drill_every = r
+        .parsed(t, "drill_every", false, Interval::parse)
+        .unwrap_or(Interval::from_days(90));
     let mut retention = Retention {
         keep_last: r.count(t, "keep_last"),
         keep_hourly: r.count(t, "keep_hourly"),
@@ -913,6 +921,7 @@ fn policy(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Policy, PolicySpans
             retention,
             repository: repository.unwrap_or_else(placeholder_id(RepoId::parse)),
             copy_to,
+            drill_every,
         },
         spans,
         PolicyErrors {
@@ -965,6 +974,7 @@ fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans, A
     let bad_policy = r.errors() > before;
     let procedure = r.string(t, "procedure", false).map(|l| l.value);
     let planned_resolution = planned_date(r, t, &subject);
+    let drill_every = r.parsed(t, "drill_every", false, Interval::parse);
     let mut datasets = Vec::new();
     let mut dataset_spans = Vec::new();
     for mut d in r.tables(t, "dataset", &subject) {
@@ -999,6 +1009,7 @@ fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans, A
             policy,
             procedure,
             planned_resolution,
+            drill_every,
             datasets,
         },
         spans,
@@ -1104,6 +1115,10 @@ fn dataset(
     let category = r.string(d, "category", false).map(|l| l.value);
     let pre_hook = r.string(d, "pre_hook", false).map(|l| l.value);
     let post_hook = r.string(d, "post_hook", false).map(|l| l.value);
+    let drill_check = r.string(d, "drill_check", false).map(|l| l.value);
+    let drill_timeout = r
+        .parsed(d, "drill_timeout", false, Interval::parse)
+        .unwrap_or(reprise_domain::DEFAULT_DRILL_TIMEOUT);
     let spans = DataSetSpans {
         name: name.as_ref().map_or(d.span.clone(), |l| l.span.clone()),
         paths: paths.into_iter().map(|l| l.span).collect(),
@@ -1115,6 +1130,8 @@ fn dataset(
             category,
             pre_hook,
             post_hook,
+            drill_check,
+            drill_timeout,
         },
         spans,
     )

@@ -33,6 +33,16 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     )
     .await?;
     let verified = reprise_app::verify::run(&ctx, &[], reprise_app::verify::Mode::ReadAll).await?;
+    // A first restore test of everything, so drill history and measured RTOs are real.
+    let drills = reprise_app::drill::run(
+        &ctx,
+        &reprise_app::drill::DrillOptions {
+            scenario: Some("démonstration : restauration de chaque jeu de données".into()),
+            ..Default::default()
+        },
+        "demo",
+    )
+    .await?;
     // Reprise's own catalog and configuration, so that `init --from-repository` works too.
     let protected = reprise_app::selfbackup::run(&ctx).await?;
     // The offline runbook, ready to print.
@@ -61,6 +71,11 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
         }
     );
     println!(
+        "Each data set was also restored into a sandbox and verified ({} of {} drills passed).",
+        drills.iter().filter(|d| d.ok).count(),
+        drills.len()
+    );
+    println!(
         "Reprise's own catalog and configuration are backed up too ({} of {} repositories).",
         protected.iter().filter(|o| o.ok).count(),
         protected.len()
@@ -83,6 +98,7 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     );
     println!("  reprise incident open \"Coupure électrique\" --severity SEV1");
     println!("  reprise incident plan 1 --approve && reprise incident step 1 router-vyos start");
+    println!("  reprise drill history                       # restore tests with measured RTO");
     println!("  reprise alerts");
     println!("  reprise check");
     println!("  reprise serve                # API, metrics, scheduler: the token is below");

@@ -699,21 +699,15 @@ fn print_review(inc: &incident::Incident, fr: bool, tz: &jiff::tz::TimeZone) {
     let _ = tz;
 }
 
-/// The report as one self-contained HTML page (no external asset): the signed text,
-/// with the signature and how to check it.
+/// The report as one self-contained HTML page: the signed text, with the signature and
+/// how to check it.
 fn pv_html(
     text: &str,
     sign_off: Option<&reprise_domain::incident::SignOff>,
     fr: bool,
     tz: &jiff::tz::TimeZone,
 ) -> String {
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let title = text.lines().next().unwrap_or("");
+    let escape = crate::output::escape_html;
     let signature = match sign_off {
         Some(s) => format!(
             "<p class=\"sig\">{} <strong>{}</strong> — {}<br>SHA-256: <code>{}</code><br><small>{}</small></p>",
@@ -732,10 +726,5 @@ fn pv_html(
             if fr { "Non signé." } else { "Not signed." }
         ),
     };
-    format!(
-        "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{t}</title>\n<style>\nbody {{ font-family: system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; color: #111; }}\npre {{ white-space: pre-wrap; font: 0.95rem/1.5 ui-monospace, monospace; background: #f6f6f6; padding: 1rem; border-radius: 6px; }}\n.sig {{ border-top: 2px solid #111; padding-top: 1rem; }}\ncode {{ word-break: break-all; }}\n</style>\n</head>\n<body>\n<h1>{t}</h1>\n<pre>{body}</pre>\n{signature}\n</body>\n</html>\n",
-        lang = if fr { "fr" } else { "en" },
-        t = escape(title),
-        body = escape(text),
-    )
+    crate::output::report_html(text, &signature, fr)
 }

@@ -5,6 +5,7 @@ mod alerts;
 mod backup;
 mod check;
 mod demo;
+mod drill;
 mod incident;
 mod init;
 mod inventory;
@@ -96,6 +97,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             json,
         } => runs::run(&cli.global, asset, kind, limit, json).await,
         Command::Repo(cmd) => repo::run(&cli.global, cmd).await,
+        Command::Drill(cmd) => drill::run(&cli.global, cmd).await,
         Command::Incident(cmd) => incident::run(&cli.global, cmd).await,
         Command::Runbook(crate::cli::RunbookCommand::Export { out, lang }) => {
             let session = Session::open(&cli.global).await?;

@@ -7,6 +7,7 @@ mod architecture;
 mod backup;
 mod check;
 mod demo;
+mod drill;
 mod import;
 mod incident;
 mod init;

@@ -1,0 +1,155 @@
+//! `reprise drill run|history|report`.
+
+use reprise_app::drill::{self, DrillOptions};
+
+use super::Session;
+use crate::cli::{DrillCommand, Global, Lang};
+use crate::exit;
+use crate::output::{Table, local_time, print_json};
+
+pub async fn run(global: &Global, cmd: DrillCommand) -> anyhow::Result<u8> {
+    let session = Session::open(global).await?;
+    let ctx = session.ctx();
+    let tz = &session.tz;
+    match cmd {
+        DrillCommand::Run {
+            assets,
+            random,
+            scenario,
+            json,
+        } => {
+            let by = std::env::var("REPRISE_USER")
+                .or_else(|_| std::env::var("USER"))
+                .unwrap_or_else(|_| "unknown".into());
+            let outcomes = drill::run(
+                &ctx,
+                &DrillOptions {
+                    assets,
+                    random,
+                    scenario,
+                },
+                &by,
+            )
+            .await?;
+            let failed = outcomes.iter().any(|o| !o.ok);
+            if json {
+                print_json(&outcomes)?;
+            } else {
+                for o in &outcomes {
+                    let head = if o.ok { "PASSED" } else { "FAILED" };
+                    match &o.record {
+                        Some(r) => {
+                            let rto = match r.rto_seconds {
+                                Some(t) if r.measured_rto_seconds <= t as f64 => {
+                                    format!("within its RTO of {}", reprise_app::plan::human(t))
+                                }
+                                Some(t) => {
+                                    format!("OVER its RTO of {}", reprise_app::plan::human(t))
+                                }
+                                None => "no RTO set".into(),
+                            };
+                            println!(
+                                "{head}  {}/{}: restored in {:.1}s, verified in {:.1}s — measured RTO {:.1}s, {rto}; the point was {} old",
+                                o.asset,
+                                o.dataset,
+                                r.restore_seconds,
+                                r.verify_seconds,
+                                r.measured_rto_seconds,
+                                reprise_app::plan::human(r.measured_rpo_seconds.max(0) as u64)
+                            );
+                            for c in r.checks.iter().filter(|c| !c.ok) {
+                                println!("        {}: {}", c.name, c.detail);
+                            }
+                        }
+                        None => println!(
+                            "{head}  {}/{}: {}",
+                            o.asset,
+                            o.dataset,
+                            o.error.as_deref().unwrap_or("")
+                        ),
+                    }
+                }
+                println!(
+                    "{} drill(s), {} failed; sandboxes removed.",
+                    outcomes.len(),
+                    outcomes.iter().filter(|o| !o.ok).count()
+                );
+            }
+            Ok(if failed { exit::FAILURE } else { exit::SUCCESS })
+        }
+        DrillCommand::History { asset, json } => {
+            let drills = drill::history(&ctx, asset.as_deref()).await?;
+            if json {
+                print_json(&drills)?;
+                return Ok(exit::SUCCESS);
+            }
+            if drills.is_empty() {
+                println!("No drill yet: `reprise drill run` restores into a sandbox and verifies.");
+                return Ok(exit::SUCCESS);
+            }
+            let mut table = Table::new(&[
+                "WHEN",
+                "ASSET/DATA SET",
+                "RESULT",
+                "RTO MEASURED",
+                "RPO MEASURED",
+                "BY",
+            ]);
+            for d in &drills {
+                let (rto, rpo, by) = match &d.record {
+                    Some(r) => (
+                        format!("{:.1}s", r.measured_rto_seconds),
+                        reprise_app::plan::human(r.measured_rpo_seconds.max(0) as u64),
+                        r.by.clone(),
+                    ),
+                    None => ("-".into(), "-".into(), "-".into()),
+                };
+                table.row(vec![
+                    local_time(d.started, tz),
+                    format!("{}/{}", d.asset, d.dataset),
+                    if d.ok {
+                        "passed".into()
+                    } else {
+                        "FAILED".into()
+                    },
+                    rto,
+                    rpo,
+                    by,
+                ]);
+            }
+            print!("{}", table.render());
+            Ok(exit::SUCCESS)
+        }
+        DrillCommand::Report {
+            asset,
+            lang,
+            out,
+            html,
+            pdf,
+        } => {
+            let fr = lang == Lang::Fr;
+            let drills = drill::history(&ctx, asset.as_deref()).await?;
+            let title = ctx
+                .loaded
+                .config
+                .name
+                .clone()
+                .unwrap_or_else(|| "Reprise".into());
+            let text = drill::report_text(&drills, fr, tz, &title);
+            if let Some(path) = &out {
+                std::fs::write(path, &text)?;
+            }
+            if let Some(path) = &html {
+                std::fs::write(path, crate::output::report_html(&text, "", fr))?;
+            }
+            if let Some(path) = &pdf {
+                let head = text.lines().next().unwrap_or("Reprise");
+                std::fs::write(path, reprise_app::pdf::text_document(head, &text))?;
+            }
+            if out.is_none() && html.is_none() && pdf.is_none() {
+                print!("{text}");
+            }
+            Ok(exit::SUCCESS)
+        }
+    }
+}
