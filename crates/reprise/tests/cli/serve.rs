@@ -107,21 +107,9 @@ fn the_api_needs_a_token_and_answers_in_json() {
         .unwrap();
     assert_eq!(wrong.status(), 401);
 
-    let assets: serde_json::Value = http
-        .get(format!("{}/api/v1/assets", server.base))
-        .bearer_auth(&token)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let assets: serde_json::Value = get_json(&http, &server, &token, "assets");
     assert_eq!(assets.as_array().unwrap().len(), 14);
-    let status: serde_json::Value = http
-        .get(format!("{}/api/v1/status", server.base))
-        .bearer_auth(&token)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let status: serde_json::Value = get_json(&http, &server, &token, "status");
     assert_eq!(status[0]["rpo_status"], "ok");
     let points: serde_json::Value = http
         .get(format!(
@@ -394,6 +382,21 @@ fn two_servers_sharing_a_postgresql_catalog_never_run_the_same_backup_twice() {
     drop((first, second));
 }
 
+/// `GET /api/v1/{path}` with the token, parsed as JSON.
+fn get_json(
+    http: &reqwest::blocking::Client,
+    server: &Server,
+    token: &str,
+    path: &str,
+) -> serde_json::Value {
+    http.get(format!("{}/api/v1/{path}", server.base))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
 fn post(
     http: &reqwest::blocking::Client,
     server: &Server,
@@ -506,13 +509,7 @@ fn verifications_and_restores_are_started_through_the_api() {
     );
 
     // The repositories as probed, and the log as JSON lines.
-    let repos: serde_json::Value = http
-        .get(format!("{}/api/v1/repositories", server.base))
-        .bearer_auth(&token)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let repos: serde_json::Value = get_json(&http, &server, &token, "repositories");
     let local = repos
         .as_array()
         .unwrap()
@@ -651,13 +648,7 @@ fn incidents_are_opened_and_run_through_the_api() {
         serde_json::json!({ "asset": "sw-coeur", "key": "connectivity", "result": "pass" }),
     );
     assert_eq!(status, 200);
-    let shown: serde_json::Value = http
-        .get(format!("{}/api/v1/incidents/{id}", server.base))
-        .bearer_auth(&token)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let shown: serde_json::Value = get_json(&http, &server, &token, &format!("incidents/{id}"));
     assert_eq!(shown["phase"], "recovery");
     // The token's name is the actor in the timeline.
     assert!(
@@ -667,13 +658,7 @@ fn incidents_are_opened_and_run_through_the_api() {
             .iter()
             .any(|e| e["kind"] == "check" && e["actor"] == "admin")
     );
-    let listed: serde_json::Value = http
-        .get(format!("{}/api/v1/incidents", server.base))
-        .bearer_auth(&token)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let listed: serde_json::Value = get_json(&http, &server, &token, "incidents");
     assert_eq!(listed[0]["title"], "Video site down");
     let missing = http
         .get(format!("{}/api/v1/incidents/999", server.base))
