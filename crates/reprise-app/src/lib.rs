@@ -16,6 +16,7 @@
 //! - [`incident`]: incidents from detection to the signed report and the review;
 //! - [`plan`]: the recovery plan for the situation at hand or a simulated one, with
 //!   predictions from measured restores;
+//! - [`readiness`]: the go-live checklist of seed 003, from facts;
 //! - [`runbook`]: the offline runbook, one self-contained HTML file;
 //! - [`selfbackup`]: Reprise backing up its own catalog and configuration, and rebuilding
 //!   a workspace from them.
@@ -38,6 +39,7 @@ pub mod notify;
 pub mod pdf;
 pub mod plan;
 pub mod points;
+pub mod readiness;
 pub mod repos;
 pub mod restore;
 pub mod retention;

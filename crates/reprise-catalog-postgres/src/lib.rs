@@ -8,10 +8,10 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use reprise_catalog::{
-    Alert, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, IncidentEvent, IncidentRow,
-    IncidentSave, NewIncidentRow, NewRun, RepoVerification, RestorePoint, Run, RunFilter, RunKind,
-    RunOutcome, RunStatus, Verification, diff_inventory, from_micros, opt_i64, opt_time, opt_u64,
-    parse_state, to_micros,
+    Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, IncidentEvent,
+    IncidentRow, IncidentSave, NewIncidentRow, NewRun, RepoVerification, RestorePoint, Run,
+    RunFilter, RunKind, RunOutcome, RunStatus, Verification, diff_inventory, from_micros, opt_i64,
+    opt_time, opt_u64, parse_state, to_micros,
 };
 use reprise_domain::AssetState;
 use sqlx::Row;
@@ -662,6 +662,42 @@ impl Catalog for PostgresCatalog {
                     kind: row.try_get("kind").map_err(read)?,
                     actor: row.try_get("actor").map_err(read)?,
                     text: row.try_get("text").map_err(read)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn record_approval(&self, approval: &Approval) -> Result<(), CatalogError> {
+        sqlx::query(
+            "INSERT INTO approvals (asset_id, rpo, rto, approved_by, at_us) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&approval.asset)
+        .bind(&approval.rpo)
+        .bind(&approval.rto)
+        .bind(&approval.by)
+        .bind(to_micros(approval.at))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("recording an approval", e))?;
+        Ok(())
+    }
+
+    async fn approvals(&self) -> Result<Vec<Approval>, CatalogError> {
+        let rows = sqlx::query(
+            "SELECT a.* FROM approvals a WHERE a.seq = (SELECT MAX(b.seq) FROM approvals b WHERE b.asset_id = a.asset_id) ORDER BY a.asset_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("reading approvals", e))?;
+        rows.iter()
+            .map(|row: &sqlx::postgres::PgRow| {
+                let read = |e| CatalogError::query("reading approvals", e);
+                Ok(Approval {
+                    asset: row.try_get("asset_id").map_err(read)?,
+                    rpo: row.try_get("rpo").map_err(read)?,
+                    rto: row.try_get("rto").map_err(read)?,
+                    by: row.try_get("approved_by").map_err(read)?,
+                    at: from_micros(row.try_get("at_us").map_err(read)?)?,
                 })
             })
             .collect()

@@ -7,9 +7,9 @@ use jiff::Timestamp;
 use reprise_domain::AssetState;
 
 use crate::{
-    AssetRecord, Catalog, CatalogError, ChangeKind, IncidentEvent, IncidentSave, NewIncidentRow,
-    NewRun, RepoVerification, RestorePoint, RunFilter, RunKind, RunOutcome, RunStatus,
-    Verification,
+    Approval, AssetRecord, Catalog, CatalogError, ChangeKind, IncidentEvent, IncidentSave,
+    NewIncidentRow, NewRun, RepoVerification, RestorePoint, RunFilter, RunKind, RunOutcome,
+    RunStatus, Verification,
 };
 
 fn record(id: &str, state: AssetState, fingerprint: &str) -> AssetRecord {
@@ -610,6 +610,32 @@ pub async fn incidents_keep_their_document_timeline_and_refuse_stale_saves(catal
     assert!(catalog.incident(9999).await.unwrap().is_none());
 }
 
+pub async fn the_newest_approval_of_each_asset_counts(catalog: &dyn Catalog) {
+    let approval = |asset: &str, rpo: &str, by: &str, at: i64| Approval {
+        asset: asset.into(),
+        rpo: Some(rpo.into()),
+        rto: Some("4h".into()),
+        by: by.into(),
+        at: t(at),
+    };
+    catalog
+        .record_approval(&approval("mail", "24h", "Mina", 0))
+        .await
+        .unwrap();
+    catalog
+        .record_approval(&approval("vpn", "4h", "Mina", 5))
+        .await
+        .unwrap();
+    catalog
+        .record_approval(&approval("mail", "4h", "Julie", 10))
+        .await
+        .unwrap();
+    let approvals = catalog.approvals().await.unwrap();
+    assert_eq!(approvals.len(), 2);
+    assert_eq!(approvals[0], approval("mail", "4h", "Julie", 10));
+    assert_eq!(approvals[1].asset, "vpn");
+}
+
 pub async fn an_export_is_a_complete_copy_of_the_catalog(catalog: &dyn Catalog) {
     catalog
         .start_run(&NewRun {
@@ -664,6 +690,7 @@ macro_rules! catalog_conformance_tests {
             an_export_is_a_complete_copy_of_the_catalog,
             latest_runs_give_each_asset_its_newest_finished_run,
             incidents_keep_their_document_timeline_and_refuse_stale_saves,
+            the_newest_approval_of_each_asset_counts,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {

@@ -59,3 +59,14 @@ pub struct IncidentEvent {
     pub actor: Option<String>,
     pub text: String,
 }
+
+/// RPO/RTO targets approved by the business owner (R003.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Approval {
+    pub asset: String,
+    /// The targets as written when approved (`4h`), to tell when they changed since.
+    pub rpo: Option<String>,
+    pub rto: Option<String>,
+    pub by: String,
+    pub at: Timestamp,
+}

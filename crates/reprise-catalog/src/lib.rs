@@ -17,7 +17,7 @@ mod inventory;
 mod runs;
 
 pub use alerts::Alert;
-pub use incidents::{IncidentEvent, IncidentRow, IncidentSave, NewIncidentRow};
+pub use incidents::{Approval, IncidentEvent, IncidentRow, IncidentSave, NewIncidentRow};
 pub use inventory::{AssetChange, AssetRecord, ChangeKind, diff_inventory};
 pub use runs::{
     NewRun, RepoVerification, RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus,
@@ -180,6 +180,12 @@ pub trait Catalog: Send + Sync {
 
     /// The timeline of an incident, oldest first.
     async fn incident_events(&self, id: i64) -> Result<Vec<IncidentEvent>, CatalogError>;
+
+    /// Records an approval of an asset's RPO/RTO targets.
+    async fn record_approval(&self, approval: &Approval) -> Result<(), CatalogError>;
+
+    /// The newest approval of each asset.
+    async fn approvals(&self) -> Result<Vec<Approval>, CatalogError>;
 
     /// Writes a consistent copy of the whole catalog into the directory `dir`, while it
     /// stays in use, and returns the file written: a SQLite database file (`catalog.db`)

@@ -107,6 +107,8 @@ pub fn router(state: Arc<State>) -> Router {
             post(crate::incidents::step),
         )
         .route("/incidents/{id}/checks", post(crate::incidents::check))
+        .route("/readiness", get(readiness))
+        .route("/readiness/approvals", post(approve))
         .route_layer(middleware::from_fn_with_state(state.clone(), bearer))
         .route("/openapi.json", get(crate::openapi::document));
     Router::new()
@@ -468,4 +470,40 @@ async fn alerts(
 ) -> ApiResult<Vec<reprise_catalog::Alert>> {
     let q = query(q)?;
     Ok(Json(state.catalog.alerts(!q.all).await?))
+}
+
+#[derive(Deserialize)]
+struct SiteQuery {
+    site: Option<String>,
+}
+
+async fn readiness(
+    Extract(state): Extract<Arc<State>>,
+    q: Result<Query<SiteQuery>, QueryRejection>,
+) -> ApiResult<reprise_app::readiness::Readiness> {
+    let q = query(q)?;
+    Ok(Json(
+        reprise_app::readiness::check(&state.ctx(), q.site.as_deref(), Timestamp::now()).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApproveBody {
+    asset: String,
+    /// The business owner approving; the token's name when absent.
+    by: Option<String>,
+}
+
+/// Records that the business owner approved an asset's current RPO and RTO.
+async fn approve(
+    Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(Actor(actor)): axum::extract::Extension<Actor>,
+    payload: Result<Json<ApproveBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<reprise_catalog::Approval>), ApiError> {
+    let b = body(payload)?;
+    let by = b.by.unwrap_or(actor);
+    let approval =
+        reprise_app::readiness::approve(&state.ctx(), &b.asset, &by, Timestamp::now()).await?;
+    Ok((StatusCode::CREATED, Json(approval)))
 }

@@ -194,6 +194,21 @@ pub async fn document() -> Json<Value> {
                 }), &["asset", "key", "result"]),
                 "responses": object_responses("200", "the check")
             } },
+            "/readiness": {
+                "get": {
+                    "summary": "Go-live readiness per site and asset: each item met or what blocks it",
+                    "parameters": [query("site", "only this site", "string")],
+                    "responses": object_responses("200", "sites and assets")
+                }
+            },
+            "/readiness/approvals": { "post": {
+                "summary": "Record the business owner's approval of an asset's current RPO and RTO",
+                "requestBody": body(json!({
+                    "asset": { "type": "string" },
+                    "by": { "type": "string", "description": "the business owner; the token's name when absent" }
+                }), &["asset"]),
+                "responses": object_responses("201", "the approval")
+            } },
             "/self-backups": { "post": {
                 "summary": "Back up Reprise's own catalog and configuration into every repository now",
                 "responses": self_responses

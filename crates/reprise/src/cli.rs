@@ -172,6 +172,19 @@ pub enum Command {
     /// restore points and stock restic commands, in one self-contained HTML file.
     #[command(subcommand)]
     Runbook(RunbookCommand),
+    /// Go-live readiness per asset and site (seed 003): policy, backup, restore test,
+    /// approved RPO/RTO, restore-request procedure, journal.
+    Readiness {
+        #[command(subcommand)]
+        approve: Option<ReadinessCommand>,
+        /// Only this site.
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
+        #[arg(long)]
+        json: bool,
+    },
     /// The recovery plan: order, waves, restore points, predicted times against RTOs.
     /// Without --simulate, for the assets the inventory says are failed or partial.
     Plan {
@@ -422,6 +435,17 @@ pub enum DrillCommand {
         html: Option<PathBuf>,
         #[arg(long)]
         pdf: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReadinessCommand {
+    /// Record that the business owner approved an asset's current RPO and RTO.
+    Approve {
+        asset: String,
+        /// Who approves (the business owner).
+        #[arg(long)]
+        by: String,
     },
 }
 

@@ -36,6 +36,8 @@ pub struct Config {
     pub catalog: Option<String>,
     /// IANA time zone of schedules; `None` means the machine's zone.
     pub timezone: Option<String>,
+    /// The written restore-request procedure (R003.6), a path from the workspace.
+    pub restore_procedure: Option<String>,
     pub inventory: Inventory,
     /// `[server]`: how `reprise serve` runs jobs.
     pub server: ServerSettings,
@@ -146,7 +148,13 @@ const NOTIFY_KEYS: &[&str] = &[
 ];
 const SERVER_KEYS: &[&str] = &["listen", "concurrency", "jitter"];
 const SUPERVISION_KEYS: &[&str] = &["rpo_at_risk", "probe_every", "self_backup"];
-const WORKSPACE_KEYS: &[&str] = &["name", "catalog", "default_policy", "timezone"];
+const WORKSPACE_KEYS: &[&str] = &[
+    "name",
+    "catalog",
+    "default_policy",
+    "timezone",
+    "restore_procedure",
+];
 const SITE_KEYS: &[&str] = &["id", "name", "address", "contact"];
 const REPOSITORY_KEYS: &[&str] = &[
     "id",
@@ -235,9 +243,13 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
     let mut name = None;
     let mut catalog = None;
     let mut timezone = None;
+    let mut restore_procedure = None;
     for mut ws in r.tables(&mut top, "workspace", "[workspace]") {
         name = r.string(&mut ws, "name", false).map(|l| l.value);
         catalog = r.string(&mut ws, "catalog", false).map(|l| l.value);
+        restore_procedure = r
+            .string(&mut ws, "restore_procedure", false)
+            .map(|l| l.value);
         if let Some(tz) = r.string(&mut ws, "timezone", false) {
             if jiff::tz::TimeZone::get(&tz.value).is_err() {
                 r.error(
@@ -443,6 +455,7 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
             name,
             catalog,
             timezone,
+            restore_procedure,
             inventory,
             server,
             supervision,

@@ -10,6 +10,7 @@ mod incident;
 mod init;
 mod inventory;
 mod plan;
+mod readiness;
 mod repo;
 mod restore;
 mod retention;
@@ -98,6 +99,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         } => runs::run(&cli.global, asset, kind, limit, json).await,
         Command::Repo(cmd) => repo::run(&cli.global, cmd).await,
         Command::Drill(cmd) => drill::run(&cli.global, cmd).await,
+        Command::Readiness {
+            approve,
+            site,
+            lang,
+            json,
+        } => readiness::run(&cli.global, approve, site, lang, json).await,
         Command::Incident(cmd) => incident::run(&cli.global, cmd).await,
         Command::Runbook(crate::cli::RunbookCommand::Export { out, lang }) => {
             let session = Session::open(&cli.global).await?;

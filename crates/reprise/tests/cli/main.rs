@@ -14,6 +14,7 @@ mod init;
 mod inventory;
 mod plan;
 mod postgres;
+mod readiness;
 mod runbook;
 mod selfbackup;
 mod serve;

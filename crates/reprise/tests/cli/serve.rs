@@ -151,6 +151,8 @@ fn the_api_needs_a_token_and_answers_in_json() {
         "/restores",
         "/repositories",
         "/self-backups",
+        "/readiness",
+        "/incidents",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
@@ -660,6 +662,30 @@ fn incidents_are_opened_and_run_through_the_api() {
     );
     let listed: serde_json::Value = get_json(&http, &server, &token, "incidents");
     assert_eq!(listed[0]["title"], "Video site down");
+    // Readiness, and an approval recorded in the token's name.
+    let (status, approval) = post(
+        &http,
+        &server,
+        &token,
+        "readiness/approvals",
+        serde_json::json!({ "asset": "iredmail" }),
+    );
+    assert_eq!(status, 201, "{approval}");
+    assert_eq!(approval["by"], "admin");
+    let readiness = get_json(&http, &server, &token, "readiness?site=siege");
+    let iredmail = readiness["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["asset"] == "iredmail")
+        .unwrap();
+    assert!(
+        iredmail["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["key"] == "approval" && i["met"] == true)
+    );
     let missing = http
         .get(format!("{}/api/v1/incidents/999", server.base))
         .bearer_auth(&token)
