@@ -44,16 +44,50 @@ pub struct Incident {
     pub doc: IncidentDoc,
 }
 
-/// What `show` adds: deadlines computed at `now`, and the evolution table.
+/// An incident's deadlines at a given time.
 #[derive(Debug, Clone, Serialize)]
-pub struct IncidentView {
-    #[serde(flatten)]
-    pub incident: Incident,
+pub struct Deadlines {
     pub next_update_due: Option<Timestamp>,
     pub update_late: bool,
     pub assessment_shared_in_time: Option<bool>,
     pub gdpr_deadline: Option<Timestamp>,
     pub review_due: Option<Timestamp>,
+}
+
+/// The deadlines of `incident` at `now`, from its document alone.
+pub fn deadlines(ctx: &Ctx<'_>, incident: &Incident, now: Timestamp) -> Deadlines {
+    let due = next_update_due(
+        incident.severity,
+        incident.phase,
+        incident.row.opened,
+        &incident.doc.updates,
+    );
+    Deadlines {
+        next_update_due: due,
+        update_late: due.is_some_and(|d| d < now),
+        assessment_shared_in_time: incident
+            .doc
+            .assessment
+            .as_ref()
+            .and_then(|a| a.shared_in_time(now)),
+        gdpr_deadline: incident
+            .doc
+            .personal_data
+            .then(|| gdpr_deadline(incident.row.opened)),
+        review_due: review_due(
+            incident.doc.recovered,
+            setting(ctx.loaded.config.recovery.review_after),
+        ),
+    }
+}
+
+/// What `show` adds: deadlines computed at `now`, and the evolution table.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentView {
+    #[serde(flatten)]
+    pub incident: Incident,
+    #[serde(flatten)]
+    pub deadlines: Deadlines,
     /// Each affected asset's states over time (R004.4).
     pub evolution: Vec<StateChange>,
     pub timeline: Vec<IncidentEvent>,
@@ -330,28 +364,8 @@ pub async fn show(ctx: &Ctx<'_>, id: i64, now: Timestamp) -> AppResult<IncidentV
             })
         })
         .collect();
-    let due = next_update_due(
-        incident.severity,
-        incident.phase,
-        incident.row.opened,
-        &incident.doc.updates,
-    );
     Ok(IncidentView {
-        next_update_due: due,
-        update_late: due.is_some_and(|d| d < now),
-        assessment_shared_in_time: incident
-            .doc
-            .assessment
-            .as_ref()
-            .and_then(|a| a.shared_in_time(now)),
-        gdpr_deadline: incident
-            .doc
-            .personal_data
-            .then(|| gdpr_deadline(incident.row.opened)),
-        review_due: review_due(
-            incident.doc.recovered,
-            setting(ctx.loaded.config.recovery.review_after),
-        ),
+        deadlines: deadlines(ctx, &incident, now),
         evolution,
         timeline,
         incident,

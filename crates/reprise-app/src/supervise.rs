@@ -326,10 +326,12 @@ async fn incident_conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Con
     };
     let mut out = Vec::new();
     for row in ctx.catalog.incidents(true).await? {
-        let Ok(view) = crate::incident::show(ctx, row.id, now).await else {
+        // The document alone: the timeline is not needed for deadlines.
+        let Ok(loaded) = crate::incident::load(ctx, row.id).await else {
             continue;
         };
-        let inc = &view.incident;
+        let view = crate::incident::deadlines(ctx, &loaded, now);
+        let inc = &loaded;
         let id = row.id;
         let lead = inc
             .doc

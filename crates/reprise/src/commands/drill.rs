@@ -18,9 +18,7 @@ pub async fn run(global: &Global, cmd: DrillCommand) -> anyhow::Result<u8> {
             scenario,
             json,
         } => {
-            let by = std::env::var("REPRISE_USER")
-                .or_else(|_| std::env::var("USER"))
-                .unwrap_or_else(|_| "unknown".into());
+            let by = super::acting_user();
             let outcomes = drill::run(
                 &ctx,
                 &DrillOptions {

@@ -10,18 +10,11 @@ use crate::cli::{Global, IncidentCommand, Lang, StepAction};
 use crate::exit::{self, UsageError};
 use crate::output::{Table, local_time, print_json};
 
-/// Who is acting: `REPRISE_USER`, else the login name.
-fn actor() -> String {
-    std::env::var("REPRISE_USER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".into())
-}
-
 pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
     let session = Session::open(global).await?;
     let ctx = session.ctx();
     let tz = &session.tz;
-    let who = actor();
+    let who = super::acting_user();
     match cmd {
         IncidentCommand::Open {
             title,
@@ -434,7 +427,7 @@ fn print_assessment(view: &incident::IncidentView, fr: bool, tz: &jiff::tz::Time
         return;
     };
     let l = |en: &'static str, f: &'static str| if fr { f } else { en };
-    let shared = match (a.shared, view.assessment_shared_in_time) {
+    let shared = match (a.shared, view.deadlines.assessment_shared_in_time) {
         (Some(at), Some(true)) => format!("{} {}", l("shared", "partagée le"), local_time(at, tz)),
         (Some(at), _) => format!(
             "{} {} ({})",
@@ -553,19 +546,19 @@ fn print_incident(view: &incident::IncidentView, fr: bool, tz: &jiff::tz::TimeZo
             r.technicians.join(", ")
         }
     );
-    if let Some(due) = view.next_update_due {
+    if let Some(due) = view.deadlines.next_update_due {
         println!(
             "{} {}{}",
             l("Next update due", "Prochain point d'avancement"),
             local_time(due, tz),
-            if view.update_late {
+            if view.deadlines.update_late {
                 l(" — LATE", " — EN RETARD")
             } else {
                 ""
             }
         );
     }
-    if let Some(g) = view.gdpr_deadline {
+    if let Some(g) = view.deadlines.gdpr_deadline {
         println!(
             "{} {}",
             l(
@@ -575,7 +568,7 @@ fn print_incident(view: &incident::IncidentView, fr: bool, tz: &jiff::tz::TimeZo
             local_time(g, tz)
         );
     }
-    if let Some(r) = view.review_due {
+    if let Some(r) = view.deadlines.review_due {
         println!(
             "{} {}",
             l("Review due", "Retour d'expérience avant le"),

@@ -153,6 +153,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
+/// Who is acting, for incident timelines and drill records: `REPRISE_USER`, else the
+/// login name.
+pub fn acting_user() -> String {
+    std::env::var("REPRISE_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 /// The workspace named by `--workspace`, or found from the current directory.
 pub fn find_workspace(global: &Global) -> anyhow::Result<Workspace> {
     Ok(match &global.workspace {
