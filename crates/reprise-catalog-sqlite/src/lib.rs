@@ -11,9 +11,10 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use reprise_catalog::{
     Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, IncidentEvent,
-    IncidentRow, IncidentSave, NewIncidentRow, NewRun, RepoVerification, RestorePoint, Run,
-    RunFilter, RunKind, RunOutcome, RunStatus, Verification, diff_inventory, from_micros, opt_i64,
-    opt_time, opt_u64, parse_state, to_micros,
+    IncidentRow, IncidentSave, NewIncidentRow, NewRequestRow, NewRun, RepoVerification,
+    RequestEvent, RequestRow, RequestSave, RestorePoint, Run, RunFilter, RunKind, RunOutcome,
+    RunStatus, Verification, diff_inventory, from_micros, opt_i64, opt_time, opt_u64, parse_state,
+    to_micros,
 };
 use reprise_domain::AssetState;
 use sqlx::Row;
@@ -690,6 +691,122 @@ impl Catalog for SqliteCatalog {
             .collect()
     }
 
+    async fn create_request(&self, new: &NewRequestRow) -> Result<i64, CatalogError> {
+        let fail = |e: sqlx::Error| CatalogError::query("recording a restore request", e);
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(fail)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO restore_requests (state, requester, created_us, updated_us, version, doc) VALUES (?1, ?2, ?3, ?3, 1, ?4) RETURNING id",
+        )
+        .bind(&new.state)
+        .bind(&new.requester)
+        .bind(to_micros(new.created))
+        .bind(&new.doc)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(fail)?;
+        sqlx::query(
+            "INSERT INTO request_events (request_id, at_us, kind, actor, text) VALUES (?1, ?2, 'submitted', ?3, ?4)",
+        )
+        .bind(id)
+        .bind(to_micros(new.created))
+        .bind(&new.actor)
+        .bind(&new.text)
+        .execute(&mut *tx)
+        .await
+        .map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+        Ok(id)
+    }
+
+    async fn save_request(
+        &self,
+        save: &RequestSave,
+        events: &[RequestEvent],
+    ) -> Result<(), CatalogError> {
+        let fail = |e: sqlx::Error| CatalogError::query("saving a restore request", e);
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(fail)?;
+        let changed = sqlx::query(
+            "UPDATE restore_requests SET state = ?1, updated_us = ?2, closed_us = ?3, doc = ?4, version = version + 1 WHERE id = ?5 AND version = ?6",
+        )
+        .bind(&save.state)
+        .bind(to_micros(save.updated))
+        .bind(save.closed.map(to_micros))
+        .bind(&save.doc)
+        .bind(save.id)
+        .bind(save.version)
+        .execute(&mut *tx)
+        .await
+        .map_err(fail)?
+        .rows_affected();
+        if changed == 0 {
+            return Err(CatalogError::Conflict { id: save.id });
+        }
+        for e in events {
+            sqlx::query(
+                "INSERT INTO request_events (request_id, at_us, kind, actor, text) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .bind(save.id)
+            .bind(to_micros(e.at))
+            .bind(&e.kind)
+            .bind(&e.actor)
+            .bind(&e.text)
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
+        }
+        tx.commit().await.map_err(fail)
+    }
+
+    async fn request(&self, id: i64) -> Result<Option<RequestRow>, CatalogError> {
+        let row = sqlx::query("SELECT * FROM restore_requests WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading a restore request", e))?;
+        row.as_ref().map(request_from_row).transpose()
+    }
+
+    async fn requests(&self, open_only: bool) -> Result<Vec<RequestRow>, CatalogError> {
+        let sql = if open_only {
+            "SELECT * FROM restore_requests WHERE closed_us IS NULL ORDER BY created_us DESC, id DESC"
+        } else {
+            "SELECT * FROM restore_requests ORDER BY created_us DESC, id DESC"
+        };
+        let rows = sqlx::query(sql)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading restore requests", e))?;
+        rows.iter().map(request_from_row).collect()
+    }
+
+    async fn request_events(&self, id: i64) -> Result<Vec<RequestEvent>, CatalogError> {
+        let rows = sqlx::query("SELECT * FROM request_events WHERE request_id = ?1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading a request's timeline", e))?;
+        rows.iter()
+            .map(|row: &sqlx::sqlite::SqliteRow| {
+                let read = |e| CatalogError::query("reading a request's timeline", e);
+                Ok(RequestEvent {
+                    request: row.try_get("request_id").map_err(read)?,
+                    at: from_micros(row.try_get("at_us").map_err(read)?)?,
+                    kind: row.try_get("kind").map_err(read)?,
+                    actor: row.try_get("actor").map_err(read)?,
+                    text: row.try_get("text").map_err(read)?,
+                })
+            })
+            .collect()
+    }
+
     async fn record_approval(&self, approval: &Approval) -> Result<(), CatalogError> {
         sqlx::query(
             "INSERT INTO approvals (asset_id, rpo, rto, approved_by, at_us) VALUES (?, ?, ?, ?, ?)",
@@ -736,6 +853,20 @@ impl Catalog for SqliteCatalog {
             .map_err(|e| CatalogError::query("copying the catalog", e))?;
         Ok(file)
     }
+}
+
+fn request_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<RequestRow, CatalogError> {
+    let read = |e| CatalogError::query("reading a restore request", e);
+    Ok(RequestRow {
+        id: row.try_get("id").map_err(read)?,
+        state: row.try_get("state").map_err(read)?,
+        requester: row.try_get("requester").map_err(read)?,
+        created: from_micros(row.try_get("created_us").map_err(read)?)?,
+        updated: from_micros(row.try_get("updated_us").map_err(read)?)?,
+        closed: opt_time(row.try_get("closed_us").map_err(read)?)?,
+        version: row.try_get("version").map_err(read)?,
+        doc: row.try_get("doc").map_err(read)?,
+    })
 }
 
 fn incident_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<IncidentRow, CatalogError> {

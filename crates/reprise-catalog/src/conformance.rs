@@ -8,8 +8,8 @@ use reprise_domain::AssetState;
 
 use crate::{
     Approval, AssetRecord, Catalog, CatalogError, ChangeKind, IncidentEvent, IncidentSave,
-    NewIncidentRow, NewRun, RepoVerification, RestorePoint, RunFilter, RunKind, RunOutcome,
-    RunStatus, Verification,
+    NewIncidentRow, NewRequestRow, NewRun, RepoVerification, RequestEvent, RequestSave,
+    RestorePoint, RunFilter, RunKind, RunOutcome, RunStatus, Verification,
 };
 
 fn record(id: &str, state: AssetState, fingerprint: &str) -> AssetRecord {
@@ -610,6 +610,82 @@ pub async fn incidents_keep_their_document_timeline_and_refuse_stale_saves(catal
     assert!(catalog.incident(9999).await.unwrap().is_none());
 }
 
+pub async fn requests_are_followed_through_their_timeline(catalog: &dyn Catalog) {
+    let new = |requester: &str, at: i64| NewRequestRow {
+        state: "awaiting-approval".into(),
+        requester: requester.into(),
+        created: t(at),
+        doc: "{\"scope\":[]}".into(),
+        actor: Some(requester.into()),
+        text: "erp at 2026-11-20".into(),
+    };
+    let id = catalog.create_request(&new("claire", 0)).await.unwrap();
+    let other = catalog.create_request(&new("paul", 5)).await.unwrap();
+    let row = catalog.request(id).await.unwrap().unwrap();
+    assert_eq!(
+        (row.state.as_str(), row.requester.as_str(), row.version),
+        ("awaiting-approval", "claire", 1)
+    );
+    let save = RequestSave {
+        id,
+        version: 1,
+        state: "scheduled".into(),
+        updated: t(10),
+        closed: None,
+        doc: "{\"approved\":true}".into(),
+    };
+    let event = RequestEvent {
+        request: id,
+        at: t(10),
+        kind: "approved".into(),
+        actor: Some("mohamed".into()),
+        text: "window 20:00-22:00".into(),
+    };
+    catalog.save_request(&save, &[event]).await.unwrap();
+    assert!(matches!(
+        catalog.save_request(&save, &[]).await,
+        Err(CatalogError::Conflict { .. })
+    ));
+    let row = catalog.request(id).await.unwrap().unwrap();
+    assert_eq!((row.version, row.state.as_str()), (2, "scheduled"));
+    assert_eq!(row.doc, "{\"approved\":true}");
+    let timeline = catalog.request_events(id).await.unwrap();
+    let kinds: Vec<&str> = timeline.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["submitted", "approved"]);
+    assert_eq!(timeline[0].text, "erp at 2026-11-20");
+    catalog
+        .save_request(
+            &RequestSave {
+                id: other,
+                version: 1,
+                state: "rejected".into(),
+                updated: t(20),
+                closed: Some(t(20)),
+                doc: "{}".into(),
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    let open: Vec<i64> = catalog
+        .requests(true)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(open, [id]);
+    let all: Vec<i64> = catalog
+        .requests(false)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(all, [other, id]);
+    assert!(catalog.request(9999).await.unwrap().is_none());
+}
+
 pub async fn the_newest_approval_of_each_asset_counts(catalog: &dyn Catalog) {
     let approval = |asset: &str, rpo: &str, by: &str, at: i64| Approval {
         asset: asset.into(),
@@ -690,6 +766,7 @@ macro_rules! catalog_conformance_tests {
             an_export_is_a_complete_copy_of_the_catalog,
             latest_runs_give_each_asset_its_newest_finished_run,
             incidents_keep_their_document_timeline_and_refuse_stale_saves,
+            requests_are_followed_through_their_timeline,
             the_newest_approval_of_each_asset_counts,
         );
     };

@@ -70,3 +70,55 @@ pub struct Approval {
     pub by: String,
     pub at: Timestamp,
 }
+
+/// A restore request as recorded: its state and requester as columns, the request, its
+/// feasibility, plan, execution and checks as one JSON document, and a timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestRow {
+    pub id: i64,
+    /// `awaiting-approval`, `infeasible`, `scheduled`, `running`, `checking`,
+    /// `completed`, `failed`, `rejected`, `cancelled`.
+    pub state: String,
+    pub requester: String,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+    /// Set once the request reached a final state.
+    pub closed: Option<Timestamp>,
+    pub version: i64,
+    #[serde(skip)]
+    pub doc: String,
+}
+
+/// A new restore request, with the text of its first event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRequestRow {
+    pub state: String,
+    pub requester: String,
+    pub created: Timestamp,
+    pub doc: String,
+    pub actor: Option<String>,
+    pub text: String,
+}
+
+/// What changes when a request is saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestSave {
+    pub id: i64,
+    /// The version the change was based on.
+    pub version: i64,
+    pub state: String,
+    pub updated: Timestamp,
+    pub closed: Option<Timestamp>,
+    pub doc: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestEvent {
+    pub request: i64,
+    pub at: Timestamp,
+    /// `submitted`, `assessed`, `approved`, `rejected`, `started`, `restored`, `check`,
+    /// `completed`, `failed`, `cancelled`.
+    pub kind: String,
+    pub actor: Option<String>,
+    pub text: String,
+}

@@ -17,7 +17,10 @@ mod inventory;
 mod runs;
 
 pub use alerts::Alert;
-pub use incidents::{Approval, IncidentEvent, IncidentRow, IncidentSave, NewIncidentRow};
+pub use incidents::{
+    Approval, IncidentEvent, IncidentRow, IncidentSave, NewIncidentRow, NewRequestRow,
+    RequestEvent, RequestRow, RequestSave,
+};
 pub use inventory::{AssetChange, AssetRecord, ChangeKind, diff_inventory};
 pub use runs::{
     NewRun, RepoVerification, RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus,
@@ -180,6 +183,25 @@ pub trait Catalog: Send + Sync {
 
     /// The timeline of an incident, oldest first.
     async fn incident_events(&self, id: i64) -> Result<Vec<IncidentEvent>, CatalogError>;
+
+    /// Records a new restore request with its `submitted` event, and returns its id.
+    async fn create_request(&self, new: &NewRequestRow) -> Result<i64, CatalogError>;
+
+    /// Saves a changed request with the events that describe the change, atomically.
+    /// Refused with [`CatalogError::Conflict`] if it changed since `save.version`.
+    async fn save_request(
+        &self,
+        save: &RequestSave,
+        events: &[RequestEvent],
+    ) -> Result<(), CatalogError>;
+
+    async fn request(&self, id: i64) -> Result<Option<RequestRow>, CatalogError>;
+
+    /// Requests, newest first: only those not closed, or all.
+    async fn requests(&self, open_only: bool) -> Result<Vec<RequestRow>, CatalogError>;
+
+    /// The timeline of a request, oldest first.
+    async fn request_events(&self, id: i64) -> Result<Vec<RequestEvent>, CatalogError>;
 
     /// Records an approval of an asset's RPO/RTO targets.
     async fn record_approval(&self, approval: &Approval) -> Result<(), CatalogError>;

@@ -26,6 +26,10 @@ pub struct Asset {
     pub function: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// `production` (the default when absent), `staging`, or `tenant:NAME` for a
+    /// client's environment: restore requests name the one they concern (R002.6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rpo: Option<Interval>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -45,6 +49,11 @@ pub struct Asset {
 }
 
 impl Asset {
+    /// The environment the asset belongs to: `production` unless it says otherwise.
+    pub fn environment(&self) -> &str {
+        self.environment.as_deref().unwrap_or("production")
+    }
+
     /// An asset with its identity and nothing else: working, no dependency, no data set.
     pub fn new(id: AssetId, site: SiteId, category: Category, criticality: Criticality) -> Self {
         Self {
@@ -58,6 +67,7 @@ impl Asset {
             location: None,
             function: None,
             owner: None,
+            environment: None,
             rpo: None,
             rto: None,
             depends_on: vec![],

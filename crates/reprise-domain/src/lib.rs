@@ -24,6 +24,7 @@ mod inventory;
 mod notifier;
 pub mod plan;
 mod policy;
+pub mod request;
 mod retention;
 mod schedule;
 mod vocabulary;

@@ -192,6 +192,7 @@ const ASSET_KEYS: &[&str] = &[
     "location",
     "function",
     "owner",
+    "environment",
     "rpo",
     "rto",
     "depends_on",
@@ -970,6 +971,7 @@ fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans, A
     let location = r.string(t, "location", false).map(|l| l.value);
     let function = r.string(t, "function", false).map(|l| l.value);
     let owner = r.string(t, "owner", false).map(|l| l.value);
+    let environment = r.string(t, "environment", false).map(|l| l.value);
     let rpo_raw = r.string(t, "rpo", false);
     let rpo_span = rpo_raw.as_ref().map_or(t.span.clone(), |l| l.span.clone());
     let rpo = value(r, rpo_raw, &subject, "rpo", Interval::parse);
@@ -1016,6 +1018,7 @@ fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans, A
             location,
             function,
             owner,
+            environment,
             rpo,
             rto,
             depends_on,
