@@ -344,12 +344,13 @@ async fn attempt(
 }
 
 /// Runs the data set's check in the sandbox, with its timeout; the exit code decides.
-async fn run_check(command: &str, sandbox: &Path, timeout: Duration) -> DrillCheck {
+pub(crate) async fn run_check(command: &str, sandbox: &Path, timeout: Duration) -> DrillCheck {
     let child = tokio::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .current_dir(sandbox)
         .env("REPRISE_DRILL_DIR", sandbox)
+        .env("REPRISE_RESTORE_DIR", sandbox)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

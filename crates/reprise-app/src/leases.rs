@@ -31,7 +31,7 @@ pub fn holder() -> &'static str {
 }
 
 /// A holder that was a process of this machine which no longer runs.
-fn is_dead_local(holder: &str) -> bool {
+pub fn is_dead_local(holder: &str) -> bool {
     let mut parts = holder.split(':');
     match (
         parts.next(),

@@ -41,6 +41,7 @@ pub mod plan;
 pub mod points;
 pub mod readiness;
 pub mod repos;
+pub mod request;
 pub mod restore;
 pub mod retention;
 pub mod runbook;

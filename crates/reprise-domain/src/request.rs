@@ -767,10 +767,10 @@ impl Verdict {
                 "ce point de restauration n'existe pas pour ce jeu de données"
             }
             (Self::OnlyUnverified, Lang::En) => {
-                "only unverified restore points match (run `reprise verify`)"
+                "only unverified restore points match (run `reprise verify --read-data`)"
             }
             (Self::OnlyUnverified, Lang::Fr) => {
-                "seuls des points non vérifiés correspondent (lancer `reprise verify`)"
+                "seuls des points non vérifiés correspondent (lancer `reprise verify --read-data`)"
             }
         }
     }

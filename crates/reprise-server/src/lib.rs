@@ -188,6 +188,7 @@ pub async fn scheduler(
             return;
         }
         start_due(&state).await;
+        requests_due(&state).await;
         self_backup_if_due(&state).await;
         supervise(&state).await;
         tokio::select! {
@@ -238,6 +239,49 @@ async fn start_due(state: &Arc<State>) {
             ..Selection::default()
         };
         spawn_backup(state, vec![asset], selection);
+    }
+}
+
+/// Runs approved restore requests whose window is open; fails those whose window closed
+/// before they ran, or whose runner died.
+async fn requests_due(state: &Arc<State>) {
+    let ctx = state.ctx();
+    let due = match reprise_app::request::due(&ctx, Timestamp::now()).await {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::error!(error = %e, "restore requests: cannot tell what is due");
+            return;
+        }
+    };
+    for id in due.missed {
+        match reprise_app::request::fail_missed(&ctx, id, "reprise-server").await {
+            Ok(()) => tracing::warn!(
+                request = id,
+                "restore request missed its window or was interrupted"
+            ),
+            Err(e) => tracing::error!(request = id, error = %e, "restore request not updated"),
+        }
+    }
+    for id in due.run {
+        let key = [format!("request:{id}")];
+        if !state.claim(&key) {
+            continue;
+        }
+        let worker = state.clone();
+        tokio::spawn(async move {
+            job(&worker, async {
+                match reprise_app::request::execute(&worker.ctx(), id, "reprise-server").await {
+                    Ok(view) => tracing::info!(
+                        request = id,
+                        state = view.request.state.as_str(),
+                        "restore request executed"
+                    ),
+                    Err(e) => tracing::error!(request = id, error = %e, "restore request failed"),
+                }
+            })
+            .await;
+            worker.unclaim(&key);
+        });
     }
 }
 

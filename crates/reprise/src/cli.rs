@@ -168,6 +168,10 @@ pub enum Command {
     /// Incidents: open, assess, plan, run the steps, check, update, sign the report, review.
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// Restore requests: submit (refused whole when incomplete), feasibility, approval,
+    /// execution in the agreed window, checks, report.
+    #[command(subcommand)]
+    Request(RequestCommand),
     /// The offline runbook: contacts, inventory, recovery order, procedures, checklists,
     /// restore points and stock restic commands, in one self-contained HTML file.
     #[command(subcommand)]
@@ -429,6 +433,102 @@ pub enum DrillCommand {
         asset: Option<String>,
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        html: Option<PathBuf>,
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestCommand {
+    /// Submit a request written in a TOML or JSON file (`-` for standard input); see
+    /// `reprise request template`. Incomplete requests are refused with every missing
+    /// field named, in the request's language, and nothing is recorded.
+    Submit {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A request file to fill in, with every field explained.
+    Template {
+        #[arg(long, value_enum, default_value_t = Lang::En)]
+        lang: Lang,
+    },
+    /// Requests, newest first: open ones, or all.
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One request: state, feasibility, alternatives, execution, checks and timeline.
+    Show {
+        id: i64,
+        #[arg(long, value_enum)]
+        lang: Option<Lang>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Judge feasibility again (after a verification), or take another target such as an
+    /// offered alternative. Only before approval.
+    Assess {
+        id: i64,
+        /// The state at this time (`2026-11-20 18:00`, or RFC 3339).
+        #[arg(long, conflicts_with_all = ["snapshot", "from"])]
+        at: Option<String>,
+        /// A restore point (snapshot id or prefix).
+        #[arg(long, conflicts_with = "from")]
+        snapshot: Option<String>,
+        /// The newest point in this interval (with --to).
+        #[arg(long, requires = "to")]
+        from: Option<String>,
+        #[arg(long, requires = "from")]
+        to: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a feasible request: it is scheduled into its window, or runs at once.
+    Approve {
+        id: i64,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Reject a request before execution, saying why.
+    Reject {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Cancel a request before it runs, saying why.
+    Cancel {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Run an approved request now (inside its window); the server does this by itself.
+    Run {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record a check of the asset's checklist after the restore: pass or fail.
+    Check {
+        id: i64,
+        asset: String,
+        key: String,
+        /// `pass` or `fail`.
+        result: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// The request's report: scope restored, timestamps, checks (text, HTML, PDF).
+    Report {
+        id: i64,
+        #[arg(long, value_enum)]
+        lang: Option<Lang>,
         #[arg(long)]
         out: Option<PathBuf>,
         #[arg(long)]

@@ -12,6 +12,7 @@ mod inventory;
 mod plan;
 mod readiness;
 mod repo;
+mod request;
 mod restore;
 mod retention;
 mod runs;
@@ -99,6 +100,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         } => runs::run(&cli.global, asset, kind, limit, json).await,
         Command::Repo(cmd) => repo::run(&cli.global, cmd).await,
         Command::Drill(cmd) => drill::run(&cli.global, cmd).await,
+        Command::Request(cmd) => request::run(&cli.global, cmd).await,
         Command::Readiness {
             approve,
             site,

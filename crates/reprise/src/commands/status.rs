@@ -69,5 +69,32 @@ pub async fn run(global: &Global, json: bool) -> anyhow::Result<u8> {
         ]);
     }
     print!("{}", table.render());
+    let requests = reprise_app::request::list(&ctx, false).await?;
+    if !requests.is_empty() {
+        println!("\nRestore requests in progress:");
+        for r in &requests {
+            let scope: Vec<String> = r
+                .doc
+                .items
+                .iter()
+                .map(|i| format!("{}/{}", i.asset, i.dataset))
+                .collect();
+            let when = match (r.state, r.doc.request.window) {
+                (reprise_app::request::State::Scheduled, Some(w)) => format!(
+                    " — window {} → {}",
+                    local_time(w.from, &session.tz),
+                    local_time(w.to, &session.tz)
+                ),
+                _ => String::new(),
+            };
+            println!(
+                "  #{} {} — {} for {}{when}",
+                r.row.id,
+                r.state.as_str(),
+                scope.join(", "),
+                r.doc.request.requester
+            );
+        }
+    }
     Ok(exit::SUCCESS)
 }
