@@ -458,6 +458,119 @@ pub fn create(dir: &Path) -> Result<(Workspace, Created), WorkspaceError> {
     Ok((ws, created))
 }
 
+/// Restore requests with real content, in French like the seeds: one completed (a
+/// mailbox restored beside production, checked), one infeasible (older than retention,
+/// with the alternative offered), one approved into tomorrow evening's window. Returns
+/// their ids.
+pub async fn requests(ctx: &crate::context::Ctx<'_>) -> crate::error::AppResult<Vec<i64>> {
+    use crate::request::{self, Submission};
+    use reprise_domain::request::{ContextDraft, DowntimeDraft, Draft, ScopeDraft, TargetDraft};
+    let now = jiff::Timestamp::now();
+    let draft = |requester: &str,
+                 dataset: &str,
+                 target: TargetDraft,
+                 (kind, description): (&str, &str),
+                 impact: &str,
+                 window: Option<String>| Draft {
+        requester: Some(requester.into()),
+        lang: Some("fr".into()),
+        environment: Some("production".into()),
+        scope: Some(ScopeDraft {
+            datasets: vec![dataset.into()],
+            ..Default::default()
+        }),
+        target: Some(target),
+        context: Some(ContextDraft {
+            kind: Some(kind.into()),
+            description: Some(description.into()),
+            incident: None,
+        }),
+        urgency: Some("high".into()),
+        impact: Some(impact.into()),
+        downtime: Some(DowntimeDraft {
+            approved: Some(window.is_some()),
+            window,
+        }),
+        destination: None,
+    };
+    let at = |t: jiff::Timestamp| TargetDraft {
+        at: Some(t.to_string()),
+        ..Default::default()
+    };
+    let tomorrow = now
+        .to_zoned(workspace::zone(ctx.loaded.config.timezone.as_deref()))
+        .date()
+        .tomorrow()
+        .map_err(|e| crate::error::AppError::Failed(e.to_string()))?;
+    let drafts = [
+        draft(
+            "Nicolas (messagerie)",
+            "iredmail/mailboxes",
+            at(now),
+            (
+                "incident",
+                "boîte de la direction vidée par erreur lors du redémarrage",
+            ),
+            "la direction ne reçoit plus ses messages",
+            None,
+        ),
+        draft(
+            "Joris (stockage)",
+            "gui-storage/shares",
+            at("2024-09-01T08:00:00Z".parse().expect("a valid time")),
+            (
+                "faulty-import",
+                "dossier comptable de septembre 2024 écrasé",
+            ),
+            "clôture comptable retardée",
+            None,
+        ),
+        draft(
+            "Michel (infrastructure)",
+            "windows-core/iis",
+            at(now),
+            (
+                "change",
+                "revenir à la configuration d'avant la mise à jour",
+            ),
+            "serveur instable depuis la mise à jour",
+            Some(format!("{tomorrow} 20:00/{tomorrow} 22:00")),
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (n, d) in drafts.iter().enumerate() {
+        let view = match request::submit(ctx, d, "demo").await? {
+            Submission::Recorded { view } => view,
+            Submission::Refused { missing } => {
+                let why: Vec<String> = missing
+                    .iter()
+                    .map(|m| format!("{}: {}", m.field, m.message))
+                    .collect();
+                return Err(crate::error::AppError::Failed(format!(
+                    "a demo request was refused: {}",
+                    why.join("; ")
+                )));
+            }
+        };
+        let id = view.request.row.id;
+        ids.push(id);
+        match n {
+            0 => {
+                request::approve(ctx, id, "demo", Some("accord du responsable messagerie")).await?;
+                let done = request::execute(ctx, id, "demo").await?;
+                for c in done.request.doc.checks.iter().filter(|c| c.ok.is_none()) {
+                    request::check(ctx, id, &c.asset, &c.key, true, None, "demo").await?;
+                }
+            }
+            2 => {
+                request::approve(ctx, id, "demo", Some("fenêtre validée par le métier")).await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(ids)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -107,6 +107,17 @@ pub fn router(state: Arc<State>) -> Router {
             post(crate::incidents::step),
         )
         .route("/incidents/{id}/checks", post(crate::incidents::check))
+        .route(
+            "/requests",
+            get(crate::requests::list).post(crate::requests::submit),
+        )
+        .route("/requests/{id}", get(crate::requests::show))
+        .route("/requests/{id}/assessment", post(crate::requests::assess))
+        .route("/requests/{id}/approval", post(crate::requests::approve))
+        .route("/requests/{id}/rejection", post(crate::requests::reject))
+        .route("/requests/{id}/cancellation", post(crate::requests::cancel))
+        .route("/requests/{id}/checks", post(crate::requests::check))
+        .route("/requests/{id}/report", get(crate::requests::report))
         .route("/readiness", get(readiness))
         .route("/readiness/approvals", post(approve))
         .route_layer(middleware::from_fn_with_state(state.clone(), bearer))

@@ -13,6 +13,7 @@ mod api;
 mod incidents;
 mod metrics;
 mod openapi;
+mod requests;
 
 use std::collections::BTreeSet;
 use std::future::Future;

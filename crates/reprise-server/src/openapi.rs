@@ -55,6 +55,58 @@ fn object_responses(code: &str, description: &str) -> Value {
     responses
 }
 
+fn refused_responses() -> Value {
+    let mut responses = object_responses("201", "the request, with its feasibility");
+    responses["422"] = json!({
+        "description": "refused: every missing or wrong field, nothing recorded",
+        "content": { "application/json": { "schema": { "type": "object", "properties": {
+            "code": { "type": "string" },
+            "message": { "type": "string" },
+            "missing": { "type": "array", "items": { "type": "object", "properties": {
+                "field": { "type": "string" }, "message": { "type": "string" }
+            } } }
+        } } } }
+    });
+    responses
+}
+
+fn text_responses() -> Value {
+    let mut responses = error_responses();
+    responses["200"] = json!({
+        "description": "OK",
+        "content": { "text/plain": { "schema": { "type": "string" } } }
+    });
+    responses
+}
+
+/// The properties of a restore request's body.
+fn request_draft() -> Value {
+    let strings = json!({ "type": "array", "items": { "type": "string" } });
+    json!({
+        "requester": { "type": "string" },
+        "lang": { "type": "string", "enum": ["en", "fr"] },
+        "environment": { "type": "string", "description": "production, staging or tenant:NAME" },
+        "scope": { "type": "object", "additionalProperties": false, "properties": {
+            "assets": strings, "datasets": strings, "sites": strings, "categories": strings
+        } },
+        "target": { "type": "object", "additionalProperties": false, "properties": {
+            "at": { "type": "string" }, "from": { "type": "string" }, "to": { "type": "string" }, "snapshot": { "type": "string" }
+        } },
+        "context": { "type": "object", "additionalProperties": false, "properties": {
+            "kind": { "type": "string", "enum": ["incident", "faulty-import", "change", "other"] },
+            "description": { "type": "string" },
+            "incident": { "type": "integer" }
+        } },
+        "urgency": { "type": "string", "enum": ["low", "normal", "high", "critical"] },
+        "impact": { "type": "string" },
+        "downtime": { "type": "object", "additionalProperties": false, "properties": {
+            "approved": { "type": "boolean" },
+            "window": { "type": "string", "description": "FROM/TO" }
+        } },
+        "destination": { "type": "string", "description": "an absolute directory on the server" }
+    })
+}
+
 fn body(properties: Value, required: &[&str]) -> Value {
     let mut schema =
         json!({ "type": "object", "properties": properties, "additionalProperties": false });
@@ -193,6 +245,69 @@ pub async fn document() -> Json<Value> {
                     "deadline": { "type": "string", "format": "date" }
                 }), &["asset", "key", "result"]),
                 "responses": object_responses("200", "the check")
+            } },
+            "/requests": {
+                "get": {
+                    "summary": "Restore requests, newest first (open ones unless all=true)",
+                    "parameters": [query("all", "closed requests too", "boolean")],
+                    "responses": list_responses()
+                },
+                "post": {
+                    "summary": "Submit a restore request: 201 with its feasibility, or 422 naming every missing field in the requester's language (lang, else Accept-Language)",
+                    "requestBody": body(request_draft(), &[]),
+                    "responses": refused_responses()
+                }
+            },
+            "/requests/{id}": { "get": {
+                "summary": "A request: state, feasibility and alternatives, decisions, execution, checks, timeline",
+                "parameters": [path("id", "integer")],
+                "responses": object_responses("200", "the request")
+            } },
+            "/requests/{id}/assessment": { "post": {
+                "summary": "Judge feasibility again, optionally with another target (before approval)",
+                "parameters": [path("id", "integer")],
+                "requestBody": { "required": false, "content": { "application/json": { "schema": {
+                    "type": "object", "additionalProperties": false,
+                    "properties": { "at": { "type": "string" }, "from": { "type": "string" }, "to": { "type": "string" }, "snapshot": { "type": "string" } }
+                } } } },
+                "responses": object_responses("200", "the request")
+            } },
+            "/requests/{id}/approval": { "post": {
+                "summary": "Approve a feasible request: the server runs it in its window, or at once",
+                "parameters": [path("id", "integer")],
+                "requestBody": { "required": false, "content": { "application/json": { "schema": {
+                    "type": "object", "additionalProperties": false,
+                    "properties": { "note": { "type": "string" } }
+                } } } },
+                "responses": object_responses("200", "the request")
+            } },
+            "/requests/{id}/rejection": { "post": {
+                "summary": "Reject a request before approval",
+                "parameters": [path("id", "integer")],
+                "requestBody": body(json!({ "reason": { "type": "string" } }), &["reason"]),
+                "responses": object_responses("200", "the request")
+            } },
+            "/requests/{id}/cancellation": { "post": {
+                "summary": "Cancel a request before it runs",
+                "parameters": [path("id", "integer")],
+                "requestBody": body(json!({ "reason": { "type": "string" } }), &["reason"]),
+                "responses": object_responses("200", "the request")
+            } },
+            "/requests/{id}/checks": { "post": {
+                "summary": "Record a check of the asset's checklist after the restore",
+                "parameters": [path("id", "integer")],
+                "requestBody": body(json!({
+                    "asset": { "type": "string" },
+                    "key": { "type": "string" },
+                    "result": { "type": "string", "enum": ["pass", "fail"] },
+                    "note": { "type": "string" }
+                }), &["asset", "key", "result"]),
+                "responses": object_responses("200", "the request")
+            } },
+            "/requests/{id}/report": { "get": {
+                "summary": "The request's report: scope restored, timestamps, checks",
+                "parameters": [path("id", "integer"), query("lang", "en or fr (default: the request's)", "string")],
+                "responses": text_responses()
             } },
             "/readiness": {
                 "get": {

@@ -43,6 +43,8 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
         "demo",
     )
     .await?;
+    // Restore requests: one completed, one infeasible, one waiting for its window.
+    let requests = reprise_app::demo::requests(&ctx).await?;
     // Reprise's own catalog and configuration, so that `init --from-repository` works too.
     let protected = reprise_app::selfbackup::run(&ctx).await?;
     // The offline runbook, ready to print.
@@ -76,6 +78,10 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
         drills.len()
     );
     println!(
+        "{} restore requests show the workflow: completed, infeasible (older than retention), scheduled.",
+        requests.len()
+    );
+    println!(
         "Reprise's own catalog and configuration are backed up too ({} of {} repositories).",
         protected.iter().filter(|o| o.ok).count(),
         protected.len()
@@ -99,6 +105,9 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     println!("  reprise incident open \"Coupure électrique\" --severity SEV1");
     println!("  reprise incident plan 1 --approve && reprise incident step 1 router-vyos start");
     println!("  reprise drill history                       # restore tests with measured RTO");
+    println!("  reprise request list --all                  # restore requests and their states");
+    println!("  reprise request report 1                    # what was restored, checks, timeline");
+    println!("  reprise request template --lang fr          # a request to fill in");
     println!("  reprise alerts");
     println!("  reprise check");
     println!("  reprise serve                # API, metrics, scheduler: the token is below");

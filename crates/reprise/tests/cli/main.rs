@@ -15,6 +15,7 @@ mod inventory;
 mod plan;
 mod postgres;
 mod readiness;
+mod request;
 mod runbook;
 mod selfbackup;
 mod serve;

@@ -693,3 +693,127 @@ fn incidents_are_opened_and_run_through_the_api() {
         .unwrap();
     assert_eq!(missing.status(), 400);
 }
+
+#[test]
+fn restore_requests_are_submitted_followed_and_run_by_the_server() {
+    let (ws, token) = demo_with_token();
+    let server = serve(&ws);
+    let http = client();
+    // Incomplete: 422, every missing field named in the language the client accepts.
+    let refused = http
+        .post(format!("{}/api/v1/requests", server.base))
+        .bearer_auth(&token)
+        .header("Accept-Language", "fr-FR,fr;q=0.9")
+        .json(&serde_json::json!({ "requester": "Nicolas", "scope": { "assets": ["iredmail"] } }))
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let refused: serde_json::Value = refused.json().unwrap();
+    assert_eq!(refused["code"], "incomplete_request");
+    let fields: Vec<&str> = refused["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "environment",
+            "target",
+            "context.kind",
+            "context.description",
+            "urgency",
+            "impact",
+            "downtime.approved"
+        ]
+    );
+    assert!(
+        refused["missing"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("manquant")
+    );
+    // Complete, with no interruption approved: once approved, the server runs it.
+    let (status, created) = post(
+        &http,
+        &server,
+        &token,
+        "requests",
+        serde_json::json!({
+            "requester": "Nicolas (messagerie)",
+            "environment": "production",
+            "scope": { "datasets": ["iredmail/config"] },
+            "target": { "at": jiff::Timestamp::now().to_string() },
+            "context": { "kind": "change", "description": "postfix settings lost in an upgrade" },
+            "urgency": "normal",
+            "impact": "outgoing mail held",
+            "downtime": { "approved": false }
+        }),
+    );
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["state"], "awaiting-approval");
+    let id = created["id"].as_i64().unwrap();
+    let (status, approved) = post(
+        &http,
+        &server,
+        &token,
+        &format!("requests/{id}/approval"),
+        serde_json::json!({ "note": "go" }),
+    );
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(approved["approval"]["by"], "admin");
+    wait_for(
+        "the server to run the request",
+        Duration::from_secs(60),
+        || get_json(&http, &server, &token, &format!("requests/{id}"))["state"] == "checking",
+    );
+    let view = get_json(&http, &server, &token, &format!("requests/{id}"));
+    assert_eq!(view["execution"]["by"], "reprise-server");
+    let pending: Vec<String> = view["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ok"].is_null())
+        .map(|c| c["key"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!pending.is_empty());
+    for key in &pending {
+        let (status, body) = post(
+            &http,
+            &server,
+            &token,
+            &format!("requests/{id}/checks"),
+            serde_json::json!({ "asset": "iredmail", "key": key, "result": "pass" }),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+    let view = get_json(&http, &server, &token, &format!("requests/{id}"));
+    assert_eq!(view["state"], "completed");
+    let kinds: Vec<&str> = view["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"submitted"));
+    assert_eq!(kinds.last(), Some(&"completed"));
+    assert!(kinds.contains(&"restored"));
+    let report = http
+        .get(format!(
+            "{}/api/v1/requests/{id}/report?lang=fr",
+            server.base
+        ))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(report.contains("État : terminée"), "{report}");
+    assert!(report.contains("iredmail/config depuis"), "{report}");
+    // The demo's own requests are listed too; closed ones only with all=true.
+    let open = get_json(&http, &server, &token, "requests");
+    assert!(open.as_array().unwrap().iter().all(|r| r["id"] != id));
+    let all = get_json(&http, &server, &token, "requests?all=true");
+    assert!(all.as_array().unwrap().iter().any(|r| r["id"] == id));
+}
