@@ -399,6 +399,47 @@ pub(crate) async fn run_check(command: &str, sandbox: &Path, timeout: Duration) 
     }
 }
 
+/// When an asset's next restore test is due: a period (`drill_every` of the asset, else
+/// of its policy) after its last drill, or after its first restore point when it never
+/// had one. `None` when it has no data set or nothing to drill yet.
+pub fn due_at(
+    ctx: &Ctx<'_>,
+    asset: &reprise_domain::Asset,
+    last_drill: Option<Timestamp>,
+    first_point: Option<Timestamp>,
+) -> Option<Timestamp> {
+    if asset.datasets.is_empty() {
+        return None;
+    }
+    let every = asset
+        .drill_every
+        .or_else(|| ctx.inventory().policy_of(asset).map(|p| p.drill_every))?;
+    let base = last_drill.or(first_point)?;
+    base.checked_add(jiff::SignedDuration::from_secs(every.as_secs() as i64))
+        .ok()
+}
+
+/// The assets whose restore test is due at `now`, for the server to run.
+pub async fn due(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<String>> {
+    let drills = ctx.catalog.latest_runs(RunKind::Drill).await?;
+    let last = crate::status::last_runs(&drills);
+    // One read of every point, not one per asset: this runs on every scheduler pass.
+    let mut first_points: std::collections::HashMap<String, Timestamp> = Default::default();
+    for p in ctx.catalog.restore_points(None).await? {
+        let first = first_points.entry(p.asset).or_insert(p.time);
+        *first = (*first).min(p.time);
+    }
+    let mut out = Vec::new();
+    for asset in &ctx.inventory().assets {
+        let last_drill = last.get(asset.id.as_str()).map(|r| r.started);
+        let first_point = first_points.get(asset.id.as_str()).copied();
+        if due_at(ctx, asset, last_drill, first_point).is_some_and(|d| d <= now) {
+            out.push(asset.id.to_string());
+        }
+    }
+    Ok(out)
+}
+
 /// A recorded drill, read back.
 #[derive(Debug, Clone, Serialize)]
 pub struct DrillView {

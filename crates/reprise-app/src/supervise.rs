@@ -142,7 +142,8 @@ pub async fn conditions(
         if !asset.datasets.is_empty() {
             let every = asset
                 .drill_every
-                .or_else(|| ctx.inventory().policy_of(asset).map(|p| p.drill_every));
+                .or_else(|| ctx.inventory().policy_of(asset).map(|p| p.drill_every))
+                .unwrap_or(reprise_domain::Interval::from_days(90));
             let last = last_drill.get(s.asset.as_str());
             if let Some(run) = last
                 && run.status != RunStatus::Succeeded
@@ -161,20 +162,20 @@ pub async fn conditions(
             let first_point = points_of
                 .get(s.asset.as_str())
                 .and_then(|p| p.iter().map(|p| p.time).min());
-            if let (Some(every), Some(base)) = (every, last.map(|r| r.started).or(first_point)) {
-                let due = base + SignedDuration::from_secs(every.as_secs() as i64);
-                if due < now {
-                    out.push(Condition {
-                        key: format!("drill-due:{}", s.asset),
-                        severity: "warning",
-                        message: format!(
-                            "{}: a restore test was due by {} (every {every}): `reprise drill run {}`",
-                            s.asset,
-                            due.to_zoned(tz.clone()).strftime("%Y-%m-%d"),
-                            s.asset
-                        ),
-                    });
-                }
+            if let Some(due) =
+                crate::drill::due_at(ctx, asset, last.map(|r| r.started), first_point)
+                && due < now
+            {
+                out.push(Condition {
+                    key: format!("drill-due:{}", s.asset),
+                    severity: "warning",
+                    message: format!(
+                        "{}: a restore test was due by {} (every {every}): `reprise drill run {}`",
+                        s.asset,
+                        due.to_zoned(tz.clone()).strftime("%Y-%m-%d"),
+                        s.asset
+                    ),
+                });
             }
         }
         if s.restore_points > 0 && !s.rule_3_2_1 {

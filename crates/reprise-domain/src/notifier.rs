@@ -94,6 +94,8 @@ pub struct ServerSettings {
     /// Scheduled starts are spread over this window, each asset at its own fixed offset,
     /// so that a hundred assets on `daily at 02:00` do not all start in the same second.
     pub jitter: crate::Interval,
+    /// Whether the server runs each asset's restore test (drill) when it is due.
+    pub drills: bool,
 }
 
 impl Default for ServerSettings {
@@ -102,6 +104,7 @@ impl Default for ServerSettings {
             listen: None,
             concurrency: 1,
             jitter: crate::Interval::from_secs(0),
+            drills: true,
         }
     }
 }

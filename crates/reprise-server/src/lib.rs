@@ -190,6 +190,7 @@ pub async fn scheduler(
         }
         start_due(&state).await;
         requests_due(&state).await;
+        drills_due(&state).await;
         self_backup_if_due(&state).await;
         supervise(&state).await;
         tokio::select! {
@@ -281,6 +282,76 @@ async fn requests_due(state: &Arc<State>) {
                 }
             })
             .await;
+            worker.unclaim(&key);
+        });
+    }
+}
+
+/// Runs the restore tests (drills) that are due, one asset at a time, unless
+/// `[server] drills = "manual"`.
+async fn drills_due(state: &Arc<State>) {
+    if !state.loaded.config.server.drills {
+        return;
+    }
+    let due = match reprise_app::drill::due(&state.ctx(), Timestamp::now()).await {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::error!(error = %e, "drills: cannot tell which are due");
+            return;
+        }
+    };
+    for asset in due {
+        let key = [format!("drill:{asset}")];
+        if !state.claim(&key) {
+            continue;
+        }
+        // Another server sharing the catalog may be drilling it: one lease per asset.
+        if !reprise_app::leases::acquire(&*state.catalog, &key[0])
+            .await
+            .unwrap_or(false)
+        {
+            state.unclaim(&key);
+            continue;
+        }
+        let worker = state.clone();
+        tokio::spawn(async move {
+            job(&worker, async {
+                let ctx = worker.ctx();
+                // Checked again under the lease: it may have just been drilled elsewhere.
+                let still_due = reprise_app::drill::due(&ctx, Timestamp::now())
+                    .await
+                    .is_ok_and(|d| d.contains(&asset));
+                if !still_due {
+                    return;
+                }
+                let opts = reprise_app::drill::DrillOptions {
+                    assets: vec![asset.clone()],
+                    scenario: Some("scheduled restore test".into()),
+                    ..Default::default()
+                };
+                match reprise_app::drill::run(&ctx, &opts, "reprise-server").await {
+                    Ok(outcomes) => {
+                        for o in outcomes {
+                            if o.ok {
+                                tracing::info!(asset = %o.asset, dataset = %o.dataset, "drill passed");
+                            } else {
+                                tracing::error!(
+                                    asset = %o.asset,
+                                    dataset = %o.dataset,
+                                    error = o.error.as_deref().unwrap_or(""),
+                                    "drill failed"
+                                );
+                            }
+                        }
+                    }
+                    Err(e) => tracing::error!(asset = %asset, error = %e, "drill failed"),
+                }
+            })
+            .await;
+            let _ = worker
+                .catalog
+                .release_lease(&key[0], reprise_app::leases::holder())
+                .await;
             worker.unclaim(&key);
         });
     }

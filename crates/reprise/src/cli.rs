@@ -431,6 +431,12 @@ pub enum DrillCommand {
     Report {
         #[arg(long)]
         asset: Option<String>,
+        /// Only drills from this day on (`2026-07-01`).
+        #[arg(long)]
+        since: Option<jiff::civil::Date>,
+        /// Only drills up to this day, included (`2026-09-30`).
+        #[arg(long)]
+        until: Option<jiff::civil::Date>,
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
         #[arg(long)]

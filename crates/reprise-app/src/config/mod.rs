@@ -146,7 +146,7 @@ const NOTIFY_KEYS: &[&str] = &[
     "ca_file",
     "audience",
 ];
-const SERVER_KEYS: &[&str] = &["listen", "concurrency", "jitter"];
+const SERVER_KEYS: &[&str] = &["listen", "concurrency", "jitter", "drills"];
 const SUPERVISION_KEYS: &[&str] = &["rpo_at_risk", "probe_every", "self_backup"];
 const WORKSPACE_KEYS: &[&str] = &[
     "name",
@@ -351,6 +351,13 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         }
         if let Some(j) = r.parsed(&mut t, "jitter", false, Interval::parse) {
             server.jitter = j;
+        }
+        if let Some(d) = r.parsed(&mut t, "drills", false, |v| match v {
+            "scheduled" => Ok(true),
+            "manual" => Ok(false),
+            other => Err(format!("`{other}`: scheduled or manual")),
+        }) {
+            server.drills = d;
         }
         r.finish(t, SERVER_KEYS);
     }
@@ -1307,11 +1314,12 @@ mod tests {
         assert_eq!(config.server.concurrency, 1);
         assert_eq!(config.supervision.rpo_at_risk, 0.75);
         let text = format!(
-            "{BASE}\n[server]\nconcurrency = 4\njitter = \"10m\"\nlisten = \"0.0.0.0:9000\"\n\n[supervision]\nrpo_at_risk = 50\nprobe_every = \"1m\"\nself_backup = \"manual\"\n"
+            "{BASE}\n[server]\nconcurrency = 4\njitter = \"10m\"\nlisten = \"0.0.0.0:9000\"\ndrills = \"manual\"\n\n[supervision]\nrpo_at_risk = 50\nprobe_every = \"1m\"\nself_backup = \"manual\"\n"
         );
         let config = parse(Path::new("reprise.toml"), &text).config.unwrap();
         assert_eq!(config.server.concurrency, 4);
         assert_eq!(config.server.jitter.as_secs(), 600);
+        assert!(!config.server.drills);
         assert_eq!(config.supervision.rpo_at_risk, 0.5);
         assert_eq!(config.supervision.self_backup, Schedule::Manual);
         let bad = format!("{BASE}\n[supervision]\nrpo_at_risk = 150\n[server]\nconcurency = 2\n");

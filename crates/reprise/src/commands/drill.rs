@@ -120,19 +120,39 @@ pub async fn run(global: &Global, cmd: DrillCommand) -> anyhow::Result<u8> {
         }
         DrillCommand::Report {
             asset,
+            since,
+            until,
             lang,
             out,
             html,
             pdf,
         } => {
             let fr = lang == Lang::Fr;
-            let drills = drill::history(&ctx, asset.as_deref()).await?;
-            let title = ctx
+            let day = |d: jiff::civil::Date| d.to_zoned(tz.clone()).map(|z| z.timestamp());
+            let from = since.map(day).transpose()?;
+            let to = until
+                .map(|d| {
+                    d.tomorrow()
+                        .map_err(anyhow::Error::from)
+                        .and_then(|d| Ok(day(d)?))
+                })
+                .transpose()?;
+            let drills: Vec<_> = drill::history(&ctx, asset.as_deref())
+                .await?
+                .into_iter()
+                .filter(|d| from.is_none_or(|f| d.started >= f) && to.is_none_or(|t| d.started < t))
+                .collect();
+            let mut title = ctx
                 .loaded
                 .config
                 .name
                 .clone()
                 .unwrap_or_else(|| "Reprise".into());
+            if since.is_some() || until.is_some() {
+                let show =
+                    |d: Option<jiff::civil::Date>| d.map_or("…".to_string(), |d| d.to_string());
+                title.push_str(&format!(" — {} → {}", show(since), show(until)));
+            }
             let text = drill::report_text(&drills, fr, tz, &title);
             if let Some(path) = &out {
                 std::fs::write(path, &text)?;

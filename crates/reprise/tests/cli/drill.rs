@@ -97,6 +97,23 @@ fn a_drill_passes_a_failing_check_fails_it_and_the_report_says_so() {
     ] {
         assert!(text.contains(expected), "{expected} in\n{text}");
     }
+    // A report per period: the quarter's drills, or none for a quarter still to come.
+    let today = jiff::Zoned::now()
+        .with_time_zone(jiff::tz::TimeZone::UTC)
+        .date();
+    ws.cmd()
+        .args(["drill", "report", "--since", &today.to_string()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "Test — {today} → …\n2 drill(s)"
+        )));
+    let next_year = today.checked_add(jiff::Span::new().years(1)).unwrap();
+    ws.cmd()
+        .args(["drill", "report", "--since", &next_year.to_string()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 drill(s)"));
 }
 
 #[test]

@@ -817,3 +817,40 @@ fn restore_requests_are_submitted_followed_and_run_by_the_server() {
     let all = get_json(&http, &server, &token, "requests?all=true");
     assert!(all.as_array().unwrap().iter().any(|r| r["id"] == id));
 }
+
+#[test]
+fn the_server_runs_restore_tests_when_they_are_due_unless_told_not_to() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("dump.sql"), "CREATE TABLE t (id int);\n").unwrap();
+    let config = format!(
+        "{BASE}{}",
+        asset(
+            "db",
+            "drill_every = \"2s\"\n\n[[asset.dataset]]\nname = \"dump\"\npaths = [\"dump.sql\"]\ndrill_check = \"grep -q 'CREATE TABLE' dump.sql\"\n"
+        )
+    );
+    // Manual: nothing runs by itself.
+    ws.write_config(&format!("{config}\n[server]\ndrills = \"manual\"\n"));
+    ws.cmd().args(["backup", "db"]).assert().success();
+    std::thread::sleep(Duration::from_secs(3));
+    let server = serve(&ws);
+    std::thread::sleep(Duration::from_secs(4));
+    drop(server);
+    let history = ws.json(&["drill", "history", "db", "--json"]);
+    assert_eq!(history.as_array().unwrap().len(), 0, "{history:#}");
+    // Scheduled (the default): the due drill runs, by the server, and passes.
+    ws.write_config(&config);
+    let _server = serve(&ws);
+    wait_for("a scheduled drill", Duration::from_secs(60), || {
+        let history = ws.json(&["drill", "history", "db", "--json"]);
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["record"]["by"] == "reprise-server")
+    });
+    let history = ws.json(&["drill", "history", "db", "--json"]);
+    let drill = &history.as_array().unwrap()[history.as_array().unwrap().len() - 1];
+    assert_eq!(drill["ok"], true, "{drill:#}");
+    assert_eq!(drill["record"]["scenario"], "scheduled restore test");
+}
