@@ -402,6 +402,7 @@ max_age = "14d"
 # state = "working"                    # working, partial, failed
 # function = "messaging"
 # owner = "Mohamed"
+# environment = "production"           # staging, or tenant:NAME for a client (restore requests name it)
 # rpo = "24h"
 # rto = "4h"
 # depends_on = ["router"]
@@ -411,6 +412,8 @@ max_age = "14d"
 # name = "mailboxes"
 # paths = ["/var/vmail"]
 # exclude = ["*.tmp"]
+# category = "records"                 # data category: restore requests can select by it
+# drill_check = "test -d vmail"        # run in a restored copy (drills, restore requests)
 #
 # [[asset.dataset]]
 # name = "database"
