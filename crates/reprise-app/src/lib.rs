@@ -34,6 +34,7 @@ pub mod error;
 pub mod graph;
 pub mod import;
 pub mod incident;
+pub mod journal;
 pub mod leases;
 pub mod notify;
 pub mod pdf;

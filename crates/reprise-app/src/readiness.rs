@@ -69,6 +69,24 @@ fn item(
 
 /// The readiness of every asset (of `site` when given), at `now`.
 pub async fn check(ctx: &Ctx<'_>, site: Option<&str>, now: Timestamp) -> AppResult<Readiness> {
+    let journal_blocker = match crate::journal::check(ctx).await {
+        Ok((_, v)) => v.first_break.map(|b| {
+            (
+                format!(
+                    "the journal is broken at entry {}: {} (`reprise journal verify`)",
+                    b.seq, b.message
+                ),
+                format!(
+                    "le journal est rompu à l'entrée {} (`reprise journal verify`)",
+                    b.seq
+                ),
+            )
+        }),
+        Err(e) => Some((
+            format!("the journal cannot be checked: {e}"),
+            format!("le journal ne peut être vérifié : {e}"),
+        )),
+    };
     let inv = ctx.inventory();
     if let Some(s) = site
         && inv.site(s).is_none()
@@ -168,13 +186,12 @@ pub async fn check(ctx: &Ctx<'_>, site: Option<&str>, now: Timestamp) -> AppResu
             "procédure de demande de restauration rédigée",
             procedure_blocker,
         ));
-        // Every run, configuration change and incident event is recorded in the catalog;
-        // the tamper-evident hash chain over them is issue 8's journal.
+        // Every change of state is journaled; the journal must also be intact.
         items.push(item(
             "journal",
-            "logging and traceability on (runs, changes and incident timelines recorded)",
-            "journalisation et traçabilité actives (exécutions, changements et chronologies enregistrés)",
-            None,
+            "logging and traceability on (every change journaled, the journal intact)",
+            "journalisation et traçabilité actives (chaque changement journalisé, journal intègre)",
+            journal_blocker.clone(),
         ));
         assets.push(AssetReadiness {
             asset: id.to_string(),

@@ -350,6 +350,11 @@ pub async fn recover(
             missing_keys.push(path);
         }
     }
+    // The journal's seals need the master key that wrote them.
+    let master = crate::journal::master_key_path(&ws);
+    if !master.exists() && std::env::var(crate::journal::MASTER_KEY_ENV).is_err() {
+        missing_keys.push(master);
+    }
     Ok(Recovered {
         root,
         snapshot: newest.id,

@@ -11,10 +11,10 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use reprise_catalog::{
     Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, IncidentEvent,
-    IncidentRow, IncidentSave, NewIncidentRow, NewRequestRow, NewRun, RepoVerification,
-    RequestEvent, RequestRow, RequestSave, RestorePoint, Run, RunFilter, RunKind, RunOutcome,
-    RunStatus, Verification, diff_inventory, from_micros, opt_i64, opt_time, opt_u64, parse_state,
-    to_micros,
+    IncidentRow, IncidentSave, JournalEntry, NewIncidentRow, NewJournalEntry, NewRequestRow,
+    NewRun, RepoVerification, RequestEvent, RequestRow, RequestSave, RestorePoint, Run, RunFilter,
+    RunKind, RunOutcome, RunStatus, Seal, Verification, diff_inventory, from_micros, opt_i64,
+    opt_time, opt_u64, parse_state, to_micros,
 };
 use reprise_domain::AssetState;
 use sqlx::Row;
@@ -802,6 +802,70 @@ impl Catalog for SqliteCatalog {
                     kind: row.try_get("kind").map_err(read)?,
                     actor: row.try_get("actor").map_err(read)?,
                     text: row.try_get("text").map_err(read)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn append_journal(
+        &self,
+        entry: &NewJournalEntry,
+        seal: &Seal,
+    ) -> Result<JournalEntry, CatalogError> {
+        let fail = |e: sqlx::Error| CatalogError::query("appending to the journal", e);
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(fail)?;
+        let last: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(fail)?;
+        let mut row = entry.after(last);
+        row.hash = seal(&row);
+        sqlx::query(
+            "INSERT INTO journal (seq, at_us, actor, action, subject, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .bind(row.seq)
+        .bind(to_micros(row.at))
+        .bind(&row.actor)
+        .bind(&row.action)
+        .bind(&row.subject)
+        .bind(&row.detail)
+        .bind(&row.prev_hash)
+        .bind(&row.hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+        Ok(row)
+    }
+
+    async fn journal(
+        &self,
+        after: i64,
+        limit: Option<i64>,
+    ) -> Result<Vec<JournalEntry>, CatalogError> {
+        let rows = sqlx::query("SELECT * FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+            .bind(after)
+            .bind(limit.unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading the journal", e))?;
+        rows.iter()
+            .map(|row: &sqlx::sqlite::SqliteRow| {
+                let read = |e| CatalogError::query("reading the journal", e);
+                Ok(JournalEntry {
+                    seq: row.try_get("seq").map_err(read)?,
+                    at: from_micros(row.try_get("at_us").map_err(read)?)?,
+                    actor: row.try_get("actor").map_err(read)?,
+                    action: row.try_get("action").map_err(read)?,
+                    subject: row.try_get("subject").map_err(read)?,
+                    detail: row.try_get("detail").map_err(read)?,
+                    prev_hash: row.try_get("prev_hash").map_err(read)?,
+                    hash: row.try_get("hash").map_err(read)?,
                 })
             })
             .collect()

@@ -8,8 +8,8 @@ use reprise_domain::AssetState;
 
 use crate::{
     Approval, AssetRecord, Catalog, CatalogError, ChangeKind, IncidentEvent, IncidentSave,
-    NewIncidentRow, NewRequestRow, NewRun, RepoVerification, RequestEvent, RequestSave,
-    RestorePoint, RunFilter, RunKind, RunOutcome, RunStatus, Verification,
+    NewIncidentRow, NewJournalEntry, NewRequestRow, NewRun, RepoVerification, RequestEvent,
+    RequestSave, RestorePoint, RunFilter, RunKind, RunOutcome, RunStatus, Verification,
 };
 
 fn record(id: &str, state: AssetState, fingerprint: &str) -> AssetRecord {
@@ -686,6 +686,44 @@ pub async fn requests_are_followed_through_their_timeline(catalog: &dyn Catalog)
     assert!(catalog.request(9999).await.unwrap().is_none());
 }
 
+pub async fn the_journal_chains_every_entry_to_the_previous_one(catalog: &dyn Catalog) {
+    // A stand-in seal: the real one is keyed, but the catalog only stores what it returns.
+    let seal = |e: &crate::JournalEntry| {
+        format!("{}|{}|{}|{}", e.seq, e.prev_hash.len(), e.action, e.subject)
+    };
+    let entry = |action: &str, subject: &str, at: i64| NewJournalEntry {
+        at: t(at),
+        actor: "mohamed".into(),
+        action: action.into(),
+        subject: subject.into(),
+        detail: "{\"files\":3}".into(),
+    };
+    let first = catalog
+        .append_journal(&entry("run.started", "erp/files", 0), &seal)
+        .await
+        .unwrap();
+    assert_eq!((first.seq, first.prev_hash.as_str()), (1, ""));
+    assert_eq!(first.hash, "1|0|run.started|erp/files");
+    // Appends at once still form one chain, without gaps or forks.
+    let appends: Vec<_> = (0..8)
+        .map(|i| {
+            let e = entry("alert.opened", "rpo:erp", i + 1);
+            async move { catalog.append_journal(&e, &seal).await.unwrap() }
+        })
+        .collect();
+    futures_util::future::join_all(appends).await;
+    let all = catalog.journal(0, None).await.unwrap();
+    assert_eq!(all.len(), 9);
+    for pair in all.windows(2) {
+        assert_eq!(pair[1].seq, pair[0].seq + 1);
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    }
+    assert_eq!(all[0].detail, "{\"files\":3}");
+    let page = catalog.journal(3, Some(2)).await.unwrap();
+    let seqs: Vec<i64> = page.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [4, 5]);
+}
+
 pub async fn the_newest_approval_of_each_asset_counts(catalog: &dyn Catalog) {
     let approval = |asset: &str, rpo: &str, by: &str, at: i64| Approval {
         asset: asset.into(),
@@ -767,6 +805,7 @@ macro_rules! catalog_conformance_tests {
             latest_runs_give_each_asset_its_newest_finished_run,
             incidents_keep_their_document_timeline_and_refuse_stale_saves,
             requests_are_followed_through_their_timeline,
+            the_journal_chains_every_entry_to_the_previous_one,
             the_newest_approval_of_each_asset_counts,
         );
     };

@@ -14,6 +14,7 @@ mod alerts;
 pub mod conformance;
 mod incidents;
 mod inventory;
+mod journal;
 mod runs;
 
 pub use alerts::Alert;
@@ -22,6 +23,7 @@ pub use incidents::{
     RequestEvent, RequestRow, RequestSave,
 };
 pub use inventory::{AssetChange, AssetRecord, ChangeKind, diff_inventory};
+pub use journal::{JournalEntry, NewJournalEntry, Seal};
 pub use runs::{
     NewRun, RepoVerification, RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus,
     Verification,
@@ -202,6 +204,22 @@ pub trait Catalog: Send + Sync {
 
     /// The timeline of a request, oldest first.
     async fn request_events(&self, id: i64) -> Result<Vec<RequestEvent>, CatalogError>;
+
+    /// Appends `entry` after the last one, atomically: of two appends at once, one comes
+    /// after the other. `seal` computes the hash of the entry with its seq and previous
+    /// hash filled in.
+    async fn append_journal(
+        &self,
+        entry: &NewJournalEntry,
+        seal: &Seal,
+    ) -> Result<JournalEntry, CatalogError>;
+
+    /// Journal entries with `seq` greater than `after`, oldest first, at most `limit`.
+    async fn journal(
+        &self,
+        after: i64,
+        limit: Option<i64>,
+    ) -> Result<Vec<JournalEntry>, CatalogError>;
 
     /// Records an approval of an asset's RPO/RTO targets.
     async fn record_approval(&self, approval: &Approval) -> Result<(), CatalogError>;

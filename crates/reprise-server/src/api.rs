@@ -118,6 +118,8 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/requests/{id}/cancellation", post(crate::requests::cancel))
         .route("/requests/{id}/checks", post(crate::requests::check))
         .route("/requests/{id}/report", get(crate::requests::report))
+        .route("/journal", get(journal))
+        .route("/journal/verification", get(journal_verification))
         .route("/readiness", get(readiness))
         .route("/readiness/approvals", post(approve))
         .route_layer(middleware::from_fn_with_state(state.clone(), bearer))
@@ -153,8 +155,11 @@ async fn bearer(Extract(state): Extract<Arc<State>>, mut request: Request, next:
     };
     match reprise_app::tokens::check(&*state.catalog, token).await {
         Ok(Some(name)) => {
-            request.extensions_mut().insert(Actor(name));
-            next.run(request).await
+            request.extensions_mut().insert(Actor(name.clone()));
+            // What this request changes is journaled as the token's user.
+            reprise_app::journal::ACTOR
+                .scope(name, next.run(request))
+                .await
         }
         Ok(None) => ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -517,4 +522,34 @@ async fn approve(
     let approval =
         reprise_app::readiness::approve(&state.ctx(), &b.asset, &by, Timestamp::now()).await?;
     Ok((StatusCode::CREATED, Json(approval)))
+}
+
+#[derive(Deserialize)]
+pub struct JournalQuery {
+    /// Entries after this sequence number.
+    #[serde(default)]
+    after: i64,
+    limit: Option<i64>,
+}
+
+/// Journal entries, oldest first.
+async fn journal(
+    Extract(state): Extract<Arc<State>>,
+    q: Result<Query<JournalQuery>, QueryRejection>,
+) -> ApiResult<Vec<reprise_catalog::JournalEntry>> {
+    let q = query(q)?;
+    Ok(Json(
+        state
+            .catalog
+            .journal(q.after, Some(q.limit.unwrap_or(1000).clamp(1, 10_000)))
+            .await?,
+    ))
+}
+
+/// Checks the whole chain: intact, or the first entry altered, removed or reordered.
+async fn journal_verification(
+    Extract(state): Extract<Arc<State>>,
+) -> ApiResult<reprise_app::journal::Verdict> {
+    let (_, verdict) = reprise_app::journal::check(&state.ctx()).await?;
+    Ok(Json(verdict))
 }

@@ -8,6 +8,8 @@
 //! running jobs finish. Handlers parse, call one use case of `reprise-app`, and render;
 //! errors are JSON with a stable code, internals are logged, never sent. Logs go through
 //! `tracing` (the binary picks text or JSON).
+// The OpenAPI document is one `json!` literal, deeper than the default limit.
+#![recursion_limit = "256"]
 
 mod api;
 mod incidents;

@@ -309,6 +309,15 @@ pub async fn document() -> Json<Value> {
                 "parameters": [path("id", "integer"), query("lang", "en or fr (default: the request's)", "string")],
                 "responses": text_responses()
             } },
+            "/journal": { "get": {
+                "summary": "Journal entries, oldest first: who changed what, when, each sealed and chained",
+                "parameters": [query("after", "entries after this sequence number", "integer"), query("limit", "at most this many (default 1000)", "integer")],
+                "responses": list_responses()
+            } },
+            "/journal/verification": { "get": {
+                "summary": "Check the whole journal: intact, or the first entry altered, removed or reordered",
+                "responses": object_responses("200", "the verdict")
+            } },
             "/readiness": {
                 "get": {
                     "summary": "Go-live readiness per site and asset: each item met or what blocks it",

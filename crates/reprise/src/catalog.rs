@@ -11,3 +11,17 @@ pub async fn open(location: &CatalogLocation) -> anyhow::Result<Box<dyn Catalog>
         CatalogLocation::Postgres(url) => Box::new(PostgresCatalog::connect(url).await?),
     })
 }
+
+/// The catalog at `location`, journaling every change of state as `actor` under the
+/// workspace's master key (created the first time).
+pub async fn open_journaled(
+    ws: &reprise_app::workspace::Workspace,
+    location: &CatalogLocation,
+    actor: &str,
+) -> anyhow::Result<Box<dyn Catalog>> {
+    let inner = open(location).await?;
+    let master = reprise_app::journal::master_key(ws).map_err(anyhow::Error::msg)?;
+    Ok(Box::new(reprise_app::journal::Journaled::new(
+        inner, &master, actor,
+    )))
+}

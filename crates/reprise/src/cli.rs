@@ -168,6 +168,10 @@ pub enum Command {
     /// Incidents: open, assess, plan, run the steps, check, update, sign the report, review.
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// The tamper-evident journal: every change of state, who and when, chained by keyed
+    /// hashes.
+    #[command(subcommand)]
+    Journal(JournalCommand),
     /// Restore requests: submit (refused whole when incomplete), feasibility, approval,
     /// execution in the agreed window, checks, report.
     #[command(subcommand)]
@@ -446,6 +450,27 @@ pub enum DrillCommand {
         #[arg(long)]
         pdf: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// The newest entries, oldest of them first.
+    List {
+        /// How many (default 50).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the whole chain: exit 0 when intact, 1 naming the first entry altered,
+    /// removed or reordered.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the journal for an auditor into DIR: journal.jsonl, journal.csv and
+    /// verification.json.
+    Export { dir: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

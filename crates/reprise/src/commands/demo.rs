@@ -12,7 +12,7 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     let (ws, created) = demo::create(&dir)?;
     let loaded = ws.load()?;
     let location = ws.catalog_location(Some(&loaded.config), global.catalog.as_deref());
-    let catalog = crate::catalog::open(&location).await?;
+    let catalog = crate::catalog::open_journaled(&ws, &location, "demo").await?;
     workspace::record_inventory(&*catalog, &loaded.config.inventory, Timestamp::now()).await?;
     for repo in &loaded.config.inventory.repositories {
         reprise_app::repos::init(&ws, repo).await?;

@@ -11,7 +11,7 @@ pub async fn run(global: &Global, dir: Option<PathBuf>) -> anyhow::Result<u8> {
     let dir = dir.unwrap_or_else(|| PathBuf::from("."));
     let (ws, created) = workspace::create(&dir, INIT_TEMPLATE)?;
     let location = ws.catalog_location(None, global.catalog.as_deref());
-    let catalog = crate::catalog::open(&location).await?;
+    let catalog = crate::catalog::open_journaled(&ws, &location, &super::acting_user()).await?;
     let loaded = ws.load()?;
     for repo in &loaded.config.inventory.repositories {
         reprise_app::repos::init(&ws, repo).await?;
@@ -82,7 +82,7 @@ pub async fn recover(dir: Option<PathBuf>, location: &str, key: &Path) -> anyhow
     }
     for missing in &recovered.missing_keys {
         println!(
-            "  missing key    {} (put that repository's key back)",
+            "  missing key    {} (put it back: a repository's key, or the master key that seals the journal)",
             missing.display()
         );
     }

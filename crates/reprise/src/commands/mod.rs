@@ -9,6 +9,7 @@ mod drill;
 mod incident;
 mod init;
 mod inventory;
+mod journal;
 mod plan;
 mod readiness;
 mod repo;
@@ -101,6 +102,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Repo(cmd) => repo::run(&cli.global, cmd).await,
         Command::Drill(cmd) => drill::run(&cli.global, cmd).await,
         Command::Request(cmd) => request::run(&cli.global, cmd).await,
+        Command::Journal(cmd) => journal::run(&cli.global, cmd).await,
         Command::Readiness {
             approve,
             site,
@@ -183,13 +185,18 @@ pub struct Session {
 
 impl Session {
     pub async fn open(global: &Global) -> anyhow::Result<Self> {
+        Self::open_as(global, &acting_user()).await
+    }
+
+    /// A session whose changes are journaled as `actor`.
+    pub async fn open_as(global: &Global, actor: &str) -> anyhow::Result<Self> {
         let ws = find_workspace(global)?;
         let loaded = ws.load()?;
         for warning in &loaded.warnings {
             eprintln!("{warning}");
         }
         let location = ws.catalog_location(Some(&loaded.config), global.catalog.as_deref());
-        let catalog = crate::catalog::open(&location).await?;
+        let catalog = crate::catalog::open_journaled(&ws, &location, actor).await?;
         workspace::record_inventory(&*catalog, &loaded.config.inventory, Timestamp::now()).await?;
         let tz = zone(loaded.config.timezone.as_deref());
         Ok(Self {

@@ -32,7 +32,7 @@ pub async fn run(
     tick: &str,
 ) -> anyhow::Result<u8> {
     init_logs(log_format);
-    let session = Session::open(global).await?;
+    let session = Session::open_as(global, "reprise-server").await?;
     let listen = listen
         .or_else(|| session.loaded.config.server.listen.clone())
         .unwrap_or_else(|| "127.0.0.1:8080".to_string());

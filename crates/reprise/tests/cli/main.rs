@@ -12,6 +12,7 @@ mod import;
 mod incident;
 mod init;
 mod inventory;
+mod journal;
 mod plan;
 mod postgres;
 mod readiness;

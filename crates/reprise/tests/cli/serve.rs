@@ -816,6 +816,22 @@ fn restore_requests_are_submitted_followed_and_run_by_the_server() {
     assert!(open.as_array().unwrap().iter().all(|r| r["id"] != id));
     let all = get_json(&http, &server, &token, "requests?all=true");
     assert!(all.as_array().unwrap().iter().any(|r| r["id"] == id));
+    // The journal says who did what: the approval as the token's user, the run as the
+    // server; and it is intact.
+    let journal = get_json(&http, &server, &token, "journal?limit=10000");
+    let subject = format!("request {id}");
+    let who = |action: &str| {
+        journal
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == action && e["subject"] == subject.as_str())
+            .map(|e| e["actor"].as_str().unwrap().to_string())
+    };
+    assert_eq!(who("request.approved").as_deref(), Some("admin"));
+    assert_eq!(who("request.started").as_deref(), Some("reprise-server"));
+    let verdict = get_json(&http, &server, &token, "journal/verification");
+    assert_eq!(verdict["intact"], true, "{verdict}");
 }
 
 #[test]
