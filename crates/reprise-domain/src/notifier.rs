@@ -96,6 +96,10 @@ pub struct ServerSettings {
     pub jitter: crate::Interval,
     /// Whether the server runs each asset's restore test (drill) when it is due.
     pub drills: bool,
+    /// HTTPS: a PEM certificate chain and its PEM private key (paths relative to the
+    /// workspace).
+    pub tls_cert: Option<String>,
+    pub tls_key: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -105,6 +109,8 @@ impl Default for ServerSettings {
             concurrency: 1,
             jitter: crate::Interval::from_secs(0),
             drills: true,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }

@@ -16,6 +16,7 @@ mod incidents;
 mod metrics;
 mod openapi;
 mod requests;
+pub mod tls;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -431,12 +432,15 @@ pub async fn supervise(state: &State) {
 
 /// Serves `state` on `listener` with the scheduler running, until `shutdown` resolves;
 /// then waits for running jobs to finish.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
+pub async fn serve<L>(
+    listener: L,
     state: Arc<State>,
     tick: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
+{
     // Runs a killed process left `running` can never finish: mark them, so they retry.
     if let Ok(n) = reprise_app::leases::recover_interrupted(&*state.catalog, Timestamp::now()).await
         && n > 0

@@ -225,6 +225,12 @@ pub enum Command {
         /// Serve plain HTTP on a non-loopback address (put TLS in front of it).
         #[arg(long)]
         allow_remote_http: bool,
+        /// Serve HTTPS with this PEM certificate chain (default: `[server] tls_cert`).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's PEM private key (default: `[server] tls_key`).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         /// Log lines as text (default) or JSON objects, on standard error. The level
         /// comes from REPRISE_LOG (`info` by default; `debug`, `warn`, or per module).
         #[arg(long, value_enum, default_value_t = LogFormat::Text)]

@@ -146,7 +146,14 @@ const NOTIFY_KEYS: &[&str] = &[
     "ca_file",
     "audience",
 ];
-const SERVER_KEYS: &[&str] = &["listen", "concurrency", "jitter", "drills"];
+const SERVER_KEYS: &[&str] = &[
+    "listen",
+    "concurrency",
+    "jitter",
+    "drills",
+    "tls_cert",
+    "tls_key",
+];
 const SUPERVISION_KEYS: &[&str] = &["rpo_at_risk", "probe_every", "self_backup"];
 const WORKSPACE_KEYS: &[&str] = &[
     "name",
@@ -346,6 +353,21 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
     let mut server = ServerSettings::default();
     for mut t in r.tables(&mut top, "server", "[server]") {
         server.listen = r.string(&mut t, "listen", false).map(|l| l.value);
+        server.tls_cert = r.string(&mut t, "tls_cert", false).map(|l| l.value);
+        server.tls_key = r.string(&mut t, "tls_key", false).map(|l| l.value);
+        if server.tls_cert.is_some() != server.tls_key.is_some() {
+            let span = t.span.clone();
+            r.error(
+                span,
+                Some("[server]"),
+                Some(if server.tls_cert.is_some() {
+                    "tls_key"
+                } else {
+                    "tls_cert"
+                }),
+                "tls_cert and tls_key go together".to_string(),
+            );
+        }
         if let Some(n) = r.count(&mut t, "concurrency") {
             server.concurrency = n.max(1);
         }

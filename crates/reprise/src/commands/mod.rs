@@ -143,9 +143,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Serve {
             listen,
             allow_remote_http,
+            tls_cert,
+            tls_key,
             log_format,
             tick,
-        } => serve::run(&cli.global, listen, allow_remote_http, log_format, &tick).await,
+        } => {
+            let options = serve::Options {
+                listen,
+                allow_remote_http,
+                tls: tls_cert.zip(tls_key),
+                log_format,
+                tick,
+            };
+            serve::run(&cli.global, options).await
+        }
         Command::Token(crate::cli::TokenCommand::Create { name }) => {
             let session = Session::open(&cli.global).await?;
             let token =

@@ -1,6 +1,7 @@
 //! `reprise serve [--listen ADDR]`.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use reprise_domain::Interval;
@@ -24,44 +25,64 @@ fn init_logs(format: LogFormat) {
     };
 }
 
-pub async fn run(
-    global: &Global,
-    listen: Option<String>,
-    allow_remote: bool,
-    log_format: LogFormat,
-    tick: &str,
-) -> anyhow::Result<u8> {
-    init_logs(log_format);
+/// How `reprise serve` was asked to run.
+pub struct Options {
+    pub listen: Option<String>,
+    pub allow_remote_http: bool,
+    /// Certificate chain and private key, both PEM.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub log_format: LogFormat,
+    pub tick: String,
+}
+
+pub async fn run(global: &Global, options: Options) -> anyhow::Result<u8> {
+    init_logs(options.log_format);
     let session = Session::open_as(global, "reprise-server").await?;
-    let listen = listen
-        .or_else(|| session.loaded.config.server.listen.clone())
+    let server = &session.loaded.config.server;
+    let listen = options
+        .listen
+        .or_else(|| server.listen.clone())
         .unwrap_or_else(|| "127.0.0.1:8080".to_string());
     let addr: SocketAddr = listen.parse().map_err(|_| {
         UsageError(format!(
             "--listen {listen}: expected an address such as 127.0.0.1:8080"
         ))
     })?;
-    if !addr.ip().is_loopback() && !allow_remote {
+    let ws = &session.loaded.workspace;
+    let tls = options.tls.or_else(|| {
+        server
+            .tls_cert
+            .as_ref()
+            .zip(server.tls_key.as_ref())
+            .map(|(c, k)| (ws.resolve(c), ws.resolve(k)))
+    });
+    let tls = match tls {
+        Some((cert, key)) => Some(reprise_server::tls::config(&cert, &key).map_err(UsageError)?),
+        None => None,
+    };
+    if tls.is_none() && !addr.ip().is_loopback() && !options.allow_remote_http {
         return Err(UsageError(format!(
-            "refusing plain HTTP on {addr}: listen on loopback behind a TLS proxy, or pass --allow-remote-http"
+            "refusing plain HTTP on {addr}: give a certificate (--tls-cert, --tls-key or [server] tls_cert, tls_key), listen on loopback behind a TLS proxy, or pass --allow-remote-http"
         ))
         .into());
     }
-    let tick = Interval::parse(tick).map_err(|e| UsageError(format!("--tick: {e}")))?;
+    let tick = Interval::parse(&options.tick).map_err(|e| UsageError(format!("--tick: {e}")))?;
+    let tick = Duration::from_secs(tick.as_secs().max(1));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let state = reprise_server::State::new(session.loaded, session.catalog);
-    tracing::info!(address = %bound, "listening");
-    println!("listening on http://{bound}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(address = %bound, scheme, "listening");
+    println!("listening on {scheme}://{bound}");
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    reprise_server::serve(
-        listener,
-        state,
-        Duration::from_secs(tick.as_secs().max(1)),
-        shutdown(),
-    )
-    .await?;
+    match tls {
+        Some(config) => {
+            let listener = reprise_server::tls::TlsListener::new(listener, config)?;
+            reprise_server::serve(listener, state, tick, shutdown()).await?;
+        }
+        None => reprise_server::serve(listener, state, tick, shutdown()).await?,
+    }
     tracing::info!("stopped");
     Ok(exit::SUCCESS)
 }

@@ -155,75 +155,10 @@ fn an_empty_dump_raises_an_anomaly_that_reaches_the_webhook_and_the_mailbox_then
     );
 }
 
-/// A private certificate authority (`ca.pem`) and a certificate for `localhost` that it
-/// signed (`cert.pem`, `key.pem`), made with the openssl command.
-fn private_ca(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
-    let openssl = |args: &[&str]| {
-        let status = std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "openssl {args:?}");
-    };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=Test CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-keyout",
-        "key.pem",
-        "-out",
-        "server.csr",
-    ]);
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "server.ext",
-        "-out",
-        "cert.pem",
-    ]);
-    (dir.join("cert.pem"), dir.join("key.pem"))
-}
-
 #[test]
 fn e_mail_goes_over_starttls_to_a_relay_trusted_through_a_private_ca() {
     let ws = TestWorkspace::init();
-    let (cert, key) = private_ca(ws.path());
+    let (cert, key) = crate::support::private_ca(ws.path());
     let smtp = SmtpSink::start(Some((&cert, &key)));
     // A failed backup is critical; the channel only takes critical alerts.
     let config = format!(

@@ -29,7 +29,12 @@ fn serve_with(ws: &TestWorkspace, extra: &[&str], log: Option<&std::path::Path>)
         None => Stdio::null(),
     };
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("reprise"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--tick", "1s"])
+        .args(["serve", "--tick", "1s"])
+        .args(if extra.contains(&"--listen") {
+            &[][..]
+        } else {
+            &["--listen", "127.0.0.1:0"][..]
+        })
         .args(extra)
         .current_dir(ws.path())
         .env_remove("REPRISE_WORKSPACE")
@@ -869,4 +874,73 @@ fn the_server_runs_restore_tests_when_they_are_due_unless_told_not_to() {
     let drill = &history.as_array().unwrap()[history.as_array().unwrap().len() - 1];
     assert_eq!(drill["ok"], true, "{drill:#}");
     assert_eq!(drill["record"]["scenario"], "scheduled restore test");
+}
+
+#[test]
+fn the_server_speaks_https_with_a_certificate_and_refuses_plain_http_on_it() {
+    let (ws, token) = demo_with_token();
+    let (cert, key) = crate::support::private_ca(ws.path());
+    // A key that does not go with the certificate is refused before listening.
+    let (other_cert, _) = {
+        let dir = ws.path().join("other");
+        std::fs::create_dir_all(&dir).unwrap();
+        crate::support::private_ca(&dir)
+    };
+    ws.cmd()
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&other_cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("do not go together"));
+    // With TLS, listening beyond loopback needs no --allow-remote-http.
+    let server = serve_with(
+        &ws,
+        &[
+            "--listen",
+            "0.0.0.0:0",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(server.base.starts_with("https://"), "{}", server.base);
+    let port = server.base.rsplit(':').next().unwrap().to_string();
+    let ca =
+        reqwest::Certificate::from_pem(&std::fs::read(ws.path().join("ca.pem")).unwrap()).unwrap();
+    let https = reqwest::blocking::Client::builder()
+        .add_root_certificate(ca)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let status: serde_json::Value = https
+        .get(format!("https://localhost:{port}/api/v1/status"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(!status.as_array().unwrap().is_empty());
+    // A client that does not trust the CA is refused, and plain HTTP gets no answer.
+    assert!(
+        client()
+            .get(format!("https://localhost:{port}/healthz"))
+            .send()
+            .is_err()
+    );
+    assert!(
+        client()
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .is_err()
+    );
+    // Still serving after those.
+    let health = https
+        .get(format!("https://127.0.0.1:{port}/healthz"))
+        .send()
+        .unwrap();
+    assert_eq!(health.status(), 200);
 }
