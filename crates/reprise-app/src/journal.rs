@@ -18,7 +18,7 @@ use reprise_catalog::{
     Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, IncidentEvent, IncidentRow,
     IncidentSave, JournalEntry, NewIncidentRow, NewJournalEntry, NewRequestRow, NewRun,
     RepoVerification, RequestEvent, RequestRow, RequestSave, RestorePoint, Run, RunFilter, RunKind,
-    RunOutcome, Seal, Verification,
+    RunOutcome, Seal, TokenRow, UserRow, Verification,
 };
 use serde::Serialize;
 use sha2::Sha256;
@@ -406,20 +406,130 @@ impl Catalog for Journaled {
         self.inner.verifications(repository).await
     }
 
-    async fn create_token(
-        &self,
-        name: &str,
-        hash: &str,
-        at: Timestamp,
-    ) -> Result<(), CatalogError> {
-        self.inner.create_token(name, hash, at).await?;
-        self.record("token.created", &format!("token {name}"), "")
-            .await?;
+    async fn create_token(&self, token: &TokenRow) -> Result<(), CatalogError> {
+        self.inner.create_token(token).await?;
+        let mut detail = String::new();
+        if let Some(r) = &token.role {
+            detail.push_str(&format!("role {r} "));
+        }
+        if let Some(s) = token.scope.as_ref().filter(|s| !s.is_empty()) {
+            detail.push_str(&format!("scope {s} "));
+        }
+        if let Some(e) = token.expires {
+            detail.push_str(&format!("until {e}"));
+        }
+        let action = if token.name.starts_with("session-") {
+            "signin"
+        } else {
+            "token.created"
+        };
+        self.record(
+            action,
+            &format!(
+                "token {}{}",
+                token.name,
+                token
+                    .user
+                    .as_ref()
+                    .map(|u| format!(" of {u}"))
+                    .unwrap_or_default()
+            ),
+            detail.trim().to_string(),
+        )
+        .await?;
         Ok(())
     }
 
-    async fn token_name(&self, hash: &str) -> Result<Option<String>, CatalogError> {
-        self.inner.token_name(hash).await
+    async fn token(&self, hash: &str) -> Result<Option<TokenRow>, CatalogError> {
+        self.inner.token(hash).await
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRow>, CatalogError> {
+        self.inner.tokens().await
+    }
+
+    async fn revoke_token(&self, hash: &str, at: Timestamp) -> Result<bool, CatalogError> {
+        let revoked = self.inner.revoke_token(hash, at).await?;
+        if revoked && let Some(t) = self.inner.token(hash).await? {
+            self.record(
+                "token.revoked",
+                &format!(
+                    "token {}{}",
+                    t.name,
+                    t.user.map(|u| format!(" of {u}")).unwrap_or_default()
+                ),
+                "",
+            )
+            .await?;
+        }
+        Ok(revoked)
+    }
+
+    async fn save_user(&self, user: &UserRow) -> Result<(), CatalogError> {
+        let before = self.inner.user(&user.name).await?;
+        self.inner.save_user(user).await?;
+        // Sign-in counters change on every attempt: those are journaled by sign-in itself.
+        let mut changes = Vec::new();
+        match &before {
+            None => changes.push(format!("created, role {}", user.role)),
+            Some(b) => {
+                if b.role != user.role {
+                    changes.push(format!("role {} → {}", b.role, user.role));
+                }
+                if b.scope != user.scope {
+                    changes.push(format!("scope `{}` → `{}`", b.scope, user.scope));
+                }
+                if b.password_hash != user.password_hash {
+                    changes.push("password changed".into());
+                }
+                if b.disabled.is_some() != user.disabled.is_some() {
+                    changes.push(
+                        if user.disabled.is_some() {
+                            "disabled"
+                        } else {
+                            "enabled"
+                        }
+                        .into(),
+                    );
+                }
+            }
+        }
+        if before.is_none() && !user.scope.is_empty() {
+            changes.push(format!("scope {}", user.scope));
+        }
+        if !changes.is_empty() {
+            self.record(
+                "account.changed",
+                &format!("account {}", user.name),
+                changes.join(", "),
+            )
+            .await?;
+        }
+        if let Some(b) = &before
+            && user.failed_signins > b.failed_signins
+        {
+            self.record(
+                "signin.failed",
+                &format!("account {}", user.name),
+                format!(
+                    "{} failure(s) in a row{}",
+                    user.failed_signins,
+                    user.locked_until
+                        .map(|u| format!("; locked until {u}"))
+                        .unwrap_or_default()
+                ),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<UserRow>, CatalogError> {
+        self.inner.user(name).await
+    }
+
+    async fn users(&self) -> Result<Vec<UserRow>, CatalogError> {
+        self.inner.users().await
     }
 
     async fn raise_alert(

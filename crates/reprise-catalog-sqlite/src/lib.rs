@@ -13,8 +13,8 @@ use reprise_catalog::{
     Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, IncidentEvent,
     IncidentRow, IncidentSave, JournalEntry, NewIncidentRow, NewJournalEntry, NewRequestRow,
     NewRun, RepoVerification, RequestEvent, RequestRow, RequestSave, RestorePoint, Run, RunFilter,
-    RunKind, RunOutcome, RunStatus, Seal, Verification, diff_inventory, from_micros, opt_i64,
-    opt_time, opt_u64, parse_state, to_micros,
+    RunKind, RunOutcome, RunStatus, Seal, TokenRow, UserRow, Verification, diff_inventory,
+    from_micros, opt_i64, opt_time, opt_u64, parse_state, to_micros,
 };
 use reprise_domain::AssetState;
 use sqlx::Row;
@@ -423,28 +423,86 @@ impl Catalog for SqliteCatalog {
             .collect()
     }
 
-    async fn create_token(
-        &self,
-        name: &str,
-        hash: &str,
-        at: Timestamp,
-    ) -> Result<(), CatalogError> {
-        sqlx::query("INSERT INTO api_tokens (hash, name, created_us) VALUES (?, ?, ?)")
-            .bind(hash)
-            .bind(name)
-            .bind(to_micros(at))
-            .execute(&self.pool)
-            .await
-            .map_err(|e| CatalogError::query("storing a token", e))?;
+    async fn create_token(&self, token: &TokenRow) -> Result<(), CatalogError> {
+        sqlx::query(
+            "INSERT INTO api_tokens (hash, name, created_us, user_name, role, scope, expires_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .bind(&token.hash)
+        .bind(&token.name)
+        .bind(to_micros(token.created))
+        .bind(&token.user)
+        .bind(&token.role)
+        .bind(&token.scope)
+        .bind(token.expires.map(to_micros))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("storing a token", e))?;
         Ok(())
     }
 
-    async fn token_name(&self, hash: &str) -> Result<Option<String>, CatalogError> {
-        sqlx::query_scalar("SELECT name FROM api_tokens WHERE hash = ? AND revoked_us IS NULL")
+    async fn token(&self, hash: &str) -> Result<Option<TokenRow>, CatalogError> {
+        let row = sqlx::query("SELECT * FROM api_tokens WHERE hash = ?1")
             .bind(hash)
             .fetch_optional(&self.pool)
             .await
-            .map_err(|e| CatalogError::query("checking a token", e))
+            .map_err(|e| CatalogError::query("checking a token", e))?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    async fn tokens(&self) -> Result<Vec<TokenRow>, CatalogError> {
+        let rows = sqlx::query("SELECT * FROM api_tokens ORDER BY created_us, name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading tokens", e))?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_token(&self, hash: &str, at: Timestamp) -> Result<bool, CatalogError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_us = ?1 WHERE hash = ?2 AND revoked_us IS NULL",
+        )
+        .bind(to_micros(at))
+        .bind(hash)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("revoking a token", e))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn save_user(&self, user: &UserRow) -> Result<(), CatalogError> {
+        sqlx::query(
+            "INSERT INTO users (name, role, scope, password_hash, created_us, disabled_us, failed_signins, locked_until_us, lang) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (name) DO UPDATE SET role = excluded.role, scope = excluded.scope, password_hash = excluded.password_hash, disabled_us = excluded.disabled_us, failed_signins = excluded.failed_signins, locked_until_us = excluded.locked_until_us, lang = excluded.lang",
+        )
+        .bind(&user.name)
+        .bind(&user.role)
+        .bind(&user.scope)
+        .bind(&user.password_hash)
+        .bind(to_micros(user.created))
+        .bind(user.disabled.map(to_micros))
+        .bind(user.failed_signins)
+        .bind(user.locked_until.map(to_micros))
+        .bind(&user.lang)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("saving an account", e))?;
+        Ok(())
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<UserRow>, CatalogError> {
+        let row = sqlx::query("SELECT * FROM users WHERE name = ?1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading an account", e))?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn users(&self) -> Result<Vec<UserRow>, CatalogError> {
+        let rows = sqlx::query("SELECT * FROM users ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading accounts", e))?;
+        rows.iter().map(user_from_row).collect()
     }
 
     async fn raise_alert(
@@ -930,6 +988,35 @@ fn request_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<RequestRow, Catalog
         closed: opt_time(row.try_get("closed_us").map_err(read)?)?,
         version: row.try_get("version").map_err(read)?,
         doc: row.try_get("doc").map_err(read)?,
+    })
+}
+
+fn token_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<TokenRow, CatalogError> {
+    let read = |e| CatalogError::query("reading a token", e);
+    Ok(TokenRow {
+        hash: row.try_get("hash").map_err(read)?,
+        name: row.try_get("name").map_err(read)?,
+        user: row.try_get("user_name").map_err(read)?,
+        role: row.try_get("role").map_err(read)?,
+        scope: row.try_get("scope").map_err(read)?,
+        created: from_micros(row.try_get("created_us").map_err(read)?)?,
+        expires: opt_time(row.try_get("expires_us").map_err(read)?)?,
+        revoked: opt_time(row.try_get("revoked_us").map_err(read)?)?,
+    })
+}
+
+fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<UserRow, CatalogError> {
+    let read = |e| CatalogError::query("reading an account", e);
+    Ok(UserRow {
+        name: row.try_get("name").map_err(read)?,
+        role: row.try_get("role").map_err(read)?,
+        scope: row.try_get("scope").map_err(read)?,
+        password_hash: row.try_get("password_hash").map_err(read)?,
+        created: from_micros(row.try_get("created_us").map_err(read)?)?,
+        disabled: opt_time(row.try_get("disabled_us").map_err(read)?)?,
+        failed_signins: row.try_get("failed_signins").map_err(read)?,
+        locked_until: opt_time(row.try_get("locked_until_us").map_err(read)?)?,
+        lang: row.try_get("lang").map_err(read)?,
     })
 }
 

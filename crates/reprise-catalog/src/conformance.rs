@@ -382,13 +382,58 @@ pub async fn repository_verifications_are_kept_in_order(catalog: &dyn Catalog) {
     assert!(catalog.verifications("other").await.unwrap().is_empty());
 }
 
-pub async fn tokens_are_found_by_hash_only(catalog: &dyn Catalog) {
-    catalog.create_token("admin", "abc123", t(0)).await.unwrap();
+pub async fn tokens_are_found_by_hash_only_and_revoked_once(catalog: &dyn Catalog) {
+    let token = crate::TokenRow {
+        hash: "abc123".into(),
+        name: "ci".into(),
+        user: Some("claire".into()),
+        role: Some("viewer".into()),
+        scope: Some("site:entrepot".into()),
+        created: t(0),
+        expires: Some(t(100)),
+        revoked: None,
+    };
+    catalog.create_token(&token).await.unwrap();
     assert_eq!(
-        catalog.token_name("abc123").await.unwrap().as_deref(),
-        Some("admin")
+        catalog.token("abc123").await.unwrap().as_ref(),
+        Some(&token)
     );
-    assert_eq!(catalog.token_name("abc124").await.unwrap(), None);
+    assert_eq!(catalog.token("abc124").await.unwrap(), None);
+    assert!(catalog.revoke_token("abc123", t(5)).await.unwrap());
+    assert!(!catalog.revoke_token("abc123", t(6)).await.unwrap());
+    let listed = catalog.tokens().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].revoked, Some(t(5)));
+}
+
+pub async fn accounts_are_saved_whole_and_keep_their_creation_time(catalog: &dyn Catalog) {
+    let mut user = crate::UserRow {
+        name: "claire".into(),
+        role: "operator".into(),
+        scope: "site:entrepot".into(),
+        password_hash: Some("$argon2id$v=19$...".into()),
+        created: t(0),
+        disabled: None,
+        failed_signins: 0,
+        locked_until: None,
+        lang: Some("fr".into()),
+    };
+    catalog.save_user(&user).await.unwrap();
+    let changed = crate::UserRow {
+        role: "auditor".into(),
+        failed_signins: 3,
+        locked_until: Some(t(60)),
+        created: t(50),
+        ..user.clone()
+    };
+    catalog.save_user(&changed).await.unwrap();
+    let read = catalog.user("claire").await.unwrap().unwrap();
+    user.role = "auditor".into();
+    user.failed_signins = 3;
+    user.locked_until = Some(t(60));
+    assert_eq!(read, user);
+    assert!(catalog.user("paul").await.unwrap().is_none());
+    assert_eq!(catalog.users().await.unwrap().len(), 1);
 }
 
 pub async fn alerts_open_once_update_and_resolve(catalog: &dyn Catalog) {
@@ -798,7 +843,8 @@ macro_rules! catalog_conformance_tests {
             interrupted_runs_keep_their_status_and_reason,
             restore_points_sync_with_the_repository_and_keep_verification,
             repository_verifications_are_kept_in_order,
-            tokens_are_found_by_hash_only,
+            tokens_are_found_by_hash_only_and_revoked_once,
+            accounts_are_saved_whole_and_keep_their_creation_time,
             alerts_open_once_update_and_resolve,
             a_lease_has_one_holder_until_it_expires,
             an_export_is_a_complete_copy_of_the_catalog,

@@ -10,6 +10,7 @@
 //! Times are [`jiff::Timestamp`]s passed in by the caller: the catalog never reads the
 //! clock, so tests control time.
 
+mod accounts;
 mod alerts;
 pub mod conformance;
 mod incidents;
@@ -17,6 +18,7 @@ mod inventory;
 mod journal;
 mod runs;
 
+pub use accounts::{TokenRow, UserRow};
 pub use alerts::Alert;
 pub use incidents::{
     Approval, IncidentEvent, IncidentRow, IncidentSave, NewIncidentRow, NewRequestRow,
@@ -127,11 +129,24 @@ pub trait Catalog: Send + Sync {
     async fn verifications(&self, repository: &str) -> Result<Vec<RepoVerification>, CatalogError>;
 
     /// Stores an API token by its hash (the token itself is never stored).
-    async fn create_token(&self, name: &str, hash: &str, at: Timestamp)
-    -> Result<(), CatalogError>;
+    async fn create_token(&self, token: &TokenRow) -> Result<(), CatalogError>;
 
-    /// The name of the token with this hash, if it exists and is not revoked.
-    async fn token_name(&self, hash: &str) -> Result<Option<String>, CatalogError>;
+    /// The token with this hash, revoked or expired ones included (the caller decides).
+    async fn token(&self, hash: &str) -> Result<Option<TokenRow>, CatalogError>;
+
+    /// Every token, oldest first.
+    async fn tokens(&self) -> Result<Vec<TokenRow>, CatalogError>;
+
+    /// Revokes the token with this hash. Returns true when it was not revoked yet.
+    async fn revoke_token(&self, hash: &str, at: Timestamp) -> Result<bool, CatalogError>;
+
+    /// Creates or replaces an account (its creation time is kept).
+    async fn save_user(&self, user: &UserRow) -> Result<(), CatalogError>;
+
+    async fn user(&self, name: &str) -> Result<Option<UserRow>, CatalogError>;
+
+    /// Every account, by name.
+    async fn users(&self) -> Result<Vec<UserRow>, CatalogError>;
 
     /// Opens the alert `key`, or updates it if it is already open. Returns true when it
     /// was newly opened (and people should be told).

@@ -15,6 +15,7 @@
 //! Problems carry the asset and field they concern but no file positions: the
 //! configuration layer (`reprise-app`) maps them back to lines and columns.
 
+pub mod access;
 pub mod anomaly;
 mod asset;
 mod id;

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Query, Request, State as Extract};
-use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::extract::{Query, State as Extract};
+use axum::http::StatusCode;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,6 +17,7 @@ use reprise_catalog::{RunFilter, RunKind};
 use serde::Deserialize;
 
 use crate::State;
+use reprise_app::tokens::Principal;
 
 /// An API error: a stable code for programs, a message for people. Internal details are
 /// logged, never sent.
@@ -122,11 +123,28 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/journal/verification", get(journal_verification))
         .route("/readiness", get(readiness))
         .route("/readiness/approvals", post(approve))
-        .route_layer(middleware::from_fn_with_state(state.clone(), bearer))
+        .route("/me", get(crate::accounts::me))
+        .route(
+            "/users",
+            get(crate::accounts::users).post(crate::accounts::add_user),
+        )
+        .route(
+            "/tokens",
+            get(crate::accounts::tokens).post(crate::accounts::create_token),
+        )
+        .route(
+            "/tokens/{name}",
+            axum::routing::delete(crate::accounts::revoke_token),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authorize,
+        ))
         .route("/openapi.json", get(crate::openapi::document));
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(crate::metrics::render))
+        .route("/api/v1/sessions", post(crate::accounts::sign_in))
         .nest("/api/v1", api)
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
@@ -134,55 +152,32 @@ pub fn router(state: Arc<State>) -> Router {
         .with_state(state)
 }
 
-/// Refuses requests without a valid bearer token.
-/// Who a request acts as: the name of its token, recorded in incident timelines.
+/// Who a request acts as: its account's name, recorded in timelines and the journal.
 #[derive(Debug, Clone)]
 pub struct Actor(pub String);
 
-async fn bearer(Extract(state): Extract<Arc<State>>, mut request: Request, next: Next) -> Response {
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(token) = token else {
-        return ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "send `Authorization: Bearer TOKEN` (tokens come from `reprise init` or `reprise token create`)",
-        )
-        .into_response();
-    };
-    match reprise_app::tokens::check(&*state.catalog, token).await {
-        Ok(Some(name)) => {
-            request.extensions_mut().insert(Actor(name.clone()));
-            // What this request changes is journaled as the token's user.
-            reprise_app::journal::ACTOR
-                .scope(name, next.run(request))
-                .await
-        }
-        Ok(None) => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "unknown or revoked token",
-        )
-        .into_response(),
-        Err(e) => ApiError::from(e).into_response(),
-    }
-}
-
-async fn assets(Extract(state): Extract<Arc<State>>) -> ApiResult<serde_json::Value> {
-    Ok(Json(
-        serde_json::to_value(&state.loaded.config.inventory.assets).unwrap_or_default(),
-    ))
+async fn assets(
+    Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
+) -> ApiResult<serde_json::Value> {
+    let mine: Vec<&reprise_domain::Asset> = state
+        .loaded
+        .config
+        .inventory
+        .assets
+        .iter()
+        .filter(|a| principal.scope.covers(a))
+        .collect();
+    Ok(Json(serde_json::to_value(&mine).unwrap_or_default()))
 }
 
 async fn status(
     Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
 ) -> ApiResult<Vec<reprise_app::status::AssetStatus>> {
-    Ok(Json(
-        reprise_app::status::run(&state.ctx(), Timestamp::now()).await?,
-    ))
+    let mut all = reprise_app::status::run(&state.ctx(), Timestamp::now()).await?;
+    all.retain(|s| crate::auth::covers(&state, &principal, &s.asset));
+    Ok(Json(all))
 }
 
 #[derive(Deserialize)]
@@ -194,9 +189,13 @@ struct RunQuery {
 
 async fn runs(
     Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
     q: Result<Query<RunQuery>, QueryRejection>,
 ) -> ApiResult<Vec<reprise_catalog::Run>> {
     let q = query(q)?;
+    if let Some(a) = &q.asset {
+        crate::auth::check_asset(&state, &principal, a)?;
+    }
     let kind = match q.kind.as_deref() {
         None => None,
         Some(k) => Some(RunKind::parse(k).ok_or_else(|| {
@@ -216,7 +215,15 @@ async fn runs(
             kind,
             limit: Some(q.limit.unwrap_or(100).min(10_000)),
         })
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|r| {
+            principal.scope.is_everything()
+                || r.asset
+                    .as_deref()
+                    .is_some_and(|a| crate::auth::covers(&state, &principal, a))
+        })
+        .collect();
     Ok(Json(runs))
 }
 
@@ -227,13 +234,16 @@ struct AssetQuery {
 
 async fn restore_points(
     Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
     q: Result<Query<AssetQuery>, QueryRejection>,
 ) -> ApiResult<Vec<reprise_app::snapshots::PointView>> {
     let q = query(q)?;
     if let Some(id) = &q.asset {
         state.ctx().asset(id)?;
+        crate::auth::check_asset(&state, &principal, id)?;
     }
-    let points = state.catalog.restore_points(q.asset.as_deref()).await?;
+    let mut points = state.catalog.restore_points(q.asset.as_deref()).await?;
+    points.retain(|p| crate::auth::covers(&state, &principal, &p.asset));
     Ok(Json(reprise_app::snapshots::group(&points)))
 }
 
@@ -251,9 +261,16 @@ struct BackupBody {
 /// Starts a backup in the background and answers at once with what will run.
 async fn backups(
     Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
     body: Result<Json<BackupBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let body = self::body(body)?;
+    if body.all {
+        crate::auth::require_everything(&principal, "backing up every asset")?;
+    }
+    for a in &body.assets {
+        crate::auth::check_asset(&state, &principal, a)?;
+    }
     let selection = Selection {
         assets: body.assets,
         all: body.all,
@@ -299,9 +316,12 @@ struct VerifyBody {
 /// restore points' integrity.
 async fn verifications(
     Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
     body: Result<Json<VerifyBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let body = self::body(body)?;
+    // A repository holds every site's data: verifying it is not a site's business.
+    crate::auth::require_everything(&principal, "verifying repositories")?;
     use reprise_app::verify::Mode;
     let invalid = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m);
     let mode = match body.mode.as_deref().unwrap_or("structure") {
@@ -378,9 +398,11 @@ struct RestoreBody {
 /// background: it reads back and verifies the data it needs before writing anything.
 async fn restores(
     Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
     body: Result<Json<RestoreBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let body = self::body(body)?;
+    crate::auth::check_asset(&state, &principal, &body.asset)?;
     let invalid = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m);
     let target = std::path::PathBuf::from(&body.target);
     if !target.is_absolute() {
@@ -460,7 +482,9 @@ async fn self_backups(
 /// Each repository as last probed: reachable, initialised, size.
 async fn repositories(
     Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
 ) -> ApiResult<Vec<reprise_app::repos::RepoProbe>> {
+    crate::auth::require_everything(&principal, "the repositories, shared by every site")?;
     let probes = match state.probes() {
         Some(p) => p,
         None => {
@@ -482,10 +506,20 @@ struct AlertQuery {
 
 async fn alerts(
     Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
     q: Result<Query<AlertQuery>, QueryRejection>,
 ) -> ApiResult<Vec<reprise_catalog::Alert>> {
     let q = query(q)?;
-    Ok(Json(state.catalog.alerts(!q.all).await?))
+    let mut alerts = state.catalog.alerts(!q.all).await?;
+    // Alert keys name their asset after the colon (`rpo:erp`, `drill:erp`); the others
+    // (repositories, incidents) concern every site.
+    alerts.retain(|a| {
+        principal.scope.is_everything()
+            || a.key
+                .split_once(':')
+                .is_some_and(|(_, asset)| crate::auth::covers(&state, &principal, asset))
+    });
+    Ok(Json(alerts))
 }
 
 #[derive(Deserialize)]
@@ -495,12 +529,17 @@ struct SiteQuery {
 
 async fn readiness(
     Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
     q: Result<Query<SiteQuery>, QueryRejection>,
 ) -> ApiResult<reprise_app::readiness::Readiness> {
     let q = query(q)?;
-    Ok(Json(
-        reprise_app::readiness::check(&state.ctx(), q.site.as_deref(), Timestamp::now()).await?,
-    ))
+    let mut r =
+        reprise_app::readiness::check(&state.ctx(), q.site.as_deref(), Timestamp::now()).await?;
+    r.assets
+        .retain(|a| crate::auth::covers(&state, &principal, &a.asset));
+    r.sites
+        .retain(|s| principal.scope.is_everything() || principal.scope.sites.contains(&s.site));
+    Ok(Json(r))
 }
 
 #[derive(Deserialize)]

@@ -11,7 +11,9 @@
 // The OpenAPI document is one `json!` literal, deeper than the default limit.
 #![recursion_limit = "256"]
 
+mod accounts;
 mod api;
+mod auth;
 mod incidents;
 mod metrics;
 mod openapi;

@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 
 fn error_responses() -> Value {
     json!({
-        "401": { "description": "missing or unknown token", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+        "401": { "description": "missing, unknown, revoked or expired token", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+        "403": { "description": "the account's role or scope does not allow it (code forbidden or out_of_scope)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
         "400": { "description": "invalid request", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
         "500": { "description": "the operation failed", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
     })
@@ -66,6 +67,25 @@ fn refused_responses() -> Value {
                 "field": { "type": "string" }, "message": { "type": "string" }
             } } }
         } } } }
+    });
+    responses
+}
+
+fn session_responses() -> Value {
+    let mut responses = object_responses("201", "the session token and when it expires");
+    responses["429"] = json!({
+        "description": "locked after repeated failures; the message says until when",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    });
+    responses
+}
+
+fn no_content_responses() -> Value {
+    let mut responses = error_responses();
+    responses["204"] = json!({ "description": "done" });
+    responses["404"] = json!({
+        "description": "no such live token",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
     });
     responses
 }
@@ -317,6 +337,47 @@ pub async fn document() -> Json<Value> {
             "/journal/verification": { "get": {
                 "summary": "Check the whole journal: intact, or the first entry altered, removed or reordered",
                 "responses": object_responses("200", "the verdict")
+            } },
+            "/sessions": { "post": {
+                "summary": "Sign in with an account's password: a session token for 12 hours (no bearer needed)",
+                "security": [],
+                "requestBody": body(json!({ "user": { "type": "string" }, "password": { "type": "string" } }), &["user", "password"]),
+                "responses": session_responses()
+            } },
+            "/me": { "get": {
+                "summary": "The caller: account, role, scope",
+                "responses": object_responses("200", "the principal")
+            } },
+            "/users": {
+                "get": { "summary": "Accounts (administrators)", "responses": list_responses() },
+                "post": {
+                    "summary": "Create an account (administrators)",
+                    "requestBody": body(json!({
+                        "name": { "type": "string" },
+                        "role": { "type": "string", "enum": ["admin", "operator", "auditor", "viewer"] },
+                        "scope": { "type": "string", "description": "site:ID,tenant:NAME; empty for everything" },
+                        "password": { "type": "string", "minLength": 12 }
+                    }), &["name", "role"]),
+                    "responses": object_responses("201", "the account")
+                }
+            },
+            "/tokens": {
+                "get": { "summary": "The caller's tokens (every token for an administrator), never their secret", "responses": list_responses() },
+                "post": {
+                    "summary": "A token for the caller's account, with at most the caller's role and scope",
+                    "requestBody": body(json!({
+                        "name": { "type": "string" },
+                        "role": { "type": "string", "enum": ["admin", "operator", "auditor", "viewer"] },
+                        "scope": { "type": "string" },
+                        "expires": { "type": "string", "description": "90d, 12h" }
+                    }), &["name"]),
+                    "responses": object_responses("201", "the token, shown once")
+                }
+            },
+            "/tokens/{name}": { "delete": {
+                "summary": "Revoke one of the caller's tokens",
+                "parameters": [path("name", "string")],
+                "responses": no_content_responses()
             } },
             "/readiness": {
                 "get": {

@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use crate::State;
 use crate::api::{Actor, ApiError, ApiResult, body, query};
+use reprise_app::tokens::Principal;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -26,16 +27,26 @@ pub struct ListQuery {
 
 pub async fn list(
     Extract(state): Extract<Arc<State>>,
+    Extension(principal): Extension<Principal>,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult<Vec<request::Loaded>> {
     let q = query(q)?;
-    Ok(Json(request::list(&state.ctx(), q.all).await?))
+    let mut all = request::list(&state.ctx(), q.all).await?;
+    all.retain(|r| {
+        r.doc
+            .items
+            .iter()
+            .all(|i| crate::auth::covers(&state, &principal, &i.asset))
+    });
+    Ok(Json(all))
 }
 
 pub async fn show(
     Extract(state): Extract<Arc<State>>,
+    Extension(principal): Extension<Principal>,
     Path(id): Path<i64>,
 ) -> ApiResult<RequestView> {
+    check_request(&state, &principal, id).await?;
     Ok(Json(request::show(&state.ctx(), id).await?))
 }
 
@@ -57,12 +68,28 @@ fn accepted_lang(headers: &HeaderMap) -> Option<&'static str> {
 pub async fn submit(
     Extract(state): Extract<Arc<State>>,
     Extension(Actor(actor)): Extension<Actor>,
+    Extension(principal): Extension<Principal>,
     headers: HeaderMap,
     payload: Result<Json<Draft>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let mut draft = body(payload)?;
     if draft.lang.is_none() {
         draft.lang = accepted_lang(&headers).map(str::to_string);
+    }
+    // A scoped account asks only for its own sites' data.
+    if !principal.scope.is_everything() {
+        let tz = reprise_app::workspace::zone(state.loaded.config.timezone.as_deref());
+        if let Ok(r) = reprise_domain::request::validate(&draft, &tz)
+            && let Ok(items) = reprise_domain::request::resolve(&state.loaded.config.inventory, &r)
+            && let Some(i) = items
+                .iter()
+                .find(|i| !crate::auth::covers(&state, &principal, &i.asset))
+        {
+            return Err(crate::auth::out_of_scope(
+                &principal,
+                &format!("asset `{}`", i.asset),
+            ));
+        }
     }
     Ok(match request::submit(&state.ctx(), &draft, &actor).await? {
         Submission::Refused { missing } => {
@@ -98,9 +125,11 @@ pub struct AssessBody {
 pub async fn assess(
     Extract(state): Extract<Arc<State>>,
     Extension(Actor(actor)): Extension<Actor>,
+    Extension(principal): Extension<Principal>,
     Path(id): Path<i64>,
     payload: Result<Json<AssessBody>, JsonRejection>,
 ) -> ApiResult<RequestView> {
+    check_request(&state, &principal, id).await?;
     let b = match payload {
         Err(JsonRejection::MissingJsonContentType(_)) => AssessBody::default(),
         other => body(other)?,
@@ -143,9 +172,11 @@ pub struct ApproveBody {
 pub async fn approve(
     Extract(state): Extract<Arc<State>>,
     Extension(Actor(actor)): Extension<Actor>,
+    Extension(principal): Extension<Principal>,
     Path(id): Path<i64>,
     payload: Result<Json<ApproveBody>, JsonRejection>,
 ) -> ApiResult<RequestView> {
+    check_request(&state, &principal, id).await?;
     let b = match payload {
         Err(JsonRejection::MissingJsonContentType(_)) => ApproveBody::default(),
         other => body(other)?,
@@ -164,9 +195,11 @@ pub struct ReasonBody {
 pub async fn reject(
     Extract(state): Extract<Arc<State>>,
     Extension(Actor(actor)): Extension<Actor>,
+    Extension(principal): Extension<Principal>,
     Path(id): Path<i64>,
     payload: Result<Json<ReasonBody>, JsonRejection>,
 ) -> ApiResult<RequestView> {
+    check_request(&state, &principal, id).await?;
     let b = body(payload)?;
     Ok(Json(
         request::close(&state.ctx(), id, &actor, &b.reason, true).await?,
@@ -176,9 +209,11 @@ pub async fn reject(
 pub async fn cancel(
     Extract(state): Extract<Arc<State>>,
     Extension(Actor(actor)): Extension<Actor>,
+    Extension(principal): Extension<Principal>,
     Path(id): Path<i64>,
     payload: Result<Json<ReasonBody>, JsonRejection>,
 ) -> ApiResult<RequestView> {
+    check_request(&state, &principal, id).await?;
     let b = body(payload)?;
     Ok(Json(
         request::close(&state.ctx(), id, &actor, &b.reason, false).await?,
@@ -198,9 +233,11 @@ pub struct CheckBody {
 pub async fn check(
     Extract(state): Extract<Arc<State>>,
     Extension(Actor(actor)): Extension<Actor>,
+    Extension(principal): Extension<Principal>,
     Path(id): Path<i64>,
     payload: Result<Json<CheckBody>, JsonRejection>,
 ) -> ApiResult<RequestView> {
+    check_request(&state, &principal, id).await?;
     let b = body(payload)?;
     let ok = match b.result.as_str() {
         "pass" => true,
@@ -235,9 +272,11 @@ pub struct ReportQuery {
 /// The request's report as text, in the asked language (the request's otherwise).
 pub async fn report(
     Extract(state): Extract<Arc<State>>,
+    Extension(principal): Extension<Principal>,
     Path(id): Path<i64>,
     q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    check_request(&state, &principal, id).await?;
     let q = query(q)?;
     let ctx = state.ctx();
     let view = request::show(&ctx, id).await?;
@@ -254,4 +293,24 @@ pub async fn report(
     let tz = reprise_app::workspace::zone(ctx.loaded.config.timezone.as_deref());
     let text = request::report_text(&view, lang, &tz);
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+/// Refuses a request whose data sets lie beyond the principal's scope.
+async fn check_request(state: &State, principal: &Principal, id: i64) -> Result<(), ApiError> {
+    if principal.scope.is_everything() {
+        return Ok(());
+    }
+    let r = request::load(&state.ctx(), id).await?;
+    if r.doc
+        .items
+        .iter()
+        .all(|i| crate::auth::covers(state, principal, &i.asset))
+    {
+        Ok(())
+    } else {
+        Err(crate::auth::out_of_scope(
+            principal,
+            &format!("request {id}"),
+        ))
+    }
 }

@@ -239,9 +239,13 @@ pub enum Command {
         #[arg(long, default_value = "30s", hide = true)]
         tick: String,
     },
-    /// API tokens.
+    /// API tokens: per account, scoped, expiring, revocable.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Accounts: roles (admin, operator, auditor, viewer), scopes (sites, tenants),
+    /// passwords (Argon2id).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Repositories: create, list, and the settings stock restic needs.
     #[command(subcommand)]
     Repo(RepoCommand),
@@ -616,8 +620,77 @@ pub enum RetentionCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create an API token; it is shown once and stored only as a hash.
-    Create { name: String },
+    /// Create an API token for an account; it is shown once and stored only as a hash.
+    Create {
+        /// A label, unique among the account's live tokens (`ci`, `grafana`).
+        name: String,
+        /// The account it acts for.
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// At most the account's role (default: the account's).
+        #[arg(long)]
+        role: Option<String>,
+        /// At most the account's scope: `site:ID,tenant:NAME` (default: the account's).
+        #[arg(long)]
+        scope: Option<String>,
+        /// Lifetime (`90d`, `12h`); default: until revoked.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// Tokens: account, role, scope, expiry, revocation (never the tokens themselves).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an account's token by its label.
+    Revoke {
+        name: String,
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password, if any, is read from standard input (one line),
+    /// never from the command line.
+    Add {
+        name: String,
+        /// admin, operator, auditor or viewer.
+        #[arg(long)]
+        role: String,
+        /// Limit it to sites and tenants: `site:ID,tenant:NAME` (default: everything).
+        #[arg(long, default_value = "")]
+        scope: String,
+        /// Read a password from standard input (otherwise the account uses tokens only).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Accounts: role, scope, state.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an account's role, scope, language or state.
+    Set {
+        name: String,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        scope: Option<String>,
+        /// en or fr.
+        #[arg(long)]
+        lang: Option<String>,
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        #[arg(long)]
+        enable: bool,
+        /// Lift a lock left by failed sign-ins.
+        #[arg(long)]
+        unlock: bool,
+    },
+    /// Set an account's password, read from standard input (one line).
+    Passwd { name: String },
 }
 
 #[derive(Debug, Subcommand)]

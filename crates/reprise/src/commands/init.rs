@@ -17,7 +17,26 @@ pub async fn run(global: &Global, dir: Option<PathBuf>) -> anyhow::Result<u8> {
         reprise_app::repos::init(&ws, repo).await?;
     }
     print_created("Created a Reprise workspace", &created, &catalog.location());
-    let token = reprise_app::tokens::create(&*catalog, "admin", jiff::Timestamp::now()).await?;
+    // The first account: an administrator, tokens only until `reprise user passwd admin`.
+    reprise_app::tokens::add_user(
+        &*catalog,
+        "admin",
+        "admin",
+        "",
+        None,
+        jiff::Timestamp::now(),
+    )
+    .await?;
+    let (token, _) = reprise_app::tokens::create(
+        &*catalog,
+        "admin",
+        "admin",
+        None,
+        None,
+        None,
+        jiff::Timestamp::now(),
+    )
+    .await?;
     println!();
     println!("API token for `reprise serve` (shown once, stored only as a hash):");
     println!("  {token}");

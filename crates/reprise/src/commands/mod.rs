@@ -21,6 +21,7 @@ mod self_backup;
 mod serve;
 mod snapshots;
 mod status;
+mod users;
 mod verify;
 
 use std::path::PathBuf;
@@ -157,14 +158,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             serve::run(&cli.global, options).await
         }
-        Command::Token(crate::cli::TokenCommand::Create { name }) => {
-            let session = Session::open(&cli.global).await?;
-            let token =
-                reprise_app::tokens::create(&*session.catalog, &name, Timestamp::now()).await?;
-            println!("API token `{name}` (shown once; store it in your secrets manager):");
-            println!("{token}");
-            Ok(crate::exit::SUCCESS)
-        }
+        Command::Token(cmd) => users::token(&cli.global, cmd).await,
+        Command::User(cmd) => users::user(&cli.global, cmd).await,
     }
 }
 

@@ -2,6 +2,7 @@
 //! asserts what a user would see (output, exit code, files). One test binary for the
 //! whole CLI keeps link time down.
 
+mod accounts;
 mod alerts;
 mod architecture;
 mod backup;

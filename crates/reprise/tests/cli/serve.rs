@@ -944,3 +944,195 @@ fn the_server_speaks_https_with_a_certificate_and_refuses_plain_http_on_it() {
         .unwrap();
     assert_eq!(health.status(), 200);
 }
+
+/// A token for a new account of the demo workspace, made with the command line.
+fn account(ws: &TestWorkspace, name: &str, role: &str, scope: &str) -> String {
+    ws.cmd()
+        .args(["user", "add", name, "--role", role, "--scope", scope])
+        .assert()
+        .success();
+    token_of(
+        &ws.cmd()
+            .args(["token", "create", "api", "--user", name])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+}
+
+#[test]
+fn each_role_reaches_what_it_may_and_a_scoped_account_only_its_own_site() {
+    let (ws, admin) = demo_with_token();
+    let viewer = account(&ws, "vera", "viewer", "");
+    let auditor = account(&ws, "aude", "auditor", "");
+    let operator = account(&ws, "olivier", "operator", "site:entrepot");
+    let server = serve(&ws);
+    let http = client();
+    let get = |token: &str, path: &str| {
+        http.get(format!("{}/api/v1/{path}", server.base))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let post_status = |token: &str, path: &str, body: serde_json::Value| {
+        post(&http, &server, token, path, body).0
+    };
+    // Reading dashboards: everyone. Records: not a viewer. Journal: auditors and admins.
+    for t in [&viewer, &auditor, &operator, &admin] {
+        assert_eq!(get(t, "status"), 200);
+    }
+    assert_eq!(get(&viewer, "incidents"), 403);
+    assert_eq!(get(&auditor, "incidents"), 200);
+    assert_eq!(get(&viewer, "journal"), 403);
+    assert_eq!(get(&auditor, "journal"), 200);
+    assert_eq!(get(&operator, "journal"), 403);
+    // Operating: operators and admins, never an auditor or a viewer.
+    let cam = serde_json::json!({ "assets": ["cam-entree"] });
+    assert_eq!(post_status(&viewer, "backups", cam.clone()), 403);
+    assert_eq!(post_status(&auditor, "backups", cam.clone()), 403);
+    let (status, body) = post(
+        &http,
+        &server,
+        &auditor,
+        "incidents",
+        serde_json::json!({ "title": "x" }),
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("auditor"));
+    // Accounts: admins only.
+    assert_eq!(get(&operator, "users"), 403);
+    assert_eq!(get(&admin, "users"), 200);
+
+    // The operator limited to the warehouse sees and touches only the warehouse.
+    let status = get_json(&http, &server, &operator, "status");
+    let assets: Vec<&str> = status
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["asset"].as_str().unwrap())
+        .collect();
+    assert!(assets.contains(&"cam-entree"), "{assets:?}");
+    assert!(!assets.contains(&"iredmail"), "{assets:?}");
+    assert_eq!(post_status(&operator, "backups", cam), 202);
+    let (status, body) = post(
+        &http,
+        &server,
+        &operator,
+        "backups",
+        serde_json::json!({ "assets": ["iredmail"] }),
+    );
+    assert_eq!(status, 403);
+    assert_eq!(body["code"], "out_of_scope");
+    assert_eq!(get(&operator, "restore-points?asset=iredmail"), 403);
+    assert_eq!(get(&operator, "incidents"), 403);
+    let requests = get_json(&http, &server, &operator, "requests?all=true");
+    assert!(requests.as_array().unwrap().is_empty(), "{requests}");
+    let runs = get_json(&http, &server, &operator, "runs?limit=1000");
+    assert!(
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["asset"] != "iredmail")
+    );
+    let me = get_json(&http, &server, &operator, "me");
+    assert_eq!(me["role"], "operator");
+    assert_eq!(me["scope"]["sites"][0], "entrepot");
+}
+
+#[test]
+fn signing_in_gives_a_session_and_repeated_failures_lock_the_account() {
+    let (ws, admin) = demo_with_token();
+    ws.cmd()
+        .args([
+            "user",
+            "add",
+            "claire",
+            "--role",
+            "operator",
+            "--password-stdin",
+        ])
+        .write_stdin("correct horse battery staple\n")
+        .assert()
+        .success();
+    let server = serve(&ws);
+    let http = client();
+    let sign_in = |password: &str| {
+        let r = http
+            .post(format!("{}/api/v1/sessions", server.base))
+            .json(&serde_json::json!({ "user": "claire", "password": password }))
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.json::<serde_json::Value>().unwrap())
+    };
+    let (status, session) = sign_in("correct horse battery staple");
+    assert_eq!(status, 201, "{session}");
+    let token = session["token"].as_str().unwrap().to_string();
+    assert_eq!(get_json(&http, &server, &token, "me")["user"], "claire");
+    // An unknown account and a wrong password get the same answer.
+    let (status, wrong) = sign_in("not the password");
+    assert_eq!(status, 401);
+    let unknown = http
+        .post(format!("{}/api/v1/sessions", server.base))
+        .json(&serde_json::json!({ "user": "nobody", "password": "whatever it is" }))
+        .send()
+        .unwrap();
+    assert_eq!(unknown.status(), 401);
+    assert_eq!(unknown.json::<serde_json::Value>().unwrap(), wrong);
+    for _ in 0..3 {
+        assert_eq!(sign_in("not the password").0, 401);
+    }
+    // The fifth failure in a row locks it; then even the right password waits.
+    let (status, locked) = sign_in("not the password");
+    assert_eq!(status, 429, "{locked}");
+    assert_eq!(sign_in("correct horse battery staple").0, 429);
+    // A token revoked, or expired, no longer opens anything.
+    let expiring = token_of(
+        &ws.cmd()
+            .args([
+                "token",
+                "create",
+                "short",
+                "--user",
+                "claire",
+                "--expires",
+                "1s",
+            ])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        http.get(format!("{}/api/v1/status", server.base))
+            .bearer_auth(&expiring)
+            .send()
+            .unwrap()
+            .status(),
+        401
+    );
+    ws.cmd()
+        .args(["user", "set", "claire", "--disable"])
+        .assert()
+        .success();
+    assert_eq!(
+        http.get(format!("{}/api/v1/me", server.base))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .status(),
+        401
+    );
+    // The journal has it all, as the admin reads it.
+    let journal = get_json(&http, &server, &admin, "journal?limit=10000");
+    let actions: Vec<&str> = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"signin"));
+    assert!(actions.contains(&"signin.failed"));
+    assert!(actions.contains(&"account.changed"));
+}
