@@ -693,6 +693,16 @@ impl Catalog for Journaled {
         Ok(())
     }
 
+    async fn record_rotation(&self, secret: &str, at: Timestamp) -> Result<(), CatalogError> {
+        self.inner.record_rotation(secret, at).await?;
+        self.record("secret.rotated", secret, "").await?;
+        Ok(())
+    }
+
+    async fn rotations(&self) -> Result<Vec<(String, Timestamp)>, CatalogError> {
+        self.inner.rotations().await
+    }
+
     async fn approvals(&self) -> Result<Vec<Approval>, CatalogError> {
         self.inner.approvals().await
     }

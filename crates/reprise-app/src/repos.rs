@@ -199,3 +199,98 @@ pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stat
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }
+
+/// What rotating a repository's key did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Rotation {
+    pub repository: String,
+    pub old_key: Option<String>,
+    pub new_key: String,
+    pub key_file: std::path::PathBuf,
+    pub at: jiff::Timestamp,
+}
+
+/// Rotates a repository's key (R002.8): adds a key with a new random password, checks
+/// that it opens the repository, puts the new password in the key file (atomically), then
+/// removes the old key. A crash at any step leaves a key file that opens the repository.
+/// Only for repositories whose password is in a `password_file`.
+pub async fn rotate_key(ctx: &crate::context::Ctx<'_>, id: &str) -> AppResult<Rotation> {
+    let repo = ctx.repository(id)?;
+    let ws = ctx.workspace();
+    let Some(file) = &repo.password_file else {
+        return Err(AppError::Invalid(format!(
+            "repository `{id}` takes its password from {}: rotate it there, then add the new key with stock restic (`restic key add`); `reprise repo rotate-key` writes only to a password_file",
+            if repo.password_env.is_some() {
+                "the environment"
+            } else {
+                "a command"
+            }
+        )));
+    };
+    let key_file = ws.resolve(file);
+    let old = open(ws, repo, ctx.progress.clone()).await?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| AppError::Failed(format!("no randomness for a key: {e}")))?;
+    let new_password = Secret::new(crate::workspace::hex(&bytes));
+    let added = {
+        let (old, pw) = (old.clone(), new_password.clone());
+        blocking(move || old.add_key(&pw)).await?
+    };
+    // The new password beside the old one first: the old file stays valid until the new
+    // key is proven.
+    let pending = key_file.with_extension("key.new");
+    write_secret_file(&pending, &format!("{}\n", crate::workspace::hex(&bytes)))?;
+    let mut new_spec = spec(ws, repo)?;
+    new_spec.password = new_password;
+    let progress = ctx.progress.clone();
+    let reopened = blocking(move || reprise_engine::Repo::open(&new_spec, progress)).await;
+    let reopened = match reopened {
+        Ok(r) if r.key_id().as_deref() == Some(added.as_str()) => r,
+        Ok(_) | Err(_) => {
+            let _ = std::fs::remove_file(&pending);
+            return Err(AppError::Failed(format!(
+                "repository `{id}`: the new key {added} does not open it; the old key is kept"
+            )));
+        }
+    };
+    std::fs::rename(&pending, &key_file).map_err(|e| {
+        AppError::Failed(format!(
+            "cannot put the new key in {}: {e} (the new password is in {})",
+            key_file.display(),
+            pending.display()
+        ))
+    })?;
+    let old_key = old.key_id();
+    if let Some(old_id) = old_key.clone() {
+        blocking(move || reopened.delete_key(&old_id)).await?;
+    }
+    let at = jiff::Timestamp::now();
+    ctx.catalog
+        .record_rotation(&format!("repository:{id}"), at)
+        .await?;
+    Ok(Rotation {
+        repository: id.to_string(),
+        old_key,
+        new_key: added,
+        key_file,
+        at,
+    })
+}
+
+/// Writes a secret to a new file only its owner can read (replacing a leftover).
+fn write_secret_file(path: &std::path::Path, text: &str) -> AppResult<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::remove_file(path);
+    let fail =
+        |e: std::io::Error| AppError::Failed(format!("cannot write {}: {e}", path.display()));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(fail)?;
+    f.write_all(text.as_bytes()).map_err(fail)?;
+    f.sync_all().map_err(fail)
+}

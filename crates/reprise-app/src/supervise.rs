@@ -24,7 +24,8 @@ use crate::snapshots::{Integrity, group};
 use crate::status::{self, RpoStatus};
 
 /// Alert keys this module owns, by prefix: other alerts are never resolved here.
-const PREFIXES: [&str; 10] = [
+const PREFIXES: [&str; 11] = [
+    "rotation:",
     "incident:",
     "drill:",
     "drill-due:",
@@ -105,6 +106,7 @@ pub async fn conditions(
     let points_of = status::by_asset(&points, |p| p.asset.as_str());
     let runs_of = status::by_asset(&runs, |r| r.asset.as_deref().unwrap_or(""));
     out.extend(incident_conditions(ctx, now).await?);
+    out.extend(rotation_conditions(ctx, now, &tz).await?);
     let drills = ctx.catalog.latest_runs(RunKind::Drill).await?;
     let last_drill = status::last_runs(&drills);
     // One status per asset, in inventory order.
@@ -426,4 +428,45 @@ pub async fn evaluate(
         }
     }
     Ok(changes)
+}
+
+/// Repository keys older than their `rotate_every` (R002.8): since their last rotation,
+/// or since their key file was written when never rotated.
+async fn rotation_conditions(
+    ctx: &Ctx<'_>,
+    now: Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> AppResult<Vec<Condition>> {
+    let rotations = ctx.catalog.rotations().await?;
+    let mut out = Vec::new();
+    for repo in &ctx.inventory().repositories {
+        let Some(every) = repo.rotate_every else {
+            continue;
+        };
+        let secret = format!("repository:{}", repo.id);
+        let since = rotations
+            .iter()
+            .find(|(s, _)| *s == secret)
+            .map(|(_, at)| *at)
+            .or_else(|| {
+                let file = ctx.workspace().resolve(repo.password_file.as_deref()?);
+                let modified = std::fs::metadata(file).ok()?.modified().ok()?;
+                Timestamp::try_from(modified).ok()
+            });
+        let Some(since) = since else { continue };
+        let due = since + SignedDuration::from_secs(every.as_secs() as i64);
+        if due < now {
+            out.push(Condition {
+                key: format!("rotation:{}", repo.id),
+                severity: "warning",
+                message: format!(
+                    "repository `{}`: its key was due for rotation by {} (every {every}): `reprise repo rotate-key {}`",
+                    repo.id,
+                    due.to_zoned(tz.clone()).strftime("%Y-%m-%d"),
+                    repo.id
+                ),
+            });
+        }
+    }
+    Ok(out)
 }

@@ -929,6 +929,28 @@ impl Catalog for SqliteCatalog {
             .collect()
     }
 
+    async fn record_rotation(&self, secret: &str, at: Timestamp) -> Result<(), CatalogError> {
+        sqlx::query("INSERT INTO rotations (secret, at_us) VALUES (?1, ?2)")
+            .bind(secret)
+            .bind(to_micros(at))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("recording a rotation", e))?;
+        Ok(())
+    }
+
+    async fn rotations(&self) -> Result<Vec<(String, Timestamp)>, CatalogError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT secret, MAX(at_us) FROM rotations GROUP BY secret ORDER BY secret",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("reading rotations", e))?;
+        rows.into_iter()
+            .map(|(s, at)| Ok((s, from_micros(at)?)))
+            .collect()
+    }
+
     async fn record_approval(&self, approval: &Approval) -> Result<(), CatalogError> {
         sqlx::query(
             "INSERT INTO approvals (asset_id, rpo, rto, approved_by, at_us) VALUES (?, ?, ?, ?, ?)",

@@ -769,6 +769,28 @@ pub async fn the_journal_chains_every_entry_to_the_previous_one(catalog: &dyn Ca
     assert_eq!(seqs, [4, 5]);
 }
 
+pub async fn the_last_rotation_of_each_secret_counts(catalog: &dyn Catalog) {
+    catalog
+        .record_rotation("repository:local", t(0))
+        .await
+        .unwrap();
+    catalog
+        .record_rotation("repository:local", t(30))
+        .await
+        .unwrap();
+    catalog
+        .record_rotation("repository:offsite", t(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        catalog.rotations().await.unwrap(),
+        [
+            ("repository:local".to_string(), t(30)),
+            ("repository:offsite".to_string(), t(10))
+        ]
+    );
+}
+
 pub async fn the_newest_approval_of_each_asset_counts(catalog: &dyn Catalog) {
     let approval = |asset: &str, rpo: &str, by: &str, at: i64| Approval {
         asset: asset.into(),
@@ -852,6 +874,7 @@ macro_rules! catalog_conformance_tests {
             incidents_keep_their_document_timeline_and_refuse_stale_saves,
             requests_are_followed_through_their_timeline,
             the_journal_chains_every_entry_to_the_previous_one,
+            the_last_rotation_of_each_secret_counts,
             the_newest_approval_of_each_asset_counts,
         );
     };

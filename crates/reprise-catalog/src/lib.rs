@@ -236,6 +236,12 @@ pub trait Catalog: Send + Sync {
         limit: Option<i64>,
     ) -> Result<Vec<JournalEntry>, CatalogError>;
 
+    /// Records that `secret` (`repository:ID`) was rotated at `at`.
+    async fn record_rotation(&self, secret: &str, at: Timestamp) -> Result<(), CatalogError>;
+
+    /// The last rotation of each secret, by name.
+    async fn rotations(&self) -> Result<Vec<(String, Timestamp)>, CatalogError>;
+
     /// Records an approval of an asset's RPO/RTO targets.
     async fn record_approval(&self, approval: &Approval) -> Result<(), CatalogError>;
 

@@ -60,6 +60,9 @@ pub struct Repository {
     pub password_file: Option<String>,
     pub password_env: Option<String>,
     pub password_command: Option<String>,
+    /// How often its key must be rotated (R002.8); an alert fires past it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotate_every: Option<crate::Interval>,
     /// The kind of medium (`disk`, `nas`, `object-storage`, `tape`…) for the 3-2-1 rule.
     pub medium: String,
     pub location: Location,

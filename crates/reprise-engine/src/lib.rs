@@ -377,6 +377,56 @@ impl Repo {
         .map_err(repo_error(&self.location))
     }
 
+    /// The id of the key this handle was opened with.
+    pub fn key_id(&self) -> Option<String> {
+        self.inner
+            .key_id()
+            .map(|id| id.into_inner().to_hex().to_string())
+    }
+
+    /// Adds a key protected by `password` (the same master key inside: nothing is
+    /// re-encrypted) and returns its id.
+    pub fn add_key(&self, password: &Secret) -> Result<String> {
+        let opts = rustic_core::KeyOptions::default()
+            .hostname(Some("reprise".to_string()))
+            .with_created(true);
+        no_panic(&self.location, || {
+            self.inner
+                .add_key(password.expose(), &opts)
+                .map(|id| id.into_inner().to_hex().to_string())
+                .map_err(repo_error(&self.location))
+        })
+    }
+
+    /// Removes the key `id` (never the one this handle was opened with).
+    pub fn delete_key(&self, id: &str) -> Result<()> {
+        let key_id =
+            id.parse::<rustic_core::repofile::KeyId>()
+                .map_err(|e| EngineError::Repository {
+                    location: self.location.clone(),
+                    reason: format!("`{id}` is not a key id: {e}"),
+                })?;
+        no_panic(&self.location, || {
+            self.inner
+                .delete_key(&key_id)
+                .map_err(repo_error(&self.location))
+        })
+    }
+
+    /// The ids of every key of the repository.
+    pub fn key_ids(&self) -> Result<Vec<String>> {
+        use rustic_core::repofile::KeyId;
+        no_panic(&self.location, || {
+            self.inner
+                .list::<KeyId>()
+                .map(|ids| {
+                    ids.map(|id: KeyId| id.into_inner().to_hex().to_string())
+                        .collect()
+                })
+                .map_err(repo_error(&self.location))
+        })
+    }
+
     pub fn location(&self) -> &str {
         &self.location
     }

@@ -704,6 +704,13 @@ pub enum RepoCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Rotate a repository's key: add a key with a new random password, check it opens
+    /// the repository, write it to the key file, remove the old key (R002.8).
+    RotateKey {
+        repo: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

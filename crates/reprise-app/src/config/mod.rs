@@ -172,6 +172,7 @@ const REPOSITORY_KEYS: &[&str] = &[
     "password_command",
     "medium",
     "location",
+    "rotate_every",
 ];
 const POLICY_KEYS: &[&str] = &[
     "id",
@@ -882,6 +883,7 @@ fn repository(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Repository, Ran
             "give exactly one of `password_file`, `password_env` or `password_command` (the password itself never goes in this file)",
         );
     }
+    let rotate_every = r.parsed(t, "rotate_every", false, Interval::parse);
     let medium = r
         .string(t, "medium", false)
         .map_or_else(|| "disk".to_string(), |l| l.value);
@@ -899,6 +901,7 @@ fn repository(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Repository, Ran
             password_file,
             password_env,
             password_command,
+            rotate_every,
             medium,
             location,
         },

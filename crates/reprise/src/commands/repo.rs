@@ -1,4 +1,4 @@
-//! `reprise repo init|env|list`.
+//! `reprise repo init|env|list|rotate-key`.
 
 use reprise_app::repos;
 
@@ -70,6 +70,24 @@ pub async fn run(global: &Global, cmd: RepoCommand) -> anyhow::Result<u8> {
                 ]);
             }
             print!("{}", table.render());
+            Ok(exit::SUCCESS)
+        }
+        RepoCommand::RotateKey { repo, json } => {
+            let session = Session::open(global).await?;
+            let rotation = repos::rotate_key(&session.ctx(), &repo).await?;
+            if json {
+                print_json(&rotation)?;
+            } else {
+                println!(
+                    "Repository `{repo}`: new key {} written to {}; old key {} removed. Keep the new key file safe, as the old one.",
+                    &rotation.new_key[..8],
+                    rotation.key_file.display(),
+                    rotation
+                        .old_key
+                        .as_deref()
+                        .map_or("-", |k| &k[..8.min(k.len())])
+                );
+            }
             Ok(exit::SUCCESS)
         }
     }

@@ -709,3 +709,89 @@ fn every_run_is_recorded_and_listed() {
         .success()
         .stdout(predicate::str::contains("KIND"));
 }
+
+#[test]
+fn a_rotated_key_opens_the_repository_with_stock_restic_and_the_old_one_no_longer_does() {
+    let ws = TestWorkspace::init();
+    std::fs::create_dir_all(ws.path().join("data")).unwrap();
+    std::fs::write(ws.path().join("data/a.txt"), "before the rotation").unwrap();
+    ws.write_config(&format!(
+        "{}{}",
+        BASE.replace(
+            "password_file = \".reprise/keys/local.key\"",
+            "password_file = \".reprise/keys/local.key\"\nrotate_every = \"1s\""
+        ),
+        asset(
+            "erp",
+            "[[asset.dataset]]\nname = \"files\"\npaths = [\"data\"]\n"
+        )
+    ));
+    ws.cmd().args(["backup", "erp"]).assert().success();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    // Past its rotation period: an alert says so and how to rotate.
+    ws.cmd()
+        .arg("alerts")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("reprise repo rotate-key local"));
+    let key_file = ws.path().join(".reprise/keys/local.key");
+    let old = ws.path().join("old.key");
+    std::fs::copy(&key_file, &old).unwrap();
+    ws.cmd()
+        .args(["repo", "rotate-key", "local"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("old key"));
+    assert_ne!(
+        std::fs::read(&key_file).unwrap(),
+        std::fs::read(&old).unwrap()
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // Stock restic opens it with the new key file, not with the old one.
+    let listed = restic(&ws, &["snapshots", "--json"]);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let with_old = Command::new("restic")
+        .args(["-r"])
+        .arg(ws.path().join("repository"))
+        .arg("--password-file")
+        .arg(&old)
+        .args(["snapshots", "--no-cache"])
+        .output()
+        .unwrap();
+    assert!(!with_old.status.success());
+    // Reprise goes on: the point restores, a new backup works, the alert is gone, and the
+    // rotation is journaled.
+    ws.cmd()
+        .args(["restore", "erp", "--target"])
+        .arg(ws.path().join("restored"))
+        .assert()
+        .success();
+    ws.cmd().args(["backup", "erp"]).assert().success();
+    // Rotated just now: not due again within a day.
+    ws.write_config(
+        &ws.config()
+            .replace("rotate_every = \"1s\"", "rotate_every = \"1d\""),
+    );
+    let alerts = ws.json(&["alerts", "--json"]);
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["key"] != "rotation:local"),
+        "{alerts:#}"
+    );
+    ws.cmd()
+        .args(["journal", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("secret.rotated"));
+}
