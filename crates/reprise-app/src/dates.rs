@@ -21,21 +21,7 @@ pub fn parse_date(text: &str) -> Option<Date> {
 /// Reads a point in time: RFC 3339, `2026-11-20 14:00` (in `tz`), or a day, which means
 /// the end of that day (the newest restore point made on it).
 pub fn parse_time(text: &str, tz: &jiff::tz::TimeZone) -> Option<jiff::Timestamp> {
-    let text = text.trim();
-    if let Ok(ts) = text.parse::<jiff::Timestamp>() {
-        return Some(ts);
-    }
-    if let Ok(dt) = text.replace(' ', "T").parse::<jiff::civil::DateTime>() {
-        return dt.to_zoned(tz.clone()).ok().map(|z| z.timestamp());
-    }
-    if let Ok(date) = text.parse::<Date>() {
-        return date
-            .at(23, 59, 59, 0)
-            .to_zoned(tz.clone())
-            .ok()
-            .map(|z| z.timestamp());
-    }
-    None
+    reprise_domain::request::parse_time(text, tz, reprise_domain::request::DayEdge::End)
 }
 
 #[cfg(test)]

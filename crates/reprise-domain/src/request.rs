@@ -207,19 +207,56 @@ pub fn parse_environment(text: &str) -> Result<String, String> {
     }
 }
 
-/// Reads a time: RFC 3339 (`2026-11-20T18:00:00Z`), or a date and time of the
-/// workspace's zone (`2026-11-20 18:00`).
-pub fn parse_time(text: &str, tz: &TimeZone) -> Option<Timestamp> {
+/// Which end of a day a bare date means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayEdge {
+    Start,
+    End,
+}
+
+/// Reads a point in time: RFC 3339 (`2026-11-20T18:00:00Z`), a date and time of `tz`
+/// (`2026-11-20 18:00`), or a day, meaning its start or its end.
+pub fn parse_time(text: &str, tz: &TimeZone, day: DayEdge) -> Option<Timestamp> {
     let t = text.trim();
     if let Ok(ts) = t.parse::<Timestamp>() {
         return Some(ts);
     }
-    let civil = t.parse::<jiff::civil::DateTime>().ok().or_else(|| {
-        t.parse::<jiff::civil::Date>()
-            .ok()
-            .map(|d| d.at(0, 0, 0, 0))
-    })?;
+    let civil = t
+        .replace(' ', "T")
+        .parse::<jiff::civil::DateTime>()
+        .ok()
+        .or_else(|| {
+            let d = t.parse::<jiff::civil::Date>().ok()?;
+            Some(match day {
+                DayEdge::Start => d.at(0, 0, 0, 0),
+                DayEdge::End => d.at(23, 59, 59, 0),
+            })
+        })?;
     civil.to_zoned(tz.clone()).ok().map(|z| z.timestamp())
+}
+
+/// A new target for an existing request, from the same fields as a draft's `[target]`:
+/// none of them keeps the current one.
+pub fn retarget(t: &TargetDraft, tz: &TimeZone) -> Result<Option<Target>, String> {
+    let time = |field: &str, v: &str, day: DayEdge| {
+        parse_time(v, tz, day).ok_or_else(|| {
+            format!("`{field}`: `{v}` is not a time (2026-11-20T18:00:00Z or 2026-11-20 18:00)")
+        })
+    };
+    match (&t.at, &t.from, &t.to, &t.snapshot) {
+        (None, None, None, None) => Ok(None),
+        (Some(at), None, None, None) => Ok(Some(Target::At {
+            at: time("at", at, DayEdge::End)?,
+        })),
+        (None, Some(from), Some(to), None) => Ok(Some(Target::Between {
+            from: time("from", from, DayEdge::Start)?,
+            to: time("to", to, DayEdge::End)?,
+        })),
+        (None, None, None, Some(snapshot)) => Ok(Some(Target::Snapshot {
+            snapshot: snapshot.clone(),
+        })),
+        _ => Err("give one of `at`, `from` and `to`, or `snapshot`".into()),
+    }
 }
 
 /// What is wrong so far, in the requester's language.
@@ -305,9 +342,12 @@ pub fn validate(draft: &Draft, tz: &TimeZone) -> Result<Request, Vec<Missing>> {
         );
     }
     let t = draft.target.clone().unwrap_or_default();
-    let time = |field: &str, v: &Option<String>, miss: &mut dyn FnMut(&str, &str, &str)| {
+    let time = |field: &str,
+                v: &Option<String>,
+                day: DayEdge,
+                miss: &mut dyn FnMut(&str, &str, &str)| {
         let raw = text(v)?;
-        let parsed = parse_time(raw, tz);
+        let parsed = parse_time(raw, tz, day);
         if parsed.is_none() {
             miss(
                 field,
@@ -344,10 +384,10 @@ pub fn validate(draft: &Draft, tz: &TimeZone) -> Result<Request, Vec<Missing>> {
             snapshot: s.to_string(),
         })
     } else if t.at.is_some() {
-        time("target.at", &t.at, &mut miss).map(|at| Target::At { at })
+        time("target.at", &t.at, DayEdge::End, &mut miss).map(|at| Target::At { at })
     } else {
-        let from = time("target.from", &t.from, &mut miss);
-        let to = time("target.to", &t.to, &mut miss);
+        let from = time("target.from", &t.from, DayEdge::Start, &mut miss);
+        let to = time("target.to", &t.to, DayEdge::End, &mut miss);
         if t.from.is_none() || t.to.is_none() {
             miss(
                 "target",
@@ -455,8 +495,11 @@ pub fn validate(draft: &Draft, tz: &TimeZone) -> Result<Request, Vec<Missing>> {
             }
             Some(w) => {
                 let parts: Vec<&str> = w.split('/').collect();
-                let times: Vec<Option<Timestamp>> =
-                    parts.iter().map(|p| parse_time(p, tz)).collect();
+                let times: Vec<Option<Timestamp>> = parts
+                    .iter()
+                    .zip([DayEdge::Start, DayEdge::End])
+                    .map(|(p, day)| parse_time(p, tz, day))
+                    .collect();
                 match times.as_slice() {
                     [Some(from), Some(to)] if from < to => Some(Some(Window {
                         from: *from,

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use reprise_app::request::{self, RequestView, Submission};
 use reprise_domain::plan::Lang;
-use reprise_domain::request::{Draft, Target};
+use reprise_domain::request::Draft;
 use serde::Deserialize;
 
 use crate::State;
@@ -136,30 +136,14 @@ pub async fn assess(
     };
     let ctx = state.ctx();
     let tz = reprise_app::workspace::zone(ctx.loaded.config.timezone.as_deref());
-    let invalid = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m);
-    let time = |field: &str, t: &str| {
-        reprise_domain::request::parse_time(t, &tz).ok_or_else(|| {
-            invalid(format!(
-                "`{field}`: `{t}` is not a time (2026-11-20T18:00:00Z or 2026-11-20 18:00)"
-            ))
-        })
+    let draft = reprise_domain::request::TargetDraft {
+        at: b.at,
+        from: b.from,
+        to: b.to,
+        snapshot: b.snapshot,
     };
-    let target = match (b.at, b.from, b.to, b.snapshot) {
-        (None, None, None, None) => None,
-        (Some(at), None, None, None) => Some(Target::At {
-            at: time("at", &at)?,
-        }),
-        (None, Some(from), Some(to), None) => Some(Target::Between {
-            from: time("from", &from)?,
-            to: time("to", &to)?,
-        }),
-        (None, None, None, Some(snapshot)) => Some(Target::Snapshot { snapshot }),
-        _ => {
-            return Err(invalid(
-                "give one of `at`, `from` and `to`, or `snapshot`".into(),
-            ));
-        }
-    };
+    let target = reprise_domain::request::retarget(&draft, &tz)
+        .map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m))?;
     Ok(Json(request::reassess(&ctx, id, target, &actor).await?))
 }
 

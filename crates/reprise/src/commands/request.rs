@@ -4,7 +4,7 @@ use std::io::Read;
 
 use reprise_app::request::{self, Loaded, RequestView, Submission};
 use reprise_domain::plan::Lang as DomainLang;
-use reprise_domain::request::{Target, parse_time};
+use reprise_domain::request::{TargetDraft, retarget};
 
 use super::Session;
 use crate::cli::{Global, Lang, RequestCommand};
@@ -127,22 +127,13 @@ pub async fn run(global: &Global, cmd: RequestCommand) -> anyhow::Result<u8> {
             to,
             json,
         } => {
-            let time = |t: &str| {
-                parse_time(t, tz).ok_or_else(|| {
-                    UsageError(format!(
-                        "`{t}` is not a time: 2026-11-20T18:00:00Z or 2026-11-20 18:00"
-                    ))
-                })
+            let draft = TargetDraft {
+                at,
+                from,
+                to,
+                snapshot,
             };
-            let target = match (at, snapshot, from, to) {
-                (Some(at), _, _, _) => Some(Target::At { at: time(&at)? }),
-                (_, Some(snapshot), _, _) => Some(Target::Snapshot { snapshot }),
-                (_, _, Some(from), Some(to)) => Some(Target::Between {
-                    from: time(&from)?,
-                    to: time(&to)?,
-                }),
-                _ => None,
-            };
+            let target = retarget(&draft, tz).map_err(UsageError)?;
             let view = request::reassess(&ctx, id, target, &me).await?;
             if json {
                 print_json(&view)?;
