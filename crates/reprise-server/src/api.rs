@@ -73,10 +73,21 @@ pub(crate) type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// A JSON body, or a `400 invalid_request` in our error format that says what is wrong.
 pub(crate) fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    parsed
-        .map(|Json(v)| v)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))
+    parsed.map(|Json(v)| v).map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("request bodies are limited to {} bytes", MAX_BODY),
+            )
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text())
+        }
+    })
 }
+
+/// The largest request body accepted: every body of this API is a few fields.
+pub const MAX_BODY: usize = 256 * 1024;
 
 /// Query parameters, or a `400 invalid_request` that says which one is wrong.
 pub(crate) fn query<T>(parsed: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
@@ -146,10 +157,47 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/metrics", get(crate::metrics::render))
         .route("/api/v1/sessions", post(crate::accounts::sign_in))
         .nest("/api/v1", api)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
+        .layer(middleware::map_response(json_errors))
         .with_state(state)
+}
+
+/// Errors axum answers by itself (a method the route does not take, a path parameter of
+/// the wrong type) get our JSON format too: `{"code", "message"}`.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal_error",
+        _ => "invalid_request",
+    };
+    let message = if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("request refused")
+            .to_string()
+    } else {
+        text
+    };
+    ApiError::new(status, code, message).into_response()
 }
 
 /// Who a request acts as: its account's name, recorded in timelines and the journal.

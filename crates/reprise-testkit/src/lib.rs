@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 
+pub mod fuzz;
 pub mod s3;
 
 struct Server {

@@ -1136,3 +1136,122 @@ fn signing_in_gives_a_session_and_repeated_failures_lock_the_account() {
     assert!(actions.contains(&"signin.failed"));
     assert!(actions.contains(&"account.changed"));
 }
+
+#[test]
+fn mutated_api_requests_get_clear_errors_and_never_bring_the_server_down() {
+    let (ws, token) = demo_with_token();
+    let server = serve(&ws);
+    let http = client();
+    // Every kind of body and query this API takes, valid, as seeds to mutate.
+    let targets: &[(&str, &str, &str)] = &[
+        (
+            "POST",
+            "backups",
+            r#"{"assets":["cam-entree"],"reason":"after change: firmware"}"#,
+        ),
+        (
+            "POST",
+            "verifications",
+            r#"{"assets":["iredmail"],"mode":"subset","percent":10}"#,
+        ),
+        (
+            "POST",
+            "incidents",
+            r#"{"title":"Coupure","severity":"SEV2","assets":["nvr-1=partial"]}"#,
+        ),
+        (
+            "POST",
+            "requests",
+            r#"{"requester":"x","environment":"production","scope":{"datasets":["iredmail/config"]},"target":{"at":"2026-11-20 18:00"},"context":{"kind":"change","description":"d"},"urgency":"low","impact":"i","downtime":{"approved":false}}"#,
+        ),
+        (
+            "POST",
+            "requests/1/assessment",
+            r#"{"from":"2026-11-20","to":"2026-11-21"}"#,
+        ),
+        (
+            "POST",
+            "requests/1/checks",
+            r#"{"asset":"iredmail","key":"service","result":"pass"}"#,
+        ),
+        (
+            "POST",
+            "readiness/approvals",
+            r#"{"asset":"iredmail","by":"Direction"}"#,
+        ),
+        (
+            "POST",
+            "tokens",
+            r#"{"name":"fuzz","role":"viewer","expires":"1h"}"#,
+        ),
+        (
+            "POST",
+            "sessions",
+            r#"{"user":"admin","password":"not the password"}"#,
+        ),
+        ("GET", "runs?asset=iredmail&kind=backup&limit=5", ""),
+        ("GET", "restore-points?asset=iredmail", ""),
+        ("GET", "journal?after=3&limit=2", ""),
+        ("GET", "requests/2/report?lang=fr", ""),
+        ("GET", "alerts?all=true", ""),
+    ];
+    let seeds: Vec<Vec<u8>> = targets
+        .iter()
+        .map(|(_, path, body)| format!("{path}\n{body}").into_bytes())
+        .collect();
+    let mut tried = 0;
+    reprise_testkit::fuzz::run(
+        "api",
+        &seeds,
+        reprise_testkit::fuzz::budget(5),
+        Duration::from_secs(30),
+        |input| {
+            let text = String::from_utf8_lossy(input);
+            let (path, body) = text.split_once('\n').unwrap_or((&text, ""));
+            let method = targets[tried % targets.len()].0;
+            tried += 1;
+            let url = format!("{}/api/v1/{}", server.base, path.trim_start_matches('/'));
+            let request = match method {
+                "GET" => http.get(&url),
+                _ => http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(body.to_string()),
+            };
+            let Ok(response) = request.bearer_auth(&token).send() else {
+                // A mutated URL reqwest itself refuses never reached the server.
+                return;
+            };
+            let status = response.status().as_u16();
+            assert!(status < 500, "{method} {path} {body:?} → {status}");
+            if status >= 400 {
+                let error: serde_json::Value = response.json().unwrap_or_else(|e| {
+                    panic!("{method} {path} → {status} without a JSON error: {e}")
+                });
+                assert!(
+                    error["code"].is_string() && error["message"].is_string(),
+                    "{error}"
+                );
+            }
+        },
+    );
+    // Oversized bodies are refused before they are read whole.
+    let huge = format!("{{\"title\":\"{}\"}}", "x".repeat(1024 * 1024));
+    let (status, error) = post(
+        &http,
+        &server,
+        &token,
+        "incidents",
+        serde_json::from_str(&huge).unwrap(),
+    );
+    assert_eq!(status, 413);
+    assert_eq!(error["code"], "too_large");
+    // And the server still answers.
+    assert_eq!(
+        http.get(format!("{}/healthz", server.base))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+}
