@@ -130,6 +130,7 @@ path = "repository"
 password_file = ".reprise/keys/local.key"
 medium = "disk"
 location = "on-site"
+rotate_every = "365d"                  # R002.8: `reprise repo rotate-key local`
 
 # The second copy of 3-2-1: a removable disk kept at another site. (A real one has its
 # own key; the demo shares the local one.)

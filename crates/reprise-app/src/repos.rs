@@ -203,17 +203,19 @@ pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stat
 /// What rotating a repository's key did.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Rotation {
-    pub repository: String,
-    pub old_key: Option<String>,
-    pub new_key: String,
+    /// The repository asked for, and the others sharing its key file (all rotated
+    /// together, or the others could no longer be opened).
+    pub repositories: Vec<String>,
     pub key_file: std::path::PathBuf,
+    /// Per repository: the old key removed and the new one.
+    pub keys: Vec<(String, Option<String>, String)>,
     pub at: jiff::Timestamp,
 }
 
-/// Rotates a repository's key (R002.8): adds a key with a new random password, checks
-/// that it opens the repository, puts the new password in the key file (atomically), then
-/// removes the old key. A crash at any step leaves a key file that opens the repository.
-/// Only for repositories whose password is in a `password_file`.
+/// Rotates a repository's key (R002.8): adds a key with a new random password to it (and
+/// to every repository sharing its key file), checks that the new password opens each,
+/// puts it in the key file (atomically), then removes the old keys. A crash at any step
+/// leaves a key file that opens every repository. Only for a `password_file`.
 pub async fn rotate_key(ctx: &crate::context::Ctx<'_>, id: &str) -> AppResult<Rotation> {
     let repo = ctx.repository(id)?;
     let ws = ctx.workspace();
@@ -228,32 +230,45 @@ pub async fn rotate_key(ctx: &crate::context::Ctx<'_>, id: &str) -> AppResult<Ro
         )));
     };
     let key_file = ws.resolve(file);
-    let old = open(ws, repo, ctx.progress.clone()).await?;
+    let group: Vec<&Repository> = ctx
+        .inventory()
+        .repositories
+        .iter()
+        .filter(|r| r.password_file.as_deref().map(|f| ws.resolve(f)) == Some(key_file.clone()))
+        .collect();
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|e| AppError::Failed(format!("no randomness for a key: {e}")))?;
     let new_password = Secret::new(crate::workspace::hex(&bytes));
-    let added = {
-        let (old, pw) = (old.clone(), new_password.clone());
-        blocking(move || old.add_key(&pw)).await?
-    };
-    // The new password beside the old one first: the old file stays valid until the new
-    // key is proven.
+    // 1. A new key in every repository of the group; the old file still opens them all.
+    let mut opened = Vec::new();
+    for r in &group {
+        let old = open(ws, r, ctx.progress.clone()).await?;
+        let pw = new_password.clone();
+        let handle = old.clone();
+        let added = blocking(move || handle.add_key(&pw)).await?;
+        opened.push((r.id.to_string(), old, added));
+    }
+    // 2. The new password beside the old one, then proven on every repository.
     let pending = key_file.with_extension("key.new");
     write_secret_file(&pending, &format!("{}\n", crate::workspace::hex(&bytes)))?;
-    let mut new_spec = spec(ws, repo)?;
-    new_spec.password = new_password;
-    let progress = ctx.progress.clone();
-    let reopened = blocking(move || reprise_engine::Repo::open(&new_spec, progress)).await;
-    let reopened = match reopened {
-        Ok(r) if r.key_id().as_deref() == Some(added.as_str()) => r,
-        Ok(_) | Err(_) => {
-            let _ = std::fs::remove_file(&pending);
-            return Err(AppError::Failed(format!(
-                "repository `{id}`: the new key {added} does not open it; the old key is kept"
-            )));
+    let mut reopened = Vec::new();
+    for (r, (rid, _, added)) in group.iter().zip(&opened) {
+        let mut new_spec = spec(ws, r)?;
+        new_spec.password = new_password.clone();
+        let progress = ctx.progress.clone();
+        let handle = blocking(move || reprise_engine::Repo::open(&new_spec, progress)).await;
+        match handle {
+            Ok(h) if h.key_id().as_deref() == Some(added.as_str()) => reopened.push(h),
+            _ => {
+                let _ = std::fs::remove_file(&pending);
+                return Err(AppError::Failed(format!(
+                    "repository `{rid}`: the new key {added} does not open it; the old key file is kept"
+                )));
+            }
         }
-    };
+    }
+    // 3. The new file in place, atomically.
     std::fs::rename(&pending, &key_file).map_err(|e| {
         AppError::Failed(format!(
             "cannot put the new key in {}: {e} (the new password is in {})",
@@ -261,19 +276,25 @@ pub async fn rotate_key(ctx: &crate::context::Ctx<'_>, id: &str) -> AppResult<Ro
             pending.display()
         ))
     })?;
-    let old_key = old.key_id();
-    if let Some(old_id) = old_key.clone() {
-        blocking(move || reopened.delete_key(&old_id)).await?;
+    // 4. The old keys out.
+    let mut keys = Vec::new();
+    for ((rid, old, added), handle) in opened.into_iter().zip(reopened) {
+        let old_key = old.key_id();
+        if let Some(old_id) = old_key.clone() {
+            blocking(move || handle.delete_key(&old_id)).await?;
+        }
+        keys.push((rid, old_key, added));
     }
     let at = jiff::Timestamp::now();
-    ctx.catalog
-        .record_rotation(&format!("repository:{id}"), at)
-        .await?;
+    for (rid, _, _) in &keys {
+        ctx.catalog
+            .record_rotation(&format!("repository:{rid}"), at)
+            .await?;
+    }
     Ok(Rotation {
-        repository: id.to_string(),
-        old_key,
-        new_key: added,
+        repositories: keys.iter().map(|k| k.0.clone()).collect(),
         key_file,
+        keys,
         at,
     })
 }

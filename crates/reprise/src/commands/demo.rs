@@ -65,6 +65,14 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
         Timestamp::now(),
     )
     .await?;
+    // Accounts of each role; the warehouse's contractor sees only the warehouse.
+    for (name, role, scope) in [
+        ("prestataire-entrepot", "operator", "site:entrepot"),
+        ("auditeur", "auditor", ""),
+        ("direction", "viewer", ""),
+    ] {
+        reprise_app::tokens::add_user(&*catalog, name, role, scope, None, Timestamp::now()).await?;
+    }
     let inv = &loaded.config.inventory;
     super::init::print_created("Created the Reprise demo", &created, &catalog.location());
     println!();
@@ -120,6 +128,8 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     println!("  reprise request report 1                    # what was restored, checks, timeline");
     println!("  reprise request template --lang fr          # a request to fill in");
     println!("  reprise alerts");
+    println!("  reprise user list                           # accounts: roles and scopes");
+    println!("  reprise journal verify                      # every change, sealed and chained");
     println!("  reprise check");
     println!("  reprise serve                # API, metrics, scheduler: the token is below");
     println!();

@@ -78,14 +78,16 @@ pub async fn run(global: &Global, cmd: RepoCommand) -> anyhow::Result<u8> {
             if json {
                 print_json(&rotation)?;
             } else {
+                for (rid, old, new) in &rotation.keys {
+                    println!(
+                        "Repository `{rid}`: new key {} added, old key {} removed.",
+                        &new[..8.min(new.len())],
+                        old.as_deref().map_or("-", |k| &k[..8.min(k.len())])
+                    );
+                }
                 println!(
-                    "Repository `{repo}`: new key {} written to {}; old key {} removed. Keep the new key file safe, as the old one.",
-                    &rotation.new_key[..8],
-                    rotation.key_file.display(),
-                    rotation
-                        .old_key
-                        .as_deref()
-                        .map_or("-", |k| &k[..8.min(k.len())])
+                    "The new password is in {}: keep a copy safe, as you kept the old one.",
+                    rotation.key_file.display()
                 );
             }
             Ok(exit::SUCCESS)

@@ -715,17 +715,17 @@ fn a_rotated_key_opens_the_repository_with_stock_restic_and_the_old_one_no_longe
     let ws = TestWorkspace::init();
     std::fs::create_dir_all(ws.path().join("data")).unwrap();
     std::fs::write(ws.path().join("data/a.txt"), "before the rotation").unwrap();
+    // A second repository (the policy's copy) shares the key file: both must follow.
     ws.write_config(&format!(
-        "{}{}",
+        "{}\n[[repository]]\nid = \"copy\"\npath = \"copy\"\npassword_file = \".reprise/keys/local.key\"\nmedium = \"usb-disk\"\nlocation = \"off-site\"\n{}",
         BASE.replace(
             "password_file = \".reprise/keys/local.key\"",
             "password_file = \".reprise/keys/local.key\"\nrotate_every = \"1s\""
-        ),
-        asset(
-            "erp",
-            "[[asset.dataset]]\nname = \"files\"\npaths = [\"data\"]\n"
         )
+        .replace("repository = \"local\"\n", "repository = \"local\"\ncopy_to = [\"copy\"]\n"),
+        asset("erp", "[[asset.dataset]]\nname = \"files\"\npaths = [\"data\"]\n")
     ));
+    ws.cmd().args(["repo", "init"]).assert().success();
     ws.cmd().args(["backup", "erp"]).assert().success();
     std::thread::sleep(std::time::Duration::from_secs(2));
     // Past its rotation period: an alert says so and how to rotate.
@@ -767,6 +767,20 @@ fn a_rotated_key_opens_the_repository_with_stock_restic_and_the_old_one_no_longe
         .output()
         .unwrap();
     assert!(!with_old.status.success());
+    let copy = |password: &std::path::Path| {
+        Command::new("restic")
+            .args(["-r"])
+            .arg(ws.path().join("copy"))
+            .arg("--password-file")
+            .arg(password)
+            .args(["snapshots", "--no-cache"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(copy(&key_file), "the copy opens with the new key file too");
+    assert!(!copy(&old));
     // Reprise goes on: the point restores, a new backup works, the alert is gone, and the
     // rotation is journaled.
     ws.cmd()
