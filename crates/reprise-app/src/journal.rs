@@ -693,6 +693,10 @@ impl Catalog for Journaled {
         Ok(())
     }
 
+    async fn note(&self, action: &str, subject: &str, detail: &str) -> Result<(), CatalogError> {
+        self.record(action, subject, detail).await.map(|_| ())
+    }
+
     async fn record_rotation(&self, secret: &str, at: Timestamp) -> Result<(), CatalogError> {
         self.inner.record_rotation(secret, at).await?;
         self.record("secret.rotated", secret, "").await?;

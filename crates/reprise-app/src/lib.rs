@@ -47,6 +47,7 @@ pub mod restore;
 pub mod retention;
 pub mod runbook;
 pub mod scheduler;
+pub mod secrets;
 pub mod selfbackup;
 pub mod snapshots;
 pub mod status;

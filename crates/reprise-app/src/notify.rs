@@ -100,8 +100,22 @@ pub async fn send(ws: &Workspace, notifiers: &[Notifier], messages: &[Message]) 
             continue;
         }
         match &n.channel {
-            Channel::Webhook { url, format } => {
-                failures.extend(send_webhooks(&n.id, url, format, &mine).await);
+            Channel::Webhook {
+                url,
+                url_secret,
+                format,
+            } => {
+                let url = match url_secret {
+                    None => url.clone(),
+                    Some(name) => match crate::secrets::get(ws, name) {
+                        Ok(u) => u,
+                        Err(e) => {
+                            failures.push(format!("channel `{}`: its URL: {e}", n.id));
+                            continue;
+                        }
+                    },
+                };
+                failures.extend(send_webhooks(&n.id, &url, format, &mine).await);
             }
             Channel::Email(email) => {
                 let mail = compose(&mine);
@@ -223,6 +237,11 @@ pub fn compose(messages: &[&Message]) -> Mail {
 
 /// The SMTP password, from the environment or a file; never from the configuration.
 fn smtp_password(ws: &Workspace, email: &Email) -> Result<Option<String>, String> {
+    if let Some(name) = &email.password_secret {
+        return crate::secrets::get(ws, name)
+            .map(Some)
+            .map_err(|e| format!("the SMTP password: {e}"));
+    }
     if let Some(var) = &email.password_env {
         return std::env::var(var).map(Some).map_err(|_| {
             format!("the environment variable {var} holding the SMTP password is not set")
@@ -341,6 +360,7 @@ mod tests {
             id: "mgmt".into(),
             channel: Channel::Webhook {
                 url: "http://x".into(),
+                url_secret: None,
                 format: "generic".into(),
             },
             min_severity: "critical".into(),

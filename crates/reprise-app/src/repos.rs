@@ -40,6 +40,11 @@ pub fn password(ws: &Workspace, repo: &Repository) -> AppResult<Secret> {
             ))
         });
     }
+    if let Some(name) = &repo.password_secret {
+        return crate::secrets::get(ws, name)
+            .map(Secret::new)
+            .map_err(|e| AppError::Failed(format!("repository `{}`: {e}", repo.id)));
+    }
     if let Some(command) = &repo.password_command {
         let out = Command::new("sh")
             .args(["-c", command])
@@ -188,6 +193,15 @@ pub fn restic_env(ws: &Workspace, repo: &Repository) -> Vec<(String, String)> {
         ));
     } else if let Some(command) = &repo.password_command {
         lines.push(("RESTIC_PASSWORD_COMMAND".to_string(), command.clone()));
+    } else if let Some(name) = &repo.password_secret {
+        // Reprise hands the decrypted password to restic through a pipe, never a file.
+        let exe = std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| "reprise".into());
+        lines.push((
+            "RESTIC_PASSWORD_COMMAND".to_string(),
+            format!("{exe} --workspace {} secret show {name}", ws.root.display()),
+        ));
     }
     lines
 }
@@ -206,41 +220,52 @@ pub struct Rotation {
     /// The repository asked for, and the others sharing its key file (all rotated
     /// together, or the others could no longer be opened).
     pub repositories: Vec<String>,
-    pub key_file: std::path::PathBuf,
+    /// The key file or the secret that now holds the password.
+    pub stored_in: String,
     /// Per repository: the old key removed and the new one.
     pub keys: Vec<(String, Option<String>, String)>,
     pub at: jiff::Timestamp,
 }
 
 /// Rotates a repository's key (R002.8): adds a key with a new random password to it (and
-/// to every repository sharing its key file), checks that the new password opens each,
-/// puts it in the key file (atomically), then removes the old keys. A crash at any step
-/// leaves a key file that opens every repository. Only for a `password_file`.
+/// to every repository sharing its password), checks that the new password opens each,
+/// puts it in the key file or the secret (atomically), then removes the old keys. A crash
+/// at any step leaves a password that opens every repository. For a `password_file` or a
+/// `password_secret`.
 pub async fn rotate_key(ctx: &crate::context::Ctx<'_>, id: &str) -> AppResult<Rotation> {
     let repo = ctx.repository(id)?;
     let ws = ctx.workspace();
-    let Some(file) = &repo.password_file else {
-        return Err(AppError::Invalid(format!(
-            "repository `{id}` takes its password from {}: rotate it there, then add the new key with stock restic (`restic key add`); `reprise repo rotate-key` writes only to a password_file",
-            if repo.password_env.is_some() {
-                "the environment"
-            } else {
-                "a command"
-            }
-        )));
+    // Where the password lives, and every repository that shares it.
+    let (key_file, secret) = match (&repo.password_file, &repo.password_secret) {
+        (Some(file), _) => (Some(ws.resolve(file)), None),
+        (None, Some(name)) => (None, Some(name.clone())),
+        _ => {
+            return Err(AppError::Invalid(format!(
+                "repository `{id}` takes its password from {}: rotate it there, then add the new key with stock restic (`restic key add`); `reprise repo rotate-key` writes a password_file or a password_secret",
+                if repo.password_env.is_some() {
+                    "the environment"
+                } else {
+                    "a command"
+                }
+            )));
+        }
     };
-    let key_file = ws.resolve(file);
     let group: Vec<&Repository> = ctx
         .inventory()
         .repositories
         .iter()
-        .filter(|r| r.password_file.as_deref().map(|f| ws.resolve(f)) == Some(key_file.clone()))
+        .filter(|r| match (&key_file, &secret) {
+            (Some(f), _) => r.password_file.as_deref().map(|x| ws.resolve(x)).as_ref() == Some(f),
+            (None, Some(n)) => r.password_secret.as_ref() == Some(n),
+            _ => false,
+        })
         .collect();
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|e| AppError::Failed(format!("no randomness for a key: {e}")))?;
-    let new_password = Secret::new(crate::workspace::hex(&bytes));
-    // 1. A new key in every repository of the group; the old file still opens them all.
+    let new_text = crate::workspace::hex(&bytes);
+    let new_password = Secret::new(new_text.clone());
+    // 1. A new key in every repository of the group; the old password still opens them.
     let mut opened = Vec::new();
     for r in &group {
         let old = open(ws, r, ctx.progress.clone()).await?;
@@ -249,9 +274,7 @@ pub async fn rotate_key(ctx: &crate::context::Ctx<'_>, id: &str) -> AppResult<Ro
         let added = blocking(move || handle.add_key(&pw)).await?;
         opened.push((r.id.to_string(), old, added));
     }
-    // 2. The new password beside the old one, then proven on every repository.
-    let pending = key_file.with_extension("key.new");
-    write_secret_file(&pending, &format!("{}\n", crate::workspace::hex(&bytes)))?;
+    // 2. The new password proven on every repository before it replaces the old one.
     let mut reopened = Vec::new();
     for (r, (rid, _, added)) in group.iter().zip(&opened) {
         let mut new_spec = spec(ws, r)?;
@@ -261,21 +284,32 @@ pub async fn rotate_key(ctx: &crate::context::Ctx<'_>, id: &str) -> AppResult<Ro
         match handle {
             Ok(h) if h.key_id().as_deref() == Some(added.as_str()) => reopened.push(h),
             _ => {
-                let _ = std::fs::remove_file(&pending);
                 return Err(AppError::Failed(format!(
-                    "repository `{rid}`: the new key {added} does not open it; the old key file is kept"
+                    "repository `{rid}`: the new key {added} does not open it; the old password is kept"
                 )));
             }
         }
     }
-    // 3. The new file in place, atomically.
-    std::fs::rename(&pending, &key_file).map_err(|e| {
-        AppError::Failed(format!(
-            "cannot put the new key in {}: {e} (the new password is in {})",
-            key_file.display(),
-            pending.display()
-        ))
-    })?;
+    // 3. The new password in place of the old, atomically.
+    let stored_in = match (&key_file, &secret) {
+        (Some(file), _) => {
+            let pending = file.with_extension("key.new");
+            write_secret_file(&pending, &format!("{new_text}\n"))?;
+            std::fs::rename(&pending, file).map_err(|e| {
+                AppError::Failed(format!(
+                    "cannot put the new key in {}: {e} (the new password is in {})",
+                    file.display(),
+                    pending.display()
+                ))
+            })?;
+            file.display().to_string()
+        }
+        (None, Some(name)) => {
+            crate::secrets::set(ws, name, &new_text, jiff::Timestamp::now())?;
+            format!("secret `{name}`")
+        }
+        _ => unreachable!("one of them, checked above"),
+    };
     // 4. The old keys out.
     let mut keys = Vec::new();
     for ((rid, old, added), handle) in opened.into_iter().zip(reopened) {
@@ -293,7 +327,7 @@ pub async fn rotate_key(ctx: &crate::context::Ctx<'_>, id: &str) -> AppResult<Ro
     }
     Ok(Rotation {
         repositories: keys.iter().map(|k| k.0.clone()).collect(),
-        key_file,
+        stored_in,
         keys,
         at,
     })

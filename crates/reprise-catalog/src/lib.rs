@@ -242,6 +242,13 @@ pub trait Catalog: Send + Sync {
     /// The last rotation of each secret, by name.
     async fn rotations(&self) -> Result<Vec<(String, Timestamp)>, CatalogError>;
 
+    /// Journals an event that changes nothing in the catalog (a secret stored outside it)
+    /// when this catalog keeps a journal; does nothing otherwise.
+    async fn note(&self, action: &str, subject: &str, detail: &str) -> Result<(), CatalogError> {
+        let _ = (action, subject, detail);
+        Ok(())
+    }
+
     /// Records an approval of an asset's RPO/RTO targets.
     async fn record_approval(&self, approval: &Approval) -> Result<(), CatalogError>;
 

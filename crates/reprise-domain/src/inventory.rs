@@ -506,6 +506,7 @@ mod tests {
                 password_file: Some("key".into()),
                 password_env: None,
                 password_command: None,
+                password_secret: None,
                 rotate_every: None,
                 medium: "disk".into(),
                 location: Location::OnSite,

@@ -21,6 +21,9 @@ pub struct Notifier {
 pub enum Channel {
     Webhook {
         url: String,
+        /// The URL kept in Reprise's encrypted store instead (it often holds a token).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        url_secret: Option<String>,
         /// `generic` (JSON), `slack` (also Mattermost) or `teams`.
         format: String,
     },
@@ -39,6 +42,8 @@ pub struct Email {
     pub username: Option<String>,
     pub password_env: Option<String>,
     pub password_file: Option<String>,
+    /// The name of a secret of Reprise's encrypted store.
+    pub password_secret: Option<String>,
     /// A PEM file of extra certificate authorities to trust (a private CA).
     pub ca_file: Option<String>,
 }

@@ -60,6 +60,9 @@ pub struct Repository {
     pub password_file: Option<String>,
     pub password_env: Option<String>,
     pub password_command: Option<String>,
+    /// The name of a secret of Reprise's encrypted store (`reprise secret set`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_secret: Option<String>,
     /// How often its key must be rotated (R002.8); an alert fires past it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rotate_every: Option<crate::Interval>,

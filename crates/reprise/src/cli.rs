@@ -246,6 +246,10 @@ pub enum Command {
     /// passwords (Argon2id).
     #[command(subcommand)]
     User(UserCommand),
+    /// Secrets kept encrypted under the master key: repository and SMTP passwords,
+    /// webhook URLs (`password_secret`, `url_secret` in reprise.toml).
+    #[command(subcommand)]
+    Secret(SecretCommand),
     /// Repositories: create, list, and the settings stock restic needs.
     #[command(subcommand)]
     Repo(RepoCommand),
@@ -648,6 +652,22 @@ pub enum TokenCommand {
         #[arg(long, default_value = "admin")]
         user: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store (or replace) a secret; the value is read from standard input (one line).
+    Set { name: String },
+    /// Secrets: name, when created, when last changed (never their values).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a secret's value to standard output for a program (restic's
+    /// RESTIC_PASSWORD_COMMAND); refused on a terminal.
+    Show { name: String },
+    /// Remove a secret.
+    Delete { name: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -143,6 +143,8 @@ const NOTIFY_KEYS: &[&str] = &[
     "username",
     "password_env",
     "password_file",
+    "password_secret",
+    "url_secret",
     "ca_file",
     "audience",
 ];
@@ -170,6 +172,7 @@ const REPOSITORY_KEYS: &[&str] = &[
     "password_file",
     "password_env",
     "password_command",
+    "password_secret",
     "medium",
     "location",
     "rotate_every",
@@ -665,6 +668,8 @@ fn notifier(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> Notifier {
         }
     });
     let smtp = r.string(t, "smtp", false);
+    let url_secret = r.string(t, "url_secret", false).map(|l| l.value);
+    let url = url.or(url_secret.as_ref().map(|_| String::new()));
     let channel = match (url, smtp) {
         (url, None) => {
             let format = r
@@ -682,11 +687,12 @@ fn notifier(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> Notifier {
                     t.span.clone(),
                     Some(&subject),
                     Some("url"),
-                    "a channel needs `url` (a webhook) or `smtp` (an e-mail relay, `host:port`)",
+                    "a channel needs `url` or `url_secret` (a webhook) or `smtp` (an e-mail relay, `host:port`)",
                 );
             }
             Channel::Webhook {
                 url: url.unwrap_or_default(),
+                url_secret,
                 format,
             }
         }
@@ -700,6 +706,7 @@ fn notifier(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> Notifier {
             );
             Channel::Webhook {
                 url: String::new(),
+                url_secret: None,
                 format: "generic".into(),
             }
         }
@@ -791,12 +798,17 @@ fn email(r: &mut Reader<'_>, t: &mut TableView<'_, '_>, smtp: Located<String>) -
     let username = r.string(t, "username", false).map(|l| l.value);
     let password_env = r.string(t, "password_env", false).map(|l| l.value);
     let password_file = r.string(t, "password_file", false).map(|l| l.value);
-    if username.is_some() && password_env.is_none() && password_file.is_none() {
+    let password_secret = r.string(t, "password_secret", false).map(|l| l.value);
+    if username.is_some()
+        && password_env.is_none()
+        && password_file.is_none()
+        && password_secret.is_none()
+    {
         r.error(
             smtp.span.clone(),
             Some(&subject),
             Some("username"),
-            "a `username` needs `password_env` or `password_file` (the password itself never goes in this file)",
+            "a `username` needs `password_secret`, `password_env` or `password_file` (the password itself never goes in this file)",
         );
     }
     let ca_file = r.string(t, "ca_file", false).map(|l| l.value);
@@ -809,6 +821,7 @@ fn email(r: &mut Reader<'_>, t: &mut TableView<'_, '_>, smtp: Located<String>) -
         username,
         password_env,
         password_file,
+        password_secret,
         ca_file,
     }
 }
@@ -871,16 +884,22 @@ fn repository(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Repository, Ran
     let password_file = r.string(t, "password_file", false).map(|l| l.value);
     let password_env = r.string(t, "password_env", false).map(|l| l.value);
     let password_command = r.string(t, "password_command", false).map(|l| l.value);
-    let sources = [&password_file, &password_env, &password_command]
-        .iter()
-        .filter(|s| s.is_some())
-        .count();
+    let password_secret = r.string(t, "password_secret", false).map(|l| l.value);
+    let sources = [
+        &password_file,
+        &password_env,
+        &password_command,
+        &password_secret,
+    ]
+    .iter()
+    .filter(|s| s.is_some())
+    .count();
     if sources != 1 {
         r.error(
             t.span.clone(),
             Some(&subject),
             Some("password_file"),
-            "give exactly one of `password_file`, `password_env` or `password_command` (the password itself never goes in this file)",
+            "give exactly one of `password_secret`, `password_file`, `password_env` or `password_command` (the password itself never goes in this file)",
         );
     }
     let rotate_every = r.parsed(t, "rotate_every", false, Interval::parse);
@@ -901,6 +920,7 @@ fn repository(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Repository, Ran
             password_file,
             password_env,
             password_command,
+            password_secret,
             rotate_every,
             medium,
             location,
@@ -1267,6 +1287,36 @@ mod tests {
         assert_eq!(email.tls, SmtpTls::Tls);
         assert_eq!(email.to.len(), 2);
         assert_eq!(email.password_env.as_deref(), Some("SMTP_PASSWORD"));
+    }
+
+    #[test]
+    fn secrets_of_the_encrypted_store_are_named_not_written() {
+        let text = format!(
+            "{}\n[[notify]]\nid = \"chat\"\nurl_secret = \"slack-hook\"\nformat = \"slack\"\n\n[[notify]]\nid = \"mail\"\nsmtp = \"mail.example.org\"\nfrom = \"r@example.org\"\nto = [\"a@example.org\"]\nusername = \"r\"\npassword_secret = \"smtp\"\n",
+            BASE.replace("password_file = \"k\"", "password_secret = \"repo\"")
+        );
+        let parsed = parse(Path::new("reprise.toml"), &text);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let inv = parsed.config.unwrap().inventory;
+        assert_eq!(inv.repositories[0].password_secret.as_deref(), Some("repo"));
+        let Channel::Webhook { url_secret, .. } = &inv.notifiers[0].channel else {
+            panic!()
+        };
+        assert_eq!(url_secret.as_deref(), Some("slack-hook"));
+        let Channel::Email(email) = &inv.notifiers[1].channel else {
+            panic!()
+        };
+        assert_eq!(email.password_secret.as_deref(), Some("smtp"));
+        // Two sources for one password: refused.
+        let both = BASE.replace(
+            "password_file = \"k\"",
+            "password_file = \"k\"\npassword_secret = \"repo\"",
+        );
+        assert!(
+            errors(&both)
+                .join("\n")
+                .contains("give exactly one of `password_secret`")
+        );
     }
 
     #[test]

@@ -160,6 +160,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Token(cmd) => users::token(&cli.global, cmd).await,
         Command::User(cmd) => users::user(&cli.global, cmd).await,
+        Command::Secret(cmd) => users::secret(&cli.global, cmd).await,
     }
 }
 

@@ -87,7 +87,7 @@ pub async fn run(global: &Global, cmd: RepoCommand) -> anyhow::Result<u8> {
                 }
                 println!(
                     "The new password is in {}: keep a copy safe, as you kept the old one.",
-                    rotation.key_file.display()
+                    rotation.stored_in
                 );
             }
             Ok(exit::SUCCESS)

@@ -1,4 +1,5 @@
-//! `reprise user add|list|set|passwd` and `reprise token create|list|revoke`.
+//! `reprise user add|list|set|passwd`, `reprise token create|list|revoke` and
+//! `reprise secret set|list|show|delete`.
 
 use std::io::BufRead;
 
@@ -7,7 +8,7 @@ use reprise_app::tokens::{self, UserChange};
 use reprise_domain::Interval;
 
 use super::Session;
-use crate::cli::{Global, TokenCommand, UserCommand};
+use crate::cli::{Global, SecretCommand, TokenCommand, UserCommand};
 use crate::exit::{self, UsageError};
 use crate::output::{Table, local_time, print_json};
 
@@ -211,6 +212,77 @@ pub async fn token(global: &Global, cmd: TokenCommand) -> anyhow::Result<u8> {
                 .into());
             }
             println!("Token `{name}` of `{user}` revoked.");
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// Secrets need the workspace and its master key, not the catalog: `secret show` runs as
+/// restic's password command, possibly while the catalog is down.
+pub async fn secret(global: &Global, cmd: SecretCommand) -> anyhow::Result<u8> {
+    use std::io::{IsTerminal, Write};
+    let ws = super::find_workspace(global)?;
+    let now = Timestamp::now();
+    match cmd {
+        SecretCommand::Set { name } => {
+            let value = password_from_stdin()?;
+            let stored = reprise_app::secrets::set(&ws, &name, &value, now)?;
+            let session = Session::open(global).await?;
+            session
+                .catalog
+                .note(
+                    "secret.set",
+                    &format!("secret {name}"),
+                    "value replaced, never recorded",
+                )
+                .await?;
+            println!(
+                "Secret `{name}` stored, encrypted under the master key{}.",
+                if stored.created == stored.rotated {
+                    String::new()
+                } else {
+                    " (replacing the previous value)".into()
+                }
+            );
+        }
+        SecretCommand::List { json } => {
+            let all = reprise_app::secrets::list(&ws)?;
+            if json {
+                print_json(&all)?;
+                return Ok(exit::SUCCESS);
+            }
+            let tz = super::zone(None);
+            let mut table = Table::new(&["SECRET", "CREATED", "CHANGED"]);
+            for s in &all {
+                table.row(vec![
+                    s.name.clone(),
+                    local_time(s.created, &tz),
+                    local_time(s.rotated, &tz),
+                ]);
+            }
+            print!("{}", table.render());
+        }
+        SecretCommand::Show { name } => {
+            if std::io::stdout().is_terminal() {
+                return Err(UsageError(format!(
+                    "secret `{name}` is not shown on a terminal: it is for programs (RESTIC_PASSWORD_COMMAND), through a pipe"
+                ))
+                .into());
+            }
+            let value = reprise_app::secrets::get(&ws, &name)?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{value}")?;
+        }
+        SecretCommand::Delete { name } => {
+            if !reprise_app::secrets::delete(&ws, &name)? {
+                return Err(UsageError(format!("no secret `{name}`")).into());
+            }
+            let session = Session::open(global).await?;
+            session
+                .catalog
+                .note("secret.deleted", &format!("secret {name}"), "")
+                .await?;
+            println!("Secret `{name}` removed.");
         }
     }
     Ok(exit::SUCCESS)

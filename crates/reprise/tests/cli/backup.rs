@@ -809,3 +809,97 @@ fn a_rotated_key_opens_the_repository_with_stock_restic_and_the_old_one_no_longe
         .success()
         .stdout(predicate::str::contains("secret.rotated"));
 }
+
+#[test]
+fn a_repository_password_kept_as_an_encrypted_secret_works_for_reprise_and_stock_restic() {
+    let ws = TestWorkspace::init();
+    std::fs::create_dir_all(ws.path().join("data")).unwrap();
+    std::fs::write(ws.path().join("data/a.txt"), "kept secret").unwrap();
+    let key_file = ws.path().join(".reprise/keys/local.key");
+    let password = std::fs::read_to_string(&key_file).unwrap();
+    ws.cmd()
+        .args(["secret", "set", "local-repo"])
+        .write_stdin(password.clone())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("encrypted under the master key"));
+    std::fs::remove_file(&key_file).unwrap();
+    ws.write_config(&format!(
+        "{}{}",
+        BASE.replace(
+            "password_file = \".reprise/keys/local.key\"",
+            "password_secret = \"local-repo\""
+        ),
+        asset(
+            "erp",
+            "[[asset.dataset]]\nname = \"files\"\npaths = [\"data\"]\n"
+        )
+    ));
+    ws.cmd().args(["backup", "erp"]).assert().success();
+    // At rest: encrypted, owner-only, never the password in clear.
+    let stored = ws.path().join(".reprise/secrets/local-repo.json");
+    let text = std::fs::read_to_string(&stored).unwrap();
+    assert!(!text.contains(password.trim()));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&stored).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    ws.cmd()
+        .args(["secret", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("local-repo"))
+        .stdout(predicate::str::contains(password.trim()).not());
+    // Stock restic gets it through a pipe (RESTIC_PASSWORD_COMMAND), not a file.
+    let listed = restic(&ws, &["snapshots", "--json"]);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    // Rotated: the secret changes, both still open the repository, the old password not.
+    ws.cmd()
+        .args(["repo", "rotate-key", "local"])
+        .assert()
+        .success();
+    let rotated = ws
+        .cmd()
+        .args(["secret", "show", "local-repo"])
+        .output()
+        .unwrap();
+    let rotated = String::from_utf8(rotated.stdout).unwrap();
+    assert_ne!(rotated.trim(), password.trim());
+    assert!(restic(&ws, &["snapshots"]).status.success());
+    let old = ws.path().join("old.key");
+    std::fs::write(&old, &password).unwrap();
+    let with_old = Command::new("restic")
+        .arg("-r")
+        .arg(ws.path().join("repository"))
+        .arg("--password-file")
+        .arg(&old)
+        .args(["snapshots", "--no-cache"])
+        .output()
+        .unwrap();
+    assert!(!with_old.status.success());
+    ws.cmd().args(["backup", "erp"]).assert().success();
+    // Altered on disk, it is refused, and says why.
+    let altered =
+        std::fs::read_to_string(&stored)
+            .unwrap()
+            .replacen("\"sealed\": \"", "\"sealed\": \"00", 1);
+    std::fs::write(&stored, altered).unwrap();
+    let refused = ws.cmd().args(["backup", "erp"]).output().unwrap();
+    assert!(!refused.status.success());
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&refused.stdout),
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(said.contains("cannot be decrypted"), "{said}");
+    ws.cmd()
+        .args(["journal", "list", "--limit", "100"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("secret.set"));
+}
