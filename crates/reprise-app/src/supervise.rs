@@ -468,5 +468,22 @@ async fn rotation_conditions(
             });
         }
     }
+    if let Some(max) = ctx.loaded.config.supervision.secret_max_age {
+        for s in crate::secrets::list(ctx.workspace())? {
+            let due = s.rotated + SignedDuration::from_secs(max.as_secs() as i64);
+            if due < now {
+                out.push(Condition {
+                    key: format!("rotation:secret:{}", s.name),
+                    severity: "warning",
+                    message: format!(
+                        "secret `{}` was last changed {} (older than {max}): change it at its source, then `reprise secret set {}`",
+                        s.name,
+                        s.rotated.to_zoned(tz.clone()).strftime("%Y-%m-%d"),
+                        s.name
+                    ),
+                });
+            }
+        }
+    }
     Ok(out)
 }

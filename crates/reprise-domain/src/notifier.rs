@@ -129,6 +129,8 @@ pub struct SupervisionSettings {
     pub probe_every: crate::Interval,
     /// When Reprise backs up its own catalog and configuration into its repositories.
     pub self_backup: crate::Schedule,
+    /// Secrets of the encrypted store older than this raise an alert (R002.8).
+    pub secret_max_age: Option<crate::Interval>,
 }
 
 impl Default for SupervisionSettings {
@@ -137,6 +139,7 @@ impl Default for SupervisionSettings {
             rpo_at_risk: 0.75,
             probe_every: crate::Interval::from_secs(300),
             self_backup: crate::Schedule::parse("daily at 03:00").expect("a valid schedule"),
+            secret_max_age: None,
         }
     }
 }

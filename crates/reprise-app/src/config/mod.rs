@@ -156,7 +156,12 @@ const SERVER_KEYS: &[&str] = &[
     "tls_cert",
     "tls_key",
 ];
-const SUPERVISION_KEYS: &[&str] = &["rpo_at_risk", "probe_every", "self_backup"];
+const SUPERVISION_KEYS: &[&str] = &[
+    "rpo_at_risk",
+    "probe_every",
+    "self_backup",
+    "secret_max_age",
+];
 const WORKSPACE_KEYS: &[&str] = &[
     "name",
     "catalog",
@@ -400,6 +405,9 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
                     "a percentage of the RPO between 1 and 100 (75 means at risk past 75 %)",
                 );
             }
+        }
+        if let Some(a) = r.parsed(&mut t, "secret_max_age", false, Interval::parse) {
+            supervision.secret_max_age = Some(a);
         }
         if let Some(p) = r.parsed(&mut t, "probe_every", false, Interval::parse) {
             supervision.probe_every = p;

@@ -902,4 +902,17 @@ fn a_repository_password_kept_as_an_encrypted_secret_works_for_reprise_and_stock
         .assert()
         .success()
         .stdout(predicate::str::contains("secret.set"));
+    // Secrets older than the allowed age are an alert.
+    ws.write_config(&format!(
+        "{}\n[supervision]\nsecret_max_age = \"1s\"\n",
+        ws.config()
+    ));
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    ws.cmd()
+        .arg("alerts")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "secret `local-repo` was last changed",
+        ));
 }
