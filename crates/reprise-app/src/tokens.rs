@@ -242,6 +242,14 @@ pub async fn create(
     Ok((token, row))
 }
 
+/// The first account of a new workspace, `admin`, with a token (returned, shown once):
+/// tokens only until `reprise user passwd admin`.
+pub async fn first_admin(catalog: &dyn Catalog, now: Timestamp) -> AppResult<String> {
+    add_user(catalog, "admin", "admin", "", None, now).await?;
+    let (token, _) = create(catalog, "admin", "admin", None, None, None, now).await?;
+    Ok(token)
+}
+
 /// Who a token acts as, if it is valid now.
 pub async fn authenticate(
     catalog: &dyn Catalog,

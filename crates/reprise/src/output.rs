@@ -89,6 +89,30 @@ pub fn escape_html(text: &str) -> String {
 
 /// A text report as one self-contained HTML page (no external asset): its first line as
 /// the title, the text as written, then `footer` (HTML).
+/// Writes a report where asked (text, HTML, PDF), or prints it when nowhere.
+pub fn write_report(
+    text: &str,
+    fr: bool,
+    out: Option<&std::path::Path>,
+    html: Option<&std::path::Path>,
+    pdf: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    if let Some(path) = out {
+        std::fs::write(path, text)?;
+    }
+    if let Some(path) = html {
+        std::fs::write(path, report_html(text, "", fr))?;
+    }
+    if let Some(path) = pdf {
+        let head = text.lines().next().unwrap_or("Reprise");
+        std::fs::write(path, reprise_app::pdf::text_document(head, text))?;
+    }
+    if out.is_none() && html.is_none() && pdf.is_none() {
+        print!("{text}");
+    }
+    Ok(())
+}
+
 pub fn report_html(text: &str, footer: &str, fr: bool) -> String {
     let title = escape_html(text.lines().next().unwrap_or(""));
     format!(

@@ -53,18 +53,7 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
         &runbook,
         reprise_app::runbook::export(&ctx, true, Timestamp::now()).await?,
     )?;
-    // The first account: an administrator, tokens only until `reprise user passwd admin`.
-    reprise_app::tokens::add_user(&*catalog, "admin", "admin", "", None, Timestamp::now()).await?;
-    let (token, _) = reprise_app::tokens::create(
-        &*catalog,
-        "admin",
-        "admin",
-        None,
-        None,
-        None,
-        Timestamp::now(),
-    )
-    .await?;
+    let token = reprise_app::tokens::first_admin(&*catalog, Timestamp::now()).await?;
     // Accounts of each role; the warehouse's contractor sees only the warehouse.
     for (name, role, scope) in [
         ("prestataire-entrepot", "operator", "site:entrepot"),

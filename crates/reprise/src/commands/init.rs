@@ -17,26 +17,7 @@ pub async fn run(global: &Global, dir: Option<PathBuf>) -> anyhow::Result<u8> {
         reprise_app::repos::init(&ws, repo).await?;
     }
     print_created("Created a Reprise workspace", &created, &catalog.location());
-    // The first account: an administrator, tokens only until `reprise user passwd admin`.
-    reprise_app::tokens::add_user(
-        &*catalog,
-        "admin",
-        "admin",
-        "",
-        None,
-        jiff::Timestamp::now(),
-    )
-    .await?;
-    let (token, _) = reprise_app::tokens::create(
-        &*catalog,
-        "admin",
-        "admin",
-        None,
-        None,
-        None,
-        jiff::Timestamp::now(),
-    )
-    .await?;
+    let token = reprise_app::tokens::first_admin(&*catalog, jiff::Timestamp::now()).await?;
     println!();
     println!("API token for `reprise serve` (shown once, stored only as a hash):");
     println!("  {token}");

@@ -225,19 +225,13 @@ pub async fn run(global: &Global, cmd: RequestCommand) -> anyhow::Result<u8> {
             let lang = lang_of(lang, &view);
             let text = request::report_text(&view, lang, tz);
             let fr = lang == DomainLang::Fr;
-            if let Some(path) = &out {
-                std::fs::write(path, &text)?;
-            }
-            if let Some(path) = &html {
-                std::fs::write(path, crate::output::report_html(&text, "", fr))?;
-            }
-            if let Some(path) = &pdf {
-                let head = text.lines().next().unwrap_or("Reprise");
-                std::fs::write(path, reprise_app::pdf::text_document(head, &text))?;
-            }
-            if out.is_none() && html.is_none() && pdf.is_none() {
-                print!("{text}");
-            }
+            crate::output::write_report(
+                &text,
+                fr,
+                out.as_deref(),
+                html.as_deref(),
+                pdf.as_deref(),
+            )?;
             Ok(exit::SUCCESS)
         }
     }
