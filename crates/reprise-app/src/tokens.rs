@@ -191,7 +191,9 @@ pub async fn create(
     now: Timestamp,
 ) -> AppResult<(String, TokenRow)> {
     let account = catalog.user(user).await?.ok_or_else(|| {
-        AppError::Invalid(format!("no account `{user}` (see `reprise user list`)"))
+        AppError::Invalid(format!(
+            "no account `{user}` (see `reprise user list`; `reprise user add {user} --role admin` creates it)"
+        ))
     })?;
     let account_role = parse_role(&account.role)?;
     let account_scope = parse_scope(&account.scope)?;

@@ -33,7 +33,14 @@ pub async fn sign_in(
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let b = body(payload)?;
     let now = Timestamp::now();
-    match tokens::sign_in(&*state.catalog, &b.user, &b.password, now).await? {
+    // Journaled as the account signing in, not as the server.
+    let outcome = reprise_app::journal::ACTOR
+        .scope(
+            b.user.clone(),
+            tokens::sign_in(&*state.catalog, &b.user, &b.password, now),
+        )
+        .await?;
+    match outcome {
         Ok((token, row)) => Ok((
             StatusCode::CREATED,
             Json(serde_json::json!({ "token": token, "user": b.user, "expires": row.expires })),

@@ -30,9 +30,9 @@ pub fn policy(method: &Method, path: &str) -> Action {
         }
         // Anyone may ask for data back (a client, within its scope); deciding is operating.
         "/requests" if !read => Action::Read,
-        p if read && (p.starts_with("/incidents") || p.starts_with("/requests")) => {
-            Action::ReadRecords
-        }
+        // A requester follows its own requests (within its scope).
+        p if read && p.starts_with("/requests") => Action::Read,
+        p if read && p.starts_with("/incidents") => Action::ReadRecords,
         "/journal" | "/journal/verification" => Action::Audit,
         "/backups" | "/verifications" | "/restores" => Action::Operate,
         p if p.starts_with("/incidents") || p.starts_with("/requests") => Action::Operate,
@@ -176,6 +176,7 @@ mod tests {
         assert_eq!(policy(&get, "/api/v1/incidents/{id}"), Action::ReadRecords);
         assert_eq!(policy(&post, "/api/v1/incidents"), Action::Operate);
         assert_eq!(policy(&post, "/api/v1/requests"), Action::Read);
+        assert_eq!(policy(&get, "/api/v1/requests/{id}"), Action::Read);
         assert_eq!(
             policy(&post, "/api/v1/requests/{id}/approval"),
             Action::Operate

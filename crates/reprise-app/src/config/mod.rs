@@ -1347,7 +1347,9 @@ mod tests {
             "{errs}"
         );
         assert!(
-            errs.contains("a `username` needs `password_env` or `password_file`"),
+            errs.contains(
+                "a `username` needs `password_secret`, `password_env` or `password_file`"
+            ),
             "{errs}"
         );
         let both =
