@@ -450,7 +450,8 @@ fn verifications_and_restores_are_started_through_the_api() {
     wait_for("the verification", Duration::from_secs(60), || {
         runs("verify").len() > before && runs("verify").iter().all(|r| r["status"] != "running")
     });
-    assert!(runs("verify")[0]["status"] == "succeeded");
+    let verify = runs("verify");
+    assert!(verify[0]["status"] == "succeeded", "{:#}", verify[0]);
     let (status, body) = post(
         &http,
         &server,
