@@ -205,6 +205,12 @@ pub async fn load(ctx: &Ctx<'_>, id: i64) -> AppResult<Loaded> {
             "no restore request {id} (see `reprise request list --all`)"
         ))
     })?;
+    from_row(row)
+}
+
+/// A request from its stored row.
+fn from_row(row: RequestRow) -> AppResult<Loaded> {
+    let id = row.id;
     let doc: RequestDoc = serde_json::from_str(&row.doc)
         .map_err(|e| AppError::Failed(format!("restore request {id} cannot be read: {e}")))?;
     let state = State::parse(&row.state)
@@ -243,7 +249,7 @@ pub async fn show(ctx: &Ctx<'_>, id: i64) -> AppResult<RequestView> {
 pub async fn list(ctx: &Ctx<'_>, all: bool) -> AppResult<Vec<Loaded>> {
     let mut out = Vec::new();
     for row in ctx.catalog.requests(!all).await? {
-        out.push(load(ctx, row.id).await?);
+        out.push(from_row(row)?);
     }
     Ok(out)
 }
@@ -613,22 +619,23 @@ pub struct Due {
 pub async fn due(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Due> {
     let mut due = Due::default();
     for row in ctx.catalog.requests(true).await? {
-        let r = load(ctx, row.id).await?;
+        let r = from_row(row)?;
+        let id = r.row.id;
         match r.state {
             State::Scheduled => match r.doc.request.window {
-                Some(w) if w.to <= now => due.missed.push(row.id),
+                Some(w) if w.to <= now => due.missed.push(id),
                 Some(w) if w.from > now => {}
-                _ => due.run.push(row.id),
+                _ => due.run.push(id),
             },
             State::Running => {
                 // Its runner holds the request's lease while it runs.
-                let key = format!("request:{}", row.id);
+                let key = format!("request:{}", id);
                 let orphan = match ctx.catalog.lease_holder(&key, now).await? {
                     None => true,
                     Some(h) => crate::leases::is_dead_local(&h),
                 };
                 if orphan {
-                    due.missed.push(row.id);
+                    due.missed.push(id);
                 }
             }
             _ => {}
