@@ -86,6 +86,16 @@ pub(crate) fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiEr
     })
 }
 
+/// A JSON body that may be left out entirely (no content type): its default then.
+pub(crate) fn optional_body<T: Default>(
+    parsed: Result<Json<T>, JsonRejection>,
+) -> Result<T, ApiError> {
+    match parsed {
+        Err(JsonRejection::MissingJsonContentType(_)) => Ok(T::default()),
+        other => body(other),
+    }
+}
+
 /// The largest request body accepted: every body of this API is a few fields.
 pub const MAX_BODY: usize = 256 * 1024;
 

@@ -12,7 +12,7 @@ use reprise_app::incident::{self, CheckInput, NewIncident, StepMove};
 use serde::Deserialize;
 
 use crate::State;
-use crate::api::{Actor, ApiError, ApiResult, body, query};
+use crate::api::{Actor, ApiError, ApiResult, body, optional_body, query};
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -92,10 +92,7 @@ pub async fn approve(
     payload: Result<Json<ApproveBody>, JsonRejection>,
 ) -> ApiResult<reprise_domain::incident::ApprovedPlan> {
     // The body is optional: `POST …/plan` alone approves the plan as computed.
-    let b = match payload {
-        Err(JsonRejection::MissingJsonContentType(_)) => ApproveBody::default(),
-        other => body(other)?,
-    };
+    let b = optional_body(payload)?;
     let plan = incident::approve_plan(
         &state.ctx(),
         id,

@@ -16,7 +16,7 @@ use reprise_domain::request::Draft;
 use serde::Deserialize;
 
 use crate::State;
-use crate::api::{Actor, ApiError, ApiResult, body, query};
+use crate::api::{Actor, ApiError, ApiResult, body, optional_body, query};
 use reprise_app::tokens::Principal;
 
 #[derive(Deserialize)]
@@ -130,10 +130,7 @@ pub async fn assess(
     payload: Result<Json<AssessBody>, JsonRejection>,
 ) -> ApiResult<RequestView> {
     check_request(&state, &principal, id).await?;
-    let b = match payload {
-        Err(JsonRejection::MissingJsonContentType(_)) => AssessBody::default(),
-        other => body(other)?,
-    };
+    let b = optional_body(payload)?;
     let ctx = state.ctx();
     let tz = reprise_app::workspace::zone(ctx.loaded.config.timezone.as_deref());
     let draft = reprise_domain::request::TargetDraft {
@@ -161,10 +158,7 @@ pub async fn approve(
     payload: Result<Json<ApproveBody>, JsonRejection>,
 ) -> ApiResult<RequestView> {
     check_request(&state, &principal, id).await?;
-    let b = match payload {
-        Err(JsonRejection::MissingJsonContentType(_)) => ApproveBody::default(),
-        other => body(other)?,
-    };
+    let b = optional_body(payload)?;
     Ok(Json(
         request::approve(&state.ctx(), id, &actor, b.note.as_deref()).await?,
     ))
