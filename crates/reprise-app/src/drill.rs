@@ -523,7 +523,9 @@ pub fn report_text(drills: &[DrillView], fr: bool, tz: &jiff::tz::TimeZone, titl
             out.push_str(&format!(
                 "    {} {} ({}, {} {})\n",
                 l("restore point:", "point de restauration :"),
-                d.snapshot.as_deref().map_or("—", |s| &s[..8.min(s.len())]),
+                d.snapshot
+                    .as_deref()
+                    .map_or("—", |s| crate::snapshots::short(s)),
                 time(r.point_time),
                 l("measured RPO", "RPO mesuré"),
                 human(r.measured_rpo_seconds as f64)

@@ -778,7 +778,7 @@ pub async fn step(
                                     format!(
                                         "{asset}: restored {} from {} into {}",
                                         r.dataset,
-                                        &r.snapshot[..8.min(r.snapshot.len())],
+                                        crate::snapshots::short(&r.snapshot),
                                         r.target.display()
                                     ),
                                 ));
@@ -1161,7 +1161,7 @@ pub fn pv_text(
                 "    {} {} ← {} ({}), {} {}\n",
                 l("restored", "restauré"),
                 r.dataset,
-                &r.snapshot[..8.min(r.snapshot.len())],
+                crate::snapshots::short(&r.snapshot),
                 time(r.time),
                 r.files,
                 l("file(s)", "fichier(s)")

@@ -342,7 +342,7 @@ impl Catalog for Journaled {
             .unwrap_or(("run", "workspace".to_string()));
         let mut detail = format!("run {id} {}", outcome.status.as_str());
         if let Some(s) = &outcome.snapshot {
-            detail.push_str(&format!(", snapshot {}", &s[..8.min(s.len())]));
+            detail.push_str(&format!(", snapshot {}", crate::snapshots::short(s)));
         }
         if let Some(e) = &outcome.error {
             detail.push_str(&format!(": {e}"));

@@ -403,7 +403,7 @@ fn assessed_text(doc: &RequestDoc) -> String {
                 match (&f.verdict, &f.chosen) {
                     (Verdict::Ok, Some(c)) => format!(
                         "feasible from {} of {}",
-                        &c.snapshot[..8.min(c.snapshot.len())],
+                        crate::snapshots::short(&c.snapshot),
                         c.time.strftime("%Y-%m-%d %H:%M:%S UTC")
                     ),
                     (v, _) => v.explain(Lang::En).to_string(),
@@ -778,7 +778,7 @@ async fn execute_leased(
                             "{}/{} from {} ({}) into {}: {} files, {} bytes in {:.1}s",
                             d.asset,
                             d.dataset,
-                            &d.snapshot[..8.min(d.snapshot.len())],
+                            crate::snapshots::short(&d.snapshot),
                             d.repository,
                             d.target.display(),
                             d.files,
@@ -904,7 +904,7 @@ async fn automatic_checks(
         true,
         format!(
             "restore point {} read back",
-            &point.snapshot[..8.min(point.snapshot.len())]
+            crate::snapshots::short(&point.snapshot)
         ),
     )];
     let expected = ctx
@@ -1078,7 +1078,7 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
                 format!(
                     " — {} {} ({}{})",
                     l("point", "point"),
-                    &c.snapshot[..8.min(c.snapshot.len())],
+                    crate::snapshots::short(&c.snapshot),
                     time(c.time),
                     if c.proven() {
                         l(", verified", ", vérifié")
@@ -1099,7 +1099,7 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
             out.push_str(&format!(
                 "    {} {} ({}{})\n",
                 l("alternative:", "alternative :"),
-                &a.snapshot[..8.min(a.snapshot.len())],
+                crate::snapshots::short(&a.snapshot),
                 time(a.time),
                 if a.proven() {
                     l(", verified", ", vérifié")
@@ -1147,7 +1147,7 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
                 d.asset,
                 d.dataset,
                 l("from", "depuis"),
-                &d.snapshot[..8.min(d.snapshot.len())],
+                crate::snapshots::short(&d.snapshot),
                 time(d.point_time),
                 d.repository,
                 d.target.display(),

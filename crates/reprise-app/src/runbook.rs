@@ -327,11 +327,7 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
                         .copies
                         .iter()
                         .map(|c| {
-                            format!(
-                                "{} {}",
-                                c.repository,
-                                &c.snapshot[..8.min(c.snapshot.len())]
-                            )
+                            format!("{} {}", c.repository, crate::snapshots::short(&c.snapshot))
                         })
                         .collect();
                     let integrity = match &p.integrity {

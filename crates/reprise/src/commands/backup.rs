@@ -27,7 +27,9 @@ pub async fn run(global: &Global, selection: Selection, json: bool) -> anyhow::R
                     o.asset,
                     o.dataset,
                     o.repository,
-                    o.snapshot.as_deref().map_or("", |s| &s[..8.min(s.len())]),
+                    o.snapshot
+                        .as_deref()
+                        .map_or("", |s| reprise_app::snapshots::short(s)),
                     o.files.unwrap_or(0),
                     bytes(o.bytes.unwrap_or(0)),
                     bytes(o.bytes_added.unwrap_or(0)),

@@ -203,7 +203,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
                 println!(
                     "  restored {} from {} ({}) into {} — {} file(s), verified before writing",
                     r.dataset,
-                    &r.snapshot[..8.min(r.snapshot.len())],
+                    reprise_app::snapshots::short(&r.snapshot),
                     local_time(r.time, tz),
                     r.target,
                     r.files

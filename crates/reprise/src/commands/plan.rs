@@ -82,7 +82,7 @@ pub fn print(view: &reprise_app::plan::PlanView, fr: bool, tz: &jiff::tz::TimeZo
                             Some(p) => println!(
                                 "      {} {set} ← {} ({}, {}, {})",
                                 t("restore", "restaurer"),
-                                &p.snapshot[..8.min(p.snapshot.len())],
+                                reprise_app::snapshots::short(&p.snapshot),
                                 local_time(p.time, tz),
                                 p.repository,
                                 integrity(&p.integrity, fr)

@@ -81,8 +81,9 @@ pub async fn run(global: &Global, cmd: RepoCommand) -> anyhow::Result<u8> {
                 for (rid, old, new) in &rotation.keys {
                     println!(
                         "Repository `{rid}`: new key {} added, old key {} removed.",
-                        &new[..8.min(new.len())],
-                        old.as_deref().map_or("-", |k| &k[..8.min(k.len())])
+                        reprise_app::snapshots::short(new),
+                        old.as_deref()
+                            .map_or("-", |k| reprise_app::snapshots::short(k))
                     );
                 }
                 println!(
