@@ -158,6 +158,25 @@ keep_last = 6
 keep_daily = 14
 max_age = "14d"
 
+# R002.1, R002.3: data categories and how long their restore points may be kept. A
+# policy keeping a category's data past its maximum is refused; points past it are
+# purged from every repository (`reprise categories` shows what is kept, until when).
+[[category]]
+name = "records"
+description = "courriels, visites et visiteurs"
+min_retention = "7d"
+max_retention = "30d"
+
+[[category]]
+name = "documents"
+description = "documents et consentements"
+max_retention = "5y"
+
+[[category]]
+name = "settings"
+description = "paramétrage des équipements"
+max_retention = "1y"
+
 # --- Siège: seed 004 ---------------------------------------------------------------
 
 [[asset]]

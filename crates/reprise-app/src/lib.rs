@@ -25,6 +25,7 @@
 //! binary.
 
 pub mod backup;
+pub mod categories;
 pub mod config;
 pub mod context;
 pub mod dates;

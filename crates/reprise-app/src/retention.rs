@@ -19,6 +19,8 @@ pub struct GroupPlan {
     pub asset: String,
     pub dataset: String,
     pub policy: String,
+    /// The data set's category, whose maximum retention caps the policy's.
+    pub category: Option<String>,
     pub decisions: Vec<RetentionDecision>,
 }
 
@@ -60,14 +62,57 @@ pub async fn plan(ctx: &Ctx<'_>, assets: &[String], now: Timestamp) -> AppResult
         let Ok(policy) = ctx.policy_of(asset) else {
             continue;
         };
+        // The data set's category caps how long anything is kept, whatever the policy.
+        let category = asset
+            .datasets
+            .iter()
+            .find(|d| d.name == dataset)
+            .and_then(|d| d.category.as_deref())
+            .and_then(|name| ctx.inventory().category(name));
+        let rules = policy.retention.bounded_by(category.as_ref());
+        let mut decisions = plan_retention(&group, &rules, now, &tz);
+        if let Some(c) = &category
+            && rules.max_age != policy.retention.max_age
+            && let Some(max) = rules.max_age
+        {
+            for d in decisions.iter_mut().filter(|d| !d.keep) {
+                if d.reasons
+                    .iter()
+                    .any(|r| r.starts_with("older than the maximum age"))
+                {
+                    d.reasons = vec![format!(
+                        "older than data category `{}` allows ({max})",
+                        c.name
+                    )];
+                }
+            }
+        }
         plans.push(GroupPlan {
             repository,
             asset: asset_id,
             dataset,
             policy: policy.id.to_string(),
-            decisions: plan_retention(&group, &policy.retention, now, &tz),
+            category: category.map(|c| c.name),
+            decisions,
         });
     }
+    Ok(plans)
+}
+
+/// The part of the plan that data protection imposes: restore points past their policy's
+/// maximum age or their data category's maximum retention, in every repository (copies
+/// included). Points that merely no rule keeps are left for a person to remove. Only
+/// groups with something to purge are returned.
+pub async fn expired(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<GroupPlan>> {
+    let mut plans = plan(ctx, &[], now).await?;
+    for plan in &mut plans {
+        for d in &mut plan.decisions {
+            if !d.keep && !d.reasons.iter().any(|r| r.starts_with("older than")) {
+                d.keep = true;
+            }
+        }
+    }
+    plans.retain(|p| p.decisions.iter().any(|d| !d.keep));
     Ok(plans)
 }
 

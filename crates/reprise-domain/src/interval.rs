@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-/// A non-negative duration with second precision, written with units `s`, `m`, `h`, `d`
-/// and `w` (`90m`, `1h30m`, `14d`). Displayed in the same form, largest units first.
+/// A non-negative duration with second precision, written with units `s`, `m`, `h`, `d`,
+/// `w` and `y` (365 days) (`90m`, `1h30m`, `14d`, `5y`). Displayed in the same form, largest units first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Interval {
     seconds: u64,
@@ -74,7 +74,12 @@ impl Interval {
             } else {
                 c
             };
-            let Some(&(_, factor)) = UNITS.iter().find(|(u, _)| *u == unit) else {
+            // Years (365 days) are read, for retention periods, but never displayed.
+            let factor = if unit == 'y' {
+                365 * 86_400
+            } else if let Some(&(_, factor)) = UNITS.iter().find(|(u, _)| *u == unit) {
+                factor
+            } else {
                 return Err(err("unknown unit"));
             };
             if number.is_empty() {
@@ -135,6 +140,7 @@ mod tests {
         assert_eq!(Interval::parse("1h30m").unwrap().as_secs(), 5400);
         assert_eq!(Interval::parse("30 min").unwrap().as_secs(), 1800);
         assert_eq!(Interval::parse("2w").unwrap(), Interval::from_days(14));
+        assert_eq!(Interval::parse("5y").unwrap(), Interval::from_days(5 * 365));
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct Inventory {
     pub notifiers: Vec<crate::Notifier>,
     /// People to call on the worst day, with their role (R001.2, R004.5).
     pub contacts: Vec<Contact>,
+    /// Data categories declared by the user; the built-in ones exist without it.
+    pub categories: Vec<crate::DataCategory>,
 }
 
 /// Someone to reach during a recovery, written down where the runbook can carry it.
@@ -71,6 +73,13 @@ pub enum Field {
     },
     RepositoryId(usize),
     DefaultPolicy,
+    /// The `index`-th data set's `category` of the `asset`-th asset.
+    DataSetCategory {
+        asset: usize,
+        index: usize,
+    },
+    /// The `n`-th `[[category]]`.
+    Category(usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +105,19 @@ pub enum ProblemKind {
     },
     RpoWithoutBackup {
         rpo: Interval,
+    },
+    UnknownCategory(String),
+    DuplicateCategory(String),
+    /// A category whose minimum exceeds its maximum.
+    CategoryBounds {
+        min: Interval,
+        max: Interval,
+    },
+    /// A data set's policy keeps it past its category's bounds.
+    CategoryBreach {
+        category: String,
+        policy: PolicyId,
+        breach: crate::Breach,
     },
 }
 
@@ -159,6 +181,42 @@ impl fmt::Display for ProblemKind {
             ProblemKind::RpoWithoutBackup { rpo } => write!(
                 f,
                 "RPO {rpo} is set but the asset has no data set or policy, so no backup will ever meet it"
+            ),
+            ProblemKind::UnknownCategory(name) => {
+                let known: Vec<&str> = crate::BUILT_IN_CATEGORIES.iter().map(|c| c.0).collect();
+                write!(
+                    f,
+                    "unknown data category `{name}`: declare it with [[category]] or use one of {}",
+                    known.join(", ")
+                )
+            }
+            ProblemKind::DuplicateCategory(name) => {
+                write!(f, "data category `{name}` is declared twice")
+            }
+            ProblemKind::CategoryBounds { min, max } => {
+                write!(f, "min_retention {min} is longer than max_retention {max}")
+            }
+            ProblemKind::CategoryBreach {
+                category,
+                policy,
+                breach: crate::Breach::TooLong { max, kept },
+            } => match kept {
+                Some(kept) => write!(
+                    f,
+                    "policy `{policy}` keeps restore points up to {kept}, longer than data category `{category}` allows ({max}): lower its keep rules or set max_age"
+                ),
+                None => write!(
+                    f,
+                    "policy `{policy}` may keep restore points forever, longer than data category `{category}` allows ({max}): set max_age"
+                ),
+            },
+            ProblemKind::CategoryBreach {
+                category,
+                policy,
+                breach: crate::Breach::TooShort { min, kept },
+            } => write!(
+                f,
+                "policy `{policy}` keeps restore points at most {kept}, shorter than data category `{category}` requires ({min})"
             ),
         }
     }
@@ -236,6 +294,29 @@ impl Inventory {
 
     /// Every problem in the inventory, in file order within each kind. An empty list
     /// means the inventory is usable.
+    /// The category called `name`: the user's declaration, else a built-in one.
+    pub fn category(&self, name: &str) -> Option<crate::DataCategory> {
+        self.categories
+            .iter()
+            .find(|c| c.name == name)
+            .cloned()
+            .or_else(|| crate::DataCategory::built_in(name))
+    }
+
+    /// Every category: the built-in ones (as declared, if they are), then the user's own.
+    pub fn all_categories(&self) -> Vec<crate::DataCategory> {
+        let mut all: Vec<crate::DataCategory> = crate::BUILT_IN_CATEGORIES
+            .iter()
+            .filter_map(|(name, ..)| self.category(name))
+            .collect();
+        for c in &self.categories {
+            if !all.iter().any(|a| a.name == c.name) {
+                all.push(c.clone());
+            }
+        }
+        all
+    }
+
     pub fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         let mut push = |field, kind| problems.push(Problem { field, kind });
@@ -347,6 +428,45 @@ impl Inventory {
                     // An unknown policy is reported above; no policy at all is a warning.
                     None if asset.policy.is_some() => {}
                     None => push(Field::AssetRpo(i), ProblemKind::RpoWithoutBackup { rpo }),
+                }
+            }
+        }
+        let mut category_names = HashSet::new();
+        for (i, category) in self.categories.iter().enumerate() {
+            if !category_names.insert(category.name.as_str()) {
+                push(
+                    Field::Category(i),
+                    ProblemKind::DuplicateCategory(category.name.clone()),
+                );
+            }
+            if let (Some(min), Some(max)) = (category.min_retention, category.max_retention)
+                && min > max
+            {
+                push(Field::Category(i), ProblemKind::CategoryBounds { min, max });
+            }
+        }
+        for (i, asset) in self.assets.iter().enumerate() {
+            for (j, set) in asset.datasets.iter().enumerate() {
+                let Some(name) = &set.category else { continue };
+                let field = Field::DataSetCategory { asset: i, index: j };
+                let Some(category) = self.category(name) else {
+                    push(field, ProblemKind::UnknownCategory(name.clone()));
+                    continue;
+                };
+                let Some(policy) = self.policy_of(asset) else {
+                    continue;
+                };
+                if let Err(breach) =
+                    category.check(&policy.retention, policy.schedule.longest_gap())
+                {
+                    push(
+                        field,
+                        ProblemKind::CategoryBreach {
+                            category: name.clone(),
+                            policy: policy.id.clone(),
+                            breach,
+                        },
+                    );
                 }
             }
         }
@@ -514,6 +634,7 @@ mod tests {
             default_policy: Some(PolicyId::parse("daily").unwrap()),
             notifiers: vec![],
             contacts: vec![],
+            categories: vec![],
         }
     }
 

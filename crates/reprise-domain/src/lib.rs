@@ -18,6 +18,7 @@
 pub mod access;
 pub mod anomaly;
 mod asset;
+mod category;
 mod id;
 pub mod incident;
 mod interval;
@@ -31,6 +32,7 @@ mod schedule;
 mod vocabulary;
 
 pub use asset::{Asset, DEFAULT_DRILL_TIMEOUT, DataSet, DataSource};
+pub use category::{BUILT_IN_CATEGORIES, Breach, DataCategory};
 pub use id::{AssetId, IdError, PolicyId, RepoId, SiteId, slugify};
 pub use interval::{Interval, IntervalError};
 pub use inventory::{Contact, Field, Impact, Inventory, Problem, ProblemKind, Site};

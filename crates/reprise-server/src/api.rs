@@ -143,6 +143,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/journal", get(journal))
         .route("/journal/verification", get(journal_verification))
         .route("/readiness", get(readiness))
+        .route("/categories", get(categories))
         .route("/readiness/approvals", post(approve))
         .route("/me", get(crate::accounts::me))
         .route(
@@ -598,6 +599,19 @@ async fn readiness(
     r.sites
         .retain(|s| principal.scope.is_everything() || principal.scope.sites.contains(&s.site));
     Ok(Json(r))
+}
+
+/// Data categories and what each holds, limited to the caller's scope.
+async fn categories(
+    Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
+) -> ApiResult<Vec<reprise_app::categories::CategoryView>> {
+    let mut views = reprise_app::categories::list(&state.ctx()).await?;
+    for v in &mut views {
+        v.datasets
+            .retain(|d| crate::auth::covers(&state, &principal, &d.asset));
+    }
+    Ok(Json(views))
 }
 
 #[derive(Deserialize)]

@@ -50,6 +50,8 @@ pub struct State {
     /// The last look at each repository (reachability, size), refreshed every
     /// `[supervision] probe_every`.
     probes: std::sync::Mutex<Option<(Timestamp, Vec<RepoProbe>)>>,
+    /// When restore points past their maximum retention were last purged.
+    purged: std::sync::Mutex<Option<Timestamp>>,
 }
 
 impl State {
@@ -62,6 +64,7 @@ impl State {
             in_flight: std::sync::Mutex::new(BTreeSet::new()),
             started: Timestamp::now(),
             probes: std::sync::Mutex::new(None),
+            purged: std::sync::Mutex::new(None),
         })
     }
 
@@ -197,6 +200,7 @@ pub async fn scheduler(
         requests_due(&state).await;
         drills_due(&state).await;
         self_backup_if_due(&state).await;
+        purge_expired(&state).await;
         supervise(&state).await;
         tokio::select! {
             () = tokio::time::sleep(tick) => {}
@@ -360,6 +364,65 @@ async fn drills_due(state: &Arc<State>) {
             worker.unclaim(&key);
         });
     }
+}
+
+/// How often the server purges restore points past their maximum retention.
+const PURGE_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
+
+/// Purges, at start and then hourly, the restore points that their policy's maximum age
+/// or their data category's maximum retention no longer allows, from every repository.
+async fn purge_expired(state: &Arc<State>) {
+    let now = Timestamp::now();
+    if state
+        .purged
+        .lock()
+        .expect("purge time")
+        .is_some_and(|at| now.duration_since(at) < PURGE_EVERY)
+    {
+        return;
+    }
+    // Pruning removes packs no index lists yet, such as those a running backup is
+    // writing: it waits until nothing else runs here (claiming every asset and the
+    // self-backup), and is tried again next tick otherwise.
+    let mut key: Vec<String> = state
+        .loaded
+        .config
+        .inventory
+        .assets
+        .iter()
+        .map(|a| a.id.to_string())
+        .collect();
+    key.push("reprise:self".to_string());
+    key.push("retention:purge".to_string());
+    if !state.claim(&key) {
+        return;
+    }
+    *state.purged.lock().expect("purge time") = Some(now);
+    let worker = state.clone();
+    tokio::spawn(async move {
+        job(&worker, async {
+            let ctx = worker.ctx();
+            let result = async {
+                let plans = reprise_app::retention::expired(&ctx, now).await?;
+                reprise_app::retention::apply(&ctx, &plans).await
+            }
+            .await;
+            match result {
+                Ok(applied) => {
+                    for a in applied {
+                        tracing::info!(
+                            repository = %a.repository,
+                            removed = a.removed,
+                            "restore points past their maximum retention purged"
+                        );
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "retention purge failed"),
+            }
+        })
+        .await;
+        worker.unclaim(&key);
+    });
 }
 
 async fn self_backup_if_due(state: &Arc<State>) {

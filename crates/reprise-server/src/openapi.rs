@@ -379,6 +379,7 @@ pub async fn document() -> Json<Value> {
                 "parameters": [path("name", "string")],
                 "responses": no_content_responses()
             } },
+            "/categories": list("Data categories: retention bounds and, per data set, restore points kept, until when and where", json!([])),
             "/readiness": {
                 "get": {
                     "summary": "Go-live readiness per site and asset: each item met or what blocks it",

@@ -135,6 +135,12 @@ pub enum Command {
     /// Which restore points each policy keeps, and removing the others.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Data categories: their retention bounds, and per data set what is kept, until
+    /// when and where (every repository, copies included).
+    Categories {
+        #[arg(long)]
+        json: bool,
+    },
     /// Recorded runs (backups, restores, verifications, retention, copies), newest first.
     Runs {
         /// Only this asset's.
@@ -617,6 +623,13 @@ pub enum RetentionCommand {
     /// Remove the restore points the plan removes, then free their space.
     Apply {
         assets: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove only what data protection imposes: points past their policy's maximum age
+    /// or their data category's maximum retention, from every repository (what `reprise
+    /// serve` does hourly).
+    Purge {
         #[arg(long)]
         json: bool,
     },

@@ -76,6 +76,7 @@ struct Spans {
     policies: Vec<PolicySpans>,
     repositories: Vec<Range<usize>>,
     default_policy: Option<Range<usize>>,
+    categories: Vec<Range<usize>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -92,6 +93,7 @@ struct AssetSpans {
 struct DataSetSpans {
     name: Range<usize>,
     paths: Vec<Range<usize>>,
+    category: Range<usize>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -113,7 +115,9 @@ const TOP_KEYS: &[&str] = &[
     "recovery",
     "priority",
     "contact",
+    "category",
 ];
+const CATEGORY_KEYS: &[&str] = &["name", "description", "min_retention", "max_retention"];
 const CONTACT_KEYS: &[&str] = &["name", "role", "phone", "email"];
 const RECOVERY_KEYS: &[&str] = &[
     "technicians",
@@ -436,6 +440,25 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
             email,
         });
         r.finish(t, CONTACT_KEYS);
+    }
+    for mut t in r.tables(&mut top, "category", "category") {
+        let name = r.string(&mut t, "name", true);
+        if let Some(n) = &name {
+            t.subject = format!("data category `{}`", n.value);
+        }
+        let description = r.string(&mut t, "description", false).map(|l| l.value);
+        let min_retention = r.parsed(&mut t, "min_retention", false, Interval::parse);
+        let max_retention = r.parsed(&mut t, "max_retention", false, Interval::parse);
+        spans
+            .categories
+            .push(name.as_ref().map_or(t.span.clone(), |l| l.span.clone()));
+        inventory.categories.push(reprise_domain::DataCategory {
+            name: name.map(|l| l.value).unwrap_or_default(),
+            description,
+            min_retention,
+            max_retention,
+        });
+        r.finish(t, CATEGORY_KEYS);
     }
     let mut recovery = RecoverySettings::default();
     for mut t in r.tables(&mut top, "recovery", "[recovery]") {
@@ -1188,7 +1211,9 @@ fn dataset(
             }
         }
     };
-    let category = r.string(d, "category", false).map(|l| l.value);
+    let category = r.string(d, "category", false);
+    let category_span = category.as_ref().map_or(d.span.clone(), |l| l.span.clone());
+    let category = category.map(|l| l.value);
     let pre_hook = r.string(d, "pre_hook", false).map(|l| l.value);
     let post_hook = r.string(d, "post_hook", false).map(|l| l.value);
     let drill_check = r.string(d, "drill_check", false).map(|l| l.value);
@@ -1198,6 +1223,7 @@ fn dataset(
     let spans = DataSetSpans {
         name: name.as_ref().map_or(d.span.clone(), |l| l.span.clone()),
         paths: paths.into_iter().map(|l| l.span).collect(),
+        category: category_span,
     };
     (
         DataSet {
@@ -1262,6 +1288,19 @@ fn locate(
             Some("[workspace]".to_string()),
             Some("default_policy"),
         ),
+        Field::DataSetCategory { asset: i, index } => (
+            spans.assets[i].datasets[index].category.clone(),
+            Some(format!(
+                "asset `{}`, data set `{}`",
+                inv.assets[i].id, inv.assets[i].datasets[index].name
+            )),
+            Some("category"),
+        ),
+        Field::Category(i) => (
+            spans.categories[i].clone(),
+            Some(format!("data category `{}`", inv.categories[i].name)),
+            Some("name"),
+        ),
     }
 }
 
@@ -1278,6 +1317,25 @@ mod tests {
             .filter(|d| d.severity == Severity::Error)
             .map(|d| format!("{}:{}: {d}", d.line, d.column))
             .collect()
+    }
+
+    #[test]
+    fn a_policy_keeping_data_past_its_category_maximum_is_refused_at_the_data_set() {
+        let text = format!(
+            "{BASE}\n[[policy]]\nid = \"long\"\nschedule = \"daily at 02:00\"\nrepository = \"local\"\nkeep_monthly = 24\n\n[[category]]\nname = \"records\"\nmax_retention = \"1y\"\n\n[[asset]]\nid = \"app\"\nname = \"App\"\ncategory = \"server\"\ncriticality = \"high\"\nsite = \"hq\"\npolicy = \"long\"\n[[asset.dataset]]\nname = \"db\"\npaths = [\"/srv\"]\ncategory = \"records\"\n[[asset.dataset]]\nname = \"misc\"\npaths = [\"/srv\"]\ncategory = \"toaster\"\n"
+        );
+        let errs = errors(&text).join("\n");
+        assert!(
+            errs.contains("asset `app`, data set `db`, field `category`: policy `long` keeps restore points up to 744d, longer than data category `records` allows (365d)"),
+            "{errs}"
+        );
+        assert!(
+            errs.contains("data set `misc`, field `category`: unknown data category `toaster`"),
+            "{errs}"
+        );
+        let fixed = text.replace("keep_monthly = 24", "keep_monthly = 24\nmax_age = \"1y\"");
+        let errs = errors(&fixed);
+        assert_eq!(errs.len(), 1, "{errs:?}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod backup;
+mod categories;
 mod check;
 mod demo;
 mod drill;
@@ -92,6 +93,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             json,
         } => verify::run(&cli.global, assets, read_data, subset, rolling, json).await,
         Command::Retention(cmd) => retention::run(&cli.global, cmd).await,
+        Command::Categories { json } => categories::run(&cli.global, json).await,
         Command::Status { json } => status::run(&cli.global, json).await,
         Command::Alerts { all, json } => alerts::run(&cli.global, all, json).await,
         Command::Runs {

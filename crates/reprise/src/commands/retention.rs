@@ -1,4 +1,4 @@
-//! `reprise retention plan|apply [ASSET…]`.
+//! `reprise retention plan|apply [ASSET…]`, `reprise retention purge`.
 
 use jiff::Timestamp;
 use reprise_app::retention;
@@ -11,11 +11,23 @@ use crate::output::{bytes, local_time, print_json};
 pub async fn run(global: &Global, cmd: RetentionCommand) -> anyhow::Result<u8> {
     let session = Session::open(global).await?;
     let ctx = session.ctx();
-    let (assets, json, apply) = match cmd {
-        RetentionCommand::Plan { assets, json } => (assets, json, false),
-        RetentionCommand::Apply { assets, json } => (assets, json, true),
+    let (plans, json, apply) = match cmd {
+        RetentionCommand::Plan { assets, json } => (
+            retention::plan(&ctx, &assets, Timestamp::now()).await?,
+            json,
+            false,
+        ),
+        RetentionCommand::Apply { assets, json } => (
+            retention::plan(&ctx, &assets, Timestamp::now()).await?,
+            json,
+            true,
+        ),
+        RetentionCommand::Purge { json } => (
+            retention::expired(&ctx, Timestamp::now()).await?,
+            json,
+            true,
+        ),
     };
-    let plans = retention::plan(&ctx, &assets, Timestamp::now()).await?;
     let applied = if apply {
         Some(retention::apply(&ctx, &plans).await?)
     } else {

@@ -6,24 +6,7 @@ use std::process::Command;
 
 use predicates::prelude::*;
 
-use crate::support::{BASE, TestWorkspace, asset, incompressible_files, pack_count};
-
-/// Stock restic, pointed at a workspace's repository by `reprise repo env`.
-fn restic(ws: &TestWorkspace, args: &[&str]) -> std::process::Output {
-    let env = ws.cmd().args(["repo", "env"]).output().unwrap();
-    assert!(env.status.success());
-    let mut cmd = Command::new("restic");
-    for line in String::from_utf8(env.stdout).unwrap().lines() {
-        if let Some(assignment) = line.strip_prefix("export ") {
-            let (key, value) = assignment.split_once('=').unwrap();
-            cmd.env(key, value.trim_matches('\''));
-        }
-    }
-    cmd.args(args)
-        .env("RESTIC_CACHE_DIR", ws.path().join(".restic-cache"))
-        .output()
-        .expect("stock restic is installed (Debian package `restic`; .ci/run installs it)")
-}
+use crate::support::{BASE, TestWorkspace, asset, incompressible_files, pack_count, restic};
 
 fn same_tree(a: &Path, b: &Path) {
     let mut left: Vec<_> = walk(a);

@@ -17,6 +17,7 @@ mod journal;
 mod plan;
 mod postgres;
 mod readiness;
+mod records;
 mod request;
 mod runbook;
 mod selfbackup;

@@ -65,6 +65,33 @@ impl TestWorkspace {
     }
 }
 
+/// Stock restic, pointed at the workspace's default repository by `reprise repo env`.
+pub fn restic(ws: &TestWorkspace, args: &[&str]) -> std::process::Output {
+    restic_in(ws, None, args)
+}
+
+/// Stock restic, pointed at repository `repo` (the default one when `None`).
+pub fn restic_in(ws: &TestWorkspace, repo: Option<&str>, args: &[&str]) -> std::process::Output {
+    let env = ws.cmd().args(["repo", "env"]).args(repo).output().unwrap();
+    assert!(
+        env.status.success(),
+        "{}",
+        String::from_utf8_lossy(&env.stderr)
+    );
+    let mut cmd = std::process::Command::new("restic");
+    for line in String::from_utf8(env.stdout).unwrap().lines() {
+        if let Some(assignment) = line.strip_prefix("export ") {
+            let (key, value) = assignment.split_once('=').unwrap();
+            cmd.env(key, value.trim_matches('\''));
+        }
+    }
+    cmd.args(args)
+        .current_dir(ws.path())
+        .env("RESTIC_CACHE_DIR", ws.path().join(".restic-cache"))
+        .output()
+        .expect("stock restic is installed (Debian package `restic`; .ci/run installs it)")
+}
+
 /// The 1-based line of the first line of `text` containing `needle`.
 pub fn line_of(text: &str, needle: &str) -> usize {
     text.lines()
