@@ -15,10 +15,10 @@ use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use reprise_catalog::{
-    Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, IncidentEvent, IncidentRow,
-    IncidentSave, JournalEntry, NewIncidentRow, NewJournalEntry, NewRequestRow, NewRun,
-    RepoVerification, RequestEvent, RequestRow, RequestSave, RestorePoint, Run, RunFilter, RunKind,
-    RunOutcome, Seal, TokenRow, UserRow, Verification,
+    Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, ErasureRow, IncidentEvent,
+    IncidentRow, IncidentSave, JournalEntry, NewIncidentRow, NewJournalEntry, NewRequestRow,
+    NewRun, RepoVerification, RequestEvent, RequestRow, RequestSave, RestorePoint, Run, RunFilter,
+    RunKind, RunOutcome, Seal, TokenRow, UserRow, Verification,
 };
 use serde::Serialize;
 use sha2::Sha256;
@@ -705,6 +705,38 @@ impl Catalog for Journaled {
 
     async fn rotations(&self) -> Result<Vec<(String, Timestamp)>, CatalogError> {
         self.inner.rotations().await
+    }
+
+    async fn create_erasure(
+        &self,
+        asset: &str,
+        created: Timestamp,
+        doc: &str,
+    ) -> Result<i64, CatalogError> {
+        let id = self.inner.create_erasure(asset, created, doc).await?;
+        self.record("erasure.planned", &format!("erasure:{id}"), asset)
+            .await?;
+        Ok(id)
+    }
+
+    async fn finish_erasure(
+        &self,
+        id: i64,
+        state: &str,
+        finished: Timestamp,
+        doc: &str,
+    ) -> Result<bool, CatalogError> {
+        let done = self.inner.finish_erasure(id, state, finished, doc).await?;
+        if done {
+            // The proof: the document says what was erased and where, never the data.
+            self.record(&format!("erasure.{state}"), &format!("erasure:{id}"), doc)
+                .await?;
+        }
+        Ok(done)
+    }
+
+    async fn erasures(&self, asset: Option<&str>) -> Result<Vec<ErasureRow>, CatalogError> {
+        self.inner.erasures(asset).await
     }
 
     async fn approvals(&self) -> Result<Vec<Approval>, CatalogError> {

@@ -31,6 +31,7 @@ pub mod context;
 pub mod dates;
 pub mod demo;
 pub mod drill;
+pub mod erase;
 pub mod error;
 pub mod graph;
 pub mod import;

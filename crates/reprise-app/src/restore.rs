@@ -51,6 +51,10 @@ pub struct Restored {
     pub seconds: f64,
     /// Copies that could not be used, and why, before this one was.
     pub unavailable: Vec<String>,
+    /// How many erasures of the asset the restore honoured (the erasure ledger).
+    pub erasures: usize,
+    /// Erased paths this restore point still held, which were not written.
+    pub withheld: Vec<String>,
 }
 
 /// Chooses, per data set, the restore point to use.
@@ -132,6 +136,8 @@ pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored
         .map(|c| c.at)
         .max();
     let several = chosen.len() > 1;
+    // What was erased from this asset is never restored, whatever a point still holds.
+    let ledger = crate::erase::ledger(ctx, asset.id.as_str()).await?;
     // The policy's target first, then its copies, in the order the policy names them.
     let order: Vec<String> = ctx
         .repositories_of(asset)?
@@ -169,7 +175,7 @@ pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored
         for copy in copies {
             let started = Timestamp::now();
             let clock = Instant::now();
-            match restore_copy(ctx, copy, path.clone(), &target, opts).await {
+            match restore_copy(ctx, copy, path.clone(), &target, opts, &ledger.paths).await {
                 Ok(summary) => {
                     done = Some((
                         copy.clone(),
@@ -215,6 +221,8 @@ pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored
             bytes: summary.bytes,
             seconds,
             unavailable: notes,
+            erasures: ledger.erasures,
+            withheld: summary.withheld,
         });
     }
     Ok(restored)
@@ -227,6 +235,7 @@ async fn restore_copy(
     path: Option<String>,
     target: &std::path::Path,
     opts: &RestoreOptions,
+    erased: &[String],
 ) -> AppResult<reprise_engine::RestoreSummary> {
     let run = ctx
         .catalog
@@ -247,6 +256,7 @@ async fn restore_copy(
             target: target.to_path_buf(),
             overwrite: opts.overwrite,
             verify: opts.verify,
+            erased: erased.to_vec(),
         };
         blocking(move || {
             let plan = repo.plan_restore(&request)?;

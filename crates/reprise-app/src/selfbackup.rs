@@ -279,6 +279,7 @@ pub async fn recover(
         target: unpacked.clone(),
         overwrite: true,
         verify: true,
+        erased: Vec::new(),
     };
     blocking({
         let repo = repo.clone();

@@ -8,11 +8,11 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use reprise_catalog::{
-    Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, IncidentEvent,
-    IncidentRow, IncidentSave, JournalEntry, NewIncidentRow, NewJournalEntry, NewRequestRow,
-    NewRun, RepoVerification, RequestEvent, RequestRow, RequestSave, RestorePoint, Run, RunFilter,
-    RunKind, RunOutcome, RunStatus, Seal, TokenRow, UserRow, Verification, diff_inventory,
-    from_micros, opt_i64, opt_time, opt_u64, parse_state, to_micros,
+    Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, ErasureRow,
+    IncidentEvent, IncidentRow, IncidentSave, JournalEntry, NewIncidentRow, NewJournalEntry,
+    NewRequestRow, NewRun, RepoVerification, RequestEvent, RequestRow, RequestSave, RestorePoint,
+    Run, RunFilter, RunKind, RunOutcome, RunStatus, Seal, TokenRow, UserRow, Verification,
+    diff_inventory, from_micros, opt_i64, opt_time, opt_u64, parse_state, to_micros,
 };
 use reprise_domain::AssetState;
 use sqlx::Row;
@@ -907,6 +907,66 @@ impl Catalog for PostgresCatalog {
             .await
             .map_err(|e| CatalogError::query("recording a rotation", e))?;
         Ok(())
+    }
+
+    async fn create_erasure(
+        &self,
+        asset: &str,
+        created: Timestamp,
+        doc: &str,
+    ) -> Result<i64, CatalogError> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO erasures (asset, state, created_us, doc) VALUES ($1, 'planned', $2, $3) RETURNING id",
+        )
+        .bind(asset)
+        .bind(to_micros(created))
+        .bind(doc)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("recording an erasure", e))?;
+        Ok(id)
+    }
+
+    async fn finish_erasure(
+        &self,
+        id: i64,
+        state: &str,
+        finished: Timestamp,
+        doc: &str,
+    ) -> Result<bool, CatalogError> {
+        let done = sqlx::query(
+            "UPDATE erasures SET state = $1, finished_us = $2, doc = $3 WHERE id = $4 AND state = 'planned'",
+        )
+        .bind(state)
+        .bind(to_micros(finished))
+        .bind(doc)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("recording an erasure's end", e))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn erasures(&self, asset: Option<&str>) -> Result<Vec<ErasureRow>, CatalogError> {
+        let rows: Vec<(i64, String, String, i64, Option<i64>, String)> = sqlx::query_as(
+            "SELECT id, asset, state, created_us, finished_us, doc FROM erasures WHERE $1::TEXT IS NULL OR asset = $1 ORDER BY id",
+        )
+        .bind(asset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("reading erasures", e))?;
+        rows.into_iter()
+            .map(|(id, asset, state, created, finished, doc)| {
+                Ok(ErasureRow {
+                    id,
+                    asset,
+                    state,
+                    created: from_micros(created)?,
+                    finished: finished.map(from_micros).transpose()?,
+                    doc,
+                })
+            })
+            .collect()
     }
 
     async fn rotations(&self) -> Result<Vec<(String, Timestamp)>, CatalogError> {

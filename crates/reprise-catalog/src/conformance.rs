@@ -791,6 +791,37 @@ pub async fn the_last_rotation_of_each_secret_counts(catalog: &dyn Catalog) {
     );
 }
 
+pub async fn an_erasure_ends_once_and_is_listed_per_asset(catalog: &dyn Catalog) {
+    let first = catalog
+        .create_erasure("crm", t(0), "{\"paths\":[\"/a\"]}")
+        .await
+        .unwrap();
+    let other = catalog.create_erasure("mail", t(5), "{}").await.unwrap();
+    assert!(other > first);
+    assert!(
+        catalog
+            .finish_erasure(first, "executed", t(10), "{\"done\":true}")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !catalog
+            .finish_erasure(first, "failed", t(20), "{}")
+            .await
+            .unwrap(),
+        "an erasure ends once"
+    );
+    let crm = catalog.erasures(Some("crm")).await.unwrap();
+    assert_eq!(crm.len(), 1);
+    assert_eq!(crm[0].state, "executed");
+    assert_eq!(crm[0].finished, Some(t(10)));
+    assert_eq!(crm[0].doc, "{\"done\":true}");
+    let all = catalog.erasures(None).await.unwrap();
+    assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), [first, other]);
+    assert_eq!(all[1].state, "planned");
+    assert_eq!(all[1].finished, None);
+}
+
 pub async fn the_newest_approval_of_each_asset_counts(catalog: &dyn Catalog) {
     let approval = |asset: &str, rpo: &str, by: &str, at: i64| Approval {
         asset: asset.into(),
@@ -875,6 +906,7 @@ macro_rules! catalog_conformance_tests {
             requests_are_followed_through_their_timeline,
             the_journal_chains_every_entry_to_the_previous_one,
             the_last_rotation_of_each_secret_counts,
+            an_erasure_ends_once_and_is_listed_per_asset,
             the_newest_approval_of_each_asset_counts,
         );
     };

@@ -13,6 +13,7 @@
 mod accounts;
 mod alerts;
 pub mod conformance;
+mod erasures;
 mod incidents;
 mod inventory;
 mod journal;
@@ -20,6 +21,7 @@ mod runs;
 
 pub use accounts::{TokenRow, UserRow};
 pub use alerts::Alert;
+pub use erasures::ErasureRow;
 pub use incidents::{
     Approval, IncidentEvent, IncidentRow, IncidentSave, NewIncidentRow, NewRequestRow,
     RequestEvent, RequestRow, RequestSave,
@@ -238,6 +240,27 @@ pub trait Catalog: Send + Sync {
 
     /// Records that `secret` (`repository:ID`) was rotated at `at`.
     async fn record_rotation(&self, secret: &str, at: Timestamp) -> Result<(), CatalogError>;
+
+    /// Records a planned erasure and returns its id.
+    async fn create_erasure(
+        &self,
+        asset: &str,
+        created: Timestamp,
+        doc: &str,
+    ) -> Result<i64, CatalogError>;
+
+    /// Records how an erasure ended (`executed`, `failed`, `cancelled`) and its document.
+    /// Only a `planned` erasure can end: `false` when it already had.
+    async fn finish_erasure(
+        &self,
+        id: i64,
+        state: &str,
+        finished: Timestamp,
+        doc: &str,
+    ) -> Result<bool, CatalogError>;
+
+    /// Erasures of one asset (all when `None`), oldest first.
+    async fn erasures(&self, asset: Option<&str>) -> Result<Vec<ErasureRow>, CatalogError>;
 
     /// The last rotation of each secret, by name.
     async fn rotations(&self) -> Result<Vec<(String, Timestamp)>, CatalogError>;

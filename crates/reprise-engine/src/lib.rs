@@ -11,6 +11,7 @@
 
 mod backup;
 mod check;
+mod erase;
 mod progress;
 mod restore;
 mod s3;
@@ -27,6 +28,7 @@ use rustic_core::{
 
 pub use backup::{BackupRequest, BackupSource};
 pub use check::{CheckReport, PackProblem, ReadMode};
+pub use erase::{Erased, Found, is_erased};
 pub use progress::{NoProgress, Progress, ProgressKind, Task};
 pub use restore::{RestorePlan, RestoreRequest, RestoreSummary};
 

@@ -26,6 +26,9 @@ pub struct RestoreRequest {
     pub overwrite: bool,
     /// Read back and verify every pack the snapshot needs before writing.
     pub verify: bool,
+    /// Paths erased for good (absolute, as snapshots record them): never written, even
+    /// when the snapshot still holds them (a copy rewritten before the erasure existed).
+    pub erased: Vec<String>,
 }
 
 /// A checked restore, ready to run.
@@ -38,6 +41,8 @@ pub struct RestorePlan {
     pub bytes: u64,
     /// Whether the snapshot's data was read back and verified while planning.
     pub verified: bool,
+    /// Erased paths the snapshot still held, left out of the restore.
+    pub withheld: Vec<String>,
     request: RestoreRequest,
     destination: PathBuf,
     expect_file: bool,
@@ -50,6 +55,8 @@ pub struct RestoreSummary {
     pub files: u64,
     pub dirs: u64,
     pub bytes: u64,
+    /// Erased paths the restore point still held, which were not written.
+    pub withheld: Vec<String>,
 }
 
 /// A path from a snapshot is safe to join to the target when it only goes down.
@@ -96,11 +103,24 @@ impl Repo {
             request.target.clone()
         };
         let mut nodes = Vec::new();
+        let mut withheld = std::collections::BTreeSet::new();
         for item in repo
             .ls(&node, &LsOptions::default())
             .map_err(repo_error(&self.location))?
         {
-            nodes.push(item.map_err(repo_error(&self.location))?);
+            let (path, node) = item.map_err(repo_error(&self.location))?;
+            let in_snapshot = Path::new(&inner_path).join(&path);
+            if crate::is_erased(&in_snapshot, &request.erased) {
+                withheld.insert(in_snapshot.to_string_lossy().to_string());
+                continue;
+            }
+            nodes.push((path, node));
+        }
+        if nodes.is_empty() && !withheld.is_empty() {
+            return Err(EngineError::Refused(format!(
+                "everything requested was erased ({}): there is nothing to restore",
+                withheld.into_iter().collect::<Vec<_>>().join(", ")
+            )));
         }
 
         let mut seen = HashSet::new();
@@ -176,6 +196,7 @@ impl Repo {
             dirs,
             bytes,
             verified: request.verify,
+            withheld: withheld.into_iter().collect(),
             request: request.clone(),
             destination,
             expect_file,
@@ -213,6 +234,7 @@ impl Repo {
             files: plan.files,
             dirs: plan.dirs,
             bytes: plan.bytes,
+            withheld: plan.withheld,
         })
     }
 }

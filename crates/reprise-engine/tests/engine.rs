@@ -68,6 +68,7 @@ fn backup_then_restore_gives_the_same_bytes_and_respects_excludes() {
             target: target.clone(),
             overwrite: false,
             verify: true,
+            erased: vec![],
         })
         .unwrap();
     assert!(plan.verified);
@@ -87,6 +88,7 @@ fn backup_then_restore_gives_the_same_bytes_and_respects_excludes() {
         target: target.clone(),
         overwrite: false,
         verify: false,
+        erased: vec![],
     });
     match again {
         Err(EngineError::Refused(msg)) => assert!(msg.contains("already exist"), "{msg}"),
@@ -159,6 +161,7 @@ fn a_damaged_pack_is_found_and_traced_to_its_snapshots() {
             target: target.clone(),
             overwrite: false,
             verify: true,
+            erased: vec![],
         })
         .unwrap_err();
     assert!(err.to_string().contains("integrity check"), "{err}");
@@ -229,6 +232,7 @@ fn an_s3_repository_on_a_real_s3_server_works_like_a_local_one() {
             target: target.clone(),
             overwrite: false,
             verify: true,
+            erased: vec![],
         })
         .unwrap();
     repo.restore(plan).unwrap();

@@ -135,6 +135,11 @@ pub enum Command {
     /// Which restore points each policy keeps, and removing the others.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Erasure with proof (R002.3): remove paths from every restore point of an asset in
+    /// every repository — planned first, then executed and journaled; restores never
+    /// bring erased paths back.
+    #[command(subcommand)]
+    Erase(EraseCommand),
     /// Data categories: their retention bounds, and per data set what is kept, until
     /// when and where (every repository, copies included).
     Categories {
@@ -609,6 +614,47 @@ pub enum RunbookCommand {
         out: PathBuf,
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EraseCommand {
+    /// Find the paths in every restore point and copy, and record the plan: which
+    /// restore points, which repositories, how many files and bytes. Nothing is erased.
+    Plan {
+        asset: String,
+        /// Files or folders, as the data set names them (relative to the workspace, or
+        /// absolute).
+        #[arg(required = true)]
+        paths: Vec<String>,
+        /// Why (a person's erasure request, consent withdrawn): kept in the proof.
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Execute a planned erasure: rewrite the restore points without the paths, remove
+    /// the originals, free what nothing else references, record the proof.
+    Run {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Drop a planned erasure.
+    Cancel { id: i64 },
+    /// Erasures, oldest first.
+    List {
+        /// Only this asset's.
+        #[arg(long)]
+        asset: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One erasure and its proof: what, from where, when, by whom (never the data).
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -7,6 +7,7 @@ mod categories;
 mod check;
 mod demo;
 mod drill;
+mod erase;
 mod incident;
 mod init;
 mod inventory;
@@ -93,6 +94,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             json,
         } => verify::run(&cli.global, assets, read_data, subset, rolling, json).await,
         Command::Retention(cmd) => retention::run(&cli.global, cmd).await,
+        Command::Erase(cmd) => erase::run(&cli.global, cmd).await,
         Command::Categories { json } => categories::run(&cli.global, json).await,
         Command::Status { json } => status::run(&cli.global, json).await,
         Command::Alerts { all, json } => alerts::run(&cli.global, all, json).await,

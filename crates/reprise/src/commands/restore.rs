@@ -78,6 +78,18 @@ pub async fn run(global: &Global, args: Args, json: bool) -> anyhow::Result<u8> 
         for note in &r.unavailable {
             println!("note: skipped {note}");
         }
+        if r.erasures > 0 {
+            match r.withheld.len() {
+                0 => println!(
+                    "erasure ledger: {} erasure(s) of this asset honoured; nothing erased was in this restore point",
+                    r.erasures
+                ),
+                n => println!(
+                    "erasure ledger: {n} erased path(s) still in this restore point were not restored ({} erasure(s) honoured)",
+                    r.erasures
+                ),
+            }
+        }
         if let Some(change) = r.predates_change {
             println!(
                 "warning: this restore point predates the asset's configuration change of {}: redo the changes made since",

@@ -37,12 +37,14 @@ fn records_workspace(max_retention: &str) -> (TestWorkspace, String) {
 fn old_point(ws: &TestWorkspace, repo: &str, days: i64) {
     let time = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
     let time = time.strftime("%Y-%m-%d %H:%M:%S").to_string();
+    // Absolute, as Reprise records its paths.
+    let visits = ws.path().join("visits").display().to_string();
     let out = restic_in(
         ws,
         Some(repo),
         &[
             "backup",
-            "visits",
+            &visits,
             "--time",
             &time,
             "--host",
@@ -148,4 +150,225 @@ fn points_past_the_category_maximum_are_purged_from_every_copy() {
         .find(|c| c["name"] == "records")
         .unwrap();
     assert_eq!(records["datasets"][0]["copies"][0]["points"], 1);
+}
+
+fn restic_json(ws: &TestWorkspace, repo: &str, args: &[&str]) -> serde_json::Value {
+    let out = restic_in(ws, Some(repo), args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every file path of a repository's snapshots, as stock restic lists them.
+fn restic_files(ws: &TestWorkspace, repo: &str) -> Vec<String> {
+    let snaps = restic_json(ws, repo, &["snapshots", "--json"]);
+    let mut files = Vec::new();
+    for s in snaps.as_array().unwrap() {
+        let out = restic_in(ws, Some(repo), &["ls", "--json", s["id"].as_str().unwrap()]);
+        assert!(out.status.success());
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
+            let node: serde_json::Value = serde_json::from_str(line).unwrap();
+            if node["type"] == "file" {
+                files.push(node["path"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn an_erased_file_leaves_every_restore_point_and_copy_and_never_comes_back() {
+    let (ws, _) = records_workspace("20d");
+    ws.cmd().args(["repo", "init"]).assert().success();
+    ws.cmd().args(["backup", "crm"]).assert().success();
+    std::fs::write(ws.path().join("visits/summary.txt"), "3 visitors\n").unwrap();
+    ws.cmd().args(["backup", "crm"]).assert().success();
+    ws.cmd().args(["verify", "--read-data"]).assert().success();
+    let alice = "visits/2026/alice.csv";
+
+    // A plan first; the file is still in the live data, which it says.
+    ws.cmd()
+        .args([
+            "erase",
+            "plan",
+            "crm",
+            alice,
+            "--reason",
+            "Alice's erasure request (GDPR art. 17)",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Found in 4 restore point(s) in 2 repositories: 4 file(s), 104 B",
+        ))
+        .stdout(predicate::str::contains("is still in the live data"))
+        .stdout(predicate::str::contains(
+            "Nothing is erased yet: `reprise erase run 1`",
+        ));
+    assert_eq!(
+        restic_files(&ws, "offsite")
+            .iter()
+            .filter(|f| f.ends_with("alice.csv"))
+            .count(),
+        2
+    );
+    ws.cmd().args(["erase", "cancel", "1"]).assert().success();
+    ws.cmd()
+        .args(["erase", "run", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("erasure 1 is cancelled"));
+    ws.cmd()
+        .args(["erase", "plan", "crm", "elsewhere/x.csv", "--reason", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`elsewhere/x.csv` is not inside a data set of asset `crm`",
+        ));
+
+    std::fs::remove_file(ws.path().join(alice)).unwrap();
+    let plan = ws.json(&[
+        "erase",
+        "plan",
+        "crm",
+        alice,
+        "--reason",
+        "Alice's erasure request (GDPR art. 17)",
+        "--json",
+    ]);
+    let id = plan["id"].as_i64().unwrap();
+    assert_eq!(plan["plan"].as_array().unwrap().len(), 4, "{plan:#}");
+    assert!(plan["still_in_source"].as_array().unwrap().is_empty());
+    ws.cmd()
+        .args(["erase", "run", &id.to_string()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "4 restore point(s) rewritten without the erased paths in local, offsite",
+        ));
+
+    // Stock restic: gone from every restore point of every copy, the rest intact.
+    for repo in ["local", "offsite"] {
+        let files = restic_files(&ws, repo);
+        assert!(
+            !files.iter().any(|f| f.ends_with("alice.csv")),
+            "{repo}: {files:?}"
+        );
+        assert_eq!(
+            files.iter().filter(|f| f.ends_with("bob.csv")).count(),
+            2,
+            "{repo}"
+        );
+        assert_eq!(
+            files.iter().filter(|f| f.ends_with("summary.txt")).count(),
+            2,
+            "{repo}"
+        );
+        let snaps = restic_json(&ws, repo, &["snapshots", "--json"]);
+        assert_eq!(snaps.as_array().unwrap().len(), 2);
+        assert!(
+            snaps[0]["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t == &format!("erased:{id}"))
+        );
+        let check = restic_in(&ws, Some(repo), &["check", "--read-data"]);
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+    // The rewritten points keep their verification: the RPO stays met.
+    let points = ws.json(&["snapshots", "crm", "--json"]);
+    let copies: Vec<&serde_json::Value> = points
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["copies"].as_array().unwrap())
+        .collect();
+    assert_eq!(copies.len(), 4, "{points:#}");
+    assert!(
+        copies
+            .iter()
+            .all(|c| c["integrity"]["status"] == "verified"),
+        "{points:#}"
+    );
+
+    // A restore brings back the rest, not Alice, and says the ledger was honoured.
+    let target = ws.path().join("restored");
+    ws.cmd()
+        .args(["restore", "crm", "--target"])
+        .arg(&target)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "erasure ledger: 1 erasure(s) of this asset honoured; nothing erased was in this restore point",
+        ));
+    assert!(!target.join("2026/alice.csv").exists());
+    assert_eq!(
+        std::fs::read_to_string(target.join("2026/bob.csv")).unwrap(),
+        "bob,2026-11-03,badge 14\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(target.join("summary.txt")).unwrap(),
+        "3 visitors\n"
+    );
+
+    // A copy that still holds the file (a disk that was away during the erasure) is
+    // restored without it.
+    std::fs::write(ws.path().join(alice), "alice,2026-11-02,badge 12\n").unwrap();
+    old_point(&ws, "offsite", 1);
+    std::fs::remove_file(ws.path().join(alice)).unwrap();
+    let stale = restic_json(&ws, "offsite", &["snapshots", "--json"]);
+    let stale = stale
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["tags"].as_array().unwrap().len() == 3)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let again = ws.path().join("again");
+    ws.cmd()
+        .args(["restore", "crm", "--snapshot", &stale[..8], "--target"])
+        .arg(&again)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "erasure ledger: 1 erased path(s) still in this restore point were not restored",
+        ));
+    assert!(!again.join("2026/alice.csv").exists());
+    assert!(again.join("2026/bob.csv").exists());
+
+    // The proof: who, when, what and where — never the erased data.
+    ws.cmd()
+        .args(["erase", "show", &id.to_string()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Reason: Alice's erasure request (GDPR art. 17)",
+        ))
+        .stdout(predicate::str::contains("executed"))
+        .stdout(predicate::str::contains(
+            "`offsite`: 2 restore point(s) rewritten",
+        ));
+    let journal = ws.json(&["journal", "list", "--limit", "1000", "--json"]);
+    let entries = journal.as_array().unwrap();
+    let executed = entries
+        .iter()
+        .find(|e| e["action"] == "erasure.executed")
+        .unwrap();
+    assert_eq!(executed["subject"], format!("erasure:{id}"));
+    let text = journal.to_string();
+    assert!(
+        !text.contains("badge 12"),
+        "the erased data is never recorded"
+    );
+    ws.cmd().args(["journal", "verify"]).assert().success();
 }
