@@ -17,6 +17,8 @@ pub enum RunKind {
     SelfBackup,
     /// A restore test into a sandbox, with its verification (R002.9, R003.5).
     Drill,
+    /// A scheduled CSV export (R002.4); its `dataset` holds the export's id.
+    Export,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,6 +52,7 @@ text_enum!(RunKind {
     Copy = "copy",
     SelfBackup = "self-backup",
     Drill = "drill",
+    Export = "export",
 });
 
 text_enum!(RunStatus {

@@ -201,6 +201,7 @@ pub async fn scheduler(
         drills_due(&state).await;
         self_backup_if_due(&state).await;
         purge_expired(&state).await;
+        exports_due(&state).await;
         supervise(&state).await;
         tokio::select! {
             () = tokio::time::sleep(tick) => {}
@@ -366,6 +367,41 @@ async fn drills_due(state: &Arc<State>) {
     }
 }
 
+/// Runs the configured CSV exports (`[[export]]`) whose schedule is due.
+async fn exports_due(state: &Arc<State>) {
+    let due: Vec<String> =
+        match reprise_app::export::due(&state.ctx(), state.started, Timestamp::now()).await {
+            Ok(due) => due.iter().map(|e| e.id.clone()).collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "exports: cannot tell what is due");
+                return;
+            }
+        };
+    for id in due {
+        let key = [format!("export:{id}")];
+        if !state.claim(&key) {
+            continue;
+        }
+        let worker = state.clone();
+        tokio::spawn(async move {
+            job(&worker, async {
+                match reprise_app::export::run_configured(&worker.ctx(), &id, Timestamp::now())
+                    .await
+                {
+                    Ok(done) => tracing::info!(
+                        export = %id,
+                        files = done.written.iter().filter(|w| w.file.is_some()).count(),
+                        "export written"
+                    ),
+                    Err(e) => tracing::error!(export = %id, error = %e, "export failed"),
+                }
+            })
+            .await;
+            worker.unclaim(&key);
+        });
+    }
+}
+
 /// How often the server purges restore points past their maximum retention.
 const PURGE_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
 
@@ -382,8 +418,8 @@ async fn purge_expired(state: &Arc<State>) {
         return;
     }
     // Pruning removes packs no index lists yet, such as those a running backup is
-    // writing: it waits until nothing else runs here (claiming every asset and the
-    // self-backup), and is tried again next tick otherwise.
+    // writing: it waits until nothing else writes here (claiming every asset, export
+    // and the self-backup), and is tried again next tick otherwise.
     let mut key: Vec<String> = state
         .loaded
         .config
@@ -392,6 +428,14 @@ async fn purge_expired(state: &Arc<State>) {
         .iter()
         .map(|a| a.id.to_string())
         .collect();
+    key.extend(
+        state
+            .loaded
+            .config
+            .exports
+            .iter()
+            .map(|e| format!("export:{}", e.id)),
+    );
     key.push("reprise:self".to_string());
     key.push("retention:purge".to_string());
     if !state.claim(&key) {

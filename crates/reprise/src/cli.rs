@@ -140,6 +140,10 @@ pub enum Command {
     /// bring erased paths back.
     #[command(subcommand)]
     Erase(EraseCommand),
+    /// CSV exports (R002.4): runs, points, incidents, drills, requests, alerts, inventory,
+    /// filtered by site, period and type; configured ones run on their schedule.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Data categories: their retention bounds, and per data set what is kept, until
     /// when and where (every repository, copies included).
     Categories {
@@ -614,6 +618,45 @@ pub enum RunbookCommand {
         out: PathBuf,
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write KIND.csv files (UTF-8, header row) into DIR. A kind with no row writes no
+    /// file and says why.
+    Csv {
+        /// runs, points, incidents, drills, requests, alerts, inventory (default: all).
+        kinds: Vec<String>,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Only rows of this site.
+        #[arg(long)]
+        site: Option<String>,
+        /// Only rows from this day on (`2026-07-01`).
+        #[arg(long)]
+        since: Option<jiff::civil::Date>,
+        /// Only rows up to this day, included.
+        #[arg(long)]
+        until: Option<jiff::civil::Date>,
+        /// Only rows of this type: the run kind for runs, the data category for points,
+        /// the severity for incidents and alerts, the outcome for drills, the state for
+        /// requests, the asset category for the inventory.
+        #[arg(long = "type", value_name = "TYPE")]
+        kind_type: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a configured export (`[[export]]`) now, as the server does on its schedule.
+    Run {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The configured exports, with their last run.
+    List {
+        #[arg(long)]
+        json: bool,
     },
 }
 

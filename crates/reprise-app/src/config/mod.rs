@@ -47,7 +47,26 @@ pub struct Config {
     pub recovery: RecoverySettings,
     /// `[[priority]]` rules, in order; the defaults when the file gives none.
     pub priority_rules: Vec<PriorityRule>,
+    /// `[[export]]`: CSV exports on a schedule.
+    pub exports: Vec<ExportSettings>,
     spans: Spans,
+}
+
+/// A CSV export run on a schedule (R002.4): what, for which period and site, and where
+/// the files go — a directory, or a repository (encrypted, with the 3-2-1 copies' care).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportSettings {
+    pub id: String,
+    pub kinds: Vec<crate::export::Kind>,
+    pub schedule: Schedule,
+    /// Rows of this period before each run (all rows when `None`).
+    pub period: Option<Interval>,
+    pub site: Option<String>,
+    pub kind_type: Option<String>,
+    /// A directory (relative to the workspace): one sub-directory per run.
+    pub directory: Option<String>,
+    /// A repository: one snapshot per run, tagged `export:ID`.
+    pub repository: Option<String>,
 }
 
 impl Config {
@@ -116,6 +135,17 @@ const TOP_KEYS: &[&str] = &[
     "priority",
     "contact",
     "category",
+    "export",
+];
+const EXPORT_KEYS: &[&str] = &[
+    "id",
+    "kinds",
+    "schedule",
+    "period",
+    "site",
+    "type",
+    "directory",
+    "repository",
 ];
 const CATEGORY_KEYS: &[&str] = &["name", "description", "min_retention", "max_retention"];
 const CONTACT_KEYS: &[&str] = &["name", "role", "phone", "email"];
@@ -460,6 +490,80 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         });
         r.finish(t, CATEGORY_KEYS);
     }
+    let mut exports = Vec::new();
+    for mut t in r.tables(&mut top, "export", "export") {
+        let id = r.string(&mut t, "id", true);
+        if let Some(id) = &id {
+            t.subject = format!("export `{}`", id.value);
+        }
+        let subject = t.subject.clone();
+        let span = t.span.clone();
+        let listed = r.strings(&mut t, "kinds");
+        let kinds = if listed.is_empty() {
+            crate::export::Kind::ALL.to_vec()
+        } else {
+            listed
+                .into_iter()
+                .filter_map(|k| match crate::export::Kind::parse(&k.value) {
+                    Ok(kind) => Some(kind),
+                    Err(e) => {
+                        r.error(k.span, Some(&subject), Some("kinds"), e);
+                        None
+                    }
+                })
+                .collect()
+        };
+        let schedule = r
+            .parsed(&mut t, "schedule", true, Schedule::parse)
+            .unwrap_or(Schedule::Manual);
+        let period = r.parsed(&mut t, "period", false, Interval::parse);
+        let site = r.string(&mut t, "site", false);
+        if let Some(s) = &site
+            && !inventory.sites.iter().any(|x| x.id.as_str() == s.value)
+        {
+            r.error(
+                s.span.clone(),
+                Some(&subject),
+                Some("site"),
+                format!("unknown site `{}`", s.value),
+            );
+        }
+        let kind_type = r.string(&mut t, "type", false).map(|l| l.value);
+        let directory = r.string(&mut t, "directory", false).map(|l| l.value);
+        let repository = r.string(&mut t, "repository", false);
+        if let Some(repo) = &repository
+            && !inventory
+                .repositories
+                .iter()
+                .any(|x| x.id.as_str() == repo.value)
+        {
+            r.error(
+                repo.span.clone(),
+                Some(&subject),
+                Some("repository"),
+                format!("unknown repository `{}`", repo.value),
+            );
+        }
+        if directory.is_some() == repository.is_some() {
+            r.error(
+                span,
+                Some(&subject),
+                Some("directory"),
+                "an export goes to a `directory` or a `repository` (one of them)",
+            );
+        }
+        exports.push(ExportSettings {
+            id: id.map(|l| l.value).unwrap_or_default(),
+            kinds,
+            schedule,
+            period,
+            site: site.map(|l| l.value),
+            kind_type,
+            directory,
+            repository: repository.map(|l| l.value),
+        });
+        r.finish(t, EXPORT_KEYS);
+    }
     let mut recovery = RecoverySettings::default();
     for mut t in r.tables(&mut top, "recovery", "[recovery]") {
         if let Some(n) = r.count(&mut t, "technicians") {
@@ -526,6 +630,7 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
             supervision,
             recovery,
             priority_rules,
+            exports,
             spans,
         }),
         diagnostics,

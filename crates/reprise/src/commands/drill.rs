@@ -128,15 +128,7 @@ pub async fn run(global: &Global, cmd: DrillCommand) -> anyhow::Result<u8> {
             pdf,
         } => {
             let fr = lang == Lang::Fr;
-            let day = |d: jiff::civil::Date| d.to_zoned(tz.clone()).map(|z| z.timestamp());
-            let from = since.map(day).transpose()?;
-            let to = until
-                .map(|d| {
-                    d.tomorrow()
-                        .map_err(anyhow::Error::from)
-                        .and_then(|d| Ok(day(d)?))
-                })
-                .transpose()?;
+            let (from, to) = super::day_period(tz, since, until)?;
             let drills: Vec<_> = drill::history(&ctx, asset.as_deref())
                 .await?
                 .into_iter()

@@ -8,6 +8,7 @@ mod check;
 mod demo;
 mod drill;
 mod erase;
+mod export;
 mod incident;
 mod init;
 mod inventory;
@@ -95,6 +96,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         } => verify::run(&cli.global, assets, read_data, subset, rolling, json).await,
         Command::Retention(cmd) => retention::run(&cli.global, cmd).await,
         Command::Erase(cmd) => erase::run(&cli.global, cmd).await,
+        Command::Export(cmd) => export::run(&cli.global, cmd).await,
         Command::Categories { json } => categories::run(&cli.global, json).await,
         Command::Status { json } => status::run(&cli.global, json).await,
         Command::Alerts { all, json } => alerts::run(&cli.global, all, json).await,
@@ -174,6 +176,21 @@ pub fn acting_user() -> String {
     std::env::var("REPRISE_USER")
         .or_else(|_| std::env::var("USER"))
         .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Days given on the command line as a period in `tz`: from the start of `since` to the
+/// end of `until` (the next midnight, excluded).
+pub fn day_period(
+    tz: &TimeZone,
+    since: Option<jiff::civil::Date>,
+    until: Option<jiff::civil::Date>,
+) -> anyhow::Result<(Option<Timestamp>, Option<Timestamp>)> {
+    let start = |d: jiff::civil::Date| -> anyhow::Result<Timestamp> {
+        Ok(d.to_zoned(tz.clone())?.timestamp())
+    };
+    let from = since.map(start).transpose()?;
+    let to = until.map(|d| start(d.tomorrow()?)).transpose()?;
+    Ok((from, to))
 }
 
 /// The workspace named by `--workspace`, or found from the current directory.

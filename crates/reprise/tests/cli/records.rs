@@ -372,3 +372,113 @@ fn an_erased_file_leaves_every_restore_point_and_copy_and_never_comes_back() {
     );
     ws.cmd().args(["journal", "verify"]).assert().success();
 }
+
+/// Parses a CSV file written by an export: header, then rows.
+fn read_csv(path: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn exports_filter_by_site_period_and_type_and_say_why_when_empty() {
+    let (ws, config) = records_workspace("20d");
+    let warehouse = "\n[[site]]\nid = \"entrepot\"\nname = \"Entrepôt — vidéosurveillance\"\n";
+    let camera = asset(
+        "camera-1",
+        "\n[[asset.dataset]]\nname = \"settings\"\npaths = [\"camera\"]\ncategory = \"settings\"",
+    )
+    .replace("site = \"hq\"", "site = \"entrepot\"");
+    std::fs::create_dir_all(ws.path().join("camera")).unwrap();
+    std::fs::write(ws.path().join("camera/config.xml"), "<camera/>\n").unwrap();
+    let export = "\n[[export]]\nid = \"weekly\"\nkinds = [\"runs\", \"inventory\"]\nschedule = \"weekly on monday at 06:00\"\nperiod = \"7d\"\nrepository = \"offsite\"\n";
+    ws.write_config(&format!("{config}{warehouse}{camera}{export}"));
+    ws.cmd().args(["repo", "init"]).assert().success();
+    ws.cmd().args(["backup", "--all"]).assert().success();
+
+    let out = ws.path().join("exports");
+    let written = ws.json(&[
+        "export",
+        "csv",
+        "runs",
+        "inventory",
+        "points",
+        "--site",
+        "entrepot",
+        "--out",
+        "exports",
+        "--json",
+    ]);
+    assert_eq!(written[0]["rows"], 2, "a backup and its copy: {written:#}");
+    let (header, rows) = read_csv(&out.join("runs.csv"));
+    assert_eq!(&header[..4], ["id", "kind", "site", "asset"]);
+    assert!(
+        rows.iter()
+            .all(|r| r[2] == "entrepot" && r[3] == "camera-1"),
+        "{rows:?}"
+    );
+    // The same rows as the catalog's.
+    let runs = ws.json(&["runs", "camera-1", "--json"]);
+    let mut ids: Vec<String> = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].to_string())
+        .collect();
+    ids.sort();
+    let mut exported: Vec<String> = rows.iter().map(|r| r[0].clone()).collect();
+    exported.sort();
+    assert_eq!(exported, ids);
+    let (_, assets) = read_csv(&out.join("inventory.csv"));
+    assert_eq!(assets.len(), 1);
+    assert_eq!(assets[0][15], "settings", "data categories: {assets:?}");
+    let (_, points) = read_csv(&out.join("points.csv"));
+    assert_eq!(points.len(), 2, "the point and its copy");
+
+    // By type: the data category of points.
+    let by_type = ws.json(&[
+        "export", "csv", "points", "--type", "records", "--out", "by-type", "--json",
+    ]);
+    assert_eq!(by_type[0]["rows"], 2);
+    let (_, records) = read_csv(&ws.path().join("by-type/points.csv"));
+    assert!(records.iter().all(|r| r[5] == "records"));
+
+    // An empty export writes nothing and says why.
+    ws.cmd()
+        .args(["export", "csv", "runs", "--site", "entrepot", "--since", "2020-01-01", "--until", "2020-01-31", "--out", "empty"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "runs: nothing exported, no runs at site `entrepot` from 2020-01-01 00:00 to before 2020-02-01 00:00: widen the period or check the site and type",
+        ));
+    assert!(!ws.path().join("empty/runs.csv").exists());
+    ws.cmd()
+        .args(["export", "csv", "toasters", "--out", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown export `toasters`"));
+
+    // A configured export, stored encrypted in a repository that stock restic reads.
+    ws.cmd()
+        .args(["export", "run", "weekly"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("stored in repository `offsite`"));
+    let snaps = restic_json(
+        &ws,
+        "offsite",
+        &["snapshots", "--tag", "export:weekly", "--json"],
+    );
+    assert_eq!(snaps.as_array().unwrap().len(), 1);
+    ws.cmd()
+        .args(["export", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("weekly"))
+        .stdout(predicate::str::contains("(succeeded)"));
+}
