@@ -118,11 +118,11 @@ pub struct Written {
     pub empty: Option<String>,
 }
 
-fn time(t: Timestamp) -> String {
+pub(crate) fn time(t: Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-fn opt<T: ToString>(v: Option<T>) -> String {
+pub(crate) fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
@@ -469,14 +469,24 @@ fn cell(value: &str) -> String {
 
 /// Writes `sheet` as `dir/KIND.csv` (UTF-8, header row).
 pub fn write_csv(sheet: &Sheet, dir: &Path) -> AppResult<PathBuf> {
+    write_table(dir, sheet.kind.as_str(), &sheet.header, &sheet.rows)
+}
+
+/// Writes `dir/NAME.csv`: UTF-8, a header row, formulas defused.
+pub fn write_table(
+    dir: &Path,
+    name: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> AppResult<PathBuf> {
     let fail = |p: &Path, e: &dyn std::fmt::Display| {
         AppError::Failed(format!("cannot write {}: {e}", p.display()))
     };
     std::fs::create_dir_all(dir).map_err(|e| fail(dir, &e))?;
-    let path = dir.join(format!("{}.csv", sheet.kind.as_str()));
+    let path = dir.join(format!("{name}.csv"));
     let mut w = csv::Writer::from_path(&path).map_err(|e| fail(&path, &e))?;
-    w.write_record(&sheet.header).map_err(|e| fail(&path, &e))?;
-    for row in &sheet.rows {
+    w.write_record(header).map_err(|e| fail(&path, &e))?;
+    for row in rows {
         w.write_record(row.iter().map(|c| cell(c)))
             .map_err(|e| fail(&path, &e))?;
     }

@@ -33,6 +33,7 @@ pub mod demo;
 pub mod drill;
 pub mod erase;
 pub mod error;
+pub mod evidence;
 pub mod export;
 pub mod graph;
 pub mod import;

@@ -144,6 +144,21 @@ pub enum Command {
     /// filtered by site, period and type; configured ones run on their schedule.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// The evidence pack for auditors (R001.7, R003.6): backup plan, policies, drills,
+    /// verifications, incidents and reviews, requests, readiness, rotations, erasures and
+    /// the verified journal, mapped to ISO 27001, SOC 2 and NIST CSF controls, with a
+    /// summary in English and French (HTML and PDF).
+    Evidence {
+        /// 2026-Q3, 2026-11, 2026, or days: 2026-07-01..2026-09-30.
+        #[arg(long)]
+        period: String,
+        /// Where: a `.tar.gz` archive, or a directory (default:
+        /// reprise-evidence-PERIOD.tar.gz here).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Data categories: their retention bounds, and per data set what is kept, until
     /// when and where (every repository, copies included).
     Categories {

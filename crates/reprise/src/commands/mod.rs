@@ -8,6 +8,7 @@ mod check;
 mod demo;
 mod drill;
 mod erase;
+mod evidence;
 mod export;
 mod incident;
 mod init;
@@ -97,6 +98,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Retention(cmd) => retention::run(&cli.global, cmd).await,
         Command::Erase(cmd) => erase::run(&cli.global, cmd).await,
         Command::Export(cmd) => export::run(&cli.global, cmd).await,
+        Command::Evidence { period, out, json } => {
+            evidence::run(&cli.global, &period, out, json).await
+        }
         Command::Categories { json } => categories::run(&cli.global, json).await,
         Command::Status { json } => status::run(&cli.global, json).await,
         Command::Alerts { all, json } => alerts::run(&cli.global, all, json).await,

@@ -482,3 +482,101 @@ fn exports_filter_by_site_period_and_type_and_say_why_when_empty() {
         .stdout(predicate::str::contains("weekly"))
         .stdout(predicate::str::contains("(succeeded)"));
 }
+
+#[test]
+fn an_evidence_pack_maps_drills_incidents_and_the_journal_to_controls() {
+    let (ws, _) = records_workspace("20d");
+    ws.cmd().args(["repo", "init"]).assert().success();
+    ws.cmd().args(["backup", "crm"]).assert().success();
+    ws.cmd().args(["verify", "--read-data"]).assert().success();
+    ws.cmd()
+        .args([
+            "drill",
+            "run",
+            "crm",
+            "--scenario",
+            "loss of the CRM server",
+        ])
+        .assert()
+        .success();
+    ws.cmd()
+        .args([
+            "incident",
+            "open",
+            "CRM disk failure",
+            "--asset",
+            "crm",
+            "--severity",
+            "SEV2",
+        ])
+        .assert()
+        .success();
+    let month = jiff::Timestamp::now().strftime("%Y-%m").to_string();
+    ws.cmd()
+        .args(["evidence", "--period", &month, "--out", "pack.tar.gz"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Controls with evidence: 9 of 9"))
+        .stdout(predicate::str::contains("Journal: "))
+        .stdout(predicate::str::contains("chain intact"));
+    let unpacked = ws.path().join("unpacked");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    let status = std::process::Command::new("tar")
+        .arg("xzf")
+        .arg(ws.path().join("pack.tar.gz"))
+        .arg("-C")
+        .arg(&unpacked)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let root = unpacked.join(format!("reprise-evidence-{month}"));
+    let (header, drills) = read_csv(&root.join("drills.csv"));
+    assert_eq!(header[5], "measured_rto_s");
+    assert_eq!(drills.len(), 1);
+    assert_eq!(drills[0][3], "passed");
+    assert_eq!(drills[0][8], "loss of the CRM server");
+    let (_, incidents) = read_csv(&root.join("incidents.csv"));
+    assert_eq!(incidents[0][1], "CRM disk failure");
+    let verification: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("journal/verification.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(verification["verdict"]["intact"], true, "{verification:#}");
+    let (_, controls) = read_csv(&root.join("controls.csv"));
+    let a813 = controls.iter().find(|c| c[1] == "A.8.13").unwrap();
+    assert_eq!(a813[3], "evidenced");
+    assert!(a813[4].contains("backup-plan.csv"), "{a813:?}");
+    let (_, plan) = read_csv(&root.join("backup-plan.csv"));
+    assert_eq!(&plan[0][..2], ["crm", "hq"]);
+    let fr = std::fs::read_to_string(root.join("summary.fr.html")).unwrap();
+    assert!(fr.contains("Dossier de preuves"), "{fr}");
+    assert!(fr.contains("Sauvegarde des informations"));
+    assert!(
+        !fr.contains("Information backup"),
+        "no English on the French page"
+    );
+    assert!(
+        std::fs::read(root.join("summary.en.pdf"))
+            .unwrap()
+            .starts_with(b"%PDF")
+    );
+
+    // A period with nothing in it says which controls lack evidence, and why.
+    ws.cmd()
+        .args(["evidence", "--period", "2020-Q1", "--out", "empty-pack"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Controls with evidence: 0 of 9"))
+        .stdout(predicate::str::contains(
+            "ISO 27001:2022 A.8.13 Information backup — NO EVIDENCE",
+        ))
+        .stdout(predicate::str::contains(
+            "no record for the period: restore tests with measured rto and rpo",
+        ));
+    assert!(ws.path().join("empty-pack/summary.en.html").exists());
+    ws.cmd()
+        .args(["evidence", "--period", "last quarter"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("write a quarter (2026-Q3)"));
+}
