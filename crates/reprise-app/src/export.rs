@@ -472,7 +472,19 @@ pub fn write_csv(sheet: &Sheet, dir: &Path) -> AppResult<PathBuf> {
     write_table(dir, sheet.kind.as_str(), &sheet.header, &sheet.rows)
 }
 
-/// Writes `dir/NAME.csv`: UTF-8, a header row, formulas defused.
+/// The CSV text of a table: UTF-8, a header row, formulas defused.
+pub fn encode(header: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing into memory cannot fail.
+    w.write_record(header).expect("in memory");
+    for row in rows {
+        w.write_record(row.iter().map(|c| cell(c)))
+            .expect("in memory");
+    }
+    w.into_inner().expect("in memory")
+}
+
+/// Writes `dir/NAME.csv` (see [`encode`]).
 pub fn write_table(
     dir: &Path,
     name: &str,
@@ -484,13 +496,7 @@ pub fn write_table(
     };
     std::fs::create_dir_all(dir).map_err(|e| fail(dir, &e))?;
     let path = dir.join(format!("{name}.csv"));
-    let mut w = csv::Writer::from_path(&path).map_err(|e| fail(&path, &e))?;
-    w.write_record(header).map_err(|e| fail(&path, &e))?;
-    for row in rows {
-        w.write_record(row.iter().map(|c| cell(c)))
-            .map_err(|e| fail(&path, &e))?;
-    }
-    w.flush().map_err(|e| fail(&path, &e))?;
+    std::fs::write(&path, encode(header, rows)).map_err(|e| fail(&path, &e))?;
     Ok(path)
 }
 

@@ -144,6 +144,15 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/journal/verification", get(journal_verification))
         .route("/readiness", get(readiness))
         .route("/categories", get(categories))
+        .route(
+            "/erasures",
+            get(crate::records::erasures).post(crate::records::plan),
+        )
+        .route("/erasures/{id}", get(crate::records::erasure))
+        .route("/erasures/{id}/execution", post(crate::records::execute))
+        .route("/erasures/{id}/cancellation", post(crate::records::cancel))
+        .route("/exports/{kind}", get(crate::records::csv))
+        .route("/evidence", get(crate::records::evidence))
         .route("/readiness/approvals", post(approve))
         .route("/me", get(crate::accounts::me))
         .route(

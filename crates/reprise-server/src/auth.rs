@@ -34,6 +34,9 @@ pub fn policy(method: &Method, path: &str) -> Action {
         p if read && p.starts_with("/requests") => Action::Read,
         p if read && p.starts_with("/incidents") => Action::ReadRecords,
         "/journal" | "/journal/verification" => Action::Audit,
+        // Proofs of erasure, exports and evidence packs are for auditors; erasing is
+        // administering.
+        "/erasures" | "/erasures/{id}" | "/exports/{kind}" | "/evidence" if read => Action::Audit,
         "/backups" | "/verifications" | "/restores" => Action::Operate,
         p if p.starts_with("/incidents") || p.starts_with("/requests") => Action::Operate,
         _ => Action::Administer,
@@ -182,6 +185,12 @@ mod tests {
             Action::Operate
         );
         assert_eq!(policy(&get, "/api/v1/journal"), Action::Audit);
+        assert_eq!(policy(&get, "/api/v1/evidence"), Action::Audit);
+        assert_eq!(policy(&post, "/api/v1/erasures"), Action::Administer);
+        assert_eq!(
+            policy(&post, "/api/v1/erasures/{id}/execution"),
+            Action::Administer
+        );
         assert_eq!(policy(&post, "/api/v1/backups"), Action::Operate);
         assert_eq!(policy(&post, "/api/v1/self-backups"), Action::Administer);
         assert_eq!(

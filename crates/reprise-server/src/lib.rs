@@ -17,6 +17,7 @@ mod auth;
 mod incidents;
 mod metrics;
 mod openapi;
+mod records;
 mod requests;
 pub mod tls;
 

@@ -90,6 +90,19 @@ fn no_content_responses() -> Value {
     responses
 }
 
+fn file_responses(media: &str, description: &str) -> Value {
+    let mut responses = error_responses();
+    responses["200"] = json!({
+        "description": description,
+        "content": { media: { "schema": { "type": "string", "format": "binary" } } }
+    });
+    responses["404"] = json!({
+        "description": "nothing matches: the message says why (period, site, type)",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    });
+    responses
+}
+
 fn text_responses() -> Value {
     let mut responses = error_responses();
     responses["200"] = json!({
@@ -328,6 +341,52 @@ pub async fn document() -> Json<Value> {
                 "summary": "The request's report: scope restored, timestamps, checks",
                 "parameters": [path("id", "integer"), query("lang", "en or fr (default: the request's)", "string")],
                 "responses": text_responses()
+            } },
+            "/erasures": {
+                "get": {
+                    "summary": "Erasures and their proof: what, from where, when, by whom (never the data)",
+                    "responses": list_responses()
+                },
+                "post": {
+                    "summary": "Plan an erasure: the restore points and copies holding the paths, files and bytes; nothing is erased yet",
+                    "requestBody": body(json!({
+                        "asset": { "type": "string" },
+                        "paths": { "type": "array", "items": { "type": "string" }, "description": "relative to the workspace, or absolute" },
+                        "reason": { "type": "string", "description": "kept in the proof" }
+                    }), &["asset", "paths", "reason"]),
+                    "responses": object_responses("201", "the planned erasure")
+                }
+            },
+            "/erasures/{id}": { "get": {
+                "summary": "One erasure and its proof",
+                "parameters": [path("id", "integer")],
+                "responses": object_responses("200", "the erasure")
+            } },
+            "/erasures/{id}/execution": { "post": {
+                "summary": "Execute a planned erasure: rewrite every restore point holding the paths, in every repository, and prune",
+                "parameters": [path("id", "integer")],
+                "responses": object_responses("200", "the executed erasure")
+            } },
+            "/erasures/{id}/cancellation": { "post": {
+                "summary": "Drop a planned erasure",
+                "parameters": [path("id", "integer")],
+                "responses": object_responses("200", "the cancelled erasure")
+            } },
+            "/exports/{kind}": { "get": {
+                "summary": "A CSV export: runs, points, incidents, drills, requests, alerts or inventory",
+                "parameters": [
+                    path("kind", "string"),
+                    query("site", "only this site", "string"),
+                    query("since", "first day included (2026-07-01)", "string"),
+                    query("until", "last day included", "string"),
+                    query("type", "run kind, data category, severity, outcome, state or asset category", "string")
+                ],
+                "responses": file_responses("text/csv", "UTF-8 CSV with a header row")
+            } },
+            "/evidence": { "get": {
+                "summary": "The evidence pack of a period for auditors, mapped to ISO 27001, SOC 2 and NIST CSF controls",
+                "parameters": [{ "name": "period", "in": "query", "required": true, "description": "2026-Q3, 2026-11, 2026 or 2026-07-01..2026-09-30", "schema": { "type": "string" } }],
+                "responses": file_responses("application/gzip", "a .tar.gz archive")
             } },
             "/journal": { "get": {
                 "summary": "Journal entries, oldest first: who changed what, when, each sealed and chained",

@@ -6,7 +6,7 @@ use predicates::prelude::*;
 use crate::support::{BASE, TestWorkspace, asset, line_of, restic_in};
 
 /// A CRM whose visits are `records` (kept 20 days at most), copied off site.
-fn records_workspace(max_retention: &str) -> (TestWorkspace, String) {
+pub(crate) fn records_workspace(max_retention: &str) -> (TestWorkspace, String) {
     let ws = TestWorkspace::init();
     let visits = ws.path().join("visits");
     std::fs::create_dir_all(visits.join("2026")).unwrap();

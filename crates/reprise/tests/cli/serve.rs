@@ -1256,3 +1256,93 @@ fn mutated_api_requests_get_clear_errors_and_never_bring_the_server_down() {
         200
     );
 }
+
+#[test]
+fn erasures_exports_and_evidence_are_reached_through_the_api() {
+    let (ws, _) = crate::records::records_workspace("20d");
+    let admin = account(&ws, "ada", "admin", "");
+    let auditor = account(&ws, "aude", "auditor", "");
+    ws.cmd().args(["repo", "init"]).assert().success();
+    ws.cmd().args(["backup", "crm"]).assert().success();
+    std::fs::remove_file(ws.path().join("visits/2026/alice.csv")).unwrap();
+    let server = serve(&ws);
+    let http = client();
+
+    // Erasing is administering; reading the proof is auditing.
+    let body = serde_json::json!({
+        "asset": "crm",
+        "paths": ["visits/2026/alice.csv"],
+        "reason": "erasure request"
+    });
+    assert_eq!(
+        post(&http, &server, &auditor, "erasures", body.clone()).0,
+        403
+    );
+    let (status, plan) = post(&http, &server, &admin, "erasures", body);
+    assert_eq!(status, 201, "{plan:#}");
+    assert_eq!(plan["state"], "planned");
+    assert_eq!(plan["plan"].as_array().unwrap().len(), 2, "{plan:#}");
+    let id = plan["id"].as_i64().unwrap();
+    let (status, done) = post(
+        &http,
+        &server,
+        &admin,
+        &format!("erasures/{id}/execution"),
+        serde_json::json!({}),
+    );
+    assert_eq!(status, 200, "{done:#}");
+    assert_eq!(done["state"], "executed");
+    assert_eq!(done["executed_by"], "ada");
+    let proofs = get_json(&http, &server, &auditor, "erasures");
+    assert_eq!(proofs[0]["reason"], "erasure request");
+
+    // A CSV export, and an empty one that says why.
+    let csv = http
+        .get(format!("{}/api/v1/exports/inventory", server.base))
+        .bearer_auth(&auditor)
+        .send()
+        .unwrap();
+    assert_eq!(csv.status().as_u16(), 200);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = csv.text().unwrap();
+    assert!(text.starts_with("id,name,site,category"), "{text}");
+    assert!(text.contains("crm,crm name,hq"), "{text}");
+    let empty = http
+        .get(format!(
+            "{}/api/v1/exports/runs?since=2020-01-01&until=2020-01-31",
+            server.base
+        ))
+        .bearer_auth(&auditor)
+        .send()
+        .unwrap();
+    assert_eq!(empty.status().as_u16(), 404);
+    let why: serde_json::Value = empty.json().unwrap();
+    assert_eq!(why["code"], "empty");
+    assert!(
+        why["message"].as_str().unwrap().contains("from 2020-01-01"),
+        "{why}"
+    );
+
+    // The evidence pack, as an archive.
+    let month = jiff::Timestamp::now().strftime("%Y-%m").to_string();
+    let pack = http
+        .get(format!("{}/api/v1/evidence?period={month}", server.base))
+        .bearer_auth(&auditor)
+        .send()
+        .unwrap();
+    assert_eq!(pack.status().as_u16(), 200);
+    assert_eq!(pack.headers()["content-type"], "application/gzip");
+    let bytes = pack.bytes().unwrap();
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b], "gzip");
+    let bad = http
+        .get(format!("{}/api/v1/evidence?period=soon", server.base))
+        .bearer_auth(&auditor)
+        .send()
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+}

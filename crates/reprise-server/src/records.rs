@@ -1,0 +1,191 @@
+//! Records and privacy over the API: erasures with proof (`/erasures`), CSV exports
+//! (`/exports/{kind}`) and evidence packs (`/evidence`). They concern the whole
+//! workspace, so scoped accounts are refused.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Extension, Path, Query, State as Extract};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use reprise_app::erase::{self, ErasureView};
+use reprise_app::export::{self, Filter, Kind};
+use reprise_app::tokens::Principal;
+use serde::Deserialize;
+
+use crate::State;
+use crate::api::{Actor, ApiError, ApiResult, body, query};
+use crate::auth::require_everything;
+
+fn whole(principal: &Principal) -> Result<(), ApiError> {
+    require_everything(principal, "records of the whole workspace")
+}
+
+pub async fn erasures(
+    Extract(state): Extract<Arc<State>>,
+    Extension(principal): Extension<Principal>,
+) -> ApiResult<Vec<ErasureView>> {
+    whole(&principal)?;
+    Ok(Json(erase::list(&state.ctx(), None).await?))
+}
+
+pub async fn erasure(
+    Extract(state): Extract<Arc<State>>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<i64>,
+) -> ApiResult<ErasureView> {
+    whole(&principal)?;
+    Ok(Json(erase::show(&state.ctx(), id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanBody {
+    asset: String,
+    paths: Vec<String>,
+    reason: String,
+}
+
+/// Plans an erasure: nothing is erased until it is executed.
+pub async fn plan(
+    Extract(state): Extract<Arc<State>>,
+    Extension(Actor(actor)): Extension<Actor>,
+    Extension(principal): Extension<Principal>,
+    payload: Result<Json<PlanBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<ErasureView>), ApiError> {
+    whole(&principal)?;
+    let b = body(payload)?;
+    let view = erase::plan(&state.ctx(), &b.asset, &b.paths, &b.reason, &actor).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+pub async fn execute(
+    Extract(state): Extract<Arc<State>>,
+    Extension(Actor(actor)): Extension<Actor>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<i64>,
+) -> ApiResult<ErasureView> {
+    whole(&principal)?;
+    Ok(Json(erase::execute(&state.ctx(), id, &actor).await?))
+}
+
+pub async fn cancel(
+    Extract(state): Extract<Arc<State>>,
+    Extension(Actor(actor)): Extension<Actor>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<i64>,
+) -> ApiResult<ErasureView> {
+    whole(&principal)?;
+    Ok(Json(erase::cancel(&state.ctx(), id, &actor).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    site: Option<String>,
+    /// First day included (`2026-07-01`).
+    since: Option<jiff::civil::Date>,
+    /// Last day included.
+    until: Option<jiff::civil::Date>,
+    #[serde(rename = "type")]
+    kind_type: Option<String>,
+}
+
+fn bad(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+}
+
+/// One export as CSV; `404 empty` saying why when no row matches.
+pub async fn csv(
+    Extract(state): Extract<Arc<State>>,
+    Extension(principal): Extension<Principal>,
+    Path(kind): Path<String>,
+    q: Result<Query<ExportQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    whole(&principal)?;
+    let q = query(q)?;
+    let kind = Kind::parse(kind.trim_end_matches(".csv")).map_err(bad)?;
+    let ctx = state.ctx();
+    let tz = reprise_app::workspace::zone(ctx.loaded.config.timezone.as_deref());
+    let start = |d: jiff::civil::Date| {
+        d.to_zoned(tz.clone())
+            .map(|z| z.timestamp())
+            .map_err(|e| bad(e.to_string()))
+    };
+    let filter = Filter {
+        site: q.site,
+        since: q.since.map(start).transpose()?,
+        until: q
+            .until
+            .map(|d| d.tomorrow().map_err(|e| bad(e.to_string())).and_then(start))
+            .transpose()?,
+        kind_type: q.kind_type,
+    };
+    let sheet = export::sheet(&ctx, kind, &filter).await?;
+    if sheet.rows.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "empty",
+            export::why_empty(kind, &filter, &tz),
+        ));
+    }
+    let bytes = export::encode(&sheet.header, &sheet.rows);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.csv\"", kind.as_str()),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceQuery {
+    period: String,
+}
+
+/// The evidence pack of a period, as a `.tar.gz` archive.
+pub async fn evidence(
+    Extract(state): Extract<Arc<State>>,
+    Extension(principal): Extension<Principal>,
+    q: Result<Query<EvidenceQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    whole(&principal)?;
+    let q = query(q)?;
+    let ctx = state.ctx();
+    let tz = reprise_app::workspace::zone(ctx.loaded.config.timezone.as_deref());
+    let period = reprise_app::evidence::parse_period(&q.period, &tz).map_err(bad)?;
+    let name = format!("reprise-evidence-{}.tar.gz", period.label);
+    // Built in the workspace's private directory, sent, then removed.
+    let out = ctx
+        .workspace()
+        .root
+        .join(".reprise")
+        .join(format!("api-{}-{name}", Timestamp::now().as_microsecond()));
+    let built = reprise_app::evidence::build(&ctx, &period, &out).await;
+    let bytes = built.and_then(|_| {
+        std::fs::read(&out).map_err(|e| {
+            reprise_app::error::AppError::Failed(format!("cannot read {}: {e}", out.display()))
+        })
+    });
+    let _ = std::fs::remove_file(&out);
+    let bytes = bytes?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/gzip".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
