@@ -47,6 +47,11 @@ const FILES: &[(&str, &str)] = &[
         "data/gui-storage/shares/rh/procedures.txt",
         "Procédure d'accueil des nouveaux arrivants.\n",
     ),
+    // Erased by the demo (consent withdrawn): gone from every restore point afterwards.
+    (
+        CONSENT,
+        "Consentement au traitement des données personnelles — Jeanne Dupont — 2024-03-12\n",
+    ),
     (
         "data/windows-core/iis/web.config",
         "<configuration>\n  <system.webServer>\n    <defaultDocument enabled=\"true\" />\n  </system.webServer>\n</configuration>\n",
@@ -176,6 +181,14 @@ max_retention = "5y"
 name = "settings"
 description = "paramétrage des équipements"
 max_retention = "1y"
+
+# R002.4: CSV exports of the week, every Monday, into exports/ (`reprise export list`).
+[[export]]
+id = "hebdo"
+kinds = ["runs", "requests", "alerts", "inventory"]
+schedule = "weekly on monday at 06:00"
+period = "7d"
+directory = "exports"
 
 # --- Siège: seed 004 ---------------------------------------------------------------
 
@@ -454,6 +467,28 @@ category = "settings"
 "#;
 
 /// Creates the demo workspace in `dir`: configuration, keys, repository location and data.
+/// The demo's consent form, erased once backed up (R002.3).
+pub const CONSENT: &str = "data/gui-storage/shares/rh/consentements/dupont-jeanne.txt";
+
+/// An erasure with proof, as the seeds' users would record it: Jeanne Dupont withdrew her
+/// consent, so her form leaves the live data and every restore point of every copy.
+pub async fn erasure(ctx: &crate::context::Ctx<'_>) -> crate::error::AppResult<i64> {
+    let file = ctx.workspace().resolve(CONSENT);
+    std::fs::remove_file(&file).map_err(|e| {
+        crate::error::AppError::Failed(format!("cannot remove {}: {e}", file.display()))
+    })?;
+    let plan = crate::erase::plan(
+        ctx,
+        "gui-storage",
+        &[CONSENT.to_string()],
+        "retrait du consentement de Jeanne Dupont (RGPD art. 17)",
+        "Mina (DPO)",
+    )
+    .await?;
+    crate::erase::execute(ctx, plan.id, "Mohamed").await?;
+    Ok(plan.id)
+}
+
 pub fn create(dir: &Path) -> Result<(Workspace, Created), WorkspaceError> {
     let (ws, created) = workspace::create(dir, CONFIG)?;
     // The off-site copy's location too (a removable disk, mounted here for the demo).

@@ -94,7 +94,8 @@ impl Repo {
     }
 
     /// Rewrites `snapshots` without `paths`, tagging the new ones `tag`, deletes the
-    /// originals, then prunes what nothing references any more. Snapshots that do not
+    /// originals, then prunes what nothing references any more, repacking the packs
+    /// that held the erased data so that none of it stays in the repository's files. Snapshots that do not
     /// hold any of the paths are left as they are.
     pub fn erase(&self, snapshots: &[String], paths: &[String], tag: &str) -> Result<Erased> {
         crate::no_panic(&self.location, || {
@@ -144,7 +145,7 @@ impl Repo {
             let bytes_freed = if rewritten.is_empty() {
                 0
             } else {
-                self.prune()?
+                self.prune_all_unused()?
             };
             Ok(Erased {
                 rewritten,

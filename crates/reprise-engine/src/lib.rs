@@ -472,14 +472,31 @@ impl Repo {
             .map_err(repo_error(&self.location))
     }
 
-    /// Removes data no snapshot references any more. Returns the bytes freed.
+    /// Removes data no snapshot references any more. Returns the bytes of data removed.
     pub fn prune(&self) -> Result<u64> {
-        let opts = rustic_core::PruneOptions::default().instant_delete(true);
+        self.prune_with(rustic_core::PruneOptions::default().instant_delete(true))
+    }
+
+    /// Removes every byte no snapshot references: packs holding any unused data are
+    /// repacked, whatever it costs, so that erased data is gone from the repository's
+    /// files, not only from its snapshots.
+    pub fn prune_all_unused(&self) -> Result<u64> {
+        self.prune_with(
+            rustic_core::PruneOptions::default()
+                .instant_delete(true)
+                .max_unused(rustic_core::LimitOption::Percentage(0))
+                .max_repack(rustic_core::LimitOption::Unlimited),
+        )
+    }
+
+    fn prune_with(&self, opts: rustic_core::PruneOptions) -> Result<u64> {
         let plan = self
             .inner
             .prune_plan(&opts)
             .map_err(repo_error(&self.location))?;
-        let freed = plan.stats.size_to_delete.remove;
+        // Blobs removed with their packs, and those dropped when packs are repacked.
+        let sizes = plan.stats.size_sum();
+        let freed = sizes.remove + sizes.repackrm;
         self.inner
             .prune(&opts, plan)
             .map_err(repo_error(&self.location))?;

@@ -45,6 +45,10 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     .await?;
     // Restore requests: one completed, one infeasible, one waiting for its window.
     let requests = reprise_app::demo::requests(&ctx).await?;
+    // A consent withdrawn: the form is erased from every restore point, with proof.
+    let erasure = reprise_app::demo::erasure(&ctx).await?;
+    // The week's CSV exports, as the server writes them every Monday.
+    let export = reprise_app::export::run_configured(&ctx, "hebdo", Timestamp::now()).await?;
     // Reprise's own catalog and configuration, so that `init --from-repository` works too.
     let protected = reprise_app::selfbackup::run(&ctx).await?;
     // The offline runbook, ready to print.
@@ -90,6 +94,12 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
         requests.len()
     );
     println!(
+        "A withdrawn consent was erased from every restore point and copy, with proof (erasure {erasure})."
+    );
+    if let Some(dir) = &export.directory {
+        println!("This week's CSV exports are in {}.", dir.display());
+    }
+    println!(
         "Reprise's own catalog and configuration are backed up too ({} of {} repositories).",
         protected.iter().filter(|o| o.ok).count(),
         protected.len()
@@ -117,6 +127,17 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     println!("  reprise request report 1                    # what was restored, checks, timeline");
     println!("  reprise request template --lang fr          # a request to fill in");
     println!("  reprise alerts");
+    println!(
+        "  reprise categories                          # what each data category keeps, until when, where"
+    );
+    println!(
+        "  reprise erase show {erasure}                        # the proof of an erasure (GDPR)"
+    );
+    println!("  reprise export csv runs --site entrepot --out exports/entrepot");
+    println!(
+        "  reprise evidence --period {}              # the auditors' pack: controls and evidence",
+        Timestamp::now().strftime("%Y-%m")
+    );
     println!("  reprise user list                           # accounts: roles and scopes");
     println!("  reprise journal verify                      # every change, sealed and chained");
     println!("  reprise check");

@@ -229,7 +229,9 @@ fn an_erased_file_leaves_every_restore_point_and_copy_and_never_comes_back() {
             "`elsewhere/x.csv` is not inside a data set of asset `crm`",
         ));
 
-    std::fs::remove_file(ws.path().join(alice)).unwrap();
+    std::fs::rename(ws.path().join(alice), ws.path().join("erased-copy.csv")).unwrap();
+    let before = restic_in(&ws, Some("local"), &["list", "blobs", "--no-cache"]);
+    let before = String::from_utf8(before.stdout).unwrap();
     let plan = ws.json(&[
         "erase",
         "plan",
@@ -241,6 +243,7 @@ fn an_erased_file_leaves_every_restore_point_and_copy_and_never_comes_back() {
     ]);
     let id = plan["id"].as_i64().unwrap();
     assert_eq!(plan["plan"].as_array().unwrap().len(), 4, "{plan:#}");
+    assert_eq!(before.lines().count() > 0, true);
     assert!(plan["still_in_source"].as_array().unwrap().is_empty());
     ws.cmd()
         .args(["erase", "run", &id.to_string()])
@@ -250,8 +253,24 @@ fn an_erased_file_leaves_every_restore_point_and_copy_and_never_comes_back() {
             "4 restore point(s) rewritten without the erased paths in local, offsite",
         ));
 
-    // Stock restic: gone from every restore point of every copy, the rest intact.
+    // Stock restic: gone from every restore point of every copy, the rest intact, and
+    // gone from the repositories' files too (restic names a blob by its content's hash).
+    let blob = {
+        let out = std::process::Command::new("sha256sum")
+            .arg(ws.path().join("erased-copy.csv"))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()[..64].to_string()
+    };
     for repo in ["local", "offsite"] {
+        let out = restic_in(&ws, Some(repo), &["list", "blobs", "--no-cache"]);
+        let blobs = String::from_utf8(out.stdout).unwrap();
+        let found = restic_in(&ws, Some(repo), &["find", "--no-cache", "--blob", &blob]);
+        assert!(
+            !blobs.contains(&blob),
+            "{repo} still holds the erased data: {}",
+            String::from_utf8_lossy(&found.stdout)
+        );
         let files = restic_files(&ws, repo);
         assert!(
             !files.iter().any(|f| f.ends_with("alice.csv")),
