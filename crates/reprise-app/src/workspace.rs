@@ -412,7 +412,8 @@ max_age = "14d"
 # name = "mailboxes"
 # paths = ["/var/vmail"]
 # exclude = ["*.tmp"]
-# category = "records"                 # data category: restore requests can select by it
+# category = "records"                 # data category (records, documents, settings, logs, or
+#                                      # your own): its retention bounds apply, requests select by it
 # drill_check = "test -d vmail"        # run in a restored copy (drills, restore requests)
 #
 # [[asset.dataset]]
@@ -420,6 +421,23 @@ max_age = "14d"
 # command = "mysqldump --all-databases"
 # filename = "all-databases.sql"
 # timeout = "30m"
+
+# Data categories and how long their restore points may be kept (R002.3): a policy
+# keeping data longer is refused, and points past the maximum are purged.
+#
+# [[category]]
+# name = "records"
+# min_retention = "30d"
+# max_retention = "1y"
+
+# CSV exports on a schedule (R002.4), into a directory or a repository.
+#
+# [[export]]
+# id = "weekly"
+# kinds = ["runs", "requests", "inventory"]
+# schedule = "weekly on monday at 06:00"
+# period = "7d"
+# directory = "exports"
 "#;
 
 #[cfg(test)]

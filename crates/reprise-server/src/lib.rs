@@ -410,49 +410,53 @@ const PURGE_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
 /// or their data category's maximum retention no longer allows, from every repository.
 async fn purge_expired(state: &Arc<State>) {
     let now = Timestamp::now();
-    if state
-        .purged
-        .lock()
-        .expect("purge time")
-        .is_some_and(|at| now.duration_since(at) < PURGE_EVERY)
     {
-        return;
+        let mut last = state.purged.lock().expect("purge time");
+        if last.is_some_and(|at| now.duration_since(at) < PURGE_EVERY) {
+            return;
+        }
+        *last = Some(now);
     }
-    // Pruning removes packs no index lists yet, such as those a running backup is
-    // writing: it waits until nothing else writes here (claiming every asset, export
-    // and the self-backup), and is tried again next tick otherwise.
-    let mut key: Vec<String> = state
-        .loaded
-        .config
-        .inventory
-        .assets
-        .iter()
-        .map(|a| a.id.to_string())
-        .collect();
-    key.extend(
-        state
-            .loaded
-            .config
-            .exports
-            .iter()
-            .map(|e| format!("export:{}", e.id)),
-    );
-    key.push("reprise:self".to_string());
-    key.push("retention:purge".to_string());
-    if !state.claim(&key) {
-        return;
-    }
-    *state.purged.lock().expect("purge time") = Some(now);
     let worker = state.clone();
     tokio::spawn(async move {
-        job(&worker, async {
-            let ctx = worker.ctx();
-            let result = async {
-                let plans = reprise_app::retention::expired(&ctx, now).await?;
-                reprise_app::retention::apply(&ctx, &plans).await
+        let ctx = worker.ctx();
+        // Looking is read-only; only a purge with something to remove waits for the
+        // repositories to be quiet.
+        let plans = match reprise_app::retention::expired(&ctx, now).await {
+            Ok(plans) if plans.is_empty() => return,
+            Ok(plans) => plans,
+            Err(e) => {
+                tracing::error!(error = %e, "retention purge: cannot plan");
+                return;
             }
-            .await;
-            match result {
+        };
+        // Pruning removes packs no index lists yet, such as those a running backup is
+        // writing: it waits until nothing else writes here (claiming every asset, export
+        // and the self-backup), and is tried again next tick otherwise.
+        let mut key: Vec<String> = worker
+            .loaded
+            .config
+            .inventory
+            .assets
+            .iter()
+            .map(|a| a.id.to_string())
+            .collect();
+        key.extend(
+            worker
+                .loaded
+                .config
+                .exports
+                .iter()
+                .map(|e| format!("export:{}", e.id)),
+        );
+        key.push("reprise:self".to_string());
+        key.push("retention:purge".to_string());
+        if !worker.claim(&key) {
+            *worker.purged.lock().expect("purge time") = None;
+            return;
+        }
+        job(&worker, async {
+            match reprise_app::retention::apply(&ctx, &plans).await {
                 Ok(applied) => {
                     for a in applied {
                         tracing::info!(

@@ -1444,6 +1444,34 @@ mod tests {
     }
 
     #[test]
+    fn an_export_names_known_kinds_and_one_destination() {
+        let text = format!(
+            "{BASE}\n[[export]]\nid = \"weekly\"\nkinds = [\"runs\", \"toasters\"]\nschedule = \"weekly on monday at 06:00\"\nsite = \"nowhere\"\n"
+        );
+        let errs = errors(&text).join("\n");
+        assert!(
+            errs.contains("export `weekly`, field `kinds`: unknown export `toasters`"),
+            "{errs}"
+        );
+        assert!(
+            errs.contains("field `site`: unknown site `nowhere`"),
+            "{errs}"
+        );
+        assert!(
+            errs.contains("an export goes to a `directory` or a `repository`"),
+            "{errs}"
+        );
+        let ok = text.replace(", \"toasters\"", "").replace(
+            "site = \"nowhere\"",
+            "repository = \"local\"\nperiod = \"7d\"",
+        );
+        let parsed = parse(Path::new("reprise.toml"), &ok);
+        let export = &parsed.config.expect("valid").exports[0];
+        assert_eq!(export.kinds, [crate::export::Kind::Runs]);
+        assert_eq!(export.repository.as_deref(), Some("local"));
+    }
+
+    #[test]
     fn an_e_mail_channel_reads_its_relay_addresses_and_secret_source() {
         let text = format!(
             "{BASE}\n[[notify]]\nid = \"mgmt\"\nsmtp = \"mail.example.org\"\ntls = \"tls\"\nfrom = \"reprise@example.org\"\nto = [\"a@example.org\", \"b@example.org\"]\nusername = \"reprise\"\npassword_env = \"SMTP_PASSWORD\"\nmin_severity = \"critical\"\n"
