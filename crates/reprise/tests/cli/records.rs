@@ -34,7 +34,7 @@ pub(crate) fn records_workspace(max_retention: &str) -> (TestWorkspace, String) 
 
 /// A restore point of crm/visits taken `days` ago, written by stock restic into `repo`
 /// with Reprise's tags.
-fn old_point(ws: &TestWorkspace, repo: &str, days: i64) {
+pub(crate) fn old_point(ws: &TestWorkspace, repo: &str, days: i64) {
     let time = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
     let time = time.strftime("%Y-%m-%d %H:%M:%S").to_string();
     // Absolute, as Reprise records its paths.

@@ -1346,3 +1346,35 @@ fn erasures_exports_and_evidence_are_reached_through_the_api() {
         .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
 }
+
+#[test]
+fn the_server_purges_points_past_their_category_maximum_and_writes_due_exports() {
+    let (ws, config) = crate::records::records_workspace("20d");
+    ws.write_config(&format!(
+        "{config}\n[[export]]\nid = \"often\"\nkinds = [\"inventory\"]\nschedule = \"* * * * *\"\ndirectory = \"exports\"\n"
+    ));
+    ws.cmd().args(["repo", "init"]).assert().success();
+    ws.cmd().args(["backup", "crm"]).assert().success();
+    crate::records::old_point(&ws, "local", 40);
+    crate::records::old_point(&ws, "offsite", 40);
+    let _server = serve(&ws);
+    let points = || {
+        ws.json(&["snapshots", "crm", "--json"])
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    wait_for(
+        "the purge of the old point",
+        Duration::from_secs(60),
+        || points() == 1,
+    );
+    let exports = ws.path().join("exports");
+    // Every minute: the first slot is the next minute after the server started.
+    wait_for("a scheduled export", Duration::from_secs(90), || {
+        std::fs::read_dir(&exports)
+            .is_ok_and(|d| d.flatten().any(|e| e.path().join("inventory.csv").exists()))
+    });
+    let journal = ws.json(&["journal", "list", "--json"]).to_string();
+    assert!(journal.contains("reprise-server"), "{journal}");
+}
