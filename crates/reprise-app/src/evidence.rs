@@ -879,12 +879,7 @@ pub fn summary_text(pack: &Pack, fr: bool, tz: &TimeZone) -> String {
     t
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::html::escape as esc;
 
 /// The summary as one self-contained HTML page.
 pub fn summary_html(pack: &Pack, fr: bool, tz: &TimeZone) -> String {

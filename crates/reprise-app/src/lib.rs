@@ -36,6 +36,7 @@ pub mod error;
 pub mod evidence;
 pub mod export;
 pub mod graph;
+pub mod html;
 pub mod import;
 pub mod incident;
 pub mod journal;

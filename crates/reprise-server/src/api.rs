@@ -172,17 +172,20 @@ pub fn router(state: Arc<State>) -> Router {
             crate::auth::authorize,
         ))
         .route("/openapi.json", get(crate::openapi::document));
-    Router::new()
+    let api = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(crate::metrics::render))
         .route("/api/v1/sessions", post(crate::accounts::sign_in))
         .nest("/api/v1", api)
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
         .layer(middleware::map_response(json_errors))
-        .with_state(state)
+        .with_state(state.clone());
+    // The web UI's pages answer in HTML; everything else keeps the API's JSON errors.
+    crate::web::router(state)
+        .merge(api)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
 }
 
 /// Errors axum answers by itself (a method the route does not take, a path parameter of

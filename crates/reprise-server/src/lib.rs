@@ -18,6 +18,7 @@ mod incidents;
 mod metrics;
 mod openapi;
 mod records;
+mod web;
 mod requests;
 pub mod tls;
 

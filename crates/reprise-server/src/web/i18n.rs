@@ -1,0 +1,177 @@
+//! Every string the web UI shows, in English and French. A page takes the table of its
+//! language; a key missing from it fails the render (strict templates), so no page is
+//! ever half translated.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// `(key, English, French)`.
+const STRINGS: &[(&str, &str, &str)] = &[
+    ("skip", "Skip to the content", "Aller au contenu"),
+    ("nav", "Main", "Principal"),
+    ("dashboard", "Dashboard", "Tableau de bord"),
+    ("inventory", "Inventory", "Inventaire"),
+    ("incidents", "Incidents", "Incidents"),
+    ("switch_language", "Français", "English"),
+    ("sign_in", "Sign in", "Se connecter"),
+    ("sign_out", "Sign out", "Se déconnecter"),
+    ("account", "Account", "Compte"),
+    ("password", "Password", "Mot de passe"),
+    ("bad_credentials", "Unknown account or wrong password.", "Compte inconnu ou mot de passe erroné."),
+    ("locked", "Too many failed sign-ins: try again later.", "Trop d'échecs de connexion : réessayez plus tard."),
+    ("bad_form", "This form expired: try again.", "Ce formulaire a expiré : recommencez."),
+    ("forbidden", "Your role does not allow this.", "Votre rôle ne le permet pas."),
+    ("not_found", "Not found.", "Introuvable."),
+    ("failed_jobs", "failed backups", "sauvegardes en échec"),
+    ("missed_jobs", "missed backups", "sauvegardes manquées"),
+    ("open_alerts", "open alerts", "alertes ouvertes"),
+    ("open_incidents", "open incidents", "incidents ouverts"),
+    ("drills_due", "restore tests due", "tests de restauration dus"),
+    ("drills_failed", "restore tests failed", "tests de restauration échoués"),
+    ("rule_321_broken", "assets without 3-2-1", "actifs sans 3-2-1"),
+    ("rpo_ok", "RPO met", "RPO tenu"),
+    ("rpo_at_risk", "RPO at risk", "RPO menacé"),
+    ("rpo_breached", "RPO breached", "RPO dépassé"),
+    ("rpo_never", "never verified", "jamais vérifié"),
+    ("rpo_no_target", "no RPO set", "pas de RPO"),
+    ("last_verified", "Last verified point", "Dernier point vérifié"),
+    ("never", "never", "jamais"),
+    ("live", "Refreshes by itself.", "Se met à jour tout seul."),
+    ("copies", "copies", "copies"),
+    ("off_site", "off site", "hors site"),
+    ("yes", "yes", "oui"),
+    ("no", "no", "non"),
+    ("search", "Search", "Rechercher"),
+    ("search_hint", "Name, id, site, category, owner", "Nom, identifiant, site, catégorie, responsable"),
+    ("sort_by", "Sort by", "Trier par"),
+    ("apply", "Apply", "Appliquer"),
+    ("id", "Id", "Identifiant"),
+    ("name", "Name", "Nom"),
+    ("site", "Site", "Site"),
+    ("category", "Category", "Catégorie"),
+    ("criticality", "Criticality", "Criticité"),
+    ("state", "State", "État"),
+    ("rpo", "RPO", "RPO"),
+    ("rto", "RTO", "RTO"),
+    ("status", "Status", "Statut"),
+    ("owner", "Owner", "Responsable"),
+    ("no_asset", "No asset matches.", "Aucun actif ne correspond."),
+    ("assets_shown", "assets shown", "actifs affichés"),
+    ("back_up_now", "Back up now", "Sauvegarder maintenant"),
+    ("verify_now", "Verify now", "Vérifier maintenant"),
+    ("backup_started", "Backup started: the page shows it when it is done.", "Sauvegarde lancée : la page l'affiche une fois terminée."),
+    ("backup_busy", "A backup of this asset is already queued or running.", "Une sauvegarde de cet actif est déjà en attente ou en cours."),
+    ("verify_started", "Verification started: restore points turn verified when it is done.", "Vérification lancée : les points deviennent vérifiés une fois terminée."),
+    ("datasets", "Data sets", "Jeux de données"),
+    ("dataset", "Data set", "Jeu de données"),
+    ("what", "What", "Quoi"),
+    ("restore_points", "Restore points", "Points de restauration"),
+    ("taken", "Taken", "Pris le"),
+    ("size", "Size", "Taille"),
+    ("integrity", "Integrity", "Intégrité"),
+    ("verified", "verified", "vérifié"),
+    ("unverified", "unverified", "non vérifié"),
+    ("damaged", "damaged", "endommagé"),
+    ("repositories", "Repositories", "Dépôts"),
+    ("runs", "Runs", "Exécutions"),
+    ("kind", "Kind", "Type"),
+    ("started", "Started", "Début"),
+    ("duration", "Duration", "Durée"),
+    ("error", "Error", "Erreur"),
+    ("drills", "Restore tests", "Tests de restauration"),
+    ("measured_rto", "Measured RTO", "RTO mesuré"),
+    ("result", "Result", "Résultat"),
+    ("passed", "passed", "réussi"),
+    ("failed", "failed", "échoué"),
+    ("dependencies", "Depends on", "Dépend de"),
+    ("dependents", "Needed by", "Nécessaire à"),
+    ("neighbourhood", "Dependency neighbourhood", "Voisinage des dépendances"),
+    ("nothing", "Nothing yet.", "Rien pour l'instant."),
+    ("open_incident", "Open an incident", "Ouvrir un incident"),
+    ("title", "Title", "Titre"),
+    ("severity", "Severity", "Gravité"),
+    ("phase", "Phase", "Phase"),
+    ("opened", "Opened", "Ouvert le"),
+    ("closed", "Closed", "Clos le"),
+    ("affected", "Affected assets", "Actifs touchés"),
+    ("affected_hint", "Default: the assets the inventory says are not working.", "Par défaut : les actifs que l'inventaire dit hors service."),
+    ("no_incident", "No incident.", "Aucun incident."),
+    ("open", "Open", "Ouvrir"),
+    ("assessment", "Damage assessment", "Évaluation des dommages"),
+    ("data_at_risk", "Data at risk", "Données menacées"),
+    ("plan", "Recovery plan", "Plan de reprise"),
+    ("approve_plan", "Approve the plan", "Approuver le plan"),
+    ("plan_approved", "Plan approved.", "Plan approuvé."),
+    ("wave", "Wave", "Vague"),
+    ("step", "Step", "Étape"),
+    ("predicted", "Predicted", "Prévu"),
+    ("start", "Start", "Démarrer"),
+    ("done", "Done", "Terminé"),
+    ("fail", "Failed", "Échec"),
+    ("reason", "Reason", "Motif"),
+    ("step_updated", "Step updated.", "Étape mise à jour."),
+    ("checklist", "Checklist", "Liste de contrôle"),
+    ("check", "Check", "Contrôle"),
+    ("pass", "Pass", "Conforme"),
+    ("check_recorded", "Check recorded.", "Contrôle enregistré."),
+    ("evolution", "Asset states", "Évolution des actifs"),
+    ("timeline", "Timeline", "Chronologie"),
+    ("next_update", "Next update due", "Prochain point d'étape"),
+    ("send_update", "Send the update", "Envoyer le point d'étape"),
+    ("update_sent", "Update sent.", "Point d'étape envoyé."),
+    ("report", "Return-to-service report (PV)", "Procès-verbal de remise en service"),
+    ("sign_report", "Sign the report", "Signer le procès-verbal"),
+    ("report_signed", "Report signed.", "Procès-verbal signé."),
+    ("download", "Download", "Télécharger"),
+    ("review", "Post-incident review", "Revue post-incident"),
+    ("root_cause", "Root cause", "Cause racine"),
+    ("save", "Save", "Enregistrer"),
+    ("progress", "Progress", "Avancement"),
+    ("when", "When", "Quand"),
+    ("who", "Who", "Qui"),
+    ("event", "Event", "Événement"),
+    ("pending", "pending", "en attente"),
+    ("running", "running", "en cours"),
+    ("succeeded", "succeeded", "réussi"),
+    ("waiting", "waiting", "en attente"),
+    ("working", "working", "fonctionnel"),
+    ("partial", "partial", "partiel"),
+    ("manual", "manual", "manuel"),
+    ("restore", "restore", "restauration"),
+    ("steps_done", "steps done", "étapes terminées"),
+];
+
+static TABLES: OnceLock<[BTreeMap<&'static str, &'static str>; 2]> = OnceLock::new();
+
+/// The strings of `lang` (`en` or `fr`) by key.
+pub fn table(lang: &str) -> &'static BTreeMap<&'static str, &'static str> {
+    let tables = TABLES.get_or_init(|| {
+        let en = STRINGS.iter().map(|(k, e, _)| (*k, *e)).collect();
+        let fr = STRINGS.iter().map(|(k, _, f)| (*k, *f)).collect();
+        [en, fr]
+    });
+    &tables[usize::from(lang == "fr")]
+}
+
+/// `en` or `fr` from an `Accept-Language` header (French when it comes first).
+pub fn from_accept_language(header: &str) -> &'static str {
+    let first = header.split(',').next().unwrap_or("").trim();
+    if first.starts_with("fr") { "fr" } else { "en" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_unique_and_translated() {
+        let mut seen = std::collections::HashSet::new();
+        for (key, en, fr) in STRINGS {
+            assert!(seen.insert(key), "`{key}` twice");
+            assert!(!en.is_empty() && !fr.is_empty(), "`{key}` untranslated");
+        }
+        assert_eq!(table("fr")["dashboard"], "Tableau de bord");
+        assert_eq!(from_accept_language("fr-FR,fr;q=0.9,en;q=0.8"), "fr");
+        assert_eq!(from_accept_language("en-GB"), "en");
+    }
+}

@@ -1,0 +1,1058 @@
+//! The pages and the forms they post. Each handler reads through the same use cases as
+//! the API and the CLI, shapes plain rows (dates and sizes already in the page's
+//! language) and renders a template.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{Path, Query, State as Extract};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use minijinja::{Value, context};
+use reprise_app::incident::{self, CheckInput, NewIncident, StepMove};
+use reprise_app::snapshots::{Integrity, group};
+use reprise_app::tokens::{self, Principal, Refused};
+use reprise_catalog::RunFilter;
+use reprise_domain::access::Action;
+use serde::Serialize;
+
+use super::{
+    LANG, LOGIN, SESSION, Viewer, cookie, duration, local_path, random_hex, size, when,
+};
+use crate::State;
+
+type Fields = Form<HashMap<String, String>>;
+
+fn tz(state: &State) -> jiff::tz::TimeZone {
+    reprise_app::workspace::zone(state.loaded.config.timezone.as_deref())
+}
+
+fn secure(state: &State) -> bool {
+    state.loaded.config.server.tls_cert.is_some()
+}
+
+/// Back to `to` after a form, with a message key to show there.
+fn back(to: &str, done: &str) -> Response {
+    Redirect::to(&format!("{to}?done={done}")).into_response()
+}
+
+/// The message a page shows after a form (`?done=KEY`), translated.
+fn flash(viewer: &Viewer, q: &HashMap<String, String>) -> Option<&'static str> {
+    q.get("done")
+        .map(|k| viewer.t(k))
+        .filter(|t| !t.is_empty())
+}
+
+/// Runs `work` journaled as the principal's account.
+async fn as_user<T>(principal: &Principal, work: impl Future<Output = T>) -> T {
+    reprise_app::journal::ACTOR
+        .scope(principal.user.clone(), work)
+        .await
+}
+
+// --- Sign-in ---------------------------------------------------------------------
+
+pub async fn login_form(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    // The sign-in form's own token, before any session exists.
+    let secret = viewer
+        .cookies
+        .get(LOGIN)
+        .cloned()
+        .unwrap_or_else(|| random_hex(16));
+    let viewer = Viewer {
+        csrf: super::csrf_of(&secret),
+        ..viewer
+    };
+    let mut page = viewer.render(
+        "login.html",
+        "login",
+        context! {
+            next => local_path(q.get("next").map(String::as_str)),
+            error => q.get("error").map(|k| viewer.t(k)),
+        },
+    );
+    if let Ok(v) = cookie(LOGIN, &secret, secure(&state), None).parse() {
+        page.headers_mut().append(header::SET_COOKIE, v);
+    }
+    page
+}
+
+pub async fn login(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Form(form): Fields,
+) -> Response {
+    let next = local_path(form.get("next").map(String::as_str));
+    let retry = |key: &str| {
+        Redirect::to(&format!("/login?error={key}&next={next}")).into_response()
+    };
+    let expected = viewer.cookies.get(LOGIN).map(|s| super::csrf_of(s));
+    if expected.is_none() || form.get("csrf") != expected.as_ref() {
+        return retry("bad_form");
+    }
+    let user = form.get("user").cloned().unwrap_or_default();
+    let password = form.get("password").cloned().unwrap_or_default();
+    let outcome = reprise_app::journal::ACTOR
+        .scope(
+            user.clone(),
+            tokens::sign_in(&*state.catalog, user.trim(), &password, Timestamp::now()),
+        )
+        .await;
+    match outcome {
+        Ok(Ok((token, _))) => {
+            let mut r = Redirect::to(&next).into_response();
+            for c in [
+                cookie(SESSION, &token, secure(&state), None),
+                cookie(LOGIN, "", secure(&state), Some(0)),
+            ] {
+                if let Ok(v) = c.parse() {
+                    r.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            r
+        }
+        Ok(Err(Refused::Invalid)) => retry("bad_credentials"),
+        Ok(Err(Refused::Locked { .. })) => retry("locked"),
+        Err(e) => viewer.error(e),
+    }
+}
+
+pub async fn logout(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Form(form): Fields,
+) -> Response {
+    if let Err(r) = viewer.check_form(&form) {
+        return r;
+    }
+    if let (Some(p), Some(token)) = (&viewer.principal, viewer.cookies.get(SESSION)) {
+        // The session's token dies with the session.
+        let _ = as_user(p, tokens::revoke(&*state.catalog, &p.user, &p.token, Timestamp::now()))
+            .await;
+        let _ = token;
+    }
+    let mut r = Redirect::to("/login").into_response();
+    if let Ok(v) = cookie(SESSION, "", secure(&state), Some(0)).parse() {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// Switches the language (a cookie), then goes back.
+pub async fn language(
+    Extract(state): Extract<Arc<State>>,
+    Path(code): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let lang = if code == "fr" { "fr" } else { "en" };
+    let mut r = Redirect::to(&local_path(q.get("back").map(String::as_str))).into_response();
+    if let Ok(v) = cookie(LANG, lang, secure(&state), Some(365 * 86_400)).parse() {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+// --- Dashboard -------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct Tile {
+    id: String,
+    name: String,
+    status: &'static str,
+    verified: Option<String>,
+    rule: bool,
+    last_backup_failed: bool,
+}
+
+#[derive(Serialize)]
+struct SiteTiles {
+    id: String,
+    name: String,
+    assets: Vec<Tile>,
+}
+
+pub async fn dashboard(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> Response {
+    let principal = match viewer.require(Action::Read) {
+        Ok(p) => p.clone(),
+        Err(r) => return r,
+    };
+    let ctx = state.ctx();
+    let tz = tz(&state);
+    let statuses = match reprise_app::status::run(&ctx, Timestamp::now()).await {
+        Ok(s) => s,
+        Err(e) => return viewer.error(e),
+    };
+    let alerts = match state.catalog.alerts(true).await {
+        Ok(a) => a,
+        Err(e) => return viewer.error(e.into()),
+    };
+    let open_incidents = state
+        .catalog
+        .incidents(true)
+        .await
+        .map(|i| i.len())
+        .unwrap_or(0);
+    let mine = |asset: &str| crate::auth::covers(&state, &principal, asset);
+    let alert_count = |prefix: &str| {
+        alerts
+            .iter()
+            .filter(|a| {
+                a.key
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| mine(rest.split('/').next().unwrap_or(rest)))
+            })
+            .count()
+    };
+    let mut sites = Vec::new();
+    for site in &state.loaded.config.inventory.sites {
+        let assets: Vec<Tile> = statuses
+            .iter()
+            .filter(|s| s.site == site.id.as_str() && mine(&s.asset))
+            .map(|s| Tile {
+                id: s.asset.clone(),
+                name: s.name.clone(),
+                status: match s.rpo_status {
+                    reprise_app::status::RpoStatus::Ok => "ok",
+                    reprise_app::status::RpoStatus::AtRisk => "at_risk",
+                    reprise_app::status::RpoStatus::Breached => "breached",
+                    reprise_app::status::RpoStatus::Never => "never",
+                    reprise_app::status::RpoStatus::NoTarget => "no_target",
+                },
+                verified: s.last_verified.map(|t| when(t, &tz, viewer.fr())),
+                rule: s.rule_3_2_1,
+                last_backup_failed: s.last_backup_ok == Some(false),
+            })
+            .collect();
+        if !assets.is_empty() {
+            sites.push(SiteTiles {
+                id: site.id.to_string(),
+                name: site.name.clone(),
+                assets,
+            });
+        }
+    }
+    let rule_broken = statuses
+        .iter()
+        .filter(|s| mine(&s.asset) && s.restore_points > 0 && !s.rule_3_2_1)
+        .count();
+    let everything = principal.scope.is_everything();
+    viewer.render(
+        "dashboard.html",
+        "dashboard",
+        context! {
+            sites => super::v(&sites),
+            counts => context! {
+                failed => alert_count("backup:"),
+                missed => alert_count("missed:"),
+                alerts => if everything { alerts.len() } else { alerts.iter().filter(|a| a.key.split_once(':').is_some_and(|(_, r)| mine(r))).count() },
+                incidents => if everything { open_incidents } else { 0 },
+                drills_due => alert_count("drill-due:"),
+                drills_failed => alert_count("drill:"),
+                rule_broken,
+            },
+        },
+    )
+}
+
+// --- Inventory -------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct AssetRow {
+    id: String,
+    name: String,
+    site: String,
+    category: String,
+    criticality: String,
+    state: String,
+    owner: String,
+    rpo: String,
+    status: &'static str,
+}
+
+pub async fn assets(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let principal = match viewer.require(Action::Read) {
+        Ok(p) => p.clone(),
+        Err(r) => return r,
+    };
+    let statuses = reprise_app::status::run(&state.ctx(), Timestamp::now())
+        .await
+        .unwrap_or_default();
+    let status_of = |id: &str| {
+        statuses
+            .iter()
+            .find(|s| s.asset == id)
+            .map_or("never", |s| match s.rpo_status {
+                reprise_app::status::RpoStatus::Ok => "ok",
+                reprise_app::status::RpoStatus::AtRisk => "at_risk",
+                reprise_app::status::RpoStatus::Breached => "breached",
+                reprise_app::status::RpoStatus::Never => "never",
+                reprise_app::status::RpoStatus::NoTarget => "no_target",
+            })
+    };
+    let search = q.get("q").map(|s| s.trim().to_lowercase()).unwrap_or_default();
+    let sort = q.get("sort").cloned().unwrap_or_else(|| "site".into());
+    let mut rows: Vec<AssetRow> = state
+        .loaded
+        .config
+        .inventory
+        .assets
+        .iter()
+        .filter(|a| principal.scope.is_everything() || principal.scope.covers(a))
+        .map(|a| AssetRow {
+            id: a.id.to_string(),
+            name: a.name.clone(),
+            site: a.site.to_string(),
+            category: a.category.as_str().to_string(),
+            criticality: a.criticality.as_str().to_string(),
+            state: a.state.as_str().to_string(),
+            owner: a.owner.clone().unwrap_or_default(),
+            rpo: a.rpo.map(|r| r.to_string()).unwrap_or_default(),
+            status: status_of(a.id.as_str()),
+        })
+        .filter(|r| {
+            search.is_empty()
+                || [&r.id, &r.name, &r.site, &r.category, &r.owner]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(&search))
+        })
+        .collect();
+    let key = |r: &AssetRow| -> String {
+        match sort.as_str() {
+            "name" => r.name.to_lowercase(),
+            "criticality" => r.criticality.clone(),
+            "status" => r.status.to_string(),
+            "category" => r.category.clone(),
+            _ => format!("{} {}", r.site, r.name.to_lowercase()),
+        }
+    };
+    rows.sort_by_key(key);
+    viewer.render(
+        "assets.html",
+        "assets",
+        context! { rows => super::v(&rows), q => q.get("q").cloned().unwrap_or_default(), sort },
+    )
+}
+
+#[derive(Serialize)]
+struct PointRow {
+    dataset: String,
+    time: String,
+    size: String,
+    integrity: &'static str,
+    integrity_at: Option<String>,
+    copies: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct RunRow {
+    kind: String,
+    started: String,
+    duration: String,
+    status: String,
+    error: String,
+}
+
+#[derive(Serialize)]
+struct Neighbour {
+    id: String,
+    name: String,
+    status: &'static str,
+}
+
+pub async fn asset(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let principal = match viewer.require(Action::Read) {
+        Ok(p) => p.clone(),
+        Err(r) => return r,
+    };
+    let inv = &state.loaded.config.inventory;
+    let Some(asset) = inv.asset(&id) else {
+        return viewer.message(StatusCode::NOT_FOUND, "not_found");
+    };
+    if !crate::auth::covers(&state, &principal, &id) {
+        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let ctx = state.ctx();
+    let tz = tz(&state);
+    let fr = viewer.fr();
+    let status = reprise_app::status::run(&ctx, Timestamp::now())
+        .await
+        .unwrap_or_default();
+    let status_of = |a: &str| {
+        status
+            .iter()
+            .find(|s| s.asset == a)
+            .map_or("never", |s| match s.rpo_status {
+                reprise_app::status::RpoStatus::Ok => "ok",
+                reprise_app::status::RpoStatus::AtRisk => "at_risk",
+                reprise_app::status::RpoStatus::Breached => "breached",
+                reprise_app::status::RpoStatus::Never => "never",
+                reprise_app::status::RpoStatus::NoTarget => "no_target",
+            })
+    };
+    let points = state
+        .catalog
+        .restore_points(Some(&id))
+        .await
+        .unwrap_or_default();
+    let mut views = group(&points);
+    views.reverse();
+    let points: Vec<PointRow> = views
+        .iter()
+        .take(30)
+        .map(|p| {
+            let (integrity, at) = match &p.integrity {
+                Integrity::Unverified => ("unverified", None),
+                Integrity::Verified { at } => ("verified", Some(when(*at, &tz, fr))),
+                Integrity::Failed { at, .. } => ("damaged", Some(when(*at, &tz, fr))),
+            };
+            PointRow {
+                dataset: p.dataset.clone(),
+                time: when(p.time, &tz, fr),
+                size: p.bytes.map(|b| size(b, fr)).unwrap_or_default(),
+                integrity,
+                integrity_at: at,
+                copies: p.copies.iter().map(|c| c.repository.clone()).collect(),
+            }
+        })
+        .collect();
+    let runs: Vec<RunRow> = state
+        .catalog
+        .runs(&RunFilter {
+            asset: Some(id.clone()),
+            limit: Some(15),
+            ..RunFilter::default()
+        })
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| RunRow {
+            kind: r.kind.as_str().to_string(),
+            started: when(r.started, &tz, fr),
+            duration: r
+                .duration()
+                .map(|d| duration(d.as_secs_f64()))
+                .unwrap_or_default(),
+            status: r.status.as_str().to_string(),
+            error: r.error.clone().unwrap_or_default(),
+        })
+        .collect();
+    let drills: Vec<Value> = reprise_app::drill::history(&ctx, Some(&id))
+        .await
+        .unwrap_or_default()
+        .iter()
+        .take(10)
+        .map(|d| {
+            context! {
+                dataset => d.dataset.clone(),
+                started => when(d.started, &tz, fr),
+                ok => d.ok,
+                rto => d.record.as_ref().map(|r| duration(r.measured_rto_seconds)),
+            }
+        })
+        .collect();
+    let datasets: Vec<Value> = asset
+        .datasets
+        .iter()
+        .map(|d| {
+            context! {
+                name => d.name.clone(),
+                what => match &d.source {
+                    reprise_domain::DataSource::Paths { paths, .. } => paths.join(", "),
+                    reprise_domain::DataSource::Command { command, .. } => format!("$ {command}"),
+                },
+                category => d.category.clone().unwrap_or_default(),
+            }
+        })
+        .collect();
+    let neighbour = |a: &reprise_domain::Asset| Neighbour {
+        id: a.id.to_string(),
+        name: a.name.clone(),
+        status: status_of(a.id.as_str()),
+    };
+    let dependencies: Vec<Neighbour> = asset
+        .depends_on
+        .iter()
+        .filter_map(|d| inv.asset(d.as_str()))
+        .map(neighbour)
+        .collect();
+    let dependents: Vec<Neighbour> = inv.dependents(&id).into_iter().map(neighbour).collect();
+    let graph = neighbourhood_svg(
+        &neighbour(asset),
+        &dependencies,
+        &dependents,
+        &viewer,
+    );
+    viewer.render(
+        "asset.html",
+        "assets",
+        context! {
+            asset => context! {
+                id => asset.id.to_string(),
+                name => asset.name.clone(),
+                site => asset.site.to_string(),
+                category => asset.category.as_str(),
+                criticality => asset.criticality.as_str(),
+                state => asset.state.as_str(),
+                rpo => asset.rpo.map(|r| r.to_string()).unwrap_or_default(),
+                rto => asset.rto.map(|r| r.to_string()).unwrap_or_default(),
+                owner => asset.owner.clone().unwrap_or_default(),
+                status => status_of(asset.id.as_str()),
+            },
+            datasets, drills,
+            points => super::v(&points),
+            runs => super::v(&runs),
+            dependencies => super::v(&dependencies),
+            dependents => super::v(&dependents),
+            graph => Value::from_safe_string(graph),
+            can_operate => principal.role.allows(Action::Operate),
+            can_verify => principal.role.allows(Action::Operate) && principal.scope.is_everything(),
+            flash => flash(&viewer, &q),
+        },
+    )
+}
+
+/// The asset between what it depends on (left) and what depends on it (right), each a
+/// link coloured by its RPO status.
+fn neighbourhood_svg(
+    center: &Neighbour,
+    left: &[Neighbour],
+    right: &[Neighbour],
+    viewer: &Viewer,
+) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let rows = left.len().max(right.len()).max(1);
+    let height = 20 + rows * 50;
+    let (w, bw, bh) = (720, 200, 34);
+    let colour = |status: &str| match status {
+        "ok" => ("#dafbe1", "#1a7f37"),
+        "at_risk" => ("#fff8c5", "#7d4e00"),
+        "breached" => ("#ffebe9", "#a40e26"),
+        _ => ("#eaeef2", "#57606a"),
+    };
+    let box_at = |n: &Neighbour, x: usize, y: usize| {
+        let (fill, stroke) = colour(n.status);
+        let name: String = n.name.chars().take(26).collect();
+        format!(
+            "<a href=\"/assets/{id}\"><rect x=\"{x}\" y=\"{y}\" width=\"{bw}\" height=\"{bh}\" rx=\"6\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"2\"/><text x=\"{tx}\" y=\"{ty}\" font-size=\"13\" text-anchor=\"middle\" fill=\"#1f2328\">{name}</text></a>",
+            id = esc(&n.id),
+            tx = x + bw / 2,
+            ty = y + 22,
+            name = esc(&name),
+        )
+    };
+    let cy = height / 2 - bh / 2;
+    let cx = w / 2 - bw / 2;
+    let mut svg = format!(
+        "<svg role=\"img\" viewBox=\"0 0 {w} {height}\" width=\"{w}\" height=\"{height}\" xmlns=\"http://www.w3.org/2000/svg\"><title>{}</title>",
+        esc(viewer.t("neighbourhood"))
+    );
+    let y_of = |i: usize, n: usize| {
+        let span = height - 20;
+        10 + (span * (2 * i + 1)) / (2 * n.max(1)) - bh / 2
+    };
+    for (i, n) in left.iter().enumerate() {
+        let y = y_of(i, left.len());
+        svg += &format!(
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{cx}\" y2=\"{}\" stroke=\"#8c959f\" stroke-width=\"2\"/>",
+            10 + bw,
+            y + bh / 2,
+            cy + bh / 2
+        );
+        svg += &box_at(n, 10, y);
+    }
+    for (i, n) in right.iter().enumerate() {
+        let y = y_of(i, right.len());
+        let x = w - bw - 10;
+        svg += &format!(
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"#8c959f\" stroke-width=\"2\"/>",
+            cx + bw,
+            cy + bh / 2,
+            y + bh / 2
+        );
+        svg += &box_at(n, x, y);
+    }
+    svg += &box_at(center, cx, cy);
+    svg += "</svg>";
+    svg
+}
+
+pub async fn backup(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Fields,
+) -> Response {
+    let principal = match viewer.require(Action::Operate) {
+        Ok(p) => p.clone(),
+        Err(r) => return r,
+    };
+    if let Err(r) = viewer.check_form(&form) {
+        return r;
+    }
+    if state.loaded.config.inventory.asset(&id).is_none()
+        || !crate::auth::covers(&state, &principal, &id)
+    {
+        return viewer.message(StatusCode::NOT_FOUND, "not_found");
+    }
+    let selection = reprise_app::backup::Selection {
+        assets: vec![id.clone()],
+        reason: Some(format!("requested in the web UI by {}", principal.user)),
+        ..Default::default()
+    };
+    let started = crate::spawn_backup(&state, vec![id.clone()], selection);
+    back(
+        &format!("/assets/{id}"),
+        if started { "backup_started" } else { "backup_busy" },
+    )
+}
+
+pub async fn verify(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Fields,
+) -> Response {
+    let principal = match viewer.require(Action::Operate) {
+        Ok(p) => p.clone(),
+        Err(r) => return r,
+    };
+    if let Err(r) = viewer.check_form(&form) {
+        return r;
+    }
+    if state.loaded.config.inventory.asset(&id).is_none() || !principal.scope.is_everything() {
+        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let worker = state.clone();
+    let assets = vec![id.clone()];
+    let user = principal.user.clone();
+    tokio::spawn(async move {
+        crate::job(&worker, async {
+            let ctx = worker.ctx();
+            let work = reprise_app::verify::run(
+                &ctx,
+                &assets,
+                reprise_app::verify::Mode::ReadAll,
+            );
+            if let Err(e) = reprise_app::journal::ACTOR.scope(user, work).await {
+                tracing::error!(error = %e, "verification failed");
+            }
+        })
+        .await;
+    });
+    back(&format!("/assets/{id}"), "verify_started")
+}
+
+// --- Incidents -------------------------------------------------------------------
+
+pub async fn incidents(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let principal = match viewer.require(Action::ReadRecords) {
+        Ok(p) => p.clone(),
+        Err(r) => return r,
+    };
+    if !principal.scope.is_everything() {
+        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let tz = tz(&state);
+    let rows: Vec<Value> = match state.catalog.incidents(false).await {
+        Ok(rows) => rows
+            .iter()
+            .map(|r| {
+                context! {
+                    id => r.id,
+                    title => r.title.clone(),
+                    severity => r.severity.clone(),
+                    phase => r.phase.clone(),
+                    opened => when(r.opened, &tz, viewer.fr()),
+                    closed => r.closed.map(|c| when(c, &tz, viewer.fr())),
+                }
+            })
+            .collect(),
+        Err(e) => return viewer.error(e.into()),
+    };
+    viewer.render(
+        "incidents.html",
+        "incidents",
+        context! {
+            rows,
+            can_operate => principal.role.allows(Action::Operate),
+            flash => flash(&viewer, &q),
+        },
+    )
+}
+
+pub async fn open_incident(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Form(form): Fields,
+) -> Response {
+    let principal = match viewer.require(Action::Operate) {
+        Ok(p) => p.clone(),
+        Err(r) => return r,
+    };
+    if let Err(r) = viewer.check_form(&form) {
+        return r;
+    }
+    if !principal.scope.is_everything() {
+        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let new = NewIncident {
+        title: form.get("title").cloned().unwrap_or_default(),
+        severity: form.get("severity").cloned(),
+        assets: form
+            .get("assets")
+            .map(|a| {
+                a.split([',', ' '])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        source: Some("web UI".into()),
+        ..NewIncident::default()
+    };
+    let ctx = state.ctx();
+    match as_user(
+        &principal,
+        incident::open(&ctx, &new, Some(&principal.user), Timestamp::now()),
+    )
+    .await
+    {
+        Ok(id) => Redirect::to(&format!("/incidents/{id}")).into_response(),
+        Err(e) => viewer.error(e),
+    }
+}
+
+pub async fn incident(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let principal = match viewer.require(Action::ReadRecords) {
+        Ok(p) => p.clone(),
+        Err(r) => return r,
+    };
+    if !principal.scope.is_everything() {
+        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let ctx = state.ctx();
+    let tz = tz(&state);
+    let fr = viewer.fr();
+    let view = match incident::show(&ctx, id, Timestamp::now()).await {
+        Ok(v) => v,
+        Err(e) => return viewer.error(e),
+    };
+    let inc = &view.incident;
+    let inv = &state.loaded.config.inventory;
+    let name_of = |a: &str| inv.asset(a).map_or(a.to_string(), |x| x.name.clone());
+    let assessment = inc.doc.assessment.as_ref().map(|a| {
+        context! {
+            generated => when(a.generated, &tz, fr),
+            deadline => when(a.deadline, &tz, fr),
+            shared => a.shared.map(|s| when(s, &tz, fr)),
+            assets => super::v(&a.assets),
+            notes => a.notes.clone(),
+        }
+    });
+    let plan = inc.doc.plan.as_ref().map(|p| {
+        let mut waves: Vec<Value> = Vec::new();
+        let max_wave = p.steps.iter().map(|s| s.wave).max().unwrap_or(0);
+        for w in 1..=max_wave.max(1) {
+            let steps: Vec<Value> = p
+                .steps
+                .iter()
+                .filter(|s| s.wave == w)
+                .map(|s| {
+                    context! {
+                        asset => s.asset.clone(),
+                        name => s.name.clone(),
+                        kind => s.kind.clone(),
+                        reason => if fr { s.reason_fr.clone() } else { s.reason.clone() },
+                        status => s.status.as_str(),
+                        status_label => if fr { s.status.label_fr().to_string() } else { s.status.as_str().to_string() },
+                        predicted => duration(s.predicted_seconds as f64),
+                        after => s.after.clone(),
+                        note => s.note.clone(),
+                        checks => s.checks.iter().map(|c| context! {
+                            key => c.key.clone(),
+                            label => if fr { c.fr.clone() } else { c.en.clone() },
+                            result => c.result.map(|r| if fr { r.label_fr() } else { r.as_str() }),
+                        }).collect::<Vec<_>>(),
+                    }
+                })
+                .collect();
+            if !steps.is_empty() {
+                waves.push(context! { number => w, steps });
+            }
+        }
+        let done = p.steps.iter().filter(|s| s.status.is_settled()).count();
+        context! {
+            approved_by => p.approved_by.clone(),
+            approved => when(p.approved, &tz, fr),
+            waves,
+            done,
+            total => p.steps.len(),
+        }
+    });
+    let evolution: Vec<Value> = view
+        .evolution
+        .iter()
+        .map(|c| {
+            context! {
+                asset => name_of(&c.asset),
+                at => when(c.at, &tz, fr),
+                state => c.state.as_str(),
+            }
+        })
+        .collect();
+    let timeline: Vec<Value> = view
+        .timeline
+        .iter()
+        .rev()
+        .map(|e| {
+            context! {
+                at => when(e.at, &tz, fr),
+                who => e.actor.clone().unwrap_or_default(),
+                kind => e.kind.clone(),
+                text => e.text.clone(),
+            }
+        })
+        .collect();
+    let all_done = inc
+        .doc
+        .plan
+        .as_ref()
+        .is_some_and(|p| !p.steps.is_empty() && p.steps.iter().all(|s| s.status.is_settled()));
+    viewer.render(
+        "incident.html",
+        "incidents",
+        context! {
+            id,
+            title => inc.row.title.clone(),
+            severity => inc.row.severity.clone(),
+            phase => inc.row.phase.clone(),
+            opened => when(inc.row.opened, &tz, fr),
+            affected => inc.doc.affected.iter().map(|a| context! {
+                name => name_of(&a.asset), state => a.state.as_str(),
+            }).collect::<Vec<_>>(),
+            assessment, plan, evolution, timeline,
+            next_update => view.deadlines.next_update_due.map(|d| when(d, &tz, fr)),
+            update_late => view.deadlines.update_late,
+            draft => incident::draft_update(inc, fr, &tz),
+            signed => inc.doc.sign_off.as_ref().map(|s| context! {
+                by => s.by.clone(), at => when(s.at, &tz, fr), sha256 => s.sha256.clone(),
+            }),
+            review => inc.doc.review.as_ref().map(|r| context! {
+                root_cause => r.root_cause.clone(),
+                actions => r.actions.len(),
+            }),
+            can_sign => all_done && inc.doc.sign_off.is_none(),
+            can_operate => principal.role.allows(Action::Operate),
+            flash => flash(&viewer, &q),
+        },
+    )
+}
+
+/// The incident page's forms go back to it, or say what went wrong.
+fn after_incident(viewer: &Viewer, id: i64, done: &str, r: Result<(), reprise_app::error::AppError>) -> Response {
+    match r {
+        Ok(()) => back(&format!("/incidents/{id}"), done),
+        Err(e) => viewer.error(e),
+    }
+}
+
+/// The operator allowed to act on incidents, after the form's token is checked.
+fn operator(viewer: &Viewer, form: &HashMap<String, String>) -> Result<Principal, Response> {
+    let principal = viewer.require(Action::Operate)?.clone();
+    viewer.check_form(form)?;
+    if !principal.scope.is_everything() {
+        return Err(viewer.message(StatusCode::FORBIDDEN, "forbidden"));
+    }
+    Ok(principal)
+}
+
+pub async fn approve_plan(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Fields,
+) -> Response {
+    let principal = match operator(&viewer, &form) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let ctx = state.ctx();
+    let r = as_user(
+        &principal,
+        incident::approve_plan(&ctx, id, false, None, &principal.user, Timestamp::now()),
+    )
+    .await
+    .map(|_| ());
+    after_incident(&viewer, id, "plan_approved", r)
+}
+
+pub async fn step(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path((id, asset)): Path<(i64, String)>,
+    Form(form): Fields,
+) -> Response {
+    let principal = match operator(&viewer, &form) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let moved = match form.get("move").map(String::as_str) {
+        Some("start") => StepMove::Start,
+        Some("done") => StepMove::Done,
+        Some("fail") => StepMove::Fail,
+        _ => return viewer.message(StatusCode::BAD_REQUEST, "bad_form"),
+    };
+    let note = form.get("note").map(|n| n.trim()).filter(|n| !n.is_empty());
+    let ctx = state.ctx();
+    let r = as_user(
+        &principal,
+        incident::step(&ctx, id, &asset, moved, note, None, &principal.user),
+    )
+    .await
+    .map(|_| ());
+    after_incident(&viewer, id, "step_updated", r)
+}
+
+pub async fn check(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Fields,
+) -> Response {
+    let principal = match operator(&viewer, &form) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let input = CheckInput {
+        asset: form.get("asset").cloned().unwrap_or_default(),
+        key: form.get("key").cloned().unwrap_or_default(),
+        result: form.get("result").cloned().unwrap_or_default(),
+        note: form.get("note").cloned().filter(|n| !n.trim().is_empty()),
+        deadline: None,
+    };
+    let ctx = state.ctx();
+    let r = as_user(&principal, incident::check(&ctx, id, &input, &principal.user))
+        .await
+        .map(|_| ());
+    after_incident(&viewer, id, "check_recorded", r)
+}
+
+pub async fn send_update(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Fields,
+) -> Response {
+    let principal = match operator(&viewer, &form) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let text = form.get("text").cloned().unwrap_or_default();
+    let ctx = state.ctx();
+    let r = as_user(&principal, incident::send_update(&ctx, id, &text, &principal.user))
+        .await
+        .map(|_| ());
+    after_incident(&viewer, id, "update_sent", r)
+}
+
+pub async fn sign_pv(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Fields,
+) -> Response {
+    let principal = match operator(&viewer, &form) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let ctx = state.ctx();
+    let tz = tz(&state);
+    let r = as_user(
+        &principal,
+        incident::sign(&ctx, id, &principal.user, viewer.fr(), &tz),
+    )
+    .await
+    .map(|_| ());
+    after_incident(&viewer, id, "report_signed", r)
+}
+
+/// The return-to-service report: as signed (its hash holds), in text, HTML or PDF.
+pub async fn pv(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = viewer.require(Action::ReadRecords) {
+        return r;
+    }
+    let ctx = state.ctx();
+    let tz = tz(&state);
+    let inc = match incident::load(&ctx, id).await {
+        Ok(i) => i,
+        Err(e) => return viewer.error(e),
+    };
+    let (fr, signer) = match &inc.doc.sign_off {
+        Some(s) => (s.lang == "fr", Some(s.by.clone())),
+        None => (viewer.fr(), None),
+    };
+    let text = incident::pv_text(&inc, fr, &tz, signer.as_deref());
+    let name = format!("pv-incident-{id}");
+    let attach = |ext: &str| format!("attachment; filename=\"{name}.{ext}\"");
+    match q.get("format").map(String::as_str) {
+        Some("pdf") => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (header::CONTENT_DISPOSITION, attach("pdf")),
+            ],
+            reprise_app::pdf::text_document(text.lines().next().unwrap_or("PV"), &text),
+        )
+            .into_response(),
+        Some("html") => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, attach("html")),
+            ],
+            reprise_app::html::text_page(&text, "", fr),
+        )
+            .into_response(),
+        _ => (
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, attach("txt")),
+            ],
+            text,
+        )
+            .into_response(),
+    }
+}
