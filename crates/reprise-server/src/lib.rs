@@ -18,9 +18,9 @@ mod incidents;
 mod metrics;
 mod openapi;
 mod records;
-mod web;
 mod requests;
 pub mod tls;
+mod web;
 
 use std::collections::BTreeSet;
 use std::future::Future;

@@ -38,7 +38,10 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/assets/{id}", get(pages::asset))
         .route("/assets/{id}/backup", post(pages::backup))
         .route("/assets/{id}/verify", post(pages::verify))
-        .route("/incidents", get(pages::incidents).post(pages::open_incident))
+        .route(
+            "/incidents",
+            get(pages::incidents).post(pages::open_incident),
+        )
         .route("/incidents/{id}", get(pages::incident))
         .route("/incidents/{id}/plan", post(pages::approve_plan))
         .route("/incidents/{id}/steps/{asset}", post(pages::step))
@@ -58,7 +61,10 @@ async fn htmx() -> Response {
 }
 
 async fn css() -> Response {
-    static_file("text/css; charset=utf-8", include_str!("../../assets/app.css"))
+    static_file(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/app.css"),
+    )
 }
 
 fn static_file(kind: &'static str, body: &'static str) -> Response {
@@ -94,6 +100,9 @@ fn env() -> &'static Environment<'static> {
         env
     })
 }
+
+/// The page to answer instead of the one asked for (sign in first, not allowed).
+pub type Refusal = Box<Response>;
 
 /// Who is looking, in which language, and the form token of their session.
 pub struct Viewer {
@@ -176,21 +185,23 @@ impl Viewer {
 
     /// The signed-in principal allowed to `action`, or the response to give instead:
     /// the sign-in page, or a refusal.
-    pub fn require(&self, action: Action) -> Result<&Principal, Response> {
+    pub fn require(&self, action: Action) -> Result<&Principal, Refusal> {
         match &self.principal {
-            None => Err(Redirect::to(&format!("/login?next={}", self.path)).into_response()),
+            None => Err(Box::new(
+                Redirect::to(&format!("/login?next={}", self.path)).into_response(),
+            )),
             Some(p) if !p.role.allows(action) => {
-                Err(self.message(StatusCode::FORBIDDEN, "forbidden"))
+                Err(Box::new(self.message(StatusCode::FORBIDDEN, "forbidden")))
             }
             Some(p) => Ok(p),
         }
     }
 
     /// Refuses a form whose token does not match the session's.
-    pub fn check_form(&self, form: &HashMap<String, String>) -> Result<(), Response> {
+    pub fn check_form(&self, form: &HashMap<String, String>) -> Result<(), Refusal> {
         match form.get("csrf") {
             Some(t) if !self.csrf.is_empty() && *t == self.csrf => Ok(()),
-            _ => Err(self.message(StatusCode::FORBIDDEN, "bad_form")),
+            _ => Err(Box::new(self.message(StatusCode::FORBIDDEN, "bad_form"))),
         }
     }
 
@@ -278,9 +289,7 @@ fn random_hex(bytes: usize) -> String {
 /// A path to go back to after signing in: only this site's own paths.
 fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => {
-            p.to_string()
-        }
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
         _ => "/".to_string(),
     }
 }

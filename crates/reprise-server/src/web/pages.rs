@@ -18,9 +18,7 @@ use reprise_catalog::RunFilter;
 use reprise_domain::access::Action;
 use serde::Serialize;
 
-use super::{
-    LANG, LOGIN, SESSION, Viewer, cookie, duration, local_path, random_hex, size, when,
-};
+use super::{LANG, LOGIN, SESSION, Viewer, cookie, duration, local_path, random_hex, size, when};
 use crate::State;
 
 type Fields = Form<HashMap<String, String>>;
@@ -40,9 +38,7 @@ fn back(to: &str, done: &str) -> Response {
 
 /// The message a page shows after a form (`?done=KEY`), translated.
 fn flash(viewer: &Viewer, q: &HashMap<String, String>) -> Option<&'static str> {
-    q.get("done")
-        .map(|k| viewer.t(k))
-        .filter(|t| !t.is_empty())
+    q.get("done").map(|k| viewer.t(k)).filter(|t| !t.is_empty())
 }
 
 /// Runs `work` journaled as the principal's account.
@@ -89,9 +85,8 @@ pub async fn login(
     Form(form): Fields,
 ) -> Response {
     let next = local_path(form.get("next").map(String::as_str));
-    let retry = |key: &str| {
-        Redirect::to(&format!("/login?error={key}&next={next}")).into_response()
-    };
+    let retry =
+        |key: &str| Redirect::to(&format!("/login?error={key}&next={next}")).into_response();
     let expected = viewer.cookies.get(LOGIN).map(|s| super::csrf_of(s));
     if expected.is_none() || form.get("csrf") != expected.as_ref() {
         return retry("bad_form");
@@ -129,13 +124,18 @@ pub async fn logout(
     Form(form): Fields,
 ) -> Response {
     if let Err(r) = viewer.check_form(&form) {
-        return r;
+        return *r;
     }
-    if let (Some(p), Some(token)) = (&viewer.principal, viewer.cookies.get(SESSION)) {
+    if let Some(p) = &viewer.principal {
         // The session's token dies with the session.
-        let _ = as_user(p, tokens::revoke(&*state.catalog, &p.user, &p.token, Timestamp::now()))
-            .await;
-        let _ = token;
+        let revoked = as_user(
+            p,
+            tokens::revoke(&*state.catalog, &p.user, &p.token, Timestamp::now()),
+        )
+        .await;
+        if let Err(e) = revoked {
+            tracing::error!(error = %e, "session not revoked");
+        }
     }
     let mut r = Redirect::to("/login").into_response();
     if let Ok(v) = cookie(SESSION, "", secure(&state), Some(0)).parse() {
@@ -180,7 +180,7 @@ struct SiteTiles {
 pub async fn dashboard(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> Response {
     let principal = match viewer.require(Action::Read) {
         Ok(p) => p.clone(),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let ctx = state.ctx();
     let tz = tz(&state);
@@ -282,7 +282,7 @@ pub async fn assets(
 ) -> Response {
     let principal = match viewer.require(Action::Read) {
         Ok(p) => p.clone(),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let statuses = reprise_app::status::run(&state.ctx(), Timestamp::now())
         .await
@@ -299,7 +299,10 @@ pub async fn assets(
                 reprise_app::status::RpoStatus::NoTarget => "no_target",
             })
     };
-    let search = q.get("q").map(|s| s.trim().to_lowercase()).unwrap_or_default();
+    let search = q
+        .get("q")
+        .map(|s| s.trim().to_lowercase())
+        .unwrap_or_default();
     let sort = q.get("sort").cloned().unwrap_or_else(|| "site".into());
     let mut rows: Vec<AssetRow> = state
         .loaded
@@ -377,7 +380,7 @@ pub async fn asset(
 ) -> Response {
     let principal = match viewer.require(Action::Read) {
         Ok(p) => p.clone(),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let inv = &state.loaded.config.inventory;
     let Some(asset) = inv.asset(&id) else {
@@ -491,12 +494,7 @@ pub async fn asset(
         .map(neighbour)
         .collect();
     let dependents: Vec<Neighbour> = inv.dependents(&id).into_iter().map(neighbour).collect();
-    let graph = neighbourhood_svg(
-        &neighbour(asset),
-        &dependencies,
-        &dependents,
-        &viewer,
-    );
+    let graph = neighbourhood_svg(&neighbour(asset), &dependencies, &dependents, &viewer);
     viewer.render(
         "asset.html",
         "assets",
@@ -604,10 +602,10 @@ pub async fn backup(
 ) -> Response {
     let principal = match viewer.require(Action::Operate) {
         Ok(p) => p.clone(),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(r) = viewer.check_form(&form) {
-        return r;
+        return *r;
     }
     if state.loaded.config.inventory.asset(&id).is_none()
         || !crate::auth::covers(&state, &principal, &id)
@@ -622,7 +620,11 @@ pub async fn backup(
     let started = crate::spawn_backup(&state, vec![id.clone()], selection);
     back(
         &format!("/assets/{id}"),
-        if started { "backup_started" } else { "backup_busy" },
+        if started {
+            "backup_started"
+        } else {
+            "backup_busy"
+        },
     )
 }
 
@@ -634,10 +636,10 @@ pub async fn verify(
 ) -> Response {
     let principal = match viewer.require(Action::Operate) {
         Ok(p) => p.clone(),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(r) = viewer.check_form(&form) {
-        return r;
+        return *r;
     }
     if state.loaded.config.inventory.asset(&id).is_none() || !principal.scope.is_everything() {
         return viewer.message(StatusCode::FORBIDDEN, "forbidden");
@@ -648,11 +650,7 @@ pub async fn verify(
     tokio::spawn(async move {
         crate::job(&worker, async {
             let ctx = worker.ctx();
-            let work = reprise_app::verify::run(
-                &ctx,
-                &assets,
-                reprise_app::verify::Mode::ReadAll,
-            );
+            let work = reprise_app::verify::run(&ctx, &assets, reprise_app::verify::Mode::ReadAll);
             if let Err(e) = reprise_app::journal::ACTOR.scope(user, work).await {
                 tracing::error!(error = %e, "verification failed");
             }
@@ -671,7 +669,7 @@ pub async fn incidents(
 ) -> Response {
     let principal = match viewer.require(Action::ReadRecords) {
         Ok(p) => p.clone(),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !principal.scope.is_everything() {
         return viewer.message(StatusCode::FORBIDDEN, "forbidden");
@@ -685,7 +683,10 @@ pub async fn incidents(
                     id => r.id,
                     title => r.title.clone(),
                     severity => r.severity.clone(),
-                    phase => r.phase.clone(),
+                    phase => match reprise_domain::incident::Phase::parse(&r.phase) {
+                        Some(p) if viewer.fr() => p.label_fr().to_string(),
+                        _ => r.phase.clone(),
+                    },
                     opened => when(r.opened, &tz, viewer.fr()),
                     closed => r.closed.map(|c| when(c, &tz, viewer.fr())),
                 }
@@ -711,10 +712,10 @@ pub async fn open_incident(
 ) -> Response {
     let principal = match viewer.require(Action::Operate) {
         Ok(p) => p.clone(),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if let Err(r) = viewer.check_form(&form) {
-        return r;
+        return *r;
     }
     if !principal.scope.is_everything() {
         return viewer.message(StatusCode::FORBIDDEN, "forbidden");
@@ -755,7 +756,7 @@ pub async fn incident(
 ) -> Response {
     let principal = match viewer.require(Action::ReadRecords) {
         Ok(p) => p.clone(),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !principal.scope.is_everything() {
         return viewer.message(StatusCode::FORBIDDEN, "forbidden");
@@ -775,7 +776,14 @@ pub async fn incident(
             generated => when(a.generated, &tz, fr),
             deadline => when(a.deadline, &tz, fr),
             shared => a.shared.map(|s| when(s, &tz, fr)),
-            assets => super::v(&a.assets),
+            assets => a.assets.iter().map(|x| context! {
+                name => x.name.clone(),
+                state => x.state.as_str(),
+                nature => x.nature.clone().unwrap_or_default(),
+                dependents => x.degraded_dependents.iter().map(|d| name_of(d)).collect::<Vec<_>>().join(", "),
+                verified => x.last_verified.map(|t| when(t, &tz, fr)),
+                at_risk => x.data_at_risk_seconds.map(|s| duration(s as f64)),
+            }).collect::<Vec<_>>(),
             notes => a.notes.clone(),
         }
     });
@@ -855,7 +863,7 @@ pub async fn incident(
             id,
             title => inc.row.title.clone(),
             severity => inc.row.severity.clone(),
-            phase => inc.row.phase.clone(),
+            phase => if fr { inc.phase.label_fr() } else { inc.phase.as_str() },
             opened => when(inc.row.opened, &tz, fr),
             affected => inc.doc.affected.iter().map(|a| context! {
                 name => name_of(&a.asset), state => a.state.as_str(),
@@ -879,7 +887,12 @@ pub async fn incident(
 }
 
 /// The incident page's forms go back to it, or say what went wrong.
-fn after_incident(viewer: &Viewer, id: i64, done: &str, r: Result<(), reprise_app::error::AppError>) -> Response {
+fn after_incident(
+    viewer: &Viewer,
+    id: i64,
+    done: &str,
+    r: Result<(), reprise_app::error::AppError>,
+) -> Response {
     match r {
         Ok(()) => back(&format!("/incidents/{id}"), done),
         Err(e) => viewer.error(e),
@@ -887,11 +900,11 @@ fn after_incident(viewer: &Viewer, id: i64, done: &str, r: Result<(), reprise_ap
 }
 
 /// The operator allowed to act on incidents, after the form's token is checked.
-fn operator(viewer: &Viewer, form: &HashMap<String, String>) -> Result<Principal, Response> {
+fn operator(viewer: &Viewer, form: &HashMap<String, String>) -> Result<Principal, super::Refusal> {
     let principal = viewer.require(Action::Operate)?.clone();
     viewer.check_form(form)?;
     if !principal.scope.is_everything() {
-        return Err(viewer.message(StatusCode::FORBIDDEN, "forbidden"));
+        return Err(Box::new(viewer.message(StatusCode::FORBIDDEN, "forbidden")));
     }
     Ok(principal)
 }
@@ -904,7 +917,7 @@ pub async fn approve_plan(
 ) -> Response {
     let principal = match operator(&viewer, &form) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let ctx = state.ctx();
     let r = as_user(
@@ -924,7 +937,7 @@ pub async fn step(
 ) -> Response {
     let principal = match operator(&viewer, &form) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let moved = match form.get("move").map(String::as_str) {
         Some("start") => StepMove::Start,
@@ -951,7 +964,7 @@ pub async fn check(
 ) -> Response {
     let principal = match operator(&viewer, &form) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let input = CheckInput {
         asset: form.get("asset").cloned().unwrap_or_default(),
@@ -961,9 +974,12 @@ pub async fn check(
         deadline: None,
     };
     let ctx = state.ctx();
-    let r = as_user(&principal, incident::check(&ctx, id, &input, &principal.user))
-        .await
-        .map(|_| ());
+    let r = as_user(
+        &principal,
+        incident::check(&ctx, id, &input, &principal.user),
+    )
+    .await
+    .map(|_| ());
     after_incident(&viewer, id, "check_recorded", r)
 }
 
@@ -975,13 +991,16 @@ pub async fn send_update(
 ) -> Response {
     let principal = match operator(&viewer, &form) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let text = form.get("text").cloned().unwrap_or_default();
     let ctx = state.ctx();
-    let r = as_user(&principal, incident::send_update(&ctx, id, &text, &principal.user))
-        .await
-        .map(|_| ());
+    let r = as_user(
+        &principal,
+        incident::send_update(&ctx, id, &text, &principal.user),
+    )
+    .await
+    .map(|_| ());
     after_incident(&viewer, id, "update_sent", r)
 }
 
@@ -993,7 +1012,7 @@ pub async fn sign_pv(
 ) -> Response {
     let principal = match operator(&viewer, &form) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let ctx = state.ctx();
     let tz = tz(&state);
@@ -1014,7 +1033,7 @@ pub async fn pv(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     if let Err(r) = viewer.require(Action::ReadRecords) {
-        return r;
+        return *r;
     }
     let ctx = state.ctx();
     let tz = tz(&state);
@@ -1048,7 +1067,10 @@ pub async fn pv(
             .into_response(),
         _ => (
             [
-                (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8".to_string(),
+                ),
                 (header::CONTENT_DISPOSITION, attach("txt")),
             ],
             text,

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use crate::support::{BASE, TestWorkspace, asset, incompressible_files, pack_count};
 
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Drop for Server {
@@ -18,7 +18,7 @@ impl Drop for Server {
     }
 }
 
-fn serve(ws: &TestWorkspace) -> Server {
+pub(crate) fn serve(ws: &TestWorkspace) -> Server {
     serve_with(ws, &[], None)
 }
 
