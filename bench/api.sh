@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# API read throughput and latency of `reprise serve` with a large inventory in the
+# API and web page read throughput and latency of `reprise serve` with a large inventory in the
 # catalog: 10,000 assets, 10 backup runs and 5 restore points each, in SQLite.
 #   cargo build --release -p reprise
 #   apt-get install -y wrk
@@ -85,11 +85,13 @@ mid=$(printf 'a-%05d' $((assets / 2)))
   echo "|---|---:|---:|---:|---:|"
   # Reads of one asset, with many clients; then whole-inventory reads (megabytes of
   # JSON each), with two clients so that latency is measured rather than queueing.
+  # Then the web UI's pages (HTML), signed in with the same token as a session cookie.
   for spec in "$connections /api/v1/runs?asset=$mid&limit=20" "$connections /api/v1/restore-points?asset=$mid" \
-              "$connections /healthz" "2 /api/v1/assets" "2 /api/v1/alerts" "2 /api/v1/status" "2 /metrics"; do
+              "$connections /healthz" "2 /api/v1/assets" "2 /api/v1/alerts" "2 /api/v1/status" "2 /metrics" \
+              "2 /" "2 /assets" "2 /assets?q=asset+5000" "$connections /assets/$mid" "$connections /incidents"; do
     read -r c path <<<"$spec"
     report=$(wrk -t2 -c"$c" -d"${seconds}s" --timeout 10s --latency \
-      -H "Authorization: Bearer $token" "http://127.0.0.1:$port$path")
+      -H "Authorization: Bearer $token" -H "Cookie: reprise_session=$token" "http://127.0.0.1:$port$path")
     rps=$(awk '/Requests\/sec:/ {print $2}' <<<"$report")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$report")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$report")

@@ -303,16 +303,33 @@ fn scope_text(items: &[Item]) -> String {
 }
 
 /// Validates, resolves and assesses a draft; records it only when it is complete.
-pub async fn submit(ctx: &Ctx<'_>, draft: &Draft, actor: &str) -> AppResult<Submission> {
+/// A request judged without being recorded: what is missing, or the feasibility of each
+/// data set — what a form shows before the requester submits.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "outcome")]
+pub enum Preview {
+    Refused {
+        missing: Vec<Missing>,
+    },
+    Judged {
+        request: Box<rq::Request>,
+        items: Vec<rq::Item>,
+        feasibility: Vec<ItemFeasibility>,
+        feasible: bool,
+    },
+}
+
+/// Judges `draft` at `now` as [`submit`] would, recording nothing.
+pub async fn preview(ctx: &Ctx<'_>, draft: &Draft, now: Timestamp) -> AppResult<Preview> {
     let tz = crate::workspace::zone(ctx.loaded.config.timezone.as_deref());
     let request = match rq::validate(draft, &tz) {
         Ok(r) => r,
-        Err(missing) => return Ok(Submission::Refused { missing }),
+        Err(missing) => return Ok(Preview::Refused { missing }),
     };
     let items = match rq::resolve(ctx.inventory(), &request) {
         Ok(items) => items,
         Err(errors) => {
-            return Ok(Submission::Refused {
+            return Ok(Preview::Refused {
                 missing: errors
                     .into_iter()
                     .map(|message| Missing {
@@ -330,15 +347,33 @@ pub async fn submit(ctx: &Ctx<'_>, draft: &Draft, actor: &str) -> AppResult<Subm
             Lang::En => format!("no incident {incident}"),
             Lang::Fr => format!("aucun incident {incident}"),
         };
-        return Ok(Submission::Refused {
+        return Ok(Preview::Refused {
             missing: vec![Missing {
                 field: "context.incident".into(),
                 message,
             }],
         });
     }
-    let now = Timestamp::now();
     let feasibility = assess(ctx, &items, &request.target, now).await?;
+    Ok(Preview::Judged {
+        feasible: feasible(&feasibility),
+        request: Box::new(request),
+        items,
+        feasibility,
+    })
+}
+
+pub async fn submit(ctx: &Ctx<'_>, draft: &Draft, actor: &str) -> AppResult<Submission> {
+    let now = Timestamp::now();
+    let (request, items, feasibility) = match preview(ctx, draft, now).await? {
+        Preview::Refused { missing } => return Ok(Submission::Refused { missing }),
+        Preview::Judged {
+            request,
+            items,
+            feasibility,
+            ..
+        } => (*request, items, feasibility),
+    };
     let state = if feasible(&feasibility) {
         State::AwaitingApproval
     } else {

@@ -31,6 +31,7 @@ use jiff::{SignedDuration, Timestamp};
 use reprise_app::backup::{self, Selection};
 use reprise_app::context::Ctx;
 use reprise_app::repos::RepoProbe;
+use reprise_app::status::AssetStatus;
 use reprise_app::workspace::Loaded;
 use reprise_catalog::Catalog;
 use reprise_engine::NoProgress;
@@ -54,6 +55,8 @@ pub struct State {
     probes: std::sync::Mutex<Option<(Timestamp, Vec<RepoProbe>)>>,
     /// When restore points past their maximum retention were last purged.
     purged: std::sync::Mutex<Option<Timestamp>>,
+    /// Every asset's status, as last computed (pages read it; jobs clear it when they end).
+    statuses: std::sync::Mutex<Option<(Timestamp, Arc<Vec<AssetStatus>>)>>,
 }
 
 impl State {
@@ -67,6 +70,7 @@ impl State {
             started: Timestamp::now(),
             probes: std::sync::Mutex::new(None),
             purged: std::sync::Mutex::new(None),
+            statuses: std::sync::Mutex::new(None),
         })
     }
 
@@ -142,7 +146,30 @@ pub async fn job<T>(state: &State, work: impl Future<Output = T>) -> T {
         .acquire()
         .await
         .expect("the job semaphore stays open");
-    work.await
+    let done = work.await;
+    // What the job did (a backup, a verification) shows on the next page.
+    *state.statuses.lock().expect("status cache") = None;
+    done
+}
+
+/// How long computed statuses serve pages: ages against RPOs move slowly, and every job
+/// clears them when it ends.
+const STATUS_FRESH: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+
+impl State {
+    /// Every asset's status: the cached one while fresh, else computed and kept. With
+    /// ten thousand assets a computation reads every restore point; pages must not.
+    pub async fn statuses(&self) -> reprise_app::error::AppResult<Arc<Vec<AssetStatus>>> {
+        let now = Timestamp::now();
+        if let Some((at, cached)) = &*self.statuses.lock().expect("status cache")
+            && now.duration_since(*at) < STATUS_FRESH
+        {
+            return Ok(cached.clone());
+        }
+        let fresh = Arc::new(reprise_app::status::run(&self.ctx(), now).await?);
+        *self.statuses.lock().expect("status cache") = Some((now, fresh.clone()));
+        Ok(fresh)
+    }
 }
 
 /// Starts a backup of `selection` in the background unless one of its assets is
@@ -205,6 +232,9 @@ pub async fn scheduler(
         purge_expired(&state).await;
         exports_due(&state).await;
         supervise(&state).await;
+        // Warm for the pages: computed here rather than on a user's request.
+        *state.statuses.lock().expect("status cache") = None;
+        let _ = state.statuses().await;
         tokio::select! {
             () = tokio::time::sleep(tick) => {}
             _ = stop.changed() => return,

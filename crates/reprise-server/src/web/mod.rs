@@ -6,6 +6,7 @@
 
 mod i18n;
 mod pages;
+mod records;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -48,6 +49,12 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/incidents/{id}/checks", post(pages::check))
         .route("/incidents/{id}/updates", post(pages::send_update))
         .route("/incidents/{id}/pv", get(pages::pv).post(pages::sign_pv))
+        .route("/requests", get(records::requests).post(records::submit))
+        .route("/requests/{id}", get(records::request_page))
+        .route("/requests/{id}/decision", post(records::decide))
+        .route("/drills", get(records::drills).post(records::run_drill))
+        .route("/readiness", get(records::readiness))
+        .route("/alerts", get(records::alerts))
         .route("/static/htmx.min.js", get(htmx))
         .route("/static/app.css", get(css))
         .with_state(state)
@@ -93,6 +100,11 @@ fn env() -> &'static Environment<'static> {
             ("incidents.html", include_str!("templates/incidents.html")),
             ("incident.html", include_str!("templates/incident.html")),
             ("message.html", include_str!("templates/message.html")),
+            ("requests.html", include_str!("templates/requests.html")),
+            ("request.html", include_str!("templates/request.html")),
+            ("drills.html", include_str!("templates/drills.html")),
+            ("readiness.html", include_str!("templates/readiness.html")),
+            ("alerts.html", include_str!("templates/alerts.html")),
         ] {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));

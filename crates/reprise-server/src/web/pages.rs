@@ -160,6 +160,26 @@ pub async fn language(
 
 // --- Dashboard -------------------------------------------------------------------
 
+/// The word a page (and its CSS class) uses for an RPO status.
+fn status_word(status: reprise_app::status::RpoStatus) -> &'static str {
+    use reprise_app::status::RpoStatus;
+    match status {
+        RpoStatus::Ok => "ok",
+        RpoStatus::AtRisk => "at_risk",
+        RpoStatus::Breached => "breached",
+        RpoStatus::Never => "never",
+        RpoStatus::NoTarget => "no_target",
+    }
+}
+
+/// Each asset's status word, by asset id.
+fn status_map(statuses: &[reprise_app::status::AssetStatus]) -> HashMap<&str, &'static str> {
+    statuses
+        .iter()
+        .map(|s| (s.asset.as_str(), status_word(s.rpo_status)))
+        .collect()
+}
+
 #[derive(Serialize)]
 struct Tile {
     id: String,
@@ -182,9 +202,8 @@ pub async fn dashboard(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> R
         Ok(p) => p.clone(),
         Err(r) => return *r,
     };
-    let ctx = state.ctx();
     let tz = tz(&state);
-    let statuses = match reprise_app::status::run(&ctx, Timestamp::now()).await {
+    let statuses = match state.statuses().await {
         Ok(s) => s,
         Err(e) => return viewer.error(e),
     };
@@ -217,13 +236,7 @@ pub async fn dashboard(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> R
             .map(|s| Tile {
                 id: s.asset.clone(),
                 name: s.name.clone(),
-                status: match s.rpo_status {
-                    reprise_app::status::RpoStatus::Ok => "ok",
-                    reprise_app::status::RpoStatus::AtRisk => "at_risk",
-                    reprise_app::status::RpoStatus::Breached => "breached",
-                    reprise_app::status::RpoStatus::Never => "never",
-                    reprise_app::status::RpoStatus::NoTarget => "no_target",
-                },
+                status: status_word(s.rpo_status),
                 verified: s.last_verified.map(|t| when(t, &tz, viewer.fr())),
                 rule: s.rule_3_2_1,
                 last_backup_failed: s.last_backup_ok == Some(false),
@@ -284,21 +297,9 @@ pub async fn assets(
         Ok(p) => p.clone(),
         Err(r) => return *r,
     };
-    let statuses = reprise_app::status::run(&state.ctx(), Timestamp::now())
-        .await
-        .unwrap_or_default();
-    let status_of = |id: &str| {
-        statuses
-            .iter()
-            .find(|s| s.asset == id)
-            .map_or("never", |s| match s.rpo_status {
-                reprise_app::status::RpoStatus::Ok => "ok",
-                reprise_app::status::RpoStatus::AtRisk => "at_risk",
-                reprise_app::status::RpoStatus::Breached => "breached",
-                reprise_app::status::RpoStatus::Never => "never",
-                reprise_app::status::RpoStatus::NoTarget => "no_target",
-            })
-    };
+    let statuses = state.statuses().await.unwrap_or_default();
+    let by_asset = status_map(&statuses);
+    let status_of = |id: &str| by_asset.get(id).copied().unwrap_or("never");
     let search = q
         .get("q")
         .map(|s| s.trim().to_lowercase())
@@ -392,21 +393,9 @@ pub async fn asset(
     let ctx = state.ctx();
     let tz = tz(&state);
     let fr = viewer.fr();
-    let status = reprise_app::status::run(&ctx, Timestamp::now())
-        .await
-        .unwrap_or_default();
-    let status_of = |a: &str| {
-        status
-            .iter()
-            .find(|s| s.asset == a)
-            .map_or("never", |s| match s.rpo_status {
-                reprise_app::status::RpoStatus::Ok => "ok",
-                reprise_app::status::RpoStatus::AtRisk => "at_risk",
-                reprise_app::status::RpoStatus::Breached => "breached",
-                reprise_app::status::RpoStatus::Never => "never",
-                reprise_app::status::RpoStatus::NoTarget => "no_target",
-            })
-    };
+    let statuses = state.statuses().await.unwrap_or_default();
+    let by_asset = status_map(&statuses);
+    let status_of = |a: &str| by_asset.get(a).copied().unwrap_or("never");
     let points = state
         .catalog
         .restore_points(Some(&id))

@@ -53,6 +53,16 @@ fn sign_in(b: &Browser, base: &str) {
     b.find("#tile-router-vyos");
 }
 
+/// Clicks a form's button, then waits for the page that says `en` (or `fr`) in its
+/// message: a form's answer is a new page, loaded after the click returns.
+fn submit(b: &Browser, css: &str, fr: bool, en: &str, fr_text: &str) {
+    b.click(css);
+    let expected = if fr { fr_text } else { en };
+    b.wait_for(expected, Duration::from_secs(60), |b| {
+        b.text(".flash") == expected
+    });
+}
+
 fn journey(lang: &str) {
     let ws = workspace();
     let server = serve(&ws);
@@ -101,15 +111,40 @@ fn journey(lang: &str) {
     );
     b.type_into("#assets", "router-vyos");
     b.click("#open-incident");
-    b.click("#approve-plan");
-    b.click("#start-router-vyos");
-    b.click("#done-router-vyos");
+    b.find("#approve-plan");
+    submit(&b, "#approve-plan", fr, "Plan approved.", "Plan approuvé.");
+    submit(
+        &b,
+        "#start-router-vyos",
+        fr,
+        "Step updated.",
+        "Étape mise à jour.",
+    );
+    b.find("#done-router-vyos");
+    submit(
+        &b,
+        "#done-router-vyos",
+        fr,
+        "Step updated.",
+        "Étape mise à jour.",
+    );
     while b.exists("[id^='pass-router-vyos-']") {
-        b.click("[id^='pass-router-vyos-']");
+        submit(
+            &b,
+            "[id^='pass-router-vyos-']",
+            fr,
+            "Check recorded.",
+            "Contrôle enregistré.",
+        );
     }
-    b.click("#send-update");
-    b.find(".flash");
-    b.click("#sign-pv");
+    submit(
+        &b,
+        "#send-update",
+        fr,
+        "Update sent.",
+        "Point d'étape envoyé.",
+    );
+    submit(&b, "#sign-pv", fr, "Report signed.", "Procès-verbal signé.");
     let page = b.text("main");
     assert!(page.contains("SHA-256"), "{page}");
     if fr {
@@ -148,6 +183,64 @@ fn journey(lang: &str) {
         .unwrap();
     assert_eq!(pdf.status().as_u16(), 200);
     assert!(pdf.bytes().unwrap().starts_with(b"%PDF"));
+
+    // A restore request: checking an empty form names what is missing, a complete one
+    // shows its feasibility before it is submitted, then an operator approves it.
+    b.goto(&format!("{base}/requests"));
+    b.click("#check-request");
+    b.wait_for("what is missing", Duration::from_secs(30), |b| {
+        b.exists("#missing")
+    });
+    let missing = b.text("#missing");
+    assert!(missing.contains("requester"), "{missing}");
+    b.type_into("#requester", "Paul, support");
+    b.type_into("#datasets", "badges/badges");
+    // The state one minute from now, in the demo's zone: after the backup just taken.
+    let now = (jiff::Timestamp::now() + jiff::SignedDuration::from_mins(1))
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Paris").unwrap())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string();
+    b.type_into("#at", &now);
+    b.click("#kind option[value='faulty-import']");
+    b.type_into("#description", "an import removed badges");
+    b.click("#urgency option[value='normal']");
+    b.type_into("#impact", "visitors cannot get a badge");
+    b.click("#downtime option[value='no']");
+    b.click("#check-request");
+    b.wait_for("the feasibility", Duration::from_secs(30), |b| {
+        b.exists("#feasibility")
+    });
+    let feasibility = b.text("#feasibility");
+    assert!(
+        feasibility.contains(if fr { "Faisable" } else { "Feasible" }),
+        "{feasibility}"
+    );
+    b.click("#submit-request");
+    b.wait_for("the recorded request", Duration::from_secs(30), |b| {
+        b.text("#request-state") == "awaiting-approval"
+    });
+    submit(
+        &b,
+        "#approve-request",
+        fr,
+        "Request approved.",
+        "Demande approuvée.",
+    );
+    assert_ne!(b.text("#request-state"), "awaiting-approval");
+    b.screenshot(&dir.join(format!("request-{lang}.png")));
+    for page in ["/drills", "/readiness", "/alerts"] {
+        b.goto(&format!("{base}{page}"));
+        let heading = b.text("h1");
+        assert!(!heading.is_empty(), "{page}");
+    }
+    b.goto(&format!("{base}/drills"));
+    submit(
+        &b,
+        "#run-drill",
+        fr,
+        "Restore test started: it appears here when done.",
+        "Test de restauration lancé : il apparaît ici une fois terminé.",
+    );
 
     // Signing out ends the session: the pages ask to sign in again.
     b.click("#sign-out");

@@ -1,0 +1,565 @@
+//! Restore requests, restore tests, readiness and alerts pages.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{Path, Query, State as Extract};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use minijinja::{Value, context};
+use reprise_app::request::{self, Preview, Submission};
+use reprise_domain::access::Action;
+use reprise_domain::plan::Lang;
+use reprise_domain::request::{ContextDraft, DowntimeDraft, Draft, ScopeDraft, TargetDraft};
+
+use super::{Viewer, duration, when};
+use crate::State;
+
+type Fields = Form<HashMap<String, String>>;
+
+fn tz(state: &State) -> jiff::tz::TimeZone {
+    reprise_app::workspace::zone(state.loaded.config.timezone.as_deref())
+}
+
+fn lang(viewer: &Viewer) -> Lang {
+    if viewer.fr() { Lang::Fr } else { Lang::En }
+}
+
+/// A report as text, HTML or PDF, as asked by `?format=`.
+pub fn report(text: String, name: &str, fr: bool, format: Option<&str>) -> Response {
+    let attach = |ext: &str| format!("attachment; filename=\"{name}.{ext}\"");
+    match format {
+        Some("pdf") => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (header::CONTENT_DISPOSITION, attach("pdf")),
+            ],
+            reprise_app::pdf::text_document(text.lines().next().unwrap_or(name), &text),
+        )
+            .into_response(),
+        Some("html") => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, attach("html")),
+            ],
+            reprise_app::html::text_page(&text, "", fr),
+        )
+            .into_response(),
+        _ => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8".to_string(),
+                ),
+                (header::CONTENT_DISPOSITION, attach("txt")),
+            ],
+            text,
+        )
+            .into_response(),
+    }
+}
+
+// --- Restore requests ------------------------------------------------------------
+
+fn field(form: &HashMap<String, String>, key: &str) -> Option<String> {
+    form.get(key)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn list(form: &HashMap<String, String>, key: &str) -> Vec<String> {
+    field(form, key)
+        .map(|v| {
+            v.split([',', ' '])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A request draft from the form: empty fields stay missing, so that the answer names
+/// them.
+fn draft(form: &HashMap<String, String>, viewer: &Viewer) -> Draft {
+    Draft {
+        requester: field(form, "requester"),
+        lang: Some(viewer.lang.to_string()),
+        environment: field(form, "environment"),
+        scope: Some(ScopeDraft {
+            assets: list(form, "assets"),
+            datasets: list(form, "datasets"),
+            sites: list(form, "sites"),
+            categories: list(form, "categories"),
+        }),
+        target: Some(TargetDraft {
+            at: field(form, "at"),
+            from: field(form, "from"),
+            to: field(form, "to"),
+            snapshot: field(form, "snapshot"),
+        }),
+        context: Some(ContextDraft {
+            kind: field(form, "kind"),
+            description: field(form, "description"),
+            incident: field(form, "incident").and_then(|i| i.parse().ok()),
+        }),
+        urgency: field(form, "urgency"),
+        impact: field(form, "impact"),
+        downtime: Some(DowntimeDraft {
+            approved: field(form, "downtime").map(|d| d == "yes"),
+            window: field(form, "window"),
+        }),
+        destination: None,
+    }
+}
+
+fn feasibility_rows(
+    items: &[reprise_domain::request::ItemFeasibility],
+    viewer: &Viewer,
+    tz: &jiff::tz::TimeZone,
+) -> Vec<Value> {
+    items
+        .iter()
+        .map(|f| {
+            context! {
+                item => format!("{}/{}", f.asset, f.dataset),
+                ok => f.verdict == reprise_domain::request::Verdict::Ok,
+                verdict => f.verdict.explain(lang(viewer)),
+                chosen => f.chosen.as_ref().map(|c| format!("{} · {}", reprise_app::snapshots::short(&c.snapshot), when(c.time, tz, viewer.fr()))),
+                alternatives => f.alternatives.iter().map(|c| format!("{} · {}", reprise_app::snapshots::short(&c.snapshot), when(c.time, tz, viewer.fr()))).collect::<Vec<_>>(),
+            }
+        })
+        .collect()
+}
+
+/// What checking a request gave: what is missing, or each data set's feasibility.
+#[derive(Default)]
+struct Outcome {
+    missing: Option<Value>,
+    feasibility: Option<Vec<Value>>,
+    feasible: bool,
+}
+
+async fn requests_page(
+    state: &State,
+    viewer: &Viewer,
+    form: &HashMap<String, String>,
+    outcome: Outcome,
+    flash: Option<&'static str>,
+) -> Response {
+    let principal = match viewer.require(Action::Read) {
+        Ok(p) => p.clone(),
+        Err(r) => return *r,
+    };
+    let tz = tz(state);
+    let rows: Vec<Value> = request::list(&state.ctx(), true)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| {
+            r.doc
+                .items
+                .iter()
+                .all(|i| crate::auth::covers(state, &principal, &i.asset))
+        })
+        .map(|r| {
+            context! {
+                id => r.row.id,
+                state => r.row.state.clone(),
+                requester => r.row.requester.clone(),
+                created => when(r.row.created, &tz, viewer.fr()),
+                scope => r.doc.items.iter().map(|i| format!("{}/{}", i.asset, i.dataset)).collect::<Vec<_>>().join(", "),
+            }
+        })
+        .collect();
+    // Every field present, so that the template reads them as they are.
+    let mut values: HashMap<&str, String> = [
+        "requester",
+        "environment",
+        "assets",
+        "datasets",
+        "sites",
+        "categories",
+        "at",
+        "from",
+        "to",
+        "kind",
+        "description",
+        "urgency",
+        "impact",
+        "downtime",
+        "window",
+    ]
+    .into_iter()
+    .map(|k| (k, form.get(k).cloned().unwrap_or_default()))
+    .collect();
+    if values["environment"].is_empty() {
+        values.insert("environment", "production".into());
+    }
+    let outcome = context! {
+        missing => outcome.missing,
+        feasibility => outcome.feasibility,
+        feasible => outcome.feasible,
+    };
+    viewer.render(
+        "requests.html",
+        "requests",
+        context! {
+            rows,
+            form => super::v(&values),
+            outcome,
+            flash,
+            assets => state.loaded.config.inventory.assets.iter()
+                .filter(|a| principal.scope.is_everything() || principal.scope.covers(a))
+                .map(|a| a.id.to_string()).collect::<Vec<_>>(),
+        },
+    )
+}
+
+pub async fn requests(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let flash = q.get("done").map(|k| viewer.t(k)).filter(|t| !t.is_empty());
+    requests_page(&state, &viewer, &HashMap::new(), Outcome::default(), flash).await
+}
+
+/// Checks a request (what is missing, what is feasible) or submits it.
+pub async fn submit(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Form(form): Fields,
+) -> Response {
+    let principal = match viewer.require(Action::Read) {
+        Ok(p) => p.clone(),
+        Err(r) => return *r,
+    };
+    if let Err(r) = viewer.check_form(&form) {
+        return *r;
+    }
+    let draft = draft(&form, &viewer);
+    // A scoped requester asks only for its own assets.
+    for a in draft.scope.iter().flat_map(|s| &s.assets) {
+        if !crate::auth::covers(&state, &principal, a) {
+            return viewer.message(StatusCode::FORBIDDEN, "forbidden");
+        }
+    }
+    let ctx = state.ctx();
+    let tz = tz(&state);
+    if form.get("action").map(String::as_str) == Some("submit") {
+        let submitted = reprise_app::journal::ACTOR
+            .scope(
+                principal.user.clone(),
+                request::submit(&ctx, &draft, &principal.user),
+            )
+            .await;
+        return match submitted {
+            Ok(Submission::Recorded { view }) => {
+                Redirect::to(&format!("/requests/{}", view.request.row.id)).into_response()
+            }
+            Ok(Submission::Refused { missing }) => {
+                let outcome = Outcome {
+                    missing: Some(super::v(&missing)),
+                    ..Outcome::default()
+                };
+                let mut r = requests_page(&state, &viewer, &form, outcome, None).await;
+                *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+                r
+            }
+            Err(e) => viewer.error(e),
+        };
+    }
+    let outcome = match request::preview(&ctx, &draft, Timestamp::now()).await {
+        Ok(Preview::Refused { missing }) => Outcome {
+            missing: Some(super::v(&missing)),
+            ..Outcome::default()
+        },
+        Ok(Preview::Judged {
+            feasibility,
+            feasible,
+            ..
+        }) => Outcome {
+            feasible,
+            feasibility: Some(feasibility_rows(&feasibility, &viewer, &tz)),
+            ..Outcome::default()
+        },
+        Err(e) => return viewer.error(e),
+    };
+    requests_page(&state, &viewer, &form, outcome, None).await
+}
+
+pub async fn request_page(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let principal = match viewer.require(Action::Read) {
+        Ok(p) => p.clone(),
+        Err(r) => return *r,
+    };
+    let ctx = state.ctx();
+    let view = match request::show(&ctx, id).await {
+        Ok(v) => v,
+        Err(e) => return viewer.error(e),
+    };
+    if !view
+        .request
+        .doc
+        .items
+        .iter()
+        .all(|i| crate::auth::covers(&state, &principal, &i.asset))
+    {
+        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let tz = tz(&state);
+    if let Some(format) = q.get("format") {
+        let text = request::report_text(&view, lang(&viewer), &tz);
+        return report(text, &format!("request-{id}"), viewer.fr(), Some(format));
+    }
+    let r = &view.request;
+    viewer.render(
+        "request.html",
+        "requests",
+        context! {
+            id,
+            state => r.row.state.clone(),
+            requester => r.row.requester.clone(),
+            created => when(r.row.created, &tz, viewer.fr()),
+            description => r.doc.request.context.description.clone(),
+            impact => r.doc.request.impact.clone(),
+            urgency => r.doc.request.urgency.label(lang(&viewer)),
+            target => request::target_text(&r.doc.request.target, lang(&viewer), &tz),
+            feasibility => feasibility_rows(&r.doc.feasibility, &viewer, &tz),
+            timeline => view.timeline.iter().rev().map(|e| context! {
+                at => when(e.at, &tz, viewer.fr()),
+                who => e.actor.clone().unwrap_or_default(),
+                text => e.text.clone(),
+            }).collect::<Vec<_>>(),
+            can_decide => principal.role.allows(Action::Operate)
+                && r.row.state == "awaiting-approval",
+            flash => q.get("done").map(|k| viewer.t(k)).filter(|t| !t.is_empty()),
+        },
+    )
+}
+
+pub async fn decide(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Fields,
+) -> Response {
+    let principal = match viewer.require(Action::Operate) {
+        Ok(p) => p.clone(),
+        Err(r) => return *r,
+    };
+    if let Err(r) = viewer.check_form(&form) {
+        return *r;
+    }
+    let ctx = state.ctx();
+    let note = field(&form, "note");
+    let work = async {
+        match form.get("decision").map(String::as_str) {
+            Some("approve") => request::approve(&ctx, id, &principal.user, note.as_deref())
+                .await
+                .map(|_| "request_approved"),
+            Some("reject") => request::close(
+                &ctx,
+                id,
+                &principal.user,
+                note.as_deref().unwrap_or("-"),
+                true,
+            )
+            .await
+            .map(|_| "request_rejected"),
+            _ => Err(reprise_app::error::AppError::Invalid(
+                "approve or reject".into(),
+            )),
+        }
+    };
+    match reprise_app::journal::ACTOR
+        .scope(principal.user.clone(), work)
+        .await
+    {
+        Ok(done) => Redirect::to(&format!("/requests/{id}?done={done}")).into_response(),
+        Err(e) => viewer.error(e),
+    }
+}
+
+// --- Restore tests ---------------------------------------------------------------
+
+pub async fn drills(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let principal = match viewer.require(Action::Read) {
+        Ok(p) => p.clone(),
+        Err(r) => return *r,
+    };
+    let ctx = state.ctx();
+    let tz = tz(&state);
+    let history: Vec<_> = reprise_app::drill::history(&ctx, None)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|d| crate::auth::covers(&state, &principal, &d.asset))
+        .collect();
+    if let Some(format) = q.get("format") {
+        let title = ctx
+            .loaded
+            .config
+            .name
+            .clone()
+            .unwrap_or_else(|| "Reprise".into());
+        let text = reprise_app::drill::report_text(&history, viewer.fr(), &tz, &title);
+        return report(text, "drills", viewer.fr(), Some(format));
+    }
+    let rows: Vec<Value> = history
+        .iter()
+        .take(200)
+        .map(|d| {
+            let r = d.record.as_ref();
+            context! {
+                asset => d.asset.clone(),
+                dataset => d.dataset.clone(),
+                started => when(d.started, &tz, viewer.fr()),
+                ok => d.ok,
+                rto => r.map(|r| duration(r.measured_rto_seconds)),
+                target => r.and_then(|r| r.rto_seconds).map(|s| duration(s as f64)),
+                error => d.error.clone().unwrap_or_default(),
+            }
+        })
+        .collect();
+    viewer.render(
+        "drills.html",
+        "drills",
+        context! {
+            rows,
+            assets => state.loaded.config.inventory.assets.iter()
+                .filter(|a| !a.datasets.is_empty() && (principal.scope.is_everything() || principal.scope.covers(a)))
+                .map(|a| context! { id => a.id.to_string(), name => a.name.clone() })
+                .collect::<Vec<_>>(),
+            can_operate => principal.role.allows(Action::Operate),
+            flash => q.get("done").map(|k| viewer.t(k)).filter(|t| !t.is_empty()),
+        },
+    )
+}
+
+pub async fn run_drill(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Form(form): Fields,
+) -> Response {
+    let principal = match viewer.require(Action::Operate) {
+        Ok(p) => p.clone(),
+        Err(r) => return *r,
+    };
+    if let Err(r) = viewer.check_form(&form) {
+        return *r;
+    }
+    let Some(asset) = field(&form, "asset") else {
+        return viewer.message(StatusCode::BAD_REQUEST, "bad_form");
+    };
+    if state.loaded.config.inventory.asset(&asset).is_none()
+        || !crate::auth::covers(&state, &principal, &asset)
+    {
+        return viewer.message(StatusCode::NOT_FOUND, "not_found");
+    }
+    let key = [format!("drill:{asset}")];
+    if !state.claim(&key) {
+        return Redirect::to("/drills?done=drill_busy").into_response();
+    }
+    let worker = state.clone();
+    let user = principal.user.clone();
+    tokio::spawn(async move {
+        crate::job(&worker, async {
+            let ctx = worker.ctx();
+            let opts = reprise_app::drill::DrillOptions {
+                assets: vec![asset.clone()],
+                scenario: Some("web UI".into()),
+                ..Default::default()
+            };
+            let run = reprise_app::drill::run(&ctx, &opts, &user);
+            if let Err(e) = reprise_app::journal::ACTOR.scope(user.clone(), run).await {
+                tracing::error!(asset = %asset, error = %e, "drill failed");
+            }
+        })
+        .await;
+        worker.unclaim(&key);
+    });
+    Redirect::to("/drills?done=drill_started").into_response()
+}
+
+// --- Readiness and alerts --------------------------------------------------------
+
+pub async fn readiness(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> Response {
+    let principal = match viewer.require(Action::Read) {
+        Ok(p) => p.clone(),
+        Err(r) => return *r,
+    };
+    let r = match reprise_app::readiness::check(&state.ctx(), None, Timestamp::now()).await {
+        Ok(r) => r,
+        Err(e) => return viewer.error(e),
+    };
+    let fr = viewer.fr();
+    let assets: Vec<Value> = r
+        .assets
+        .iter()
+        .filter(|a| crate::auth::covers(&state, &principal, &a.asset))
+        .map(|a| {
+            context! {
+                id => a.asset.clone(),
+                name => a.name.clone(),
+                site => a.site.clone(),
+                ready => a.ready,
+                items => a.items.iter().map(|i| context! {
+                    label => if fr { i.fr } else { i.en },
+                    met => i.met,
+                    blocker => if fr { i.blocker_fr.clone() } else { i.blocker.clone() },
+                }).collect::<Vec<_>>(),
+            }
+        })
+        .collect();
+    viewer.render("readiness.html", "readiness", context! { assets })
+}
+
+pub async fn alerts(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> Response {
+    let principal = match viewer.require(Action::Read) {
+        Ok(p) => p.clone(),
+        Err(r) => return *r,
+    };
+    let tz = tz(&state);
+    let inv = &state.loaded.config.inventory;
+    let rows: Vec<Value> = state
+        .catalog
+        .alerts(true)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|a| {
+            principal.scope.is_everything()
+                || a.key
+                    .split_once(':')
+                    .is_some_and(|(_, rest)| crate::auth::covers(&state, &principal, rest))
+        })
+        .map(|a| {
+            let asset = a
+                .key
+                .split_once(':')
+                .map(|(_, r)| r.split('/').next().unwrap_or(r))
+                .filter(|r| inv.asset(r).is_some());
+            context! {
+                severity => a.severity.clone(),
+                message => a.message.clone(),
+                key => a.key.clone(),
+                asset => asset.map(str::to_string),
+                opened => when(a.opened, &tz, viewer.fr()),
+            }
+        })
+        .collect();
+    viewer.render("alerts.html", "alerts", context! { rows })
+}
