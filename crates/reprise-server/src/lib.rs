@@ -55,6 +55,8 @@ pub struct State {
     probes: std::sync::Mutex<Option<(Timestamp, Vec<RepoProbe>)>>,
     /// When restore points past their maximum retention were last purged.
     purged: std::sync::Mutex<Option<Timestamp>>,
+    /// Served over TLS: the web UI's cookies are then marked Secure.
+    pub tls: std::sync::atomic::AtomicBool,
     /// Every asset's status, as last computed (pages read it; jobs clear it when they end).
     statuses: std::sync::Mutex<Option<(Timestamp, Arc<Vec<AssetStatus>>)>>,
 }
@@ -71,6 +73,7 @@ impl State {
             probes: std::sync::Mutex::new(None),
             purged: std::sync::Mutex::new(None),
             statuses: std::sync::Mutex::new(None),
+            tls: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

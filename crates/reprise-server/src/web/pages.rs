@@ -28,7 +28,7 @@ fn tz(state: &State) -> jiff::tz::TimeZone {
 }
 
 fn secure(state: &State) -> bool {
-    state.loaded.config.server.tls_cert.is_some()
+    state.tls.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Back to `to` after a form, with a message key to show there.

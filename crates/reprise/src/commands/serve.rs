@@ -71,6 +71,9 @@ pub async fn run(global: &Global, options: Options) -> anyhow::Result<u8> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let state = reprise_server::State::new(session.loaded, session.catalog);
+    state
+        .tls
+        .store(tls.is_some(), std::sync::atomic::Ordering::Relaxed);
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(address = %bound, scheme, "listening");
     println!("listening on {scheme}://{bound}");
