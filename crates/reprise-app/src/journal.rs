@@ -707,6 +707,19 @@ impl Catalog for Journaled {
         self.inner.rotations().await
     }
 
+    async fn acknowledge_alert(
+        &self,
+        key: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<bool, CatalogError> {
+        let done = self.inner.acknowledge_alert(key, by, at).await?;
+        if done {
+            self.record("alert.acknowledged", key, by).await?;
+        }
+        Ok(done)
+    }
+
     async fn create_erasure(
         &self,
         asset: &str,

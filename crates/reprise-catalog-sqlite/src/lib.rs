@@ -579,9 +579,29 @@ impl Catalog for SqliteCatalog {
                     opened: from_micros(row.try_get("opened_us").map_err(read)?)?,
                     updated: from_micros(row.try_get("updated_us").map_err(read)?)?,
                     resolved: opt_time(row.try_get("resolved_us").map_err(read)?)?,
+                    acknowledged: opt_time(row.try_get("acknowledged_us").map_err(read)?)?,
+                    acknowledged_by: row.try_get("acknowledged_by").map_err(read)?,
                 })
             })
             .collect()
+    }
+
+    async fn acknowledge_alert(
+        &self,
+        key: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<bool, CatalogError> {
+        let done = sqlx::query(
+            "UPDATE alerts SET acknowledged_us = ?, acknowledged_by = ? WHERE key = ? AND resolved_us IS NULL",
+        )
+        .bind(to_micros(at))
+        .bind(by)
+        .bind(key)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("acknowledging an alert", e))?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn try_lease(

@@ -14,4 +14,7 @@ pub struct Alert {
     pub opened: Timestamp,
     pub updated: Timestamp,
     pub resolved: Option<Timestamp>,
+    /// When someone said they are on it, and who.
+    pub acknowledged: Option<Timestamp>,
+    pub acknowledged_by: Option<String>,
 }

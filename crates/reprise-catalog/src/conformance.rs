@@ -791,6 +791,40 @@ pub async fn the_last_rotation_of_each_secret_counts(catalog: &dyn Catalog) {
     );
 }
 
+pub async fn an_open_alert_is_acknowledged_once_raised(catalog: &dyn Catalog) {
+    assert!(
+        !catalog
+            .acknowledge_alert("rpo:mail", "ada", t(0))
+            .await
+            .unwrap(),
+        "nothing open to acknowledge"
+    );
+    catalog
+        .raise_alert("rpo:mail", "critical", "RPO breached", t(1))
+        .await
+        .unwrap();
+    assert!(
+        catalog
+            .acknowledge_alert("rpo:mail", "ada", t(2))
+            .await
+            .unwrap()
+    );
+    let open = catalog.alerts(true).await.unwrap();
+    assert_eq!(open[0].acknowledged, Some(t(2)));
+    assert_eq!(open[0].acknowledged_by.as_deref(), Some("ada"));
+    // Raised again while open: still acknowledged.
+    catalog
+        .raise_alert("rpo:mail", "critical", "RPO breached still", t(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        catalog.alerts(true).await.unwrap()[0]
+            .acknowledged_by
+            .as_deref(),
+        Some("ada")
+    );
+}
+
 pub async fn an_erasure_ends_once_and_is_listed_per_asset(catalog: &dyn Catalog) {
     let first = catalog
         .create_erasure("crm", t(0), "{\"paths\":[\"/a\"]}")
@@ -907,6 +941,7 @@ macro_rules! catalog_conformance_tests {
             the_journal_chains_every_entry_to_the_previous_one,
             the_last_rotation_of_each_secret_counts,
             an_erasure_ends_once_and_is_listed_per_asset,
+            an_open_alert_is_acknowledged_once_raised,
             the_newest_approval_of_each_asset_counts,
         );
     };

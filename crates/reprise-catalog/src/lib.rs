@@ -166,6 +166,15 @@ pub trait Catalog: Send + Sync {
     /// Alerts, newest first: only open ones, or all.
     async fn alerts(&self, open_only: bool) -> Result<Vec<Alert>, CatalogError>;
 
+    /// Records that `by` acknowledged the open alert `key`. `false` when no such alert is
+    /// open.
+    async fn acknowledge_alert(
+        &self,
+        key: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<bool, CatalogError>;
+
     /// Takes the lease `key` for `holder` until `until`, if it is free, expired at `now`,
     /// or already held by `holder`. Atomic: of two servers asking, one gets it.
     async fn try_lease(

@@ -118,6 +118,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/self-backups", post(self_backups))
         .route("/repositories", get(repositories))
         .route("/alerts", get(alerts))
+        .route("/alerts/acknowledgements", post(acknowledge_alert))
         .route(
             "/incidents",
             get(crate::incidents::list).post(crate::incidents::open),
@@ -611,6 +612,43 @@ async fn readiness(
     r.sites
         .retain(|s| principal.scope.is_everything() || principal.scope.sites.contains(&s.site));
     Ok(Json(r))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckBody {
+    key: String,
+}
+
+/// Acknowledges an open alert for the caller: someone is on it.
+async fn acknowledge_alert(
+    Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(Actor(actor)): axum::extract::Extension<Actor>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
+    payload: Result<Json<AckBody>, JsonRejection>,
+) -> ApiResult<serde_json::Value> {
+    let b = body(payload)?;
+    if let Some((_, rest)) = b.key.split_once(':')
+        && state.loaded.config.inventory.asset(rest).is_some()
+    {
+        crate::auth::check_asset(&state, &principal, rest)?;
+    } else {
+        crate::auth::require_everything(&principal, "this alert")?;
+    }
+    if !state
+        .catalog
+        .acknowledge_alert(&b.key, &actor, Timestamp::now())
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no open alert `{}`", b.key),
+        ));
+    }
+    Ok(Json(
+        serde_json::json!({ "key": b.key, "acknowledged_by": actor }),
+    ))
 }
 
 /// Data categories and what each holds, limited to the caller's scope.

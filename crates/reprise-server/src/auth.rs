@@ -37,7 +37,7 @@ pub fn policy(method: &Method, path: &str) -> Action {
         // Proofs of erasure, exports and evidence packs are for auditors; erasing is
         // administering.
         "/erasures" | "/erasures/{id}" | "/exports/{kind}" | "/evidence" if read => Action::Audit,
-        "/backups" | "/verifications" | "/restores" => Action::Operate,
+        "/backups" | "/verifications" | "/restores" | "/alerts/acknowledgements" => Action::Operate,
         p if p.starts_with("/incidents") || p.starts_with("/requests") => Action::Operate,
         _ => Action::Administer,
     }

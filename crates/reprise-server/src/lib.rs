@@ -160,6 +160,17 @@ pub async fn job<T>(state: &State, work: impl Future<Output = T>) -> T {
 const STATUS_FRESH: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 impl State {
+    /// Computes every asset's status and keeps it for the pages.
+    pub async fn refresh_statuses(&self) {
+        let now = Timestamp::now();
+        match reprise_app::status::run(&self.ctx(), now).await {
+            Ok(fresh) => {
+                *self.statuses.lock().expect("status cache") = Some((now, Arc::new(fresh)));
+            }
+            Err(e) => tracing::error!(error = %e, "statuses not computed"),
+        }
+    }
+
     /// Every asset's status: the cached one while fresh, else computed and kept. With
     /// ten thousand assets a computation reads every restore point; pages must not.
     pub async fn statuses(&self) -> reprise_app::error::AppResult<Arc<Vec<AssetStatus>>> {
@@ -235,9 +246,9 @@ pub async fn scheduler(
         purge_expired(&state).await;
         exports_due(&state).await;
         supervise(&state).await;
-        // Warm for the pages: computed here rather than on a user's request.
-        *state.statuses.lock().expect("status cache") = None;
-        let _ = state.statuses().await;
+        // Warm for the pages: computed here rather than on a user's request, and
+        // swapped in whole, so that pages keep reading the previous one meanwhile.
+        state.refresh_statuses().await;
         tokio::select! {
             () = tokio::time::sleep(tick) => {}
             _ = stop.changed() => return,

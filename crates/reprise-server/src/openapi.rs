@@ -194,6 +194,11 @@ pub async fn document() -> Json<Value> {
             "/alerts": list("Supervision alerts, newest first (open ones unless all=true)", json!([
                 query("all", "resolved alerts too", "boolean")
             ])),
+            "/alerts/acknowledgements": { "post": {
+                "summary": "Acknowledge an open alert: someone is on it (it stays open until its cause is gone)",
+                "requestBody": body(json!({ "key": { "type": "string", "description": "rpo:iredmail" } }), &["key"]),
+                "responses": object_responses("200", "who acknowledged it")
+            } },
             "/repositories": list("Each repository as last probed: reachable, initialised, size", json!([])),
             "/verifications": { "post": {
                 "summary": "Start a verification of the repositories holding these assets (all when empty)",

@@ -189,6 +189,9 @@ pub enum Command {
         /// Resolved alerts too.
         #[arg(long)]
         all: bool,
+        /// Acknowledge this open alert (its key, `rpo:iredmail`): someone is on it.
+        #[arg(long, value_name = "KEY")]
+        ack: Option<String>,
         #[arg(long)]
         json: bool,
     },

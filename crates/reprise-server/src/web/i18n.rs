@@ -288,6 +288,13 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("severity_warning", "warning", "avertissement"),
     ("severity_critical", "critical", "critique"),
     ("no_alert", "No open alert.", "Aucune alerte ouverte."),
+    ("acknowledge", "Acknowledge", "Prendre en compte"),
+    ("acknowledged", "Acknowledged by", "Pris en compte par"),
+    (
+        "alert_acknowledged",
+        "Alert acknowledged: it stays open until its cause is gone.",
+        "Alerte prise en compte : elle reste ouverte jusqu'à ce que sa cause disparaisse.",
+    ),
 ];
 
 static TABLES: OnceLock<[BTreeMap<&'static str, &'static str>; 2]> = OnceLock::new();

@@ -55,6 +55,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/drills", get(records::drills).post(records::run_drill))
         .route("/readiness", get(records::readiness))
         .route("/alerts", get(records::alerts))
+        .route("/alerts/acknowledgement", post(records::acknowledge))
         .route("/static/htmx.min.js", get(htmx))
         .route("/static/app.css", get(css))
         .with_state(state)

@@ -527,7 +527,11 @@ pub async fn readiness(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> R
     viewer.render("readiness.html", "readiness", context! { assets })
 }
 
-pub async fn alerts(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> Response {
+pub async fn alerts(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let principal = match viewer.require(Action::Read) {
         Ok(p) => p.clone(),
         Err(r) => return *r,
@@ -558,8 +562,54 @@ pub async fn alerts(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> Resp
                 key => a.key.clone(),
                 asset => asset.map(str::to_string),
                 opened => when(a.opened, &tz, viewer.fr()),
+                acknowledged => a.acknowledged.map(|t| when(t, &tz, viewer.fr())),
+                acknowledged_by => a.acknowledged_by.clone(),
             }
         })
         .collect();
-    viewer.render("alerts.html", "alerts", context! { rows })
+    viewer.render(
+        "alerts.html",
+        "alerts",
+        context! {
+            rows,
+            can_operate => principal.role.allows(Action::Operate),
+            flash => q.get("done").map(|k| viewer.t(k)).filter(|t| !t.is_empty()),
+        },
+    )
+}
+
+/// Acknowledges an open alert: someone is on it.
+pub async fn acknowledge(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Form(form): Fields,
+) -> Response {
+    let principal = match viewer.require(Action::Operate) {
+        Ok(p) => p.clone(),
+        Err(r) => return *r,
+    };
+    if let Err(r) = viewer.check_form(&form) {
+        return *r;
+    }
+    let key = form.get("key").cloned().unwrap_or_default();
+    let mine = principal.scope.is_everything()
+        || key
+            .split_once(':')
+            .is_some_and(|(_, rest)| crate::auth::covers(&state, &principal, rest));
+    if !mine {
+        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let done = reprise_app::journal::ACTOR
+        .scope(
+            principal.user.clone(),
+            state
+                .catalog
+                .acknowledge_alert(&key, &principal.user, Timestamp::now()),
+        )
+        .await;
+    match done {
+        Ok(true) => Redirect::to("/alerts?done=alert_acknowledged").into_response(),
+        Ok(false) => viewer.message(StatusCode::NOT_FOUND, "not_found"),
+        Err(e) => viewer.error(e.into()),
+    }
 }

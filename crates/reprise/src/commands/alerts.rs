@@ -1,4 +1,4 @@
-//! `reprise alerts [--all]`.
+//! `reprise alerts [--all] [--ack KEY]`.
 
 use jiff::Timestamp;
 
@@ -7,9 +7,27 @@ use crate::cli::Global;
 use crate::exit;
 use crate::output::{Table, local_time, print_json};
 
-pub async fn run(global: &Global, all: bool, json: bool) -> anyhow::Result<u8> {
+pub async fn run(
+    global: &Global,
+    all: bool,
+    ack: Option<String>,
+    json: bool,
+) -> anyhow::Result<u8> {
     let session = Session::open(global).await?;
     let ctx = session.ctx();
+    if let Some(key) = ack {
+        let me = super::acting_user();
+        if !session
+            .catalog
+            .acknowledge_alert(&key, &me, Timestamp::now())
+            .await?
+        {
+            eprintln!("error: no open alert `{key}` (see `reprise alerts`)");
+            return Ok(exit::USAGE);
+        }
+        println!("Alert `{key}` acknowledged by {me}: it stays open until its cause is gone.");
+        return Ok(exit::SUCCESS);
+    }
     let inv = ctx.inventory();
     let probes = reprise_app::repos::probe_all(ctx.workspace(), &inv.repositories).await;
     let changes = reprise_app::supervise::evaluate(&ctx, Timestamp::now(), Some(&probes)).await?;
@@ -26,13 +44,21 @@ pub async fn run(global: &Global, all: bool, json: bool) -> anyhow::Result<u8> {
         println!("No open alert.");
         return Ok(exit::SUCCESS);
     }
-    let mut table = Table::new(&["OPENED", "SEVERITY", "KEY", "MESSAGE", "RESOLVED"]);
+    let mut table = Table::new(&[
+        "OPENED",
+        "SEVERITY",
+        "KEY",
+        "MESSAGE",
+        "ACKNOWLEDGED",
+        "RESOLVED",
+    ]);
     for a in &alerts {
         table.row(vec![
             local_time(a.opened, &session.tz),
             a.severity.clone(),
             a.key.clone(),
             a.message.clone(),
+            a.acknowledged_by.clone().unwrap_or_else(|| "-".into()),
             a.resolved
                 .map_or("-".into(), |t| local_time(t, &session.tz)),
         ]);

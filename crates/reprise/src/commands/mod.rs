@@ -103,7 +103,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Categories { json } => categories::run(&cli.global, json).await,
         Command::Status { json } => status::run(&cli.global, json).await,
-        Command::Alerts { all, json } => alerts::run(&cli.global, all, json).await,
+        Command::Alerts { all, ack, json } => alerts::run(&cli.global, all, ack, json).await,
         Command::Runs {
             asset,
             kind,

@@ -34,7 +34,7 @@ fn workspace() -> TestWorkspace {
     .unwrap();
     let config = ws.config().replace(
         "# --- Siège: seed 004",
-        "[[asset]]\nid = \"badges\"\nname = \"Serveur de badges\"\nsite = \"siege\"\ncategory = \"application\"\ncriticality = \"major\"\nrpo = \"24h\"\n\n[[asset.dataset]]\nname = \"badges\"\npaths = [\"data/badges\"]\ncategory = \"records\"\n\n# --- Siège: seed 004",
+        "[[asset]]\nid = \"badges\"\nname = \"Serveur de badges\"\nsite = \"siege\"\ncategory = \"application\"\ncriticality = \"major\"\nrpo = \"24h\"\n\n[[asset.dataset]]\nname = \"badges\"\npaths = [\"data/badges\"]\ncategory = \"records\"\n\n[[asset]]\nid = \"kiosque\"\nname = \"Borne d'accueil\"\nsite = \"siege\"\ncategory = \"application\"\ncriticality = \"minor\"\nrpo = \"24h\"\n\n[[asset.dataset]]\nname = \"badges\"\npaths = [\"data/badges\"]\n\n# --- Siège: seed 004",
     );
     ws.write_config(&config);
     ws.cmd()
@@ -232,6 +232,18 @@ fn journey(lang: &str) {
         b.goto(&format!("{base}{page}"));
         let heading = b.text("h1");
         assert!(!heading.is_empty(), "{page}");
+    }
+    // Someone is on an alert (the kiosk, never backed up): it says who, and stays open.
+    b.goto(&format!("{base}/alerts"));
+    {
+        submit(
+            &b,
+            "#ack-1",
+            fr,
+            "Alert acknowledged: it stays open until its cause is gone.",
+            "Alerte prise en compte : elle reste ouverte jusqu'à ce que sa cause disparaisse.",
+        );
+        assert!(b.text("table").contains("ada"), "{}", b.text("table"));
     }
     b.goto(&format!("{base}/drills"));
     submit(
