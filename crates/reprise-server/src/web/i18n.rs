@@ -289,6 +289,14 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("severity_critical", "critical", "critique"),
     ("no_alert", "No open alert.", "Aucune alerte ouverte."),
     ("acknowledge", "Acknowledge", "Prendre en compte"),
+    (
+        "preventive_action",
+        "Preventive action",
+        "Action préventive",
+    ),
+    ("due", "Due", "Échéance"),
+    ("close_incident", "Close the incident", "Clore l'incident"),
+    ("review_saved", "Review saved.", "Revue enregistrée."),
     ("acknowledged", "Acknowledged by", "Pris en compte par"),
     (
         "alert_acknowledged",

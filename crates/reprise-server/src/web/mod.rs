@@ -49,6 +49,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/incidents/{id}/checks", post(pages::check))
         .route("/incidents/{id}/updates", post(pages::send_update))
         .route("/incidents/{id}/pv", get(pages::pv).post(pages::sign_pv))
+        .route("/incidents/{id}/review", post(pages::review))
         .route("/requests", get(records::requests).post(records::submit))
         .route("/requests/{id}", get(records::request_page))
         .route("/requests/{id}/decision", post(records::decide))

@@ -166,6 +166,35 @@ fn journey(lang: &str) {
         assert!(page.contains("Return-to-service report"), "{page}");
     }
     b.screenshot(&dir.join(format!("incident-{lang}.png")));
+    // The post-incident review closes it.
+    b.type_into(
+        "#root-cause",
+        if fr {
+            "onduleur absent"
+        } else {
+            "no UPS on the rack"
+        },
+    );
+    b.type_into(
+        "#action",
+        if fr {
+            "Installer un onduleur"
+        } else {
+            "Install a UPS"
+        },
+    );
+    b.type_into("#owner", "Mohamed");
+    // A date field takes the digits in the browser's order.
+    b.type_into("#due", if fr { "15122026" } else { "12152026" });
+    b.click("#close-incident");
+    submit(
+        &b,
+        "#save-review",
+        fr,
+        "Review saved.",
+        "Revue enregistrée.",
+    );
+    assert!(b.text("main").contains("Mohamed"), "{}", b.text("main"));
 
     // The report downloads as a PDF with the session of the browser.
     let href = b.attribute("#pv-pdf", "href").unwrap();
