@@ -57,8 +57,9 @@ pub struct State {
     purged: std::sync::Mutex<Option<Timestamp>>,
     /// Served over TLS: the web UI's cookies are then marked Secure.
     pub tls: std::sync::atomic::AtomicBool,
-    /// Every asset's status, as last computed (pages read it; jobs clear it when they end).
-    statuses: std::sync::Mutex<Option<(Timestamp, Arc<Vec<AssetStatus>>)>>,
+    /// Every asset's status and the open alerts, as last read (pages read them; jobs and
+    /// acknowledgements clear them).
+    overview: std::sync::Mutex<Option<Arc<Overview>>>,
 }
 
 impl State {
@@ -72,7 +73,7 @@ impl State {
             started: Timestamp::now(),
             probes: std::sync::Mutex::new(None),
             purged: std::sync::Mutex::new(None),
-            statuses: std::sync::Mutex::new(None),
+            overview: std::sync::Mutex::new(None),
             tls: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -151,37 +152,58 @@ pub async fn job<T>(state: &State, work: impl Future<Output = T>) -> T {
         .expect("the job semaphore stays open");
     let done = work.await;
     // What the job did (a backup, a verification) shows on the next page.
-    *state.statuses.lock().expect("status cache") = None;
+    state.forget_overview();
     done
 }
 
-/// How long computed statuses serve pages: ages against RPOs move slowly, and every job
-/// clears them when it ends.
-const STATUS_FRESH: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+/// What the dashboard and asset pages show of the whole workspace: computing it reads
+/// every restore point and open alert, which pages must not do on each request with ten
+/// thousand assets.
+pub struct Overview {
+    pub at: Timestamp,
+    pub statuses: Vec<AssetStatus>,
+    pub alerts: Vec<reprise_catalog::Alert>,
+}
+
+/// How long an overview serves pages: ages against RPOs move slowly, supervision refreshes
+/// it after each pass, and every job clears it when it ends.
+const OVERVIEW_FRESH: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 impl State {
-    /// Computes every asset's status and keeps it for the pages.
-    pub async fn refresh_statuses(&self) {
+    async fn compute_overview(&self) -> reprise_app::error::AppResult<Arc<Overview>> {
         let now = Timestamp::now();
-        match reprise_app::status::run(&self.ctx(), now).await {
-            Ok(fresh) => {
-                *self.statuses.lock().expect("status cache") = Some((now, Arc::new(fresh)));
-            }
-            Err(e) => tracing::error!(error = %e, "statuses not computed"),
+        let statuses = reprise_app::status::run(&self.ctx(), now).await?;
+        let alerts = self.catalog.alerts(true).await?;
+        Ok(Arc::new(Overview {
+            at: now,
+            statuses,
+            alerts,
+        }))
+    }
+
+    /// Computes the overview and swaps it in whole, so that pages keep reading the
+    /// previous one meanwhile.
+    pub async fn refresh_overview(&self) {
+        match self.compute_overview().await {
+            Ok(fresh) => *self.overview.lock().expect("overview") = Some(fresh),
+            Err(e) => tracing::error!(error = %e, "overview not computed"),
         }
     }
 
-    /// Every asset's status: the cached one while fresh, else computed and kept. With
-    /// ten thousand assets a computation reads every restore point; pages must not.
-    pub async fn statuses(&self) -> reprise_app::error::AppResult<Arc<Vec<AssetStatus>>> {
-        let now = Timestamp::now();
-        if let Some((at, cached)) = &*self.statuses.lock().expect("status cache")
-            && now.duration_since(*at) < STATUS_FRESH
+    /// The next page computes the overview again (something it shows changed).
+    pub fn forget_overview(&self) {
+        *self.overview.lock().expect("overview") = None;
+    }
+
+    /// The overview: the kept one while fresh, else computed and kept.
+    pub async fn overview(&self) -> reprise_app::error::AppResult<Arc<Overview>> {
+        if let Some(kept) = &*self.overview.lock().expect("overview")
+            && Timestamp::now().duration_since(kept.at) < OVERVIEW_FRESH
         {
-            return Ok(cached.clone());
+            return Ok(kept.clone());
         }
-        let fresh = Arc::new(reprise_app::status::run(&self.ctx(), now).await?);
-        *self.statuses.lock().expect("status cache") = Some((now, fresh.clone()));
+        let fresh = self.compute_overview().await?;
+        *self.overview.lock().expect("overview") = Some(fresh.clone());
         Ok(fresh)
     }
 }
@@ -248,7 +270,7 @@ pub async fn scheduler(
         supervise(&state).await;
         // Warm for the pages: computed here rather than on a user's request, and
         // swapped in whole, so that pages keep reading the previous one meanwhile.
-        state.refresh_statuses().await;
+        state.refresh_overview().await;
         tokio::select! {
             () = tokio::time::sleep(tick) => {}
             _ = stop.changed() => return,

@@ -200,14 +200,11 @@ pub async fn dashboard(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> R
         Err(r) => return *r,
     };
     let tz = tz(&state);
-    let statuses = match state.statuses().await {
-        Ok(s) => s,
+    let overview = match state.overview().await {
+        Ok(o) => o,
         Err(e) => return viewer.error(e),
     };
-    let alerts = match state.catalog.alerts(true).await {
-        Ok(a) => a,
-        Err(e) => return viewer.error(e.into()),
-    };
+    let (statuses, alerts) = (&overview.statuses, &overview.alerts);
     let open_incidents = state
         .catalog
         .incidents(true)
@@ -326,8 +323,11 @@ pub async fn assets(
         Ok(p) => p.clone(),
         Err(r) => return *r,
     };
-    let statuses = state.statuses().await.unwrap_or_default();
-    let by_asset = status_map(&statuses);
+    let overview = state.overview().await;
+    let by_asset = overview
+        .as_ref()
+        .map(|o| status_map(&o.statuses))
+        .unwrap_or_default();
     let status_of = |id: &str| by_asset.get(id).copied().unwrap_or("never");
     let search = q
         .get("q")
@@ -422,8 +422,11 @@ pub async fn asset(
     let ctx = state.ctx();
     let tz = tz(&state);
     let fr = viewer.fr();
-    let statuses = state.statuses().await.unwrap_or_default();
-    let by_asset = status_map(&statuses);
+    let overview = state.overview().await;
+    let by_asset = overview
+        .as_ref()
+        .map(|o| status_map(&o.statuses))
+        .unwrap_or_default();
     let status_of = |a: &str| by_asset.get(a).copied().unwrap_or("never");
     let points = state
         .catalog

@@ -607,6 +607,7 @@ pub async fn acknowledge(
                 .acknowledge_alert(&key, &principal.user, Timestamp::now()),
         )
         .await;
+    state.forget_overview();
     match done {
         Ok(true) => Redirect::to("/alerts?done=alert_acknowledged").into_response(),
         Ok(false) => viewer.message(StatusCode::NOT_FOUND, "not_found"),
