@@ -60,6 +60,8 @@ pub struct State {
     /// Every asset's status and the open alerts, as last read (pages read them; jobs and
     /// acknowledgements clear them).
     overview: std::sync::Mutex<Option<Arc<Overview>>>,
+    /// An overview is being computed in the background.
+    refreshing: std::sync::atomic::AtomicBool,
 }
 
 impl State {
@@ -74,6 +76,7 @@ impl State {
             probes: std::sync::Mutex::new(None),
             purged: std::sync::Mutex::new(None),
             overview: std::sync::Mutex::new(None),
+            refreshing: std::sync::atomic::AtomicBool::new(false),
             tls: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -195,12 +198,26 @@ impl State {
         *self.overview.lock().expect("overview") = None;
     }
 
-    /// The overview: the kept one while fresh, else computed and kept.
-    pub async fn overview(&self) -> reprise_app::error::AppResult<Arc<Overview>> {
-        if let Some(kept) = &*self.overview.lock().expect("overview")
-            && Timestamp::now().duration_since(kept.at) < OVERVIEW_FRESH
-        {
-            return Ok(kept.clone());
+    /// The overview: the kept one (a stale one is refreshed in the background, never on
+    /// a page's time), else computed and kept.
+    pub async fn overview(self: &Arc<Self>) -> reprise_app::error::AppResult<Arc<Overview>> {
+        let kept = self.overview.lock().expect("overview").clone();
+        if let Some(kept) = kept {
+            let stale = Timestamp::now().duration_since(kept.at) >= OVERVIEW_FRESH;
+            if stale
+                && !self
+                    .refreshing
+                    .swap(true, std::sync::atomic::Ordering::AcqRel)
+            {
+                let state = self.clone();
+                tokio::spawn(async move {
+                    state.refresh_overview().await;
+                    state
+                        .refreshing
+                        .store(false, std::sync::atomic::Ordering::Release);
+                });
+            }
+            return Ok(kept);
         }
         let fresh = self.compute_overview().await?;
         *self.overview.lock().expect("overview") = Some(fresh.clone());

@@ -160,6 +160,11 @@ pub async fn language(
 
 // --- Dashboard -------------------------------------------------------------------
 
+/// A vocabulary word (category, criticality, state) in the page's language.
+fn word(fr: bool, en: &str, fr_word: &str) -> String {
+    if fr { fr_word } else { en }.to_string()
+}
+
 /// The word a page (and its CSS class) uses for an RPO status.
 fn status_word(status: reprise_app::status::RpoStatus) -> &'static str {
     use reprise_app::status::RpoStatus;
@@ -345,9 +350,13 @@ pub async fn assets(
             id: a.id.to_string(),
             name: a.name.clone(),
             site: a.site.to_string(),
-            category: a.category.as_str().to_string(),
-            criticality: a.criticality.as_str().to_string(),
-            state: a.state.as_str().to_string(),
+            category: word(viewer.fr(), a.category.as_str(), a.category.label_fr()),
+            criticality: word(
+                viewer.fr(),
+                a.criticality.as_str(),
+                a.criticality.label_fr(),
+            ),
+            state: word(viewer.fr(), a.state.as_str(), a.state.label_fr()),
             owner: a.owner.clone().unwrap_or_default(),
             rpo: a.rpo.map(|r| r.to_string()).unwrap_or_default(),
             status: status_of(a.id.as_str()),
@@ -524,9 +533,9 @@ pub async fn asset(
                 id => asset.id.to_string(),
                 name => asset.name.clone(),
                 site => asset.site.to_string(),
-                category => asset.category.as_str(),
-                criticality => asset.criticality.as_str(),
-                state => asset.state.as_str(),
+                category => word(fr, asset.category.as_str(), asset.category.label_fr()),
+                criticality => word(fr, asset.criticality.as_str(), asset.criticality.label_fr()),
+                state => word(fr, asset.state.as_str(), asset.state.label_fr()),
                 rpo => asset.rpo.map(|r| r.to_string()).unwrap_or_default(),
                 rto => asset.rto.map(|r| r.to_string()).unwrap_or_default(),
                 owner => asset.owner.clone().unwrap_or_default(),
@@ -799,7 +808,7 @@ pub async fn incident(
             shared => a.shared.map(|s| when(s, &tz, fr)),
             assets => a.assets.iter().map(|x| context! {
                 name => x.name.clone(),
-                state => x.state.as_str(),
+                state => word(fr, x.state.as_str(), x.state.label_fr()),
                 nature => x.nature.clone().unwrap_or_default(),
                 dependents => x.degraded_dependents.iter().map(|d| name_of(d)).collect::<Vec<_>>().join(", "),
                 verified => x.last_verified.map(|t| when(t, &tz, fr)),
@@ -855,7 +864,7 @@ pub async fn incident(
             context! {
                 asset => name_of(&c.asset),
                 at => when(c.at, &tz, fr),
-                state => c.state.as_str(),
+                state => word(fr, c.state.as_str(), c.state.label_fr()),
             }
         })
         .collect();
@@ -887,7 +896,8 @@ pub async fn incident(
             phase => if fr { inc.phase.label_fr() } else { inc.phase.as_str() },
             opened => when(inc.row.opened, &tz, fr),
             affected => inc.doc.affected.iter().map(|a| context! {
-                name => name_of(&a.asset), state => a.state.as_str(),
+                name => name_of(&a.asset),
+                state => word(fr, a.state.as_str(), a.state.label_fr()),
             }).collect::<Vec<_>>(),
             assessment, plan, evolution, timeline,
             next_update => view.deadlines.next_update_due.map(|d| when(d, &tz, fr)),
