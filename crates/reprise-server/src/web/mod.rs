@@ -276,6 +276,16 @@ impl Viewer {
     }
 }
 
+/// The workspace's time zone, for dates on pages.
+pub fn tz(state: &State) -> jiff::tz::TimeZone {
+    reprise_app::workspace::zone(state.loaded.config.timezone.as_deref())
+}
+
+/// The message a page shows after a form (`?done=KEY`), translated.
+pub fn flash(viewer: &Viewer, q: &HashMap<String, String>) -> Option<&'static str> {
+    q.get("done").map(|k| viewer.t(k)).filter(|t| !t.is_empty())
+}
+
 /// Any serialisable value, for a template.
 pub fn v<T: serde::Serialize>(value: &T) -> Value {
     Value::from(minijinja::value::Serde(value))

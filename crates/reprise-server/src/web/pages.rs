@@ -18,14 +18,12 @@ use reprise_catalog::RunFilter;
 use reprise_domain::access::Action;
 use serde::Serialize;
 
-use super::{LANG, LOGIN, SESSION, Viewer, cookie, duration, local_path, random_hex, size, when};
+use super::{
+    LANG, LOGIN, SESSION, Viewer, cookie, duration, flash, local_path, random_hex, size, tz, when,
+};
 use crate::State;
 
 type Fields = Form<HashMap<String, String>>;
-
-fn tz(state: &State) -> jiff::tz::TimeZone {
-    reprise_app::workspace::zone(state.loaded.config.timezone.as_deref())
-}
 
 fn secure(state: &State) -> bool {
     state.tls.load(std::sync::atomic::Ordering::Relaxed)
@@ -34,11 +32,6 @@ fn secure(state: &State) -> bool {
 /// Back to `to` after a form, with a message key to show there.
 fn back(to: &str, done: &str) -> Response {
     Redirect::to(&format!("{to}?done={done}")).into_response()
-}
-
-/// The message a page shows after a form (`?done=KEY`), translated.
-fn flash(viewer: &Viewer, q: &HashMap<String, String>) -> Option<&'static str> {
-    q.get("done").map(|k| viewer.t(k)).filter(|t| !t.is_empty())
 }
 
 /// Runs `work` journaled as the principal's account.
@@ -1139,35 +1132,10 @@ pub async fn pv(
         None => (viewer.fr(), None),
     };
     let text = incident::pv_text(&inc, fr, &tz, signer.as_deref());
-    let name = format!("pv-incident-{id}");
-    let attach = |ext: &str| format!("attachment; filename=\"{name}.{ext}\"");
-    match q.get("format").map(String::as_str) {
-        Some("pdf") => (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (header::CONTENT_DISPOSITION, attach("pdf")),
-            ],
-            reprise_app::pdf::text_document(text.lines().next().unwrap_or("PV"), &text),
-        )
-            .into_response(),
-        Some("html") => (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, attach("html")),
-            ],
-            reprise_app::html::text_page(&text, "", fr),
-        )
-            .into_response(),
-        _ => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "text/plain; charset=utf-8".to_string(),
-                ),
-                (header::CONTENT_DISPOSITION, attach("txt")),
-            ],
-            text,
-        )
-            .into_response(),
-    }
+    super::records::report(
+        text,
+        &format!("pv-incident-{id}"),
+        fr,
+        q.get("format").map(String::as_str),
+    )
 }

@@ -14,14 +14,10 @@ use reprise_domain::access::Action;
 use reprise_domain::plan::Lang;
 use reprise_domain::request::{ContextDraft, DowntimeDraft, Draft, ScopeDraft, TargetDraft};
 
-use super::{Viewer, duration, when};
+use super::{Viewer, duration, flash, tz, when};
 use crate::State;
 
 type Fields = Form<HashMap<String, String>>;
-
-fn tz(state: &State) -> jiff::tz::TimeZone {
-    reprise_app::workspace::zone(state.loaded.config.timezone.as_deref())
-}
 
 fn lang(viewer: &Viewer) -> Lang {
     if viewer.fr() { Lang::Fr } else { Lang::En }
@@ -223,8 +219,14 @@ pub async fn requests(
     viewer: Viewer,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let flash = q.get("done").map(|k| viewer.t(k)).filter(|t| !t.is_empty());
-    requests_page(&state, &viewer, &HashMap::new(), Outcome::default(), flash).await
+    requests_page(
+        &state,
+        &viewer,
+        &HashMap::new(),
+        Outcome::default(),
+        flash(&viewer, &q),
+    )
+    .await
 }
 
 /// Checks a request (what is missing, what is feasible) or submits it.
@@ -341,7 +343,7 @@ pub async fn request_page(
             }).collect::<Vec<_>>(),
             can_decide => principal.role.allows(Action::Operate)
                 && r.row.state == "awaiting-approval",
-            flash => q.get("done").map(|k| viewer.t(k)).filter(|t| !t.is_empty()),
+            flash => flash(&viewer, &q),
         },
     )
 }
@@ -444,7 +446,7 @@ pub async fn drills(
                 .map(|a| context! { id => a.id.to_string(), name => a.name.clone() })
                 .collect::<Vec<_>>(),
             can_operate => principal.role.allows(Action::Operate),
-            flash => q.get("done").map(|k| viewer.t(k)).filter(|t| !t.is_empty()),
+            flash => flash(&viewer, &q),
         },
     )
 }
@@ -573,7 +575,7 @@ pub async fn alerts(
         context! {
             rows,
             can_operate => principal.role.allows(Action::Operate),
-            flash => q.get("done").map(|k| viewer.t(k)).filter(|t| !t.is_empty()),
+            flash => flash(&viewer, &q),
         },
     )
 }
