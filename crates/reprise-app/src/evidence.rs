@@ -794,6 +794,16 @@ fn last_day(p: &Period, tz: &TimeZone) -> String {
     day(p.to - jiff::SignedDuration::from_secs(1), tz)
 }
 
+/// Whether a control has evidence, in words.
+fn status_label(evidenced: bool, fr: bool) -> &'static str {
+    match (evidenced, fr) {
+        (true, false) => "evidenced",
+        (true, true) => "preuves présentes",
+        (false, false) => "no evidence",
+        (false, true) => "sans preuve",
+    }
+}
+
 /// The summary as text: the title on the first line.
 pub fn summary_text(pack: &Pack, fr: bool, tz: &TimeZone) -> String {
     let mut t = String::new();
@@ -847,11 +857,11 @@ pub fn summary_text(pack: &Pack, fr: bool, tz: &TimeZone) -> String {
         );
     }
     for c in &pack.controls {
-        let status = match (c.evidenced, fr) {
-            (true, false) => "evidenced",
-            (true, true) => "preuves présentes",
-            (false, false) => "NO EVIDENCE",
-            (false, true) => "SANS PREUVE",
+        // A gap stands out in plain text.
+        let status = if c.evidenced {
+            status_label(true, fr).to_string()
+        } else {
+            status_label(false, fr).to_uppercase()
         };
         t += &format!(
             "  {} {} {} — {status}\n",
@@ -915,12 +925,7 @@ pub fn summary_html(pack: &Pack, fr: bool, tz: &TimeZone) -> String {
             esc(c.framework),
             esc(c.id),
             esc(if fr { c.title_fr } else { c.title }),
-            match (c.evidenced, fr) {
-                (true, false) => "evidenced",
-                (true, true) => "preuves présentes",
-                (false, false) => "no evidence",
-                (false, true) => "sans preuve",
-            },
+            status_label(c.evidenced, fr),
             files.join(", "),
             if gaps.is_empty() {
                 String::new()

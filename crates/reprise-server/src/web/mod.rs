@@ -211,6 +211,18 @@ impl Viewer {
         }
     }
 
+    /// The signed-in principal allowed to `action` who posted `form` with the session's
+    /// token: what every form's handler needs first.
+    pub fn form_user(
+        &self,
+        action: Action,
+        form: &HashMap<String, String>,
+    ) -> Result<Principal, Refusal> {
+        let principal = self.require(action)?.clone();
+        self.check_form(form)?;
+        Ok(principal)
+    }
+
     /// Refuses a form whose token does not match the session's.
     pub fn check_form(&self, form: &HashMap<String, String>) -> Result<(), Refusal> {
         match form.get("csrf") {

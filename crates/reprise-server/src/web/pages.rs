@@ -623,13 +623,10 @@ pub async fn backup(
     Path(id): Path<String>,
     Form(form): Fields,
 ) -> Response {
-    let principal = match viewer.require(Action::Operate) {
-        Ok(p) => p.clone(),
+    let principal = match viewer.form_user(Action::Operate, &form) {
+        Ok(p) => p,
         Err(r) => return *r,
     };
-    if let Err(r) = viewer.check_form(&form) {
-        return *r;
-    }
     if state.loaded.config.inventory.asset(&id).is_none()
         || !crate::auth::covers(&state, &principal, &id)
     {
@@ -657,13 +654,10 @@ pub async fn verify(
     Path(id): Path<String>,
     Form(form): Fields,
 ) -> Response {
-    let principal = match viewer.require(Action::Operate) {
-        Ok(p) => p.clone(),
+    let principal = match viewer.form_user(Action::Operate, &form) {
+        Ok(p) => p,
         Err(r) => return *r,
     };
-    if let Err(r) = viewer.check_form(&form) {
-        return *r;
-    }
     if state.loaded.config.inventory.asset(&id).is_none() || !principal.scope.is_everything() {
         return viewer.message(StatusCode::FORBIDDEN, "forbidden");
     }
@@ -733,13 +727,10 @@ pub async fn open_incident(
     viewer: Viewer,
     Form(form): Fields,
 ) -> Response {
-    let principal = match viewer.require(Action::Operate) {
-        Ok(p) => p.clone(),
+    let principal = match viewer.form_user(Action::Operate, &form) {
+        Ok(p) => p,
         Err(r) => return *r,
     };
-    if let Err(r) = viewer.check_form(&form) {
-        return *r;
-    }
     if !principal.scope.is_everything() {
         return viewer.message(StatusCode::FORBIDDEN, "forbidden");
     }
@@ -931,8 +922,7 @@ fn after_incident(
 
 /// The operator allowed to act on incidents, after the form's token is checked.
 fn operator(viewer: &Viewer, form: &HashMap<String, String>) -> Result<Principal, super::Refusal> {
-    let principal = viewer.require(Action::Operate)?.clone();
-    viewer.check_form(form)?;
+    let principal = viewer.form_user(Action::Operate, form)?;
     if !principal.scope.is_everything() {
         return Err(Box::new(viewer.message(StatusCode::FORBIDDEN, "forbidden")));
     }

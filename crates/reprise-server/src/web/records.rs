@@ -235,13 +235,10 @@ pub async fn submit(
     viewer: Viewer,
     Form(form): Fields,
 ) -> Response {
-    let principal = match viewer.require(Action::Read) {
-        Ok(p) => p.clone(),
+    let principal = match viewer.form_user(Action::Read, &form) {
+        Ok(p) => p,
         Err(r) => return *r,
     };
-    if let Err(r) = viewer.check_form(&form) {
-        return *r;
-    }
     let draft = draft(&form, &viewer);
     // A scoped requester asks only for its own assets.
     for a in draft.scope.iter().flat_map(|s| &s.assets) {
@@ -354,13 +351,10 @@ pub async fn decide(
     Path(id): Path<i64>,
     Form(form): Fields,
 ) -> Response {
-    let principal = match viewer.require(Action::Operate) {
-        Ok(p) => p.clone(),
+    let principal = match viewer.form_user(Action::Operate, &form) {
+        Ok(p) => p,
         Err(r) => return *r,
     };
-    if let Err(r) = viewer.check_form(&form) {
-        return *r;
-    }
     let ctx = state.ctx();
     let note = field(&form, "note");
     let work = async {
@@ -456,13 +450,10 @@ pub async fn run_drill(
     viewer: Viewer,
     Form(form): Fields,
 ) -> Response {
-    let principal = match viewer.require(Action::Operate) {
-        Ok(p) => p.clone(),
+    let principal = match viewer.form_user(Action::Operate, &form) {
+        Ok(p) => p,
         Err(r) => return *r,
     };
-    if let Err(r) = viewer.check_form(&form) {
-        return *r;
-    }
     let Some(asset) = field(&form, "asset") else {
         return viewer.message(StatusCode::BAD_REQUEST, "bad_form");
     };
@@ -586,13 +577,10 @@ pub async fn acknowledge(
     viewer: Viewer,
     Form(form): Fields,
 ) -> Response {
-    let principal = match viewer.require(Action::Operate) {
-        Ok(p) => p.clone(),
+    let principal = match viewer.form_user(Action::Operate, &form) {
+        Ok(p) => p,
         Err(r) => return *r,
     };
-    if let Err(r) = viewer.check_form(&form) {
-        return *r;
-    }
     let key = form.get("key").cloned().unwrap_or_default();
     let mine = principal.scope.is_everything()
         || key
