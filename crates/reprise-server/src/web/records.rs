@@ -551,7 +551,11 @@ pub async fn alerts(
                 .filter(|r| inv.asset(r).is_some());
             context! {
                 severity => a.severity.clone(),
-                message => a.message.clone(),
+                message => if viewer.fr() {
+                    alert_fr(&a.key, |id| inv.asset(id).map(|x| x.name.clone()))
+                } else {
+                    a.message.clone()
+                },
                 key => a.key.clone(),
                 asset => asset.map(str::to_string),
                 opened => when(a.opened, &tz, viewer.fr()),
@@ -569,6 +573,38 @@ pub async fn alerts(
             flash => flash(&viewer, &q),
         },
     )
+}
+
+/// An alert in French, from its key: supervision words its messages in English (they go
+/// to webhooks and logs), the key says what it is about.
+fn alert_fr(key: &str, name_of: impl Fn(&str) -> Option<String>) -> String {
+    let (kind, subject) = key.split_once(':').unwrap_or((key, ""));
+    let asset = subject.split('/').next().unwrap_or(subject);
+    let who = name_of(asset).unwrap_or_else(|| subject.to_string());
+    match kind {
+        "rpo" => format!("RPO menacé ou dépassé : {who}"),
+        "missed" => format!("Sauvegarde manquée : {who}"),
+        "backup" => format!("Dernière sauvegarde en échec : {who}"),
+        "integrity" => format!("Point de restauration endommagé : {who}"),
+        "rule321" => format!("Règle 3-2-1 non respectée : {who}"),
+        "drill" => format!("Test de restauration en échec : {who}"),
+        "drill-due" => format!("Test de restauration à faire : {who}"),
+        "anomaly" => format!("Sauvegarde anormale (taille, ajouts ou fichiers) : {subject}"),
+        "repo" => format!("Dépôt injoignable ou sans dépôt : {subject}"),
+        "rotation" => format!("Rotation de la clé en retard : dépôt {subject}"),
+        "incident" => {
+            let (id, what) = subject.split_once(':').unwrap_or((subject, ""));
+            let what = match what {
+                "update" => "point d'étape en retard",
+                "assessment" => "évaluation des dommages en retard",
+                "gdpr" => "notification RGPD sous 72 h",
+                "review" => "revue post-incident à tenir",
+                _ => "à suivre",
+            };
+            format!("Incident {id} : {what}")
+        }
+        _ => format!("Alerte : {key}"),
+    }
 }
 
 /// Acknowledges an open alert: someone is on it.
@@ -602,5 +638,27 @@ pub async fn acknowledge(
         Ok(true) => Redirect::to("/alerts?done=alert_acknowledged").into_response(),
         Ok(false) => viewer.message(StatusCode::NOT_FOUND, "not_found"),
         Err(e) => viewer.error(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alert_fr;
+
+    #[test]
+    fn alerts_read_in_french_from_their_key() {
+        let names = |id: &str| (id == "iredmail").then(|| "Serveur Iredmail".to_string());
+        assert_eq!(
+            alert_fr("rpo:iredmail", names),
+            "RPO menacé ou dépassé : Serveur Iredmail"
+        );
+        assert_eq!(
+            alert_fr("incident:3:gdpr", names),
+            "Incident 3 : notification RGPD sous 72 h"
+        );
+        assert_eq!(
+            alert_fr("rotation:offsite", names),
+            "Rotation de la clé en retard : dépôt offsite"
+        );
     }
 }
