@@ -57,6 +57,10 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/readiness", get(records::readiness))
         .route("/alerts", get(records::alerts))
         .route("/alerts/acknowledgement", post(records::acknowledge))
+        .route("/reports", get(records::reports))
+        .route("/reports/evidence", get(records::evidence))
+        .route("/reports/export", get(records::export_csv))
+        .route("/reports/runbook", get(records::runbook))
         .route("/static/htmx.min.js", get(htmx))
         .route("/static/app.css", get(css))
         .with_state(state)
@@ -107,6 +111,7 @@ fn env() -> &'static Environment<'static> {
             ("drills.html", include_str!("templates/drills.html")),
             ("readiness.html", include_str!("templates/readiness.html")),
             ("alerts.html", include_str!("templates/alerts.html")),
+            ("reports.html", include_str!("templates/reports.html")),
         ] {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("template {name}: {e}"));

@@ -641,6 +641,143 @@ pub async fn acknowledge(
     }
 }
 
+// --- Reports for auditors -------------------------------------------------------
+
+pub async fn reports(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> Response {
+    if let Err(r) = viewer.require(Action::Audit) {
+        return *r;
+    }
+    let now = Timestamp::now().to_zoned(tz(&state));
+    let quarter = format!("{}-Q{}", now.year(), (now.month() - 1) / 3 + 1);
+    viewer.render(
+        "reports.html",
+        "reports",
+        context! {
+            quarter,
+            kinds => reprise_app::export::Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+            sites => state.loaded.config.inventory.sites.iter().map(|s| context! {
+                id => s.id.to_string(), name => s.name.clone(),
+            }).collect::<Vec<_>>(),
+        },
+    )
+}
+
+fn attachment(kind: &str, name: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, kind.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The evidence pack of a period, as a `.tar.gz` archive.
+pub async fn evidence(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let principal = match viewer.require(Action::Audit) {
+        Ok(p) => p.clone(),
+        Err(r) => return *r,
+    };
+    if !principal.scope.is_everything() {
+        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let ctx = state.ctx();
+    let period = match reprise_app::evidence::parse_period(
+        q.get("period").map(String::as_str).unwrap_or(""),
+        &tz(&state),
+    ) {
+        Ok(p) => p,
+        Err(e) => return viewer.error(reprise_app::error::AppError::Invalid(e)),
+    };
+    let name = format!("reprise-evidence-{}.tar.gz", period.label);
+    let out = ctx
+        .workspace()
+        .root
+        .join(".reprise")
+        .join(format!("web-{}-{name}", Timestamp::now().as_microsecond()));
+    let built = reprise_app::evidence::build(&ctx, &period, &out).await;
+    let bytes = built.and_then(|_| {
+        std::fs::read(&out).map_err(|e| {
+            reprise_app::error::AppError::Failed(format!("cannot read {}: {e}", out.display()))
+        })
+    });
+    let _ = std::fs::remove_file(&out);
+    match bytes {
+        Ok(bytes) => attachment("application/gzip", &name, bytes),
+        Err(e) => viewer.error(e),
+    }
+}
+
+/// One CSV export; a page that says why when nothing matches.
+pub async fn export_csv(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let principal = match viewer.require(Action::Audit) {
+        Ok(p) => p.clone(),
+        Err(r) => return *r,
+    };
+    if !principal.scope.is_everything() {
+        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let kind =
+        match reprise_app::export::Kind::parse(q.get("kind").map(String::as_str).unwrap_or("")) {
+            Ok(k) => k,
+            Err(e) => return viewer.error(reprise_app::error::AppError::Invalid(e)),
+        };
+    let tz = tz(&state);
+    let day = |key: &str, next: bool| -> Option<Timestamp> {
+        let d: jiff::civil::Date = field(&q, key)?.parse().ok()?;
+        let d = if next { d.tomorrow().ok()? } else { d };
+        d.to_zoned(tz.clone()).ok().map(|z| z.timestamp())
+    };
+    let filter = reprise_app::export::Filter {
+        site: field(&q, "site"),
+        since: day("since", false),
+        until: day("until", true),
+        kind_type: field(&q, "type"),
+    };
+    let sheet = match reprise_app::export::sheet(&state.ctx(), kind, &filter).await {
+        Ok(s) => s,
+        Err(e) => return viewer.error(e),
+    };
+    if sheet.rows.is_empty() {
+        let why = reprise_app::export::why_empty(kind, &filter, &tz);
+        let mut r = viewer.render("message.html", "reports", context! { message => why });
+        *r.status_mut() = StatusCode::NOT_FOUND;
+        return r;
+    }
+    attachment(
+        "text/csv; charset=utf-8",
+        &format!("{}.csv", kind.as_str()),
+        reprise_app::export::encode(&sheet.header, &sheet.rows),
+    )
+}
+
+/// The offline runbook, in the page's language.
+pub async fn runbook(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> Response {
+    if let Err(r) = viewer.require(Action::ReadRecords) {
+        return *r;
+    }
+    match reprise_app::runbook::export(&state.ctx(), viewer.fr(), Timestamp::now()).await {
+        Ok(html) => attachment(
+            "text/html; charset=utf-8",
+            "runbook.html",
+            html.into_bytes(),
+        ),
+        Err(e) => viewer.error(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::alert_fr;

@@ -275,7 +275,10 @@ fn journey(lang: &str) {
         let table = b.text("table");
         assert!(table.contains("ada"), "{table}");
         if fr {
-            assert!(table.contains("Borne d'accueil"), "alerts in French: {table}");
+            assert!(
+                table.contains("Borne d'accueil"),
+                "alerts in French: {table}"
+            );
         }
     }
     b.goto(&format!("{base}/drills"));
@@ -319,6 +322,33 @@ fn forms_without_the_session_token_are_refused() {
         .send()
         .unwrap();
     assert_eq!(answer.status().as_u16(), 403);
+    // Reports for auditors download with the session: the evidence pack, a CSV export,
+    // and an empty export says why.
+    let http = reqwest::blocking::Client::new();
+    let get = |path: &str| {
+        http.get(format!("{}{path}", server.base))
+            .header("Cookie", format!("reprise_session={session}"))
+            .send()
+            .unwrap()
+    };
+    b.goto(&format!("{}/reports", server.base));
+    assert_eq!(b.text("h1"), "Reports");
+    let month = jiff::Timestamp::now().strftime("%Y-%m").to_string();
+    let pack = get(&format!("/reports/evidence?period={month}"));
+    assert_eq!(pack.status().as_u16(), 200);
+    assert_eq!(&pack.bytes().unwrap()[..2], &[0x1f, 0x8b]);
+    let csv = get("/reports/export?kind=inventory&site=entrepot");
+    assert_eq!(csv.status().as_u16(), 200);
+    let text = csv.text().unwrap();
+    assert!(
+        text.starts_with("id,name,site") && text.contains("cam-entree"),
+        "{text}"
+    );
+    let empty = get("/reports/export?kind=runs&since=2020-01-01&until=2020-01-31");
+    assert_eq!(empty.status().as_u16(), 404);
+    assert!(empty.text().unwrap().contains("widen the period"));
+    assert!(get("/reports/runbook").text().unwrap().contains("<html"));
+
     // And a page without a session sends to the sign-in form.
     let anonymous = reqwest::blocking::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
