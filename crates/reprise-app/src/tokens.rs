@@ -355,7 +355,8 @@ pub async fn sign_in(
         user.locked_until = None;
         catalog.save_user(&user).await?;
     }
-    let label = format!("session-{}", now.as_second());
+    // Unique per sign-in, so that signing out (which revokes by label) ends only this one.
+    let label = format!("session-{}", now.as_microsecond());
     let (token, row) = create(
         catalog,
         name,
