@@ -248,6 +248,23 @@ pub async fn build(ctx: &Ctx<'_>, period: &Period, out: &Path) -> AppResult<Pack
     Ok(pack)
 }
 
+/// The pack of `period` as the bytes of a `.tar.gz` archive, with its file name: what a
+/// server sends. Built in the workspace's private directory, then removed.
+pub async fn archive(ctx: &Ctx<'_>, period: &Period) -> AppResult<(String, Vec<u8>)> {
+    let name = format!("reprise-evidence-{}.tar.gz", period.label);
+    let out = ctx.workspace().root.join(".reprise").join(format!(
+        "sending-{}-{name}",
+        Timestamp::now().as_microsecond()
+    ));
+    let built = build(ctx, period, &out).await;
+    let bytes = built.and_then(|_| {
+        std::fs::read(&out)
+            .map_err(|e| AppError::Failed(format!("cannot read {}: {e}", out.display())))
+    });
+    let _ = std::fs::remove_file(&out);
+    Ok((name, bytes?))
+}
+
 fn write_archive(dir: &Path, name: &str, out: &Path) -> AppResult<()> {
     let fail = |e: &dyn std::fmt::Display| {
         AppError::Failed(format!("cannot write {}: {e}", out.display()))

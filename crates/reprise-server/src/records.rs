@@ -9,7 +9,6 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State as Extract};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use jiff::Timestamp;
 use reprise_app::erase::{self, ErasureView};
 use reprise_app::export::{self, Filter, Kind};
 use reprise_app::tokens::Principal;
@@ -162,21 +161,7 @@ pub async fn evidence(
     let ctx = state.ctx();
     let tz = reprise_app::workspace::zone(ctx.loaded.config.timezone.as_deref());
     let period = reprise_app::evidence::parse_period(&q.period, &tz).map_err(bad)?;
-    let name = format!("reprise-evidence-{}.tar.gz", period.label);
-    // Built in the workspace's private directory, sent, then removed.
-    let out = ctx
-        .workspace()
-        .root
-        .join(".reprise")
-        .join(format!("api-{}-{name}", Timestamp::now().as_microsecond()));
-    let built = reprise_app::evidence::build(&ctx, &period, &out).await;
-    let bytes = built.and_then(|_| {
-        std::fs::read(&out).map_err(|e| {
-            reprise_app::error::AppError::Failed(format!("cannot read {}: {e}", out.display()))
-        })
-    });
-    let _ = std::fs::remove_file(&out);
-    let bytes = bytes?;
+    let (name, bytes) = reprise_app::evidence::archive(&ctx, &period).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/gzip".to_string()),

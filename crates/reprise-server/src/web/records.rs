@@ -697,21 +697,8 @@ pub async fn evidence(
         Ok(p) => p,
         Err(e) => return viewer.error(reprise_app::error::AppError::Invalid(e)),
     };
-    let name = format!("reprise-evidence-{}.tar.gz", period.label);
-    let out = ctx
-        .workspace()
-        .root
-        .join(".reprise")
-        .join(format!("web-{}-{name}", Timestamp::now().as_microsecond()));
-    let built = reprise_app::evidence::build(&ctx, &period, &out).await;
-    let bytes = built.and_then(|_| {
-        std::fs::read(&out).map_err(|e| {
-            reprise_app::error::AppError::Failed(format!("cannot read {}: {e}", out.display()))
-        })
-    });
-    let _ = std::fs::remove_file(&out);
-    match bytes {
-        Ok(bytes) => attachment("application/gzip", &name, bytes),
+    match reprise_app::evidence::archive(&ctx, &period).await {
+        Ok((name, bytes)) => attachment("application/gzip", &name, bytes),
         Err(e) => viewer.error(e),
     }
 }
