@@ -173,6 +173,16 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("checklist", "Checklist", "Liste de contrôle"),
     ("check", "Check", "Contrôle"),
     ("pass", "Pass", "Conforme"),
+    (
+        "reserve",
+        "Accept with a reservation",
+        "Accepter avec réserve",
+    ),
+    (
+        "reserved_until",
+        "Reservation lifted by",
+        "Réserve levée avant le",
+    ),
     ("check_recorded", "Check recorded.", "Contrôle enregistré."),
     ("evolution", "Asset states", "Évolution des actifs"),
     ("timeline", "Timeline", "Chronologie"),

@@ -991,7 +991,11 @@ pub async fn check(
         key: form.get("key").cloned().unwrap_or_default(),
         result: form.get("result").cloned().unwrap_or_default(),
         note: form.get("note").cloned().filter(|n| !n.trim().is_empty()),
-        deadline: None,
+        // A reservation is lifted by a date (a date field sends it as YYYY-MM-DD).
+        deadline: form
+            .get("deadline")
+            .filter(|d| !d.trim().is_empty())
+            .and_then(|d| d.trim().parse().ok()),
     };
     let ctx = state.ctx();
     let r = as_user(
