@@ -107,18 +107,23 @@ impl Browser {
         Ok(answer["value"].clone())
     }
 
+    /// The id of the first element matching `css` now, if any.
+    fn element(&self, css: &str) -> Option<String> {
+        let answer: Value = self
+            .http
+            .post(self.url("/element"))
+            .json(&json!({ "using": "css selector", "value": css }))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        answer["value"][ELEMENT].as_str().map(str::to_string)
+    }
+
     /// Reads from the element matching `css`, again while the page changes under it.
     fn read(&self, css: &str, what: &str) -> Option<Value> {
         for _ in 0..50 {
-            let answer: Value = self
-                .http
-                .post(self.url("/element"))
-                .json(&json!({ "using": "css selector", "value": css }))
-                .send()
-                .unwrap()
-                .json()
-                .unwrap();
-            let Some(id) = answer["value"][ELEMENT].as_str() else {
+            let Some(id) = self.element(css) else {
                 std::thread::sleep(Duration::from_millis(200));
                 continue;
             };
@@ -142,16 +147,8 @@ impl Browser {
     pub fn find(&self, css: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let answer: Value = self
-                .http
-                .post(self.url("/element"))
-                .json(&json!({ "using": "css selector", "value": css }))
-                .send()
-                .unwrap()
-                .json()
-                .unwrap();
-            if let Some(id) = answer["value"][ELEMENT].as_str() {
-                return id.to_string();
+            if let Some(id) = self.element(css) {
+                return id;
             }
             assert!(
                 Instant::now() < deadline,
