@@ -529,7 +529,8 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
         if closed < period.from || closed >= period.to {
             continue;
         }
-        let incident = crate::incident::load(ctx, row.id).await?;
+        let incident = crate::incident::from_row(row)?;
+        let row = &incident.row;
         match &incident.doc.review {
             Some(review) => review_rows.push(vec![
                 row.id.to_string(),

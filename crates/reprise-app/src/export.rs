@@ -247,7 +247,8 @@ pub async fn sheet(ctx: &Ctx<'_>, kind: Kind, filter: &Filter) -> AppResult<Shee
             ];
             let mut rows = Vec::new();
             for row in ctx.catalog.incidents(false).await? {
-                let incident = crate::incident::load(ctx, row.id).await?;
+                let incident = crate::incident::from_row(row)?;
+                let row = &incident.row;
                 let assets: Vec<String> = incident
                     .doc
                     .affected

@@ -141,6 +141,12 @@ pub async fn load(ctx: &Ctx<'_>, id: i64) -> AppResult<Incident> {
             "no incident {id} (see `reprise incident list --all`)"
         ))
     })?;
+    from_row(row)
+}
+
+/// An incident from a row already read (`Catalog::incidents` gives whole rows).
+pub fn from_row(row: IncidentRow) -> AppResult<Incident> {
+    let id = row.id;
     let doc: IncidentDoc = serde_json::from_str(&row.doc)
         .map_err(|e| AppError::Failed(format!("incident {id} cannot be read: {e}")))?;
     let severity = parse_severity(&row.severity)?;

@@ -330,9 +330,10 @@ async fn incident_conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Con
     let mut out = Vec::new();
     for row in ctx.catalog.incidents(true).await? {
         // The document alone: the timeline is not needed for deadlines.
-        let Ok(loaded) = crate::incident::load(ctx, row.id).await else {
+        let Ok(loaded) = crate::incident::from_row(row) else {
             continue;
         };
+        let row = &loaded.row;
         let view = crate::incident::deadlines(ctx, &loaded, now);
         let inc = &loaded;
         let id = row.id;
