@@ -827,53 +827,35 @@ pub fn summary_text(pack: &Pack, fr: bool, tz: &TimeZone) -> String {
     let mut t = String::new();
     let p = &pack.period;
     let evidenced = pack.controls.iter().filter(|c| c.evidenced).count();
-    if fr {
-        t += &format!("Dossier de preuves {} — {}\n\n", p.label, pack.workspace);
-        t += &format!(
-            "Période : du {} au {} inclus. Généré le {}.\n",
-            day(p.from, tz),
-            last_day(p, tz),
-            pack.generated
-                .to_zoned(tz.clone())
-                .strftime("%Y-%m-%d %H:%M")
-        );
-        t += &format!(
-            "Journal : {} entrées, {}.\n\n",
-            pack.journal_entries,
+    let (from, to) = (day(p.from, tz), last_day(p, tz));
+    let generated = pack
+        .generated
+        .to_zoned(tz.clone())
+        .strftime("%Y-%m-%d %H:%M");
+    let (entries, total) = (pack.journal_entries, pack.controls.len());
+    t += &if fr {
+        format!(
+            "Dossier de preuves {} — {}\n\nPériode : du {from} au {to} inclus. Généré le {generated}.\nJournal : {entries} entrées, {}.\n\nContrôles couverts : {evidenced} sur {total}\n",
+            p.label,
+            pack.workspace,
             if pack.journal_intact {
                 "chaîne intacte"
             } else {
                 "CHAÎNE ALTÉRÉE"
-            }
-        );
-        t += &format!(
-            "Contrôles couverts : {evidenced} sur {}\n",
-            pack.controls.len()
-        );
+            },
+        )
     } else {
-        t += &format!("Evidence pack {} — {}\n\n", p.label, pack.workspace);
-        t += &format!(
-            "Period: {} to {} included. Generated {}.\n",
-            day(p.from, tz),
-            last_day(p, tz),
-            pack.generated
-                .to_zoned(tz.clone())
-                .strftime("%Y-%m-%d %H:%M")
-        );
-        t += &format!(
-            "Journal: {} entries, {}.\n\n",
-            pack.journal_entries,
+        format!(
+            "Evidence pack {} — {}\n\nPeriod: {from} to {to} included. Generated {generated}.\nJournal: {entries} entries, {}.\n\nControls with evidence: {evidenced} of {total}\n",
+            p.label,
+            pack.workspace,
             if pack.journal_intact {
                 "chain intact"
             } else {
                 "CHAIN ALTERED"
-            }
-        );
-        t += &format!(
-            "Controls with evidence: {evidenced} of {}\n",
-            pack.controls.len()
-        );
-    }
+            },
+        )
+    };
     for c in &pack.controls {
         // A gap stands out in plain text.
         let status = if c.evidenced {
