@@ -216,6 +216,16 @@ impl Viewer {
         }
     }
 
+    /// As [`Viewer::require`], for what spans every site: an account scoped to some sites
+    /// or tenants is refused.
+    pub fn require_everywhere(&self, action: Action) -> Result<Principal, Refusal> {
+        let principal = self.require(action)?.clone();
+        if !principal.scope.is_everything() {
+            return Err(Box::new(self.message(StatusCode::FORBIDDEN, "forbidden")));
+        }
+        Ok(principal)
+    }
+
     /// The signed-in principal allowed to `action` who posted `form` with the session's
     /// token: what every form's handler needs first.
     pub fn form_user(

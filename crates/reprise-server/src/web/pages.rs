@@ -684,13 +684,10 @@ pub async fn incidents(
     viewer: Viewer,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let principal = match viewer.require(Action::ReadRecords) {
-        Ok(p) => p.clone(),
+    let principal = match viewer.require_everywhere(Action::ReadRecords) {
+        Ok(p) => p,
         Err(r) => return *r,
     };
-    if !principal.scope.is_everything() {
-        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
-    }
     let tz = tz(&state);
     let rows: Vec<Value> = match state.catalog.incidents(false).await {
         Ok(rows) => rows
@@ -727,13 +724,10 @@ pub async fn open_incident(
     viewer: Viewer,
     Form(form): Fields,
 ) -> Response {
-    let principal = match viewer.form_user(Action::Operate, &form) {
+    let principal = match operator(&viewer, &form) {
         Ok(p) => p,
         Err(r) => return *r,
     };
-    if !principal.scope.is_everything() {
-        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
-    }
     let new = NewIncident {
         title: form.get("title").cloned().unwrap_or_default(),
         severity: form.get("severity").cloned(),
@@ -768,13 +762,10 @@ pub async fn incident(
     Path(id): Path<i64>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let principal = match viewer.require(Action::ReadRecords) {
-        Ok(p) => p.clone(),
+    let principal = match viewer.require_everywhere(Action::ReadRecords) {
+        Ok(p) => p,
         Err(r) => return *r,
     };
-    if !principal.scope.is_everything() {
-        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
-    }
     let ctx = state.ctx();
     let tz = tz(&state);
     let fr = viewer.fr();
@@ -922,10 +913,8 @@ fn after_incident(
 
 /// The operator allowed to act on incidents, after the form's token is checked.
 fn operator(viewer: &Viewer, form: &HashMap<String, String>) -> Result<Principal, super::Refusal> {
-    let principal = viewer.form_user(Action::Operate, form)?;
-    if !principal.scope.is_everything() {
-        return Err(Box::new(viewer.message(StatusCode::FORBIDDEN, "forbidden")));
-    }
+    let principal = viewer.require_everywhere(Action::Operate)?;
+    viewer.check_form(form)?;
     Ok(principal)
 }
 

@@ -682,12 +682,8 @@ pub async fn evidence(
     viewer: Viewer,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let principal = match viewer.require(Action::Audit) {
-        Ok(p) => p.clone(),
-        Err(r) => return *r,
-    };
-    if !principal.scope.is_everything() {
-        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
+    if let Err(r) = viewer.require_everywhere(Action::Audit) {
+        return *r;
     }
     let ctx = state.ctx();
     let period = match reprise_app::evidence::parse_period(
@@ -709,12 +705,8 @@ pub async fn export_csv(
     viewer: Viewer,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let principal = match viewer.require(Action::Audit) {
-        Ok(p) => p.clone(),
-        Err(r) => return *r,
-    };
-    if !principal.scope.is_everything() {
-        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
+    if let Err(r) = viewer.require_everywhere(Action::Audit) {
+        return *r;
     }
     let kind =
         match reprise_app::export::Kind::parse(q.get("kind").map(String::as_str).unwrap_or("")) {
