@@ -124,14 +124,39 @@ fn parse_severity(word: &str) -> AppResult<Severity> {
     })
 }
 
-fn event(id: i64, at: Timestamp, kind: &str, actor: Option<&str>, text: String) -> IncidentEvent {
+/// A timeline event, its sentence in English and in French.
+fn event(
+    id: i64,
+    at: Timestamp,
+    kind: &str,
+    actor: Option<&str>,
+    (text, fr): (String, String),
+) -> IncidentEvent {
     IncidentEvent {
         incident: id,
         at,
         kind: kind.into(),
         actor: actor.map(str::to_string),
         text,
+        text_fr: Some(fr),
     }
+}
+
+/// `from → to`, in English and in French.
+fn phase_change(from: Phase, to: Phase) -> (String, String) {
+    (
+        format!("{} → {}", from.as_str(), to.as_str()),
+        format!("{} → {}", from.label_fr(), to.label_fr()),
+    )
+}
+
+/// An asset's new state, in English and in French (`erp destroyed`: the evolution table
+/// reads the English one back).
+fn state_change(asset: &str, state: AssetState) -> (String, String) {
+    (
+        format!("{asset} {}", state.as_str()),
+        format!("{asset} : {}", state.label_fr()),
+    )
 }
 
 /// Reads incident `id`.
@@ -262,6 +287,12 @@ pub async fn open(
             opened,
             doc: serde_json::to_string(&doc).expect("an incident serialises"),
             actor: actor.map(str::to_string),
+            text: format!("{} {}", severity.as_str(), new.title.trim()),
+            text_fr: Some(format!(
+                "{} {} (ouvert)",
+                severity.as_str(),
+                new.title.trim()
+            )),
         })
         .await?;
     let mut incident = load(ctx, id).await?;
@@ -273,7 +304,7 @@ pub async fn open(
         now,
         "phase",
         actor,
-        "detection → assessment".into(),
+        phase_change(Phase::Detection, Phase::Assessment),
     )];
     for a in &incident.doc.affected {
         events.push(event(
@@ -281,7 +312,7 @@ pub async fn open(
             now,
             "state",
             actor,
-            format!("{} {}", a.asset, a.state.as_str()),
+            state_change(&a.asset, a.state),
         ));
     }
     events.push(event(
@@ -289,7 +320,10 @@ pub async fn open(
         now,
         "assessment",
         actor,
-        "damage assessment generated".into(),
+        (
+            "damage assessment generated".into(),
+            "évaluation des dommages établie".into(),
+        ),
     ));
     save(ctx, &incident, now, &events).await?;
     Ok(id)
@@ -404,7 +438,7 @@ pub async fn set_phase(
             "incident {id} cannot close before its review (`reprise incident review {id} …`)"
         )));
     }
-    let text = format!("{} → {}", incident.phase.as_str(), phase.as_str());
+    let text = phase_change(incident.phase, phase);
     incident.phase = phase;
     save(ctx, &incident, now, &[event(id, now, "phase", actor, text)]).await
 }
@@ -419,18 +453,14 @@ pub async fn assign(
     now: Timestamp,
 ) -> AppResult<()> {
     let mut incident = load(ctx, id).await?;
-    if !incident.doc.roles.assign(role, who) {
+    let names = reprise_domain::incident::role_names(role);
+    let Some((en, fr)) = names.filter(|_| incident.doc.roles.assign(role, who)) else {
         return Err(AppError::Invalid(format!(
             "unknown role `{role}` (commander, primary, secondary, communications, technician)"
         )));
-    }
-    save(
-        ctx,
-        &incident,
-        now,
-        &[event(id, now, "role", actor, format!("{role}: {who}"))],
-    )
-    .await
+    };
+    let text = (format!("{en}: {who}"), format!("{fr} : {who}"));
+    save(ctx, &incident, now, &[event(id, now, "role", actor, text)]).await
 }
 
 /// A change to the damage assessment.
@@ -479,7 +509,8 @@ pub async fn edit_assessment(
             })?;
         if let Some(n) = nature {
             line.nature = Some(n.to_string());
-            events.push(event(id, now, "assessment", actor, format!("{asset}: {n}")));
+            let text = (format!("{asset}: {n}"), format!("{asset} : {n}"));
+            events.push(event(id, now, "assessment", actor, text));
         }
         if let Some(since) = edit.since {
             line.since = Some(since);
@@ -488,18 +519,15 @@ pub async fn edit_assessment(
                 now,
                 "assessment",
                 actor,
-                format!("{asset}: affected since {since}"),
+                (
+                    format!("{asset}: affected since {since}"),
+                    format!("{asset} : touché depuis {since}"),
+                ),
             ));
         }
         if let Some(state) = edit.state {
             line.state = state;
-            events.push(event(
-                id,
-                now,
-                "state",
-                actor,
-                format!("{asset} {}", state.as_str()),
-            ));
+            events.push(event(id, now, "state", actor, state_change(asset, state)));
         }
     }
     // The affected list decides what the plan restores: keep it in step.
@@ -516,21 +544,30 @@ pub async fn edit_assessment(
 
     if let Some(n) = note {
         assessment.notes.push(n.to_string());
-        events.push(event(id, now, "note", actor, n.to_string()));
+        events.push(event(
+            id,
+            now,
+            "note",
+            actor,
+            (n.to_string(), n.to_string()),
+        ));
     }
     if share {
         assessment.shared = Some(now);
-        let late = if now > assessment.deadline {
-            " (late)"
-        } else {
-            ""
-        };
+        let late = now > assessment.deadline;
         events.push(event(
             id,
             now,
             "assessment",
             actor,
-            format!("assessment shared{late}"),
+            if late {
+                (
+                    "assessment shared (late)".into(),
+                    "évaluation partagée (en retard)".into(),
+                )
+            } else {
+                ("assessment shared".into(), "évaluation partagée".into())
+            },
         ));
     }
     save(ctx, &incident, now, &events).await
@@ -649,11 +686,19 @@ pub async fn approve_plan(
         now,
         "plan",
         Some(actor),
-        format!(
-            "recovery plan approved: {} step(s) in {} wave(s), predicted {}",
-            plan.steps.len(),
-            view.plan.waves.len(),
-            crate::plan::human(plan.predicted_seconds)
+        (
+            format!(
+                "recovery plan approved: {} step(s) in {} wave(s), predicted {}",
+                plan.steps.len(),
+                view.plan.waves.len(),
+                crate::plan::human(plan.predicted_seconds)
+            ),
+            format!(
+                "plan de reprise approuvé : {} étape(s) en {} vague(s), durée prévue {}",
+                plan.steps.len(),
+                view.plan.waves.len(),
+                crate::plan::human(plan.predicted_seconds)
+            ),
         ),
     )];
     if incident.phase < Phase::Recovery {
@@ -662,7 +707,7 @@ pub async fn approve_plan(
             now,
             "phase",
             Some(actor),
-            format!("{} → recovery", incident.phase.as_str()),
+            phase_change(incident.phase, Phase::Recovery),
         ));
         incident.phase = Phase::Recovery;
     }
@@ -752,7 +797,7 @@ pub async fn step(
                 now,
                 "step",
                 Some(actor),
-                format!("{asset}: started"),
+                (format!("{asset}: started"), format!("{asset} : démarré")),
             ));
             if step.kind == "restore" {
                 let target = target.unwrap_or_else(|| default_target(ctx, id, asset));
@@ -781,11 +826,19 @@ pub async fn step(
                                     Timestamp::now(),
                                     "step",
                                     Some(actor),
-                                    format!(
-                                        "{asset}: restored {} from {} into {}",
-                                        r.dataset,
-                                        crate::snapshots::short(&r.snapshot),
-                                        r.target.display()
+                                    (
+                                        format!(
+                                            "{asset}: restored {} from {} into {}",
+                                            r.dataset,
+                                            crate::snapshots::short(&r.snapshot),
+                                            r.target.display()
+                                        ),
+                                        format!(
+                                            "{asset} : {} restauré depuis {} dans {}",
+                                            r.dataset,
+                                            crate::snapshots::short(&r.snapshot),
+                                            r.target.display()
+                                        ),
                                     ),
                                 ));
                                 step.restored.push(Restored {
@@ -811,7 +864,10 @@ pub async fn step(
                         Timestamp::now(),
                         "step",
                         Some(actor),
-                        format!("{asset}: failed: {why}"),
+                        (
+                            format!("{asset}: failed: {why}"),
+                            format!("{asset} : échec : {why}"),
+                        ),
                     ));
                 }
             }
@@ -833,14 +889,14 @@ pub async fn step(
                 now,
                 "step",
                 Some(actor),
-                format!("{asset}: done"),
+                (format!("{asset}: done"), format!("{asset} : terminé")),
             ));
             events.push(event(
                 id,
                 now,
                 "state",
                 Some(actor),
-                format!("{asset} working"),
+                state_change(asset, AssetState::Working),
             ));
         }
         StepMove::Fail | StepMove::Skip => {
@@ -859,7 +915,10 @@ pub async fn step(
                 now,
                 "step",
                 Some(actor),
-                format!("{asset}: {}: {n}", step.status.as_str()),
+                (
+                    format!("{asset}: {}: {n}", step.status.as_str()),
+                    format!("{asset} : {} : {n}", step.status.label_fr()),
+                ),
             ));
         }
     }
@@ -882,7 +941,10 @@ pub async fn step(
             now,
             "note",
             Some(actor),
-            "every step is settled: recovery complete".into(),
+            (
+                "every step is settled: recovery complete".into(),
+                "toutes les étapes sont réglées : reprise terminée".into(),
+            ),
         ));
     }
     save(ctx, &incident, now, &events).await?;
@@ -949,10 +1011,10 @@ pub async fn check(ctx: &Ctx<'_>, id: i64, input: &CheckInput, actor: &str) -> A
     item.by = Some(actor.to_string());
     item.at = Some(now);
     let done = item.clone();
-    let text = format!(
-        "{asset}/{key}: {}{}",
-        result.as_str(),
-        note.map(|n| format!(" ({n})")).unwrap_or_default()
+    let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
+    let text = (
+        format!("{asset}/{key}: {}{note}", result.as_str()),
+        format!("{asset}/{key} : {}{note}", result.label_fr()),
     );
     save(
         ctx,
@@ -1084,7 +1146,21 @@ pub async fn send_update(
             now,
             "update",
             Some(actor),
-            format!("update sent to {}", audience.join(", ")),
+            (
+                format!("update sent to {}", audience.join(", ")),
+                format!(
+                    "point de situation envoyé à : {}",
+                    audience
+                        .iter()
+                        .map(|a| match a.as_str() {
+                            "team" => "équipe",
+                            "management" => "direction",
+                            other => other,
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
         )],
     )
     .await?;
@@ -1275,9 +1351,15 @@ pub async fn sign(
         now,
         "sign-off",
         Some(by),
-        format!(
-            "return-to-service report signed (sha256 {})",
-            sign_off.sha256
+        (
+            format!(
+                "return-to-service report signed (sha256 {})",
+                sign_off.sha256
+            ),
+            format!(
+                "procès-verbal de remise en service signé (sha256 {})",
+                sign_off.sha256
+            ),
         ),
     )];
     if incident.phase < Phase::Review {
@@ -1286,7 +1368,7 @@ pub async fn sign(
             now,
             "phase",
             Some(by),
-            format!("{} → review", incident.phase.as_str()),
+            phase_change(incident.phase, Phase::Review),
         ));
         incident.phase = Phase::Review;
     }
@@ -1320,7 +1402,7 @@ pub async fn review(
             now,
             "review",
             Some(actor),
-            format!("root cause: {c}"),
+            (format!("root cause: {c}"), format!("cause racine : {c}")),
         ));
     }
     for a in actions {
@@ -1330,7 +1412,10 @@ pub async fn review(
             now,
             "review",
             Some(actor),
-            format!("action: {} ({}, {})", a.text, a.owner, a.due),
+            (
+                format!("action: {} ({}, {})", a.text, a.owner, a.due),
+                format!("action : {} ({}, {})", a.text, a.owner, a.due),
+            ),
         ));
     }
     for &n in done {
@@ -1344,7 +1429,10 @@ pub async fn review(
             now,
             "review",
             Some(actor),
-            format!("action done: {}", action.text),
+            (
+                format!("action done: {}", action.text),
+                format!("action réalisée : {}", action.text),
+            ),
         ));
     }
     review.held = Some(now);
@@ -1359,7 +1447,7 @@ pub async fn review(
             now,
             "phase",
             Some(actor),
-            format!("{} → closed", incident.phase.as_str()),
+            phase_change(incident.phase, Phase::Closed),
         ));
         incident.phase = Phase::Closed;
     }

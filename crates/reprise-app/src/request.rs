@@ -154,6 +154,25 @@ pub struct RequestDoc {
     pub execution: Option<Execution>,
     pub checks: Vec<RequestCheck>,
     pub outcome: Option<String>,
+    /// The outcome in French (absent from requests settled before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome_fr: Option<String>,
+}
+
+impl RequestDoc {
+    /// Records how the request ended, in English and in French.
+    fn settle_with(&mut self, (en, fr): &(String, String)) {
+        self.outcome = Some(en.clone());
+        self.outcome_fr = Some(fr.clone());
+    }
+
+    /// How the request ended, in `lang`.
+    pub fn outcome_in(&self, lang: Lang) -> Option<&str> {
+        match lang {
+            Lang::Fr => self.outcome_fr.as_deref().or(self.outcome.as_deref()),
+            Lang::En => self.outcome.as_deref(),
+        }
+    }
 }
 
 /// A loaded request.
@@ -189,13 +208,42 @@ pub enum Submission {
     },
 }
 
-fn event(id: i64, at: Timestamp, kind: &str, actor: &str, text: String) -> RequestEvent {
+/// A timeline event, its sentence in English and in French.
+fn event(
+    id: i64,
+    at: Timestamp,
+    kind: &str,
+    actor: &str,
+    (text, fr): (String, String),
+) -> RequestEvent {
     RequestEvent {
         request: id,
         at,
         kind: kind.into(),
         actor: Some(actor.to_string()),
         text,
+        text_fr: Some(fr),
+    }
+}
+
+/// A timeline event's kind in `lang`.
+pub fn event_kind(kind: &str, lang: Lang) -> &str {
+    if lang == Lang::En {
+        return kind;
+    }
+    match kind {
+        "submitted" => "soumise",
+        "assessed" => "évaluée",
+        "target" => "cible",
+        "approved" => "approuvée",
+        "rejected" => "rejetée",
+        "started" => "démarrée",
+        "restored" => "restaurée",
+        "check" => "contrôle",
+        "completed" => "terminée",
+        "failed" => "échouée",
+        "cancelled" => "annulée",
+        other => other,
     }
 }
 
@@ -379,13 +427,16 @@ pub async fn submit(ctx: &Ctx<'_>, draft: &Draft, actor: &str) -> AppResult<Subm
     } else {
         State::Infeasible
     };
-    let text = format!(
-        "{} — {} ({}, {})",
-        scope_text(&items),
-        request.context.description,
-        request.context.kind.label(Lang::En),
-        request.urgency.label(Lang::En)
-    );
+    let text = |lang| {
+        format!(
+            "{} — {} ({}, {})",
+            scope_text(&items),
+            request.context.description,
+            request.context.kind.label(lang),
+            request.urgency.label(lang)
+        )
+    };
+    let (text, text_fr) = (text(Lang::En), Some(text(Lang::Fr)));
     let doc = RequestDoc {
         request: request.clone(),
         items,
@@ -396,6 +447,7 @@ pub async fn submit(ctx: &Ctx<'_>, draft: &Draft, actor: &str) -> AppResult<Subm
         execution: None,
         checks: vec![],
         outcome: None,
+        outcome_fr: None,
     };
     let id = ctx
         .catalog
@@ -406,6 +458,7 @@ pub async fn submit(ctx: &Ctx<'_>, draft: &Draft, actor: &str) -> AppResult<Subm
             doc: serde_json::to_string(&doc).expect("a request serialises"),
             actor: Some(actor.to_string()),
             text,
+            text_fr,
         })
         .await?;
     let loaded = load(ctx, id).await?;
@@ -427,26 +480,32 @@ pub async fn submit(ctx: &Ctx<'_>, draft: &Draft, actor: &str) -> AppResult<Subm
     })
 }
 
-fn assessed_text(doc: &RequestDoc) -> String {
-    doc.feasibility
-        .iter()
-        .map(|f| {
-            format!(
-                "{}/{}: {}",
-                f.asset,
-                f.dataset,
-                match (&f.verdict, &f.chosen) {
-                    (Verdict::Ok, Some(c)) => format!(
-                        "feasible from {} of {}",
-                        crate::snapshots::short(&c.snapshot),
-                        c.time.strftime("%Y-%m-%d %H:%M:%S UTC")
-                    ),
-                    (v, _) => v.explain(Lang::En).to_string(),
-                }
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+/// Each data set's feasibility, in English and in French.
+fn assessed_text(doc: &RequestDoc) -> (String, String) {
+    let text = |lang: Lang| {
+        doc.feasibility
+            .iter()
+            .map(|f| {
+                let verdict = match (&f.verdict, &f.chosen) {
+                    (Verdict::Ok, Some(c)) => {
+                        let (point, at) = (
+                            crate::snapshots::short(&c.snapshot),
+                            c.time.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                        );
+                        match lang {
+                            Lang::En => format!("feasible from {point} of {at}"),
+                            Lang::Fr => format!("faisable depuis {point} du {at}"),
+                        }
+                    }
+                    (v, _) => v.explain(lang).to_string(),
+                };
+                let colon = if lang == Lang::Fr { " :" } else { ":" };
+                format!("{}/{}{colon} {verdict}", f.asset, f.dataset)
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    (text(Lang::En), text(Lang::Fr))
 }
 
 /// Changes the target (to take an offered alternative, or after a verification) and
@@ -472,9 +531,15 @@ pub async fn reassess(
             now,
             "target",
             actor,
-            format!(
-                "target changed to {}",
-                target_text(&t, Lang::En, &jiff::tz::TimeZone::UTC)
+            (
+                format!(
+                    "target changed to {}",
+                    target_text(&t, Lang::En, &jiff::tz::TimeZone::UTC)
+                ),
+                format!(
+                    "cible changée : {}",
+                    target_text(&t, Lang::Fr, &jiff::tz::TimeZone::UTC)
+                ),
             ),
         ));
         r.doc.request.target = t;
@@ -548,7 +613,7 @@ pub async fn approve(
         .await?;
         return Err(AppError::Invalid(format!(
             "restore request {id} is no longer feasible: {}",
-            assessed_text(&r.doc)
+            assessed_text(&r.doc).0
         )));
     }
     r.doc.approval = Some(Decision {
@@ -557,10 +622,17 @@ pub async fn approve(
         note: note.map(str::to_string),
     });
     r.state = State::Scheduled;
-    let when = match r.doc.request.window {
-        Some(w) => format!("scheduled in the window {} → {}", w.from, w.to),
-        None => "to run now, beside production (no interruption approved)".into(),
+    let (when, quand) = match r.doc.request.window {
+        Some(w) => (
+            format!("scheduled in the window {} → {}", w.from, w.to),
+            format!("planifiée dans la fenêtre {} → {}", w.from, w.to),
+        ),
+        None => (
+            "to run now, beside production (no interruption approved)".into(),
+            "à lancer maintenant, à côté de la production (pas d'interruption approuvée)".into(),
+        ),
     };
+    let note = note.map(|n| format!(" — {n}")).unwrap_or_default();
     save(
         ctx,
         &r,
@@ -570,10 +642,7 @@ pub async fn approve(
             now,
             "approved",
             by,
-            format!(
-                "{when}{}",
-                note.map(|n| format!(" — {n}")).unwrap_or_default()
-            ),
+            (format!("{when}{note}"), format!("{quand}{note}")),
         )],
     )
     .await?;
@@ -616,14 +685,23 @@ pub async fn close(
         "rejected"
     } else {
         r.state = State::Cancelled;
-        r.doc.outcome = Some(format!("cancelled by {by}: {reason}"));
+        r.doc.settle_with(&(
+            format!("cancelled by {by}: {reason}"),
+            format!("annulée par {by} : {reason}"),
+        ));
         "cancelled"
     };
     save(
         ctx,
         &r,
         now,
-        &[event(id, now, kind, by, reason.to_string())],
+        &[event(
+            id,
+            now,
+            kind,
+            by,
+            (reason.to_string(), reason.to_string()),
+        )],
     )
     .await?;
     show(ctx, id).await
@@ -685,14 +763,23 @@ pub async fn fail_missed(ctx: &Ctx<'_>, id: i64, actor: &str) -> AppResult<()> {
     let now = Timestamp::now();
     let reason = match r.state {
         State::Scheduled => match r.doc.request.window {
-            Some(w) => format!("the approved window closed at {} before it ran", w.to),
+            Some(w) => (
+                format!("the approved window closed at {} before it ran", w.to),
+                format!(
+                    "la fenêtre approuvée s'est fermée à {} avant l'exécution",
+                    w.to
+                ),
+            ),
             None => return Ok(()),
         },
-        State::Running => "interrupted: the process running it stopped".to_string(),
+        State::Running => (
+            "interrupted: the process running it stopped".into(),
+            "interrompue : le processus qui l'exécutait s'est arrêté".into(),
+        ),
         _ => return Ok(()),
     };
     r.state = State::Failed;
-    r.doc.outcome = Some(reason.clone());
+    r.doc.settle_with(&reason);
     save(ctx, &r, now, &[event(id, now, "failed", actor, reason)]).await
 }
 
@@ -763,10 +850,17 @@ async fn execute_leased(
             now,
             "started",
             actor,
-            format!(
-                "restoring {} into {}",
-                scope_text(&r.doc.items),
-                dest.display()
+            (
+                format!(
+                    "restoring {} into {}",
+                    scope_text(&r.doc.items),
+                    dest.display()
+                ),
+                format!(
+                    "restauration de {} dans {}",
+                    scope_text(&r.doc.items),
+                    dest.display()
+                ),
             ),
         )],
     )
@@ -809,16 +903,29 @@ async fn execute_leased(
                         Timestamp::now(),
                         "restored",
                         actor,
-                        format!(
-                            "{}/{} from {} ({}) into {}: {} files, {} bytes in {:.1}s",
-                            d.asset,
-                            d.dataset,
-                            crate::snapshots::short(&d.snapshot),
-                            d.repository,
-                            d.target.display(),
-                            d.files,
-                            d.bytes,
-                            d.seconds
+                        (
+                            format!(
+                                "{}/{} from {} ({}) into {}: {} files, {} bytes in {:.1}s",
+                                d.asset,
+                                d.dataset,
+                                crate::snapshots::short(&d.snapshot),
+                                d.repository,
+                                d.target.display(),
+                                d.files,
+                                d.bytes,
+                                d.seconds
+                            ),
+                            format!(
+                                "{}/{} depuis {} ({}) dans {} : {} fichiers, {} octets en {:.1} s",
+                                d.asset,
+                                d.dataset,
+                                crate::snapshots::short(&d.snapshot),
+                                d.repository,
+                                d.target.display(),
+                                d.files,
+                                d.bytes,
+                                d.seconds
+                            ),
                         ),
                     ));
                     checks.extend(automatic_checks(ctx, &f, &point, &d).await);
@@ -867,19 +974,29 @@ async fn execute_leased(
     exec.finished = Some(finished);
     exec.restored = restored;
     exec.error = error.clone();
-    let failed_auto: Vec<String> = checks
-        .iter()
-        .filter(|c| c.automatic && c.ok == Some(false))
-        .map(|c| format!("{}: {}", c.asset, c.en))
-        .collect();
+    let failed_auto = |fr: bool| -> Vec<String> {
+        checks
+            .iter()
+            .filter(|c| c.automatic && c.ok == Some(false))
+            .map(|c| format!("{}: {}", c.asset, if fr { &c.fr } else { &c.en }))
+            .collect()
+    };
+    let (failed_en, failed_fr) = (failed_auto(false), failed_auto(true));
     r.doc.checks = checks;
     r.state = if let Some(e) = &error {
-        r.doc.outcome = Some(format!("restore failed: {e}"));
-        events.push(event(id, finished, "failed", actor, e.clone()));
+        r.doc.settle_with(&(
+            format!("restore failed: {e}"),
+            format!("échec de la restauration : {e}"),
+        ));
+        let text = (e.clone(), format!("échec : {e}"));
+        events.push(event(id, finished, "failed", actor, text));
         State::Failed
-    } else if !failed_auto.is_empty() {
-        let text = format!("checks failed: {}", failed_auto.join(", "));
-        r.doc.outcome = Some(text.clone());
+    } else if !failed_en.is_empty() {
+        let text = (
+            format!("checks failed: {}", failed_en.join(", ")),
+            format!("contrôles en échec : {}", failed_fr.join(", ")),
+        );
+        r.doc.settle_with(&text);
         events.push(event(id, finished, "failed", actor, text));
         State::Failed
     } else {
@@ -904,13 +1021,21 @@ fn settle(r: &mut Loaded, actor: &str, at: Timestamp, events: &mut Vec<RequestEv
         r.state = State::Checking;
     } else if failed.is_empty() {
         r.state = State::Completed;
-        let text = format!("restored and every check passed ({})", r.doc.checks.len());
-        r.doc.outcome = Some(text.clone());
+        let n = r.doc.checks.len();
+        let text = (
+            format!("restored and every check passed ({n})"),
+            format!("restaurée, tous les contrôles sont conformes ({n})"),
+        );
+        r.doc.settle_with(&text);
         events.push(event(r.row.id, at, "completed", actor, text));
     } else {
         r.state = State::Failed;
-        let text = format!("checks failed: {}", failed.join(", "));
-        r.doc.outcome = Some(text.clone());
+        let failed = failed.join(", ");
+        let text = (
+            format!("checks failed: {failed}"),
+            format!("contrôles en échec : {failed}"),
+        );
+        r.doc.settle_with(&text);
         events.push(event(r.row.id, at, "failed", actor, text));
     }
 }
@@ -1026,17 +1151,19 @@ pub async fn check(
     item.detail = note.map(str::to_string);
     item.by = Some(by.to_string());
     item.at = Some(now);
-    let mut events = vec![event(
-        id,
-        now,
-        "check",
-        by,
-        format!(
-            "{asset}/{key}: {}{}",
-            if ok { "pass" } else { "fail" },
-            note.map(|n| format!(" ({n})")).unwrap_or_default()
-        ),
-    )];
+    let mut events = vec![event(id, now, "check", by, {
+        let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
+        use reprise_domain::incident::CheckResult;
+        let result = if ok {
+            CheckResult::Pass
+        } else {
+            CheckResult::Fail
+        };
+        (
+            format!("{asset}/{key}: {}{note}", result.as_str()),
+            format!("{asset}/{key} : {}{note}", result.label_fr()),
+        )
+    })];
     settle(&mut r, by, now, &mut events);
     save(ctx, &r, now, &events).await?;
     show(ctx, id).await
@@ -1221,7 +1348,7 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
             ));
         }
     }
-    if let Some(o) = &r.doc.outcome {
+    if let Some(o) = r.doc.outcome_in(lang) {
         out.push_str(&format!("\n{} {o}\n", l("Outcome:", "Issue :")));
     }
     out.push_str(&format!("\n{}\n", l("TIMELINE", "CHRONOLOGIE")));
@@ -1229,12 +1356,12 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
         out.push_str(&format!(
             "{} {} {}{}\n",
             time(e.at),
-            e.kind,
+            event_kind(&e.kind, lang),
             e.actor
                 .as_ref()
                 .map(|a| format!("({a}) "))
                 .unwrap_or_default(),
-            e.text
+            lang.pick(&e.text, e.text_fr.as_deref())
         ));
     }
     out

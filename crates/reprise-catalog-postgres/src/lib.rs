@@ -651,12 +651,13 @@ impl Catalog for PostgresCatalog {
         .await
         .map_err(fail)?;
         sqlx::query(
-            "INSERT INTO incident_events (incident_id, at_us, kind, actor, text) VALUES ($1, $2, 'opened', $3, $4)",
+            "INSERT INTO incident_events (incident_id, at_us, kind, actor, text, text_fr) VALUES ($1, $2, 'opened', $3, $4, $5)",
         )
         .bind(id)
         .bind(to_micros(new.opened))
         .bind(&new.actor)
-        .bind(format!("{} {}", new.severity, new.title))
+        .bind(&new.text)
+        .bind(&new.text_fr)
         .execute(&mut *tx)
         .await
         .map_err(fail)?;
@@ -690,13 +691,14 @@ impl Catalog for PostgresCatalog {
         }
         for e in events {
             sqlx::query(
-                "INSERT INTO incident_events (incident_id, at_us, kind, actor, text) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO incident_events (incident_id, at_us, kind, actor, text, text_fr) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(save.id)
             .bind(to_micros(e.at))
             .bind(&e.kind)
             .bind(&e.actor)
             .bind(&e.text)
+            .bind(&e.text_fr)
             .execute(&mut *tx)
             .await
             .map_err(fail)?;
@@ -741,6 +743,7 @@ impl Catalog for PostgresCatalog {
                     kind: row.try_get("kind").map_err(read)?,
                     actor: row.try_get("actor").map_err(read)?,
                     text: row.try_get("text").map_err(read)?,
+                    text_fr: row.try_get("text_fr").map_err(read)?,
                 })
             })
             .collect()
@@ -760,12 +763,13 @@ impl Catalog for PostgresCatalog {
         .await
         .map_err(fail)?;
         sqlx::query(
-            "INSERT INTO request_events (request_id, at_us, kind, actor, text) VALUES ($1, $2, 'submitted', $3, $4)",
+            "INSERT INTO request_events (request_id, at_us, kind, actor, text, text_fr) VALUES ($1, $2, 'submitted', $3, $4, $5)",
         )
         .bind(id)
         .bind(to_micros(new.created))
         .bind(&new.actor)
         .bind(&new.text)
+        .bind(&new.text_fr)
         .execute(&mut *tx)
         .await
         .map_err(fail)?;
@@ -798,13 +802,14 @@ impl Catalog for PostgresCatalog {
         }
         for e in events {
             sqlx::query(
-                "INSERT INTO request_events (request_id, at_us, kind, actor, text) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO request_events (request_id, at_us, kind, actor, text, text_fr) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(save.id)
             .bind(to_micros(e.at))
             .bind(&e.kind)
             .bind(&e.actor)
             .bind(&e.text)
+            .bind(&e.text_fr)
             .execute(&mut *tx)
             .await
             .map_err(fail)?;
@@ -849,6 +854,7 @@ impl Catalog for PostgresCatalog {
                     kind: row.try_get("kind").map_err(read)?,
                     actor: row.try_get("actor").map_err(read)?,
                     text: row.try_get("text").map_err(read)?,
+                    text_fr: row.try_get("text_fr").map_err(read)?,
                 })
             })
             .collect()

@@ -576,6 +576,8 @@ pub async fn incidents_keep_their_document_timeline_and_refuse_stale_saves(catal
         opened: t(at),
         doc: "{\"roles\":{}}".into(),
         actor: Some("mohamed".into()),
+        text: format!("{severity} {title}"),
+        text_fr: Some(format!("{severity} {title} (ouvert)")),
     };
     let id = catalog
         .create_incident(&new("Power failure", "SEV2", 0))
@@ -601,6 +603,7 @@ pub async fn incidents_keep_their_document_timeline_and_refuse_stale_saves(catal
         kind: kind.into(),
         actor: Some("mohamed".into()),
         text: text.into(),
+        text_fr: Some(format!("fr: {text}")),
     };
     let save = IncidentSave {
         id,
@@ -627,6 +630,15 @@ pub async fn incidents_keep_their_document_timeline_and_refuse_stale_saves(catal
     let kinds: Vec<&str> = timeline.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["opened", "phase"]);
     assert_eq!(timeline[1].text, "detection → assessment");
+    // Each sentence is kept in French too.
+    assert_eq!(
+        timeline[0].text_fr.as_deref(),
+        Some("SEV2 Power failure (ouvert)")
+    );
+    assert_eq!(
+        timeline[1].text_fr.as_deref(),
+        Some("fr: detection → assessment")
+    );
     // Closed incidents leave the open list.
     catalog
         .save_incident(
@@ -663,6 +675,7 @@ pub async fn requests_are_followed_through_their_timeline(catalog: &dyn Catalog)
         doc: "{\"scope\":[]}".into(),
         actor: Some(requester.into()),
         text: "erp at 2026-11-20".into(),
+        text_fr: Some("erp au 2026-11-20".into()),
     };
     let id = catalog.create_request(&new("claire", 0)).await.unwrap();
     let other = catalog.create_request(&new("paul", 5)).await.unwrap();
@@ -685,6 +698,7 @@ pub async fn requests_are_followed_through_their_timeline(catalog: &dyn Catalog)
         kind: "approved".into(),
         actor: Some("mohamed".into()),
         text: "window 20:00-22:00".into(),
+        text_fr: None,
     };
     catalog.save_request(&save, &[event]).await.unwrap();
     assert!(matches!(
@@ -698,6 +712,8 @@ pub async fn requests_are_followed_through_their_timeline(catalog: &dyn Catalog)
     let kinds: Vec<&str> = timeline.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["submitted", "approved"]);
     assert_eq!(timeline[0].text, "erp at 2026-11-20");
+    assert_eq!(timeline[0].text_fr.as_deref(), Some("erp au 2026-11-20"));
+    assert_eq!(timeline[1].text_fr, None);
     catalog
         .save_request(
             &RequestSave {

@@ -32,8 +32,10 @@ pub struct NewIncidentRow {
     pub source: Option<String>,
     pub opened: Timestamp,
     pub doc: String,
-    /// Who opened it, for the timeline.
+    /// Who opened it, and the timeline's first sentence in English and French.
     pub actor: Option<String>,
+    pub text: String,
+    pub text_fr: Option<String>,
 }
 
 /// What changes when an incident is saved.
@@ -58,6 +60,9 @@ pub struct IncidentEvent {
     pub kind: String,
     pub actor: Option<String>,
     pub text: String,
+    /// The same sentence in French (absent from events recorded before it existed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_fr: Option<String>,
 }
 
 /// RPO/RTO targets approved by the business owner (R003.6).
@@ -98,6 +103,7 @@ pub struct NewRequestRow {
     pub doc: String,
     pub actor: Option<String>,
     pub text: String,
+    pub text_fr: Option<String>,
 }
 
 /// What changes when a request is saved.
@@ -121,4 +127,7 @@ pub struct RequestEvent {
     pub kind: String,
     pub actor: Option<String>,
     pub text: String,
+    /// The same sentence in French (absent from events recorded before it existed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_fr: Option<String>,
 }

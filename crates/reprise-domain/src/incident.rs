@@ -134,28 +134,46 @@ pub struct Roles {
 
 impl Roles {
     /// Sets role `role` (`commander`, `primary`, `secondary`, `communications`,
-    /// `technician`) to `who`; false for an unknown role.
+    /// `technician`, in English or French) to `who`; false for an unknown role.
     pub fn assign(&mut self, role: &str, who: &str) -> bool {
+        let Some((role, _)) = role_names(role) else {
+            return false;
+        };
         let name = who.to_string();
         let who = Some(name.clone());
-        match crate::normalize_word(role).as_str() {
-            "commander" | "incident commander" | "commandant" | "commandant d incident" => {
-                self.commander = who
-            }
-            "primary" | "primary on call" | "astreinte principale" => self.primary_oncall = who,
-            "secondary" | "secondary on call" | "astreinte secondaire" => {
-                self.secondary_oncall = who
-            }
-            "communications" | "communication" | "communications lead" => self.communications = who,
-            "technician" | "technicien" => {
+        match role {
+            "incident commander" => self.commander = who,
+            "primary on call" => self.primary_oncall = who,
+            "secondary on call" => self.secondary_oncall = who,
+            "communications lead" => self.communications = who,
+            _ => {
                 if !self.technicians.contains(&name) {
                     self.technicians.push(name);
                 }
             }
-            _ => return false,
         }
         true
     }
+}
+
+/// A role's name in English and in French, from either; `None` for an unknown role.
+pub fn role_names(role: &str) -> Option<(&'static str, &'static str)> {
+    Some(match crate::normalize_word(role).as_str() {
+        "commander" | "incident commander" | "commandant" | "commandant d incident" => {
+            ("incident commander", "commandant d'incident")
+        }
+        "primary" | "primary on call" | "astreinte principale" => {
+            ("primary on call", "astreinte principale")
+        }
+        "secondary" | "secondary on call" | "astreinte secondaire" => {
+            ("secondary on call", "astreinte secondaire")
+        }
+        "communications" | "communication" | "communications lead" => {
+            ("communications lead", "responsable de la communication")
+        }
+        "technician" | "technicien" => ("technician", "technicien"),
+        _ => return None,
+    })
 }
 
 /// An asset hit by the incident, as first reported and as assessed.
@@ -499,6 +517,11 @@ mod tests {
         assert_eq!(CheckResult::parse("réserve"), Some(CheckResult::Reserved));
         let mut roles = Roles::default();
         assert!(roles.assign("commander", "Mohamed"));
+        assert!(roles.assign("Commandant d'incident", "Mohamed"));
+        assert_eq!(
+            role_names("astreinte principale"),
+            Some(("primary on call", "astreinte principale"))
+        );
         assert!(roles.assign("technicien", "Joris"));
         assert!(roles.assign("technician", "Nicolas"));
         assert!(!roles.assign("janitor", "x"));

@@ -65,6 +65,17 @@ pub enum Lang {
     Fr,
 }
 
+impl Lang {
+    /// A recorded sentence in this language: its French text when there is one, the
+    /// English one otherwise (records made before they were kept in both).
+    pub fn pick<'a>(self, en: &'a str, fr: Option<&'a str>) -> &'a str {
+        match (self, fr) {
+            (Lang::Fr, Some(fr)) => fr,
+            _ => en,
+        }
+    }
+}
+
 fn rule(
     tier: u32,
     label: &str,

@@ -8,6 +8,9 @@ use std::sync::OnceLock;
 /// `(key, English, French)`.
 const STRINGS: &[(&str, &str, &str)] = &[
     ("skip", "Skip to the content", "Aller au contenu"),
+    // Before a list or a value: no space in English, a (thin) space in French.
+    ("colon", ":", "\u{a0}:"),
+    ("outcome", "Outcome:", "Issue\u{a0}:"),
     ("nav", "Main", "Principal"),
     ("dashboard", "Dashboard", "Tableau de bord"),
     ("inventory", "Inventory", "Inventaire"),
@@ -347,6 +350,53 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("due", "Due", "Échéance"),
     ("close_incident", "Close the incident", "Clore l'incident"),
     ("review_saved", "Review saved.", "Revue enregistrée."),
+    (
+        "assessment_saved",
+        "Assessment updated.",
+        "Évaluation mise à jour.",
+    ),
+    (
+        "edit_assessment",
+        "Update the assessment",
+        "Mettre à jour l'évaluation",
+    ),
+    ("nature", "Nature of the damage", "Nature des dommages"),
+    ("unchanged", "unchanged", "inchangé"),
+    (
+        "shared_with_client",
+        "Shared with the client now",
+        "Partagée avec le client maintenant",
+    ),
+    ("shared", "shared", "partagée"),
+    ("phase_changed", "Phase changed.", "Phase changée."),
+    ("move_to_phase", "Move to phase", "Passer en phase"),
+    ("roles", "Roles", "Rôles"),
+    ("role", "Role", "Rôle"),
+    (
+        "role_commander",
+        "Incident commander",
+        "Commandant d'incident",
+    ),
+    ("role_primary", "Primary on call", "Astreinte principale"),
+    (
+        "role_secondary",
+        "Secondary on call",
+        "Astreinte secondaire",
+    ),
+    (
+        "role_communications",
+        "Communications lead",
+        "Responsable de la communication",
+    ),
+    ("role_technician", "Technicians", "Techniciens"),
+    ("assign", "Assign", "Attribuer"),
+    ("role_assigned", "Role assigned.", "Rôle attribué."),
+    (
+        "name_needed",
+        "Say who takes the role.",
+        "Indiquez qui prend le rôle.",
+    ),
+    ("reserved_by", "lift by", "à lever avant le"),
     ("acknowledged", "Acknowledged by", "Pris en compte par"),
     (
         "alert_acknowledged",

@@ -50,6 +50,9 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/incidents/{id}/updates", post(pages::send_update))
         .route("/incidents/{id}/pv", get(pages::pv).post(pages::sign_pv))
         .route("/incidents/{id}/review", post(pages::review))
+        .route("/incidents/{id}/assessment", post(pages::assessment))
+        .route("/incidents/{id}/phase", post(pages::phase))
+        .route("/incidents/{id}/roles", post(pages::role))
         .route("/requests", get(records::requests).post(records::submit))
         .route("/requests/{id}", get(records::request_page))
         .route("/requests/{id}/decision", post(records::decide))
@@ -200,6 +203,15 @@ impl FromRequestParts<Arc<State>> for Viewer {
 impl Viewer {
     pub fn fr(&self) -> bool {
         self.lang == "fr"
+    }
+
+    /// The page's language, for the words the application writes itself.
+    pub fn language(&self) -> reprise_domain::plan::Lang {
+        if self.fr() {
+            reprise_domain::plan::Lang::Fr
+        } else {
+            reprise_domain::plan::Lang::En
+        }
     }
 
     /// The signed-in principal allowed to `action`, or the response to give instead:
@@ -353,6 +365,12 @@ pub fn when(at: Timestamp, tz: &jiff::tz::TimeZone, fr: bool) -> String {
     } else {
         z.strftime("%Y-%m-%d %H:%M").to_string()
     }
+}
+
+/// A day: `2026-12-01` in English, `01/12/2026` in French.
+pub fn day(date: jiff::civil::Date, fr: bool) -> String {
+    date.strftime(if fr { "%d/%m/%Y" } else { "%Y-%m-%d" })
+        .to_string()
 }
 
 /// `1.5 MiB` in English, `1,5 Mio` in French.

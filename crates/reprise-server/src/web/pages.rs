@@ -15,11 +15,14 @@ use reprise_app::incident::{self, CheckInput, NewIncident, StepMove};
 use reprise_app::snapshots::{Integrity, group};
 use reprise_app::tokens::{self, Principal, Refused};
 use reprise_catalog::RunFilter;
+use reprise_domain::AssetState;
 use reprise_domain::access::Action;
+use reprise_domain::incident::Phase;
 use serde::Serialize;
 
 use super::{
-    LANG, LOGIN, SESSION, Viewer, cookie, duration, flash, local_path, random_hex, size, tz, when,
+    LANG, LOGIN, SESSION, Viewer, cookie, day, duration, flash, local_path, random_hex, size, tz,
+    when,
 };
 use crate::State;
 
@@ -137,13 +140,30 @@ pub async fn logout(
     r
 }
 
-/// Switches the language (a cookie), then goes back.
+/// Switches the language (a cookie; and the account's, when signed in, so that it holds
+/// on every device and for the reports it receives), then goes back.
 pub async fn language(
     Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
     Path(code): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = if code == "fr" { "fr" } else { "en" };
+    // The session cookie is SameSite=Strict: another site's link arrives without it.
+    if let Some(principal) = &viewer.principal {
+        let change = tokens::UserChange {
+            lang: Some(lang.into()),
+            ..Default::default()
+        };
+        let saved = as_user(
+            principal,
+            tokens::change_user(&*state.catalog, &principal.user, &change, Timestamp::now()),
+        )
+        .await;
+        if let Err(e) = saved {
+            tracing::warn!("keeping the language of `{}`: {e}", principal.user);
+        }
+    }
     let mut r = Redirect::to(&local_path(q.get("back").map(String::as_str))).into_response();
     if let Ok(v) = cookie(LANG, lang, secure(&state), Some(365 * 86_400)).parse() {
         r.headers_mut().append(header::SET_COOKIE, v);
@@ -782,6 +802,7 @@ pub async fn incident(
             deadline => when(a.deadline, &tz, fr),
             shared => a.shared.map(|s| when(s, &tz, fr)),
             assets => a.assets.iter().map(|x| context! {
+                id => x.asset.clone(),
                 name => x.name.clone(),
                 state => word(fr, x.state.as_str(), x.state.label_fr()),
                 nature => x.nature.clone().unwrap_or_default(),
@@ -815,6 +836,8 @@ pub async fn incident(
                             key => c.key.clone(),
                             label => if fr { c.fr.clone() } else { c.en.clone() },
                             result => c.result.map(|r| if fr { r.label_fr() } else { r.as_str() }),
+                            deadline => c.deadline.map(|d| day(d, fr)),
+                            note => c.note.clone(),
                         }).collect::<Vec<_>>(),
                     }
                 })
@@ -852,7 +875,7 @@ pub async fn incident(
                 at => when(e.at, &tz, fr),
                 who => e.actor.clone().unwrap_or_default(),
                 kind => e.kind.clone(),
-                text => e.text.clone(),
+                text => viewer.language().pick(&e.text, e.text_fr.as_deref()),
             }
         })
         .collect();
@@ -886,10 +909,37 @@ pub async fn incident(
                 actions => r.actions.iter().map(|a| context! {
                     text => a.text.clone(),
                     owner => a.owner.clone(),
-                    due => a.due.to_string(),
+                    due => day(a.due, fr),
                     done => a.done.map(|d| when(d, &tz, fr)),
                 }).collect::<Vec<_>>(),
             }),
+            roles => [
+                ("commander", &inc.doc.roles.commander),
+                ("primary", &inc.doc.roles.primary_oncall),
+                ("secondary", &inc.doc.roles.secondary_oncall),
+                ("communications", &inc.doc.roles.communications),
+            ]
+            .iter()
+            .map(|(key, who)| context! { key => *key, who => (*who).clone() })
+            .chain((!inc.doc.roles.technicians.is_empty()).then(|| context! {
+                key => "technician",
+                who => inc.doc.roles.technicians.join(", "),
+            }))
+            .collect::<Vec<_>>(),
+            // The phases the incident can move to from here; closing is the review's.
+            next_phases => Phase::ALL
+                .iter()
+                .filter(|p| **p > inc.phase && **p != Phase::Closed)
+                .map(|p| context! {
+                    key => p.as_str(),
+                    label => if fr { p.label_fr() } else { p.as_str() },
+                })
+                .collect::<Vec<_>>(),
+            states => AssetState::ALL.iter().map(|s| context! {
+                key => s.as_str(),
+                label => word(fr, s.as_str(), s.label_fr()),
+            }).collect::<Vec<_>>(),
+            open => inc.row.closed.is_none(),
             can_review => inc.doc.sign_off.is_some() && inc.row.closed.is_none(),
             can_sign => all_done && inc.doc.sign_off.is_none(),
             can_operate => principal.role.allows(Action::Operate),
@@ -1092,6 +1142,105 @@ pub async fn review(
     )
     .await;
     after_incident(&viewer, id, "review_saved", r)
+}
+
+/// A change to the damage assessment: an asset's state, nature of damage or a note, and
+/// whether it was shared with the client.
+pub async fn assessment(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Fields,
+) -> Response {
+    let principal = match operator(&viewer, &form) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let text = |k: &str| {
+        form.get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let state_word = text("state");
+    let new_state = match state_word.as_deref().map(AssetState::parse) {
+        Some(Err(e)) => return viewer.error(reprise_app::error::AppError::Invalid(e.to_string())),
+        Some(Ok(s)) => Some(s),
+        None => None,
+    };
+    let edit = incident::AssessmentEdit {
+        asset: text("asset").filter(|_| new_state.is_some() || text("nature").is_some()),
+        nature: text("nature"),
+        state: new_state,
+        since: None,
+        note: text("note"),
+        share: form.contains_key("share"),
+    };
+    let ctx = state.ctx();
+    let r = as_user(
+        &principal,
+        incident::edit_assessment(&ctx, id, &edit, Some(&principal.user), Timestamp::now()),
+    )
+    .await;
+    after_incident(&viewer, id, "assessment_saved", r)
+}
+
+/// Moves the incident to a later phase (closing goes through the review).
+pub async fn phase(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Fields,
+) -> Response {
+    let principal = match operator(&viewer, &form) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let word = form.get("phase").map(String::as_str).unwrap_or_default();
+    let Some(phase) = Phase::parse(word) else {
+        return viewer.error(reprise_app::error::AppError::Invalid(format!(
+            "unknown phase `{word}`"
+        )));
+    };
+    let ctx = state.ctx();
+    let r = as_user(
+        &principal,
+        incident::set_phase(&ctx, id, phase, Some(&principal.user), Timestamp::now()),
+    )
+    .await;
+    after_incident(&viewer, id, "phase_changed", r)
+}
+
+/// Gives an incident role to someone (R001.2, R004.5).
+pub async fn role(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Fields,
+) -> Response {
+    let principal = match operator(&viewer, &form) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let field = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or_default();
+    if field("who").is_empty() {
+        return viewer.error(reprise_app::error::AppError::Invalid(
+            viewer.t("name_needed").into(),
+        ));
+    }
+    let ctx = state.ctx();
+    let r = as_user(
+        &principal,
+        incident::assign(
+            &ctx,
+            id,
+            field("role"),
+            field("who"),
+            Some(&principal.user),
+            Timestamp::now(),
+        ),
+    )
+    .await;
+    after_incident(&viewer, id, "role_assigned", r)
 }
 
 /// The return-to-service report: as signed (its hash holds), in text, HTML or PDF.

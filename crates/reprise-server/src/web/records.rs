@@ -11,17 +11,12 @@ use jiff::Timestamp;
 use minijinja::{Value, context};
 use reprise_app::request::{self, Preview, Submission};
 use reprise_domain::access::Action;
-use reprise_domain::plan::Lang;
 use reprise_domain::request::{ContextDraft, DowntimeDraft, Draft, ScopeDraft, TargetDraft};
 
 use super::{Viewer, duration, flash, tz, when};
 use crate::State;
 
 type Fields = Form<HashMap<String, String>>;
-
-fn lang(viewer: &Viewer) -> Lang {
-    if viewer.fr() { Lang::Fr } else { Lang::En }
-}
 
 /// A report as text, HTML or PDF, as asked by `?format=`.
 pub fn report(text: String, name: &str, fr: bool, format: Option<&str>) -> Response {
@@ -122,7 +117,7 @@ fn feasibility_rows(
             context! {
                 item => format!("{}/{}", f.asset, f.dataset),
                 ok => f.verdict == reprise_domain::request::Verdict::Ok,
-                verdict => f.verdict.explain(lang(viewer)),
+                verdict => f.verdict.explain(viewer.language()),
                 chosen => f.chosen.as_ref().map(|c| format!("{} · {}", reprise_app::snapshots::short(&c.snapshot), when(c.time, tz, viewer.fr()))),
                 alternatives => f.alternatives.iter().map(|c| format!("{} · {}", reprise_app::snapshots::short(&c.snapshot), when(c.time, tz, viewer.fr()))).collect::<Vec<_>>(),
             }
@@ -163,7 +158,7 @@ async fn requests_page(
         .map(|r| {
             context! {
                 id => r.row.id,
-                state => r.row.state.clone(),
+                state => r.state.label(viewer.language()),
                 requester => r.row.requester.clone(),
                 created => when(r.row.created, &tz, viewer.fr()),
                 scope => r.doc.items.iter().map(|i| format!("{}/{}", i.asset, i.dataset)).collect::<Vec<_>>().join(", "),
@@ -316,7 +311,7 @@ pub async fn request_page(
     }
     let tz = tz(&state);
     if let Some(format) = q.get("format") {
-        let text = request::report_text(&view, lang(&viewer), &tz);
+        let text = request::report_text(&view, viewer.language(), &tz);
         return report(text, &format!("request-{id}"), viewer.fr(), Some(format));
     }
     let r = &view.request;
@@ -326,18 +321,20 @@ pub async fn request_page(
         context! {
             id,
             state => r.row.state.clone(),
+            state_label => r.state.label(viewer.language()),
             requester => r.row.requester.clone(),
             created => when(r.row.created, &tz, viewer.fr()),
             description => r.doc.request.context.description.clone(),
             impact => r.doc.request.impact.clone(),
-            urgency => r.doc.request.urgency.label(lang(&viewer)),
-            target => request::target_text(&r.doc.request.target, lang(&viewer), &tz),
+            urgency => r.doc.request.urgency.label(viewer.language()),
+            target => request::target_text(&r.doc.request.target, viewer.language(), &tz),
             feasibility => feasibility_rows(&r.doc.feasibility, &viewer, &tz),
             timeline => view.timeline.iter().rev().map(|e| context! {
                 at => when(e.at, &tz, viewer.fr()),
                 who => e.actor.clone().unwrap_or_default(),
-                text => e.text.clone(),
+                text => viewer.language().pick(&e.text, e.text_fr.as_deref()),
             }).collect::<Vec<_>>(),
+            outcome => r.doc.outcome_in(viewer.language()),
             can_decide => principal.role.allows(Action::Operate)
                 && r.row.state == "awaiting-approval",
             flash => flash(&viewer, &q),

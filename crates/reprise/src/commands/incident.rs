@@ -609,7 +609,11 @@ fn print_incident(view: &incident::IncidentView, fr: bool, tz: &jiff::tz::TimeZo
                 "  {}  {}  {}",
                 local_time(c.at, tz),
                 c.asset,
-                c.state.as_str()
+                if fr {
+                    c.state.label_fr()
+                } else {
+                    c.state.as_str()
+                }
             );
         }
     }
@@ -619,7 +623,11 @@ fn print_incident(view: &incident::IncidentView, fr: bool, tz: &jiff::tz::TimeZo
             "  {}  {:<10} {}{}",
             local_time(e.at, tz),
             e.kind,
-            e.text,
+            if fr {
+                e.text_fr.as_deref().unwrap_or(&e.text)
+            } else {
+                &e.text
+            },
             e.actor
                 .as_ref()
                 .map(|a| format!(" ({a})"))

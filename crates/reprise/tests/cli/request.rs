@@ -310,7 +310,12 @@ window = "{window}"
         .stdout(predicate::str::contains("(accord DAF)"))
         .stdout(predicate::str::contains("erp/files depuis"))
         .stdout(predicate::str::contains("[ok] erp/files:command"))
-        .stdout(predicate::str::contains("completed"));
+        // The timeline is French too: its events and what they say.
+        .stdout(predicate::str::contains(
+            "restaurée, tous les contrôles sont conformes",
+        ))
+        .stdout(predicate::str::contains("completed").not())
+        .stdout(predicate::str::contains("feasible from").not());
 }
 
 #[test]

@@ -112,6 +112,43 @@ fn journey(lang: &str) {
     b.type_into("#assets", "router-vyos");
     b.click("#open-incident");
     b.find("#approve-plan");
+    // Who commands, what the damage is (shared with the client), and the phase.
+    b.click("#role option[value='commander']");
+    b.type_into("#role-who", "Mohamed");
+    submit(&b, "#assign-role", fr, "Role assigned.", "Rôle attribué.");
+    let roles = b.text("#roles");
+    assert!(
+        roles.contains(if fr {
+            "Commandant d'incident : Mohamed"
+        } else {
+            "Incident commander: Mohamed"
+        }),
+        "{roles}"
+    );
+    b.click("#assessed-state option[value='failed']");
+    b.type_into(
+        "#assessed-nature",
+        if fr {
+            "alimentation coupée"
+        } else {
+            "power cut"
+        },
+    );
+    b.click("#share-assessment");
+    submit(
+        &b,
+        "#save-assessment",
+        fr,
+        "Assessment updated.",
+        "Évaluation mise à jour.",
+    );
+    assert!(b.exists("#assessment-shared"));
+    b.click("#phase option[value='containment']");
+    submit(&b, "#change-phase", fr, "Phase changed.", "Phase changée.");
+    assert_eq!(
+        b.text("#incident-phase"),
+        if fr { "confinement" } else { "containment" }
+    );
     submit(&b, "#approve-plan", fr, "Plan approved.", "Plan approuvé.");
     submit(
         &b,
@@ -127,6 +164,31 @@ fn journey(lang: &str) {
         fr,
         "Step updated.",
         "Étape mise à jour.",
+    );
+    // One check accepted with a reservation to lift by a date, the others passed.
+    let reserve = b.attribute("[id^='reserve-router-vyos-']", "id").unwrap();
+    let key = reserve
+        .trim_start_matches("reserve-router-vyos-")
+        .to_string();
+    b.type_into(
+        &format!("#deadline-router-vyos-{key}"),
+        "12122026", // the same in either order of day and month
+    );
+    submit(
+        &b,
+        &format!("#{reserve}"),
+        fr,
+        "Check recorded.",
+        "Contrôle enregistré.",
+    );
+    let result = b.text(&format!("#result-router-vyos-{key}"));
+    assert!(
+        result.contains(if fr {
+            "réserve · à lever avant le 12/12/2026"
+        } else {
+            "reserved · lift by 2026-12-12"
+        }),
+        "{result}"
     );
     while b.exists("[id^='pass-router-vyos-']") {
         submit(
@@ -156,7 +218,26 @@ fn journey(lang: &str) {
             page.contains("Liste de contrôle") || page.contains("Vague"),
             "{page}"
         );
-        for english in ["Recovery plan", "Timeline", "Checklist", "Dashboard"] {
+        // The timeline, written by Reprise, speaks French too.
+        for french in [
+            "plan de reprise approuvé",
+            "router-vyos : démarré",
+            "évaluation partagée",
+            "point de situation envoyé",
+        ] {
+            assert!(page.contains(french), "`{french}` missing:\n{page}");
+        }
+        for english in [
+            "Recovery plan",
+            "Timeline",
+            "Checklist",
+            "Dashboard",
+            "recovery plan approved",
+            ": started",
+            "assessment shared",
+            "update sent",
+            "→ recovery",
+        ] {
             assert!(
                 !page.contains(english),
                 "`{english}` on a French page:\n{page}"
@@ -245,8 +326,13 @@ fn journey(lang: &str) {
         "{feasibility}"
     );
     b.click("#submit-request");
+    let awaiting = if fr {
+        "en attente d'approbation"
+    } else {
+        "awaiting-approval"
+    };
     b.wait_for("the recorded request", Duration::from_secs(30), |b| {
-        b.text("#request-state") == "awaiting-approval"
+        b.text("#request-state") == awaiting
     });
     submit(
         &b,
@@ -255,7 +341,20 @@ fn journey(lang: &str) {
         "Request approved.",
         "Demande approuvée.",
     );
-    assert_ne!(b.text("#request-state"), "awaiting-approval");
+    assert_eq!(
+        b.text("#request-state"),
+        if fr { "planifiée" } else { "scheduled" }
+    );
+    if fr {
+        let page = b.text("main");
+        assert!(page.contains("faisable depuis"), "{page}");
+        for english in ["feasible from", "scheduled in", "to run now"] {
+            assert!(
+                !page.contains(english),
+                "`{english}` on a French page:\n{page}"
+            );
+        }
+    }
     b.screenshot(&dir.join(format!("request-{lang}.png")));
     for page in ["/drills", "/readiness", "/alerts"] {
         b.goto(&format!("{base}{page}"));
