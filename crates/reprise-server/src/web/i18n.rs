@@ -41,6 +41,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Votre rôle ne le permet pas.",
     ),
     ("not_found", "Not found.", "Introuvable."),
+    (
+        "refused",
+        "Not done:",
+        "Non effectué ; le détail, en anglais :",
+    ),
     ("failed_jobs", "failed backups", "sauvegardes en échec"),
     ("missed_jobs", "missed backups", "sauvegardes manquées"),
     ("open_alerts", "open alerts", "alertes ouvertes"),
@@ -397,6 +402,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Indiquez qui prend le rôle.",
     ),
     ("reserved_by", "lift by", "à lever avant le"),
+    (
+        "due_needed",
+        "A preventive action needs a due date.",
+        "Une action préventive a besoin d'une échéance.",
+    ),
     ("acknowledged", "Acknowledged by", "Pris en compte par"),
     (
         "alert_acknowledged",

@@ -294,7 +294,12 @@ impl Viewer {
 
     /// A page that only says something (`key` in the strings table), with `status`.
     pub fn message(&self, status: StatusCode, key: &str) -> Response {
-        let mut r = self.render("message.html", "", context! { message => self.t(key) });
+        let error = status.is_client_error() || status.is_server_error();
+        let mut r = self.render(
+            "message.html",
+            "",
+            context! { message => self.t(key), error },
+        );
         *r.status_mut() = status;
         r
     }
@@ -305,10 +310,17 @@ impl Viewer {
             reprise_app::error::AppError::Invalid(_) => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
+        // The application explains itself in English: a French page says so in French
+        // and marks the detail as English.
         let mut r = self.render(
             "message.html",
             "",
-            context! { message => e.to_string(), error => true },
+            context! {
+                message => if self.fr() { self.t("refused") } else { "" },
+                detail => e.to_string(),
+                detail_lang => if self.fr() { "en" } else { "" },
+                error => true,
+            },
         );
         *r.status_mut() = status;
         r

@@ -1108,16 +1108,7 @@ pub async fn review(
     if let Some(what) = text("action") {
         let due = match text("due").map(|d| d.parse::<jiff::civil::Date>()) {
             Some(Ok(d)) => d,
-            _ => {
-                return viewer.error(reprise_app::error::AppError::Invalid(
-                    if viewer.fr() {
-                        "une action préventive a besoin d'une échéance (AAAA-MM-JJ)"
-                    } else {
-                        "a preventive action needs a due date (YYYY-MM-DD)"
-                    }
-                    .into(),
-                ));
-            }
+            _ => return viewer.message(StatusCode::BAD_REQUEST, "due_needed"),
         };
         actions.push(reprise_domain::incident::Action {
             text: what,
@@ -1223,9 +1214,7 @@ pub async fn role(
     };
     let field = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or_default();
     if field("who").is_empty() {
-        return viewer.error(reprise_app::error::AppError::Invalid(
-            viewer.t("name_needed").into(),
-        ));
+        return viewer.message(StatusCode::BAD_REQUEST, "name_needed");
     }
     let ctx = state.ctx();
     let r = as_user(

@@ -112,7 +112,19 @@ fn journey(lang: &str) {
     b.type_into("#assets", "router-vyos");
     b.click("#open-incident");
     b.find("#approve-plan");
-    // Who commands, what the damage is (shared with the client), and the phase.
+    // Who commands, what the damage is (shared with the client), and the phase. A role
+    // given to nobody is refused in the page's language.
+    let room = b.current_url();
+    b.click("#assign-role");
+    let refusal = if fr {
+        "Indiquez qui prend le rôle."
+    } else {
+        "Say who takes the role."
+    };
+    b.wait_for("the refusal", Duration::from_secs(30), |b| {
+        b.text(".flash.error") == refusal
+    });
+    b.goto(&room);
     b.click("#role option[value='commander']");
     b.type_into("#role-who", "Mohamed");
     submit(&b, "#assign-role", fr, "Role assigned.", "Rôle attribué.");
@@ -388,6 +400,22 @@ fn journey(lang: &str) {
         "Restore test started: it appears here when done.",
         "Test de restauration lancé : il apparaît ici une fois terminé.",
     );
+
+    // The language link switches the pages and becomes the account's language.
+    let other = if fr { "en" } else { "fr" };
+    b.click("#switch-language");
+    b.wait_for("the other language", Duration::from_secs(30), |b| {
+        b.attribute("html", "lang").as_deref() == Some(other)
+    });
+    let users = ws.cmd().args(["user", "list", "--json"]).output().unwrap();
+    let users: serde_json::Value = serde_json::from_slice(&users.stdout).unwrap();
+    let ada = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "ada")
+        .unwrap();
+    assert_eq!(ada["lang"], other, "{ada}");
 
     // Signing out ends the session: the pages ask to sign in again.
     b.click("#sign-out");
