@@ -5,7 +5,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use reprise_domain::{RepoBackend, Repository};
-use reprise_engine::{Progress, Repo, RepoSpec, Secret};
+use reprise_engine::{KnownHosts, Progress, Repo, RepoSpec, Secret, SshOptions};
 
 use crate::error::{AppError, AppResult};
 use crate::workspace::Workspace;
@@ -14,7 +14,7 @@ use crate::workspace::Workspace;
 pub fn location(ws: &Workspace, repo: &Repository) -> String {
     match &repo.backend {
         RepoBackend::Local { path } => ws.resolve(path).display().to_string(),
-        RepoBackend::S3 { url } | RepoBackend::Sftp { url } | RepoBackend::Rest { url } => {
+        RepoBackend::S3 { url } | RepoBackend::Sftp { url, .. } | RepoBackend::Rest { url } => {
             url.clone()
         }
     }
@@ -72,18 +72,25 @@ pub fn password(ws: &Workspace, repo: &Repository) -> AppResult<Secret> {
 }
 
 pub fn spec(ws: &Workspace, repo: &Repository) -> AppResult<RepoSpec> {
-    if matches!(repo.backend, RepoBackend::Sftp { .. }) {
-        return Err(AppError::Invalid(format!(
-            "repository `{}`: SFTP repositories are not supported by this build yet (use a local path, S3 or restic's REST server)",
-            repo.id
-        )));
+    let mut spec = RepoSpec::new(location(ws, repo), password(ws, repo)?);
+    spec.ssh = ssh(ws, repo);
+    Ok(spec)
+}
+
+/// How ssh reaches an SFTP repository (S3 credentials come from the environment, as for
+/// restic).
+fn ssh(ws: &Workspace, repo: &Repository) -> SshOptions {
+    match &repo.backend {
+        RepoBackend::Sftp {
+            ssh_key,
+            known_hosts,
+            ..
+        } => SshOptions {
+            key: ssh_key.as_ref().map(|k| ws.resolve(k)),
+            known_hosts: KnownHosts::parse(known_hosts).unwrap_or_default(),
+        },
+        _ => SshOptions::default(),
     }
-    Ok(RepoSpec {
-        location: location(ws, repo),
-        password: password(ws, repo)?,
-        // S3 credentials come from the environment, as for restic.
-        s3: None,
-    })
 }
 
 /// What the last look at a repository found.
@@ -107,18 +114,11 @@ pub async fn probe_all(ws: &Workspace, repositories: &[Repository]) -> Vec<RepoP
     for repo in repositories {
         let location = location(ws, repo);
         let id = repo.id.to_string();
-        let result = if matches!(repo.backend, RepoBackend::Sftp { .. }) {
-            Err("SFTP repositories are not supported by this build".to_string())
-        } else {
-            let spec = RepoSpec {
-                location: location.clone(),
-                password: Secret::new(""),
-                s3: None,
-            };
-            blocking(move || reprise_engine::probe(&spec))
-                .await
-                .map_err(|e| e.to_string())
-        };
+        let mut spec = RepoSpec::new(location.clone(), Secret::new(""));
+        spec.ssh = ssh(ws, repo);
+        let result = blocking(move || reprise_engine::probe(&spec))
+            .await
+            .map_err(|e| e.to_string());
         out.push(match result {
             Ok(p) => RepoProbe {
                 repository: id,
@@ -175,6 +175,29 @@ pub async fn init(ws: &Workspace, repo: &Repository) -> AppResult<bool> {
     })
     .await
     .map_err(AppError::Engine)
+}
+
+/// The ssh command stock `restic` needs for an SFTP repository with a key or a host-key
+/// strategy of its own (`restic -o sftp.command='…'`); `None` when ssh's defaults do.
+pub fn restic_sftp_command(ws: &Workspace, repo: &Repository) -> Option<String> {
+    let RepoBackend::Sftp { url, .. } = &repo.backend else {
+        return None;
+    };
+    let ssh = ssh(ws, repo);
+    let mut args = Vec::new();
+    if let Some(key) = &ssh.key {
+        args.push(format!("-i {}", key.display()));
+    }
+    match ssh.known_hosts {
+        KnownHosts::Strict => {}
+        KnownHosts::Add => args.push("-o StrictHostKeyChecking=accept-new".into()),
+        KnownHosts::Accept => args.push("-o StrictHostKeyChecking=no".into()),
+    }
+    if args.is_empty() {
+        return None;
+    }
+    let destination = reprise_engine::ssh_destination(url)?;
+    Some(format!("ssh {} {destination} -s sftp", args.join(" ")))
 }
 
 /// The environment lines for stock `restic`: the repository, and where its password

@@ -370,6 +370,14 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
                 for (k, v) in crate::repos::restic_env(ctx.workspace(), repo) {
                     let _ = writeln!(cmds, "export {k}={}", shell(&v));
                 }
+                if let Some(command) = crate::repos::restic_sftp_command(ctx.workspace(), repo) {
+                    let _ = writeln!(
+                        cmds,
+                        "# {} -o sftp.command={}",
+                        l("on every restic command:", "à chaque commande restic :"),
+                        shell(&command)
+                    );
+                }
                 let _ = writeln!(
                     cmds,
                     "restic snapshots --host {} --tag dataset:{}",

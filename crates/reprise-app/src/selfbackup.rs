@@ -243,11 +243,7 @@ pub async fn recover(
             password_file.display()
         ))
     })?;
-    let spec = RepoSpec {
-        location: location.to_string(),
-        password,
-        s3: None,
-    };
+    let spec = RepoSpec::new(location, password);
     let repo = blocking(move || Repo::open(&spec, progress)).await?;
     let repo = Arc::new(repo);
     let newest = blocking({
@@ -334,7 +330,7 @@ pub async fn recover(
             configured.canonicalize().ok() == Path::new(location).canonicalize().ok()
                 || configured == Path::new(location)
         }
-        RepoBackend::S3 { url } | RepoBackend::Sftp { url } | RepoBackend::Rest { url } => {
+        RepoBackend::S3 { url } | RepoBackend::Sftp { url, .. } | RepoBackend::Rest { url } => {
             url == location
         }
     };

@@ -74,10 +74,23 @@ pub struct Repository {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum RepoBackend {
-    Local { path: String },
-    S3 { url: String },
-    Sftp { url: String },
-    Rest { url: String },
+    Local {
+        path: String,
+    },
+    S3 {
+        url: String,
+    },
+    Sftp {
+        url: String,
+        /// A private key file for ssh (relative to the workspace).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ssh_key: Option<String>,
+        /// `strict` (default), `add` or `accept`: what ssh does with an unknown host key.
+        known_hosts: String,
+    },
+    Rest {
+        url: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -12,9 +12,9 @@
 mod backup;
 mod check;
 mod erase;
+mod object;
 mod progress;
 mod restore;
-mod s3;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -56,12 +56,74 @@ pub type Result<T> = std::result::Result<T, EngineError>;
 /// Where a repository is and how to open it.
 #[derive(Clone)]
 pub struct RepoSpec {
-    /// A local directory or a restic location (`rest:http://…`, `s3:https://host/bucket`).
+    /// A local directory or a restic location (`rest:http://…`, `s3:https://host/bucket`,
+    /// `sftp:user@host:/path`).
     pub location: String,
     pub password: Secret,
     /// Credentials of an `s3:` location; read from `AWS_ACCESS_KEY_ID` and
     /// `AWS_SECRET_ACCESS_KEY` when `None`, as restic does.
     pub s3: Option<S3Credentials>,
+    /// How an `sftp:` location is reached.
+    pub ssh: SshOptions,
+}
+
+impl RepoSpec {
+    /// A repository reached with the defaults: S3 credentials from the environment, ssh
+    /// with its own configuration and strict host key checking.
+    pub fn new(location: impl Into<String>, password: Secret) -> Self {
+        Self {
+            location: location.into(),
+            password,
+            s3: None,
+            ssh: SshOptions::default(),
+        }
+    }
+}
+
+/// The ssh destination of an `sftp:` location (`user@host` or `ssh://user@host:port`).
+pub fn ssh_destination(location: &str) -> Option<String> {
+    object::parse_sftp(location)
+        .ok()
+        .map(|(destination, _)| destination)
+}
+
+/// How the system's `ssh` reaches an SFTP repository, beyond its own configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SshOptions {
+    /// A private key file (`ssh -i`).
+    pub key: Option<PathBuf>,
+    pub known_hosts: KnownHosts,
+}
+
+/// What ssh does with a host key it does not know (`StrictHostKeyChecking`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KnownHosts {
+    /// Only hosts already in the known hosts file (`yes`).
+    #[default]
+    Strict,
+    /// Adds a new host, refuses a changed key (`accept-new`).
+    Add,
+    /// Anything (`no`): for a throwaway test server only.
+    Accept,
+}
+
+impl KnownHosts {
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "strict" => Some(Self::Strict),
+            "add" | "accept-new" => Some(Self::Add),
+            "accept" | "no" => Some(Self::Accept),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Strict => "strict",
+            Self::Add => "add",
+            Self::Accept => "accept",
+        }
+    }
 }
 
 /// Access to an S3 bucket.
@@ -162,8 +224,17 @@ fn options() -> RepositoryOptions {
 }
 
 fn backends(spec: &RepoSpec) -> Result<rustic_core::RepositoryBackends> {
-    if spec.location.starts_with("s3:") {
-        let backend = s3::S3Backend::open(&spec.location, spec.s3.as_ref())?;
+    let object = if spec.location.starts_with("s3:") {
+        Some(object::ObjectBackend::open_s3(
+            &spec.location,
+            spec.s3.as_ref(),
+        )?)
+    } else if spec.location.starts_with("sftp:") {
+        Some(object::ObjectBackend::open_sftp(&spec.location, &spec.ssh)?)
+    } else {
+        None
+    };
+    if let Some(backend) = object {
         return Ok(rustic_core::RepositoryBackends::new(
             Arc::new(backend),
             None,

@@ -14,6 +14,7 @@ fn spec(dir: &Path) -> RepoSpec {
         location: dir.join("repo").display().to_string(),
         password: Secret::new("correct horse battery staple"),
         s3: None,
+        ssh: Default::default(),
     }
 }
 
@@ -176,6 +177,7 @@ fn forget_prune_and_copy() {
         location: dir.path().join("offsite").display().to_string(),
         password: Secret::new("another"),
         s3: None,
+        ssh: Default::default(),
     };
     reprise_engine::init(&spec1).unwrap();
     reprise_engine::init(&spec2).unwrap();
@@ -212,6 +214,7 @@ fn an_s3_repository_on_a_real_s3_server_works_like_a_local_one() {
     let spec = RepoSpec {
         location: reprise_testkit::s3::s3_bucket(),
         password: Secret::new("s3 password"),
+        ssh: Default::default(),
         s3: Some(reprise_engine::S3Credentials {
             access_key_id: reprise_testkit::s3::ACCESS_KEY.into(),
             secret_access_key: Secret::new(reprise_testkit::s3::SECRET_KEY),

@@ -1,5 +1,6 @@
 //! Test support: a real PostgreSQL server for the catalog suite and the end-to-end tests,
-//! and a real S3-protocol server for object-storage repositories ([`s3`]).
+//! a real S3-protocol server for object-storage repositories ([`s3`]) and a real SSH
+//! server for SFTP repositories ([`sftp`]).
 //!
 //! [`postgres_database`] returns the URL of a fresh, empty database. The first call in a
 //! test process starts one server for the whole process (from Debian's `postgresql`
@@ -19,6 +20,7 @@ use sqlx::Connection;
 
 pub mod fuzz;
 pub mod s3;
+pub mod sftp;
 
 struct Server {
     /// URL of the maintenance database, without a trailing database name.

@@ -215,6 +215,8 @@ const REPOSITORY_KEYS: &[&str] = &[
     "medium",
     "location",
     "rotate_every",
+    "ssh_key",
+    "known_hosts",
 ];
 const POLICY_KEYS: &[&str] = &[
     "id",
@@ -977,7 +979,11 @@ fn repository(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Repository, Ran
         (Some(path), None) => RepoBackend::Local { path: path.value },
         (None, Some(url)) => match url.value.split_once(':') {
             Some(("s3", _)) => RepoBackend::S3 { url: url.value },
-            Some(("sftp", _)) => RepoBackend::Sftp { url: url.value },
+            Some(("sftp", _)) => RepoBackend::Sftp {
+                url: url.value,
+                ssh_key: None,
+                known_hosts: "strict".into(),
+            },
             Some(("rest", _)) => RepoBackend::Rest { url: url.value },
             Some(("local", rest)) => RepoBackend::Local {
                 path: rest.to_string(),
@@ -1017,6 +1023,39 @@ fn repository(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Repository, Ran
             }
         }
     };
+    let mut backend = backend;
+    let ssh_key = r.string(t, "ssh_key", false);
+    let known_hosts = r.string(t, "known_hosts", false);
+    if let RepoBackend::Sftp {
+        ssh_key: key,
+        known_hosts: hosts,
+        ..
+    } = &mut backend
+    {
+        *key = ssh_key.map(|l| l.value);
+        if let Some(l) = known_hosts {
+            if matches!(l.value.as_str(), "strict" | "add" | "accept") {
+                *hosts = l.value;
+            } else {
+                r.error(
+                    l.span,
+                    Some(&subject),
+                    Some("known_hosts"),
+                    format!(
+                        "unknown value `{}` (strict: only known hosts; add: a new host is added, a changed key refused; accept: anything, for a test server only)",
+                        l.value
+                    ),
+                );
+            }
+        }
+    } else if let Some(l) = ssh_key.or(known_hosts) {
+        r.error(
+            l.span,
+            Some(&subject),
+            None,
+            "`ssh_key` and `known_hosts` are for an SFTP repository (`url = \"sftp:…\"`)",
+        );
+    }
     let password_file = r.string(t, "password_file", false).map(|l| l.value);
     let password_env = r.string(t, "password_env", false).map(|l| l.value);
     let password_command = r.string(t, "password_command", false).map(|l| l.value);
@@ -1469,6 +1508,41 @@ mod tests {
         let export = &parsed.config.expect("valid").exports[0];
         assert_eq!(export.kinds, [crate::export::Kind::Runs]);
         assert_eq!(export.repository.as_deref(), Some("local"));
+    }
+
+    #[test]
+    fn an_sftp_repository_takes_its_ssh_key_and_host_key_strategy() {
+        let repo = |extra: &str, url: &str| {
+            format!(
+                "{BASE}\n[[repository]]\nid = \"vault\"\nurl = \"{url}\"\npassword_env = \"VAULT_KEY\"\n{extra}\n"
+            )
+        };
+        let text = repo(
+            "ssh_key = \".reprise/keys/vault_ed25519\"\nknown_hosts = \"add\"",
+            "sftp:backup@nas.local:/srv/restic",
+        );
+        let parsed = parse(Path::new("reprise.toml"), &text);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let config = parsed.config.unwrap();
+        let vault = config.inventory.repositories.last().unwrap();
+        assert_eq!(
+            vault.backend,
+            RepoBackend::Sftp {
+                url: "sftp:backup@nas.local:/srv/restic".into(),
+                ssh_key: Some(".reprise/keys/vault_ed25519".into()),
+                known_hosts: "add".into(),
+            }
+        );
+        let errs = errors(&repo("known_hosts = \"maybe\"", "sftp:nas:/r")).join("\n");
+        assert!(
+            errs.contains("repository `vault`, field `known_hosts`: unknown value `maybe`"),
+            "{errs}"
+        );
+        let errs = errors(&repo("ssh_key = \"k\"", "s3:https://s3.example.org/b")).join("\n");
+        assert!(
+            errs.contains("`ssh_key` and `known_hosts` are for an SFTP repository"),
+            "{errs}"
+        );
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub async fn run(global: &Global, cmd: RepoCommand) -> anyhow::Result<u8> {
             if matches!(config.backend, reprise_domain::RepoBackend::S3 { .. }) {
                 println!("# and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY as set for Reprise");
             }
+            if let Some(command) = repos::restic_sftp_command(&ws, config) {
+                println!("# and on every restic command: -o sftp.command='{command}'");
+            }
             Ok(exit::SUCCESS)
         }
         RepoCommand::Init { repo } => {

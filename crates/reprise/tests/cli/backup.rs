@@ -631,6 +631,128 @@ fn an_off_site_copy_in_s3_is_readable_by_stock_restic() {
 }
 
 #[test]
+fn an_off_site_copy_over_sftp_is_readable_by_stock_restic() {
+    let server = reprise_testkit::sftp::SshServer::start();
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "notes for the vault\n").unwrap();
+    std::fs::write(ws.path().join(".reprise/keys/vault.key"), "vault-key\n").unwrap();
+    let remote = tempfile::tempdir().unwrap();
+    let location = server.location(&remote.path().join("repo"));
+    // A throwaway server: its host key is new on every run.
+    let repos = format!(
+        "\n[[repository]]\nid = \"vault\"\nurl = \"{location}\"\nssh_key = \"{}\"\nknown_hosts = \"accept\"\npassword_file = \".reprise/keys/vault.key\"\nmedium = \"nas\"\nlocation = \"off-site\"\n",
+        server.key.display()
+    );
+    let config = format!(
+        "{}{repos}{}",
+        BASE.replace(
+            "repository = \"local\"\n",
+            "repository = \"local\"\ncopy_to = [\"vault\"]\n"
+        ),
+        asset(
+            "ok",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
+        )
+    );
+    ws.write_config(&config);
+    ws.cmd().args(["repo", "init", "vault"]).assert().success();
+    ws.cmd()
+        .args(["backup", "ok"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("copied to vault"));
+
+    // Each command closes its ssh connections: no ssh process is left behind (once
+    // told to exit, it takes a moment).
+    let port = format!("-p {} ", server.port);
+    let ssh_left = || -> Vec<String> {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+            .filter(|c| c.starts_with("ssh ") && c.contains("ControlPersist") && c.contains(&port))
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !ssh_left().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(ssh_left(), Vec::<String>::new(), "ssh left running");
+
+    // Stock restic reaches it over SFTP with the lines `reprise repo env` prints.
+    let env = ws.cmd().args(["repo", "env", "vault"]).output().unwrap();
+    let env = String::from_utf8(env.stdout).unwrap();
+    let command = env
+        .lines()
+        .find_map(|l| l.strip_prefix("# and on every restic command: -o sftp.command="))
+        .unwrap_or_else(|| panic!("no ssh command in:\n{env}"))
+        .trim_matches('\'')
+        .to_string();
+    assert!(
+        command.contains(&format!("-i {}", server.key.display())),
+        "{command}"
+    );
+    // (The test's ssh keeps no record of the throwaway host.)
+    let command = command.replacen("ssh ", "ssh -o UserKnownHostsFile=/dev/null ", 1);
+    let target = ws.path().join("from-sftp");
+    for args in [
+        vec!["check", "--read-data"],
+        vec!["restore", "latest", "--target", target.to_str().unwrap()],
+    ] {
+        let out = Command::new("restic")
+            .args(["-r", &location, "-o"])
+            .arg(format!("sftp.command={command}"))
+            .args(&args)
+            .env(
+                "RESTIC_PASSWORD_FILE",
+                ws.path().join(".reprise/keys/vault.key"),
+            )
+            .env("RESTIC_CACHE_DIR", ws.path().join(".restic-cache"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "restic {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let notes = ws.path().canonicalize().unwrap().join("notes.txt");
+    assert_eq!(
+        std::fs::read_to_string(target.join(notes.strip_prefix("/").unwrap())).unwrap(),
+        "notes for the vault\n"
+    );
+    // Reprise checks it and restores from it alone once the local repository is gone.
+    ws.cmd()
+        .args(["verify", "ok", "--read-data"])
+        .assert()
+        .success();
+    let local = ws.path().join("repository");
+    let away = ws.path().join("repository.away");
+    std::fs::rename(&local, &away).unwrap();
+    ws.cmd()
+        .args(["restore", "ok", "--target", "r"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("from `vault`"));
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("r/notes.txt")).unwrap(),
+        "notes for the vault\n"
+    );
+    // With the server gone, the backup lands locally and the failed copy names the
+    // repository.
+    std::fs::rename(&away, &local).unwrap();
+    drop(server);
+    let out = ws.cmd().args(["backup", "ok"]).output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("vault"), "{said}");
+}
+
+#[test]
 fn hooks_run_around_each_data_set_and_a_failing_pre_hook_stops_it() {
     let ws = TestWorkspace::init();
     std::fs::write(ws.path().join("notes.txt"), "notes\n").unwrap();

@@ -1,10 +1,15 @@
-//! S3-compatible object storage, in restic's layout (`config`, `keys/`, `snapshots/`,
-//! `index/`, `data/xx/`), so stock `restic -r s3:…` reads what Reprise writes.
+//! Repositories in object storage (S3-compatible) or over SFTP, in restic's layout
+//! (`config`, `keys/`, `snapshots/`, `index/`, `data/xx/`), so stock `restic -r s3:…` or
+//! `restic -r sftp:…` reads what Reprise writes. Both go through OpenDAL.
 //!
-//! The location is restic's: `s3:https://host[:port]/bucket[/prefix]` (or without the
+//! S3 locations are restic's: `s3:https://host[:port]/bucket[/prefix]` (or without the
 //! scheme for HTTPS). Credentials come from the environment, as for restic:
 //! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, and `AWS_DEFAULT_REGION` (default
 //! `us-east-1`); they never appear in the configuration.
+//!
+//! SFTP locations are restic's too: `sftp:[user@]host:path` or
+//! `sftp://[user@]host[:port]//absolute/path` (one slash: relative to the home directory).
+//! The connection is the system's `ssh` (its configuration, agent and known hosts).
 
 use std::future::IntoFuture;
 
@@ -14,28 +19,37 @@ use rustic_core::{
     BytesList, ErrorKind, FileType, Id, ReadBackend, RusticError, RusticResult, WriteBackend,
 };
 
-use crate::{EngineError, Result, S3Credentials};
+use crate::{EngineError, Result, S3Credentials, SshOptions};
 
-/// An S3 bucket (and prefix) holding one repository.
+/// A bucket (and prefix) or an SFTP directory holding one repository.
 #[derive(Debug)]
-pub(crate) struct S3Backend {
-    op: Operator,
+pub(crate) struct ObjectBackend {
+    /// Taken when the backend is dropped, to close its connections first.
+    op: Option<Operator>,
     runtime: Option<tokio::runtime::Runtime>,
     location: String,
+    /// `S3` or `SFTP`, for errors.
+    kind: &'static str,
+    /// Whether directories exist (SFTP) and are made when the repository is created.
+    directories: bool,
 }
 
-impl Drop for S3Backend {
+impl Drop for ObjectBackend {
     fn drop(&mut self) {
-        // The backend may be dropped from async code (the server, the CLI's runtime),
-        // where waiting for a runtime to stop is not allowed.
+        // Connections close first (an SFTP connection stops its ssh process), on the
+        // runtime they were made on. The backend may be dropped from async code (the
+        // server, the CLI's runtime), where waiting for a runtime to stop is not allowed.
         if let Some(runtime) = self.runtime.take() {
+            let entered = runtime.enter();
+            drop(self.op.take());
+            drop(entered);
             runtime.shutdown_background();
         }
     }
 }
 
 /// Endpoint, bucket and prefix of an `s3:` location.
-fn parse(location: &str) -> Result<(String, String, String)> {
+fn parse_s3(location: &str) -> Result<(String, String, String)> {
     let rest = location.strip_prefix("s3:").unwrap_or(location);
     let (scheme, rest) = match rest.split_once("://") {
         Some((scheme, rest)) => (scheme.to_string(), rest),
@@ -58,6 +72,34 @@ fn parse(location: &str) -> Result<(String, String, String)> {
     ))
 }
 
+/// The ssh destination and the directory of an `sftp:` location, as restic reads them.
+pub(crate) fn parse_sftp(location: &str) -> Result<(String, String)> {
+    let invalid = || EngineError::Repository {
+        location: location.to_string(),
+        reason: "an SFTP location reads `sftp:user@host:/path` or `sftp://user@host:port//path`"
+            .into(),
+    };
+    let rest = location.strip_prefix("sftp:").ok_or_else(invalid)?;
+    let (destination, path) = if let Some(url) = rest.strip_prefix("//") {
+        // sftp://user@host:port/path: the path starts after the first slash.
+        let (authority, path) = url.split_once('/').ok_or_else(invalid)?;
+        (format!("ssh://{authority}"), path.to_string())
+    } else {
+        // sftp:user@host:path (an IPv6 host in brackets).
+        let split = if rest.starts_with('[') {
+            rest.find("]:").map(|i| i + 1)
+        } else {
+            rest.find(':')
+        };
+        let i = split.ok_or_else(invalid)?;
+        (rest[..i].to_string(), rest[i + 1..].to_string())
+    };
+    if destination.trim_start_matches("ssh://").is_empty() || path.is_empty() {
+        return Err(invalid());
+    }
+    Ok((destination, path))
+}
+
 fn env(name: &str, location: &str) -> Result<String> {
     std::env::var(name).map_err(|_| EngineError::Repository {
         location: location.to_string(),
@@ -67,9 +109,9 @@ fn env(name: &str, location: &str) -> Result<String> {
     })
 }
 
-impl S3Backend {
-    pub(crate) fn open(location: &str, credentials: Option<&S3Credentials>) -> Result<Self> {
-        let (endpoint, bucket, root) = parse(location)?;
+impl ObjectBackend {
+    pub(crate) fn open_s3(location: &str, credentials: Option<&S3Credentials>) -> Result<Self> {
+        let (endpoint, bucket, root) = parse_s3(location)?;
         // Installs the HTTP client once per process (later calls do nothing).
         opendal::install_default();
         let region = std::env::var("AWS_DEFAULT_REGION").unwrap_or_else(|_| "us-east-1".into());
@@ -88,7 +130,28 @@ impl S3Backend {
             })
             .disable_config_load()
             .disable_ec2_metadata();
-        let op = Operator::new(builder)
+        Self::with(Operator::new(builder), location, "S3", false)
+    }
+
+    pub(crate) fn open_sftp(location: &str, ssh: &SshOptions) -> Result<Self> {
+        let (destination, root) = parse_sftp(location)?;
+        let mut builder = opendal::services::Sftp::default()
+            .endpoint(&destination)
+            .root(&root)
+            .known_hosts_strategy(ssh.known_hosts.as_str());
+        if let Some(key) = &ssh.key {
+            builder = builder.key(&key.to_string_lossy());
+        }
+        Self::with(Operator::new(builder), location, "SFTP", true)
+    }
+
+    fn with(
+        op: opendal::Result<Operator>,
+        location: &str,
+        kind: &'static str,
+        directories: bool,
+    ) -> Result<Self> {
+        let op = op
             .map_err(|e| EngineError::Repository {
                 location: location.to_string(),
                 reason: e.to_string(),
@@ -100,12 +163,20 @@ impl S3Backend {
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|e| EngineError::Io(format!("cannot start the S3 runtime: {e}")))?;
+            .map_err(|e| EngineError::Io(format!("cannot start the {kind} runtime: {e}")))?;
         Ok(Self {
-            op,
+            op: Some(op),
             runtime: Some(runtime),
             location: location.to_string(),
+            kind,
+            directories,
         })
+    }
+
+    fn op(&self) -> &Operator {
+        self.op
+            .as_ref()
+            .expect("the operator lives as long as the backend")
     }
 
     fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
@@ -126,20 +197,21 @@ impl S3Backend {
     }
 
     fn fail(&self, what: &'static str, err: opendal::Error) -> Box<RusticError> {
-        RusticError::with_source(ErrorKind::Backend, "S3 request failed: {what}", err)
+        RusticError::with_source(ErrorKind::Backend, "{kind} request failed: {what}", err)
+            .attach_context("kind", self.kind)
             .attach_context("what", what)
             .attach_context("location", self.location.clone())
     }
 }
 
-impl ReadBackend for S3Backend {
+impl ReadBackend for ObjectBackend {
     fn location(&self) -> String {
         self.location.clone()
     }
 
     fn list_with_size(&self, tpe: FileType) -> RusticResult<Vec<(Id, u32)>> {
         if tpe == FileType::Config {
-            return match self.block_on(self.op.stat("config")) {
+            return match self.block_on(self.op().stat("config")) {
                 Ok(meta) => Ok(vec![(
                     Id::default(),
                     u32::try_from(meta.content_length()).unwrap_or(u32::MAX),
@@ -150,7 +222,7 @@ impl ReadBackend for S3Backend {
         }
         let dir = format!("{}/", tpe.dirname());
         let entries = self
-            .block_on(self.op.list_with(&dir).recursive(true).into_future())
+            .block_on(self.op().list_with(&dir).recursive(true).into_future())
             .or_else(|e| {
                 if e.kind() == opendal::ErrorKind::NotFound {
                     Ok(Vec::new())
@@ -175,7 +247,7 @@ impl ReadBackend for S3Backend {
 
     fn read_full(&self, tpe: FileType, id: &Id) -> RusticResult<Bytes> {
         let buffer = self
-            .block_on(self.op.read(&Self::path(tpe, id)))
+            .block_on(self.op().read(&Self::path(tpe, id)))
             .map_err(|e| self.fail("read", e))?;
         Ok(buffer.to_bytes())
     }
@@ -192,7 +264,7 @@ impl ReadBackend for S3Backend {
         let end = start + u64::from(length);
         let buffer = self
             .block_on(
-                self.op
+                self.op()
                     .read_with(&Self::path(tpe, id))
                     .range(start..end)
                     .into_future(),
@@ -206,9 +278,21 @@ impl ReadBackend for S3Backend {
     }
 }
 
-impl WriteBackend for S3Backend {
+impl WriteBackend for ObjectBackend {
     fn create(&self) -> RusticResult<()> {
-        // Object storage has no directories to create.
+        // Object storage has no directories; over SFTP, restic's layout is made up front.
+        if !self.directories {
+            return Ok(());
+        }
+        let mut dirs: Vec<String> = ["keys", "snapshots", "index", "locks", "data"]
+            .iter()
+            .map(|d| format!("{d}/"))
+            .collect();
+        dirs.extend((0..=255u8).map(|b| format!("data/{b:02x}/")));
+        for dir in dirs {
+            self.block_on(self.op().create_dir(&dir))
+                .map_err(|e| self.fail("create a directory", e))?;
+        }
         Ok(())
     }
 
@@ -220,13 +304,13 @@ impl WriteBackend for S3Backend {
         content: BytesList,
     ) -> RusticResult<()> {
         let buffer: opendal::Buffer = content.into_vec().into_iter().collect();
-        self.block_on(self.op.write(&Self::path(tpe, id), buffer))
+        self.block_on(self.op().write(&Self::path(tpe, id), buffer))
             .map_err(|e| self.fail("write", e))?;
         Ok(())
     }
 
     fn remove(&self, tpe: FileType, id: &Id, _cacheable: bool) -> RusticResult<()> {
-        self.block_on(self.op.delete(&Self::path(tpe, id)))
+        self.block_on(self.op().delete(&Self::path(tpe, id)))
             .map_err(|e| self.fail("delete", e))
     }
 }
@@ -238,7 +322,7 @@ mod tests {
     #[test]
     fn locations_read_like_restic() {
         assert_eq!(
-            parse("s3:http://127.0.0.1:9000/backups/reprise").unwrap(),
+            parse_s3("s3:http://127.0.0.1:9000/backups/reprise").unwrap(),
             (
                 "http://127.0.0.1:9000".into(),
                 "backups".into(),
@@ -246,9 +330,27 @@ mod tests {
             )
         );
         assert_eq!(
-            parse("s3:s3.example.org/bucket").unwrap(),
+            parse_s3("s3:s3.example.org/bucket").unwrap(),
             ("https://s3.example.org".into(), "bucket".into(), "/".into())
         );
-        assert!(parse("s3:host-only").is_err());
+        assert!(parse_s3("s3:host-only").is_err());
+        assert_eq!(
+            parse_sftp("sftp:backup@nas.local:/srv/restic").unwrap(),
+            ("backup@nas.local".into(), "/srv/restic".into())
+        );
+        assert_eq!(
+            parse_sftp("sftp:nas:repo").unwrap(),
+            ("nas".into(), "repo".into())
+        );
+        assert_eq!(
+            parse_sftp("sftp://backup@nas.local:2222//srv/restic").unwrap(),
+            ("ssh://backup@nas.local:2222".into(), "/srv/restic".into())
+        );
+        assert_eq!(
+            parse_sftp("sftp:[::1]:/srv/restic").unwrap(),
+            ("[::1]".into(), "/srv/restic".into())
+        );
+        assert!(parse_sftp("sftp:nas").is_err());
+        assert!(parse_sftp("sftp://nas").is_err());
     }
 }
