@@ -1,6 +1,6 @@
 //! Test support: a real PostgreSQL server for the catalog suite and the end-to-end tests,
-//! a real S3-protocol server for object-storage repositories ([`s3`]) and a real SSH
-//! server for SFTP repositories ([`sftp`]).
+//! a real S3-protocol server for object-storage repositories ([`s3`]), a real SSH server
+//! for SFTP repositories ([`sftp`]) and a restic REST server ([`rest`]).
 //!
 //! [`postgres_database`] returns the URL of a fresh, empty database. The first call in a
 //! test process starts one server for the whole process (from Debian's `postgresql`
@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use sqlx::Connection;
 
 pub mod fuzz;
+pub mod rest;
 pub mod s3;
 pub mod sftp;
 

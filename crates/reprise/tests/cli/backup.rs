@@ -631,6 +631,81 @@ fn an_off_site_copy_in_s3_is_readable_by_stock_restic() {
 }
 
 #[test]
+fn a_copy_on_a_rest_server_is_readable_by_stock_restic() {
+    let server = reprise_testkit::rest::RestServer::start();
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "notes for the rest server\n").unwrap();
+    std::fs::write(ws.path().join(".reprise/keys/rest.key"), "rest-key\n").unwrap();
+    let repos = format!(
+        "\n[[repository]]\nid = \"nas\"\nurl = \"{}\"\npassword_file = \".reprise/keys/rest.key\"\nmedium = \"nas\"\nlocation = \"off-site\"\n",
+        server.location
+    );
+    let config = format!(
+        "{}{repos}{}",
+        BASE.replace(
+            "repository = \"local\"\n",
+            "repository = \"local\"\ncopy_to = [\"nas\"]\n"
+        ),
+        asset(
+            "ok",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
+        )
+    );
+    ws.write_config(&config);
+    ws.cmd().args(["repo", "init", "nas"]).assert().success();
+    ws.cmd()
+        .args(["backup", "ok"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("copied to nas"));
+    // Stock restic reads it through its own REST client (the lines of `reprise repo
+    // env`), and as a plain directory on the server's disk.
+    let out = crate::support::restic_in(&ws, Some("nas"), &["check", "--read-data"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let target = ws.path().join("from-rest");
+    let out = Command::new("restic")
+        .arg("-r")
+        .arg(&server.dir)
+        .args(["restore", "latest", "--target", target.to_str().unwrap()])
+        .env(
+            "RESTIC_PASSWORD_FILE",
+            ws.path().join(".reprise/keys/rest.key"),
+        )
+        .env("RESTIC_CACHE_DIR", ws.path().join(".restic-cache"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let notes = ws.path().canonicalize().unwrap().join("notes.txt");
+    assert_eq!(
+        std::fs::read_to_string(target.join(notes.strip_prefix("/").unwrap())).unwrap(),
+        "notes for the rest server\n"
+    );
+    // Reprise verifies every byte there and restores from it alone.
+    ws.cmd()
+        .args(["verify", "ok", "--read-data"])
+        .assert()
+        .success();
+    std::fs::remove_dir_all(ws.path().join("repository")).unwrap();
+    ws.cmd()
+        .args(["restore", "ok", "--target", "r"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("from `nas`"));
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("r/notes.txt")).unwrap(),
+        "notes for the rest server\n"
+    );
+}
+
+#[test]
 fn an_off_site_copy_over_sftp_is_readable_by_stock_restic() {
     let server = reprise_testkit::sftp::SshServer::start();
     let ws = TestWorkspace::init();
