@@ -184,20 +184,10 @@ pub fn restic_sftp_command(ws: &Workspace, repo: &Repository) -> Option<String> 
         return None;
     };
     let ssh = ssh(ws, repo);
-    let mut args = Vec::new();
-    if let Some(key) = &ssh.key {
-        args.push(format!("-i {}", key.display()));
-    }
-    match ssh.known_hosts {
-        KnownHosts::Strict => {}
-        KnownHosts::Add => args.push("-o StrictHostKeyChecking=accept-new".into()),
-        KnownHosts::Accept => args.push("-o StrictHostKeyChecking=no".into()),
-    }
-    if args.is_empty() {
+    if ssh == SshOptions::default() {
         return None;
     }
-    let destination = reprise_engine::ssh_destination(url)?;
-    Some(format!("ssh {} {destination} -s sftp", args.join(" ")))
+    reprise_engine::ssh_command(url, &ssh)
 }
 
 /// The environment lines for stock `restic`: the repository, and where its password

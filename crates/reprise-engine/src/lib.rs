@@ -12,9 +12,11 @@
 mod backup;
 mod check;
 mod erase;
+mod keys;
 mod object;
 mod progress;
 mod restore;
+mod sftp;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -80,11 +82,14 @@ impl RepoSpec {
     }
 }
 
-/// The ssh destination of an `sftp:` location (`user@host` or `ssh://user@host:port`).
-pub fn ssh_destination(location: &str) -> Option<String> {
-    object::parse_sftp(location)
-        .ok()
-        .map(|(destination, _)| destination)
+/// The ssh command that reaches an `sftp:` location's server, as stock restic takes it
+/// (`-o sftp.command='…'`).
+pub fn ssh_command(location: &str, ssh: &SshOptions) -> Option<String> {
+    let (destination, _) = sftp::parse(location).ok()?;
+    let mut words = vec!["ssh".to_string()];
+    words.extend(sftp::ssh_args(ssh));
+    words.extend([destination, "-s".into(), "sftp".into()]);
+    Some(words.join(" "))
 }
 
 /// How the system's `ssh` reaches an SFTP repository, beyond its own configuration.
@@ -224,21 +229,21 @@ fn options() -> RepositoryOptions {
 }
 
 fn backends(spec: &RepoSpec) -> Result<rustic_core::RepositoryBackends> {
-    let object = if spec.location.starts_with("s3:") {
-        Some(object::ObjectBackend::open_s3(
+    let remote: Option<Arc<dyn rustic_core::WriteBackend>> = if spec.location.starts_with("s3:") {
+        Some(Arc::new(object::ObjectBackend::open_s3(
             &spec.location,
             spec.s3.as_ref(),
-        )?)
+        )?))
     } else if spec.location.starts_with("sftp:") {
-        Some(object::ObjectBackend::open_sftp(&spec.location, &spec.ssh)?)
+        Some(Arc::new(sftp::SftpBackend::open(
+            &spec.location,
+            &spec.ssh,
+        )?))
     } else {
         None
     };
-    if let Some(backend) = object {
-        return Ok(rustic_core::RepositoryBackends::new(
-            Arc::new(backend),
-            None,
-        ));
+    if let Some(backend) = remote {
+        return Ok(rustic_core::RepositoryBackends::new(backend, None));
     }
     BackendOptions::default()
         .repository(spec.location.clone())
@@ -336,7 +341,23 @@ pub fn init(spec: &RepoSpec) -> Result<()> {
         &ConfigOptions::default(),
     )
     .map_err(repo_error(&spec.location))?;
+    keys::lighten(
+        &backends(spec)?.repository(),
+        spec.password.expose(),
+        &spec.location,
+    )?;
     Ok(())
+}
+
+/// The ids of a repository's key files.
+fn keys_of(spec: &RepoSpec) -> Result<Vec<String>> {
+    Ok(backends(spec)?
+        .repository()
+        .list(rustic_core::FileType::Key)
+        .map_err(repo_error(&spec.location))?
+        .iter()
+        .map(|id| id.to_hex().to_string())
+        .collect())
 }
 
 /// Whether a repository has been initialised at `spec.location`.
@@ -464,10 +485,22 @@ impl Repo {
             .hostname(Some("reprise".to_string()))
             .with_created(true);
         no_panic(&self.location, || {
-            self.inner
+            let added = self
+                .inner
                 .add_key(password.expose(), &opts)
-                .map(|id| id.into_inner().to_hex().to_string())
-                .map_err(repo_error(&self.location))
+                .map_err(repo_error(&self.location))?;
+            let before = keys_of(&self.spec)?;
+            keys::lighten(
+                &backends(&self.spec)?.repository(),
+                password.expose(),
+                &self.location,
+            )?;
+            // The rewritten key has an id of its own: the one that was not there before.
+            let after = keys_of(&self.spec)?;
+            Ok(after
+                .into_iter()
+                .find(|id| !before.contains(id))
+                .unwrap_or_else(|| added.into_inner().to_hex().to_string()))
         })
     }
 

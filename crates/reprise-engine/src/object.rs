@@ -1,15 +1,11 @@
-//! Repositories in object storage (S3-compatible) or over SFTP, in restic's layout
-//! (`config`, `keys/`, `snapshots/`, `index/`, `data/xx/`), so stock `restic -r s3:…` or
-//! `restic -r sftp:…` reads what Reprise writes. Both go through OpenDAL.
+//! Repositories in S3-compatible object storage, in restic's layout (`config`, `keys/`,
+//! `snapshots/`, `index/`, `data/xx/`), so stock `restic -r s3:…` reads what Reprise
+//! writes. Requests go through OpenDAL.
 //!
-//! S3 locations are restic's: `s3:https://host[:port]/bucket[/prefix]` (or without the
+//! Locations are restic's: `s3:https://host[:port]/bucket[/prefix]` (or without the
 //! scheme for HTTPS). Credentials come from the environment, as for restic:
 //! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, and `AWS_DEFAULT_REGION` (default
 //! `us-east-1`); they never appear in the configuration.
-//!
-//! SFTP locations are restic's too: `sftp:[user@]host:path` or
-//! `sftp://[user@]host[:port]//absolute/path` (one slash: relative to the home directory).
-//! The connection is the system's `ssh` (its configuration, agent and known hosts).
 
 use std::future::IntoFuture;
 
@@ -19,19 +15,15 @@ use rustic_core::{
     BytesList, ErrorKind, FileType, Id, ReadBackend, RusticError, RusticResult, WriteBackend,
 };
 
-use crate::{EngineError, Result, S3Credentials, SshOptions};
+use crate::{EngineError, Result, S3Credentials};
 
-/// A bucket (and prefix) or an SFTP directory holding one repository.
+/// A bucket (and prefix) holding one repository.
 #[derive(Debug)]
 pub(crate) struct ObjectBackend {
     /// Taken when the backend is dropped, to close its connections first.
     op: Option<Operator>,
     runtime: Option<tokio::runtime::Runtime>,
     location: String,
-    /// `S3` or `SFTP`, for errors.
-    kind: &'static str,
-    /// Whether directories exist (SFTP) and are made when the repository is created.
-    directories: bool,
 }
 
 impl Drop for ObjectBackend {
@@ -43,7 +35,14 @@ impl Drop for ObjectBackend {
             let entered = runtime.enter();
             drop(self.op.take());
             drop(entered);
-            runtime.shutdown_background();
+            // Its tasks end before it goes (a connection being made finishes, then
+            // closes); from async code, on a thread of its own.
+            let stop = move || runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+            if tokio::runtime::Handle::try_current().is_ok() {
+                std::thread::spawn(stop);
+            } else {
+                stop();
+            }
         }
     }
 }
@@ -70,34 +69,6 @@ fn parse_s3(location: &str) -> Result<(String, String, String)> {
         bucket.to_string(),
         format!("/{prefix}"),
     ))
-}
-
-/// The ssh destination and the directory of an `sftp:` location, as restic reads them.
-pub(crate) fn parse_sftp(location: &str) -> Result<(String, String)> {
-    let invalid = || EngineError::Repository {
-        location: location.to_string(),
-        reason: "an SFTP location reads `sftp:user@host:/path` or `sftp://user@host:port//path`"
-            .into(),
-    };
-    let rest = location.strip_prefix("sftp:").ok_or_else(invalid)?;
-    let (destination, path) = if let Some(url) = rest.strip_prefix("//") {
-        // sftp://user@host:port/path: the path starts after the first slash.
-        let (authority, path) = url.split_once('/').ok_or_else(invalid)?;
-        (format!("ssh://{authority}"), path.to_string())
-    } else {
-        // sftp:user@host:path (an IPv6 host in brackets).
-        let split = if rest.starts_with('[') {
-            rest.find("]:").map(|i| i + 1)
-        } else {
-            rest.find(':')
-        };
-        let i = split.ok_or_else(invalid)?;
-        (rest[..i].to_string(), rest[i + 1..].to_string())
-    };
-    if destination.trim_start_matches("ssh://").is_empty() || path.is_empty() {
-        return Err(invalid());
-    }
-    Ok((destination, path))
 }
 
 fn env(name: &str, location: &str) -> Result<String> {
@@ -130,27 +101,10 @@ impl ObjectBackend {
             })
             .disable_config_load()
             .disable_ec2_metadata();
-        Self::with(Operator::new(builder), location, "S3", false)
+        Self::with(Operator::new(builder), location)
     }
 
-    pub(crate) fn open_sftp(location: &str, ssh: &SshOptions) -> Result<Self> {
-        let (destination, root) = parse_sftp(location)?;
-        let mut builder = opendal::services::Sftp::default()
-            .endpoint(&destination)
-            .root(&root)
-            .known_hosts_strategy(ssh.known_hosts.as_str());
-        if let Some(key) = &ssh.key {
-            builder = builder.key(&key.to_string_lossy());
-        }
-        Self::with(Operator::new(builder), location, "SFTP", true)
-    }
-
-    fn with(
-        op: opendal::Result<Operator>,
-        location: &str,
-        kind: &'static str,
-        directories: bool,
-    ) -> Result<Self> {
+    fn with(op: opendal::Result<Operator>, location: &str) -> Result<Self> {
         let op = op
             .map_err(|e| EngineError::Repository {
                 location: location.to_string(),
@@ -163,13 +117,11 @@ impl ObjectBackend {
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|e| EngineError::Io(format!("cannot start the {kind} runtime: {e}")))?;
+            .map_err(|e| EngineError::Io(format!("cannot start the S3 runtime: {e}")))?;
         Ok(Self {
             op: Some(op),
             runtime: Some(runtime),
             location: location.to_string(),
-            kind,
-            directories,
         })
     }
 
@@ -197,8 +149,7 @@ impl ObjectBackend {
     }
 
     fn fail(&self, what: &'static str, err: opendal::Error) -> Box<RusticError> {
-        RusticError::with_source(ErrorKind::Backend, "{kind} request failed: {what}", err)
-            .attach_context("kind", self.kind)
+        RusticError::with_source(ErrorKind::Backend, "S3 request failed: {what}", err)
             .attach_context("what", what)
             .attach_context("location", self.location.clone())
     }
@@ -280,19 +231,7 @@ impl ReadBackend for ObjectBackend {
 
 impl WriteBackend for ObjectBackend {
     fn create(&self) -> RusticResult<()> {
-        // Object storage has no directories; over SFTP, restic's layout is made up front.
-        if !self.directories {
-            return Ok(());
-        }
-        let mut dirs: Vec<String> = ["keys", "snapshots", "index", "locks", "data"]
-            .iter()
-            .map(|d| format!("{d}/"))
-            .collect();
-        dirs.extend((0..=255u8).map(|b| format!("data/{b:02x}/")));
-        for dir in dirs {
-            self.block_on(self.op().create_dir(&dir))
-                .map_err(|e| self.fail("create a directory", e))?;
-        }
+        // Object storage has no directories to create.
         Ok(())
     }
 
@@ -334,23 +273,5 @@ mod tests {
             ("https://s3.example.org".into(), "bucket".into(), "/".into())
         );
         assert!(parse_s3("s3:host-only").is_err());
-        assert_eq!(
-            parse_sftp("sftp:backup@nas.local:/srv/restic").unwrap(),
-            ("backup@nas.local".into(), "/srv/restic".into())
-        );
-        assert_eq!(
-            parse_sftp("sftp:nas:repo").unwrap(),
-            ("nas".into(), "repo".into())
-        );
-        assert_eq!(
-            parse_sftp("sftp://backup@nas.local:2222//srv/restic").unwrap(),
-            ("ssh://backup@nas.local:2222".into(), "/srv/restic".into())
-        );
-        assert_eq!(
-            parse_sftp("sftp:[::1]:/srv/restic").unwrap(),
-            ("[::1]".into(), "/srv/restic".into())
-        );
-        assert!(parse_sftp("sftp:nas").is_err());
-        assert!(parse_sftp("sftp://nas").is_err());
     }
 }

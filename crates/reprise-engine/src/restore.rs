@@ -3,11 +3,14 @@
 //! before anything is written.
 
 use std::collections::HashSet;
+use std::io::Write;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rustic_core::{
-    LocalDestination, LsOptions, RestoreOptions,
-    repofile::{Node, NodeType},
+    IndexedFull, LocalDestination, LsOptions, RestoreOptions,
+    repofile::{BlobType, Node, NodeType},
 };
 
 use crate::{EngineError, Repo, Result, SnapshotInfo, repo_error};
@@ -220,6 +223,11 @@ impl Repo {
             .reopen()?
             .to_indexed()
             .map_err(repo_error(&self.location))?;
+        // File contents first, streamed: each worker holds one blob at a time, so memory
+        // stays small whatever the size of the restore point.
+        self.write_contents(&repo, &plan)?;
+        // Then the rest, by the engine library: it finds every file in place (size and
+        // modification time match) and only sets metadata, links and special files.
         let dest_text = plan.destination.to_string_lossy().to_string();
         let dest = LocalDestination::new(&dest_text, true, plan.expect_file)
             .map_err(repo_error(&self.location))?;
@@ -236,6 +244,105 @@ impl Repo {
             bytes: plan.bytes,
             withheld: plan.withheld,
         })
+    }
+
+    /// Creates the directories and writes every regular file's content, a few files at a
+    /// time, each closed with its size and modification time. A file hard-linked several
+    /// times is written once (the links are made afterwards).
+    fn write_contents<S: IndexedFull + Sync>(
+        &self,
+        repo: &rustic_core::Repository<S>,
+        plan: &RestorePlan,
+    ) -> Result<()> {
+        let full = |path: &Path| {
+            if plan.expect_file || path.as_os_str().is_empty() {
+                plan.destination.clone()
+            } else {
+                plan.destination.join(path)
+            }
+        };
+        let io = |what: &str, path: &Path, e: std::io::Error| {
+            EngineError::Io(format!("cannot {what} {}: {e}", path.display()))
+        };
+        let mut linked = HashSet::new();
+        let mut files = Vec::new();
+        for (path, node) in &plan.nodes {
+            match node.node_type {
+                NodeType::Dir => {
+                    let dir = full(path);
+                    std::fs::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
+                }
+                NodeType::File => {
+                    let m = &node.meta;
+                    let key = (m.links > 1 && m.inode != 0).then_some((m.device_id, m.inode));
+                    if key.is_none_or(|k| linked.insert(k)) {
+                        files.push((full(path), node));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(parent) = plan.destination.parent().filter(|_| plan.expect_file) {
+            std::fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
+        }
+        let task = self
+            .progress
+            .task(crate::ProgressKind::Bytes, "restoring file contents…");
+        task.set_length(files.iter().map(|(_, n)| n.meta.size).sum());
+        let workers = std::thread::available_parallelism()
+            .map_or(2, usize::from)
+            .saturating_mul(2)
+            .clamp(2, 8);
+        let next = AtomicUsize::new(0);
+        let failed: Mutex<Option<EngineError>> = Mutex::new(None);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((path, node)) = files.get(i) else {
+                            return;
+                        };
+                        if failed.lock().expect("not poisoned").is_some() {
+                            return;
+                        }
+                        if let Err(e) = self.write_file(repo, path, node, &*task) {
+                            failed.lock().expect("not poisoned").get_or_insert(e);
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        task.finish();
+        match failed.into_inner().expect("not poisoned") {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn write_file<S: IndexedFull + Sync>(
+        &self,
+        repo: &rustic_core::Repository<S>,
+        path: &Path,
+        node: &Node,
+        task: &dyn crate::Task,
+    ) -> Result<()> {
+        let io =
+            |e: std::io::Error| EngineError::Io(format!("cannot write {}: {e}", path.display()));
+        let mut file = std::fs::File::create(path).map_err(io)?;
+        for id in node.content.iter().flatten() {
+            // Read past the engine library's blob cache: each blob is needed once.
+            let blob = repo
+                .cat_blob(BlobType::Data, &id.to_hex())
+                .map_err(repo_error(&self.location))?;
+            file.write_all(&blob).map_err(io)?;
+            task.advance(blob.len() as u64);
+        }
+        if let Some(mtime) = node.meta.mtime {
+            file.set_modified(mtime.into()).map_err(io)?;
+        }
+        Ok(())
     }
 }
 

@@ -241,3 +241,97 @@ fn an_s3_repository_on_a_real_s3_server_works_like_a_local_one() {
     repo.restore(plan).unwrap();
     assert_eq!(fs::read(target.join("a.txt")).unwrap(), b"alpha\n");
 }
+
+#[test]
+fn a_restore_brings_back_modes_times_links_and_empty_files() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path());
+    reprise_engine::init(&spec).unwrap();
+    let repo = open(&spec);
+    let data = dir.path().join("data");
+    fs::create_dir_all(data.join("bin")).unwrap();
+    fs::write(data.join("bin/run.sh"), "#!/bin/sh\necho hi\n").unwrap();
+    fs::set_permissions(data.join("bin/run.sh"), fs::Permissions::from_mode(0o750)).unwrap();
+    fs::write(data.join("empty"), "").unwrap();
+    fs::write(data.join("big.bin"), vec![7u8; 3_000_000]).unwrap();
+    fs::hard_link(data.join("big.bin"), data.join("big.link")).unwrap();
+    std::os::unix::fs::symlink("bin/run.sh", data.join("run")).unwrap();
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    fs::File::options()
+        .write(true)
+        .open(data.join("big.bin"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let snap = backup(&repo, &data);
+    let target = dir.path().join("restored");
+    let plan = repo
+        .plan_restore(&RestoreRequest {
+            snapshot: snap.id.clone(),
+            path: None,
+            target: target.clone(),
+            overwrite: false,
+            verify: false,
+            erased: vec![],
+        })
+        .unwrap();
+    repo.restore(plan).unwrap();
+    let meta = |p: &str| fs::symlink_metadata(target.join(p)).unwrap();
+    assert_eq!(
+        fs::read(target.join("bin/run.sh")).unwrap(),
+        b"#!/bin/sh\necho hi\n"
+    );
+    assert_eq!(meta("bin/run.sh").permissions().mode() & 0o777, 0o750);
+    assert_eq!(meta("empty").len(), 0);
+    assert_eq!(
+        fs::read(target.join("big.bin")).unwrap(),
+        vec![7u8; 3_000_000]
+    );
+    assert_eq!(meta("big.bin").modified().unwrap(), old);
+    assert_eq!(meta("big.bin").ino(), meta("big.link").ino(), "a hard link");
+    assert_eq!(
+        fs::read_link(target.join("run")).unwrap(),
+        Path::new("bin/run.sh")
+    );
+}
+
+#[test]
+fn key_files_stay_within_restics_memory_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path());
+    reprise_engine::init(&spec).unwrap();
+    let keys = |dir: &Path| -> Vec<serde_json::Value> {
+        fs::read_dir(dir.join("repo/keys"))
+            .unwrap()
+            .map(|e| serde_json::from_slice(&fs::read(e.unwrap().path()).unwrap()).unwrap())
+            .collect()
+    };
+    let found = keys(dir.path());
+    assert_eq!(found.len(), 1);
+    // 128 × r × N bytes: 32 MiB, as restic keeps it under 60 MiB.
+    assert_eq!(
+        (found[0]["N"].as_u64(), found[0]["r"].as_u64()),
+        (Some(32768), Some(8))
+    );
+    let repo = open(&spec);
+    // A key added for a new password is light too, and opens the repository.
+    let added = repo.add_key(&Secret::new("the next password")).unwrap();
+    let found = keys(dir.path());
+    assert_eq!(found.len(), 2);
+    assert!(found.iter().all(|k| k["N"] == 32768));
+    assert!(dir.path().join("repo/keys").join(&added).exists());
+    let mut next = spec.clone();
+    next.password = Secret::new("the next password");
+    open(&next);
+    assert!(matches!(
+        Repo::open(
+            &RepoSpec {
+                password: Secret::new("wrong"),
+                ..spec.clone()
+            },
+            Arc::new(NoProgress)
+        ),
+        Err(EngineError::WrongPassword { .. })
+    ));
+}

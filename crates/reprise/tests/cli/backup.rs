@@ -737,15 +737,14 @@ fn an_off_site_copy_over_sftp_is_readable_by_stock_restic() {
         .success()
         .stdout(predicate::str::contains("copied to vault"));
 
-    // Each command closes its ssh connections: no ssh process is left behind (once
-    // told to exit, it takes a moment).
-    let port = format!("-p {} ", server.port);
+    // Each command closes its ssh connection: no ssh process is left behind.
+    let port = format!("127.0.0.1:{} ", server.port);
     let ssh_left = || -> Vec<String> {
         std::fs::read_dir("/proc")
             .unwrap()
             .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
             .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-            .filter(|c| c.starts_with("ssh ") && c.contains("ControlPersist") && c.contains(&port))
+            .filter(|c| c.starts_with("ssh ") && c.contains("sftp") && c.contains(&port))
             .collect()
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
