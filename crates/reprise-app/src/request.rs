@@ -903,30 +903,19 @@ async fn execute_leased(
                         Timestamp::now(),
                         "restored",
                         actor,
-                        (
-                            format!(
-                                "{}/{} from {} ({}) into {}: {} files, {} bytes in {:.1}s",
-                                d.asset,
-                                d.dataset,
+                        {
+                            let (what, point, from, to) = (
+                                format!("{}/{}", d.asset, d.dataset),
                                 crate::snapshots::short(&d.snapshot),
-                                d.repository,
+                                &d.repository,
                                 d.target.display(),
-                                d.files,
-                                d.bytes,
-                                d.seconds
-                            ),
-                            format!(
-                                "{}/{} depuis {} ({}) dans {} : {} fichiers, {} octets en {:.1} s",
-                                d.asset,
-                                d.dataset,
-                                crate::snapshots::short(&d.snapshot),
-                                d.repository,
-                                d.target.display(),
-                                d.files,
-                                d.bytes,
-                                d.seconds
-                            ),
-                        ),
+                            );
+                            let (files, bytes, s) = (d.files, d.bytes, d.seconds);
+                            (
+                                format!("{what} from {point} ({from}) into {to}: {files} files, {bytes} bytes in {s:.1}s"),
+                                format!("{what} depuis {point} ({from}) dans {to} : {files} fichiers, {bytes} octets en {s:.1} s"),
+                            )
+                        },
                     ));
                     checks.extend(automatic_checks(ctx, &f, &point, &d).await);
                     restored.push(RestoredItem {

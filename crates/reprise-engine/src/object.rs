@@ -71,6 +71,17 @@ fn parse_s3(location: &str) -> Result<(String, String, String)> {
     ))
 }
 
+/// Where restic keeps a file of a repository, relative to its root (`data/ab/abcd…`).
+pub(crate) fn layout(tpe: FileType, id: &Id) -> String {
+    let hex = id.to_hex();
+    let hex = hex.as_str();
+    match tpe {
+        FileType::Config => "config".to_string(),
+        FileType::Pack => format!("data/{}/{hex}", &hex[..2]),
+        _ => format!("{}/{hex}", tpe.dirname()),
+    }
+}
+
 fn env(name: &str, location: &str) -> Result<String> {
     std::env::var(name).map_err(|_| EngineError::Repository {
         location: location.to_string(),
@@ -139,13 +150,7 @@ impl ObjectBackend {
     }
 
     fn path(tpe: FileType, id: &Id) -> String {
-        let hex = id.to_hex();
-        let hex = hex.as_str();
-        match tpe {
-            FileType::Config => "config".to_string(),
-            FileType::Pack => format!("data/{}/{hex}", &hex[..2]),
-            _ => format!("{}/{hex}", tpe.dirname()),
-        }
+        layout(tpe, id)
     }
 
     fn fail(&self, what: &'static str, err: opendal::Error) -> Box<RusticError> {

@@ -170,13 +170,7 @@ impl SftpBackend {
     }
 
     fn path(&self, tpe: FileType, id: &Id) -> PathBuf {
-        let hex = id.to_hex();
-        let hex = hex.as_str();
-        self.root.join(match tpe {
-            FileType::Config => "config".to_string(),
-            FileType::Pack => format!("data/{}/{hex}", &hex[..2]),
-            _ => format!("{}/{hex}", tpe.dirname()),
-        })
+        self.root.join(crate::object::layout(tpe, id))
     }
 
     fn fail(

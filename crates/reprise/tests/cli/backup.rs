@@ -534,24 +534,22 @@ fn passwords_can_come_from_a_command_and_never_show() {
         .stdout(predicate::str::contains(key.trim()).not());
 }
 
-#[test]
-fn an_off_site_copy_in_s3_is_readable_by_stock_restic() {
+/// A workspace whose policy copies every new restore point of asset `ok` (the file
+/// `notes.txt`, saying `notes`) to repository `id`, reached by the configuration `lines`
+/// (its `url` and what else it needs), its key in `.reprise/keys/ID.key`.
+fn copied_off_site(id: &str, lines: &str, medium: &str, notes: &str) -> TestWorkspace {
     let ws = TestWorkspace::init();
-    std::fs::write(ws.path().join("notes.txt"), "notes for the cloud\n").unwrap();
+    std::fs::write(ws.path().join("notes.txt"), notes).unwrap();
     std::fs::write(
-        ws.path().join(".reprise/keys/s3.key"),
-        "s3-repository-key\n",
+        ws.path().join(format!(".reprise/keys/{id}.key")),
+        format!("{id}-repository-key\n"),
     )
     .unwrap();
-    let bucket = reprise_testkit::s3::s3_bucket();
-    let repos = format!(
-        "\n[[repository]]\nid = \"cloud\"\nurl = \"{bucket}\"\npassword_file = \".reprise/keys/s3.key\"\nmedium = \"object-storage\"\nlocation = \"off-site\"\n"
-    );
     let config = format!(
-        "{}{repos}{}",
+        "{}\n[[repository]]\nid = \"{id}\"\n{lines}\npassword_file = \".reprise/keys/{id}.key\"\nmedium = \"{medium}\"\nlocation = \"off-site\"\n{}",
         BASE.replace(
             "repository = \"local\"\n",
-            "repository = \"local\"\ncopy_to = [\"cloud\"]\n"
+            &format!("repository = \"local\"\ncopy_to = [\"{id}\"]\n")
         ),
         asset(
             "ok",
@@ -559,6 +557,18 @@ fn an_off_site_copy_in_s3_is_readable_by_stock_restic() {
         )
     );
     ws.write_config(&config);
+    ws
+}
+
+#[test]
+fn an_off_site_copy_in_s3_is_readable_by_stock_restic() {
+    let bucket = reprise_testkit::s3::s3_bucket();
+    let ws = copied_off_site(
+        "cloud",
+        &format!("url = \"{bucket}\""),
+        "object-storage",
+        "notes for the cloud\n",
+    );
     let s3 = |cmd: &mut assert_cmd::Command| {
         cmd.env("AWS_ACCESS_KEY_ID", reprise_testkit::s3::ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", reprise_testkit::s3::SECRET_KEY);
@@ -591,7 +601,7 @@ fn an_off_site_copy_in_s3_is_readable_by_stock_restic() {
             .args(args)
             .env(
                 "RESTIC_PASSWORD_FILE",
-                ws.path().join(".reprise/keys/s3.key"),
+                ws.path().join(".reprise/keys/cloud.key"),
             )
             .env("RESTIC_CACHE_DIR", ws.path().join(".restic-cache"))
             .output()
@@ -633,25 +643,12 @@ fn an_off_site_copy_in_s3_is_readable_by_stock_restic() {
 #[test]
 fn a_copy_on_a_rest_server_is_readable_by_stock_restic() {
     let server = reprise_testkit::rest::RestServer::start();
-    let ws = TestWorkspace::init();
-    std::fs::write(ws.path().join("notes.txt"), "notes for the rest server\n").unwrap();
-    std::fs::write(ws.path().join(".reprise/keys/rest.key"), "rest-key\n").unwrap();
-    let repos = format!(
-        "\n[[repository]]\nid = \"nas\"\nurl = \"{}\"\npassword_file = \".reprise/keys/rest.key\"\nmedium = \"nas\"\nlocation = \"off-site\"\n",
-        server.location
+    let ws = copied_off_site(
+        "nas",
+        &format!("url = \"{}\"", server.location),
+        "nas",
+        "notes for the rest server\n",
     );
-    let config = format!(
-        "{}{repos}{}",
-        BASE.replace(
-            "repository = \"local\"\n",
-            "repository = \"local\"\ncopy_to = [\"nas\"]\n"
-        ),
-        asset(
-            "ok",
-            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
-        )
-    );
-    ws.write_config(&config);
     ws.cmd().args(["repo", "init", "nas"]).assert().success();
     ws.cmd()
         .args(["backup", "ok"])
@@ -673,7 +670,7 @@ fn a_copy_on_a_rest_server_is_readable_by_stock_restic() {
         .args(["restore", "latest", "--target", target.to_str().unwrap()])
         .env(
             "RESTIC_PASSWORD_FILE",
-            ws.path().join(".reprise/keys/rest.key"),
+            ws.path().join(".reprise/keys/nas.key"),
         )
         .env("RESTIC_CACHE_DIR", ws.path().join(".restic-cache"))
         .output()
@@ -708,28 +705,18 @@ fn a_copy_on_a_rest_server_is_readable_by_stock_restic() {
 #[test]
 fn an_off_site_copy_over_sftp_is_readable_by_stock_restic() {
     let server = reprise_testkit::sftp::SshServer::start();
-    let ws = TestWorkspace::init();
-    std::fs::write(ws.path().join("notes.txt"), "notes for the vault\n").unwrap();
-    std::fs::write(ws.path().join(".reprise/keys/vault.key"), "vault-key\n").unwrap();
     let remote = tempfile::tempdir().unwrap();
     let location = server.location(&remote.path().join("repo"));
     // A throwaway server: its host key is new on every run.
-    let repos = format!(
-        "\n[[repository]]\nid = \"vault\"\nurl = \"{location}\"\nssh_key = \"{}\"\nknown_hosts = \"accept\"\npassword_file = \".reprise/keys/vault.key\"\nmedium = \"nas\"\nlocation = \"off-site\"\n",
-        server.key.display()
-    );
-    let config = format!(
-        "{}{repos}{}",
-        BASE.replace(
-            "repository = \"local\"\n",
-            "repository = \"local\"\ncopy_to = [\"vault\"]\n"
+    let ws = copied_off_site(
+        "vault",
+        &format!(
+            "url = \"{location}\"\nssh_key = \"{}\"\nknown_hosts = \"accept\"",
+            server.key.display()
         ),
-        asset(
-            "ok",
-            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
-        )
+        "nas",
+        "notes for the vault\n",
     );
-    ws.write_config(&config);
     ws.cmd().args(["repo", "init", "vault"]).assert().success();
     ws.cmd()
         .args(["backup", "ok"])
