@@ -471,15 +471,13 @@ impl Inventory {
             }
         }
         for cycle in self.cycles() {
-            let first = &cycle[0];
-            let (i, asset) = self
-                .assets
-                .iter()
-                .enumerate()
-                .find(|(_, a)| &a.id == first)
-                .expect("cycle members are assets");
-            let next = &cycle[1];
-            let index = asset.depends_on.iter().position(|d| d == next).unwrap_or(0);
+            let (first, next) = (&cycle[0], &cycle[1]);
+            // The asset (of that id: ids may be duplicated) whose dependency closes it.
+            let found = self.assets.iter().enumerate().find_map(|(i, a)| {
+                let index = a.depends_on.iter().position(|d| d == next)?;
+                (&a.id == first).then_some((i, index))
+            });
+            let Some((i, index)) = found else { continue };
             push(
                 Field::AssetDependsOn { asset: i, index },
                 ProblemKind::Cycle(cycle),
@@ -678,6 +676,21 @@ mod tests {
             problems[0].field,
             Field::AssetDependsOn { asset: 1, index: 0 }
         );
+    }
+
+    #[test]
+    fn a_cycle_through_a_duplicated_id_points_at_the_dependency_that_closes_it() {
+        let inv = inventory(vec![
+            asset("router", &[]),
+            asset("switch", &["router"]),
+            asset("router", &["switch"]),
+        ]);
+        let cycle = inv
+            .validate()
+            .into_iter()
+            .find(|p| matches!(p.kind, ProblemKind::Cycle(_)))
+            .expect("a cycle");
+        assert_eq!(cycle.field, Field::AssetDependsOn { asset: 2, index: 0 });
     }
 
     #[test]

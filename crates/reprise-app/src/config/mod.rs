@@ -1400,7 +1400,11 @@ fn locate(
         Field::AssetId(i) => (spans.assets[i].id.clone(), asset(i), Some("id")),
         Field::AssetSite(i) => (spans.assets[i].site.clone(), asset(i), Some("site")),
         Field::AssetDependsOn { asset: i, index } => (
-            spans.assets[i].depends_on[index].clone(),
+            spans.assets[i]
+                .depends_on
+                .get(index)
+                .unwrap_or(&spans.assets[i].id)
+                .clone(),
             asset(i),
             Some("depends_on"),
         ),
