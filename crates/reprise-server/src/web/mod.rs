@@ -332,6 +332,18 @@ pub fn tz(state: &State) -> jiff::tz::TimeZone {
     reprise_app::workspace::zone(state.loaded.config.timezone.as_deref())
 }
 
+/// Back to `to` after a form, with a message key to show there.
+pub fn back(to: &str, done: &str) -> Response {
+    Redirect::to(&format!("{to}?done={done}")).into_response()
+}
+
+/// Runs `work` journaled as the principal's account.
+pub async fn as_user<T>(principal: &Principal, work: impl Future<Output = T>) -> T {
+    reprise_app::journal::ACTOR
+        .scope(principal.user.clone(), work)
+        .await
+}
+
 /// The message a page shows after a form (`?done=KEY`), translated.
 pub fn flash(viewer: &Viewer, q: &HashMap<String, String>) -> Option<&'static str> {
     q.get("done").map(|k| viewer.t(k)).filter(|t| !t.is_empty())

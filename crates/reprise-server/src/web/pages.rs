@@ -21,8 +21,8 @@ use reprise_domain::incident::Phase;
 use serde::Serialize;
 
 use super::{
-    LANG, LOGIN, SESSION, Viewer, cookie, day, duration, flash, local_path, random_hex, size, tz,
-    when,
+    LANG, LOGIN, SESSION, Viewer, as_user, back, cookie, day, duration, flash, local_path,
+    random_hex, size, tz, when,
 };
 use crate::State;
 
@@ -30,18 +30,6 @@ type Fields = Form<HashMap<String, String>>;
 
 fn secure(state: &State) -> bool {
     state.tls.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-/// Back to `to` after a form, with a message key to show there.
-fn back(to: &str, done: &str) -> Response {
-    Redirect::to(&format!("{to}?done={done}")).into_response()
-}
-
-/// Runs `work` journaled as the principal's account.
-async fn as_user<T>(principal: &Principal, work: impl Future<Output = T>) -> T {
-    reprise_app::journal::ACTOR
-        .scope(principal.user.clone(), work)
-        .await
 }
 
 // --- Sign-in ---------------------------------------------------------------------

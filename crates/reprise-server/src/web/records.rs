@@ -13,7 +13,7 @@ use reprise_app::request::{self, Preview, Submission};
 use reprise_domain::access::Action;
 use reprise_domain::request::{ContextDraft, DowntimeDraft, Draft, ScopeDraft, TargetDraft};
 
-use super::{Viewer, duration, flash, tz, when};
+use super::{Viewer, as_user, back, duration, flash, tz, when};
 use crate::State;
 
 type Fields = Form<HashMap<String, String>>;
@@ -244,12 +244,7 @@ pub async fn submit(
     let ctx = state.ctx();
     let tz = tz(&state);
     if form.get("action").map(String::as_str) == Some("submit") {
-        let submitted = reprise_app::journal::ACTOR
-            .scope(
-                principal.user.clone(),
-                request::submit(&ctx, &draft, &principal.user),
-            )
-            .await;
+        let submitted = as_user(&principal, request::submit(&ctx, &draft, &principal.user)).await;
         return match submitted {
             Ok(Submission::Recorded { view }) => {
                 Redirect::to(&format!("/requests/{}", view.request.row.id)).into_response()
@@ -373,11 +368,8 @@ pub async fn decide(
             )),
         }
     };
-    match reprise_app::journal::ACTOR
-        .scope(principal.user.clone(), work)
-        .await
-    {
-        Ok(done) => Redirect::to(&format!("/requests/{id}?done={done}")).into_response(),
+    match as_user(&principal, work).await {
+        Ok(done) => back(&format!("/requests/{id}"), done),
         Err(e) => viewer.error(e),
     }
 }
@@ -461,7 +453,7 @@ pub async fn run_drill(
     }
     let key = [format!("drill:{asset}")];
     if !state.claim(&key) {
-        return Redirect::to("/drills?done=drill_busy").into_response();
+        return back("/drills", "drill_busy");
     }
     let worker = state.clone();
     let user = principal.user.clone();
@@ -481,7 +473,7 @@ pub async fn run_drill(
         .await;
         worker.unclaim(&key);
     });
-    Redirect::to("/drills?done=drill_started").into_response()
+    back("/drills", "drill_started")
 }
 
 // --- Readiness and alerts --------------------------------------------------------
@@ -622,17 +614,16 @@ pub async fn acknowledge(
     if !mine {
         return viewer.message(StatusCode::FORBIDDEN, "forbidden");
     }
-    let done = reprise_app::journal::ACTOR
-        .scope(
-            principal.user.clone(),
-            state
-                .catalog
-                .acknowledge_alert(&key, &principal.user, Timestamp::now()),
-        )
-        .await;
+    let done = as_user(
+        &principal,
+        state
+            .catalog
+            .acknowledge_alert(&key, &principal.user, Timestamp::now()),
+    )
+    .await;
     state.forget_overview();
     match done {
-        Ok(true) => Redirect::to("/alerts?done=alert_acknowledged").into_response(),
+        Ok(true) => back("/alerts", "alert_acknowledged"),
         Ok(false) => viewer.message(StatusCode::NOT_FOUND, "not_found"),
         Err(e) => viewer.error(e.into()),
     }
