@@ -41,13 +41,17 @@ fn random<const L: usize>() -> Result<[u8; L]> {
 }
 
 /// Rewrites the key files that `password` opens and that cost more memory than restic's
-/// to derive. Returns how many were rewritten.
-pub(crate) fn lighten(be: &Arc<dyn WriteBackend>, password: &str, location: &str) -> Result<usize> {
+/// to derive. Returns each rewritten key's former and new id.
+pub(crate) fn lighten(
+    be: &Arc<dyn WriteBackend>,
+    password: &str,
+    location: &str,
+) -> Result<Vec<(Id, Id)>> {
     let fail = |what: &str, e: &dyn std::fmt::Display| EngineError::Repository {
         location: location.to_string(),
         reason: format!("{what}: {e}"),
     };
-    let mut rewritten = 0;
+    let mut rewritten = Vec::new();
     for (id, _) in be
         .list_with_size(FileType::Key)
         .map_err(|e| fail("listing the keys", &e))?
@@ -97,7 +101,7 @@ pub(crate) fn lighten(be: &Arc<dyn WriteBackend>, password: &str, location: &str
             .map_err(|e| fail("writing a key", &e))?;
         be.remove(FileType::Key, &id, false)
             .map_err(|e| fail("removing the former key", &e))?;
-        rewritten += 1;
+        rewritten.push((id, new_id));
     }
     Ok(rewritten)
 }

@@ -349,17 +349,6 @@ pub fn init(spec: &RepoSpec) -> Result<()> {
     Ok(())
 }
 
-/// The ids of a repository's key files.
-fn keys_of(spec: &RepoSpec) -> Result<Vec<String>> {
-    Ok(backends(spec)?
-        .repository()
-        .list(rustic_core::FileType::Key)
-        .map_err(repo_error(&spec.location))?
-        .iter()
-        .map(|id| id.to_hex().to_string())
-        .collect())
-}
-
 /// Whether a repository has been initialised at `spec.location`.
 pub fn exists(spec: &RepoSpec) -> Result<bool> {
     let repo = Repository::new(&options(), &backends(spec)?).map_err(repo_error(&spec.location))?;
@@ -489,18 +478,17 @@ impl Repo {
                 .inner
                 .add_key(password.expose(), &opts)
                 .map_err(repo_error(&self.location))?;
-            let before = keys_of(&self.spec)?;
-            keys::lighten(
+            let rewritten = keys::lighten(
                 &backends(&self.spec)?.repository(),
                 password.expose(),
                 &self.location,
             )?;
-            // The rewritten key has an id of its own: the one that was not there before.
-            let after = keys_of(&self.spec)?;
-            Ok(after
-                .into_iter()
-                .find(|id| !before.contains(id))
-                .unwrap_or_else(|| added.into_inner().to_hex().to_string()))
+            // The rewritten key has an id of its own.
+            let id = rewritten
+                .iter()
+                .find(|(old, _)| *old == *added)
+                .map_or(*added, |(_, new)| *new);
+            Ok(id.to_hex().to_string())
         })
     }
 
