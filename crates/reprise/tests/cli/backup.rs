@@ -153,6 +153,45 @@ fn stock_restic_lists_checks_and_restores_what_reprise_wrote() {
 }
 
 #[test]
+fn stock_restic_backing_up_the_same_files_stores_no_file_data_again() {
+    // Reprise cuts files into chunks exactly where restic does: someone who also runs
+    // stock restic against the repository (or moves to it) pays nothing twice.
+    let ws = TestWorkspace::init();
+    incompressible_files(&ws.path().join("big"), 3);
+    std::fs::write(ws.path().join("big/small.txt"), "a small file\n").unwrap();
+    let config = format!(
+        "{BASE}{}",
+        asset(
+            "big",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"big\"]"
+        )
+    );
+    ws.write_config(&config);
+    ws.cmd().args(["backup", "big"]).assert().success();
+
+    let out = restic(
+        &ws,
+        &["backup", "--json", ws.path().join("big").to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let summary: serde_json::Value = stdout
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|message| message["message_type"] == "summary")
+        .unwrap_or_else(|| panic!("no summary from restic: {stdout}"));
+    assert_eq!(summary["files_new"], 4, "{summary}");
+    assert_eq!(
+        summary["data_blobs"], 0,
+        "restic stored file data again: {summary}"
+    );
+}
+
+#[test]
 fn a_backup_killed_midway_loses_nothing_and_the_next_one_succeeds() {
     let ws = TestWorkspace::init();
     // Incompressible data, enough for the backup to take a while.
