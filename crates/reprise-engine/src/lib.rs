@@ -338,7 +338,9 @@ pub fn init(spec: &RepoSpec) -> Result<()> {
     repo.init(
         &Credentials::password(spec.password.expose()),
         &KeyOptions::default(),
-        &ConfigOptions::default(),
+        // Data packs from 16 MiB, as restic makes them (the engine library's default is
+        // 32 MiB): a backup and a verification hold a pack per worker in memory.
+        &ConfigOptions::default().set_datapack_size(Some(bytesize::ByteSize::mib(16))),
     )
     .map_err(repo_error(&spec.location))?;
     keys::lighten(
