@@ -1,18 +1,18 @@
-//! Key files with restic's memory budget for the password's key derivation.
+//! Key files, written by Reprise within restic's memory budget.
 //!
-//! The engine library writes new key files with scrypt's recommended parameters (N = 2^17,
-//! r = 8: 128 MiB for every open of the repository, the largest allocation of most
-//! commands). Stock restic keeps scrypt within 60 MiB and spends the same time with a
-//! higher parallelism instead. A key file is rewritten that way right after it is made:
-//! N = 2^15, r = 8, p = 4 (32 MiB, the same amount of work as before), the master key
-//! itself unchanged. Stock restic and the engine library read such key files as they do
-//! their own.
+//! A key file holds the repository's master key, encrypted with a key that scrypt derives
+//! from a password. The engine library would write them with scrypt's recommended
+//! parameters (N = 2^17, r = 8): 128 MiB at every open of the repository, the largest
+//! allocation of most commands. Stock restic keeps scrypt within 60 MiB and spends the
+//! same time with a higher parallelism instead. Reprise writes its key files itself (at
+//! init, and for each new password) with N = 2^15, r = 8, p = 4: 32 MiB, the same amount
+//! of work. Stock restic and the engine library read them as they read their own.
 
 use std::sync::Arc;
 
 use aes256ctr_poly1305aes::Aes256CtrPoly1305Aes;
-use aes256ctr_poly1305aes::aead::{Aead, AeadInPlace};
-use rustic_core::repofile::KeyFile;
+use aes256ctr_poly1305aes::aead::AeadInPlace;
+use rustic_core::repofile::{KeyFile, MasterKey};
 use rustic_core::{FileType, Id, WriteBackend};
 use sha2::{Digest, Sha256};
 
@@ -25,14 +25,6 @@ const P: u32 = 4;
 
 type Nonce = aes256ctr_poly1305aes::aead::Nonce<Aes256CtrPoly1305Aes>;
 
-/// The 64 bytes of an encryption and MAC key, as the AEAD takes them.
-fn aead(key: (Vec<u8>, Vec<u8>, Vec<u8>)) -> Aes256CtrPoly1305Aes {
-    let (encrypt, k, r) = key;
-    let mut bytes = [0u8; 64];
-    bytes.copy_from_slice(&[encrypt, k, r].concat());
-    Aes256CtrPoly1305Aes::new(&bytes.into())
-}
-
 fn random<const L: usize>() -> Result<[u8; L]> {
     let mut bytes = [0u8; L];
     getrandom::fill(&mut bytes)
@@ -40,68 +32,46 @@ fn random<const L: usize>() -> Result<[u8; L]> {
     Ok(bytes)
 }
 
-/// Rewrites the key files that `password` opens and that cost more memory than restic's
-/// to derive. Returns each rewritten key's former and new id.
-pub(crate) fn lighten(
+/// Writes a key file that opens `master` with `password`, and returns its id.
+pub(crate) fn write(
     be: &Arc<dyn WriteBackend>,
+    master: &MasterKey,
     password: &str,
     location: &str,
-) -> Result<Vec<(Id, Id)>> {
+) -> Result<Id> {
     let fail = |what: &str, e: &dyn std::fmt::Display| EngineError::Repository {
         location: location.to_string(),
         reason: format!("{what}: {e}"),
     };
-    let mut rewritten = Vec::new();
-    for (id, _) in be
-        .list_with_size(FileType::Key)
-        .map_err(|e| fail("listing the keys", &e))?
-    {
-        let bytes = be
-            .read_full(FileType::Key, &id)
-            .map_err(|e| fail("reading a key", &e))?;
-        let Ok(old) = serde_json::from_slice::<KeyFile>(&bytes) else {
-            continue;
-        };
-        if old.kdf != "scrypt" || u64::from(old.n) * u64::from(old.r) <= u64::from(N * R) {
-            continue;
-        }
-        // Another password's key: left as it is.
-        let Ok(derived) = old.kdf_key(&password) else {
-            continue;
-        };
-        let Some((nonce, sealed)) = old.data.split_first_chunk::<16>() else {
-            continue;
-        };
-        let Ok(master) = aead(derived.to_keys()).decrypt(&Nonce::from(*nonce), sealed) else {
-            continue;
-        };
-        let mut new: KeyFile =
-            serde_json::from_slice(&bytes).map_err(|e| fail("reading a key", &e))?;
-        new.n = N;
-        new.r = R;
-        new.p = P;
-        new.salt = random::<64>()?.to_vec();
-        let derived = new
-            .kdf_key(&password)
-            .map_err(|e| fail("deriving a key", &e))?;
-        let nonce = random::<16>()?;
-        let mut data = nonce.to_vec();
-        data.extend_from_slice(&master);
-        let tag = aead(derived.to_keys())
-            .encrypt_in_place_detached(&Nonce::from(nonce), &[], &mut data[16..])
-            .map_err(|e| fail("encrypting a key", &e))?;
-        data.extend_from_slice(&tag);
-        new.data = data;
-        // The new key must open the repository before the old one goes.
-        new.key_from_password(&password)
-            .map_err(|e| fail("checking the rewritten key", &e))?;
-        let json = serde_json::to_vec(&new).map_err(|e| fail("writing a key", &e))?;
-        let new_id = Id::new(Sha256::digest(&json).into());
-        be.write_bytes(FileType::Key, &new_id, false, json.into())
-            .map_err(|e| fail("writing a key", &e))?;
-        be.remove(FileType::Key, &id, false)
-            .map_err(|e| fail("removing the former key", &e))?;
-        rewritten.push((id, new_id));
-    }
-    Ok(rewritten)
+    let mut file = KeyFile {
+        hostname: Some("reprise".to_string()),
+        username: None,
+        created: Some(jiff::Zoned::now()),
+        kdf: "scrypt".to_string(),
+        n: N,
+        r: R,
+        p: P,
+        data: Vec::new(),
+        salt: random::<64>()?.to_vec(),
+    };
+    let (encrypt, k, r) = file
+        .kdf_key(&password)
+        .map_err(|e| fail("deriving a key", &e))?
+        .to_keys();
+    // The AEAD takes the encryption key and the two MAC keys as one 64-byte key.
+    let mut key = [0u8; 64];
+    key.copy_from_slice(&[encrypt, k, r].concat());
+    let aead = Aes256CtrPoly1305Aes::new(&key.into());
+    // As restic stores it: nonce, the master key's JSON encrypted, the MAC.
+    let nonce = random::<16>()?;
+    let mut sealed = serde_json::to_vec(master).map_err(|e| fail("writing a key", &e))?;
+    let tag = aead
+        .encrypt_in_place_detached(&Nonce::from(nonce), &[], &mut sealed)
+        .map_err(|e| fail("encrypting a key", &e))?;
+    file.data = [&nonce[..], &sealed, &tag].concat();
+    let json = serde_json::to_vec(&file).map_err(|e| fail("writing a key", &e))?;
+    let id = Id::new(Sha256::digest(&json).into());
+    be.write_bytes(FileType::Key, &id, false, json.into())
+        .map_err(|e| fail("writing a key", &e))?;
+    Ok(id)
 }

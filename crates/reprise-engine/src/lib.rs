@@ -24,8 +24,8 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use rustic_backend::BackendOptions;
 use rustic_core::{
-    ConfigOptions, Credentials, KeyOptions, OpenStatus, Repository, RepositoryOptions,
-    repofile::SnapshotFile,
+    ConfigOptions, Credentials, FileType, KeyOptions, OpenStatus, Repository, RepositoryOptions,
+    repofile::{MasterKey, SnapshotFile},
 };
 
 pub use backup::{BackupRequest, BackupSource};
@@ -324,7 +324,8 @@ pub fn init(spec: &RepoSpec) -> Result<()> {
         std::fs::create_dir_all(&path)
             .map_err(|e| EngineError::Io(format!("cannot create {}: {e}", path.display())))?;
     }
-    let repo = Repository::new(&options(), &backends(spec)?).map_err(repo_error(&spec.location))?;
+    let backends = backends(spec)?;
+    let repo = Repository::new(&options(), &backends).map_err(repo_error(&spec.location))?;
     if repo
         .config_id()
         .map_err(repo_error(&spec.location))?
@@ -335,19 +336,25 @@ pub fn init(spec: &RepoSpec) -> Result<()> {
             reason: "a repository already exists there".into(),
         });
     }
-    repo.init(
-        &Credentials::password(spec.password.expose()),
-        &KeyOptions::default(),
+    // The key file first, written by Reprise (see keys.rs), then the configuration: a
+    // repository exists once its configuration does, and then a key opens it.
+    let be = backends.repository();
+    be.create().map_err(repo_error(&spec.location))?;
+    let master = MasterKey::new();
+    let key = keys::write(&be, &master, spec.password.expose(), &spec.location)?;
+    let config = ConfigOptions::default()
         // Data packs from 16 MiB, as restic makes them (the engine library's default is
         // 32 MiB): a backup and a verification hold a pack per worker in memory.
-        &ConfigOptions::default().set_datapack_size(Some(bytesize::ByteSize::mib(16))),
-    )
-    .map_err(repo_error(&spec.location))?;
-    keys::lighten(
-        &backends(spec)?.repository(),
-        spec.password.expose(),
-        &spec.location,
-    )?;
+        .set_datapack_size(Some(bytesize::ByteSize::mib(16)));
+    if let Err(e) = repo.init(
+        &Credentials::Masterkey(master),
+        &KeyOptions::default(),
+        &config,
+    ) {
+        // Nothing half-made is left behind: a stray key would open no repository.
+        let _ = be.remove(FileType::Key, &key, false);
+        return Err(repo_error(&spec.location)(e));
+    }
     Ok(())
 }
 
@@ -472,26 +479,9 @@ impl Repo {
     /// Adds a key protected by `password` (the same master key inside: nothing is
     /// re-encrypted) and returns its id.
     pub fn add_key(&self, password: &Secret) -> Result<String> {
-        let opts = rustic_core::KeyOptions::default()
-            .hostname(Some("reprise".to_string()))
-            .with_created(true);
-        no_panic(&self.location, || {
-            let added = self
-                .inner
-                .add_key(password.expose(), &opts)
-                .map_err(repo_error(&self.location))?;
-            let rewritten = keys::lighten(
-                &backends(&self.spec)?.repository(),
-                password.expose(),
-                &self.location,
-            )?;
-            // The rewritten key has an id of its own.
-            let id = rewritten
-                .iter()
-                .find(|(old, _)| *old == *added)
-                .map_or(*added, |(_, new)| *new);
-            Ok(id.to_hex().to_string())
-        })
+        let be = backends(&self.spec)?.repository();
+        let id = keys::write(&be, &self.inner.key(), password.expose(), &self.location)?;
+        Ok(id.to_hex().to_string())
     }
 
     /// Removes the key `id` (never the one this handle was opened with).
