@@ -68,14 +68,25 @@ pub fn last_runs(runs: &[Run]) -> HashMap<&str, &Run> {
     out
 }
 
+/// Each asset's status at `now`, in inventory order.
 pub async fn run(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<AssetStatus>> {
     let points = group(&ctx.catalog.restore_points(None).await?);
     let runs = ctx.catalog.latest_runs(RunKind::Backup).await?;
+    Ok(compute(ctx, now, &points, &last_runs(&runs)))
+}
+
+/// Each asset's status at `now`, in inventory order, from the restore points and each
+/// asset's latest finished backup (for callers that have read them already).
+pub fn compute(
+    ctx: &Ctx<'_>,
+    now: Timestamp,
+    points: &[PointView],
+    last_runs: &HashMap<&str, &Run>,
+) -> Vec<AssetStatus> {
     let inv = ctx.inventory();
     // Past this share of the RPO an asset is "at risk" (`[supervision] rpo_at_risk`).
     let at_risk = ctx.loaded.config.supervision.rpo_at_risk;
-    let points_of = by_asset(&points, |p| p.asset.as_str());
-    let last_runs = last_runs(&runs);
+    let points_of = by_asset(points, |p| p.asset.as_str());
     let mut out = Vec::new();
     for asset in &inv.assets {
         let mine: Vec<&PointView> = points_of
@@ -157,5 +168,5 @@ pub async fn run(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<AssetStatus>> {
             rule_3_2_1: copies >= 3 && media >= 2 && off_site,
         });
     }
-    Ok(out)
+    out
 }

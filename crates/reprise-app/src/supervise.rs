@@ -13,7 +13,7 @@
 //!   time, whose GDPR notification deadline is near, or whose review is due.
 
 use jiff::{SignedDuration, Timestamp};
-use reprise_catalog::{RunFilter, RunKind, RunStatus};
+use reprise_catalog::{Alert, RunFilter, RunKind, RunStatus};
 use reprise_domain::anomaly;
 use serde::Serialize;
 
@@ -21,7 +21,7 @@ use crate::context::Ctx;
 use crate::error::AppResult;
 use crate::repos::RepoProbe;
 use crate::snapshots::{Integrity, group};
-use crate::status::{self, RpoStatus};
+use crate::status::{self, AssetStatus, RpoStatus};
 
 /// Alert keys this module owns, by prefix: other alerts are never resolved here.
 const PREFIXES: [&str; 11] = [
@@ -69,13 +69,14 @@ const MIN_DURATION: f64 = 120.0;
 /// One measure of a run, compared with the data set's history.
 type Measure = fn(&reprise_catalog::Run) -> Option<u64>;
 
-/// The conditions that hold at `now`. `probes` is the last look at each repository;
-/// `None` when none was taken, and then repository alerts are left as they are.
+/// The conditions that hold at `now`, and each asset's status (in inventory order) they
+/// were judged from. `probes` is the last look at each repository; `None` when none was
+/// taken, and then repository alerts are left as they are.
 pub async fn conditions(
     ctx: &Ctx<'_>,
     now: Timestamp,
     probes: Option<&[RepoProbe]>,
-) -> AppResult<Vec<Condition>> {
+) -> AppResult<(Vec<Condition>, Vec<AssetStatus>)> {
     let mut out = Vec::new();
     for p in probes.unwrap_or_default() {
         let problem = match (&p.error, p.initialised) {
@@ -109,9 +110,9 @@ pub async fn conditions(
     out.extend(rotation_conditions(ctx, now, &tz).await?);
     let drills = ctx.catalog.latest_runs(RunKind::Drill).await?;
     let last_drill = status::last_runs(&drills);
-    // One status per asset, in inventory order.
-    let statuses = status::run(ctx, now).await?;
-    for (s, asset) in statuses.into_iter().zip(&ctx.inventory().assets) {
+    // One status per asset, in inventory order, from what was read above.
+    let statuses = status::compute(ctx, now, &points, &status::last_runs(&runs));
+    for (s, asset) in statuses.iter().zip(&ctx.inventory().assets) {
         let rpo = s.rpo.clone().unwrap_or_default();
         let age = s
             .last_verified_age_seconds
@@ -315,7 +316,7 @@ pub async fn conditions(
             }
         }
     }
-    Ok(out)
+    Ok((out, statuses))
 }
 
 /// Reminders of open incidents: the people in charge hear of them through the
@@ -402,15 +403,27 @@ async fn incident_conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Con
     Ok(out)
 }
 
+/// What an evaluation did and saw.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    /// Alerts opened and resolved, for notifications.
+    pub changes: Changes,
+    /// Each asset's status, in inventory order.
+    pub statuses: Vec<AssetStatus>,
+    /// The alerts open afterwards.
+    pub open: Vec<Alert>,
+}
+
 /// Evaluates the conditions, opens and updates their alerts, and resolves those that
-/// cleared. Returns what changed.
+/// cleared.
 pub async fn evaluate(
     ctx: &Ctx<'_>,
     now: Timestamp,
     probes: Option<&[RepoProbe]>,
-) -> AppResult<Changes> {
-    let current = conditions(ctx, now, probes).await?;
+) -> AppResult<Evaluation> {
+    let (current, statuses) = conditions(ctx, now, probes).await?;
     let mut changes = Changes::default();
+    let mut open = Vec::new();
     for c in &current {
         if ctx
             .catalog
@@ -426,9 +439,15 @@ pub async fn evaluate(
         if ours && !current.iter().any(|c| c.key == alert.key) {
             ctx.catalog.resolve_alert(&alert.key, now).await?;
             changes.resolved.push(alert.key);
+        } else {
+            open.push(alert);
         }
     }
-    Ok(changes)
+    Ok(Evaluation {
+        changes,
+        statuses,
+        open,
+    })
 }
 
 /// Repository keys older than their `rotate_every` (R002.8): since their last rotation,

@@ -188,9 +188,13 @@ impl State {
     /// previous one meanwhile.
     pub async fn refresh_overview(&self) {
         match self.compute_overview().await {
-            Ok(fresh) => *self.overview.lock().expect("overview") = Some(fresh),
+            Ok(fresh) => self.set_overview(fresh),
             Err(e) => tracing::error!(error = %e, "overview not computed"),
         }
+    }
+
+    fn set_overview(&self, fresh: Arc<Overview>) {
+        *self.overview.lock().expect("overview") = Some(fresh);
     }
 
     /// The next page computes the overview again (something it shows changed).
@@ -284,10 +288,13 @@ pub async fn scheduler(
         self_backup_if_due(&state).await;
         purge_expired(&state).await;
         exports_due(&state).await;
-        supervise(&state).await;
-        // Warm for the pages: computed here rather than on a user's request, and
-        // swapped in whole, so that pages keep reading the previous one meanwhile.
-        state.refresh_overview().await;
+        // Warm for the pages: what supervision saw (computed here rather than on a
+        // user's request), swapped in whole, so that pages keep reading the previous
+        // one meanwhile.
+        match supervise(&state).await {
+            Some(seen) => state.set_overview(seen),
+            None => state.refresh_overview().await,
+        }
         tokio::select! {
             () = tokio::time::sleep(tick) => {}
             _ = stop.changed() => return,
@@ -601,12 +608,17 @@ async fn self_backup_if_due(state: &Arc<State>) {
 }
 
 /// Evaluates supervision and sends what changed in the background: a slow or failing
-/// channel never holds the scheduler.
-pub async fn supervise(state: &State) {
+/// channel never holds the scheduler. Returns the overview it saw on the way, unless it
+/// failed.
+pub async fn supervise(state: &State) -> Option<Arc<Overview>> {
     let now = Timestamp::now();
     let probes = state.refresh_probes(now).await;
     match reprise_app::supervise::evaluate(&state.ctx(), now, Some(&probes)).await {
-        Ok(changes) => {
+        Ok(reprise_app::supervise::Evaluation {
+            changes,
+            statuses,
+            open,
+        }) => {
             for c in &changes.opened {
                 tracing::warn!(key = %c.key, severity = c.severity, message = %c.message, "alert opened");
             }
@@ -623,8 +635,16 @@ pub async fn supervise(state: &State) {
                     }
                 });
             }
+            Some(Arc::new(Overview {
+                at: now,
+                statuses,
+                alerts: open,
+            }))
         }
-        Err(e) => tracing::error!(error = %e, "supervision failed"),
+        Err(e) => {
+            tracing::error!(error = %e, "supervision failed");
+            None
+        }
     }
 }
 

@@ -30,7 +30,9 @@ pub async fn run(
     }
     let inv = ctx.inventory();
     let probes = reprise_app::repos::probe_all(ctx.workspace(), &inv.repositories).await;
-    let changes = reprise_app::supervise::evaluate(&ctx, Timestamp::now(), Some(&probes)).await?;
+    let changes = reprise_app::supervise::evaluate(&ctx, Timestamp::now(), Some(&probes))
+        .await?
+        .changes;
     let messages = reprise_app::notify::messages(&changes);
     for failure in reprise_app::notify::send(ctx.workspace(), &inv.notifiers, &messages).await {
         eprintln!("warning: {failure}");
