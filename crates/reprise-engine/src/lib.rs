@@ -342,10 +342,13 @@ pub fn init(spec: &RepoSpec) -> Result<()> {
     be.create().map_err(repo_error(&spec.location))?;
     let master = MasterKey::new();
     let key = keys::write(&be, &master, spec.password.expose(), &spec.location)?;
+    // Data packs from 8 MiB (the engine library starts at 32 MiB, restic makes 16 MiB),
+    // growing with the repository as the engine library does, up to 32 MiB: a backup and
+    // a verification hold a pack per worker in memory. Up to twice restic's file count
+    // in small repositories, fewer files than restic's past 64 GiB.
     let config = ConfigOptions::default()
-        // Data packs from 16 MiB, as restic makes them (the engine library's default is
-        // 32 MiB): a backup and a verification hold a pack per worker in memory.
-        .set_datapack_size(Some(bytesize::ByteSize::mib(16)));
+        .set_datapack_size(Some(bytesize::ByteSize::mib(8)))
+        .set_datapack_size_limit(Some(bytesize::ByteSize::mib(32)));
     if let Err(e) = repo.init(
         &Credentials::Masterkey(master),
         &KeyOptions::default(),

@@ -335,3 +335,35 @@ fn key_files_stay_within_restics_memory_budget() {
         Err(EngineError::WrongPassword { .. })
     ));
 }
+
+#[test]
+fn data_packs_stay_small_enough_to_verify_in_little_memory() {
+    // Verification and backup hold a pack per worker: new repositories cut them from
+    // 8 MiB (the engine library alone would make 32 MiB ones).
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path());
+    reprise_engine::init(&spec).unwrap();
+    let repo = open(&spec);
+    let data = dir.path().join("big");
+    fs::create_dir_all(&data).unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let noise: Vec<u8> = (0..24 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    fs::write(data.join("noise.bin"), noise).unwrap();
+    backup(&repo, &data);
+    let sizes: Vec<u64> = fs::read_dir(dir.path().join("repo/data"))
+        .unwrap()
+        .flat_map(|d| fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().metadata().unwrap().len())
+        .collect();
+    assert!(sizes.len() >= 3, "{sizes:?}");
+    // A pack closes once past its size, with at most one more chunk (8 MiB at most).
+    assert!(sizes.iter().all(|&s| s < 17 << 20), "{sizes:?}");
+    assert!(repo.check(ReadMode::All).unwrap().ok());
+}
