@@ -116,3 +116,24 @@ fn crate_dependencies_point_one_way() {
     }
     assert!(violations.is_empty(), "{violations:#?}");
 }
+
+#[test]
+fn the_engine_library_uses_reprises_chunker_hash() {
+    // crates/reprise-cdc replaces `rustic_cdc` through `[patch.crates-io]`; a new engine
+    // library asking for another version would silently take the registry's again (and
+    // spend a fifth of a first backup rebuilding tables).
+    let lock = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.lock"),
+    )
+    .unwrap();
+    let entries: Vec<&str> = lock
+        .split("[[package]]")
+        .filter(|entry| entry.contains("name = \"rustic_cdc\""))
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert!(
+        !entries[0].contains("source ="),
+        "rustic_cdc comes from a registry, not crates/reprise-cdc: {}",
+        entries[0]
+    );
+}
