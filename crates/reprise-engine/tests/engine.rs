@@ -346,16 +346,7 @@ fn data_packs_stay_small_enough_to_verify_in_little_memory() {
     let repo = open(&spec);
     let data = dir.path().join("big");
     fs::create_dir_all(&data).unwrap();
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let noise: Vec<u8> = (0..24 << 20)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
-    fs::write(data.join("noise.bin"), noise).unwrap();
+    fs::write(data.join("noise.bin"), reprise_testkit::noise(24 << 20, 42)).unwrap();
     backup(&repo, &data);
     let sizes: Vec<u64> = fs::read_dir(dir.path().join("repo/data"))
         .unwrap()

@@ -23,6 +23,20 @@ pub mod rest;
 pub mod s3;
 pub mod sftp;
 
+/// `len` bytes that do not compress, the same on every call with the same `seed`:
+/// file data that a backup must store whole (xorshift64).
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
 struct Server {
     /// URL of the maintenance database, without a trailing database name.
     base: String,

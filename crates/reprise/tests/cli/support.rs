@@ -131,17 +131,9 @@ pub fn asset(id: &str, extra: &str) -> String {
 /// for a backup to take a while, so that it can be interrupted mid-way.
 pub fn incompressible_files(dir: &Path, count: usize) {
     std::fs::create_dir_all(dir).unwrap();
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
     for i in 0..count {
-        let chunk: Vec<u8> = (0..4 * 1024 * 1024)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect();
-        std::fs::write(dir.join(format!("file-{i}.bin")), chunk).unwrap();
+        let bytes = reprise_testkit::noise(4 << 20, 0x2545_f491_4f6c_dd1d + i as u64);
+        std::fs::write(dir.join(format!("file-{i}.bin")), bytes).unwrap();
     }
 }
 
