@@ -340,6 +340,15 @@ pub fn init(spec: &RepoSpec) -> Result<()> {
     // repository exists once its configuration does, and then a key opens it.
     let be = backends.repository();
     be.create().map_err(repo_error(&spec.location))?;
+    // Key files without a configuration are what an interrupted init leaves: they open
+    // no repository, and one of them found first by a password would hide the real key.
+    for (id, _) in be
+        .list_with_size(FileType::Key)
+        .map_err(repo_error(&spec.location))?
+    {
+        be.remove(FileType::Key, &id, false)
+            .map_err(repo_error(&spec.location))?;
+    }
     let master = MasterKey::new();
     let key = keys::write(&be, &master, spec.password.expose(), &spec.location)?;
     // Data packs from 8 MiB (the engine library starts at 32 MiB, restic makes 16 MiB),

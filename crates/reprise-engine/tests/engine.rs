@@ -358,3 +358,21 @@ fn data_packs_stay_small_enough_to_verify_in_little_memory() {
     assert!(sizes.iter().all(|&s| s < 17 << 20), "{sizes:?}");
     assert!(repo.check(ReadMode::All).unwrap().ok());
 }
+
+#[test]
+fn an_init_interrupted_before_the_configuration_is_done_again_cleanly() {
+    // An init stopped between its key file and its configuration leaves a key that
+    // opens no repository; the next init must not let it hide the real key.
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path());
+    reprise_engine::init(&spec).unwrap();
+    fs::remove_file(dir.path().join("repo/config")).unwrap();
+    assert!(!reprise_engine::exists(&spec).unwrap());
+
+    reprise_engine::init(&spec).unwrap();
+    let keys = fs::read_dir(dir.path().join("repo/keys")).unwrap().count();
+    assert_eq!(keys, 1);
+    let repo = open(&spec);
+    let snap = backup(&repo, &data(dir.path()));
+    assert_eq!(repo.snapshots().unwrap()[0].id, snap.id);
+}
