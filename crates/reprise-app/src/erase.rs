@@ -264,6 +264,23 @@ pub async fn execute(ctx: &Ctx<'_>, id: i64, by: &str) -> AppResult<ErasureView>
             view.state
         )));
     }
+    // Nothing writes into the repositories meanwhile (the erasure prunes); when
+    // something does, the erasure stays planned.
+    let repositories: Vec<&str> = ctx
+        .inventory()
+        .repositories
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    crate::leases::with_writers_stopped(ctx, &repositories, execute_now(ctx, id, view, by)).await
+}
+
+async fn execute_now(
+    ctx: &Ctx<'_>,
+    id: i64,
+    view: ErasureView,
+    by: &str,
+) -> AppResult<ErasureView> {
     let asset = ctx.asset(&view.asset)?;
     let mut doc = view.doc.clone();
     doc.executed_by = Some(by.to_string());

@@ -19,6 +19,10 @@ pub enum AppError {
     Engine(#[from] EngineError),
     #[error("{0}")]
     Failed(String),
+    /// Something runs that this must not run beside (a backup beside a prune): nothing
+    /// was done; try again when it ends.
+    #[error("{0}")]
+    Busy(String),
 }
 
 pub type AppResult<T> = Result<T, AppError>;

@@ -684,8 +684,17 @@ async fn run_settings(
                     label: format!("Reprise export {}", settings.id),
                     time: Some(now),
                 };
-                let snap = blocking(move || open.backup(&request)).await?;
-                snapshot = Some(snap.id);
+                // Held while it writes, so that no prune runs beside it.
+                let lease = crate::leases::export_key(&settings.id);
+                if !crate::leases::acquire(ctx.catalog, &lease).await? {
+                    return Err(AppError::Failed(format!(
+                        "export `{}` is being written by another process right now",
+                        settings.id
+                    )));
+                }
+                let written = blocking(move || open.backup(&request)).await;
+                crate::leases::release(ctx.catalog, &lease).await?;
+                snapshot = Some(written?.id);
             }
             let _ = std::fs::remove_dir_all(&staging);
             Ok(ScheduledRun {

@@ -4,12 +4,14 @@
 //! this machine is recognised at once (its process is gone), one elsewhere when its lease
 //! expires.
 
+use std::future::Future;
 use std::sync::OnceLock;
 
 use jiff::{SignedDuration, Timestamp};
 use reprise_catalog::{Catalog, RunFilter, RunOutcome, RunStatus};
 
-use crate::error::AppResult;
+use crate::context::Ctx;
+use crate::error::{AppError, AppResult};
 use crate::workspace::hex;
 
 pub const TTL: SignedDuration = SignedDuration::from_secs(30 * 60);
@@ -66,6 +68,85 @@ pub async fn release(catalog: &dyn Catalog, key: &str) -> AppResult<()> {
 /// The lease key of an asset's backup.
 pub fn backup_key(asset: &str) -> String {
     format!("backup:{asset}")
+}
+
+/// The lease key of the catalog's self-backup (into every repository).
+pub const SELF_BACKUP_KEY: &str = "self-backup";
+
+/// The lease key of an export written into a repository.
+pub fn export_key(id: &str) -> String {
+    format!("export:{id}")
+}
+
+/// How often held leases are renewed while their work runs.
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// Runs `work` (a prune) while holding the lease of everything that writes into
+/// `repositories`: the backups of the assets whose policy writes or copies there, the
+/// exports kept there, and the self-backup. A prune deletes the packs no index lists
+/// yet, and those whose data no snapshot uses: beside a running backup, in this process
+/// or another sharing the catalog, it could delete what that backup is writing or
+/// deduplicating against. Fails at once, holding nothing, when one of them runs.
+pub async fn with_writers_stopped<T>(
+    ctx: &Ctx<'_>,
+    repositories: &[&str],
+    work: impl Future<Output = AppResult<T>>,
+) -> AppResult<T> {
+    let writes_here = |repo: &str| repositories.contains(&repo);
+    let inv = ctx.inventory();
+    let mut keys: Vec<String> = inv
+        .assets
+        .iter()
+        .filter(|asset| {
+            inv.policy_of(asset).is_some_and(|p| {
+                writes_here(p.repository.as_str())
+                    || p.copy_to.iter().any(|r| writes_here(r.as_str()))
+            })
+        })
+        .map(|asset| backup_key(asset.id.as_str()))
+        .collect();
+    keys.extend(
+        ctx.loaded
+            .config
+            .exports
+            .iter()
+            .filter(|e| e.repository.as_deref().is_some_and(writes_here))
+            .map(|e| export_key(&e.id)),
+    );
+    keys.push(SELF_BACKUP_KEY.to_string());
+
+    for (taken, key) in keys.iter().enumerate() {
+        if !acquire(ctx.catalog, key).await? {
+            for earlier in &keys[..taken] {
+                release(ctx.catalog, earlier).await?;
+            }
+            let what = match key.split_once(':') {
+                Some(("backup", asset)) => format!("a backup of `{asset}`"),
+                Some(("export", id)) => format!("export `{id}`"),
+                _ => "the self-backup".to_string(),
+            };
+            return Err(AppError::Busy(format!(
+                "{what} is running: repositories are pruned only while nothing writes to them; try again when it ends"
+            )));
+        }
+    }
+    let mut work = std::pin::pin!(work);
+    let result = loop {
+        tokio::select! {
+            result = &mut work => break result,
+            () = tokio::time::sleep(RENEW_EVERY) => {
+                for key in &keys {
+                    // A failed renewal leaves the lease to its expiry: the work goes on.
+                    let _ = acquire(ctx.catalog, key).await;
+                }
+            }
+        }
+    };
+    for key in &keys {
+        // One left behind expires after its TTL; the work's outcome matters more.
+        let _ = release(ctx.catalog, key).await;
+    }
+    result
 }
 
 /// Marks as interrupted the runs left `running` by a process that is gone: no live lease

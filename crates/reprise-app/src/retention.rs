@@ -118,6 +118,11 @@ pub async fn expired(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<GroupPlan>>
 
 /// Forgets the points the plan removes, then prunes the repositories concerned.
 pub async fn apply(ctx: &Ctx<'_>, plans: &[GroupPlan]) -> AppResult<Vec<Applied>> {
+    let repositories: Vec<&str> = plans.iter().map(|p| p.repository.as_str()).collect();
+    crate::leases::with_writers_stopped(ctx, &repositories, apply_now(ctx, plans)).await
+}
+
+async fn apply_now(ctx: &Ctx<'_>, plans: &[GroupPlan]) -> AppResult<Vec<Applied>> {
     let mut by_repo: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for plan in plans {
         by_repo.entry(plan.repository.as_str()).or_default().extend(

@@ -83,7 +83,7 @@ pub async fn due(ctx: &Ctx<'_>, since: Timestamp, now: Timestamp) -> AppResult<b
 /// Two processes sharing the catalog never do it at once (a lease), so the staging
 /// directory can keep one path: restic then sees one series of snapshots.
 pub async fn run(ctx: &Ctx<'_>) -> AppResult<Vec<Outcome>> {
-    let lease = "self-backup";
+    let lease = crate::leases::SELF_BACKUP_KEY;
     if !crate::leases::acquire(ctx.catalog, lease).await? {
         return Err(AppError::Failed(
             "another Reprise process is backing up the catalog right now".into(),

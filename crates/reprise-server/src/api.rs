@@ -41,6 +41,7 @@ impl From<AppError> for ApiError {
     fn from(err: AppError) -> Self {
         match err {
             AppError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m),
+            AppError::Busy(m) => ApiError::new(StatusCode::CONFLICT, "busy", m),
             other => {
                 tracing::error!(error = %other, "request failed");
                 ApiError::new(

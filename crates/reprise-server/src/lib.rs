@@ -103,6 +103,23 @@ impl State {
         true
     }
 
+    /// The in-flight keys of every job of this server that writes into repositories:
+    /// each asset's backup, each export, the self-backup. Claimed together, nothing of
+    /// this server writes meanwhile (what a prune needs; other processes sharing the
+    /// catalog are kept off by leases).
+    pub(crate) fn writers(&self) -> Vec<String> {
+        let config = &self.loaded.config;
+        let mut keys: Vec<String> = config
+            .inventory
+            .assets
+            .iter()
+            .map(|a| a.id.to_string())
+            .collect();
+        keys.extend(config.exports.iter().map(|e| format!("export:{}", e.id)));
+        keys.push("reprise:self".to_string());
+        keys
+    }
+
     fn unclaim(&self, assets: &[String]) {
         let mut set = self.in_flight.lock().expect("in-flight set");
         for a in assets {
@@ -524,23 +541,7 @@ async fn purge_expired(state: &Arc<State>) {
         // Pruning removes packs no index lists yet, such as those a running backup is
         // writing: it waits until nothing else writes here (claiming every asset, export
         // and the self-backup), and is tried again next tick otherwise.
-        let mut key: Vec<String> = worker
-            .loaded
-            .config
-            .inventory
-            .assets
-            .iter()
-            .map(|a| a.id.to_string())
-            .collect();
-        key.extend(
-            worker
-                .loaded
-                .config
-                .exports
-                .iter()
-                .map(|e| format!("export:{}", e.id)),
-        );
-        key.push("reprise:self".to_string());
+        let mut key = worker.writers();
         key.push("retention:purge".to_string());
         if !worker.claim(&key) {
             *worker.purged.lock().expect("purge time") = None;
@@ -556,6 +557,11 @@ async fn purge_expired(state: &Arc<State>) {
                             "restore points past their maximum retention purged"
                         );
                     }
+                }
+                Err(reprise_app::error::AppError::Busy(why)) => {
+                    // Another process writes into the repositories: next tick.
+                    tracing::info!(why = %why, "retention purge postponed");
+                    *worker.purged.lock().expect("purge time") = None;
                 }
                 Err(e) => tracing::error!(error = %e, "retention purge failed"),
             }

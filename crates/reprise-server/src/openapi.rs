@@ -156,6 +156,11 @@ pub async fn document() -> Json<Value> {
         "description": "a backup of one of these assets is already queued or running",
         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
     });
+    let mut erasure_responses = object_responses("200", "the executed erasure");
+    erasure_responses["409"] = json!({
+        "description": "something writes into the repositories (a backup, an export, the self-backup), here or in another process sharing the catalog: the erasure prunes, so it stays planned; try again when it ends",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    });
     let mut self_responses = error_responses();
     self_responses["200"] = json!({
         "description": "one outcome per repository",
@@ -370,7 +375,7 @@ pub async fn document() -> Json<Value> {
             "/erasures/{id}/execution": { "post": {
                 "summary": "Execute a planned erasure: rewrite every restore point holding the paths, in every repository, and prune",
                 "parameters": [path("id", "integer")],
-                "responses": object_responses("200", "the executed erasure")
+                "responses": erasure_responses
             } },
             "/erasures/{id}/cancellation": { "post": {
                 "summary": "Drop a planned erasure",

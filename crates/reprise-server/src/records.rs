@@ -67,7 +67,19 @@ pub async fn execute(
     Path(id): Path<i64>,
 ) -> ApiResult<ErasureView> {
     whole(&principal)?;
-    Ok(Json(erase::execute(&state.ctx(), id, &actor).await?))
+    // An erasure prunes: none of this server's backups may run beside it.
+    let mut key = state.writers();
+    key.push(format!("erase:{id}"));
+    if !state.claim(&key) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "busy",
+            "a backup, an export or the self-backup is running on this server: an erasure prunes the repositories, so it waits until nothing writes to them; try again when it ends",
+        ));
+    }
+    let result = erase::execute(&state.ctx(), id, &actor).await;
+    state.unclaim(&key);
+    Ok(Json(result?))
 }
 
 pub async fn cancel(

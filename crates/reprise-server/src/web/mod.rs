@@ -308,6 +308,7 @@ impl Viewer {
     pub fn error(&self, e: reprise_app::error::AppError) -> Response {
         let status = match &e {
             reprise_app::error::AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+            reprise_app::error::AppError::Busy(_) => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         // The application explains itself in English: a French page says so in French

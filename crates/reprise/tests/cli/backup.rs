@@ -6,7 +6,7 @@ use std::process::Command;
 
 use predicates::prelude::*;
 
-use crate::support::{BASE, TestWorkspace, asset, incompressible_files, pack_count, restic};
+use crate::support::{BASE, TestWorkspace, asset, incompressible_files, pack_count, restic, sql};
 
 fn same_tree(a: &Path, b: &Path) {
     let mut left: Vec<_> = walk(a);
@@ -472,6 +472,99 @@ fn copies_to_an_off_site_repository_satisfy_3_2_1() {
         std::fs::read_to_string(target.join("notes.txt")).unwrap(),
         "notes\n"
     );
+}
+
+#[test]
+fn pruning_waits_while_another_process_backs_up_into_the_repository() {
+    // A server elsewhere shares the catalog and is backing `db` up into `local` (its
+    // lease says so). A prune beside it could delete the packs that backup is writing
+    // or deduplicating against: retention and erasure refuse until it ends, and change
+    // nothing meanwhile.
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "v1\n").unwrap();
+    std::fs::write(ws.path().join("dump.sql"), "select 1;\n").unwrap();
+    let config = format!(
+        "{}{}{}",
+        BASE.replace(
+            "repository = \"local\"\n",
+            "repository = \"local\"\nkeep_last = 1\n"
+        ),
+        asset(
+            "ok",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
+        ),
+        asset(
+            "db",
+            "\n[[asset.dataset]]\nname = \"dump\"\npaths = [\"dump.sql\"]"
+        )
+    );
+    ws.write_config(&config);
+    ws.cmd().args(["backup", "ok"]).assert().success();
+    std::fs::write(ws.path().join("notes.txt"), "v2\n").unwrap();
+    ws.cmd().args(["backup", "ok"]).assert().success();
+
+    let catalog = ws.path().join(".reprise/catalog.db");
+    let catalog = catalog.to_str().unwrap();
+    let in_an_hour = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros()
+        + 3_600_000_000) as i64;
+    sql(
+        catalog,
+        &format!(
+            "INSERT INTO leases (key, holder, expires_us) VALUES ('backup:db', 'elsewhere:4242:cafe', {in_an_hour})"
+        ),
+    );
+    ws.cmd()
+        .args(["retention", "apply"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "a backup of `db` is running: repositories are pruned only while nothing writes to them",
+        ));
+    assert_eq!(
+        ws.json(&["snapshots", "--json"]).as_array().unwrap().len(),
+        2
+    );
+    let plan = ws.json(&[
+        "erase",
+        "plan",
+        "ok",
+        "notes.txt",
+        "--reason",
+        "test",
+        "--json",
+    ]);
+    let id = plan["id"].as_i64().unwrap().to_string();
+    ws.cmd()
+        .args(["erase", "run", &id])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("a backup of `db` is running"));
+    assert_eq!(
+        ws.json(&["erase", "show", &id, "--json"])["state"],
+        "planned"
+    );
+    // The other process' backup stays its own: nothing here released its lease.
+    ws.cmd()
+        .args(["backup", "db"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "another process is backing this asset up",
+        ));
+
+    // Once it ends, both go ahead.
+    sql(catalog, "DELETE FROM leases WHERE key = 'backup:db'");
+    ws.cmd()
+        .args(["retention", "apply"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("removed 1 restore point(s)"));
+    ws.cmd().args(["erase", "run", &id]).assert().success();
+    ws.cmd().args(["backup", "db"]).assert().success();
+    ws.cmd().args(["verify", "--read-data"]).assert().success();
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use predicates::prelude::*;
 
-use crate::support::{BASE, TestWorkspace, asset};
+use crate::support::{BASE, TestWorkspace, asset, sql};
 
 fn with_backups(ws: &TestWorkspace) {
     std::fs::create_dir_all(ws.path().join("data")).unwrap();
@@ -22,27 +22,6 @@ fn with_backups(ws: &TestWorkspace) {
         .env("REPRISE_USER", "claire")
         .assert()
         .success();
-}
-
-fn sql(url: &str, statement: &str) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        if url.starts_with("postgres") {
-            let pool = sqlx::PgPool::connect(url).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-                .execute(&pool)
-                .await
-                .unwrap();
-        } else {
-            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{url}"))
-                .await
-                .unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-                .execute(&pool)
-                .await
-                .unwrap();
-        }
-    });
 }
 
 fn journal_verify_points_at_tampering(ws: &TestWorkspace, url: &str, env: &[(&str, &str)]) {

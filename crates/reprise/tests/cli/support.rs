@@ -288,3 +288,26 @@ pub fn private_ca(dir: &std::path::Path) -> (std::path::PathBuf, std::path::Path
     ]);
     (dir.join("cert.pem"), dir.join("key.pem"))
 }
+
+/// Runs `statement` on a catalog: a PostgreSQL URL, or an SQLite file's path. What
+/// another process sharing the catalog, or someone editing it, would leave there.
+pub fn sql(url: &str, statement: &str) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        if url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(&pool)
+                .await
+                .unwrap();
+        } else {
+            let pool = sqlx::SqlitePool::connect(&format!("sqlite://{url}"))
+                .await
+                .unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    });
+}
