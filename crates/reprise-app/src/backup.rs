@@ -95,8 +95,8 @@ pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetO
         let policy = ctx.policy_of(asset)?;
         let lease = crate::leases::backup_key(asset.id.as_str());
         if !crate::leases::acquire(ctx.catalog, &lease).await? {
-            // Another process is backing this asset up right now: running it twice
-            // would only waste a backup window.
+            // Another process is backing this asset up right now (running it twice
+            // would only waste a backup window), or pruning its repository.
             for set in &asset.datasets {
                 outcomes.push(DataSetOutcome {
                     asset: asset.id.to_string(),
@@ -109,7 +109,10 @@ pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetO
                     bytes_added: None,
                     seconds: 0.0,
                     copied_to: vec![],
-                    error: Some("another process is backing this asset up right now".into()),
+                    error: Some(
+                        "another process is backing this asset up, or pruning its repository, right now"
+                            .into(),
+                    ),
                 });
             }
             continue;
