@@ -117,48 +117,51 @@ pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetO
             }
             continue;
         }
-        for set in &asset.datasets {
-            // Renewed before each data set: a long backup keeps its lease.
-            crate::leases::acquire(ctx.catalog, &lease).await?;
-            let target = policy.repository.to_string();
-            let outcome = back_up_one(
-                ctx,
-                asset,
-                set,
-                &policy.id.to_string(),
-                &target,
-                selection.reason.as_deref(),
-                &mut open,
-            )
-            .await;
-            let mut outcome = match outcome {
-                Ok(o) => o,
-                Err((o, _)) => o,
-            };
-            if !touched.contains(&target) {
-                touched.push(target.clone());
-            }
-            if let (true, Some(snapshot)) = (outcome.ok, outcome.snapshot.clone()) {
-                for copy in &policy.copy_to {
-                    let copy = copy.to_string();
-                    match copy_one(ctx, asset, set, &target, &copy, &snapshot, &mut open).await {
-                        Ok(()) => outcome.copied_to.push(copy.clone()),
-                        Err(e) => {
-                            outcome.ok = false;
-                            let message = format!("copy to `{copy}` failed: {e}");
-                            outcome.error = Some(match outcome.error.take() {
-                                Some(earlier) => format!("{earlier}; {message}"),
-                                None => message,
-                            });
+        // Renewed while it runs: a long backup keeps its lease.
+        let every_set = async {
+            for set in &asset.datasets {
+                let target = policy.repository.to_string();
+                let outcome = back_up_one(
+                    ctx,
+                    asset,
+                    set,
+                    &policy.id.to_string(),
+                    &target,
+                    selection.reason.as_deref(),
+                    &mut open,
+                )
+                .await;
+                let mut outcome = match outcome {
+                    Ok(o) => o,
+                    Err((o, _)) => o,
+                };
+                if !touched.contains(&target) {
+                    touched.push(target.clone());
+                }
+                if let (true, Some(snapshot)) = (outcome.ok, outcome.snapshot.clone()) {
+                    for copy in &policy.copy_to {
+                        let copy = copy.to_string();
+                        match copy_one(ctx, asset, set, &target, &copy, &snapshot, &mut open).await
+                        {
+                            Ok(()) => outcome.copied_to.push(copy.clone()),
+                            Err(e) => {
+                                outcome.ok = false;
+                                let message = format!("copy to `{copy}` failed: {e}");
+                                outcome.error = Some(match outcome.error.take() {
+                                    Some(earlier) => format!("{earlier}; {message}"),
+                                    None => message,
+                                });
+                            }
+                        }
+                        if !touched.contains(&copy) {
+                            touched.push(copy);
                         }
                     }
-                    if !touched.contains(&copy) {
-                        touched.push(copy);
-                    }
                 }
+                outcomes.push(outcome);
             }
-            outcomes.push(outcome);
-        }
+        };
+        crate::leases::renewing(ctx.catalog, std::slice::from_ref(&lease), every_set).await;
         crate::leases::release(ctx.catalog, &lease).await?;
     }
     for id in touched {

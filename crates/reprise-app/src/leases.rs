@@ -78,6 +78,27 @@ pub fn export_key(id: &str) -> String {
     format!("export:{id}")
 }
 
+/// Runs `work`, renewing the leases `keys` every few minutes meanwhile: a long job keeps
+/// them past their [`TTL`].
+pub async fn renewing<T>(
+    catalog: &dyn Catalog,
+    keys: &[String],
+    work: impl Future<Output = T>,
+) -> T {
+    let mut work = std::pin::pin!(work);
+    loop {
+        tokio::select! {
+            result = &mut work => return result,
+            () = tokio::time::sleep(RENEW_EVERY) => {
+                for key in keys {
+                    // A failed renewal leaves the lease to its expiry: the work goes on.
+                    let _ = acquire(catalog, key).await;
+                }
+            }
+        }
+    }
+}
+
 /// How often held leases are renewed while their work runs.
 const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
@@ -130,18 +151,7 @@ pub async fn with_writers_stopped<T>(
             )));
         }
     }
-    let mut work = std::pin::pin!(work);
-    let result = loop {
-        tokio::select! {
-            result = &mut work => break result,
-            () = tokio::time::sleep(RENEW_EVERY) => {
-                for key in &keys {
-                    // A failed renewal leaves the lease to its expiry: the work goes on.
-                    let _ = acquire(ctx.catalog, key).await;
-                }
-            }
-        }
-    };
+    let result = renewing(ctx.catalog, &keys, work).await;
     for key in &keys {
         // One left behind expires after its TTL; the work's outcome matters more.
         let _ = release(ctx.catalog, key).await;
