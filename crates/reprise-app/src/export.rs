@@ -687,8 +687,8 @@ async fn run_settings(
                 // Held while it writes, so that no prune runs beside it.
                 let lease = crate::leases::export_key(&settings.id);
                 if !crate::leases::acquire(ctx.catalog, &lease).await? {
-                    return Err(AppError::Failed(format!(
-                        "export `{}` is being written by another process right now",
+                    return Err(AppError::Busy(format!(
+                        "another process is writing export `{}`, or pruning its repository, right now",
                         settings.id
                     )));
                 }

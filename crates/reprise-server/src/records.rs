@@ -77,8 +77,22 @@ pub async fn execute(
             "a backup, an export or the self-backup is running on this server: an erasure prunes the repositories, so it waits until nothing writes to them; try again when it ends",
         ));
     }
-    let result = erase::execute(&state.ctx(), id, &actor).await;
-    state.unclaim(&key);
+    // A task of its own: a client that goes away does not stop an erasure half-way, and
+    // the claim is given back whatever happens to this request.
+    let worker = state.clone();
+    let erasure = tokio::spawn(async move {
+        let result = crate::job(&worker, erase::execute(&worker.ctx(), id, &actor)).await;
+        worker.unclaim(&key);
+        result
+    });
+    let result = erasure.await.map_err(|e| {
+        tracing::error!(error = %e, "erasure task failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the erasure stopped unexpectedly; the server log has the details",
+        )
+    })?;
     Ok(Json(result?))
 }
 
