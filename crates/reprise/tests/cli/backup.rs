@@ -358,12 +358,13 @@ fn damaged_data_is_reported_as_the_restore_points_it_affects() {
     }
 }
 
-#[test]
-fn retention_plans_with_reasons_then_applies() {
+/// A workspace whose policy keeps the last restore point, with asset `ok` (the file
+/// `notes.txt`) backed up twice (`v1`, then `v2`), and the asset blocks `others`.
+fn two_points_keep_one(others: &str) -> TestWorkspace {
     let ws = TestWorkspace::init();
     std::fs::write(ws.path().join("notes.txt"), "v1\n").unwrap();
     let config = format!(
-        "{}{}",
+        "{}{}{others}",
         BASE.replace(
             "repository = \"local\"\n",
             "repository = \"local\"\nkeep_last = 1\n"
@@ -377,6 +378,12 @@ fn retention_plans_with_reasons_then_applies() {
     ws.cmd().args(["backup", "ok"]).assert().success();
     std::fs::write(ws.path().join("notes.txt"), "v2\n").unwrap();
     ws.cmd().args(["backup", "ok"]).assert().success();
+    ws
+}
+
+#[test]
+fn retention_plans_with_reasons_then_applies() {
+    let ws = two_points_keep_one("");
 
     ws.cmd()
         .args(["retention", "plan"])
@@ -480,28 +487,11 @@ fn pruning_waits_while_another_process_backs_up_into_the_repository() {
     // lease says so). A prune beside it could delete the packs that backup is writing
     // or deduplicating against: retention and erasure refuse until it ends, and change
     // nothing meanwhile.
-    let ws = TestWorkspace::init();
-    std::fs::write(ws.path().join("notes.txt"), "v1\n").unwrap();
+    let ws = two_points_keep_one(&asset(
+        "db",
+        "\n[[asset.dataset]]\nname = \"dump\"\npaths = [\"dump.sql\"]",
+    ));
     std::fs::write(ws.path().join("dump.sql"), "select 1;\n").unwrap();
-    let config = format!(
-        "{}{}{}",
-        BASE.replace(
-            "repository = \"local\"\n",
-            "repository = \"local\"\nkeep_last = 1\n"
-        ),
-        asset(
-            "ok",
-            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
-        ),
-        asset(
-            "db",
-            "\n[[asset.dataset]]\nname = \"dump\"\npaths = [\"dump.sql\"]"
-        )
-    );
-    ws.write_config(&config);
-    ws.cmd().args(["backup", "ok"]).assert().success();
-    std::fs::write(ws.path().join("notes.txt"), "v2\n").unwrap();
-    ws.cmd().args(["backup", "ok"]).assert().success();
 
     let catalog = ws.path().join(".reprise/catalog.db");
     let catalog = catalog.to_str().unwrap();
