@@ -130,7 +130,8 @@ pub struct Rabin64 {
 
 impl Rabin64 {
     /// A hash over `2^window_size_nb_bits` bytes modulo `mod_polynom`, an irreducible
-    /// polynomial of degree 8 to 63.
+    /// polynomial of degree 8 to 56 (the hash, shifted by a byte, stays within 64 bits;
+    /// restic's are of degree 53).
     ///
     /// # Panics
     /// If the window is larger than 64 bytes or the polynomial's degree is out of range.
@@ -142,8 +143,8 @@ impl Rabin64 {
         );
         let degree = mod_polynom.degree();
         assert!(
-            (8..64).contains(&degree),
-            "a Rabin polynomial has a degree from 8 to 63, not {degree}"
+            (8..=56).contains(&degree),
+            "a Rabin polynomial has a degree from 8 to 56, not {degree}"
         );
         let size = 1 << window_size_nb_bits;
         Self {
