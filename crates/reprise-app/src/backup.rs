@@ -262,9 +262,10 @@ async fn attempt(
     open: &mut BTreeMap<String, Arc<Repo>>,
 ) -> AppResult<reprise_engine::SnapshotInfo> {
     let root = ctx.workspace().root.clone();
+    let user = ctx.loaded.config.server.commands_user.as_deref();
     let repo = repo_for(ctx, repository, open).await?;
     if let Some(hook) = &set.pre_hook {
-        hook_run(&root, hook, asset, set, None).await?;
+        hook_run(&root, hook, asset, set, None, user).await?;
     }
     let staged_dir = root
         .join(STATE_DIR)
@@ -282,7 +283,7 @@ async fn attempt(
             timeout,
         } => {
             let staged = staged_dir.join(filename);
-            capture(&root, command, &staged, *timeout)
+            capture(&root, command, &staged, *timeout, user)
                 .await
                 .map_err(|e| {
                     AppError::Failed(format!(
@@ -315,7 +316,7 @@ async fn attempt(
         } else {
             "failed"
         };
-        hook_run(&root, hook, asset, set, Some(status)).await?;
+        hook_run(&root, hook, asset, set, Some(status), user).await?;
     }
     result.map_err(|e| {
         AppError::Failed(format!(
@@ -371,6 +372,7 @@ async fn capture(
     command: &str,
     staged: &Path,
     timeout: Interval,
+    user: Option<&str>,
 ) -> Result<(), String> {
     if let Some(dir) = staged.parent() {
         std::fs::create_dir_all(dir)
@@ -378,8 +380,8 @@ async fn capture(
     }
     let file = std::fs::File::create(staged)
         .map_err(|e| format!("cannot create {}: {e}", staged.display()))?;
-    let mut child = tokio::process::Command::new("sh")
-        .args(["-c", command])
+    let mut child = crate::commands::shell(command, user)
+        .map_err(|e| e.to_string())?
         .current_dir(root)
         .stdin(Stdio::null())
         .stdout(Stdio::from(file))
@@ -427,10 +429,10 @@ async fn hook_run(
     asset: &Asset,
     set: &DataSet,
     status: Option<&str>,
+    user: Option<&str>,
 ) -> AppResult<()> {
-    let mut cmd = tokio::process::Command::new("sh");
-    cmd.args(["-c", hook])
-        .current_dir(root)
+    let mut cmd = crate::commands::shell(hook, user)?;
+    cmd.current_dir(root)
         .env("REPRISE_ASSET", asset.id.as_str())
         .env("REPRISE_DATASET", &set.name)
         .stdin(Stdio::null());

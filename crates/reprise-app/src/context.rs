@@ -42,7 +42,7 @@ impl Ctx<'_> {
                     .iter()
                     .map(|r| r.id.as_str())
                     .collect();
-                AppError::Invalid(format!(
+                AppError::NotFound(format!(
                     "no repository `{id}` (repositories: {})",
                     ids.join(", ")
                 ))
@@ -84,6 +84,6 @@ pub fn find_asset<'i>(inventory: &'i reprise_domain::Inventory, id: &str) -> App
         } else {
             format!("did you mean {}?", close.join(", "))
         };
-        AppError::Invalid(format!("no asset `{id}` ({hint})"))
+        AppError::NotFound(format!("no asset `{id}` ({hint})"))
     })
 }

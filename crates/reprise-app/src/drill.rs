@@ -145,7 +145,7 @@ async fn drill_one(
     let sandbox = Sandbox(root.join(format!(
         "drill-{}-{}-{}",
         std::process::id(),
-        crate::workspace::hex(&suffix),
+        crate::text::hex(&suffix),
         asset.id
     )));
     let points: Vec<_> = ctx
@@ -283,6 +283,7 @@ async fn attempt(
             target: sandbox.to_path_buf(),
             overwrite: false,
             verify: true,
+            guard: crate::target::Guard::operator(),
         },
     )
     .await?;
@@ -324,6 +325,7 @@ async fn attempt(
                 command,
                 sandbox,
                 Duration::from_secs(set.drill_timeout.as_secs()),
+                ctx.loaded.config.server.commands_user.as_deref(),
             )
             .await,
         );
@@ -344,10 +346,25 @@ async fn attempt(
 }
 
 /// Runs the data set's check in the sandbox, with its timeout; the exit code decides.
-pub(crate) async fn run_check(command: &str, sandbox: &Path, timeout: Duration) -> DrillCheck {
-    let child = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
+pub(crate) async fn run_check(
+    command: &str,
+    sandbox: &Path,
+    timeout: Duration,
+    user: Option<&str>,
+) -> DrillCheck {
+    let mut cmd = match crate::commands::shell(command, user) {
+        Ok(cmd) => cmd,
+        Err(e) => {
+            return DrillCheck {
+                name: format!("command `{command}`"),
+                name_fr: format!("commande `{command}`"),
+                ok: false,
+                detail: e.to_string(),
+                detail_fr: e.to_string(),
+            };
+        }
+    };
+    let child = cmd
         .current_dir(sandbox)
         .env("REPRISE_DRILL_DIR", sandbox)
         .env("REPRISE_RESTORE_DIR", sandbox)
@@ -491,7 +508,7 @@ pub fn report_text(drills: &[DrillView], fr: bool, tz: &jiff::tz::TimeZone, titl
             .strftime("%Y-%m-%d %H:%M")
             .to_string()
     };
-    let human = |s: f64| crate::plan::human(s.round().max(0.0) as u64);
+    let human = |s: f64| crate::text::human(s.round().max(0.0) as u64);
     let mut out = format!(
         "{} — {title}\n{} {}\n\n",
         l(
@@ -523,18 +540,16 @@ pub fn report_text(drills: &[DrillView], fr: bool, tz: &jiff::tz::TimeZone, titl
             out.push_str(&format!(
                 "    {} {} ({}, {} {})\n",
                 l("restore point:", "point de restauration :"),
-                d.snapshot
-                    .as_deref()
-                    .map_or("—", |s| crate::snapshots::short(s)),
+                d.snapshot.as_deref().map_or("—", |s| crate::text::short(s)),
                 time(r.point_time),
                 l("measured RPO", "RPO mesuré"),
                 human(r.measured_rpo_seconds as f64)
             ));
             let rto = match r.rto_seconds {
                 Some(t) if r.measured_rto_seconds <= t as f64 => {
-                    format!("RTO {} ✓", crate::plan::human(t))
+                    format!("RTO {} ✓", crate::text::human(t))
                 }
-                Some(t) => format!("RTO {} ✗", crate::plan::human(t)),
+                Some(t) => format!("RTO {} ✗", crate::text::human(t)),
                 None => l("no RTO", "pas de RTO").to_string(),
             };
             out.push_str(&format!(

@@ -259,7 +259,7 @@ async fn find(
 pub async fn execute(ctx: &Ctx<'_>, id: i64, by: &str) -> AppResult<ErasureView> {
     let view = show(ctx, id).await?;
     if view.state != "planned" {
-        return Err(AppError::Invalid(format!(
+        return Err(AppError::Conflict(format!(
             "erasure {id} is {}: only a planned erasure can be executed",
             view.state
         )));
@@ -339,7 +339,7 @@ async fn execute_now(
         .finish_erasure(id, state, Timestamp::now(), &text)
         .await?
     {
-        return Err(AppError::Invalid(format!(
+        return Err(AppError::Conflict(format!(
             "erasure {id} was executed or cancelled by someone else meanwhile"
         )));
     }
@@ -392,7 +392,7 @@ pub async fn cancel(ctx: &Ctx<'_>, id: i64, by: &str) -> AppResult<ErasureView> 
         .finish_erasure(id, "cancelled", Timestamp::now(), &text)
         .await?
     {
-        return Err(AppError::Invalid(format!(
+        return Err(AppError::Conflict(format!(
             "erasure {id} is {}: only a planned erasure can be cancelled",
             view.state
         )));
@@ -406,7 +406,7 @@ pub async fn show(ctx: &Ctx<'_>, id: i64) -> AppResult<ErasureView> {
         .await?
         .into_iter()
         .find(|e| e.id == id)
-        .ok_or_else(|| AppError::Invalid(format!("no erasure {id} (see `reprise erase list`)")))
+        .ok_or_else(|| AppError::NotFound(format!("no erasure {id} (see `reprise erase list`)")))
         .and_then(ErasureView::from_row)
 }
 

@@ -15,65 +15,7 @@ use crate::context::Ctx;
 use crate::error::{AppError, AppResult};
 use crate::repos::{self, blocking};
 
-/// What can be exported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    Runs,
-    Points,
-    Incidents,
-    Drills,
-    Requests,
-    Alerts,
-    Inventory,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 7] = [
-        Kind::Runs,
-        Kind::Points,
-        Kind::Incidents,
-        Kind::Drills,
-        Kind::Requests,
-        Kind::Alerts,
-        Kind::Inventory,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Runs => "runs",
-            Kind::Points => "points",
-            Kind::Incidents => "incidents",
-            Kind::Drills => "drills",
-            Kind::Requests => "requests",
-            Kind::Alerts => "alerts",
-            Kind::Inventory => "inventory",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == text.trim())
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
-                format!("unknown export `{text}`: one of {}", names.join(", "))
-            })
-    }
-
-    /// What `--type` filters on, for messages and help.
-    pub fn type_meaning(self) -> &'static str {
-        match self {
-            Kind::Runs => "run kind (backup, verify, restore, drill…)",
-            Kind::Points => "data category",
-            Kind::Incidents => "severity (SEV1…SEV4)",
-            Kind::Drills => "outcome (succeeded, failed)",
-            Kind::Requests => "state",
-            Kind::Alerts => "severity (info, warning, critical)",
-            Kind::Inventory => "asset category",
-        }
-    }
-}
+pub use crate::config::ExportKind as Kind;
 
 /// Which rows to export.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -162,7 +162,7 @@ fn state_change(asset: &str, state: AssetState) -> (String, String) {
 /// Reads incident `id`.
 pub async fn load(ctx: &Ctx<'_>, id: i64) -> AppResult<Incident> {
     let row = ctx.catalog.incident(id).await?.ok_or_else(|| {
-        AppError::Invalid(format!(
+        AppError::NotFound(format!(
             "no incident {id} (see `reprise incident list --all`)"
         ))
     })?;
@@ -691,13 +691,13 @@ pub async fn approve_plan(
                 "recovery plan approved: {} step(s) in {} wave(s), predicted {}",
                 plan.steps.len(),
                 view.plan.waves.len(),
-                crate::plan::human(plan.predicted_seconds)
+                crate::text::human(plan.predicted_seconds)
             ),
             format!(
                 "plan de reprise approuvé : {} étape(s) en {} vague(s), durée prévue {}",
                 plan.steps.len(),
                 view.plan.waves.len(),
-                crate::plan::human(plan.predicted_seconds)
+                crate::text::human(plan.predicted_seconds)
             ),
         ),
     )];
@@ -734,6 +734,14 @@ pub fn default_target(ctx: &Ctx<'_>, id: i64, asset: &str) -> PathBuf {
         .join(asset)
 }
 
+/// Where a restore step writes, and with whose rights.
+#[derive(Debug, Clone)]
+pub struct StepTarget {
+    /// A directory of the caller's; under `.reprise/recovery/` when `None`.
+    pub dir: Option<PathBuf>,
+    pub guard: crate::target::Guard,
+}
+
 /// Moves a step. Starting a restore step runs its restores (each verified before it
 /// writes) into `target`; finishing a step marks its asset working. A step starts only
 /// once the steps it waits for are settled.
@@ -743,7 +751,7 @@ pub async fn step(
     asset: &str,
     moved: StepMove,
     note: Option<&str>,
-    target: Option<PathBuf>,
+    target: StepTarget,
     actor: &str,
 ) -> AppResult<StepRecord> {
     let mut incident = load(ctx, id).await?;
@@ -800,7 +808,8 @@ pub async fn step(
                 (format!("{asset}: started"), format!("{asset} : démarré")),
             ));
             if step.kind == "restore" {
-                let target = target.unwrap_or_else(|| default_target(ctx, id, asset));
+                let guard = target.guard.clone();
+                let target = target.dir.unwrap_or_else(|| default_target(ctx, id, asset));
                 let mut failure = None;
                 for set in step.datasets.clone() {
                     let snapshot = step
@@ -817,6 +826,7 @@ pub async fn step(
                         target: target.join(&set),
                         overwrite: false,
                         verify: true,
+                        guard: guard.clone(),
                     };
                     match crate::restore::run(ctx, &opts).await {
                         Ok(done) => {
@@ -830,13 +840,13 @@ pub async fn step(
                                         format!(
                                             "{asset}: restored {} from {} into {}",
                                             r.dataset,
-                                            crate::snapshots::short(&r.snapshot),
+                                            crate::text::short(&r.snapshot),
                                             r.target.display()
                                         ),
                                         format!(
                                             "{asset} : {} restauré depuis {} dans {}",
                                             r.dataset,
-                                            crate::snapshots::short(&r.snapshot),
+                                            crate::text::short(&r.snapshot),
                                             r.target.display()
                                         ),
                                     ),
@@ -1243,7 +1253,7 @@ pub fn pv_text(
                 "    {} {} ← {} ({}), {} {}\n",
                 l("restored", "restauré"),
                 r.dataset,
-                crate::snapshots::short(&r.snapshot),
+                crate::text::short(&r.snapshot),
                 time(r.time),
                 r.files,
                 l("file(s)", "fichier(s)")
@@ -1304,7 +1314,7 @@ pub fn pv_text(
 
 /// SHA-256 of a report's text, as hex.
 pub fn sha256(text: &str) -> String {
-    crate::workspace::hex(&Sha256::digest(text.as_bytes()))
+    crate::text::hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// Signs the report: records who, when and the hash of its text, and moves the

@@ -23,70 +23,9 @@ use reprise_catalog::{
 use serde::Serialize;
 use sha2::Sha256;
 
-use crate::workspace::{Workspace, hex};
+use crate::text::hex;
 
 type HmacSha256 = Hmac<Sha256>;
-
-/// The environment variable that may hold the master key (64 hex characters) instead of
-/// the key file.
-pub const MASTER_KEY_ENV: &str = "REPRISE_MASTER_KEY";
-
-/// Where the master key lives: `.reprise/keys/master.key`, owner-only.
-pub fn master_key_path(ws: &Workspace) -> PathBuf {
-    ws.state_dir().join("keys").join("master.key")
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    let t = text.trim();
-    if !t.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..t.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(t.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-/// The workspace's master key: from `REPRISE_MASTER_KEY`, else the key file, created
-/// (32 random bytes, mode 0600) the first time it is needed.
-pub fn master_key(ws: &Workspace) -> Result<Vec<u8>, String> {
-    if let Ok(v) = std::env::var(MASTER_KEY_ENV) {
-        return decode_hex(&v)
-            .filter(|k| k.len() >= 32)
-            .ok_or_else(|| format!("{MASTER_KEY_ENV} must be at least 64 hexadecimal characters"));
-    }
-    let path = master_key_path(ws);
-    if !path.exists() {
-        create_key_file(&path)?;
-    }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read the master key {}: {e}", path.display()))?;
-    decode_hex(&text).filter(|k| k.len() >= 32).ok_or_else(|| {
-        format!(
-            "{} is not a master key (64 hexadecimal characters)",
-            path.display()
-        )
-    })
-}
-
-fn create_key_file(path: &Path) -> Result<(), String> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| format!("cannot create the master key {}: {e}", path.display()))?;
-    writeln!(file, "{}", hex(&bytes)).map_err(|e| e.to_string())?;
-    file.sync_all().map_err(|e| e.to_string())
-}
 
 /// The key that seals journal entries, derived from the master key.
 pub fn journal_key(master: &[u8]) -> Vec<u8> {
@@ -263,6 +202,26 @@ impl Journaled {
     }
 }
 
+/// Journals an action that changes no catalog record of its own (an override, say),
+/// through the journaled catalog the use cases receive.
+pub async fn note(
+    catalog: &dyn Catalog,
+    action: &str,
+    subject: &str,
+    detail: String,
+) -> Result<JournalEntry, CatalogError> {
+    let entry = NewJournalEntry {
+        at: Timestamp::now(),
+        actor: String::new(),
+        action: action.into(),
+        subject: subject.into(),
+        detail,
+    };
+    catalog
+        .append_journal(&entry, &|_: &JournalEntry| String::new())
+        .await
+}
+
 fn run_subject(asset: Option<&str>, dataset: Option<&str>, repository: Option<&str>) -> String {
     match (asset, dataset, repository) {
         (Some(a), Some(d), _) => format!("{a}/{d}"),
@@ -342,7 +301,7 @@ impl Catalog for Journaled {
             .unwrap_or(("run", "workspace".to_string()));
         let mut detail = format!("run {id} {}", outcome.status.as_str());
         if let Some(s) = &outcome.snapshot {
-            detail.push_str(&format!(", snapshot {}", crate::snapshots::short(s)));
+            detail.push_str(&format!(", snapshot {}", crate::text::short(s)));
         }
         if let Some(e) = &outcome.error {
             detail.push_str(&format!(": {e}"));
@@ -465,10 +424,23 @@ impl Catalog for Journaled {
         Ok(revoked)
     }
 
+    async fn swap_signins(
+        &self,
+        name: &str,
+        expected: i64,
+        failed: i64,
+        locked_until: Option<Timestamp>,
+    ) -> Result<bool, CatalogError> {
+        // Sign-in counters change on every attempt: sign-in journals its outcome.
+        self.inner
+            .swap_signins(name, expected, failed, locked_until)
+            .await
+    }
+
     async fn save_user(&self, user: &UserRow) -> Result<(), CatalogError> {
         let before = self.inner.user(&user.name).await?;
         self.inner.save_user(user).await?;
-        // Sign-in counters change on every attempt: those are journaled by sign-in itself.
+        // Sign-in counters change on every attempt: sign-in journals its failures itself.
         let mut changes = Vec::new();
         match &before {
             None => changes.push(format!("created, role {}", user.role)),
@@ -502,22 +474,6 @@ impl Catalog for Journaled {
                 "account.changed",
                 &format!("account {}", user.name),
                 changes.join(", "),
-            )
-            .await?;
-        }
-        if let Some(b) = &before
-            && user.failed_signins > b.failed_signins
-        {
-            self.record(
-                "signin.failed",
-                &format!("account {}", user.name),
-                format!(
-                    "{} failure(s) in a row{}",
-                    user.failed_signins,
-                    user.locked_until
-                        .map(|u| format!("; locked until {u}"))
-                        .unwrap_or_default()
-                ),
             )
             .await?;
         }
@@ -661,12 +617,15 @@ impl Catalog for Journaled {
         self.inner.request_events(id).await
     }
 
+    /// Appends an entry sealed with this journal's key, as the current actor: a caller
+    /// never holds the key, so the seal it passes is not used.
     async fn append_journal(
         &self,
         entry: &NewJournalEntry,
-        seal: &Seal,
+        _seal: &Seal,
     ) -> Result<JournalEntry, CatalogError> {
-        self.inner.append_journal(entry, seal).await
+        self.record(&entry.action, &entry.subject, entry.detail.clone())
+            .await
     }
 
     async fn journal(
@@ -765,7 +724,8 @@ impl Catalog for Journaled {
 pub async fn check(
     ctx: &crate::context::Ctx<'_>,
 ) -> crate::error::AppResult<(Vec<JournalEntry>, Verdict)> {
-    let master = master_key(ctx.workspace()).map_err(crate::error::AppError::Failed)?;
+    let master =
+        crate::keys::master_key(ctx.workspace()).map_err(crate::error::AppError::Failed)?;
     let entries = ctx.catalog.journal(0, None).await?;
     let verdict = verify(&entries, &journal_key(&master));
     Ok((entries, verdict))

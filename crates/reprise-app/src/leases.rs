@@ -12,7 +12,7 @@ use reprise_catalog::{Catalog, RunFilter, RunOutcome, RunStatus};
 
 use crate::context::Ctx;
 use crate::error::{AppError, AppResult};
-use crate::workspace::hex;
+use crate::text::hex;
 
 pub const TTL: SignedDuration = SignedDuration::from_secs(30 * 60);
 

@@ -8,7 +8,7 @@
 //!   configuration;
 //! - [`graph`]: the dependency graph as Graphviz DOT, Mermaid or JSON;
 //! - [`demo`]: the showcase workspace built from the seed documents;
-//! - [`backup`], [`restore`], [`verify`], [`retention`], [`snapshots`], [`status`]: the
+//! - [`backup`], [`restore`] (with [`target`]: where a restore may write), [`verify`], [`retention`], [`snapshots`], [`status`]: the
 //!   engine's work, recorded in the catalog;
 //! - [`scheduler`], [`leases`], [`supervise`], [`notify`]: what `reprise serve` runs
 //!   unattended, and who hears about it;
@@ -26,6 +26,7 @@
 
 pub mod backup;
 pub mod categories;
+pub mod commands;
 pub mod config;
 pub mod context;
 pub mod dates;
@@ -40,6 +41,7 @@ pub mod html;
 pub mod import;
 pub mod incident;
 pub mod journal;
+pub mod keys;
 pub mod leases;
 pub mod notify;
 pub mod pdf;
@@ -57,6 +59,8 @@ pub mod selfbackup;
 pub mod snapshots;
 pub mod status;
 pub mod supervise;
+pub mod target;
+pub mod text;
 pub mod tokens;
 pub mod verify;
 pub mod workspace;

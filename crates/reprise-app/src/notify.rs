@@ -12,10 +12,25 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use reprise_domain::{Channel, Email, Notifier, SmtpTls, severity_rank};
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::supervise::Changes;
 use crate::workspace::Workspace;
+
+/// A condition someone must hear about: an alert's key, severity and sentence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Condition {
+    pub key: String,
+    pub severity: &'static str,
+    pub message: String,
+}
+
+/// What changed in a supervision pass, for notifications.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Changes {
+    pub opened: Vec<Condition>,
+    pub resolved: Vec<String>,
+}
 
 /// One message: an alert opened or resolved.
 #[derive(Debug, Clone)]

@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::context::Ctx;
 use crate::error::{AppError, AppResult};
 use crate::snapshots::{Integrity, PointView, group};
+use crate::text::human;
 
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
@@ -237,22 +238,6 @@ fn measured_throughput(restores: &[Run]) -> Option<f64> {
     Some(rates[rates.len() / 2])
 }
 
-/// `42s`, `12m`, `3h 20m`.
-pub fn human(seconds: u64) -> String {
-    match seconds {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m", s.div_ceil(60)),
-        s => {
-            let m = (s % 3600) / 60;
-            if m == 0 {
-                format!("{}h", s / 3600)
-            } else {
-                format!("{}h {m}m", s / 3600)
-            }
-        }
-    }
-}
-
 fn size(bytes: u64) -> String {
     match bytes {
         b if b < 1024 * 1024 => format!("{:.1} KiB", b as f64 / 1024.0),
@@ -263,17 +248,4 @@ fn size(bytes: u64) -> String {
 
 fn rate_text(bytes_per_second: f64) -> String {
     format!("{:.0} MiB/s", bytes_per_second / 1024.0 / 1024.0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_like_people_write_them() {
-        assert_eq!(human(42), "42s");
-        assert_eq!(human(61), "2m");
-        assert_eq!(human(3600), "1h");
-        assert_eq!(human(3 * 3600 + 20 * 60), "3h 20m");
-    }
 }

@@ -276,7 +276,7 @@ pub async fn rotate_key(ctx: &crate::context::Ctx<'_>, id: &str) -> AppResult<Ro
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|e| AppError::Failed(format!("no randomness for a key: {e}")))?;
-    let new_text = crate::workspace::hex(&bytes);
+    let new_text = crate::text::hex(&bytes);
     let new_password = Secret::new(new_text.clone());
     // 1. A new key in every repository of the group; the old password still opens them.
     let mut opened = Vec::new();

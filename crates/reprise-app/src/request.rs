@@ -249,7 +249,7 @@ pub fn event_kind(kind: &str, lang: Lang) -> &str {
 
 pub async fn load(ctx: &Ctx<'_>, id: i64) -> AppResult<Loaded> {
     let row = ctx.catalog.request(id).await?.ok_or_else(|| {
-        AppError::Invalid(format!(
+        AppError::NotFound(format!(
             "no restore request {id} (see `reprise request list --all`)"
         ))
     })?;
@@ -489,7 +489,7 @@ fn assessed_text(doc: &RequestDoc) -> (String, String) {
                 let verdict = match (&f.verdict, &f.chosen) {
                     (Verdict::Ok, Some(c)) => {
                         let (point, at) = (
-                            crate::snapshots::short(&c.snapshot),
+                            crate::text::short(&c.snapshot),
                             c.time.strftime("%Y-%m-%d %H:%M:%S UTC"),
                         );
                         match lang {
@@ -892,6 +892,8 @@ async fn execute_leased(
                 target: target.clone(),
                 overwrite: false,
                 verify: true,
+                // A requester chooses the destination: an operator's rights at most.
+                guard: crate::target::Guard::operator(),
             },
         )
         .await;
@@ -906,7 +908,7 @@ async fn execute_leased(
                         {
                             let (what, point, from, to) = (
                                 format!("{}/{}", d.asset, d.dataset),
-                                crate::snapshots::short(&d.snapshot),
+                                crate::text::short(&d.snapshot),
                                 &d.repository,
                                 d.target.display(),
                             );
@@ -1053,7 +1055,7 @@ async fn automatic_checks(
         true,
         format!(
             "restore point {} read back",
-            crate::snapshots::short(&point.snapshot)
+            crate::text::short(&point.snapshot)
         ),
     )];
     let expected = ctx
@@ -1089,6 +1091,7 @@ async fn automatic_checks(
             command,
             &done.target,
             Duration::from_secs(set.drill_timeout.as_secs()),
+            ctx.loaded.config.server.commands_user.as_deref(),
         )
         .await;
         out.push(check("command", &c.name, &c.name_fr, c.ok, c.detail));
@@ -1229,7 +1232,7 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
                 format!(
                     " — {} {} ({}{})",
                     l("point", "point"),
-                    crate::snapshots::short(&c.snapshot),
+                    crate::text::short(&c.snapshot),
                     time(c.time),
                     if c.proven() {
                         l(", verified", ", vérifié")
@@ -1250,7 +1253,7 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
             out.push_str(&format!(
                 "    {} {} ({}{})\n",
                 l("alternative:", "alternative :"),
-                crate::snapshots::short(&a.snapshot),
+                crate::text::short(&a.snapshot),
                 time(a.time),
                 if a.proven() {
                     l(", verified", ", vérifié")
@@ -1298,7 +1301,7 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
                 d.asset,
                 d.dataset,
                 l("from", "depuis"),
-                crate::snapshots::short(&d.snapshot),
+                crate::text::short(&d.snapshot),
                 time(d.point_time),
                 d.repository,
                 d.target.display(),

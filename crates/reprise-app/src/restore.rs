@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::context::Ctx;
 use crate::error::{AppError, AppResult};
 use crate::repos::{self, blocking};
+use crate::target::Guard;
 
 #[derive(Debug, Clone)]
 pub struct RestoreOptions {
@@ -30,6 +31,8 @@ pub struct RestoreOptions {
     pub target: PathBuf,
     pub overwrite: bool,
     pub verify: bool,
+    /// Who asks, which decides where the restore may write (see [`crate::target`]).
+    pub guard: Guard,
 }
 
 /// What was restored, for one data set.
@@ -119,8 +122,84 @@ pub fn choose(points: &[RestorePoint], opts: &RestoreOptions) -> AppResult<Vec<R
     Ok(chosen)
 }
 
+/// Resolves the target of a restore and checks it against the places a restore must
+/// not touch (see [`crate::target`]); the path inside the data set is checked too.
+pub fn check_target(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<PathBuf> {
+    if let Some(path) = &opts.path {
+        crate::target::check_text("path", std::path::Path::new(path))?;
+    }
+    let catalog = ctx.workspace().catalog_location(
+        Some(&ctx.loaded.config),
+        std::env::var("REPRISE_CATALOG").ok().as_deref(),
+    );
+    crate::target::check(ctx.loaded, Some(&catalog), &opts.target, &opts.guard)
+}
+
+/// Everything a restore can be refused for, found before it starts: the target, the
+/// restore points, and (on the first copy that opens) the path inside the point and what
+/// the target already holds. Returns the points that will be restored, and the target
+/// resolved.
+pub async fn prepare(
+    ctx: &Ctx<'_>,
+    opts: &RestoreOptions,
+) -> AppResult<(Vec<RestorePoint>, PathBuf)> {
+    let asset = ctx.asset(&opts.asset)?;
+    let target = check_target(ctx, opts)?;
+    let points = ctx.catalog.restore_points(Some(asset.id.as_str())).await?;
+    let chosen = choose(&points, opts)?;
+    let ledger = crate::erase::ledger(ctx, asset.id.as_str()).await?;
+    let several = chosen.len() > 1;
+    for point in &chosen {
+        let Ok(config) = ctx.repository(&point.repository) else {
+            continue;
+        };
+        let Ok(repo) = repos::open(ctx.workspace(), config, ctx.progress.clone()).await else {
+            continue;
+        };
+        let request = RestoreRequest {
+            snapshot: point.snapshot.clone(),
+            path: inner_path(ctx, opts),
+            target: if several {
+                target.join(&point.dataset)
+            } else {
+                target.clone()
+            },
+            overwrite: opts.overwrite,
+            verify: false,
+            erased: ledger.paths.clone(),
+        };
+        blocking(move || repo.plan_restore(&request).map(|_| ())).await?;
+    }
+    Ok((chosen, target))
+}
+
+/// The path inside the data set, absolute as snapshots record it: relative paths are
+/// relative to the workspace, as data-set paths are.
+fn inner_path(ctx: &Ctx<'_>, opts: &RestoreOptions) -> Option<String> {
+    opts.path.as_ref().map(|p| {
+        if p.starts_with('/') {
+            p.clone()
+        } else {
+            ctx.workspace().resolve(p).display().to_string()
+        }
+    })
+}
+
 pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored>> {
     let asset = ctx.asset(&opts.asset)?;
+    let root = check_target(ctx, opts)?;
+    if let Some(reason) = &opts.guard.override_reason {
+        crate::journal::note(
+            ctx.catalog,
+            "restore.override",
+            asset.id.as_str(),
+            format!(
+                "restore into protected place {} allowed: {reason}",
+                root.display()
+            ),
+        )
+        .await?;
+    }
     // Refresh what the repositories hold first: the catalog may lag behind them.
     for repo in ctx.repositories_of(asset)? {
         if let Ok(open) = repos::open(ctx.workspace(), repo, ctx.progress.clone()).await {
@@ -147,17 +226,11 @@ pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored
     let mut restored = Vec::new();
     for point in chosen {
         let target = if several {
-            opts.target.join(&point.dataset)
+            root.join(&point.dataset)
         } else {
-            opts.target.clone()
+            root.clone()
         };
-        let path = opts.path.as_ref().map(|p| {
-            if p.starts_with('/') {
-                p.clone()
-            } else {
-                ctx.workspace().resolve(p).display().to_string()
-            }
-        });
+        let path = inner_path(ctx, opts);
         // The same point in the policy's other repositories: if the first copy cannot
         // be read (the disk died with the server), the next one is used (3-2-1).
         let mut copies: Vec<&RestorePoint> = points

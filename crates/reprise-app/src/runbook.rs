@@ -326,9 +326,7 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
                     let copies: Vec<String> = p
                         .copies
                         .iter()
-                        .map(|c| {
-                            format!("{} {}", c.repository, crate::snapshots::short(&c.snapshot))
-                        })
+                        .map(|c| format!("{} {}", c.repository, crate::text::short(&c.snapshot)))
                         .collect();
                     let integrity = match &p.integrity {
                         Integrity::Verified { at } => {

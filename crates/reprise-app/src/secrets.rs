@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::error::{AppError, AppResult};
-use crate::workspace::{Workspace, hex};
+use crate::text::{hex, unhex};
+use crate::workspace::Workspace;
 
 /// A stored secret, without its value.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,7 +29,8 @@ pub struct Stored {
     sealed: String,
 }
 
-fn dir(ws: &Workspace) -> PathBuf {
+/// The encrypted store's directory.
+pub fn dir(ws: &Workspace) -> PathBuf {
     ws.state_dir().join("secrets")
 }
 
@@ -53,22 +55,12 @@ fn path(ws: &Workspace, name: &str) -> PathBuf {
 }
 
 fn cipher(ws: &Workspace) -> AppResult<XChaCha20Poly1305> {
-    let master = crate::journal::master_key(ws).map_err(AppError::Failed)?;
+    let master = crate::keys::master_key(ws).map_err(AppError::Failed)?;
     let mut mac =
         <Hmac<Sha256> as Mac>::new_from_slice(&master).expect("HMAC takes any key length");
     mac.update(b"reprise secrets v1");
     let key = mac.finalize().into_bytes();
     Ok(XChaCha20Poly1305::new(&key))
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 fn read(ws: &Workspace, name: &str) -> AppResult<Option<Stored>> {

@@ -348,8 +348,8 @@ pub async fn recover(
         }
     }
     // The journal's seals need the master key that wrote them.
-    let master = crate::journal::master_key_path(&ws);
-    if !master.exists() && std::env::var(crate::journal::MASTER_KEY_ENV).is_err() {
+    let master = crate::keys::master_key_path(&ws);
+    if !master.exists() && std::env::var(crate::keys::MASTER_KEY_ENV).is_err() {
         missing_keys.push(master);
     }
     Ok(Recovered {

@@ -124,9 +124,3 @@ pub async fn list(ctx: &Ctx<'_>, asset: Option<&str>) -> AppResult<(Vec<PointVie
     let points = ctx.catalog.restore_points(asset).await?;
     Ok((group(&points), unreachable))
 }
-
-/// The short form of a snapshot or key id people read (its first 8 characters), as
-/// restic shows it.
-pub fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
-}

@@ -15,10 +15,10 @@
 use jiff::{SignedDuration, Timestamp};
 use reprise_catalog::{Alert, RunFilter, RunKind, RunStatus};
 use reprise_domain::anomaly;
-use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::AppResult;
+pub use crate::notify::{Changes, Condition};
 use crate::repos::RepoProbe;
 use crate::snapshots::{Integrity, group};
 use crate::status::{self, AssetStatus, RpoStatus};
@@ -37,20 +37,6 @@ const PREFIXES: [&str; 11] = [
     "rule321:",
     "repo:",
 ];
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Condition {
-    pub key: String,
-    pub severity: &'static str,
-    pub message: String,
-}
-
-/// What changed in this evaluation, for notifications.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Changes {
-    pub opened: Vec<Condition>,
-    pub resolved: Vec<String>,
-}
 
 fn human(d: SignedDuration) -> String {
     let s = d.as_secs().max(0);

@@ -18,7 +18,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
-use crate::workspace::hex;
+use crate::text::hex;
 
 /// The hash under which a token is stored and looked up.
 pub fn hash(token: &str) -> String {
@@ -191,7 +191,7 @@ pub async fn create(
     now: Timestamp,
 ) -> AppResult<(String, TokenRow)> {
     let account = catalog.user(user).await?.ok_or_else(|| {
-        AppError::Invalid(format!(
+        AppError::NotFound(format!(
             "no account `{user}` (see `reprise user list`; `reprise user add {user} --role admin` creates it)"
         ))
     })?;
@@ -323,38 +323,64 @@ pub async fn sign_in(
     password: &str,
     now: Timestamp,
 ) -> AppResult<Result<(String, TokenRow), Refused>> {
-    let Some(mut user) = catalog.user(name).await? else {
-        // The same work as for a real account.
-        let _ = password_matches(password, DUMMY_HASH);
-        return Ok(Err(Refused::Invalid));
+    // Each attempt first takes its place in the count of failures, atomically (compare
+    // and swap in the catalog), and only then is its password checked: however many
+    // arrive at once, no more than the free attempts are checked before the lock.
+    let user = loop {
+        let Some(user) = catalog.user(name).await? else {
+            // The same work as for a real account.
+            let _ = password_matches(password, DUMMY_HASH);
+            return Ok(Err(Refused::Invalid));
+        };
+        if let Some(until) = user.locked_until
+            && until > now
+        {
+            return Ok(Err(Refused::Locked { until }));
+        }
+        let failed = user.failed_signins + 1;
+        let locked = (failed >= FREE_ATTEMPTS).then(|| {
+            let minutes = 1i64 << (failed - FREE_ATTEMPTS).min(4);
+            now + SignedDuration::from_mins(minutes.min(15))
+        });
+        if catalog
+            .swap_signins(name, user.failed_signins, failed, locked)
+            .await?
+        {
+            break UserRow {
+                failed_signins: failed,
+                locked_until: locked,
+                ..user
+            };
+        }
     };
-    if let Some(until) = user.locked_until
-        && until > now
-    {
-        return Ok(Err(Refused::Locked { until }));
-    }
     let ok = user.disabled.is_none()
         && user
             .password_hash
             .as_deref()
             .is_some_and(|h| password_matches(password, h));
     if !ok {
-        user.failed_signins += 1;
-        if user.failed_signins >= FREE_ATTEMPTS {
-            let minutes = 1i64 << (user.failed_signins - FREE_ATTEMPTS).min(4);
-            user.locked_until = Some(now + SignedDuration::from_mins(minutes.min(15)));
-        }
-        catalog.save_user(&user).await?;
+        crate::journal::note(
+            catalog,
+            "signin.failed",
+            &format!("account {name}"),
+            format!(
+                "{} failure(s) in a row{}",
+                user.failed_signins,
+                user.locked_until
+                    .map(|u| format!("; locked until {u}"))
+                    .unwrap_or_default()
+            ),
+        )
+        .await?;
         return Ok(Err(match user.locked_until {
             Some(until) if until > now => Refused::Locked { until },
             _ => Refused::Invalid,
         }));
     }
-    if user.failed_signins > 0 || user.locked_until.is_some() {
-        user.failed_signins = 0;
-        user.locked_until = None;
-        catalog.save_user(&user).await?;
-    }
+    // The right password: the count starts again (unless another attempt counted since).
+    catalog
+        .swap_signins(name, user.failed_signins, 0, None)
+        .await?;
     // Unique per sign-in, so that signing out (which revokes by label) ends only this one.
     let label = format!("session-{}", now.as_microsecond());
     let (token, row) = create(

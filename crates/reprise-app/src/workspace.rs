@@ -263,7 +263,7 @@ pub fn asset_records(inventory: &Inventory) -> Vec<AssetRecord> {
             AssetRecord {
                 id: asset.id.to_string(),
                 state: asset.state,
-                fingerprint: hex(&digest[..16]),
+                fingerprint: crate::text::hex(&digest[..16]),
             }
         })
         .collect()
@@ -284,10 +284,6 @@ pub async fn record_inventory(
 pub fn zone(name: Option<&str>) -> jiff::tz::TimeZone {
     name.and_then(|n| jiff::tz::TimeZone::get(n).ok())
         .unwrap_or_else(jiff::tz::TimeZone::system)
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What `init` created, for the command to report.
@@ -347,7 +343,7 @@ fn write_key(path: &Path) -> Result<(), WorkspaceError> {
         .mode(0o600)
         .open(path)
         .map_err(write_error(path))?;
-    writeln!(file, "{}", hex(&bytes)).map_err(write_error(path))?;
+    writeln!(file, "{}", crate::text::hex(&bytes)).map_err(write_error(path))?;
     file.sync_all().map_err(write_error(path))
 }
 

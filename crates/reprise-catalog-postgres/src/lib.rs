@@ -476,6 +476,26 @@ impl Catalog for PostgresCatalog {
         Ok(())
     }
 
+    async fn swap_signins(
+        &self,
+        name: &str,
+        expected: i64,
+        failed: i64,
+        locked_until: Option<Timestamp>,
+    ) -> Result<bool, CatalogError> {
+        let done = sqlx::query(
+            "UPDATE users SET failed_signins = $3, locked_until_us = $4 WHERE name = $1 AND failed_signins = $2",
+        )
+        .bind(name)
+        .bind(expected)
+        .bind(failed)
+        .bind(locked_until.map(to_micros))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("counting a sign-in", e))?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn user(&self, name: &str) -> Result<Option<UserRow>, CatalogError> {
         let row = sqlx::query("SELECT * FROM users WHERE name = $1")
             .bind(name)
@@ -687,7 +707,10 @@ impl Catalog for PostgresCatalog {
         .map_err(fail)?
         .rows_affected();
         if changed == 0 {
-            return Err(CatalogError::Conflict { id: save.id });
+            return Err(CatalogError::Conflict {
+                what: "incident",
+                id: save.id,
+            });
         }
         for e in events {
             sqlx::query(
@@ -798,7 +821,10 @@ impl Catalog for PostgresCatalog {
         .map_err(fail)?
         .rows_affected();
         if changed == 0 {
-            return Err(CatalogError::Conflict { id: save.id });
+            return Err(CatalogError::Conflict {
+                what: "restore request",
+                id: save.id,
+            });
         }
         for e in events {
             sqlx::query(

@@ -434,6 +434,20 @@ pub async fn accounts_are_saved_whole_and_keep_their_creation_time(catalog: &dyn
     assert_eq!(read, user);
     assert!(catalog.user("paul").await.unwrap().is_none());
     assert_eq!(catalog.users().await.unwrap().len(), 1);
+
+    // Sign-in counters move only from the count they were read at: of two attempts that
+    // read 3, one takes the fourth place and the other must read again.
+    assert!(catalog.swap_signins("claire", 3, 4, None).await.unwrap());
+    assert!(!catalog.swap_signins("claire", 3, 4, None).await.unwrap());
+    assert!(
+        catalog
+            .swap_signins("claire", 4, 5, Some(t(90)))
+            .await
+            .unwrap()
+    );
+    let read = catalog.user("claire").await.unwrap().unwrap();
+    assert_eq!((read.failed_signins, read.locked_until), (5, Some(t(90))));
+    assert!(!catalog.swap_signins("paul", 0, 1, None).await.unwrap());
 }
 
 pub async fn alerts_open_once_update_and_resolve(catalog: &dyn Catalog) {

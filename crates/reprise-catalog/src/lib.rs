@@ -50,8 +50,8 @@ pub enum CatalogError {
         reason: String,
     },
     /// Someone else changed the record since it was read.
-    #[error("incident {id} was changed by someone else meanwhile: look at it again and retry")]
-    Conflict { id: i64 },
+    #[error("{what} {id} was changed by someone else meanwhile: look at it again and retry")]
+    Conflict { what: &'static str, id: i64 },
 }
 
 impl CatalogError {
@@ -146,6 +146,17 @@ pub trait Catalog: Send + Sync {
     async fn save_user(&self, user: &UserRow) -> Result<(), CatalogError>;
 
     async fn user(&self, name: &str) -> Result<Option<UserRow>, CatalogError>;
+
+    /// Sets an account's sign-in counters only while its failure count is still
+    /// `expected` (compare and swap, in one statement), so that concurrent sign-ins each
+    /// take an attempt of their own. Returns whether they were set.
+    async fn swap_signins(
+        &self,
+        name: &str,
+        expected: i64,
+        failed: i64,
+        locked_until: Option<Timestamp>,
+    ) -> Result<bool, CatalogError>;
 
     /// Every account, by name.
     async fn users(&self) -> Result<Vec<UserRow>, CatalogError>;

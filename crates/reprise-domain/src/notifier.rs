@@ -105,6 +105,9 @@ pub struct ServerSettings {
     /// workspace).
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
+    /// The account data-set commands, hooks and checks run as (by name); the server's
+    /// own when `None`.
+    pub commands_user: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -116,6 +119,7 @@ impl Default for ServerSettings {
             drills: true,
             tls_cert: None,
             tls_key: None,
+            commands_user: None,
         }
     }
 }

@@ -11,6 +11,7 @@
 
 mod backup;
 mod check;
+mod confined;
 mod erase;
 mod keys;
 mod object;

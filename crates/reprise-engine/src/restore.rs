@@ -2,17 +2,18 @@
 //! and existing files, and verifies the integrity of exactly the data the snapshot needs,
 //! before anything is written.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rustic_core::{
-    IndexedFull, LocalDestination, LsOptions, RestoreOptions,
+    IndexedFull, LsOptions,
     repofile::{BlobType, Node, NodeType},
 };
 
+use crate::confined::{Confined, Existing};
 use crate::{EngineError, Repo, Result, SnapshotInfo, repo_error};
 
 /// What to restore, and where.
@@ -47,7 +48,6 @@ pub struct RestorePlan {
     /// Erased paths the snapshot still held, left out of the restore.
     pub withheld: Vec<String>,
     request: RestoreRequest,
-    destination: PathBuf,
     expect_file: bool,
     nodes: Vec<(PathBuf, Node)>,
 }
@@ -100,11 +100,6 @@ impl Repo {
             .node_from_snapshot_and_path(&snap_file, &inner_path)
             .map_err(|_| EngineError::NoSuchPath(inner_path.clone()))?;
         let expect_file = !node.is_dir();
-        let destination = if expect_file {
-            request.target.join(&node.name)
-        } else {
-            request.target.clone()
-        };
         let mut nodes = Vec::new();
         let mut withheld = std::collections::BTreeSet::new();
         for item in repo
@@ -130,6 +125,10 @@ impl Repo {
         let mut links = HashSet::new();
         let mut existing = Vec::new();
         let (mut files, mut dirs, mut bytes) = (0u64, 0u64, 0u64);
+        // What is in the target now, looked at without following a link: a link or a
+        // file where the restore needs a directory is refused here, before anything is
+        // written (and again by the writer, should one appear meanwhile).
+        let confined = Confined::open(&request.target, false)?;
         for (path, node) in &nodes {
             let name_ok = !node.name.contains('/') && node.name != "." && node.name != "..";
             let below_link = path.ancestors().skip(1).any(|a| links.contains(a));
@@ -145,31 +144,38 @@ impl Repo {
                     path.display()
                 )));
             }
-            // A single file is written at the destination itself, whatever its path.
-            let full = if expect_file || path.as_os_str().is_empty() {
-                destination.clone()
-            } else {
-                destination.join(path)
+            let rel = relative(expect_file, path, node);
+            let now = match &confined {
+                Some(confined) => confined.probe(&rel)?,
+                None => Existing::Absent,
             };
+            let full = request.target.join(&rel);
             match &node.node_type {
                 NodeType::Dir => {
                     dirs += 1;
-                    if full.is_file() {
-                        existing.push(full);
+                    if let (false, Some(confined)) =
+                        (matches!(now, Existing::Absent | Existing::Dir), &confined)
+                    {
+                        return Err(confined.not_followed(&rel, now));
                     }
                 }
-                NodeType::Symlink { .. } => {
-                    links.insert(path.clone());
-                    files += 1;
-                    if full.symlink_metadata().is_ok() {
-                        existing.push(full);
+                other => {
+                    if matches!(other, NodeType::Symlink { .. }) {
+                        links.insert(path.clone());
                     }
-                }
-                _ => {
                     files += 1;
-                    bytes += node.meta.size;
-                    if full.symlink_metadata().is_ok() {
-                        existing.push(full);
+                    if matches!(other, NodeType::File) {
+                        bytes += node.meta.size;
+                    }
+                    match now {
+                        Existing::Absent => {}
+                        Existing::Dir => {
+                            return Err(EngineError::Refused(format!(
+                                "{} is a directory in the target, where the restore point has a file",
+                                full.display()
+                            )));
+                        }
+                        _ => existing.push(full),
                     }
                 }
             }
@@ -201,7 +207,6 @@ impl Repo {
             verified: request.verify,
             withheld: withheld.into_iter().collect(),
             request: request.clone(),
-            destination,
             expect_file,
             nodes,
         })
@@ -213,31 +218,63 @@ impl Repo {
     }
 
     fn restore_inner(&self, plan: RestorePlan) -> Result<RestoreSummary> {
-        std::fs::create_dir_all(&plan.request.target).map_err(|e| {
-            EngineError::Io(format!(
-                "cannot create {}: {e}",
-                plan.request.target.display()
-            ))
-        })?;
+        let target = &plan.request.target;
+        let confined = Confined::open(target, true)?
+            .ok_or_else(|| EngineError::Io(format!("cannot create {}", target.display())))?;
         let repo = self
             .reopen()?
             .to_indexed()
             .map_err(repo_error(&self.location))?;
-        // File contents first, streamed: each worker holds one blob at a time, so memory
-        // stays small whatever the size of the restore point.
-        self.write_contents(&repo, &plan)?;
-        // Then the rest, by the engine library: it finds every file in place (size and
-        // modification time match) and only sets metadata, links and special files.
-        let dest_text = plan.destination.to_string_lossy().to_string();
-        let dest = LocalDestination::new(&dest_text, true, plan.expect_file)
-            .map_err(repo_error(&self.location))?;
-        let opts = RestoreOptions::default();
-        let streamer = || plan.nodes.iter().cloned().map(Ok);
-        let restore_plan = repo
-            .prepare_restore(&opts, streamer(), &dest, false)
-            .map_err(repo_error(&self.location))?;
-        repo.restore(restore_plan, &opts, streamer(), &dest)
-            .map_err(repo_error(&self.location))?;
+        let overwrite = plan.request.overwrite;
+        let entries: Vec<(PathBuf, &Node)> = plan
+            .nodes
+            .iter()
+            .map(|(path, node)| (relative(plan.expect_file, path, node), node))
+            .collect();
+        // Directories first, in order, then file contents, streamed: each worker holds
+        // one blob at a time, so memory stays small whatever the size of the point.
+        for (rel, node) in &entries {
+            if node.is_dir() {
+                confined.mkdir(rel)?;
+            }
+        }
+        let mut first_of: HashMap<(u64, u64), PathBuf> = HashMap::new();
+        let mut contents = Vec::new();
+        let mut linked = Vec::new();
+        for (rel, node) in &entries {
+            if matches!(node.node_type, NodeType::File) {
+                let m = &node.meta;
+                let key = (m.links > 1 && m.inode != 0).then_some((m.device_id, m.inode));
+                match key.map(|k| first_of.entry(k)) {
+                    Some(std::collections::hash_map::Entry::Occupied(first)) => {
+                        linked.push((first.get().clone(), rel.clone()));
+                    }
+                    Some(std::collections::hash_map::Entry::Vacant(slot)) => {
+                        slot.insert(rel.clone());
+                        contents.push((rel.clone(), *node));
+                    }
+                    None => contents.push((rel.clone(), *node)),
+                }
+            }
+        }
+        self.write_contents(&repo, &confined, &contents, overwrite)?;
+        // Then hard links, symbolic links and special files, and last the directories'
+        // metadata, deepest first (writing into a directory changes its times).
+        for (first, rel) in &linked {
+            confined.hard_link(first, rel, overwrite)?;
+        }
+        for (rel, node) in &entries {
+            match node.node_type {
+                NodeType::Symlink { .. } => confined.symlink(rel, node, overwrite)?,
+                NodeType::Dir | NodeType::File => {}
+                _ => confined.special(rel, node, overwrite)?,
+            }
+        }
+        for (rel, node) in entries.iter().rev() {
+            if node.is_dir() {
+                confined.set_dir_meta(rel, &node.meta)?;
+            }
+        }
         Ok(RestoreSummary {
             files: plan.files,
             dirs: plan.dirs,
@@ -246,45 +283,15 @@ impl Repo {
         })
     }
 
-    /// Creates the directories and writes every regular file's content, a few files at a
-    /// time, each closed with its size and modification time. A file hard-linked several
-    /// times is written once (the links are made afterwards).
+    /// Writes every regular file's content, a few files at a time, each with its
+    /// metadata set before it takes its name.
     fn write_contents<S: IndexedFull + Sync>(
         &self,
         repo: &rustic_core::Repository<S>,
-        plan: &RestorePlan,
+        confined: &Confined,
+        files: &[(PathBuf, &Node)],
+        overwrite: bool,
     ) -> Result<()> {
-        let full = |path: &Path| {
-            if plan.expect_file || path.as_os_str().is_empty() {
-                plan.destination.clone()
-            } else {
-                plan.destination.join(path)
-            }
-        };
-        let io = |what: &str, path: &Path, e: std::io::Error| {
-            EngineError::Io(format!("cannot {what} {}: {e}", path.display()))
-        };
-        let mut linked = HashSet::new();
-        let mut files = Vec::new();
-        for (path, node) in &plan.nodes {
-            match node.node_type {
-                NodeType::Dir => {
-                    let dir = full(path);
-                    std::fs::create_dir_all(&dir).map_err(|e| io("create", &dir, e))?;
-                }
-                NodeType::File => {
-                    let m = &node.meta;
-                    let key = (m.links > 1 && m.inode != 0).then_some((m.device_id, m.inode));
-                    if key.is_none_or(|k| linked.insert(k)) {
-                        files.push((full(path), node));
-                    }
-                }
-                _ => {}
-            }
-        }
-        if let Some(parent) = plan.destination.parent().filter(|_| plan.expect_file) {
-            std::fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
-        }
         let task = self
             .progress
             .task(crate::ProgressKind::Bytes, "restoring file contents…");
@@ -300,13 +307,16 @@ impl Repo {
                 scope.spawn(|| {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((path, node)) = files.get(i) else {
+                        let Some((rel, node)) = files.get(i) else {
                             return;
                         };
                         if failed.lock().expect("not poisoned").is_some() {
                             return;
                         }
-                        if let Err(e) = self.write_file(repo, path, node, &*task) {
+                        let written = confined.write_file(rel, node, overwrite, |file| {
+                            self.write_blobs(repo, file, rel, node, &*task)
+                        });
+                        if let Err(e) = written {
                             failed.lock().expect("not poisoned").get_or_insert(e);
                             return;
                         }
@@ -321,16 +331,16 @@ impl Repo {
         }
     }
 
-    fn write_file<S: IndexedFull + Sync>(
+    fn write_blobs<S: IndexedFull + Sync>(
         &self,
         repo: &rustic_core::Repository<S>,
-        path: &Path,
+        file: &mut std::fs::File,
+        rel: &Path,
         node: &Node,
         task: &dyn crate::Task,
     ) -> Result<()> {
         let io =
-            |e: std::io::Error| EngineError::Io(format!("cannot write {}: {e}", path.display()));
-        let mut file = std::fs::File::create(path).map_err(io)?;
+            |e: std::io::Error| EngineError::Io(format!("cannot write {}: {e}", rel.display()));
         for id in node.content.iter().flatten() {
             // Read past the engine library's blob cache: each blob is needed once.
             let blob = repo
@@ -339,10 +349,17 @@ impl Repo {
             file.write_all(&blob).map_err(io)?;
             task.advance(blob.len() as u64);
         }
-        if let Some(mtime) = node.meta.mtime {
-            file.set_modified(mtime.into()).map_err(io)?;
-        }
         Ok(())
+    }
+}
+
+/// Where a node lands, relative to the target: a single file at its name, the rest at
+/// its path in the snapshot below the restored path.
+fn relative(expect_file: bool, path: &Path, node: &Node) -> PathBuf {
+    if expect_file {
+        PathBuf::from(node.name().into_owned())
+    } else {
+        path.to_path_buf()
     }
 }
 

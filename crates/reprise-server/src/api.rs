@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use jiff::Timestamp;
 use reprise_app::backup::Selection;
-use reprise_app::error::AppError;
+use reprise_app::error::{AppError, ErrorKind};
 use reprise_catalog::{RunFilter, RunKind};
 use serde::Deserialize;
 
@@ -38,19 +38,25 @@ impl ApiError {
 }
 
 impl From<AppError> for ApiError {
+    /// By the error's kind: 404, 400, 409 (a stale save, a wrong state, something busy),
+    /// 403; a failure of the operation is logged and answered 500 without its details.
     fn from(err: AppError) -> Self {
-        match err {
-            AppError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m),
-            AppError::Busy(m) => ApiError::new(StatusCode::CONFLICT, "busy", m),
-            other => {
-                tracing::error!(error = %other, "request failed");
-                ApiError::new(
+        let (status, code) = match err.kind() {
+            ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ErrorKind::Invalid => (StatusCode::BAD_REQUEST, "invalid_request"),
+            ErrorKind::Conflict => (StatusCode::CONFLICT, "conflict"),
+            ErrorKind::Busy => (StatusCode::CONFLICT, "busy"),
+            ErrorKind::Refused => (StatusCode::FORBIDDEN, "refused"),
+            ErrorKind::Failed => {
+                tracing::error!(error = %err, "request failed");
+                return ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal_error",
                     "the operation failed; the server log has the details",
-                )
+                );
             }
-        }
+        };
+        ApiError::new(status, code, err.to_string())
     }
 }
 
@@ -99,6 +105,61 @@ pub(crate) fn optional_body<T: Default>(
 
 /// The largest request body accepted: every body of this API is a few fields.
 pub const MAX_BODY: usize = 256 * 1024;
+
+/// How long a client may take to send its request body.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// For endpoints that take no body (an erasure's execution, a cancellation, a
+/// self-backup): nothing, or an empty JSON object, is accepted; anything else is refused,
+/// since what the client meant by it would be silently ignored.
+pub(crate) struct NoBody;
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for NoBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let bytes =
+            <axum::body::Bytes as axum::extract::FromRequest<S>>::from_request(request, state)
+                .await
+                .map_err(|e| ApiError::new(e.status(), "invalid_request", e.body_text()))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let empty = text.trim().is_empty()
+            || serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text)
+                .is_ok_and(|m| m.is_empty());
+        if !empty {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "this endpoint takes no request body (nothing, or {})",
+            ));
+        }
+        Ok(NoBody)
+    }
+}
+
+/// Refuses a body declared larger than [`MAX_BODY`] before reading any of it, so that a
+/// client announcing gigabytes does not hold a connection while it trickles them.
+async fn declared_size(request: axum::extract::Request, next: middleware::Next) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        let mut response = ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("request bodies are limited to {MAX_BODY} bytes"),
+        )
+        .into_response();
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+        return response;
+    }
+    next.run(request).await
+}
 
 /// Query parameters, or a `400 invalid_request` that says which one is wrong.
 pub(crate) fn query<T>(parsed: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
@@ -188,6 +249,10 @@ pub fn router(state: Arc<State>) -> Router {
     crate::web::router(state)
         .merge(api)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            BODY_TIMEOUT,
+        ))
+        .layer(middleware::from_fn(declared_size))
 }
 
 /// Errors axum answers by itself (a method the route does not take, a path parameter of
@@ -465,6 +530,9 @@ struct RestoreBody {
     target: String,
     #[serde(default)]
     overwrite: bool,
+    /// An administrator's reason to restore into a protected place (journaled).
+    #[serde(rename = "override")]
+    override_reason: Option<String>,
 }
 
 /// Checks a restore at once (asset, restore point, target), then runs it in the
@@ -502,14 +570,14 @@ async fn restores(
         target,
         overwrite: body.overwrite,
         verify: true,
+        guard: reprise_app::target::Guard {
+            override_reason: body.override_reason,
+            ..reprise_app::target::Guard::for_role(principal.role)
+        },
     };
-    let ctx = state.ctx();
-    let asset = ctx.asset(&opts.asset)?;
-    let points = state
-        .catalog
-        .restore_points(Some(asset.id.as_str()))
-        .await?;
-    let chosen = reprise_app::restore::choose(&points, &opts)?;
+    // Everything that can be refused is refused now, not in the background: the target
+    // (resolved), the restore points, the path inside them, what the target holds.
+    let (chosen, target) = reprise_app::restore::prepare(&state.ctx(), &opts).await?;
     let worker = state.clone();
     tokio::spawn(async move {
         crate::job(&worker, async {
@@ -539,7 +607,7 @@ async fn restores(
     Ok((
         StatusCode::ACCEPTED,
         Json(
-            serde_json::json!({ "asset": body.asset, "target": body.target, "restore_points": points }),
+            serde_json::json!({ "asset": body.asset, "target": target, "restore_points": points }),
         ),
     ))
 }
@@ -547,6 +615,7 @@ async fn restores(
 /// Backs up Reprise's own catalog and configuration now.
 async fn self_backups(
     Extract(state): Extract<Arc<State>>,
+    _: NoBody,
 ) -> Result<Json<Vec<reprise_app::selfbackup::Outcome>>, ApiError> {
     let outcomes = crate::job(&state, reprise_app::selfbackup::run(&state.ctx())).await?;
     Ok(Json(outcomes))

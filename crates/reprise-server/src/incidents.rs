@@ -119,6 +119,7 @@ pub struct StepBody {
 pub async fn step(
     Extract(state): Extract<Arc<State>>,
     Extension(Actor(actor)): Extension<Actor>,
+    Extension(principal): Extension<reprise_app::tokens::Principal>,
     Path((id, asset)): Path<(i64, String)>,
     payload: Result<Json<StepBody>, JsonRejection>,
 ) -> ApiResult<reprise_domain::incident::StepRecord> {
@@ -146,7 +147,18 @@ pub async fn step(
     let ctx = state.ctx();
     let record = crate::job(
         &state,
-        incident::step(&ctx, id, &asset, moved, b.reason.as_deref(), target, &actor),
+        incident::step(
+            &ctx,
+            id,
+            &asset,
+            moved,
+            b.reason.as_deref(),
+            incident::StepTarget {
+                dir: target,
+                guard: reprise_app::target::Guard::for_role(principal.role),
+            },
+            &actor,
+        ),
     )
     .await?;
     Ok(Json(record))

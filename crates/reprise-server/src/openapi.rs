@@ -8,6 +8,8 @@ fn error_responses() -> Value {
         "401": { "description": "missing, unknown, revoked or expired token", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
         "403": { "description": "the account's role or scope does not allow it (code forbidden or out_of_scope)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
         "400": { "description": "invalid request", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+        "404": { "description": "what the request names does not exist (code not_found)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+        "409": { "description": "changed by someone else meanwhile, in a state that does not allow this (code conflict), or something running that this must not run beside (code busy)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
         "500": { "description": "the operation failed", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
     })
 }
@@ -156,6 +158,22 @@ pub async fn document() -> Json<Value> {
         "description": "a backup of one of these assets is already queued or running",
         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
     });
+    let mut restore_responses = accepted(
+        "the restore was started",
+        json!({
+            "asset": { "type": "string" },
+            "target": { "type": "string", "description": "the target, resolved" },
+            "restore_points": { "type": "array", "items": { "type": "object" } }
+        }),
+    );
+    restore_responses["403"] = json!({
+        "description": "the target is, holds or lies inside a protected place (the workspace, its keys and catalog, a repository, a system directory)",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    });
+    restore_responses["409"] = json!({
+        "description": "the target already holds files the restore would write (without overwrite), or a link or file where the restore needs a directory",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    });
     let mut erasure_responses = object_responses("200", "the executed erasure");
     erasure_responses["409"] = json!({
         "description": "something writes into the repositories (a backup, an export, the self-backup), here or in another process sharing the catalog: the erasure prunes, so it stays planned; try again when it ends",
@@ -223,14 +241,11 @@ pub async fn document() -> Json<Value> {
                     "at": { "type": "string", "description": "the newest restore point at or before this time" },
                     "snapshot": { "type": "string" },
                     "path": { "type": "string" },
-                    "target": { "type": "string", "description": "an absolute directory on the server" },
-                    "overwrite": { "type": "boolean" }
+                    "target": { "type": "string", "description": "an absolute directory on the server, outside the workspace, its keys, repositories and system directories" },
+                    "overwrite": { "type": "boolean" },
+                    "override": { "type": "string", "description": "administrators only: the reason to restore into a protected place anyway (journaled)" }
                 }), &["asset", "target"]),
-                "responses": accepted("the restore was started", json!({
-                    "asset": { "type": "string" },
-                    "target": { "type": "string" },
-                    "restore_points": { "type": "array", "items": { "type": "object" } }
-                }))
+                "responses": restore_responses
             } },
             "/incidents": {
                 "get": {

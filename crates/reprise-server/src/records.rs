@@ -65,6 +65,7 @@ pub async fn execute(
     Extension(Actor(actor)): Extension<Actor>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<i64>,
+    _: crate::api::NoBody,
 ) -> ApiResult<ErasureView> {
     whole(&principal)?;
     // An erasure prunes: none of this server's backups may run beside it.
@@ -101,6 +102,7 @@ pub async fn cancel(
     Extension(Actor(actor)): Extension<Actor>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<i64>,
+    _: crate::api::NoBody,
 ) -> ApiResult<ErasureView> {
     whole(&principal)?;
     Ok(Json(erase::cancel(&state.ctx(), id, &actor).await?))

@@ -20,7 +20,7 @@ pub async fn open_journaled(
     actor: &str,
 ) -> anyhow::Result<Box<dyn Catalog>> {
     let inner = open(location).await?;
-    let master = reprise_app::journal::master_key(ws).map_err(anyhow::Error::msg)?;
+    let master = reprise_app::keys::master_key(ws).map_err(anyhow::Error::msg)?;
     Ok(Box::new(reprise_app::journal::Journaled::new(
         inner, &master, actor,
     )))

@@ -113,6 +113,10 @@ pub enum Command {
         /// Skip reading back and verifying the data before writing it.
         #[arg(long)]
         no_verify: bool,
+        /// Restore into a protected place anyway (the workspace, a system directory…),
+        /// for this reason, which is journaled.
+        #[arg(long, value_name = "REASON")]
+        allow_protected_target: Option<String>,
         #[arg(long)]
         json: bool,
     },

@@ -3,10 +3,11 @@
 //! - 1: the operation failed (I/O, catalog unreachable, a check that found problems in
 //!   what it checked);
 //! - 2: bad usage or invalid input: unknown arguments, no workspace, an invalid
-//!   configuration, an unreadable import file, an unknown asset.
+//!   configuration, an unreadable import file, an unknown asset, a restore target
+//!   refused (a protected place).
 
 use reprise_app::config::Severity;
-use reprise_app::error::AppError;
+use reprise_app::error::{AppError, ErrorKind};
 use reprise_app::import::ImportError;
 use reprise_app::workspace::WorkspaceError;
 
@@ -33,9 +34,11 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         };
     }
     if let Some(app) = err.downcast_ref::<AppError>() {
-        return match app {
-            AppError::Invalid(_) => USAGE,
-            AppError::Workspace(WorkspaceError::Invalid { .. }) => USAGE,
+        return match app.kind() {
+            ErrorKind::Invalid | ErrorKind::NotFound | ErrorKind::Refused => USAGE,
+            // Asked of something in the wrong state (a cancelled erasure run): the
+            // user's request. A save made stale by someone else is a failure: retry.
+            ErrorKind::Conflict if matches!(app, AppError::Conflict(_)) => USAGE,
             _ => FAILURE,
         };
     }
@@ -78,10 +81,10 @@ pub fn report(err: &anyhow::Error) {
             eprintln!("{d}");
         }
     }
-    eprintln!("error: {err}");
+    eprintln!("error: {}", crate::output::term(&err.to_string()));
     let mut source = err.source();
     while let Some(cause) = source {
-        eprintln!("  caused by: {cause}");
+        eprintln!("  caused by: {}", crate::output::term(&cause.to_string()));
         source = cause.source();
     }
 }

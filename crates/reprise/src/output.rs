@@ -18,7 +18,8 @@ impl Table {
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.rows
+            .push(cells.into_iter().map(|c| term(&c).into_owned()).collect());
     }
 
     pub fn render(&self) -> String {
@@ -45,6 +46,27 @@ impl Table {
         }
         out
     }
+}
+
+/// Text as a terminal may show it: control characters (escape sequences that would move
+/// the cursor, recolour or retitle the terminal) are written as `\u{1b}`, not sent.
+/// Line breaks and tabs stay.
+pub fn term(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `2026-11-22 09:14` in the workspace's zone.

@@ -52,12 +52,72 @@ pub struct Config {
     spans: Spans,
 }
 
+/// What can be exported (CSV sheets, on demand or in `[[export]]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExportKind {
+    Runs,
+    Points,
+    Incidents,
+    Drills,
+    Requests,
+    Alerts,
+    Inventory,
+}
+
+impl ExportKind {
+    pub const ALL: [ExportKind; 7] = [
+        ExportKind::Runs,
+        ExportKind::Points,
+        ExportKind::Incidents,
+        ExportKind::Drills,
+        ExportKind::Requests,
+        ExportKind::Alerts,
+        ExportKind::Inventory,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportKind::Runs => "runs",
+            ExportKind::Points => "points",
+            ExportKind::Incidents => "incidents",
+            ExportKind::Drills => "drills",
+            ExportKind::Requests => "requests",
+            ExportKind::Alerts => "alerts",
+            ExportKind::Inventory => "inventory",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text.trim())
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown export `{text}`: one of {}", names.join(", "))
+            })
+    }
+
+    /// What `--type` filters on, for messages and help.
+    pub fn type_meaning(self) -> &'static str {
+        match self {
+            ExportKind::Runs => "run kind (backup, verify, restore, drill…)",
+            ExportKind::Points => "data category",
+            ExportKind::Incidents => "severity (SEV1…SEV4)",
+            ExportKind::Drills => "outcome (succeeded, failed)",
+            ExportKind::Requests => "state",
+            ExportKind::Alerts => "severity (info, warning, critical)",
+            ExportKind::Inventory => "asset category",
+        }
+    }
+}
+
 /// A CSV export run on a schedule (R002.4): what, for which period and site, and where
 /// the files go — a directory, or a repository (encrypted, with the 3-2-1 copies' care).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportSettings {
     pub id: String,
-    pub kinds: Vec<crate::export::Kind>,
+    pub kinds: Vec<ExportKind>,
     pub schedule: Schedule,
     /// Rows of this period before each run (all rows when `None`).
     pub period: Option<Interval>,
@@ -189,6 +249,7 @@ const SERVER_KEYS: &[&str] = &[
     "drills",
     "tls_cert",
     "tls_key",
+    "commands_user",
 ];
 const SUPERVISION_KEYS: &[&str] = &[
     "rpo_at_risk",
@@ -400,6 +461,7 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         server.listen = r.string(&mut t, "listen", false).map(|l| l.value);
         server.tls_cert = r.string(&mut t, "tls_cert", false).map(|l| l.value);
         server.tls_key = r.string(&mut t, "tls_key", false).map(|l| l.value);
+        server.commands_user = r.string(&mut t, "commands_user", false).map(|l| l.value);
         if server.tls_cert.is_some() != server.tls_key.is_some() {
             let span = t.span.clone();
             r.error(
@@ -502,11 +564,11 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         let span = t.span.clone();
         let listed = r.strings(&mut t, "kinds");
         let kinds = if listed.is_empty() {
-            crate::export::Kind::ALL.to_vec()
+            ExportKind::ALL.to_vec()
         } else {
             listed
                 .into_iter()
-                .filter_map(|k| match crate::export::Kind::parse(&k.value) {
+                .filter_map(|k| match ExportKind::parse(&k.value) {
                     Ok(kind) => Some(kind),
                     Err(e) => {
                         r.error(k.span, Some(&subject), Some("kinds"), e);
@@ -1510,7 +1572,7 @@ mod tests {
         );
         let parsed = parse(Path::new("reprise.toml"), &ok);
         let export = &parsed.config.expect("valid").exports[0];
-        assert_eq!(export.kinds, [crate::export::Kind::Runs]);
+        assert_eq!(export.kinds, [ExportKind::Runs]);
         assert_eq!(export.repository.as_deref(), Some("local"));
     }
 

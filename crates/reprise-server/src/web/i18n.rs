@@ -42,6 +42,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("not_found", "Not found.", "Introuvable."),
     (
+        "stale",
+        "Someone changed this meanwhile: reload the page to see their change, then try again.",
+        "Quelqu'un l'a modifié entre-temps : rechargez la page pour voir sa modification, puis recommencez.",
+    ),
+    (
         "refused",
         "Not done:",
         "Non effectué ; le détail, en anglais :",

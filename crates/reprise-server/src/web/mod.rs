@@ -306,11 +306,27 @@ impl Viewer {
 
     /// A page that says what went wrong in the use case's own words.
     pub fn error(&self, e: reprise_app::error::AppError) -> Response {
-        let status = match &e {
-            reprise_app::error::AppError::Invalid(_) => StatusCode::BAD_REQUEST,
-            reprise_app::error::AppError::Busy(_) => StatusCode::CONFLICT,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        use reprise_app::error::ErrorKind;
+        let status = match e.kind() {
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+            ErrorKind::Conflict | ErrorKind::Busy => StatusCode::CONFLICT,
+            ErrorKind::Refused => StatusCode::FORBIDDEN,
+            ErrorKind::Failed => StatusCode::INTERNAL_SERVER_ERROR,
         };
+        // A stale save: someone else changed the record since this page was shown.
+        if matches!(
+            e,
+            reprise_app::error::AppError::Catalog(reprise_catalog::CatalogError::Conflict { .. })
+        ) {
+            let mut r = self.render(
+                "message.html",
+                "",
+                context! { message => self.t("stale"), error => true },
+            );
+            *r.status_mut() = status;
+            return r;
+        }
         // The application explains itself in English: a French page says so in French
         // and marks the detail as English.
         let mut r = self.render(

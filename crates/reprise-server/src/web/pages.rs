@@ -996,7 +996,18 @@ pub async fn step(
     let ctx = state.ctx();
     let r = as_user(
         &principal,
-        incident::step(&ctx, id, &asset, moved, note, None, &principal.user),
+        incident::step(
+            &ctx,
+            id,
+            &asset,
+            moved,
+            note,
+            incident::StepTarget {
+                dir: None,
+                guard: reprise_app::target::Guard::for_role(principal.role),
+            },
+            &principal.user,
+        ),
     )
     .await
     .map(|_| ());

@@ -118,8 +118,8 @@ fn feasibility_rows(
                 item => format!("{}/{}", f.asset, f.dataset),
                 ok => f.verdict == reprise_domain::request::Verdict::Ok,
                 verdict => f.verdict.explain(viewer.language()),
-                chosen => f.chosen.as_ref().map(|c| format!("{} · {}", reprise_app::snapshots::short(&c.snapshot), when(c.time, tz, viewer.fr()))),
-                alternatives => f.alternatives.iter().map(|c| format!("{} · {}", reprise_app::snapshots::short(&c.snapshot), when(c.time, tz, viewer.fr()))).collect::<Vec<_>>(),
+                chosen => f.chosen.as_ref().map(|c| format!("{} · {}", reprise_app::text::short(&c.snapshot), when(c.time, tz, viewer.fr()))),
+                alternatives => f.alternatives.iter().map(|c| format!("{} · {}", reprise_app::text::short(&c.snapshot), when(c.time, tz, viewer.fr()))).collect::<Vec<_>>(),
             }
         })
         .collect()

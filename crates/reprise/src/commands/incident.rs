@@ -145,7 +145,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
                     println!(
                         "Incident {id}: recovery plan approved by {who}: {} step(s), predicted {}. The incident is in recovery.",
                         plan.steps.len(),
-                        reprise_app::plan::human(plan.predicted_seconds)
+                        reprise_app::text::human(plan.predicted_seconds)
                     );
                     println!(
                         "Next: `reprise incident step {id} {} start`.",
@@ -191,8 +191,19 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
                 StepAction::Fail => StepMove::Fail,
                 StepAction::Skip => StepMove::Skip,
             };
-            let step =
-                incident::step(&ctx, id, &asset, moved, reason.as_deref(), target, &who).await?;
+            let step = incident::step(
+                &ctx,
+                id,
+                &asset,
+                moved,
+                reason.as_deref(),
+                incident::StepTarget {
+                    dir: target,
+                    guard: reprise_app::target::Guard::admin(),
+                },
+                &who,
+            )
+            .await?;
             println!("{}: {}", step.asset, step.status.as_str());
             let shown: &[reprise_domain::incident::Restored] = if moved == StepMove::Start {
                 &step.restored
@@ -203,7 +214,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
                 println!(
                     "  restored {} from {} ({}) into {} — {} file(s), verified before writing",
                     r.dataset,
-                    reprise_app::snapshots::short(&r.snapshot),
+                    reprise_app::text::short(&r.snapshot),
                     local_time(r.time, tz),
                     r.target,
                     r.files
@@ -419,7 +430,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
 }
 
 fn age(seconds: i64) -> String {
-    reprise_app::plan::human(seconds.max(0) as u64)
+    reprise_app::text::human(seconds.max(0) as u64)
 }
 
 fn print_assessment(view: &incident::IncidentView, fr: bool, tz: &jiff::tz::TimeZone) {
@@ -666,7 +677,7 @@ fn print_review(inc: &incident::Incident, fr: bool, tz: &jiff::tz::TimeZone) {
             println!(
                 "  {verdict} {asset}: {} / RTO {}",
                 actual.map_or("—".into(), age),
-                target.map_or("—".into(), reprise_app::plan::human)
+                target.map_or("—".into(), reprise_app::text::human)
             );
         }
         if !r.actions.is_empty() {

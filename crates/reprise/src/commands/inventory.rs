@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::Session;
 use crate::cli::{self, Global, InventoryCommand};
 use crate::exit::{self, UsageError};
-use crate::output::{Table, local_time, or_dash, print_json};
+use crate::output::{Table, local_time, or_dash, print_json, term};
 
 pub async fn run(global: &Global, cmd: InventoryCommand) -> anyhow::Result<u8> {
     if let InventoryCommand::Import {
@@ -136,8 +136,8 @@ async fn show(session: &Session, id: &str, json: bool) -> anyhow::Result<u8> {
         return Ok(exit::SUCCESS);
     }
     let site = inv.site(asset.site.as_str());
-    println!("{} — {}", asset.id, asset.name);
-    let field = |label: &str, value: String| println!("  {label:<20}{value}");
+    println!("{} — {}", term(asset.id.as_str()), term(&asset.name));
+    let field = |label: &str, value: String| println!("  {label:<20}{}", term(&value));
     field(
         "site",
         site.map_or(asset.site.to_string(), |s| format!("{} ({})", s.name, s.id)),
@@ -205,7 +205,7 @@ async fn show(session: &Session, id: &str, json: bool) -> anyhow::Result<u8> {
             .category
             .as_deref()
             .map_or(String::new(), |c| format!(" [{c}]"));
-        println!("    {}{category}: {what}", set.name);
+        println!("    {}", term(&format!("{}{category}: {what}", set.name)));
     }
     println!("  history");
     for change in &history {

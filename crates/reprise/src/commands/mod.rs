@@ -74,6 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             target,
             overwrite,
             no_verify,
+            allow_protected_target,
             json,
         } => {
             let opts = restore::Args {
@@ -85,6 +86,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 target,
                 overwrite,
                 verify: !no_verify,
+                override_reason: allow_protected_target,
             };
             restore::run(&cli.global, opts, json).await
         }

@@ -1,6 +1,7 @@
 //! `reprise plan [--simulate ASSET…] [--minimal] [--technicians N] [--lang fr] [--json]`.
 
-use reprise_app::plan::{PlanOptions, human};
+use reprise_app::plan::PlanOptions;
+use reprise_app::text::human;
 use reprise_domain::plan::Action;
 
 use super::Session;
@@ -82,7 +83,7 @@ pub fn print(view: &reprise_app::plan::PlanView, fr: bool, tz: &jiff::tz::TimeZo
                             Some(p) => println!(
                                 "      {} {set} ← {} ({}, {}, {})",
                                 t("restore", "restaurer"),
-                                reprise_app::snapshots::short(&p.snapshot),
+                                reprise_app::text::short(&p.snapshot),
                                 local_time(p.time, tz),
                                 p.repository,
                                 integrity(&p.integrity, fr)

@@ -84,9 +84,8 @@ pub async fn run(global: &Global, cmd: RepoCommand) -> anyhow::Result<u8> {
                 for (rid, old, new) in &rotation.keys {
                     println!(
                         "Repository `{rid}`: new key {} added, old key {} removed.",
-                        reprise_app::snapshots::short(new),
-                        old.as_deref()
-                            .map_or("-", |k| reprise_app::snapshots::short(k))
+                        reprise_app::text::short(new),
+                        old.as_deref().map_or("-", |k| reprise_app::text::short(k))
                     );
                 }
                 println!(

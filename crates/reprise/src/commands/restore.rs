@@ -19,6 +19,7 @@ pub struct Args {
     pub target: PathBuf,
     pub overwrite: bool,
     pub verify: bool,
+    pub override_reason: Option<String>,
 }
 
 /// Reads `2026-11-20`, `2026-11-20 14:00` (in the workspace's zone) or RFC 3339.
@@ -50,6 +51,10 @@ pub async fn run(global: &Global, args: Args, json: bool) -> anyhow::Result<u8> 
             target: args.target,
             overwrite: args.overwrite,
             verify: args.verify,
+            guard: reprise_app::target::Guard {
+                override_reason: args.override_reason,
+                ..reprise_app::target::Guard::admin()
+            },
         },
     )
     .await?;

@@ -22,7 +22,7 @@ pub async fn run(global: &Global, json: bool) -> anyhow::Result<u8> {
                 },
                 o.snapshot
                     .as_deref()
-                    .map_or("-".into(), |s| reprise_app::snapshots::short(s).to_string()),
+                    .map_or("-".into(), |s| reprise_app::text::short(s).to_string()),
                 o.bytes_added.map_or("-".into(), |b| format!("{b} B")),
             ]);
         }

@@ -21,6 +21,7 @@ mod readiness;
 mod records;
 mod request;
 mod runbook;
+mod security;
 mod selfbackup;
 mod serve;
 mod support;

@@ -65,7 +65,7 @@ fn token_of(output: &[u8]) -> String {
         .to_string()
 }
 
-fn demo_with_token() -> (TestWorkspace, String) {
+pub(crate) fn demo_with_token() -> (TestWorkspace, String) {
     let dir = tempfile::tempdir().unwrap();
     let out = crate::support::reprise(dir.path())
         .args(["demo", "."])
@@ -75,7 +75,7 @@ fn demo_with_token() -> (TestWorkspace, String) {
     (TestWorkspace { dir }, token_of(&out.stdout))
 }
 
-fn client() -> reqwest::blocking::Client {
+pub(crate) fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -404,7 +404,7 @@ fn get_json(
         .unwrap()
 }
 
-fn post(
+pub(crate) fn post(
     http: &reqwest::blocking::Client,
     server: &Server,
     token: &str,
@@ -697,7 +697,7 @@ fn incidents_are_opened_and_run_through_the_api() {
         .bearer_auth(&token)
         .send()
         .unwrap();
-    assert_eq!(missing.status(), 400);
+    assert_eq!(missing.status(), 404, "an unknown incident is not found");
 }
 
 #[test]
@@ -947,7 +947,7 @@ fn the_server_speaks_https_with_a_certificate_and_refuses_plain_http_on_it() {
 }
 
 /// A token for a new account of the demo workspace, made with the command line.
-fn account(ws: &TestWorkspace, name: &str, role: &str, scope: &str) -> String {
+pub(crate) fn account(ws: &TestWorkspace, name: &str, role: &str, scope: &str) -> String {
     ws.cmd()
         .args(["user", "add", name, "--role", role, "--scope", scope])
         .assert()
@@ -1042,9 +1042,8 @@ fn each_role_reaches_what_it_may_and_a_scoped_account_only_its_own_site() {
     assert_eq!(me["scope"]["sites"][0], "entrepot");
 }
 
-#[test]
-fn signing_in_gives_a_session_and_repeated_failures_lock_the_account() {
-    let (ws, admin) = demo_with_token();
+/// Adds the operator `claire`, who signs in with `correct horse battery staple`.
+pub(crate) fn add_claire(ws: &TestWorkspace) {
     ws.cmd()
         .args([
             "user",
@@ -1057,6 +1056,12 @@ fn signing_in_gives_a_session_and_repeated_failures_lock_the_account() {
         .write_stdin("correct horse battery staple\n")
         .assert()
         .success();
+}
+
+#[test]
+fn signing_in_gives_a_session_and_repeated_failures_lock_the_account() {
+    let (ws, admin) = demo_with_token();
+    add_claire(&ws);
     let server = serve(&ws);
     let http = client();
     let sign_in = |password: &str| {
