@@ -13,7 +13,7 @@
 //!   seeds, each parsed from English or French words.
 //!
 //! Problems carry the asset and field they concern but no file positions: the
-//! configuration layer (`reprise-app`) maps them back to lines and columns.
+//! configuration layer (`reprise-workspace`) maps them back to lines and columns.
 
 pub mod access;
 pub mod anomaly;

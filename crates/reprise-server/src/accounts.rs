@@ -8,14 +8,14 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, Path, State as Extract};
 use axum::http::StatusCode;
 use jiff::Timestamp;
-use reprise_app::tokens::{self, Principal, Refused};
 use reprise_catalog::{TokenRow, UserRow};
 use reprise_domain::Interval;
 use reprise_domain::access::Role;
+use reprise_ops::tokens::{self, Principal, Refused};
 use serde::Deserialize;
 
 use crate::State;
-use crate::api::{ApiError, ApiResult, body};
+use crate::http::{ApiError, ApiResult, body};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,7 +34,7 @@ pub async fn sign_in(
     let b = body(payload)?;
     let now = Timestamp::now();
     // Journaled as the account signing in, not as the server.
-    let outcome = reprise_app::journal::ACTOR
+    let outcome = reprise_ops::journal::ACTOR
         .scope(
             b.user.clone(),
             tokens::sign_in(&*state.catalog, &b.user, &b.password, now),

@@ -11,162 +11,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jiff::Timestamp;
-use reprise_app::backup::Selection;
-use reprise_app::error::{AppError, ErrorKind};
 use reprise_catalog::{RunFilter, RunKind};
+use reprise_ops::backup::Selection;
 use serde::Deserialize;
 
 use crate::State;
-use reprise_app::tokens::Principal;
-
-/// An API error: a stable code for programs, a message for people. Internal details are
-/// logged, never sent.
-pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl ApiError {
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<AppError> for ApiError {
-    /// By the error's kind: 404, 400, 409 (a stale save, a wrong state, something busy),
-    /// 403; a failure of the operation is logged and answered 500 without its details.
-    fn from(err: AppError) -> Self {
-        let (status, code) = match err.kind() {
-            ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            ErrorKind::Invalid => (StatusCode::BAD_REQUEST, "invalid_request"),
-            ErrorKind::Conflict => (StatusCode::CONFLICT, "conflict"),
-            ErrorKind::Busy => (StatusCode::CONFLICT, "busy"),
-            ErrorKind::Refused => (StatusCode::FORBIDDEN, "refused"),
-            ErrorKind::Failed => {
-                tracing::error!(error = %err, "request failed");
-                return ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    "the operation failed; the server log has the details",
-                );
-            }
-        };
-        ApiError::new(status, code, err.to_string())
-    }
-}
-
-impl From<reprise_catalog::CatalogError> for ApiError {
-    fn from(err: reprise_catalog::CatalogError) -> Self {
-        AppError::from(err).into()
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(serde_json::json!({ "code": self.code, "message": self.message })),
-        )
-            .into_response()
-    }
-}
-
-pub(crate) type ApiResult<T> = Result<Json<T>, ApiError>;
-
-/// A JSON body, or a `400 invalid_request` in our error format that says what is wrong.
-pub(crate) fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    parsed.map(|Json(v)| v).map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("request bodies are limited to {} bytes", MAX_BODY),
-            )
-        } else {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text())
-        }
-    })
-}
-
-/// A JSON body that may be left out entirely (no content type): its default then.
-pub(crate) fn optional_body<T: Default>(
-    parsed: Result<Json<T>, JsonRejection>,
-) -> Result<T, ApiError> {
-    match parsed {
-        Err(JsonRejection::MissingJsonContentType(_)) => Ok(T::default()),
-        other => body(other),
-    }
-}
-
-/// The largest request body accepted: every body of this API is a few fields.
-pub const MAX_BODY: usize = 256 * 1024;
-
-/// How long a client may take to send its request body.
-pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// For endpoints that take no body (an erasure's execution, a cancellation, a
-/// self-backup): nothing, or an empty JSON object, is accepted; anything else is refused,
-/// since what the client meant by it would be silently ignored.
-pub(crate) struct NoBody;
-
-impl<S: Send + Sync> axum::extract::FromRequest<S> for NoBody {
-    type Rejection = ApiError;
-
-    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        let bytes =
-            <axum::body::Bytes as axum::extract::FromRequest<S>>::from_request(request, state)
-                .await
-                .map_err(|e| ApiError::new(e.status(), "invalid_request", e.body_text()))?;
-        let text = String::from_utf8_lossy(&bytes);
-        let empty = text.trim().is_empty()
-            || serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text)
-                .is_ok_and(|m| m.is_empty());
-        if !empty {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "this endpoint takes no request body (nothing, or {})",
-            ));
-        }
-        Ok(NoBody)
-    }
-}
-
-/// Refuses a body declared larger than [`MAX_BODY`] before reading any of it, so that a
-/// client announcing gigabytes does not hold a connection while it trickles them.
-async fn declared_size(request: axum::extract::Request, next: middleware::Next) -> Response {
-    let declared = request
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        let mut response = ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("request bodies are limited to {MAX_BODY} bytes"),
-        )
-        .into_response();
-        response.headers_mut().insert(
-            axum::http::header::CONNECTION,
-            axum::http::HeaderValue::from_static("close"),
-        );
-        return response;
-    }
-    next.run(request).await
-}
-
-/// Query parameters, or a `400 invalid_request` that says which one is wrong.
-pub(crate) fn query<T>(parsed: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    parsed
-        .map(|Query(v)| v)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))
-}
+pub(crate) use crate::http::{Actor, ApiError, ApiResult, MAX_BODY, NoBody, body, query};
+use reprise_ops::tokens::Principal;
 
 pub fn router(state: Arc<State>) -> Router {
     let api = Router::new()
@@ -250,9 +101,9 @@ pub fn router(state: Arc<State>) -> Router {
         .merge(api)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            BODY_TIMEOUT,
+            crate::http::BODY_TIMEOUT,
         ))
-        .layer(middleware::from_fn(declared_size))
+        .layer(middleware::from_fn(crate::http::declared_size))
 }
 
 /// Errors axum answers by itself (a method the route does not take, a path parameter of
@@ -290,10 +141,6 @@ async fn json_errors(response: Response) -> Response {
     ApiError::new(status, code, message).into_response()
 }
 
-/// Who a request acts as: its account's name, recorded in timelines and the journal.
-#[derive(Debug, Clone)]
-pub struct Actor(pub String);
-
 async fn assets(
     Extract(state): Extract<Arc<State>>,
     axum::extract::Extension(principal): axum::extract::Extension<Principal>,
@@ -312,8 +159,8 @@ async fn assets(
 async fn status(
     Extract(state): Extract<Arc<State>>,
     axum::extract::Extension(principal): axum::extract::Extension<Principal>,
-) -> ApiResult<Vec<reprise_app::status::AssetStatus>> {
-    let mut all = reprise_app::status::run(&state.ctx(), Timestamp::now()).await?;
+) -> ApiResult<Vec<reprise_ops::status::AssetStatus>> {
+    let mut all = reprise_ops::status::run(&state.ctx(), Timestamp::now()).await?;
     all.retain(|s| crate::auth::covers(&state, &principal, &s.asset));
     Ok(Json(all))
 }
@@ -374,7 +221,7 @@ async fn restore_points(
     Extract(state): Extract<Arc<State>>,
     axum::extract::Extension(principal): axum::extract::Extension<Principal>,
     q: Result<Query<AssetQuery>, QueryRejection>,
-) -> ApiResult<Vec<reprise_app::snapshots::PointView>> {
+) -> ApiResult<Vec<reprise_ops::snapshots::PointView>> {
     let q = query(q)?;
     if let Some(id) = &q.asset {
         state.ctx().asset(id)?;
@@ -382,7 +229,7 @@ async fn restore_points(
     }
     let mut points = state.catalog.restore_points(q.asset.as_deref()).await?;
     points.retain(|p| crate::auth::covers(&state, &principal, &p.asset));
-    Ok(Json(reprise_app::snapshots::group(&points)))
+    Ok(Json(reprise_ops::snapshots::group(&points)))
 }
 
 #[derive(Deserialize)]
@@ -419,7 +266,7 @@ async fn backups(
         ),
     };
     let ctx = state.ctx();
-    let assets: Vec<String> = reprise_app::backup::select(&ctx, &selection)?
+    let assets: Vec<String> = reprise_ops::backup::select(&ctx, &selection)?
         .iter()
         .map(|a| a.id.to_string())
         .collect();
@@ -460,7 +307,7 @@ async fn verifications(
     let body = self::body(body)?;
     // A repository holds every site's data: verifying it is not a site's business.
     crate::auth::require_everything(&principal, "verifying repositories")?;
-    use reprise_app::verify::Mode;
+    use reprise_ops::verify::Mode;
     let invalid = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m);
     let mode = match body.mode.as_deref().unwrap_or("structure") {
         "structure" => Mode::Structure,
@@ -494,7 +341,7 @@ async fn verifications(
     let assets = body.assets.clone();
     tokio::spawn(async move {
         crate::job(&worker, async {
-            match reprise_app::verify::run(&worker.ctx(), &assets, mode).await {
+            match reprise_ops::verify::run(&worker.ctx(), &assets, mode).await {
                 Ok(reports) => {
                     for r in reports {
                         if r.ok {
@@ -552,16 +399,18 @@ async fn restores(
             body.target
         )));
     }
-    let tz = reprise_app::workspace::zone(state.loaded.config.timezone.as_deref());
+    let tz = reprise_workspace::workspace::zone(state.loaded.config.timezone.as_deref());
     let at = match &body.at {
         None => None,
-        Some(text) => Some(reprise_app::dates::parse_time(text, &tz).ok_or_else(|| {
-            invalid(format!(
-                "`at`: `{text}` is not a time (2026-11-20, 2026-11-20 14:00 or RFC 3339)"
-            ))
-        })?),
+        Some(text) => Some(
+            reprise_workspace::dates::parse_time(text, &tz).ok_or_else(|| {
+                invalid(format!(
+                    "`at`: `{text}` is not a time (2026-11-20, 2026-11-20 14:00 or RFC 3339)"
+                ))
+            })?,
+        ),
     };
-    let opts = reprise_app::restore::RestoreOptions {
+    let opts = reprise_ops::restore::RestoreOptions {
         asset: body.asset.clone(),
         dataset: body.dataset,
         at,
@@ -570,18 +419,18 @@ async fn restores(
         target,
         overwrite: body.overwrite,
         verify: true,
-        guard: reprise_app::target::Guard {
+        guard: reprise_ops::target::Guard {
             override_reason: body.override_reason,
-            ..reprise_app::target::Guard::for_role(principal.role)
+            ..reprise_ops::target::Guard::for_role(principal.role)
         },
     };
     // Everything that can be refused is refused now, not in the background: the target
     // (resolved), the restore points, the path inside them, what the target holds.
-    let (chosen, target) = reprise_app::restore::prepare(&state.ctx(), &opts).await?;
+    let (chosen, target) = reprise_ops::restore::prepare(&state.ctx(), &opts).await?;
     let worker = state.clone();
     tokio::spawn(async move {
         crate::job(&worker, async {
-            match reprise_app::restore::run(&worker.ctx(), &opts).await {
+            match reprise_ops::restore::run(&worker.ctx(), &opts).await {
                 Ok(done) => {
                     for r in done {
                         tracing::info!(asset = %r.asset, dataset = %r.dataset, snapshot = %r.snapshot, files = r.files, seconds = r.seconds, target = %r.target.display(), "restore succeeded");
@@ -616,8 +465,8 @@ async fn restores(
 async fn self_backups(
     Extract(state): Extract<Arc<State>>,
     _: NoBody,
-) -> Result<Json<Vec<reprise_app::selfbackup::Outcome>>, ApiError> {
-    let outcomes = crate::job(&state, reprise_app::selfbackup::run(&state.ctx())).await?;
+) -> Result<Json<Vec<reprise_ops::selfbackup::Outcome>>, ApiError> {
+    let outcomes = crate::job(&state, reprise_ops::selfbackup::run(&state.ctx())).await?;
     Ok(Json(outcomes))
 }
 
@@ -625,12 +474,12 @@ async fn self_backups(
 async fn repositories(
     Extract(state): Extract<Arc<State>>,
     axum::extract::Extension(principal): axum::extract::Extension<Principal>,
-) -> ApiResult<Vec<reprise_app::repos::RepoProbe>> {
+) -> ApiResult<Vec<reprise_ops::repos::RepoProbe>> {
     crate::auth::require_everything(&principal, "the repositories, shared by every site")?;
     let probes = match state.probes() {
         Some(p) => p,
         None => {
-            reprise_app::repos::probe_all(
+            reprise_ops::repos::probe_all(
                 &state.loaded.workspace,
                 &state.loaded.config.inventory.repositories,
             )
@@ -673,10 +522,11 @@ async fn readiness(
     Extract(state): Extract<Arc<State>>,
     axum::extract::Extension(principal): axum::extract::Extension<Principal>,
     q: Result<Query<SiteQuery>, QueryRejection>,
-) -> ApiResult<reprise_app::readiness::Readiness> {
+) -> ApiResult<reprise_recovery::readiness::Readiness> {
     let q = query(q)?;
     let mut r =
-        reprise_app::readiness::check(&state.ctx(), q.site.as_deref(), Timestamp::now()).await?;
+        reprise_recovery::readiness::check(&state.ctx(), q.site.as_deref(), Timestamp::now())
+            .await?;
     r.assets
         .retain(|a| crate::auth::covers(&state, &principal, &a.asset));
     r.sites
@@ -725,8 +575,8 @@ async fn acknowledge_alert(
 async fn categories(
     Extract(state): Extract<Arc<State>>,
     axum::extract::Extension(principal): axum::extract::Extension<Principal>,
-) -> ApiResult<Vec<reprise_app::categories::CategoryView>> {
-    let mut views = reprise_app::categories::list(&state.ctx()).await?;
+) -> ApiResult<Vec<reprise_ops::categories::CategoryView>> {
+    let mut views = reprise_ops::categories::list(&state.ctx()).await?;
     for v in &mut views {
         v.datasets
             .retain(|d| crate::auth::covers(&state, &principal, &d.asset));
@@ -751,7 +601,7 @@ async fn approve(
     let b = body(payload)?;
     let by = b.by.unwrap_or(actor);
     let approval =
-        reprise_app::readiness::approve(&state.ctx(), &b.asset, &by, Timestamp::now()).await?;
+        reprise_recovery::readiness::approve(&state.ctx(), &b.asset, &by, Timestamp::now()).await?;
     Ok((StatusCode::CREATED, Json(approval)))
 }
 
@@ -780,7 +630,7 @@ async fn journal(
 /// Checks the whole chain: intact, or the first entry altered, removed or reordered.
 async fn journal_verification(
     Extract(state): Extract<Arc<State>>,
-) -> ApiResult<reprise_app::journal::Verdict> {
-    let (_, verdict) = reprise_app::journal::check(&state.ctx()).await?;
+) -> ApiResult<reprise_ops::journal::Verdict> {
+    let (_, verdict) = reprise_ops::journal::check(&state.ctx()).await?;
     Ok(Json(verdict))
 }

@@ -10,11 +10,11 @@ use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use reprise_app::tokens::Principal;
 use reprise_domain::access::Action;
+use reprise_ops::tokens::Principal;
 
 use crate::State;
-use crate::api::{Actor, ApiError};
+use crate::http::{Actor, ApiError};
 
 /// The kind of action a route needs. Unknown routes need the most.
 pub fn policy(method: &Method, path: &str) -> Action {
@@ -74,7 +74,7 @@ pub async fn authorize(
         .into_response();
     };
     let principal =
-        match reprise_app::tokens::authenticate(&*state.catalog, token, Timestamp::now()).await {
+        match reprise_ops::tokens::authenticate(&*state.catalog, token, Timestamp::now()).await {
             Ok(Some(p)) => p,
             Ok(None) => {
                 return ApiError::new(
@@ -120,7 +120,7 @@ pub async fn authorize(
     request.extensions_mut().insert(Actor(user.clone()));
     request.extensions_mut().insert(principal);
     // What this request changes is journaled as the account.
-    reprise_app::journal::ACTOR
+    reprise_ops::journal::ACTOR
         .scope(user, next.run(request))
         .await
 }

@@ -8,11 +8,11 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State as Extract};
 use axum::http::StatusCode;
 use jiff::Timestamp;
-use reprise_app::incident::{self, CheckInput, NewIncident, StepMove};
+use reprise_recovery::incident::{self, CheckInput, NewIncident, StepMove};
 use serde::Deserialize;
 
 use crate::State;
-use crate::api::{Actor, ApiError, ApiResult, body, optional_body, query};
+use crate::http::{Actor, ApiError, ApiResult, body, optional_body, query};
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -119,7 +119,7 @@ pub struct StepBody {
 pub async fn step(
     Extract(state): Extract<Arc<State>>,
     Extension(Actor(actor)): Extension<Actor>,
-    Extension(principal): Extension<reprise_app::tokens::Principal>,
+    Extension(principal): Extension<reprise_ops::tokens::Principal>,
     Path((id, asset)): Path<(i64, String)>,
     payload: Result<Json<StepBody>, JsonRejection>,
 ) -> ApiResult<reprise_domain::incident::StepRecord> {
@@ -155,7 +155,7 @@ pub async fn step(
             b.reason.as_deref(),
             incident::StepTarget {
                 dir: target,
-                guard: reprise_app::target::Guard::for_role(principal.role),
+                guard: reprise_ops::target::Guard::for_role(principal.role),
             },
             &actor,
         ),

@@ -5,7 +5,8 @@
 //! at most `[server] concurrency` at a time, and Reprise's own self-backup; [`supervise`]
 //! evaluates alerts after every pass and sends what changed in the background; [`serve`]
 //! ties them to a listener and stops gracefully: it stops accepting requests and lets
-//! running jobs finish. Handlers parse, call one use case of `reprise-app`, and render;
+//! running jobs finish. Handlers parse, call one use case (`reprise-ops`, `-recovery`,
+//! `-oversight`), and render;
 //! errors are JSON with a stable code, internals are logged, never sent. Logs go through
 //! `tracing` (the binary picks text or JSON).
 // The OpenAPI document is one `json!` literal, deeper than the default limit.
@@ -14,6 +15,7 @@
 mod accounts;
 mod api;
 mod auth;
+mod http;
 mod incidents;
 mod metrics;
 mod openapi;
@@ -28,13 +30,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use reprise_app::backup::{self, Selection};
-use reprise_app::context::Ctx;
-use reprise_app::repos::RepoProbe;
-use reprise_app::status::AssetStatus;
-use reprise_app::workspace::Loaded;
 use reprise_catalog::Catalog;
 use reprise_engine::NoProgress;
+use reprise_ops::backup::{self, Selection};
+use reprise_ops::context::Ctx;
+use reprise_ops::repos::RepoProbe;
+use reprise_ops::status::AssetStatus;
+use reprise_workspace::workspace::Loaded;
 use tokio::sync::Semaphore;
 
 pub use api::router;
@@ -145,7 +147,7 @@ impl State {
         {
             return probes.clone();
         }
-        let probes = reprise_app::repos::probe_all(
+        let probes = reprise_ops::repos::probe_all(
             &self.loaded.workspace,
             &self.loaded.config.inventory.repositories,
         )
@@ -190,9 +192,9 @@ pub struct Overview {
 const OVERVIEW_FRESH: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 impl State {
-    async fn compute_overview(&self) -> reprise_app::error::AppResult<Arc<Overview>> {
+    async fn compute_overview(&self) -> reprise_ops::error::AppResult<Arc<Overview>> {
         let now = Timestamp::now();
-        let statuses = reprise_app::status::run(&self.ctx(), now).await?;
+        let statuses = reprise_ops::status::run(&self.ctx(), now).await?;
         let alerts = self.catalog.alerts(true).await?;
         Ok(Arc::new(Overview {
             at: now,
@@ -221,7 +223,7 @@ impl State {
 
     /// The overview: the kept one (a stale one is refreshed in the background, never on
     /// a page's time), else computed and kept.
-    pub async fn overview(self: &Arc<Self>) -> reprise_app::error::AppResult<Arc<Overview>> {
+    pub async fn overview(self: &Arc<Self>) -> reprise_ops::error::AppResult<Arc<Overview>> {
         let kept = self.overview.lock().expect("overview").clone();
         if let Some(kept) = kept {
             let stale = Timestamp::now().duration_since(kept.at) >= OVERVIEW_FRESH;
@@ -321,7 +323,7 @@ pub async fn scheduler(
 
 async fn start_due(state: &Arc<State>) {
     let due: Vec<String> =
-        match reprise_app::scheduler::due(&state.ctx(), state.started, Timestamp::now()).await {
+        match reprise_ops::scheduler::due(&state.ctx(), state.started, Timestamp::now()).await {
             Ok(assets) => assets.iter().map(|a| a.id.to_string()).collect(),
             Err(e) => {
                 tracing::error!(error = %e, "scheduler: cannot tell what is due");
@@ -339,19 +341,19 @@ async fn start_due(state: &Arc<State>) {
         }
         // Take the asset's lease, then check again that it is still due: another server
         // sharing the catalog may have just backed it up.
-        let key = reprise_app::leases::backup_key(&asset);
-        if !reprise_app::leases::acquire(&*state.catalog, &key)
+        let key = reprise_ops::leases::backup_key(&asset);
+        if !reprise_ops::leases::acquire(&*state.catalog, &key)
             .await
             .unwrap_or(false)
         {
             continue;
         }
-        let still_due = reprise_app::scheduler::due(&state.ctx(), state.started, Timestamp::now())
+        let still_due = reprise_ops::scheduler::due(&state.ctx(), state.started, Timestamp::now())
             .await
             .map(|d| d.iter().any(|a| a.id.as_str() == asset))
             .unwrap_or(false);
         if !still_due {
-            let _ = reprise_app::leases::release(&*state.catalog, &key).await;
+            let _ = reprise_ops::leases::release(&*state.catalog, &key).await;
             continue;
         }
         let selection = Selection {
@@ -367,7 +369,7 @@ async fn start_due(state: &Arc<State>) {
 /// before they ran, or whose runner died.
 async fn requests_due(state: &Arc<State>) {
     let ctx = state.ctx();
-    let due = match reprise_app::request::due(&ctx, Timestamp::now()).await {
+    let due = match reprise_recovery::request::due(&ctx, Timestamp::now()).await {
         Ok(due) => due,
         Err(e) => {
             tracing::error!(error = %e, "restore requests: cannot tell what is due");
@@ -375,7 +377,7 @@ async fn requests_due(state: &Arc<State>) {
         }
     };
     for id in due.missed {
-        match reprise_app::request::fail_missed(&ctx, id, "reprise-server").await {
+        match reprise_recovery::request::fail_missed(&ctx, id, "reprise-server").await {
             Ok(()) => tracing::warn!(
                 request = id,
                 "restore request missed its window or was interrupted"
@@ -391,7 +393,8 @@ async fn requests_due(state: &Arc<State>) {
         let worker = state.clone();
         tokio::spawn(async move {
             job(&worker, async {
-                match reprise_app::request::execute(&worker.ctx(), id, "reprise-server").await {
+                match reprise_recovery::request::execute(&worker.ctx(), id, "reprise-server").await
+                {
                     Ok(view) => tracing::info!(
                         request = id,
                         state = view.request.state.as_str(),
@@ -412,7 +415,7 @@ async fn drills_due(state: &Arc<State>) {
     if !state.loaded.config.server.drills {
         return;
     }
-    let due = match reprise_app::drill::due(&state.ctx(), Timestamp::now()).await {
+    let due = match reprise_recovery::drill::due(&state.ctx(), Timestamp::now()).await {
         Ok(due) => due,
         Err(e) => {
             tracing::error!(error = %e, "drills: cannot tell which are due");
@@ -425,7 +428,7 @@ async fn drills_due(state: &Arc<State>) {
             continue;
         }
         // Another server sharing the catalog may be drilling it: one lease per asset.
-        if !reprise_app::leases::acquire(&*state.catalog, &key[0])
+        if !reprise_ops::leases::acquire(&*state.catalog, &key[0])
             .await
             .unwrap_or(false)
         {
@@ -437,18 +440,18 @@ async fn drills_due(state: &Arc<State>) {
             job(&worker, async {
                 let ctx = worker.ctx();
                 // Checked again under the lease: it may have just been drilled elsewhere.
-                let still_due = reprise_app::drill::due(&ctx, Timestamp::now())
+                let still_due = reprise_recovery::drill::due(&ctx, Timestamp::now())
                     .await
                     .is_ok_and(|d| d.contains(&asset));
                 if !still_due {
                     return;
                 }
-                let opts = reprise_app::drill::DrillOptions {
+                let opts = reprise_recovery::drill::DrillOptions {
                     assets: vec![asset.clone()],
                     scenario: Some("scheduled restore test".into()),
                     ..Default::default()
                 };
-                match reprise_app::drill::run(&ctx, &opts, "reprise-server").await {
+                match reprise_recovery::drill::run(&ctx, &opts, "reprise-server").await {
                     Ok(outcomes) => {
                         for o in outcomes {
                             if o.ok {
@@ -469,7 +472,7 @@ async fn drills_due(state: &Arc<State>) {
             .await;
             let _ = worker
                 .catalog
-                .release_lease(&key[0], reprise_app::leases::holder())
+                .release_lease(&key[0], reprise_ops::leases::holder())
                 .await;
             worker.unclaim(&key);
         });
@@ -479,7 +482,7 @@ async fn drills_due(state: &Arc<State>) {
 /// Runs the configured CSV exports (`[[export]]`) whose schedule is due.
 async fn exports_due(state: &Arc<State>) {
     let due: Vec<String> =
-        match reprise_app::export::due(&state.ctx(), state.started, Timestamp::now()).await {
+        match reprise_oversight::export::due(&state.ctx(), state.started, Timestamp::now()).await {
             Ok(due) => due.iter().map(|e| e.id.clone()).collect(),
             Err(e) => {
                 tracing::error!(error = %e, "exports: cannot tell what is due");
@@ -494,8 +497,12 @@ async fn exports_due(state: &Arc<State>) {
         let worker = state.clone();
         tokio::spawn(async move {
             job(&worker, async {
-                match reprise_app::export::run_configured(&worker.ctx(), &id, Timestamp::now())
-                    .await
+                match reprise_oversight::export::run_configured(
+                    &worker.ctx(),
+                    &id,
+                    Timestamp::now(),
+                )
+                .await
                 {
                     Ok(done) => tracing::info!(
                         export = %id,
@@ -530,7 +537,7 @@ async fn purge_expired(state: &Arc<State>) {
         let ctx = worker.ctx();
         // Looking is read-only; only a purge with something to remove waits for the
         // repositories to be quiet.
-        let plans = match reprise_app::retention::expired(&ctx, now).await {
+        let plans = match reprise_ops::retention::expired(&ctx, now).await {
             Ok(plans) if plans.is_empty() => return,
             Ok(plans) => plans,
             Err(e) => {
@@ -548,7 +555,7 @@ async fn purge_expired(state: &Arc<State>) {
             return;
         }
         job(&worker, async {
-            match reprise_app::retention::apply(&ctx, &plans).await {
+            match reprise_ops::retention::apply(&ctx, &plans).await {
                 Ok(applied) => {
                     for a in applied {
                         tracing::info!(
@@ -558,7 +565,7 @@ async fn purge_expired(state: &Arc<State>) {
                         );
                     }
                 }
-                Err(reprise_app::error::AppError::Busy(why)) => {
+                Err(reprise_ops::error::AppError::Busy(why)) => {
                     // Another process writes into the repositories: next tick.
                     tracing::info!(why = %why, "retention purge postponed");
                     *worker.purged.lock().expect("purge time") = None;
@@ -573,7 +580,7 @@ async fn purge_expired(state: &Arc<State>) {
 
 async fn self_backup_if_due(state: &Arc<State>) {
     let ctx = state.ctx();
-    match reprise_app::selfbackup::due(&ctx, state.started, Timestamp::now()).await {
+    match reprise_ops::selfbackup::due(&ctx, state.started, Timestamp::now()).await {
         Ok(true) => {}
         Ok(false) => return,
         Err(e) => {
@@ -588,7 +595,7 @@ async fn self_backup_if_due(state: &Arc<State>) {
     let worker = state.clone();
     tokio::spawn(async move {
         job(&worker, async {
-            match reprise_app::selfbackup::run(&worker.ctx()).await {
+            match reprise_ops::selfbackup::run(&worker.ctx()).await {
                 Ok(outcomes) => {
                     for o in outcomes {
                         match &o.error {
@@ -619,8 +626,8 @@ async fn self_backup_if_due(state: &Arc<State>) {
 pub async fn supervise(state: &State) -> Option<Arc<Overview>> {
     let now = Timestamp::now();
     let probes = state.refresh_probes(now).await;
-    match reprise_app::supervise::evaluate(&state.ctx(), now, Some(&probes)).await {
-        Ok(reprise_app::supervise::Evaluation {
+    match reprise_oversight::supervise::evaluate(&state.ctx(), now, Some(&probes)).await {
+        Ok(reprise_oversight::supervise::Evaluation {
             changes,
             statuses,
             open,
@@ -631,12 +638,12 @@ pub async fn supervise(state: &State) -> Option<Arc<Overview>> {
             for key in &changes.resolved {
                 tracing::info!(key = %key, "alert resolved");
             }
-            let messages = reprise_app::notify::messages(&changes);
+            let messages = reprise_ops::notify::messages(&changes);
             if !messages.is_empty() {
                 let notifiers = state.loaded.config.inventory.notifiers.clone();
                 let ws = state.loaded.workspace.clone();
                 tokio::spawn(async move {
-                    for failure in reprise_app::notify::send(&ws, &notifiers, &messages).await {
+                    for failure in reprise_ops::notify::send(&ws, &notifiers, &messages).await {
                         tracing::error!(failure = %failure, "notification not delivered");
                     }
                 });
@@ -666,7 +673,7 @@ where
     L: axum::serve::Listener<Addr = std::net::SocketAddr>,
 {
     // Runs a killed process left `running` can never finish: mark them, so they retry.
-    if let Ok(n) = reprise_app::leases::recover_interrupted(&*state.catalog, Timestamp::now()).await
+    if let Ok(n) = reprise_ops::leases::recover_interrupted(&*state.catalog, Timestamp::now()).await
         && n > 0
     {
         tracing::warn!(

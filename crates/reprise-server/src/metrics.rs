@@ -7,8 +7,8 @@ use axum::extract::State as Extract;
 use axum::http::header;
 use axum::response::IntoResponse;
 use jiff::Timestamp;
-use reprise_app::status::RpoStatus;
 use reprise_catalog::{RunFilter, RunKind, RunStatus};
+use reprise_ops::status::RpoStatus;
 
 use crate::State;
 
@@ -20,8 +20,8 @@ fn escape(label: &str) -> String {
 }
 
 /// Per repository, from the last probe: up, size and file count.
-fn repository_metrics(out: &mut String, probes: &[reprise_app::repos::RepoProbe]) {
-    type Value = fn(&reprise_app::repos::RepoProbe) -> Option<f64>;
+fn repository_metrics(out: &mut String, probes: &[reprise_ops::repos::RepoProbe]) {
+    type Value = fn(&reprise_ops::repos::RepoProbe) -> Option<f64>;
     let families: [(&str, &str, Value); 4] = [
         (
             "reprise_repository_up",
@@ -61,7 +61,7 @@ fn repository_metrics(out: &mut String, probes: &[reprise_app::repos::RepoProbe]
 pub async fn render(Extract(state): Extract<Arc<State>>) -> impl IntoResponse {
     let mut out = String::new();
     let ctx = state.ctx();
-    let statuses = reprise_app::status::run(&ctx, Timestamp::now())
+    let statuses = reprise_ops::status::run(&ctx, Timestamp::now())
         .await
         .unwrap_or_default();
     let runs = state
@@ -69,7 +69,7 @@ pub async fn render(Extract(state): Extract<Arc<State>>) -> impl IntoResponse {
         .latest_runs(RunKind::Backup)
         .await
         .unwrap_or_default();
-    let last_runs = reprise_app::status::last_runs(&runs);
+    let last_runs = reprise_ops::status::last_runs(&runs);
     let families: [(&str, &str, &str); 7] = [
         (
             "reprise_asset_rpo_seconds",

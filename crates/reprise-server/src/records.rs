@@ -9,14 +9,14 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State as Extract};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use reprise_app::erase::{self, ErasureView};
-use reprise_app::export::{self, Filter, Kind};
-use reprise_app::tokens::Principal;
+use reprise_ops::erase::{self, ErasureView};
+use reprise_ops::tokens::Principal;
+use reprise_oversight::export::{self, Filter, Kind};
 use serde::Deserialize;
 
 use crate::State;
-use crate::api::{Actor, ApiError, ApiResult, body, query};
 use crate::auth::require_everything;
+use crate::http::{Actor, ApiError, ApiResult, body, query};
 
 fn whole(principal: &Principal) -> Result<(), ApiError> {
     require_everything(principal, "records of the whole workspace")
@@ -65,7 +65,7 @@ pub async fn execute(
     Extension(Actor(actor)): Extension<Actor>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<i64>,
-    _: crate::api::NoBody,
+    _: crate::http::NoBody,
 ) -> ApiResult<ErasureView> {
     whole(&principal)?;
     // An erasure prunes: none of this server's backups may run beside it.
@@ -102,7 +102,7 @@ pub async fn cancel(
     Extension(Actor(actor)): Extension<Actor>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<i64>,
-    _: crate::api::NoBody,
+    _: crate::http::NoBody,
 ) -> ApiResult<ErasureView> {
     whole(&principal)?;
     Ok(Json(erase::cancel(&state.ctx(), id, &actor).await?))
@@ -135,7 +135,7 @@ pub async fn csv(
     let q = query(q)?;
     let kind = Kind::parse(kind.trim_end_matches(".csv")).map_err(bad)?;
     let ctx = state.ctx();
-    let tz = reprise_app::workspace::zone(ctx.loaded.config.timezone.as_deref());
+    let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
     let start = |d: jiff::civil::Date| {
         d.to_zoned(tz.clone())
             .map(|z| z.timestamp())
@@ -187,9 +187,9 @@ pub async fn evidence(
     whole(&principal)?;
     let q = query(q)?;
     let ctx = state.ctx();
-    let tz = reprise_app::workspace::zone(ctx.loaded.config.timezone.as_deref());
-    let period = reprise_app::evidence::parse_period(&q.period, &tz).map_err(bad)?;
-    let (name, bytes) = reprise_app::evidence::archive(&ctx, &period).await?;
+    let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
+    let period = reprise_oversight::evidence::parse_period(&q.period, &tz).map_err(bad)?;
+    let (name, bytes) = reprise_oversight::evidence::archive(&ctx, &period).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/gzip".to_string()),

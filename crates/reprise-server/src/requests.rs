@@ -10,14 +10,14 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State as Extract};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use reprise_app::request::{self, RequestView, Submission};
 use reprise_domain::plan::Lang;
 use reprise_domain::request::Draft;
+use reprise_recovery::request::{self, RequestView, Submission};
 use serde::Deserialize;
 
 use crate::State;
-use crate::api::{Actor, ApiError, ApiResult, body, optional_body, query};
-use reprise_app::tokens::Principal;
+use crate::http::{Actor, ApiError, ApiResult, body, optional_body, query};
+use reprise_ops::tokens::Principal;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
@@ -78,7 +78,7 @@ pub async fn submit(
     }
     // A scoped account asks only for its own sites' data.
     if !principal.scope.is_everything() {
-        let tz = reprise_app::workspace::zone(state.loaded.config.timezone.as_deref());
+        let tz = reprise_workspace::workspace::zone(state.loaded.config.timezone.as_deref());
         if let Ok(r) = reprise_domain::request::validate(&draft, &tz)
             && let Ok(items) = reprise_domain::request::resolve(&state.loaded.config.inventory, &r)
             && let Some(i) = items
@@ -132,7 +132,7 @@ pub async fn assess(
     check_request(&state, &principal, id).await?;
     let b = optional_body(payload)?;
     let ctx = state.ctx();
-    let tz = reprise_app::workspace::zone(ctx.loaded.config.timezone.as_deref());
+    let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
     let draft = reprise_domain::request::TargetDraft {
         at: b.at,
         from: b.from,
@@ -268,7 +268,7 @@ pub async fn report(
             )
         })?,
     };
-    let tz = reprise_app::workspace::zone(ctx.loaded.config.timezone.as_deref());
+    let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
     let text = request::report_text(&view, lang, &tz);
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }

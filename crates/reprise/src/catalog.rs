@@ -1,9 +1,9 @@
 //! The one place that picks a catalog implementation.
 
-use reprise_app::workspace::CatalogLocation;
 use reprise_catalog::Catalog;
 use reprise_catalog_postgres::PostgresCatalog;
 use reprise_catalog_sqlite::SqliteCatalog;
+use reprise_workspace::workspace::CatalogLocation;
 
 pub async fn open(location: &CatalogLocation) -> anyhow::Result<Box<dyn Catalog>> {
     Ok(match location {
@@ -15,13 +15,13 @@ pub async fn open(location: &CatalogLocation) -> anyhow::Result<Box<dyn Catalog>
 /// The catalog at `location`, journaling every change of state as `actor` under the
 /// workspace's master key (created the first time).
 pub async fn open_journaled(
-    ws: &reprise_app::workspace::Workspace,
+    ws: &reprise_workspace::workspace::Workspace,
     location: &CatalogLocation,
     actor: &str,
 ) -> anyhow::Result<Box<dyn Catalog>> {
     let inner = open(location).await?;
-    let master = reprise_app::keys::master_key(ws).map_err(anyhow::Error::msg)?;
-    Ok(Box::new(reprise_app::journal::Journaled::new(
+    let master = reprise_ops::keys::master_key(ws).map_err(anyhow::Error::msg)?;
+    Ok(Box::new(reprise_ops::journal::Journaled::new(
         inner, &master, actor,
     )))
 }

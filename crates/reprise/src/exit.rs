@@ -6,10 +6,10 @@
 //!   configuration, an unreadable import file, an unknown asset, a restore target
 //!   refused (a protected place).
 
-use reprise_app::config::Severity;
-use reprise_app::error::{AppError, ErrorKind};
-use reprise_app::import::ImportError;
-use reprise_app::workspace::WorkspaceError;
+use reprise_ops::error::{AppError, ErrorKind};
+use reprise_workspace::config::Severity;
+use reprise_workspace::import::ImportError;
+use reprise_workspace::workspace::WorkspaceError;
 
 pub const SUCCESS: u8 = 0;
 pub const FAILURE: u8 = 1;

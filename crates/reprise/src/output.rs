@@ -101,7 +101,7 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
-pub use reprise_app::html::escape as escape_html;
+pub use reprise_workspace::html::escape as escape_html;
 
 /// Writes a report where asked (text, HTML, PDF), or prints it when nowhere.
 pub fn write_report(
@@ -119,7 +119,7 @@ pub fn write_report(
     }
     if let Some(path) = pdf {
         let head = text.lines().next().unwrap_or("Reprise");
-        std::fs::write(path, reprise_app::pdf::text_document(head, text))?;
+        std::fs::write(path, reprise_workspace::pdf::text_document(head, text))?;
     }
     if out.is_none() && html.is_none() && pdf.is_none() {
         print!("{text}");
@@ -127,4 +127,4 @@ pub fn write_report(
     Ok(())
 }
 
-pub use reprise_app::html::text_page as report_html;
+pub use reprise_workspace::html::text_page as report_html;

@@ -19,8 +19,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use jiff::Timestamp;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
-use reprise_app::tokens::Principal;
 use reprise_domain::access::Action;
+use reprise_ops::tokens::Principal;
 use sha2::{Digest, Sha256};
 
 use crate::State;
@@ -163,7 +163,7 @@ impl FromRequestParts<Arc<State>> for Viewer {
         let cookies = cookies(&parts.headers);
         let principal = match cookies.get(SESSION) {
             Some(token) => {
-                reprise_app::tokens::authenticate(&*state.catalog, token, Timestamp::now())
+                reprise_ops::tokens::authenticate(&*state.catalog, token, Timestamp::now())
                     .await
                     .ok()
                     .flatten()
@@ -305,8 +305,8 @@ impl Viewer {
     }
 
     /// A page that says what went wrong in the use case's own words.
-    pub fn error(&self, e: reprise_app::error::AppError) -> Response {
-        use reprise_app::error::ErrorKind;
+    pub fn error(&self, e: reprise_ops::error::AppError) -> Response {
+        use reprise_ops::error::ErrorKind;
         let status = match e.kind() {
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Invalid => StatusCode::BAD_REQUEST,
@@ -317,7 +317,7 @@ impl Viewer {
         // A stale save: someone else changed the record since this page was shown.
         if matches!(
             e,
-            reprise_app::error::AppError::Catalog(reprise_catalog::CatalogError::Conflict { .. })
+            reprise_ops::error::AppError::Catalog(reprise_catalog::CatalogError::Conflict { .. })
         ) {
             let mut r = self.render(
                 "message.html",
@@ -346,7 +346,7 @@ impl Viewer {
 
 /// The workspace's time zone, for dates on pages.
 pub fn tz(state: &State) -> jiff::tz::TimeZone {
-    reprise_app::workspace::zone(state.loaded.config.timezone.as_deref())
+    reprise_workspace::workspace::zone(state.loaded.config.timezone.as_deref())
 }
 
 /// Back to `to` after a form, with a message key to show there.
@@ -356,7 +356,7 @@ pub fn back(to: &str, done: &str) -> Response {
 
 /// Runs `work` journaled as the principal's account.
 pub async fn as_user<T>(principal: &Principal, work: impl Future<Output = T>) -> T {
-    reprise_app::journal::ACTOR
+    reprise_ops::journal::ACTOR
         .scope(principal.user.clone(), work)
         .await
 }

@@ -11,13 +11,13 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use minijinja::{Value, context};
-use reprise_app::incident::{self, CheckInput, NewIncident, StepMove};
-use reprise_app::snapshots::{Integrity, group};
-use reprise_app::tokens::{self, Principal, Refused};
 use reprise_catalog::RunFilter;
 use reprise_domain::AssetState;
 use reprise_domain::access::Action;
 use reprise_domain::incident::Phase;
+use reprise_ops::snapshots::{Integrity, group};
+use reprise_ops::tokens::{self, Principal, Refused};
+use reprise_recovery::incident::{self, CheckInput, NewIncident, StepMove};
 use serde::Serialize;
 
 use super::{
@@ -77,7 +77,7 @@ pub async fn login(
     }
     let user = form.get("user").cloned().unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
-    let outcome = reprise_app::journal::ACTOR
+    let outcome = reprise_ops::journal::ACTOR
         .scope(
             user.clone(),
             tokens::sign_in(&*state.catalog, user.trim(), &password, Timestamp::now()),
@@ -167,8 +167,8 @@ fn word(fr: bool, en: &str, fr_word: &str) -> String {
 }
 
 /// The word a page (and its CSS class) uses for an RPO status.
-fn status_word(status: reprise_app::status::RpoStatus) -> &'static str {
-    use reprise_app::status::RpoStatus;
+fn status_word(status: reprise_ops::status::RpoStatus) -> &'static str {
+    use reprise_ops::status::RpoStatus;
     match status {
         RpoStatus::Ok => "ok",
         RpoStatus::AtRisk => "at_risk",
@@ -179,7 +179,7 @@ fn status_word(status: reprise_app::status::RpoStatus) -> &'static str {
 }
 
 /// Each asset's status word, by asset id.
-fn status_map(statuses: &[reprise_app::status::AssetStatus]) -> HashMap<&str, &'static str> {
+fn status_map(statuses: &[reprise_ops::status::AssetStatus]) -> HashMap<&str, &'static str> {
     statuses
         .iter()
         .map(|s| (s.asset.as_str(), status_word(s.rpo_status)))
@@ -276,7 +276,7 @@ pub async fn dashboard(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> R
 /// the template engine tile by tile costs most of the page's time.
 fn tiles_html(sites: &[SiteTiles], viewer: &Viewer) -> String {
     use std::fmt::Write;
-    let esc = reprise_app::html::escape;
+    let esc = reprise_workspace::html::escape;
     let mut out = String::with_capacity(sites.iter().map(|s| s.assets.len()).sum::<usize>() * 400);
     let verified = esc(viewer.t("last_verified"));
     let never = esc(viewer.t("never"));
@@ -485,7 +485,7 @@ pub async fn asset(
             error: r.error.clone().unwrap_or_default(),
         })
         .collect();
-    let drills: Vec<Value> = reprise_app::drill::history(&ctx, Some(&id))
+    let drills: Vec<Value> = reprise_recovery::drill::history(&ctx, Some(&id))
         .await
         .unwrap_or_default()
         .iter()
@@ -640,7 +640,7 @@ pub async fn backup(
     {
         return viewer.message(StatusCode::NOT_FOUND, "not_found");
     }
-    let selection = reprise_app::backup::Selection {
+    let selection = reprise_ops::backup::Selection {
         assets: vec![id.clone()],
         reason: Some(format!("requested in the web UI by {}", principal.user)),
         ..Default::default()
@@ -675,8 +675,8 @@ pub async fn verify(
     tokio::spawn(async move {
         crate::job(&worker, async {
             let ctx = worker.ctx();
-            let work = reprise_app::verify::run(&ctx, &assets, reprise_app::verify::Mode::ReadAll);
-            if let Err(e) = reprise_app::journal::ACTOR.scope(user, work).await {
+            let work = reprise_ops::verify::run(&ctx, &assets, reprise_ops::verify::Mode::ReadAll);
+            if let Err(e) = reprise_ops::journal::ACTOR.scope(user, work).await {
                 tracing::error!(error = %e, "verification failed");
             }
         })
@@ -941,7 +941,7 @@ fn after_incident(
     viewer: &Viewer,
     id: i64,
     done: &str,
-    r: Result<(), reprise_app::error::AppError>,
+    r: Result<(), reprise_ops::error::AppError>,
 ) -> Response {
     match r {
         Ok(()) => back(&format!("/incidents/{id}"), done),
@@ -1004,7 +1004,7 @@ pub async fn step(
             note,
             incident::StepTarget {
                 dir: None,
-                guard: reprise_app::target::Guard::for_role(principal.role),
+                guard: reprise_ops::target::Guard::for_role(principal.role),
             },
             &principal.user,
         ),
@@ -1153,7 +1153,7 @@ pub async fn assessment(
     };
     let state_word = text("state");
     let new_state = match state_word.as_deref().map(AssetState::parse) {
-        Some(Err(e)) => return viewer.error(reprise_app::error::AppError::Invalid(e.to_string())),
+        Some(Err(e)) => return viewer.error(reprise_ops::error::AppError::Invalid(e.to_string())),
         Some(Ok(s)) => Some(s),
         None => None,
     };
@@ -1187,7 +1187,7 @@ pub async fn phase(
     };
     let word = form.get("phase").map(String::as_str).unwrap_or_default();
     let Some(phase) = Phase::parse(word) else {
-        return viewer.error(reprise_app::error::AppError::Invalid(format!(
+        return viewer.error(reprise_ops::error::AppError::Invalid(format!(
             "unknown phase `{word}`"
         )));
     };

@@ -9,9 +9,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use minijinja::{Value, context};
-use reprise_app::request::{self, Preview, Submission};
 use reprise_domain::access::Action;
 use reprise_domain::request::{ContextDraft, DowntimeDraft, Draft, ScopeDraft, TargetDraft};
+use reprise_recovery::request::{self, Preview, Submission};
 
 use super::{Viewer, as_user, back, duration, flash, tz, when};
 use crate::State;
@@ -27,7 +27,7 @@ pub fn report(text: String, name: &str, fr: bool, format: Option<&str>) -> Respo
                 (header::CONTENT_TYPE, "application/pdf".to_string()),
                 (header::CONTENT_DISPOSITION, attach("pdf")),
             ],
-            reprise_app::pdf::text_document(text.lines().next().unwrap_or(name), &text),
+            reprise_workspace::pdf::text_document(text.lines().next().unwrap_or(name), &text),
         )
             .into_response(),
         Some("html") => (
@@ -35,7 +35,7 @@ pub fn report(text: String, name: &str, fr: bool, format: Option<&str>) -> Respo
                 (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
                 (header::CONTENT_DISPOSITION, attach("html")),
             ],
-            reprise_app::html::text_page(&text, "", fr),
+            reprise_workspace::html::text_page(&text, "", fr),
         )
             .into_response(),
         _ => (
@@ -118,8 +118,8 @@ fn feasibility_rows(
                 item => format!("{}/{}", f.asset, f.dataset),
                 ok => f.verdict == reprise_domain::request::Verdict::Ok,
                 verdict => f.verdict.explain(viewer.language()),
-                chosen => f.chosen.as_ref().map(|c| format!("{} · {}", reprise_app::text::short(&c.snapshot), when(c.time, tz, viewer.fr()))),
-                alternatives => f.alternatives.iter().map(|c| format!("{} · {}", reprise_app::text::short(&c.snapshot), when(c.time, tz, viewer.fr()))).collect::<Vec<_>>(),
+                chosen => f.chosen.as_ref().map(|c| format!("{} · {}", reprise_workspace::text::short(&c.snapshot), when(c.time, tz, viewer.fr()))),
+                alternatives => f.alternatives.iter().map(|c| format!("{} · {}", reprise_workspace::text::short(&c.snapshot), when(c.time, tz, viewer.fr()))).collect::<Vec<_>>(),
             }
         })
         .collect()
@@ -363,7 +363,7 @@ pub async fn decide(
             )
             .await
             .map(|_| "request_rejected"),
-            _ => Err(reprise_app::error::AppError::Invalid(
+            _ => Err(reprise_ops::error::AppError::Invalid(
                 "approve or reject".into(),
             )),
         }
@@ -387,7 +387,7 @@ pub async fn drills(
     };
     let ctx = state.ctx();
     let tz = tz(&state);
-    let history: Vec<_> = reprise_app::drill::history(&ctx, None)
+    let history: Vec<_> = reprise_recovery::drill::history(&ctx, None)
         .await
         .unwrap_or_default()
         .into_iter()
@@ -400,7 +400,7 @@ pub async fn drills(
             .name
             .clone()
             .unwrap_or_else(|| "Reprise".into());
-        let text = reprise_app::drill::report_text(&history, viewer.fr(), &tz, &title);
+        let text = reprise_recovery::drill::report_text(&history, viewer.fr(), &tz, &title);
         return report(text, "drills", viewer.fr(), Some(format));
     }
     let rows: Vec<Value> = history
@@ -460,13 +460,13 @@ pub async fn run_drill(
     tokio::spawn(async move {
         crate::job(&worker, async {
             let ctx = worker.ctx();
-            let opts = reprise_app::drill::DrillOptions {
+            let opts = reprise_recovery::drill::DrillOptions {
                 assets: vec![asset.clone()],
                 scenario: Some("web UI".into()),
                 ..Default::default()
             };
-            let run = reprise_app::drill::run(&ctx, &opts, &user);
-            if let Err(e) = reprise_app::journal::ACTOR.scope(user.clone(), run).await {
+            let run = reprise_recovery::drill::run(&ctx, &opts, &user);
+            if let Err(e) = reprise_ops::journal::ACTOR.scope(user.clone(), run).await {
                 tracing::error!(asset = %asset, error = %e, "drill failed");
             }
         })
@@ -483,7 +483,7 @@ pub async fn readiness(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> R
         Ok(p) => p.clone(),
         Err(r) => return *r,
     };
-    let r = match reprise_app::readiness::check(&state.ctx(), None, Timestamp::now()).await {
+    let r = match reprise_recovery::readiness::check(&state.ctx(), None, Timestamp::now()).await {
         Ok(r) => r,
         Err(e) => return viewer.error(e),
     };
@@ -642,7 +642,7 @@ pub async fn reports(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> Res
         "reports",
         context! {
             quarter,
-            kinds => reprise_app::export::Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+            kinds => reprise_oversight::export::Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
             sites => state.loaded.config.inventory.sites.iter().map(|s| context! {
                 id => s.id.to_string(), name => s.name.clone(),
             }).collect::<Vec<_>>(),
@@ -674,14 +674,14 @@ pub async fn evidence(
         return *r;
     }
     let ctx = state.ctx();
-    let period = match reprise_app::evidence::parse_period(
+    let period = match reprise_oversight::evidence::parse_period(
         q.get("period").map(String::as_str).unwrap_or(""),
         &tz(&state),
     ) {
         Ok(p) => p,
-        Err(e) => return viewer.error(reprise_app::error::AppError::Invalid(e)),
+        Err(e) => return viewer.error(reprise_ops::error::AppError::Invalid(e)),
     };
-    match reprise_app::evidence::archive(&ctx, &period).await {
+    match reprise_oversight::evidence::archive(&ctx, &period).await {
         Ok((name, bytes)) => attachment("application/gzip", &name, bytes),
         Err(e) => viewer.error(e),
     }
@@ -696,29 +696,30 @@ pub async fn export_csv(
     if let Err(r) = viewer.require_everywhere(Action::Audit) {
         return *r;
     }
-    let kind =
-        match reprise_app::export::Kind::parse(q.get("kind").map(String::as_str).unwrap_or("")) {
-            Ok(k) => k,
-            Err(e) => return viewer.error(reprise_app::error::AppError::Invalid(e)),
-        };
+    let kind = match reprise_oversight::export::Kind::parse(
+        q.get("kind").map(String::as_str).unwrap_or(""),
+    ) {
+        Ok(k) => k,
+        Err(e) => return viewer.error(reprise_ops::error::AppError::Invalid(e)),
+    };
     let tz = tz(&state);
     let day = |key: &str, next: bool| -> Option<Timestamp> {
         let d: jiff::civil::Date = field(&q, key)?.parse().ok()?;
         let d = if next { d.tomorrow().ok()? } else { d };
         d.to_zoned(tz.clone()).ok().map(|z| z.timestamp())
     };
-    let filter = reprise_app::export::Filter {
+    let filter = reprise_oversight::export::Filter {
         site: field(&q, "site"),
         since: day("since", false),
         until: day("until", true),
         kind_type: field(&q, "type"),
     };
-    let sheet = match reprise_app::export::sheet(&state.ctx(), kind, &filter).await {
+    let sheet = match reprise_oversight::export::sheet(&state.ctx(), kind, &filter).await {
         Ok(s) => s,
         Err(e) => return viewer.error(e),
     };
     if sheet.rows.is_empty() {
-        let why = reprise_app::export::why_empty(kind, &filter, &tz);
+        let why = reprise_oversight::export::why_empty(kind, &filter, &tz);
         let mut r = viewer.render("message.html", "reports", context! { message => why });
         *r.status_mut() = StatusCode::NOT_FOUND;
         return r;
@@ -726,7 +727,7 @@ pub async fn export_csv(
     attachment(
         "text/csv; charset=utf-8",
         &format!("{}.csv", kind.as_str()),
-        reprise_app::export::encode(&sheet.header, &sheet.rows),
+        reprise_oversight::export::encode(&sheet.header, &sheet.rows),
     )
 }
 
@@ -735,7 +736,7 @@ pub async fn runbook(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> Res
     if let Err(r) = viewer.require(Action::ReadRecords) {
         return *r;
     }
-    match reprise_app::runbook::export(&state.ctx(), viewer.fr(), Timestamp::now()).await {
+    match reprise_recovery::runbook::export(&state.ctx(), viewer.fr(), Timestamp::now()).await {
         Ok(html) => attachment(
             "text/html; charset=utf-8",
             "runbook.html",

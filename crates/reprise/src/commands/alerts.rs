@@ -29,12 +29,12 @@ pub async fn run(
         return Ok(exit::SUCCESS);
     }
     let inv = ctx.inventory();
-    let probes = reprise_app::repos::probe_all(ctx.workspace(), &inv.repositories).await;
-    let changes = reprise_app::supervise::evaluate(&ctx, Timestamp::now(), Some(&probes))
+    let probes = reprise_ops::repos::probe_all(ctx.workspace(), &inv.repositories).await;
+    let changes = reprise_oversight::supervise::evaluate(&ctx, Timestamp::now(), Some(&probes))
         .await?
         .changes;
-    let messages = reprise_app::notify::messages(&changes);
-    for failure in reprise_app::notify::send(ctx.workspace(), &inv.notifiers, &messages).await {
+    let messages = reprise_ops::notify::messages(&changes);
+    for failure in reprise_ops::notify::send(ctx.workspace(), &inv.notifiers, &messages).await {
         eprintln!("warning: {failure}");
     }
     let alerts = session.catalog.alerts(!all).await?;

@@ -1,6 +1,6 @@
 //! `reprise backup [ASSET…] [--all] [--site S]`.
 
-use reprise_app::backup::{self, Selection};
+use reprise_ops::backup::{self, Selection};
 
 use super::Session;
 use crate::cli::Global;
@@ -29,7 +29,7 @@ pub async fn run(global: &Global, selection: Selection, json: bool) -> anyhow::R
                     o.repository,
                     o.snapshot
                         .as_deref()
-                        .map_or("", |s| reprise_app::text::short(s)),
+                        .map_or("", |s| reprise_workspace::text::short(s)),
                     o.files.unwrap_or(0),
                     bytes(o.bytes.unwrap_or(0)),
                     bytes(o.bytes_added.unwrap_or(0)),

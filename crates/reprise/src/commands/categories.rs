@@ -1,6 +1,6 @@
 //! `reprise categories`.
 
-use reprise_app::categories;
+use reprise_ops::categories;
 
 use super::Session;
 use crate::cli::Global;

@@ -1,8 +1,8 @@
 //! `reprise check`: validates the workspace and explains every problem with its position.
 
 use jiff::Timestamp;
-use reprise_app::config::{Diagnostic, Severity};
-use reprise_app::workspace::{self, Loaded};
+use reprise_workspace::config::{Diagnostic, Severity};
+use reprise_workspace::workspace::{self, Loaded};
 use serde::Serialize;
 
 use crate::cli::Global;

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use jiff::Timestamp;
-use reprise_app::{demo, workspace};
+use reprise_oversight::demo;
+use reprise_workspace::workspace;
 
 use crate::cli::Global;
 use crate::exit;
@@ -15,28 +16,28 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     let catalog = crate::catalog::open_journaled(&ws, &location, "demo").await?;
     workspace::record_inventory(&*catalog, &loaded.config.inventory, Timestamp::now()).await?;
     for repo in &loaded.config.inventory.repositories {
-        reprise_app::repos::init(&ws, repo).await?;
+        reprise_ops::repos::init(&ws, repo).await?;
     }
     // A first backup of everything, then a full verification, so restore points, their
     // integrity and the RPO status have real content from the first command on.
-    let ctx = reprise_app::context::Ctx {
+    let ctx = reprise_ops::context::Ctx {
         loaded: &loaded,
         catalog: &*catalog,
         progress: crate::progress::for_terminal(),
     };
-    let outcomes = reprise_app::backup::run(
+    let outcomes = reprise_ops::backup::run(
         &ctx,
-        &reprise_app::backup::Selection {
+        &reprise_ops::backup::Selection {
             all: true,
             ..Default::default()
         },
     )
     .await?;
-    let verified = reprise_app::verify::run(&ctx, &[], reprise_app::verify::Mode::ReadAll).await?;
+    let verified = reprise_ops::verify::run(&ctx, &[], reprise_ops::verify::Mode::ReadAll).await?;
     // A first restore test of everything, so drill history and measured RTOs are real.
-    let drills = reprise_app::drill::run(
+    let drills = reprise_recovery::drill::run(
         &ctx,
-        &reprise_app::drill::DrillOptions {
+        &reprise_recovery::drill::DrillOptions {
             scenario: Some("démonstration : restauration de chaque jeu de données".into()),
             ..Default::default()
         },
@@ -44,27 +45,27 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     )
     .await?;
     // Restore requests: one completed, one infeasible, one waiting for its window.
-    let requests = reprise_app::demo::requests(&ctx).await?;
+    let requests = reprise_oversight::demo::requests(&ctx).await?;
     // A consent withdrawn: the form is erased from every restore point, with proof.
-    let erasure = reprise_app::demo::erasure(&ctx).await?;
+    let erasure = reprise_oversight::demo::erasure(&ctx).await?;
     // The week's CSV exports, as the server writes them every Monday.
-    let export = reprise_app::export::run_configured(&ctx, "hebdo", Timestamp::now()).await?;
+    let export = reprise_oversight::export::run_configured(&ctx, "hebdo", Timestamp::now()).await?;
     // Reprise's own catalog and configuration, so that `init --from-repository` works too.
-    let protected = reprise_app::selfbackup::run(&ctx).await?;
+    let protected = reprise_ops::selfbackup::run(&ctx).await?;
     // The offline runbook, ready to print.
     let runbook = ws.root.join("runbook.html");
     std::fs::write(
         &runbook,
-        reprise_app::runbook::export(&ctx, true, Timestamp::now()).await?,
+        reprise_recovery::runbook::export(&ctx, true, Timestamp::now()).await?,
     )?;
-    let token = reprise_app::tokens::first_admin(&*catalog, Timestamp::now()).await?;
+    let token = reprise_ops::tokens::first_admin(&*catalog, Timestamp::now()).await?;
     // Accounts of each role; the warehouse's contractor sees only the warehouse.
     for (name, role, scope) in [
         ("prestataire-entrepot", "operator", "site:entrepot"),
         ("auditeur", "auditor", ""),
         ("direction", "viewer", ""),
     ] {
-        reprise_app::tokens::add_user(&*catalog, name, role, scope, None, Timestamp::now()).await?;
+        reprise_ops::tokens::add_user(&*catalog, name, role, scope, None, Timestamp::now()).await?;
     }
     let inv = &loaded.config.inventory;
     super::init::print_created("Created the Reprise demo", &created, &catalog.location());

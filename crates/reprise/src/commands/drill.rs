@@ -1,6 +1,6 @@
 //! `reprise drill run|history|report`.
 
-use reprise_app::drill::{self, DrillOptions};
+use reprise_recovery::drill::{self, DrillOptions};
 
 use super::Session;
 use crate::cli::{DrillCommand, Global, Lang};
@@ -39,10 +39,13 @@ pub async fn run(global: &Global, cmd: DrillCommand) -> anyhow::Result<u8> {
                         Some(r) => {
                             let rto = match r.rto_seconds {
                                 Some(t) if r.measured_rto_seconds <= t as f64 => {
-                                    format!("within its RTO of {}", reprise_app::text::human(t))
+                                    format!(
+                                        "within its RTO of {}",
+                                        reprise_workspace::text::human(t)
+                                    )
                                 }
                                 Some(t) => {
-                                    format!("OVER its RTO of {}", reprise_app::text::human(t))
+                                    format!("OVER its RTO of {}", reprise_workspace::text::human(t))
                                 }
                                 None => "no RTO set".into(),
                             };
@@ -53,7 +56,7 @@ pub async fn run(global: &Global, cmd: DrillCommand) -> anyhow::Result<u8> {
                                 r.restore_seconds,
                                 r.verify_seconds,
                                 r.measured_rto_seconds,
-                                reprise_app::text::human(r.measured_rpo_seconds.max(0) as u64)
+                                reprise_workspace::text::human(r.measured_rpo_seconds.max(0) as u64)
                             );
                             for c in r.checks.iter().filter(|c| !c.ok) {
                                 println!("        {}: {}", c.name, c.detail);
@@ -97,7 +100,7 @@ pub async fn run(global: &Global, cmd: DrillCommand) -> anyhow::Result<u8> {
                 let (rto, rpo, by) = match &d.record {
                     Some(r) => (
                         format!("{:.1}s", r.measured_rto_seconds),
-                        reprise_app::text::human(r.measured_rpo_seconds.max(0) as u64),
+                        reprise_workspace::text::human(r.measured_rpo_seconds.max(0) as u64),
                         r.by.clone(),
                     ),
                     None => ("-".into(), "-".into(), "-".into()),

@@ -1,6 +1,6 @@
 //! `reprise erase plan|run|cancel|list|show`.
 
-use reprise_app::erase::{self, ErasureView};
+use reprise_ops::erase::{self, ErasureView};
 
 use super::{Session, acting_user};
 use crate::cli::{EraseCommand, Global};

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use reprise_app::evidence;
+use reprise_oversight::evidence;
 
 use super::Session;
 use crate::cli::Global;

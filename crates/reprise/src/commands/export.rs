@@ -1,8 +1,8 @@
 //! `reprise export csv|run|list`.
 
 use jiff::Timestamp;
-use reprise_app::export::{self, Filter, Kind, Written};
 use reprise_catalog::{RunFilter, RunKind};
+use reprise_oversight::export::{self, Filter, Kind, Written};
 
 use super::{Session, day_period};
 use crate::cli::{ExportCommand, Global};

@@ -2,8 +2,8 @@
 //! return-to-service report, review.
 
 use jiff::Timestamp;
-use reprise_app::incident::{self, NewIncident, StepMove};
 use reprise_domain::incident::{Action, CheckResult, StepStatus};
+use reprise_recovery::incident::{self, NewIncident, StepMove};
 
 use super::Session;
 use crate::cli::{Global, IncidentCommand, Lang, StepAction};
@@ -145,7 +145,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
                     println!(
                         "Incident {id}: recovery plan approved by {who}: {} step(s), predicted {}. The incident is in recovery.",
                         plan.steps.len(),
-                        reprise_app::text::human(plan.predicted_seconds)
+                        reprise_workspace::text::human(plan.predicted_seconds)
                     );
                     println!(
                         "Next: `reprise incident step {id} {} start`.",
@@ -161,9 +161,9 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
                     .filter(|a| a.state != reprise_domain::AssetState::Working)
                     .map(|a| a.asset.clone())
                     .collect();
-                let view = reprise_app::plan::compute(
+                let view = reprise_recovery::plan::compute(
                     &ctx,
-                    &reprise_app::plan::PlanOptions {
+                    &reprise_recovery::plan::PlanOptions {
                         simulate: scope,
                         minimal,
                         technicians,
@@ -199,7 +199,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
                 reason.as_deref(),
                 incident::StepTarget {
                     dir: target,
-                    guard: reprise_app::target::Guard::admin(),
+                    guard: reprise_ops::target::Guard::admin(),
                 },
                 &who,
             )
@@ -214,7 +214,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
                 println!(
                     "  restored {} from {} ({}) into {} — {} file(s), verified before writing",
                     r.dataset,
-                    reprise_app::text::short(&r.snapshot),
+                    reprise_workspace::text::short(&r.snapshot),
                     local_time(r.time, tz),
                     r.target,
                     r.files
@@ -248,7 +248,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
         } => {
             let deadline = deadline
                 .map(|d| {
-                    reprise_app::dates::parse_date(&d).ok_or_else(|| {
+                    reprise_workspace::dates::parse_date(&d).ok_or_else(|| {
                         UsageError(format!("--deadline: `{d}` is not a date (2026-12-01)"))
                     })
                 })
@@ -328,7 +328,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
                     ));
                 }
                 let title = text.lines().next().unwrap_or("Reprise");
-                std::fs::write(path, reprise_app::pdf::text_document(title, &body))?;
+                std::fs::write(path, reprise_workspace::pdf::text_document(title, &body))?;
             }
             if out.is_none() && html.is_none() && pdf.is_none() {
                 print!("{text}");
@@ -371,7 +371,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
                     ))
                     .into());
                 };
-                let due = reprise_app::dates::parse_date(due)
+                let due = reprise_workspace::dates::parse_date(due)
                     .ok_or_else(|| UsageError(format!("--action `{a}`: `{due}` is not a date")))?;
                 parsed.push(Action {
                     text: text.to_string(),
@@ -430,7 +430,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
 }
 
 fn age(seconds: i64) -> String {
-    reprise_app::text::human(seconds.max(0) as u64)
+    reprise_workspace::text::human(seconds.max(0) as u64)
 }
 
 fn print_assessment(view: &incident::IncidentView, fr: bool, tz: &jiff::tz::TimeZone) {
@@ -677,7 +677,7 @@ fn print_review(inc: &incident::Incident, fr: bool, tz: &jiff::tz::TimeZone) {
             println!(
                 "  {verdict} {asset}: {} / RTO {}",
                 actual.map_or("—".into(), age),
-                target.map_or("—".into(), reprise_app::text::human)
+                target.map_or("—".into(), reprise_workspace::text::human)
             );
         }
         if !r.actions.is_empty() {

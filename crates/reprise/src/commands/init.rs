@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use reprise_app::workspace::{self, Created, INIT_TEMPLATE};
+use reprise_workspace::workspace::{self, Created, INIT_TEMPLATE};
 
 use crate::cli::Global;
 use crate::exit;
@@ -14,10 +14,10 @@ pub async fn run(global: &Global, dir: Option<PathBuf>) -> anyhow::Result<u8> {
     let catalog = crate::catalog::open_journaled(&ws, &location, &super::acting_user()).await?;
     let loaded = ws.load()?;
     for repo in &loaded.config.inventory.repositories {
-        reprise_app::repos::init(&ws, repo).await?;
+        reprise_ops::repos::init(&ws, repo).await?;
     }
     print_created("Created a Reprise workspace", &created, &catalog.location());
-    let token = reprise_app::tokens::first_admin(&*catalog, jiff::Timestamp::now()).await?;
+    let token = reprise_ops::tokens::first_admin(&*catalog, jiff::Timestamp::now()).await?;
     println!();
     println!("API token for `reprise serve` (shown once, stored only as a hash):");
     println!("  {token}");
@@ -45,9 +45,9 @@ pub fn print_created(title: &str, created: &Created, catalog: &str) {
 pub async fn recover(dir: Option<PathBuf>, location: &str, key: &Path) -> anyhow::Result<u8> {
     let dir = dir.unwrap_or_else(|| PathBuf::from("."));
     let recovered =
-        reprise_app::selfbackup::recover(&dir, location, key, crate::progress::for_terminal())
+        reprise_ops::selfbackup::recover(&dir, location, key, crate::progress::for_terminal())
             .await?;
-    let tz = reprise_app::workspace::zone(None);
+    let tz = reprise_workspace::workspace::zone(None);
     println!(
         "Rebuilt the workspace {}in {}",
         recovered

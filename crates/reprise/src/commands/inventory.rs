@@ -4,11 +4,11 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::Context;
-use reprise_app::graph::{self, GraphFormat};
-use reprise_app::import;
-use reprise_app::workspace::CONFIG_FILE;
 use reprise_catalog::{AssetChange, ChangeKind};
 use reprise_domain::{Asset, DataSource, Impact, Inventory};
+use reprise_workspace::graph::{self, GraphFormat};
+use reprise_workspace::import;
+use reprise_workspace::workspace::CONFIG_FILE;
 use serde::Serialize;
 
 use super::Session;
@@ -51,7 +51,7 @@ pub async fn run(global: &Global, cmd: InventoryCommand) -> anyhow::Result<u8> {
 
 /// The asset `id`, or a usage error that suggests close ids.
 fn find<'i>(inv: &'i Inventory, id: &str) -> anyhow::Result<&'i Asset> {
-    Ok(reprise_app::context::find_asset(inv, id)?)
+    Ok(reprise_ops::context::find_asset(inv, id)?)
 }
 
 fn known_site(inv: &Inventory, site: &str) -> anyhow::Result<()> {

@@ -1,6 +1,6 @@
 //! `reprise journal list|verify|export`.
 
-use reprise_app::journal;
+use reprise_ops::journal;
 
 use super::Session;
 use crate::cli::{Global, JournalCommand};

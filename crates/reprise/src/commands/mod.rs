@@ -1,5 +1,5 @@
 //! One module per subcommand. Each parses nothing (clap did), calls the use cases of
-//! `reprise-app`, and renders.
+//! `reprise-ops`, `reprise-recovery` and `reprise-oversight`, and renders.
 
 mod alerts;
 mod backup;
@@ -33,8 +33,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use reprise_app::workspace::{self, Loaded, Workspace};
 use reprise_catalog::Catalog;
+use reprise_workspace::workspace::{self, Loaded, Workspace};
 
 use crate::cli::{Cli, Command, Global};
 
@@ -56,7 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             reason,
             json,
         } => {
-            let selection = reprise_app::backup::Selection {
+            let selection = reprise_ops::backup::Selection {
                 assets,
                 all,
                 site,
@@ -125,7 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Incident(cmd) => incident::run(&cli.global, cmd).await,
         Command::Runbook(crate::cli::RunbookCommand::Export { out, lang }) => {
             let session = Session::open(&cli.global).await?;
-            let html = reprise_app::runbook::export(
+            let html = reprise_recovery::runbook::export(
                 &session.ctx(),
                 lang == crate::cli::Lang::Fr,
                 Timestamp::now(),
@@ -145,7 +145,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             lang,
             json,
         } => {
-            let opts = reprise_app::plan::PlanOptions {
+            let opts = reprise_recovery::plan::PlanOptions {
                 simulate,
                 minimal,
                 technicians,
@@ -241,12 +241,12 @@ impl Session {
     }
 }
 
-pub use reprise_app::workspace::zone;
+pub use reprise_workspace::workspace::zone;
 
 impl Session {
     /// The context use cases run in, with progress bars on a terminal.
-    pub fn ctx(&self) -> reprise_app::context::Ctx<'_> {
-        reprise_app::context::Ctx {
+    pub fn ctx(&self) -> reprise_ops::context::Ctx<'_> {
+        reprise_ops::context::Ctx {
             loaded: &self.loaded,
             catalog: &*self.catalog,
             progress: crate::progress::for_terminal(),

@@ -1,8 +1,8 @@
 //! `reprise plan [--simulate ASSET…] [--minimal] [--technicians N] [--lang fr] [--json]`.
 
-use reprise_app::plan::PlanOptions;
-use reprise_app::text::human;
 use reprise_domain::plan::Action;
+use reprise_recovery::plan::PlanOptions;
+use reprise_workspace::text::human;
 
 use super::Session;
 use crate::cli::{Global, Lang};
@@ -11,7 +11,7 @@ use crate::output::{local_time, print_json};
 
 pub async fn run(global: &Global, opts: PlanOptions, lang: Lang, json: bool) -> anyhow::Result<u8> {
     let session = Session::open(global).await?;
-    let view = reprise_app::plan::compute(&session.ctx(), &opts).await?;
+    let view = reprise_recovery::plan::compute(&session.ctx(), &opts).await?;
     if json {
         print_json(&view)?;
         return Ok(exit::SUCCESS);
@@ -21,7 +21,7 @@ pub async fn run(global: &Global, opts: PlanOptions, lang: Lang, json: bool) -> 
 }
 
 /// Renders a plan for people.
-pub fn print(view: &reprise_app::plan::PlanView, fr: bool, tz: &jiff::tz::TimeZone) {
+pub fn print(view: &reprise_recovery::plan::PlanView, fr: bool, tz: &jiff::tz::TimeZone) {
     let plan = &view.plan;
     let t = |en: &'static str, fr_text: &'static str| if fr { fr_text } else { en };
     let title = match (view.simulated, plan.minimal) {
@@ -83,7 +83,7 @@ pub fn print(view: &reprise_app::plan::PlanView, fr: bool, tz: &jiff::tz::TimeZo
                             Some(p) => println!(
                                 "      {} {set} ← {} ({}, {}, {})",
                                 t("restore", "restaurer"),
-                                reprise_app::text::short(&p.snapshot),
+                                reprise_workspace::text::short(&p.snapshot),
                                 local_time(p.time, tz),
                                 p.repository,
                                 integrity(&p.integrity, fr)
@@ -149,8 +149,8 @@ pub fn print(view: &reprise_app::plan::PlanView, fr: bool, tz: &jiff::tz::TimeZo
     }
 }
 
-fn integrity(i: &reprise_app::snapshots::Integrity, fr: bool) -> String {
-    use reprise_app::snapshots::Integrity::*;
+fn integrity(i: &reprise_ops::snapshots::Integrity, fr: bool) -> String {
+    use reprise_ops::snapshots::Integrity::*;
     match (i, fr) {
         (Verified { .. }, false) => "verified".into(),
         (Verified { .. }, true) => "vérifié".into(),

@@ -17,7 +17,7 @@ pub async fn run(
     let session = Session::open(global).await?;
     let ctx = session.ctx();
     if let Some(ReadinessCommand::Approve { asset, by }) = approve {
-        let a = reprise_app::readiness::approve(&ctx, &asset, &by, Timestamp::now()).await?;
+        let a = reprise_recovery::readiness::approve(&ctx, &asset, &by, Timestamp::now()).await?;
         println!(
             "{}: RPO {} and RTO {} approved by {} on {}.",
             a.asset,
@@ -28,7 +28,7 @@ pub async fn run(
         );
         return Ok(exit::SUCCESS);
     }
-    let r = reprise_app::readiness::check(&ctx, site.as_deref(), Timestamp::now()).await?;
+    let r = reprise_recovery::readiness::check(&ctx, site.as_deref(), Timestamp::now()).await?;
     if json {
         print_json(&r)?;
         return Ok(exit::SUCCESS);

@@ -1,6 +1,6 @@
 //! `reprise repo init|env|list|rotate-key`.
 
-use reprise_app::repos;
+use reprise_ops::repos;
 
 use super::{Session, find_workspace};
 use crate::cli::{Global, RepoCommand};
@@ -84,8 +84,9 @@ pub async fn run(global: &Global, cmd: RepoCommand) -> anyhow::Result<u8> {
                 for (rid, old, new) in &rotation.keys {
                     println!(
                         "Repository `{rid}`: new key {} added, old key {} removed.",
-                        reprise_app::text::short(new),
-                        old.as_deref().map_or("-", |k| reprise_app::text::short(k))
+                        reprise_workspace::text::short(new),
+                        old.as_deref()
+                            .map_or("-", |k| reprise_workspace::text::short(k))
                     );
                 }
                 println!(

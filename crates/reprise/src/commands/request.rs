@@ -2,9 +2,9 @@
 
 use std::io::Read;
 
-use reprise_app::request::{self, Loaded, RequestView, Submission};
 use reprise_domain::plan::Lang as DomainLang;
 use reprise_domain::request::{TargetDraft, retarget};
+use reprise_recovery::request::{self, Loaded, RequestView, Submission};
 
 use super::Session;
 use crate::cli::{Global, Lang, RequestCommand};

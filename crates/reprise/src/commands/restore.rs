@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use jiff::Timestamp;
-use reprise_app::restore::{self, RestoreOptions};
+use reprise_ops::restore::{self, RestoreOptions};
 
 use super::Session;
 use crate::cli::Global;
@@ -24,7 +24,7 @@ pub struct Args {
 
 /// Reads `2026-11-20`, `2026-11-20 14:00` (in the workspace's zone) or RFC 3339.
 pub fn parse_time(text: &str, tz: &jiff::tz::TimeZone) -> anyhow::Result<Timestamp> {
-    reprise_app::dates::parse_time(text, tz).ok_or_else(|| {
+    reprise_workspace::dates::parse_time(text, tz).ok_or_else(|| {
         UsageError(format!(
             "`{text}` is not a time (write 2026-11-20, 2026-11-20 14:00 or 2026-11-20T14:00:00Z)"
         ))
@@ -51,9 +51,9 @@ pub async fn run(global: &Global, args: Args, json: bool) -> anyhow::Result<u8> 
             target: args.target,
             overwrite: args.overwrite,
             verify: args.verify,
-            guard: reprise_app::target::Guard {
+            guard: reprise_ops::target::Guard {
                 override_reason: args.override_reason,
-                ..reprise_app::target::Guard::admin()
+                ..reprise_ops::target::Guard::admin()
             },
         },
     )

@@ -1,7 +1,7 @@
 //! `reprise retention plan|apply [ASSET…]`, `reprise retention purge`.
 
 use jiff::Timestamp;
-use reprise_app::retention;
+use reprise_ops::retention;
 
 use super::Session;
 use crate::cli::{Global, RetentionCommand};

@@ -25,7 +25,7 @@ pub async fn run(
         .transpose()?;
     let session = Session::open(global).await?;
     if let Some(id) = &asset {
-        reprise_app::context::find_asset(&session.loaded.config.inventory, id)?;
+        reprise_ops::context::find_asset(&session.loaded.config.inventory, id)?;
     }
     let runs = session
         .catalog

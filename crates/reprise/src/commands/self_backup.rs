@@ -7,7 +7,7 @@ use crate::output::{Table, print_json};
 
 pub async fn run(global: &Global, json: bool) -> anyhow::Result<u8> {
     let session = Session::open(global).await?;
-    let outcomes = reprise_app::selfbackup::run(&session.ctx()).await?;
+    let outcomes = reprise_ops::selfbackup::run(&session.ctx()).await?;
     let failed = outcomes.iter().any(|o| !o.ok);
     if json {
         print_json(&outcomes)?;
@@ -20,9 +20,9 @@ pub async fn run(global: &Global, json: bool) -> anyhow::Result<u8> {
                     None => "ok".into(),
                     Some(e) => format!("failed: {e}"),
                 },
-                o.snapshot
-                    .as_deref()
-                    .map_or("-".into(), |s| reprise_app::text::short(s).to_string()),
+                o.snapshot.as_deref().map_or("-".into(), |s| {
+                    reprise_workspace::text::short(s).to_string()
+                }),
                 o.bytes_added.map_or("-".into(), |b| format!("{b} B")),
             ]);
         }

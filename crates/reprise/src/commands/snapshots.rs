@@ -1,6 +1,6 @@
 //! `reprise snapshots [ASSET]`.
 
-use reprise_app::snapshots::{self, Integrity};
+use reprise_ops::snapshots::{self, Integrity};
 
 use super::Session;
 use crate::cli::Global;

@@ -1,7 +1,7 @@
 //! `reprise status`.
 
 use jiff::Timestamp;
-use reprise_app::status::{self, RpoStatus};
+use reprise_ops::status::{self, RpoStatus};
 
 use super::Session;
 use crate::cli::Global;
@@ -69,7 +69,7 @@ pub async fn run(global: &Global, json: bool) -> anyhow::Result<u8> {
         ]);
     }
     print!("{}", table.render());
-    let requests = reprise_app::request::list(&ctx, false).await?;
+    let requests = reprise_recovery::request::list(&ctx, false).await?;
     if !requests.is_empty() {
         println!("\nRestore requests in progress:");
         for r in &requests {
@@ -80,7 +80,7 @@ pub async fn run(global: &Global, json: bool) -> anyhow::Result<u8> {
                 .map(|i| format!("{}/{}", i.asset, i.dataset))
                 .collect();
             let when = match (r.state, r.doc.request.window) {
-                (reprise_app::request::State::Scheduled, Some(w)) => format!(
+                (reprise_recovery::request::State::Scheduled, Some(w)) => format!(
                     " — window {} → {}",
                     local_time(w.from, &session.tz),
                     local_time(w.to, &session.tz)

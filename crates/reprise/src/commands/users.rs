@@ -4,8 +4,8 @@
 use std::io::BufRead;
 
 use jiff::Timestamp;
-use reprise_app::tokens::{self, UserChange};
 use reprise_domain::Interval;
+use reprise_ops::tokens::{self, UserChange};
 
 use super::Session;
 use crate::cli::{Global, SecretCommand, TokenCommand, UserCommand};
@@ -226,7 +226,7 @@ pub async fn secret(global: &Global, cmd: SecretCommand) -> anyhow::Result<u8> {
     match cmd {
         SecretCommand::Set { name } => {
             let value = password_from_stdin()?;
-            let stored = reprise_app::secrets::set(&ws, &name, &value, now)?;
+            let stored = reprise_ops::secrets::set(&ws, &name, &value, now)?;
             let session = Session::open(global).await?;
             session
                 .catalog
@@ -246,7 +246,7 @@ pub async fn secret(global: &Global, cmd: SecretCommand) -> anyhow::Result<u8> {
             );
         }
         SecretCommand::List { json } => {
-            let all = reprise_app::secrets::list(&ws)?;
+            let all = reprise_ops::secrets::list(&ws)?;
             if json {
                 print_json(&all)?;
                 return Ok(exit::SUCCESS);
@@ -269,12 +269,12 @@ pub async fn secret(global: &Global, cmd: SecretCommand) -> anyhow::Result<u8> {
                 ))
                 .into());
             }
-            let value = reprise_app::secrets::get(&ws, &name)?;
+            let value = reprise_ops::secrets::get(&ws, &name)?;
             let mut out = std::io::stdout().lock();
             writeln!(out, "{value}")?;
         }
         SecretCommand::Delete { name } => {
-            if !reprise_app::secrets::delete(&ws, &name)? {
+            if !reprise_ops::secrets::delete(&ws, &name)? {
                 return Err(UsageError(format!("no secret `{name}`")).into());
             }
             let session = Session::open(global).await?;

@@ -1,6 +1,6 @@
 //! `reprise verify [ASSET…] [--read-data | --subset P | --rolling N]`.
 
-use reprise_app::verify::{self, Mode};
+use reprise_ops::verify::{self, Mode};
 
 use super::Session;
 use crate::cli::Global;

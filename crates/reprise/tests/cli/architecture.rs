@@ -1,4 +1,5 @@
-//! The crate graph points one way: binary → app → (catalog, engine) → domain. This test
+//! The crate graph points one way: binary → server → oversight → recovery → ops →
+//! (workspace, catalog, engine) → domain. This test
 //! reads `cargo metadata` and fails on an edge the architecture forbids, so the layering
 //! in ARCHITECTURE.md stays true.
 
@@ -19,29 +20,61 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["reprise-catalog", "reprise-domain"],
     ),
     ("reprise-engine", &[]),
+    ("reprise-workspace", &["reprise-catalog", "reprise-domain"]),
     (
-        "reprise-app",
-        &["reprise-catalog", "reprise-domain", "reprise-engine"],
+        "reprise-ops",
+        &[
+            "reprise-catalog",
+            "reprise-domain",
+            "reprise-engine",
+            "reprise-workspace",
+        ],
+    ),
+    (
+        "reprise-recovery",
+        &[
+            "reprise-catalog",
+            "reprise-domain",
+            "reprise-ops",
+            "reprise-workspace",
+        ],
+    ),
+    (
+        "reprise-oversight",
+        &[
+            "reprise-catalog",
+            "reprise-domain",
+            "reprise-engine",
+            "reprise-ops",
+            "reprise-recovery",
+            "reprise-workspace",
+        ],
     ),
     (
         "reprise-server",
         &[
-            "reprise-app",
             "reprise-catalog",
             "reprise-domain",
             "reprise-engine",
+            "reprise-ops",
+            "reprise-oversight",
+            "reprise-recovery",
+            "reprise-workspace",
         ],
     ),
     (
         "reprise",
         &[
-            "reprise-app",
             "reprise-catalog",
             "reprise-catalog-postgres",
             "reprise-catalog-sqlite",
             "reprise-domain",
             "reprise-engine",
+            "reprise-ops",
+            "reprise-oversight",
+            "reprise-recovery",
             "reprise-server",
+            "reprise-workspace",
         ],
     ),
     ("reprise-testkit", &[]),
@@ -57,7 +90,19 @@ const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
     ),
     ("reprise-catalog", &["sqlx", "tokio", "axum", "clap"]),
     (
-        "reprise-app",
+        "reprise-workspace",
+        &["sqlx", "tokio", "reqwest", "axum", "clap", "rustic_core"],
+    ),
+    (
+        "reprise-ops",
+        &["sqlx", "axum", "clap", "rustic_core", "rustic_backend"],
+    ),
+    (
+        "reprise-recovery",
+        &["sqlx", "axum", "clap", "rustic_core", "rustic_backend"],
+    ),
+    (
+        "reprise-oversight",
         &["sqlx", "axum", "clap", "rustic_core", "rustic_backend"],
     ),
     (
@@ -136,4 +181,111 @@ fn the_engine_library_uses_reprises_chunker_hash() {
         "rustic_cdc comes from a registry, not crates/reprise-cdc: {}",
         entries[0]
     );
+}
+
+/// The source files of a crate, with their module name (`a/b.rs` → `a`, `a/mod.rs` → `a`).
+fn modules(krate: &std::path::Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let src = krate.join("src");
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path.strip_prefix(&src).unwrap();
+                let top = rel
+                    .components()
+                    .next()
+                    .unwrap()
+                    .as_os_str()
+                    .to_string_lossy();
+                let module = top.trim_end_matches(".rs").to_string();
+                out.push((module, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+fn crates_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[test]
+fn modules_of_a_crate_never_import_each_other_in_a_circle() {
+    let mut circles = Vec::new();
+    for entry in std::fs::read_dir(crates_dir()).unwrap().flatten() {
+        let krate = entry.path();
+        if !krate.join("src").is_dir() {
+            continue;
+        }
+        // Module → the modules of the same crate it names (`crate::m`), tests left out.
+        let mut edges: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+        let files = modules(&krate);
+        let names: std::collections::BTreeSet<String> =
+            files.iter().map(|(m, _)| m.clone()).collect();
+        for (module, text) in &files {
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            let targets = edges.entry(module.clone()).or_default();
+            for (i, _) in code.match_indices("crate::") {
+                let before = code[..i].chars().last();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let name: String = code[i + 7..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if names.contains(&name) && name != *module {
+                    targets.insert(name);
+                }
+            }
+        }
+        // A module that reaches itself again is in a circle.
+        for start in edges.keys() {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut todo: Vec<&String> = edges[start].iter().collect();
+            while let Some(m) = todo.pop() {
+                if m == start {
+                    circles.push(format!(
+                        "{}: {start} imports itself through other modules",
+                        krate.file_name().unwrap().to_string_lossy()
+                    ));
+                    break;
+                }
+                if seen.insert(m.clone()) {
+                    todo.extend(edges.get(m).into_iter().flatten());
+                }
+            }
+        }
+    }
+    assert!(circles.is_empty(), "{circles:#?}");
+}
+
+#[test]
+fn no_crate_holds_more_than_a_seventh_of_the_code() {
+    let mut lines = BTreeMap::new();
+    for entry in std::fs::read_dir(crates_dir()).unwrap().flatten() {
+        let krate = entry.path();
+        if !krate.join("src").is_dir() {
+            continue;
+        }
+        let count: usize = modules(&krate)
+            .iter()
+            .map(|(_, text)| text.lines().filter(|l| !l.trim().is_empty()).count())
+            .sum();
+        lines.insert(
+            krate.file_name().unwrap().to_string_lossy().to_string(),
+            count,
+        );
+    }
+    let total: usize = lines.values().sum();
+    let heavy: Vec<String> = lines
+        .iter()
+        .filter(|(_, n)| **n * 100 > total * 15)
+        .map(|(name, n)| format!("{name}: {n} of {total} lines"))
+        .collect();
+    assert!(heavy.is_empty(), "{heavy:#?}");
 }

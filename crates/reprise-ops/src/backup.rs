@@ -1,0 +1,459 @@
+//! `backup`: every data set of the selected assets into its policy's repository, then
+//! copied to the policy's other repositories (3-2-1). One data set failing does not stop
+//! the others; every run is recorded with its outcome.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use reprise_catalog::{NewRun, RunKind, RunOutcome, RunStatus};
+use reprise_domain::{Asset, DataSet, DataSource, Interval};
+use reprise_engine::{BackupRequest, BackupSource, Repo};
+use serde::Serialize;
+
+use crate::context::Ctx;
+use crate::error::{AppError, AppResult};
+use crate::repos::{self, blocking};
+use reprise_workspace::workspace::STATE_DIR;
+
+/// Which assets to back up.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub assets: Vec<String>,
+    pub all: bool,
+    pub site: Option<String>,
+    /// Why this backup runs (`schedule`, `after change: new firmware`), kept with each run.
+    pub reason: Option<String>,
+}
+
+/// The outcome of backing up one data set.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataSetOutcome {
+    pub asset: String,
+    pub dataset: String,
+    pub repository: String,
+    pub ok: bool,
+    pub snapshot: Option<String>,
+    pub files: Option<u64>,
+    pub bytes: Option<u64>,
+    pub bytes_added: Option<u64>,
+    pub seconds: f64,
+    /// Repositories the new restore point was copied to.
+    pub copied_to: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// Resolves a selection to assets, in inventory order.
+pub fn select<'a>(ctx: &'a Ctx<'_>, selection: &Selection) -> AppResult<Vec<&'a Asset>> {
+    let inv = ctx.inventory();
+    if let Some(site) = &selection.site
+        && inv.site(site).is_none()
+    {
+        return Err(AppError::Invalid(format!("no site `{site}`")));
+    }
+    for id in &selection.assets {
+        ctx.asset(id)?;
+    }
+    if selection.assets.is_empty() && !selection.all && selection.site.is_none() {
+        return Err(AppError::Invalid(
+            "name the assets to back up, or pass --all or --site SITE".into(),
+        ));
+    }
+    Ok(inv
+        .assets
+        .iter()
+        .filter(|a| {
+            selection.all
+                || selection.assets.iter().any(|id| id == a.id.as_str())
+                || selection.site.as_deref() == Some(a.site.as_str())
+        })
+        .collect())
+}
+
+/// Backs up the selected assets. `reason` is recorded with each run (`after change:
+/// firmware upgrade`).
+pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetOutcome>> {
+    let assets = select(ctx, selection)?;
+    if let [only] = assets.as_slice()
+        && only.datasets.is_empty()
+    {
+        return Err(AppError::Invalid(format!(
+            "asset `{}` has no data set to back up",
+            only.id
+        )));
+    }
+    let mut open: BTreeMap<String, Arc<Repo>> = BTreeMap::new();
+    let mut touched: Vec<String> = Vec::new();
+    let mut outcomes = Vec::new();
+    for asset in assets {
+        if asset.datasets.is_empty() {
+            continue;
+        }
+        let policy = ctx.policy_of(asset)?;
+        let lease = crate::leases::backup_key(asset.id.as_str());
+        if !crate::leases::acquire(ctx.catalog, &lease).await? {
+            // Another process is backing this asset up right now (running it twice
+            // would only waste a backup window), or pruning its repository.
+            for set in &asset.datasets {
+                outcomes.push(DataSetOutcome {
+                    asset: asset.id.to_string(),
+                    dataset: set.name.clone(),
+                    repository: policy.repository.to_string(),
+                    ok: false,
+                    snapshot: None,
+                    files: None,
+                    bytes: None,
+                    bytes_added: None,
+                    seconds: 0.0,
+                    copied_to: vec![],
+                    error: Some(
+                        "another process is backing this asset up, or pruning its repository, right now"
+                            .into(),
+                    ),
+                });
+            }
+            continue;
+        }
+        // Renewed while it runs: a long backup keeps its lease.
+        let every_set = async {
+            for set in &asset.datasets {
+                let target = policy.repository.to_string();
+                let outcome = back_up_one(
+                    ctx,
+                    asset,
+                    set,
+                    &policy.id.to_string(),
+                    &target,
+                    selection.reason.as_deref(),
+                    &mut open,
+                )
+                .await;
+                let mut outcome = match outcome {
+                    Ok(o) => o,
+                    Err((o, _)) => o,
+                };
+                if !touched.contains(&target) {
+                    touched.push(target.clone());
+                }
+                if let (true, Some(snapshot)) = (outcome.ok, outcome.snapshot.clone()) {
+                    for copy in &policy.copy_to {
+                        let copy = copy.to_string();
+                        match copy_one(ctx, asset, set, &target, &copy, &snapshot, &mut open).await
+                        {
+                            Ok(()) => outcome.copied_to.push(copy.clone()),
+                            Err(e) => {
+                                outcome.ok = false;
+                                let message = format!("copy to `{copy}` failed: {e}");
+                                outcome.error = Some(match outcome.error.take() {
+                                    Some(earlier) => format!("{earlier}; {message}"),
+                                    None => message,
+                                });
+                            }
+                        }
+                        if !touched.contains(&copy) {
+                            touched.push(copy);
+                        }
+                    }
+                }
+                outcomes.push(outcome);
+            }
+        };
+        crate::leases::renewing(ctx.catalog, std::slice::from_ref(&lease), every_set).await;
+        crate::leases::release(ctx.catalog, &lease).await?;
+    }
+    for id in touched {
+        if let Some(repo) = open.get(&id) {
+            crate::points::sync(ctx, &id, repo.clone()).await?;
+        }
+    }
+    Ok(outcomes)
+}
+
+async fn repo_for(
+    ctx: &Ctx<'_>,
+    id: &str,
+    open: &mut BTreeMap<String, Arc<Repo>>,
+) -> AppResult<Arc<Repo>> {
+    if let Some(repo) = open.get(id) {
+        return Ok(repo.clone());
+    }
+    let config = ctx.repository(id)?;
+    let repo = repos::open(ctx.workspace(), config, ctx.progress.clone()).await?;
+    open.insert(id.to_string(), repo.clone());
+    Ok(repo)
+}
+
+/// Backs up one data set; on failure the outcome carries the error in words.
+async fn back_up_one(
+    ctx: &Ctx<'_>,
+    asset: &Asset,
+    set: &DataSet,
+    policy: &str,
+    repository: &str,
+    reason: Option<&str>,
+    open: &mut BTreeMap<String, Arc<Repo>>,
+) -> Result<DataSetOutcome, (DataSetOutcome, AppError)> {
+    let started = Timestamp::now();
+    let clock = Instant::now();
+    let mut outcome = DataSetOutcome {
+        asset: asset.id.to_string(),
+        dataset: set.name.clone(),
+        repository: repository.to_string(),
+        ok: false,
+        snapshot: None,
+        files: None,
+        bytes: None,
+        bytes_added: None,
+        seconds: 0.0,
+        copied_to: vec![],
+        error: None,
+    };
+    let run_id = ctx
+        .catalog
+        .start_run(&NewRun {
+            kind: Some(RunKind::Backup),
+            asset: Some(asset.id.to_string()),
+            dataset: Some(set.name.clone()),
+            repository: Some(repository.to_string()),
+            started: Some(started),
+        })
+        .await;
+    let result = attempt(ctx, asset, set, policy, repository, open).await;
+    outcome.seconds = clock.elapsed().as_secs_f64();
+    let mut record = RunOutcome::new(Timestamp::now(), RunStatus::Succeeded);
+    record.detail = reason.map(|r| serde_json::json!({ "reason": r }).to_string());
+    match &result {
+        Ok(snap) => {
+            outcome.ok = true;
+            outcome.snapshot = Some(snap.id.clone());
+            outcome.files = snap.files;
+            outcome.bytes = snap.bytes;
+            outcome.bytes_added = snap.bytes_added;
+            record.snapshot = Some(snap.id.clone());
+            record.files = snap.files;
+            record.bytes_read = snap.bytes;
+            record.bytes_added = snap.bytes_added;
+        }
+        Err(e) => {
+            outcome.error = Some(e.to_string());
+            record.status = RunStatus::Failed;
+            record.error = Some(e.to_string());
+        }
+    }
+    if let Ok(id) = run_id {
+        // A catalog that fails here must not hide the backup's own result.
+        let _ = ctx.catalog.finish_run(id, &record).await;
+    }
+    match result {
+        Ok(_) => Ok(outcome),
+        Err(e) => Err((outcome, e)),
+    }
+}
+
+async fn attempt(
+    ctx: &Ctx<'_>,
+    asset: &Asset,
+    set: &DataSet,
+    policy: &str,
+    repository: &str,
+    open: &mut BTreeMap<String, Arc<Repo>>,
+) -> AppResult<reprise_engine::SnapshotInfo> {
+    let root = ctx.workspace().root.clone();
+    let user = ctx.loaded.config.server.commands_user.as_deref();
+    let repo = repo_for(ctx, repository, open).await?;
+    if let Some(hook) = &set.pre_hook {
+        hook_run(&root, hook, asset, set, None, user).await?;
+    }
+    let staged_dir = root
+        .join(STATE_DIR)
+        .join("staging")
+        .join(asset.id.as_str())
+        .join(&set.name);
+    let source = match &set.source {
+        DataSource::Paths { paths, exclude } => BackupSource::Paths {
+            paths: paths.iter().map(|p| ctx.workspace().resolve(p)).collect(),
+            exclude: exclude.clone(),
+        },
+        DataSource::Command {
+            command,
+            filename,
+            timeout,
+        } => {
+            let staged = staged_dir.join(filename);
+            capture(&root, command, &staged, *timeout, user)
+                .await
+                .map_err(|e| {
+                    AppError::Failed(format!(
+                        "asset `{}`, data set `{}`: {e}",
+                        asset.id, set.name
+                    ))
+                })?;
+            BackupSource::File {
+                staged,
+                as_path: format!("/{filename}"),
+            }
+        }
+    };
+    let request = BackupRequest {
+        source,
+        hostname: asset.id.to_string(),
+        tags: vec![
+            format!("asset:{}", asset.id),
+            format!("dataset:{}", set.name),
+            format!("policy:{policy}"),
+        ],
+        label: format!("{}/{}", asset.id, set.name),
+        time: None,
+    };
+    let result = blocking(move || repo.backup(&request)).await;
+    let _ = std::fs::remove_dir_all(&staged_dir);
+    if let Some(hook) = &set.post_hook {
+        let status = if result.is_ok() {
+            "succeeded"
+        } else {
+            "failed"
+        };
+        hook_run(&root, hook, asset, set, Some(status), user).await?;
+    }
+    result.map_err(|e| {
+        AppError::Failed(format!(
+            "asset `{}`, data set `{}`: {e}",
+            asset.id, set.name
+        ))
+    })
+}
+
+async fn copy_one(
+    ctx: &Ctx<'_>,
+    asset: &Asset,
+    set: &DataSet,
+    from: &str,
+    to: &str,
+    snapshot: &str,
+    open: &mut BTreeMap<String, Arc<Repo>>,
+) -> AppResult<()> {
+    let started = Timestamp::now();
+    let run = ctx
+        .catalog
+        .start_run(&NewRun {
+            kind: Some(RunKind::Copy),
+            asset: Some(asset.id.to_string()),
+            dataset: Some(set.name.clone()),
+            repository: Some(to.to_string()),
+            started: Some(started),
+        })
+        .await?;
+    let result = async {
+        let source = repo_for(ctx, from, open).await?;
+        let dest = repo_for(ctx, to, open).await?;
+        let id = snapshot.to_string();
+        blocking(move || source.copy_to(&dest, &[id]))
+            .await
+            .map_err(AppError::from)
+    }
+    .await;
+    let mut outcome = RunOutcome::new(Timestamp::now(), RunStatus::Succeeded);
+    outcome.snapshot = Some(snapshot.to_string());
+    if let Err(e) = &result {
+        outcome.status = RunStatus::Failed;
+        outcome.error = Some(e.to_string());
+    }
+    ctx.catalog.finish_run(run, &outcome).await?;
+    result.map(|_| ())
+}
+
+/// Runs a command whose standard output is the data, into `staged`, within `timeout`.
+/// A command that fails, or runs out of time, never becomes a restore point.
+async fn capture(
+    root: &Path,
+    command: &str,
+    staged: &Path,
+    timeout: Interval,
+    user: Option<&str>,
+) -> Result<(), String> {
+    if let Some(dir) = staged.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let file = std::fs::File::create(staged)
+        .map_err(|e| format!("cannot create {}: {e}", staged.display()))?;
+    let mut child = crate::commands::shell(command, user)
+        .map_err(|e| e.to_string())?
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(file))
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot run `{command}`: {e}"))?;
+    let mut stderr = child.stderr.take();
+    let limit = Duration::from_secs(timeout.as_secs());
+    let status = match tokio::time::timeout(limit, child.wait()).await {
+        Ok(status) => status.map_err(|e| format!("`{command}` could not be waited for: {e}"))?,
+        Err(_) => {
+            let _ = child.kill().await;
+            return Err(format!(
+                "`{command}` did not finish within {timeout} and was stopped"
+            ));
+        }
+    };
+    if !status.success() {
+        let mut text = String::new();
+        if let Some(err) = stderr.as_mut() {
+            use tokio::io::AsyncReadExt;
+            let _ = err.read_to_string(&mut text).await;
+        }
+        let last = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        return Err(format!(
+            "`{command}` failed ({status}){}",
+            if last.is_empty() {
+                String::new()
+            } else {
+                format!(": {last}")
+            }
+        ));
+    }
+    Ok(())
+}
+
+async fn hook_run(
+    root: &PathBuf,
+    hook: &str,
+    asset: &Asset,
+    set: &DataSet,
+    status: Option<&str>,
+    user: Option<&str>,
+) -> AppResult<()> {
+    let mut cmd = crate::commands::shell(hook, user)?;
+    cmd.current_dir(root)
+        .env("REPRISE_ASSET", asset.id.as_str())
+        .env("REPRISE_DATASET", &set.name)
+        .stdin(Stdio::null());
+    if let Some(status) = status {
+        cmd.env("REPRISE_STATUS", status);
+    }
+    let out = cmd.output().await.map_err(|e| {
+        AppError::Failed(format!(
+            "asset `{}`: cannot run hook `{hook}`: {e}",
+            asset.id
+        ))
+    })?;
+    if !out.status.success() {
+        let which = if status.is_some() { "post" } else { "pre" };
+        return Err(AppError::Failed(format!(
+            "asset `{}`, data set `{}`: {which}-hook `{hook}` failed ({}): {}",
+            asset.id,
+            set.name,
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,393 @@
+//! Sending alert changes to people: webhooks (a generic JSON body, or one shaped for
+//! Slack and Mattermost, or for Microsoft Teams) and e-mail over SMTP (STARTTLS, TLS, or
+//! plain for a local relay). Each channel receives what reaches its minimum severity and
+//! the resolution of everything. A failing channel is retried a few times with a growing
+//! pause and then given up on; it never stops the other channels, and callers run this
+//! in the background so that it never holds the scheduler.
+
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use reprise_domain::{Channel, Email, Notifier, SmtpTls, severity_rank};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use reprise_workspace::workspace::Workspace;
+
+/// A condition someone must hear about: an alert's key, severity and sentence.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Condition {
+    pub key: String,
+    pub severity: &'static str,
+    pub message: String,
+}
+
+/// What changed in a supervision pass, for notifications.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Changes {
+    pub opened: Vec<Condition>,
+    pub resolved: Vec<String>,
+}
+
+/// One message: an alert opened or resolved.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub key: String,
+    pub severity: String,
+    pub text: String,
+    pub resolved: bool,
+    /// For incident updates: who must read it (`team`, `management`, `client`).
+    pub audience: Vec<String>,
+}
+
+pub fn messages(changes: &Changes) -> Vec<Message> {
+    let mut out: Vec<Message> = changes
+        .opened
+        .iter()
+        .map(|c| Message {
+            key: c.key.clone(),
+            severity: c.severity.to_string(),
+            text: c.message.clone(),
+            resolved: false,
+            audience: vec![],
+        })
+        .collect();
+    out.extend(changes.resolved.iter().map(|key| Message {
+        key: key.clone(),
+        severity: "info".into(),
+        text: format!("resolved: {key}"),
+        resolved: true,
+        audience: vec![],
+    }));
+    out
+}
+
+fn title(m: &Message) -> String {
+    if m.resolved {
+        format!("[Reprise] resolved: {}", m.key)
+    } else {
+        format!("[Reprise] {}: {}", m.severity.to_uppercase(), m.text)
+    }
+}
+
+fn body(format: &str, m: &Message) -> Value {
+    let title = title(m);
+    match format {
+        "slack" => json!({ "text": title }),
+        "teams" => json!({
+            "@type": "MessageCard",
+            "@context": "https://schema.org/extensions",
+            "summary": title,
+            "title": title,
+            "text": m.text,
+        }),
+        _ => json!({
+            "source": "reprise",
+            "key": m.key,
+            "severity": m.severity,
+            "message": m.text,
+            "status": if m.resolved { "resolved" } else { "open" },
+        }),
+    }
+}
+
+/// Whether channel `n` hears of `m`: openings at or above its minimum severity, and
+/// every resolution (a resolution is sent wherever the opening could have gone); an
+/// incident update only where its audience reads (channels without one read all).
+fn routed(n: &Notifier, m: &Message) -> bool {
+    let severity = m.resolved || severity_rank(&m.severity) >= severity_rank(&n.min_severity);
+    let audience = m.audience.is_empty()
+        || n.audience.is_empty()
+        || m.audience.iter().any(|a| n.audience.contains(a));
+    severity && audience
+}
+
+/// Sends `messages` to every channel. Returns one line per failed delivery (after
+/// retries), naming the channel and never a secret.
+pub async fn send(ws: &Workspace, notifiers: &[Notifier], messages: &[Message]) -> Vec<String> {
+    let mut failures = Vec::new();
+    for n in notifiers {
+        let mine: Vec<&Message> = messages.iter().filter(|m| routed(n, m)).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        match &n.channel {
+            Channel::Webhook {
+                url,
+                url_secret,
+                format,
+            } => {
+                let url = match url_secret {
+                    None => url.clone(),
+                    Some(name) => match crate::secrets::get(ws, name) {
+                        Ok(u) => u,
+                        Err(e) => {
+                            failures.push(format!("channel `{}`: its URL: {e}", n.id));
+                            continue;
+                        }
+                    },
+                };
+                failures.extend(send_webhooks(&n.id, &url, format, &mine).await);
+            }
+            Channel::Email(email) => {
+                let mail = compose(&mine);
+                if let Err(e) = retried(|| send_email(ws, email, &mail)).await {
+                    failures.push(format!(
+                        "notify `{}`: e-mail to {} not delivered: {e}",
+                        n.id,
+                        email.to.join(", ")
+                    ));
+                }
+            }
+        }
+    }
+    failures
+}
+
+/// Runs `attempt` up to three times, pausing 0.2 s then 0.8 s between tries.
+async fn retried<F, Fut>(mut attempt: F) -> Result<(), String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let mut delay = Duration::from_millis(200);
+    let mut last = String::new();
+    for i in 0..3 {
+        match attempt().await {
+            Ok(()) => return Ok(()),
+            Err(e) => last = e,
+        }
+        if i < 2 {
+            tokio::time::sleep(delay).await;
+            delay *= 4;
+        }
+    }
+    Err(last)
+}
+
+async fn send_webhooks(id: &str, url: &str, format: &str, messages: &[&Message]) -> Vec<String> {
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => return vec![format!("notify `{id}`: cannot build the HTTP client: {e}")],
+    };
+    let mut failures = Vec::new();
+    for m in messages {
+        let payload = body(format, m);
+        let sent = retried(|| async {
+            match client.post(url).json(&payload).send().await {
+                Ok(r) if r.status().is_success() => Ok(()),
+                Ok(r) => Err(format!("HTTP {}", r.status())),
+                // The URL may hold a token: say what failed, not where.
+                Err(e) => Err(e.without_url().to_string()),
+            }
+        })
+        .await;
+        if let Err(e) = sent {
+            failures.push(format!("notify `{id}`: {} not delivered: {e}", m.key));
+        }
+    }
+    failures
+}
+
+/// A composed e-mail: one per channel and evaluation, so that twenty assets breaching
+/// together make one message, not twenty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mail {
+    pub subject: String,
+    pub text: String,
+}
+
+pub fn compose(messages: &[&Message]) -> Mail {
+    let opened: Vec<&&Message> = messages.iter().filter(|m| !m.resolved).collect();
+    let resolved: Vec<&&Message> = messages.iter().filter(|m| m.resolved).collect();
+    let subject = match messages {
+        [one] => title(one),
+        _ => {
+            let worst = opened
+                .iter()
+                .map(|m| m.severity.as_str())
+                .max_by_key(|s| severity_rank(s))
+                .unwrap_or("info");
+            format!(
+                "[Reprise] {}: {} alert(s) opened, {} resolved",
+                worst.to_uppercase(),
+                opened.len(),
+                resolved.len()
+            )
+        }
+    };
+    let mut text = String::new();
+    if !opened.is_empty() {
+        text.push_str("Opened:\n");
+        for m in &opened {
+            text.push_str(&format!(
+                "  [{}] {}\n      {}\n",
+                m.severity.to_uppercase(),
+                m.key,
+                m.text
+            ));
+        }
+    }
+    if !resolved.is_empty() {
+        text.push_str(if opened.is_empty() {
+            "Resolved:\n"
+        } else {
+            "\nResolved:\n"
+        });
+        for m in &resolved {
+            text.push_str(&format!("  {}\n", m.key));
+        }
+    }
+    text.push_str(
+        "\nOpen alerts: `reprise alerts`, or GET /api/v1/alerts on the Reprise server.\n",
+    );
+    Mail { subject, text }
+}
+
+/// The SMTP password, from the environment or a file; never from the configuration.
+fn smtp_password(ws: &Workspace, email: &Email) -> Result<Option<String>, String> {
+    if let Some(name) = &email.password_secret {
+        return crate::secrets::get(ws, name)
+            .map(Some)
+            .map_err(|e| format!("the SMTP password: {e}"));
+    }
+    if let Some(var) = &email.password_env {
+        return std::env::var(var).map(Some).map_err(|_| {
+            format!("the environment variable {var} holding the SMTP password is not set")
+        });
+    }
+    if let Some(file) = &email.password_file {
+        let path = ws.resolve(file);
+        return std::fs::read_to_string(&path)
+            .map(|t| Some(t.lines().next().unwrap_or("").to_string()))
+            .map_err(|e| format!("cannot read the SMTP password file {}: {e}", path.display()));
+    }
+    Ok(None)
+}
+
+async fn send_email(ws: &Workspace, email: &Email, mail: &Mail) -> Result<(), String> {
+    let tls = match email.tls {
+        SmtpTls::None => Tls::None,
+        mode => {
+            let mut params = TlsParameters::builder(email.host.clone());
+            if let Some(ca) = &email.ca_file {
+                let path = ws.resolve(ca);
+                let pem = std::fs::read(&path)
+                    .map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?;
+                let cert = Certificate::from_pem(&pem)
+                    .map_err(|e| format!("{} is not a PEM certificate: {e}", path.display()))?;
+                params = params.add_root_certificate(cert);
+            }
+            let params = params.build_rustls().map_err(|e| e.to_string())?;
+            if mode == SmtpTls::Tls {
+                Tls::Wrapper(params)
+            } else {
+                Tls::Required(params)
+            }
+        }
+    };
+    let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(email.host.clone())
+        .port(email.port)
+        .tls(tls)
+        .timeout(Some(Duration::from_secs(15)));
+    if let (Some(user), Some(password)) = (&email.username, smtp_password(ws, email)?) {
+        transport = transport.credentials(Credentials::new(user.clone(), password));
+    }
+    let mut builder = lettre::Message::builder()
+        .from(
+            email
+                .from
+                .parse()
+                .map_err(|e| format!("`from` {}: {e}", email.from))?,
+        )
+        .subject(mail.subject.clone())
+        .header(ContentType::TEXT_PLAIN);
+    for to in &email.to {
+        builder = builder.to(to.parse().map_err(|e| format!("`to` {to}: {e}"))?);
+    }
+    let message = builder.body(mail.text.clone()).map_err(|e| e.to_string())?;
+    transport
+        .build()
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(key: &str, severity: &str, resolved: bool) -> Message {
+        Message {
+            key: key.into(),
+            severity: severity.into(),
+            text: format!("{key}: something"),
+            resolved,
+            audience: vec![],
+        }
+    }
+
+    #[test]
+    fn bodies_fit_their_receivers() {
+        let m = Message {
+            key: "rpo:mail".into(),
+            severity: "critical".into(),
+            text: "mail: RPO breached".into(),
+            resolved: false,
+            audience: vec![],
+        };
+        assert_eq!(
+            body("slack", &m)["text"],
+            "[Reprise] CRITICAL: mail: RPO breached"
+        );
+        assert_eq!(body("teams", &m)["@type"], "MessageCard");
+        assert_eq!(body("generic", &m)["status"], "open");
+    }
+
+    #[test]
+    fn one_mail_summarises_an_evaluation() {
+        let a = message("rpo:mail", "critical", false);
+        let b = message("missed:vpn", "warning", false);
+        let c = message("backup:nas", "info", true);
+        let mail = compose(&[&a, &b, &c]);
+        assert_eq!(
+            mail.subject,
+            "[Reprise] CRITICAL: 2 alert(s) opened, 1 resolved"
+        );
+        assert!(mail.text.contains("[CRITICAL] rpo:mail"));
+        assert!(mail.text.contains("Resolved:\n  backup:nas"));
+        assert_eq!(
+            compose(&[&a]).subject,
+            "[Reprise] CRITICAL: rpo:mail: something"
+        );
+    }
+
+    #[test]
+    fn channels_hear_what_reaches_their_minimum_and_every_resolution() {
+        let n = Notifier {
+            id: "mgmt".into(),
+            channel: Channel::Webhook {
+                url: "http://x".into(),
+                url_secret: None,
+                format: "generic".into(),
+            },
+            min_severity: "critical".into(),
+            audience: vec!["management".into()],
+        };
+        assert!(routed(&n, &message("rpo:a", "critical", false)));
+        let mut update = message("incident:1:update", "critical", false);
+        update.audience = vec!["team".into()];
+        assert!(!routed(&n, &update), "a SEV3 update is not for management");
+        update.audience.push("management".into());
+        assert!(routed(&n, &update));
+        assert!(!routed(&n, &message("rpo:a", "warning", false)));
+        assert!(routed(&n, &message("rpo:a", "info", true)));
+    }
+}

@@ -1,0 +1,495 @@
+//! Supervision: the conditions people must hear about before the day they need a restore
+//! (R003.1), each an alert opened once, updated while it lasts, resolved when it clears.
+//!
+//! - RPO at risk or breached, from the last *verified* restore point;
+//! - a backup that should have run and did not (absence is an alarm, not just failure);
+//! - a failed last backup, a restore point found damaged;
+//! - an anomaly: a run whose size, added bytes, file count or (for backups that take
+//!   minutes) duration departs sharply from the data set's own history;
+//! - a repository that does not answer or holds no repository;
+//! - the 3-2-1 rule broken for an asset's newest restore point;
+//! - a failed drill, or one that did not happen within its period (R002.9: quarterly);
+//! - an open incident whose status update is late, whose assessment was not shared in
+//!   time, whose GDPR notification deadline is near, or whose review is due.
+
+use jiff::{SignedDuration, Timestamp};
+use reprise_catalog::{Alert, RunFilter, RunKind, RunStatus};
+use reprise_domain::anomaly;
+
+use reprise_ops::context::Ctx;
+use reprise_ops::error::AppResult;
+pub use reprise_ops::notify::{Changes, Condition};
+use reprise_ops::repos::RepoProbe;
+use reprise_ops::snapshots::{Integrity, group};
+use reprise_ops::status::{self, AssetStatus, RpoStatus};
+
+/// Alert keys this module owns, by prefix: other alerts are never resolved here.
+const PREFIXES: [&str; 11] = [
+    "rotation:",
+    "incident:",
+    "drill:",
+    "drill-due:",
+    "rpo:",
+    "missed:",
+    "backup:",
+    "integrity:",
+    "anomaly:",
+    "rule321:",
+    "repo:",
+];
+
+fn human(d: SignedDuration) -> String {
+    let s = d.as_secs().max(0);
+    if s < 2 * 3600 {
+        format!("{}m", s / 60)
+    } else if s < 2 * 86_400 {
+        format!("{}h", s / 3600)
+    } else {
+        format!("{}d", s / 86_400)
+    }
+}
+
+/// Durations shorter than this (seconds), now and in the history, are never anomalies.
+const MIN_DURATION: f64 = 120.0;
+
+/// One measure of a run, compared with the data set's history.
+type Measure = fn(&reprise_catalog::Run) -> Option<u64>;
+
+/// The conditions that hold at `now`, and each asset's status (in inventory order) they
+/// were judged from. `probes` is the last look at each repository; `None` when none was
+/// taken, and then repository alerts are left as they are.
+pub async fn conditions(
+    ctx: &Ctx<'_>,
+    now: Timestamp,
+    probes: Option<&[RepoProbe]>,
+) -> AppResult<(Vec<Condition>, Vec<AssetStatus>)> {
+    let mut out = Vec::new();
+    for p in probes.unwrap_or_default() {
+        let problem = match (&p.error, p.initialised) {
+            (Some(e), _) => Some(format!("does not answer: {e}")),
+            (None, false) => Some(format!(
+                "holds no repository (run `reprise repo init {}`)",
+                p.repository
+            )),
+            (None, true) => None,
+        };
+        if let Some(problem) = problem {
+            out.push(Condition {
+                key: format!("repo:{}", p.repository),
+                severity: "critical",
+                message: format!("repository `{}` ({}) {problem}", p.repository, p.location),
+            });
+        }
+    }
+    let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
+    let runs = ctx
+        .catalog
+        .runs(&RunFilter {
+            kind: Some(RunKind::Backup),
+            ..RunFilter::default()
+        })
+        .await?;
+    let points = group(&ctx.catalog.restore_points(None).await?);
+    let points_of = status::by_asset(&points, |p| p.asset.as_str());
+    let runs_of = status::by_asset(&runs, |r| r.asset.as_deref().unwrap_or(""));
+    out.extend(incident_conditions(ctx, now).await?);
+    out.extend(rotation_conditions(ctx, now, &tz).await?);
+    let drills = ctx.catalog.latest_runs(RunKind::Drill).await?;
+    let last_drill = status::last_runs(&drills);
+    // One status per asset, in inventory order, from what was read above.
+    let statuses = status::compute(ctx, now, &points, &status::last_runs(&runs));
+    for (s, asset) in statuses.iter().zip(&ctx.inventory().assets) {
+        let rpo = s.rpo.clone().unwrap_or_default();
+        let age = s
+            .last_verified_age_seconds
+            .map(|a| human(SignedDuration::from_secs(a)))
+            .unwrap_or_default();
+        match s.rpo_status {
+            RpoStatus::AtRisk => out.push(Condition {
+                key: format!("rpo:{}", s.asset),
+                severity: "warning",
+                message: format!(
+                    "{}: last verified restore point is {age} old, RPO {rpo} at risk",
+                    s.asset
+                ),
+            }),
+            RpoStatus::Breached => out.push(Condition {
+                key: format!("rpo:{}", s.asset),
+                severity: "critical",
+                message: format!(
+                    "{}: last verified restore point is {age} old, RPO {rpo} breached",
+                    s.asset
+                ),
+            }),
+            RpoStatus::Never if !asset.datasets.is_empty() => out.push(Condition {
+                key: format!("rpo:{}", s.asset),
+                severity: "warning",
+                message: format!("{}: no verified restore point yet (RPO {rpo})", s.asset),
+            }),
+            _ => {}
+        }
+        if !asset.datasets.is_empty() {
+            let every = asset
+                .drill_every
+                .or_else(|| ctx.inventory().policy_of(asset).map(|p| p.drill_every))
+                .unwrap_or(reprise_domain::Interval::from_days(90));
+            let last = last_drill.get(s.asset.as_str());
+            if let Some(run) = last
+                && run.status != RunStatus::Succeeded
+            {
+                out.push(Condition {
+                    key: format!("drill:{}", s.asset),
+                    severity: "critical",
+                    message: format!(
+                        "{}: the last restore test failed ({}) — its backups are not proven to restore",
+                        s.asset,
+                        run.error.as_deref().unwrap_or("no detail")
+                    ),
+                });
+            }
+            // Due a period after the last drill, or after the first restore point.
+            let first_point = points_of
+                .get(s.asset.as_str())
+                .and_then(|p| p.iter().map(|p| p.time).min());
+            if let Some(due) =
+                reprise_recovery::drill::due_at(ctx, asset, last.map(|r| r.started), first_point)
+                && due < now
+            {
+                out.push(Condition {
+                    key: format!("drill-due:{}", s.asset),
+                    severity: "warning",
+                    message: format!(
+                        "{}: a restore test was due by {} (every {every}): `reprise drill run {}`",
+                        s.asset,
+                        due.to_zoned(tz.clone()).strftime("%Y-%m-%d"),
+                        s.asset
+                    ),
+                });
+            }
+        }
+        if s.restore_points > 0 && !s.rule_3_2_1 {
+            let mut missing = Vec::new();
+            if s.copies < 3 {
+                missing.push(format!("{} copies of 3 (counting the live data)", s.copies));
+            }
+            if s.media < 2 {
+                missing.push(format!("{} medium of 2", s.media));
+            }
+            if !s.off_site {
+                missing.push("no copy off-site".to_string());
+            }
+            out.push(Condition {
+                key: format!("rule321:{}", s.asset),
+                severity: "warning",
+                message: format!(
+                    "{}: the 3-2-1 rule does not hold for its newest restore point: {} (add `copy_to` to its policy)",
+                    s.asset,
+                    missing.join(", ")
+                ),
+            });
+        }
+        let mine: Vec<&reprise_catalog::Run> = runs_of
+            .get(s.asset.as_str())
+            .map(|runs| {
+                runs.iter()
+                    .copied()
+                    .filter(|r| r.status != RunStatus::Running)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(last) = mine.first()
+            && last.status != RunStatus::Succeeded
+        {
+            out.push(Condition {
+                key: format!("backup:{}", s.asset),
+                severity: "critical",
+                message: format!(
+                    "{}: last backup {} ({})",
+                    s.asset,
+                    last.status.as_str(),
+                    last.error.as_deref().unwrap_or("no detail")
+                ),
+            });
+        }
+        // Absence is an alarm: the next slot after the last attempt has long passed.
+        if let Some(policy) = ctx.inventory().policy_of(asset)
+            && !asset.datasets.is_empty()
+            && let (Some(last), Some(gap)) = (mine.first(), policy.schedule.longest_gap())
+        {
+            let grace = SignedDuration::from_secs((gap.as_secs() as i64 / 10).max(300));
+            let offset = reprise_ops::scheduler::offset_of(ctx, asset.id.as_str());
+            if let Some(next) =
+                reprise_ops::scheduler::next_slot(&policy.schedule, last.started, &tz, offset)
+                && next + grace < now
+            {
+                let next = next.to_zoned(tz.clone());
+                out.push(Condition {
+                    key: format!("missed:{}", s.asset),
+                    severity: "warning",
+                    message: format!(
+                        "{}: the backup due at {} did not run (policy `{}`, {})",
+                        s.asset,
+                        next.strftime("%Y-%m-%d %H:%M"),
+                        policy.id,
+                        policy.schedule
+                    ),
+                });
+            }
+        }
+        if let Some(p) = points_of
+            .get(s.asset.as_str())
+            .into_iter()
+            .flatten()
+            .find(|p| matches!(p.integrity, Integrity::Failed { .. }))
+            && let Integrity::Failed { reason, .. } = &p.integrity
+        {
+            out.push(Condition {
+                key: format!("integrity:{}", s.asset),
+                severity: "critical",
+                message: format!(
+                    "{}: restore point of {} is damaged ({reason})",
+                    s.asset, p.time
+                ),
+            });
+        }
+        for set in &asset.datasets {
+            let history: Vec<_> = mine
+                .iter()
+                .filter(|r| {
+                    r.dataset.as_deref() == Some(set.name.as_str())
+                        && r.status == RunStatus::Succeeded
+                })
+                .take(31)
+                .collect();
+            let Some((latest, earlier)) = history.split_first() else {
+                continue;
+            };
+            let measures: [(&str, Measure); 4] = [
+                ("size", |r| r.bytes_read),
+                ("added bytes", |r| r.bytes_added),
+                ("file count", |r| r.files),
+                ("duration in seconds", |r| {
+                    r.duration().map(|d| d.as_secs().max(0) as u64)
+                }),
+            ];
+            for (what, value) in measures {
+                let past: Vec<f64> = earlier
+                    .iter()
+                    .filter_map(|r| value(r))
+                    .map(|v| v as f64)
+                    .collect();
+                let Some(now_value) = value(latest) else {
+                    continue;
+                };
+                // A few seconds either way says nothing: durations are judged only
+                // for backups that take minutes.
+                let short = what.starts_with("duration")
+                    && past.iter().copied().fold(now_value as f64, f64::max) < MIN_DURATION;
+                if !short && anomaly::is_anomaly(&past, now_value as f64) {
+                    let mut sorted = past.clone();
+                    sorted.sort_by(f64::total_cmp);
+                    let usual = sorted[sorted.len() / 2];
+                    out.push(Condition {
+                        key: format!("anomaly:{}/{}", s.asset, set.name),
+                        severity: "warning",
+                        message: format!(
+                            "{}/{}: last backup {what} {now_value}, usually about {usual:.0}",
+                            s.asset, set.name
+                        ),
+                    });
+                    break;
+                }
+            }
+        }
+    }
+    Ok((out, statuses))
+}
+
+/// Reminders of open incidents: the people in charge hear of them through the
+/// channels (R000.6, R004.6, R001.3, R000.7).
+async fn incident_conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Condition>> {
+    let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
+    let at = |t: Timestamp| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let mut out = Vec::new();
+    for row in ctx.catalog.incidents(true).await? {
+        // The document alone: the timeline is not needed for deadlines.
+        let Ok(loaded) = reprise_recovery::incident::from_row(row) else {
+            continue;
+        };
+        let row = &loaded.row;
+        let view = reprise_recovery::incident::deadlines(ctx, &loaded, now);
+        let inc = &loaded;
+        let id = row.id;
+        let lead = inc
+            .doc
+            .roles
+            .communications
+            .clone()
+            .unwrap_or_else(|| "the communications lead".into());
+        if let (true, Some(due)) = (view.update_late, view.next_update_due) {
+            out.push(Condition {
+                key: format!("incident:{id}:update"),
+                severity: "warning",
+                message: format!(
+                    "incident {id} ({}, {}): status update due since {} — {lead}: `reprise incident update {id}` drafts it",
+                    row.title,
+                    inc.severity.as_str(),
+                    at(due)
+                ),
+            });
+        }
+        if view.assessment_shared_in_time == Some(false)
+            && let Some(a) = &inc.doc.assessment
+            && a.shared.is_none()
+        {
+            out.push(Condition {
+                key: format!("incident:{id}:assessment"),
+                severity: "warning",
+                message: format!(
+                    "incident {id} ({}): the damage assessment was due to the client by {} (`reprise incident assess {id} --share` once sent)",
+                    row.title,
+                    at(a.deadline)
+                ),
+            });
+        }
+        if let Some(deadline) = view.gdpr_deadline
+            && now + jiff::SignedDuration::from_hours(24) > deadline
+        {
+            out.push(Condition {
+                key: format!("incident:{id}:gdpr"),
+                severity: "critical",
+                message: format!(
+                    "incident {id} ({}): personal data involved, the GDPR notification deadline is {}",
+                    row.title,
+                    at(deadline)
+                ),
+            });
+        }
+        if let Some(due) = view.review_due
+            && inc.doc.review.as_ref().is_none_or(|r| r.held.is_none())
+            && now + jiff::SignedDuration::from_hours(48) > due
+        {
+            let late = now > due;
+            out.push(Condition {
+                key: format!("incident:{id}:review"),
+                severity: if late { "warning" } else { "info" },
+                message: format!(
+                    "incident {id} ({}): the post-incident review is {} {}",
+                    row.title,
+                    if late { "overdue since" } else { "due by" },
+                    at(due)
+                ),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// What an evaluation did and saw.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    /// Alerts opened and resolved, for notifications.
+    pub changes: Changes,
+    /// Each asset's status, in inventory order.
+    pub statuses: Vec<AssetStatus>,
+    /// The alerts open afterwards.
+    pub open: Vec<Alert>,
+}
+
+/// Evaluates the conditions, opens and updates their alerts, and resolves those that
+/// cleared.
+pub async fn evaluate(
+    ctx: &Ctx<'_>,
+    now: Timestamp,
+    probes: Option<&[RepoProbe]>,
+) -> AppResult<Evaluation> {
+    let (current, statuses) = conditions(ctx, now, probes).await?;
+    let mut changes = Changes::default();
+    let mut open = Vec::new();
+    for c in &current {
+        if ctx
+            .catalog
+            .raise_alert(&c.key, c.severity, &c.message, now)
+            .await?
+        {
+            changes.opened.push(c.clone());
+        }
+    }
+    for alert in ctx.catalog.alerts(true).await? {
+        let ours = PREFIXES.iter().any(|p| alert.key.starts_with(p))
+            && (probes.is_some() || !alert.key.starts_with("repo:"));
+        if ours && !current.iter().any(|c| c.key == alert.key) {
+            ctx.catalog.resolve_alert(&alert.key, now).await?;
+            changes.resolved.push(alert.key);
+        } else {
+            open.push(alert);
+        }
+    }
+    Ok(Evaluation {
+        changes,
+        statuses,
+        open,
+    })
+}
+
+/// Repository keys older than their `rotate_every` (R002.8): since their last rotation,
+/// or since their key file was written when never rotated.
+async fn rotation_conditions(
+    ctx: &Ctx<'_>,
+    now: Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> AppResult<Vec<Condition>> {
+    let rotations = ctx.catalog.rotations().await?;
+    let mut out = Vec::new();
+    for repo in &ctx.inventory().repositories {
+        let Some(every) = repo.rotate_every else {
+            continue;
+        };
+        let secret = format!("repository:{}", repo.id);
+        let since = rotations
+            .iter()
+            .find(|(s, _)| *s == secret)
+            .map(|(_, at)| *at)
+            .or_else(|| {
+                let file = ctx.workspace().resolve(repo.password_file.as_deref()?);
+                let modified = std::fs::metadata(file).ok()?.modified().ok()?;
+                Timestamp::try_from(modified).ok()
+            });
+        let Some(since) = since else { continue };
+        let due = since + SignedDuration::from_secs(every.as_secs() as i64);
+        if due < now {
+            out.push(Condition {
+                key: format!("rotation:{}", repo.id),
+                severity: "warning",
+                message: format!(
+                    "repository `{}`: its key was due for rotation by {} (every {every}): `reprise repo rotate-key {}`",
+                    repo.id,
+                    due.to_zoned(tz.clone()).strftime("%Y-%m-%d"),
+                    repo.id
+                ),
+            });
+        }
+    }
+    if let Some(max) = ctx.loaded.config.supervision.secret_max_age {
+        for s in reprise_ops::secrets::list(ctx.workspace())? {
+            let due = s.rotated + SignedDuration::from_secs(max.as_secs() as i64);
+            if due < now {
+                out.push(Condition {
+                    key: format!("rotation:secret:{}", s.name),
+                    severity: "warning",
+                    message: format!(
+                        "secret `{}` was last changed {} (older than {max}): change it at its source, then `reprise secret set {}`",
+                        s.name,
+                        s.rotated.to_zoned(tz.clone()).strftime("%Y-%m-%d"),
+                        s.name
+                    ),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
