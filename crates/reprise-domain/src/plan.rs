@@ -477,98 +477,136 @@ pub enum PlanError {
     Empty,
 }
 
-/// Computes the recovery plan for `request.scope` on `inventory`.
-pub fn compute(inventory: &Inventory, request: &PlanRequest<'_>) -> Result<Plan, PlanError> {
-    let assets = &inventory.assets;
-    let index: HashMap<&str, usize> = assets
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.id.as_str(), i))
-        .collect();
-    // Dependencies and dependents as indices, over the whole inventory.
-    let mut deps: Vec<Vec<usize>> = vec![Vec::new(); assets.len()];
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); assets.len()];
-    for (i, a) in assets.iter().enumerate() {
-        for d in &a.depends_on {
-            let j = *index
-                .get(d.as_str())
-                .ok_or_else(|| PlanError::MissingDependency {
-                    asset: a.id.to_string(),
-                    missing: d.to_string(),
-                })?;
-            deps[i].push(j);
-            dependents[j].push(i);
+/// The inventory as a graph of indices: dependencies, dependents, and what is in scope.
+struct Graph<'i> {
+    assets: &'i [Asset],
+    deps: Vec<Vec<usize>>,
+    dependents: Vec<Vec<usize>>,
+    in_scope: Vec<bool>,
+    states: HashMap<usize, AssetState>,
+}
+
+impl<'i> Graph<'i> {
+    fn build(inventory: &'i Inventory, request: &PlanRequest<'_>) -> Result<Self, PlanError> {
+        let assets = &inventory.assets;
+        let index: HashMap<&str, usize> = assets
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.as_str(), i))
+            .collect();
+        let mut deps: Vec<Vec<usize>> = vec![Vec::new(); assets.len()];
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); assets.len()];
+        for (i, a) in assets.iter().enumerate() {
+            for d in &a.depends_on {
+                let j = *index
+                    .get(d.as_str())
+                    .ok_or_else(|| PlanError::MissingDependency {
+                        asset: a.id.to_string(),
+                        missing: d.to_string(),
+                    })?;
+                deps[i].push(j);
+                dependents[j].push(i);
+            }
         }
-    }
-    let mut in_scope = vec![false; assets.len()];
-    let mut states: HashMap<usize, AssetState> = HashMap::new();
-    for (id, state) in &request.scope {
-        let i = *index
-            .get(id.as_str())
-            .ok_or_else(|| PlanError::UnknownAsset(id.clone()))?;
-        in_scope[i] = true;
-        states.insert(i, *state);
-    }
-    if states.is_empty() {
-        return Err(PlanError::Empty);
+        let mut in_scope = vec![false; assets.len()];
+        let mut states = HashMap::new();
+        for (id, state) in &request.scope {
+            let i = *index
+                .get(id.as_str())
+                .ok_or_else(|| PlanError::UnknownAsset(id.clone()))?;
+            in_scope[i] = true;
+            states.insert(i, *state);
+        }
+        if states.is_empty() {
+            return Err(PlanError::Empty);
+        }
+        Ok(Self {
+            assets,
+            deps,
+            dependents,
+            in_scope,
+            states,
+        })
     }
 
-    // Each asset's own tier and rule.
-    let fallback = request.rules.iter().map(|r| r.tier).max().unwrap_or(0) + 1;
-    let own: Vec<(u32, Option<&PriorityRule>)> = assets
+    /// The in-scope dependencies of `i`.
+    fn scoped_deps(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.deps[i].iter().copied().filter(|&d| self.in_scope[d])
+    }
+
+    /// The in-scope dependents of `i`.
+    fn scoped_dependents(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.dependents[i]
+            .iter()
+            .copied()
+            .filter(|&j| self.in_scope[j])
+    }
+}
+
+/// Tiers as decided: each asset's own (from the first rule it matches), and after the
+/// pull forward, with who pulled it.
+struct Tiers<'r> {
+    own: Vec<(u32, Option<&'r PriorityRule>)>,
+    tier: Vec<u32>,
+    puller: Vec<Option<usize>>,
+}
+
+/// Each asset's own tier and rule, then the pull forward: a dependency takes the best
+/// tier of the in-scope assets waiting on it. Dependents come later in `topo`, so it is
+/// walked backwards.
+fn decide_tiers<'r>(g: &Graph<'_>, rules: &'r [PriorityRule], topo: &[usize]) -> Tiers<'r> {
+    let fallback = rules.iter().map(|r| r.tier).max().unwrap_or(0) + 1;
+    let own: Vec<(u32, Option<&PriorityRule>)> = g
+        .assets
         .iter()
-        .map(|a| match request.rules.iter().find(|r| r.matches(a)) {
+        .map(|a| match rules.iter().find(|r| r.matches(a)) {
             Some(r) => (r.tier, Some(r)),
             None => (fallback, None),
         })
         .collect();
-
-    // Topological order of the in-scope subgraph (dependencies first).
-    let topo = topological(&in_scope, &deps, &dependents, assets)?;
-
-    // Pull forward: a dependency takes the best tier of the in-scope assets waiting on
-    // it. Dependents come later in `topo`, so walk it backwards.
     let mut tier: Vec<u32> = own.iter().map(|(t, _)| *t).collect();
-    let mut puller: Vec<Option<usize>> = vec![None; assets.len()];
+    let mut puller: Vec<Option<usize>> = vec![None; g.assets.len()];
     for &i in topo.iter().rev() {
-        for &d in &deps[i] {
-            if in_scope[d] && tier[i] < tier[d] {
+        for d in g.scoped_deps(i).collect::<Vec<_>>() {
+            if tier[i] < tier[d] {
                 tier[d] = tier[i];
                 puller[d] = Some(puller[i].unwrap_or(i));
             }
         }
     }
+    Tiers { own, tier, puller }
+}
 
-    // How many in-scope assets wait on each one, transitively (for ties): counted on the
-    // in-scope DAG in reverse topological order, as a bounded sum (a diamond counts
-    // twice; good enough for ordering).
-    let mut waiting: Vec<u64> = vec![0; assets.len()];
+/// How many in-scope assets wait on each one, transitively (for ties): counted on the
+/// in-scope DAG in reverse topological order, as a bounded sum (a diamond counts twice;
+/// good enough for ordering).
+fn waiting_counts(g: &Graph<'_>, topo: &[usize]) -> Vec<u64> {
+    let mut waiting: Vec<u64> = vec![0; g.assets.len()];
     for &i in topo.iter().rev() {
-        let mut n = 0u64;
-        for &j in &dependents[i] {
-            if in_scope[j] {
-                n = n.saturating_add(1 + waiting[j]);
-            }
-        }
-        waiting[i] = n;
+        waiting[i] = g
+            .scoped_dependents(i)
+            .fold(0u64, |n, j| n.saturating_add(1 + waiting[j]));
     }
+    waiting
+}
 
-    // The order: dependencies first; among ready assets the lowest tier, then the most
-    // critical, then the most waited on, then the id.
+/// The order: dependencies first; among ready assets the lowest tier, then the most
+/// critical, then the most waited on, then the id.
+fn restore_order(g: &Graph<'_>, topo: &[usize], tier: &[u32], waiting: &[u64]) -> Vec<usize> {
     let rank = |c: Criticality| match c {
         Criticality::Critical => 0u8,
         Criticality::Major => 1,
         Criticality::Minor => 2,
     };
-    let mut missing: Vec<usize> = (0..assets.len())
-        .map(|i| deps[i].iter().filter(|&&d| in_scope[d]).count())
+    let mut missing: Vec<usize> = (0..g.assets.len())
+        .map(|i| g.scoped_deps(i).count())
         .collect();
     let key = |i: usize| {
         (
             Reverse(tier[i]),
-            Reverse(rank(assets[i].criticality)),
+            Reverse(rank(g.assets[i].criticality)),
             waiting[i],
-            Reverse(assets[i].id.as_str()),
+            Reverse(g.assets[i].id.as_str()),
             i,
         )
     };
@@ -581,31 +619,32 @@ pub fn compute(inventory: &Inventory, request: &PlanRequest<'_>) -> Result<Plan,
     let mut order = Vec::with_capacity(topo.len());
     while let Some((.., i)) = ready.pop() {
         order.push(i);
-        for &j in &dependents[i] {
-            if in_scope[j] {
-                missing[j] -= 1;
-                if missing[j] == 0 {
-                    ready.push(key(j));
-                }
+        for j in g.scoped_dependents(i) {
+            missing[j] -= 1;
+            if missing[j] == 0 {
+                ready.push(key(j));
             }
         }
     }
+    order
+}
 
-    let top = order.iter().map(|&i| tier[i]).min().unwrap_or(1);
-    if request.minimal {
-        order.retain(|&i| tier[i] == top);
-    }
-
-    // Waves: one tier each, at most `technicians` steps, after the waves of everything a
-    // step waits for.
-    let technicians = request.technicians.max(1);
-    let mut wave_of: Vec<usize> = vec![0; assets.len()];
+/// Waves: one tier each, at most `technicians` steps, after the waves of everything a
+/// step waits for. Returns the waves (tier, members) and each asset's wave.
+fn group_waves(
+    g: &Graph<'_>,
+    order: &[usize],
+    tier: &[u32],
+    technicians: usize,
+    counts: impl Fn(usize) -> bool,
+) -> (Vec<(u32, Vec<usize>)>, Vec<usize>) {
+    let mut wave_of: Vec<usize> = vec![0; g.assets.len()];
     let mut waves: Vec<(u32, Vec<usize>)> = Vec::new();
-    for &i in &order {
-        let after_deps = deps[i]
-            .iter()
-            .filter(|&&d| in_scope[d] && (!request.minimal || tier[d] == top))
-            .map(|&d| wave_of[d] + 1)
+    for &i in order {
+        let after_deps = g
+            .scoped_deps(i)
+            .filter(|&d| counts(d))
+            .map(|d| wave_of[d] + 1)
             .max()
             .unwrap_or(0);
         // Tiers come in order, so a step never goes before the current tier's first
@@ -627,17 +666,17 @@ pub fn compute(inventory: &Inventory, request: &PlanRequest<'_>) -> Result<Plan,
         waves[w].1.push(i);
         wave_of[i] = w;
     }
+    (waves, wave_of)
+}
 
-    // Predicted times: waves run one after the other; a wave lasts as long as its
-    // longest step.
-    let seconds = |i: usize| {
-        request
-            .durations
-            .get(assets[i].id.as_str())
-            .copied()
-            .unwrap_or(request.default_seconds)
-    };
-    let mut wave_out = Vec::new();
+/// Predicted times: waves run one after the other; a wave lasts as long as its longest
+/// step, which is on the critical path. Returns the waves, the path and the total.
+fn time_waves(
+    g: &Graph<'_>,
+    waves: &[(u32, Vec<usize>)],
+    seconds: impl Fn(usize) -> u64,
+) -> (Vec<Wave>, Vec<String>, u64) {
+    let mut out = Vec::new();
     let mut clock = 0u64;
     let mut critical_path = Vec::new();
     for (n, (t, members)) in waves.iter().enumerate() {
@@ -645,108 +684,117 @@ pub fn compute(inventory: &Inventory, request: &PlanRequest<'_>) -> Result<Plan,
             .iter()
             .copied()
             .max_by_key(|&i| (seconds(i), Reverse(i)));
-        let length = longest.map_or(0, seconds);
+        let length = longest.map_or(0, &seconds);
         if let Some(i) = longest {
-            critical_path.push(assets[i].id.to_string());
+            critical_path.push(g.assets[i].id.to_string());
         }
-        wave_out.push(Wave {
+        out.push(Wave {
             number: n + 1,
             tier: *t,
-            assets: members.iter().map(|&i| assets[i].id.to_string()).collect(),
+            assets: members
+                .iter()
+                .map(|&i| g.assets[i].id.to_string())
+                .collect(),
             start_seconds: clock,
             end_seconds: clock + length,
         });
         clock += length;
     }
+    (out, critical_path, clock)
+}
 
-    let mut steps = Vec::with_capacity(order.len());
-    let mut rto_at_risk = Vec::new();
-    // Steps listed by wave, then by order within the wave.
-    let mut listed: Vec<usize> = order.clone();
-    listed.sort_by_key(|&i| wave_of[i]);
-    for (position, &i) in listed.iter().enumerate() {
-        let a = &assets[i];
-        let w = &wave_out[wave_of[i]];
-        let end = w.start_seconds + seconds(i);
-        let rto = a.rto.map(|r| r.as_secs());
-        let rto_met = rto.map(|r| end <= r);
-        if rto_met == Some(false) {
-            rto_at_risk.push(a.id.to_string());
+/// What a step does: a stand-in in the minimal variant, a restore of the asset's data
+/// sets, or its manual procedure when it has none.
+fn action_for(a: &Asset, minimal: bool) -> Action {
+    if minimal {
+        Action::StandIn {
+            action: stand_in(a),
         }
-        let after: Vec<String> = deps[i]
-            .iter()
-            .filter(|&&d| in_scope[d])
-            .map(|&d| assets[d].id.to_string())
-            .collect();
-        let (rule_en, rule_fr) = match own[i].1 {
-            Some(r) => (
-                r.label_in(Lang::En).to_string(),
-                r.label_in(Lang::Fr).to_string(),
-            ),
-            None => ("no rule matched".to_string(), "aucune règle".to_string()),
-        };
-        let pulled_by = puller[i].map(|p| assets[p].id.to_string());
-        let (reason, reason_fr) = reasons(
-            tier[i],
-            own[i].0,
-            &rule_en,
-            &rule_fr,
-            pulled_by.as_deref(),
-            &after,
-        );
-        let action = if request.minimal {
-            Action::StandIn {
-                action: stand_in(a),
-            }
-        } else if a.datasets.is_empty() {
-            Action::Manual {
-                procedure: a.procedure.clone().unwrap_or_else(|| {
-                    "Restart and check the service (no data set to restore).".to_string()
-                }),
-            }
-        } else {
-            Action::Restore {
-                datasets: a.datasets.iter().map(|d| d.name.clone()).collect(),
-                procedure: a.procedure.clone(),
-            }
-        };
-        steps.push(Step {
-            position: position + 1,
-            asset: a.id.to_string(),
-            name: a.name.clone(),
-            state: states[&i],
-            wave: wave_of[i] + 1,
-            tier: tier[i],
-            own_tier: own[i].0,
-            rule: rule_en,
-            rule_fr,
-            reason,
-            reason_fr,
-            after,
-            pulled_by,
-            action,
-            checklist: checklist(a.category),
-            predicted_seconds: seconds(i),
-            start_seconds: w.start_seconds,
-            end_seconds: end,
-            rto_seconds: rto,
-            rto_met,
-        });
+    } else if a.datasets.is_empty() {
+        Action::Manual {
+            procedure: a.procedure.clone().unwrap_or_else(|| {
+                "Restart and check the service (no data set to restore).".to_string()
+            }),
+        }
+    } else {
+        Action::Restore {
+            datasets: a.datasets.iter().map(|d| d.name.clone()).collect(),
+            procedure: a.procedure.clone(),
+        }
     }
+}
 
-    // What stays degraded meanwhile: assets out of scope that wait on something in
-    // scope, directly or through other degraded assets. One pass in dependency order;
-    // each names its direct reasons, so the whole is linear in the graph.
-    let everything = vec![true; assets.len()];
-    let full_order = topological(&everything, &deps, &dependents, assets).unwrap_or_default();
-    let mut is_degraded = vec![false; assets.len()];
-    let mut degraded = Vec::new();
+/// The step of asset `i`, at `position`, in its wave.
+fn step_for(
+    g: &Graph<'_>,
+    tiers: &Tiers<'_>,
+    i: usize,
+    position: usize,
+    wave: (usize, &Wave),
+    seconds: u64,
+    minimal: bool,
+) -> Step {
+    let a = &g.assets[i];
+    let end = wave.1.start_seconds + seconds;
+    let rto = a.rto.map(|r| r.as_secs());
+    let after: Vec<String> = g
+        .scoped_deps(i)
+        .map(|d| g.assets[d].id.to_string())
+        .collect();
+    let (rule_en, rule_fr) = match tiers.own[i].1 {
+        Some(r) => (
+            r.label_in(Lang::En).to_string(),
+            r.label_in(Lang::Fr).to_string(),
+        ),
+        None => ("no rule matched".to_string(), "aucune règle".to_string()),
+    };
+    let pulled_by = tiers.puller[i].map(|p| g.assets[p].id.to_string());
+    let (reason, reason_fr) = reasons(
+        tiers.tier[i],
+        tiers.own[i].0,
+        &rule_en,
+        &rule_fr,
+        pulled_by.as_deref(),
+        &after,
+    );
+    Step {
+        position,
+        asset: a.id.to_string(),
+        name: a.name.clone(),
+        state: g.states[&i],
+        wave: wave.0 + 1,
+        tier: tiers.tier[i],
+        own_tier: tiers.own[i].0,
+        rule: rule_en,
+        rule_fr,
+        reason,
+        reason_fr,
+        after,
+        pulled_by,
+        action: action_for(a, minimal),
+        checklist: checklist(a.category),
+        predicted_seconds: seconds,
+        start_seconds: wave.1.start_seconds,
+        end_seconds: end,
+        rto_seconds: rto,
+        rto_met: rto.map(|r| end <= r),
+    }
+}
+
+/// What stays degraded meanwhile: assets out of scope that wait on something in scope,
+/// directly or through other degraded assets. One pass in dependency order; each names
+/// its direct reasons, so the whole is linear in the graph.
+fn degraded(g: &Graph<'_>) -> Vec<Degraded> {
+    let everything = vec![true; g.assets.len()];
+    let full_order = topological(&everything, &g.deps, &g.dependents, g.assets).unwrap_or_default();
+    let mut is_degraded = vec![false; g.assets.len()];
+    let mut out = Vec::new();
     for &i in &full_order {
-        if in_scope[i] {
+        if g.in_scope[i] {
             continue;
         }
-        let direct: Vec<usize> = deps[i].iter().copied().filter(|&d| in_scope[d]).collect();
-        let through: Vec<usize> = deps[i]
+        let direct: Vec<usize> = g.scoped_deps(i).collect();
+        let through: Vec<usize> = g.deps[i]
             .iter()
             .copied()
             .filter(|&d| is_degraded[d])
@@ -756,26 +804,69 @@ pub fn compute(inventory: &Inventory, request: &PlanRequest<'_>) -> Result<Plan,
         }
         is_degraded[i] = true;
         let names = |list: Vec<usize>| -> Vec<String> {
-            let mut names: Vec<String> = list.iter().map(|&d| assets[d].id.to_string()).collect();
+            let mut names: Vec<String> = list.iter().map(|&d| g.assets[d].id.to_string()).collect();
             names.sort();
             names
         };
-        degraded.push(Degraded {
-            asset: assets[i].id.to_string(),
+        out.push(Degraded {
+            asset: g.assets[i].id.to_string(),
             waits_for: names(direct),
             through: names(through),
         });
     }
-    degraded.sort_by(|a, b| a.asset.cmp(&b.asset));
+    out.sort_by(|a, b| a.asset.cmp(&b.asset));
+    out
+}
 
+/// Computes the recovery plan for `request.scope` on `inventory`: tiers by rule, pulled
+/// forward by what waits; an order that puts dependencies first; waves of parallel steps;
+/// predicted times; and what stays degraded meanwhile.
+pub fn compute(inventory: &Inventory, request: &PlanRequest<'_>) -> Result<Plan, PlanError> {
+    let g = Graph::build(inventory, request)?;
+    let topo = topological(&g.in_scope, &g.deps, &g.dependents, g.assets)?;
+    let tiers = decide_tiers(&g, request.rules, &topo);
+    let waiting = waiting_counts(&g, &topo);
+    let mut order = restore_order(&g, &topo, &tiers.tier, &waiting);
+    let top = order.iter().map(|&i| tiers.tier[i]).min().unwrap_or(1);
+    if request.minimal {
+        order.retain(|&i| tiers.tier[i] == top);
+    }
+    let technicians = request.technicians.max(1);
+    // In the minimal variant, only the top tier's dependencies are waited for.
+    let counts = |d: usize| !request.minimal || tiers.tier[d] == top;
+    let (waves, wave_of) = group_waves(&g, &order, &tiers.tier, technicians, counts);
+    let seconds = |i: usize| {
+        request
+            .durations
+            .get(g.assets[i].id.as_str())
+            .copied()
+            .unwrap_or(request.default_seconds)
+    };
+    let (wave_out, critical_path, total_seconds) = time_waves(&g, &waves, seconds);
+    // Steps listed by wave, then by order within the wave.
+    let mut listed = order.clone();
+    listed.sort_by_key(|&i| wave_of[i]);
+    let steps: Vec<Step> = listed
+        .iter()
+        .enumerate()
+        .map(|(n, &i)| {
+            let wave = (wave_of[i], &wave_out[wave_of[i]]);
+            step_for(&g, &tiers, i, n + 1, wave, seconds(i), request.minimal)
+        })
+        .collect();
+    let rto_at_risk = steps
+        .iter()
+        .filter(|s| s.rto_met == Some(false))
+        .map(|s| s.asset.clone())
+        .collect();
     Ok(Plan {
         minimal: request.minimal,
         technicians,
         steps,
         waves: wave_out,
-        degraded,
+        degraded: degraded(&g),
         critical_path,
-        total_seconds: clock,
+        total_seconds,
         rto_at_risk,
     })
 }
