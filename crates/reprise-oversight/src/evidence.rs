@@ -280,20 +280,65 @@ fn write_archive(dir: &Path, name: &str, out: &Path) -> AppResult<()> {
 }
 
 async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
-    let inv = ctx.inventory();
     let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
     let mut items = Vec::new();
-    let mut add = |key, file: &str, en, fr, count| {
-        items.push(Item {
-            key,
-            file: file.to_string(),
-            en,
-            fr,
-            count,
-        })
+    backup_plan(ctx, dir, &mut items)?;
+    policies(ctx, dir, &mut items)?;
+    let in_period = Filter {
+        since: Some(period.from),
+        until: Some(period.to),
+        ..Filter::default()
     };
+    runs(ctx, &in_period, dir, &mut items).await?;
+    drills(ctx, period, dir, &mut items).await?;
+    let (reviews_count, unreviewed) = incidents(ctx, period, &in_period, dir, &mut items).await?;
+    requests_and_alerts(ctx, &in_period, dir, &mut items).await?;
+    readiness(ctx, dir, &mut items).await?;
+    rotations(ctx, period, dir, &mut items).await?;
+    erasures(ctx, period, dir, &mut items).await?;
+    let (verdict, entries) = journal(ctx, period, dir, &mut items).await?;
+    items.push(item(
+        "reviews",
+        "incident-reviews.csv",
+        "Post-incident reviews of incidents closed in the period",
+        "Revues post-incident des incidents clos sur la période",
+        reviews_count,
+    ));
 
-    // The backup plan: what, where, when, who (R002.9).
+    let controls = controls(&items, &unreviewed, verdict.first_break.is_some());
+    write_controls(dir, &controls, &items)?;
+    let pack = Pack {
+        workspace: ctx
+            .loaded
+            .config
+            .name
+            .clone()
+            .unwrap_or_else(|| "Reprise".into()),
+        period: period.clone(),
+        generated: Timestamp::now(),
+        journal_intact: verdict.first_break.is_none(),
+        journal_entries: entries.len(),
+        items,
+        controls,
+        path: dir.to_path_buf(),
+    };
+    write_summaries(&pack, dir, &tz)?;
+    Ok(pack)
+}
+
+fn item(key: &'static str, file: &str, en: &'static str, fr: &'static str, count: usize) -> Item {
+    Item {
+        key,
+        file: file.to_string(),
+        en,
+        fr,
+        count,
+    }
+}
+
+/// The backup plan: what, where, when, who (R002.9).
+fn backup_plan(ctx: &Ctx<'_>, dir: &Path, items: &mut Vec<Item>) -> AppResult<()> {
+    let inv = ctx.inventory();
     let mut plan_rows = Vec::new();
     for a in &inv.assets {
         let policy = ctx.policy_of(a).ok();
@@ -345,14 +390,20 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
         ],
         &plan_rows,
     )?;
-    add(
+    items.push(item(
         "backup_plan",
         "backup-plan.csv",
         "Backup plan: what, where, when, who",
         "Plan de sauvegarde : quoi, où, quand, qui",
         plan_rows.len(),
-    );
+    ));
 
+    Ok(())
+}
+
+/// Policies, their retention and the data categories.
+fn policies(ctx: &Ctx<'_>, dir: &Path, items: &mut Vec<Item>) -> AppResult<()> {
+    let inv = ctx.inventory();
     let policy_rows: Vec<Vec<String>> = inv
         .policies
         .iter()
@@ -415,19 +466,24 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
         &["category", "description", "min_retention", "max_retention"],
         &category_rows,
     )?;
-    add(
+    items.push(item(
         "policies",
         "policies.csv, categories.csv",
         "Policies, retention and data categories",
         "Politiques, rétention et catégories de données",
         policy_rows.len(),
-    );
+    ));
 
-    let in_period = Filter {
-        since: Some(period.from),
-        until: Some(period.to),
-        ..Filter::default()
-    };
+    Ok(())
+}
+
+/// Backups, copies and verifications run in the period.
+async fn runs(
+    ctx: &Ctx<'_>,
+    in_period: &Filter,
+    dir: &Path,
+    items: &mut Vec<Item>,
+) -> AppResult<()> {
     for (key, kind_type, file, en, fr) in [
         (
             "backups",
@@ -458,10 +514,19 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
         let sheet = export::sheet(ctx, Kind::Runs, &filter).await?;
         write_table(dir, file, &sheet.header, &sheet.rows)?;
         let done = sheet.rows.iter().filter(|r| r[8] == "succeeded").count();
-        add(key, &format!("{file}.csv"), en, fr, done);
+        items.push(item(key, &format!("{file}.csv"), en, fr, done));
     }
 
-    // Drills, with what they measured against the targets.
+    Ok(())
+}
+
+/// Drills, with what they measured against the targets.
+async fn drills(
+    ctx: &Ctx<'_>,
+    period: &Period,
+    dir: &Path,
+    items: &mut Vec<Item>,
+) -> AppResult<()> {
     let drills: Vec<_> = reprise_recovery::drill::history(ctx, None)
         .await?
         .into_iter()
@@ -504,24 +569,35 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
         ],
         &drill_rows,
     )?;
-    add(
+    items.push(item(
         "drills",
         "drills.csv",
         "Restore tests with measured RTO and RPO",
         "Tests de restauration avec RTO et RPO mesurés",
         drills.iter().filter(|d| d.ok).count(),
-    );
+    ));
 
-    // Incidents of the period, and the reviews of those closed in it.
-    let incidents = export::sheet(ctx, Kind::Incidents, &in_period).await?;
+    Ok(())
+}
+
+/// Incidents of the period, and the reviews of those closed in it: how many were
+/// reviewed, and which were closed without a review.
+async fn incidents(
+    ctx: &Ctx<'_>,
+    period: &Period,
+    in_period: &Filter,
+    dir: &Path,
+    items: &mut Vec<Item>,
+) -> AppResult<(usize, Vec<i64>)> {
+    let incidents = export::sheet(ctx, Kind::Incidents, in_period).await?;
     write_table(dir, "incidents", &incidents.header, &incidents.rows)?;
-    add(
+    items.push(item(
         "incidents",
         "incidents.csv",
         "Incidents opened in the period",
         "Incidents ouverts sur la période",
         incidents.rows.len(),
-    );
+    ));
     let mut review_rows = Vec::new();
     let mut unreviewed = Vec::new();
     for row in ctx.catalog.incidents(false).await? {
@@ -558,39 +634,64 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
     )?;
     let reviews_count = review_rows.len();
 
-    let requests = export::sheet(ctx, Kind::Requests, &in_period).await?;
+    Ok((reviews_count, unreviewed))
+}
+
+/// Restore requests and alerts of the period.
+async fn requests_and_alerts(
+    ctx: &Ctx<'_>,
+    in_period: &Filter,
+    dir: &Path,
+    items: &mut Vec<Item>,
+) -> AppResult<()> {
+    let requests = export::sheet(ctx, Kind::Requests, in_period).await?;
     write_table(dir, "requests", &requests.header, &requests.rows)?;
-    add(
+    items.push(item(
         "requests",
         "requests.csv",
         "Restore requests",
         "Demandes de restauration",
         requests.rows.len(),
-    );
-    let alerts = export::sheet(ctx, Kind::Alerts, &in_period).await?;
+    ));
+    let alerts = export::sheet(ctx, Kind::Alerts, in_period).await?;
     write_table(dir, "alerts", &alerts.header, &alerts.rows)?;
-    add(
+    items.push(item(
         "alerts",
         "alerts.csv",
         "Alerts raised",
         "Alertes levées",
         alerts.rows.len(),
-    );
+    ));
 
+    Ok(())
+}
+
+/// Go-live readiness per site and asset, at generation.
+async fn readiness(ctx: &Ctx<'_>, dir: &Path, items: &mut Vec<Item>) -> AppResult<()> {
     let readiness = reprise_recovery::readiness::check(ctx, None, Timestamp::now()).await?;
     std::fs::write(
         dir.join("readiness.json"),
         serde_json::to_string_pretty(&readiness).expect("serialisable"),
     )
     .map_err(|e| AppError::Failed(format!("cannot write readiness.json: {e}")))?;
-    add(
+    items.push(item(
         "readiness",
         "readiness.json",
         "Go-live readiness per site and asset (at generation)",
         "Préparation au démarrage par site et actif (à la génération)",
         readiness.assets.len(),
-    );
+    ));
 
+    Ok(())
+}
+
+/// Key and secret rotations.
+async fn rotations(
+    ctx: &Ctx<'_>,
+    period: &Period,
+    dir: &Path,
+    items: &mut Vec<Item>,
+) -> AppResult<()> {
     let rotations = ctx.catalog.rotations().await?;
     let rotation_rows: Vec<Vec<String>> = rotations
         .iter()
@@ -602,7 +703,7 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
         &["secret", "last_rotated"],
         &rotation_rows,
     )?;
-    add(
+    items.push(item(
         "rotations",
         "rotations.csv",
         "Key and secret rotations in the period",
@@ -611,8 +712,18 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
             .iter()
             .filter(|(_, at)| *at >= period.from && *at < period.to)
             .count(),
-    );
+    ));
 
+    Ok(())
+}
+
+/// Erasures of the period, with their proof.
+async fn erasures(
+    ctx: &Ctx<'_>,
+    period: &Period,
+    dir: &Path,
+    items: &mut Vec<Item>,
+) -> AppResult<()> {
     let erasures: Vec<_> = reprise_ops::erase::list(ctx, None)
         .await?
         .into_iter()
@@ -653,17 +764,30 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
         ],
         &erasure_rows,
     )?;
-    add(
+    items.push(item(
         "erasures",
         "erasures.csv",
         "Erasures with proof (GDPR)",
         "Effacements avec preuve (RGPD)",
         erasures.iter().filter(|e| e.state == "executed").count(),
-    );
+    ));
 
+    Ok(())
+}
+
+/// The journal, exported with its verification: its verdict and entries.
+async fn journal(
+    ctx: &Ctx<'_>,
+    period: &Period,
+    dir: &Path,
+    items: &mut Vec<Item>,
+) -> AppResult<(
+    reprise_ops::journal::Verdict,
+    Vec<reprise_catalog::JournalEntry>,
+)> {
     let (_, verdict) = reprise_ops::journal::export(ctx, &dir.join("journal")).await?;
     let (entries, _) = reprise_ops::journal::check(ctx).await?;
-    add(
+    items.push(item(
         "journal",
         "journal/",
         "Tamper-evident journal and its verification",
@@ -676,24 +800,21 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
         } else {
             0
         },
-    );
-    add(
-        "reviews",
-        "incident-reviews.csv",
-        "Post-incident reviews of incidents closed in the period",
-        "Revues post-incident des incidents clos sur la période",
-        reviews_count,
-    );
+    ));
+    Ok((verdict, entries))
+}
 
+/// Each control, evidenced when every item it requires holds a record of the period.
+fn controls(items: &[Item], unreviewed: &[i64], journal_broken: bool) -> Vec<Control> {
     let count = |key: &str| items.iter().find(|i| i.key == key).map_or(0, |i| i.count);
-    let controls: Vec<Control> = CONTROLS
+    CONTROLS
         .iter()
         .map(|(framework, id, title, title_fr, required, supporting)| {
             let mut gaps = Vec::new();
             for key in *required {
                 // No incident closed in the period: no review was due.
                 if *key == "reviews" {
-                    for n in &unreviewed {
+                    for n in unreviewed {
                         gaps.push((
                             format!("incident {n} was closed without a post-incident review"),
                             format!("l'incident {n} a été clos sans revue post-incident"),
@@ -701,7 +822,7 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
                     }
                     continue;
                 }
-                if *key == "journal" && verdict.first_break.is_some() {
+                if *key == "journal" && journal_broken {
                     gaps.push((
                         "the journal's verification failed: it was altered".to_string(),
                         "la vérification du journal a échoué : il a été altéré".to_string(),
@@ -730,7 +851,11 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
                 gaps,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The control mapping as a sheet.
+fn write_controls(dir: &Path, controls: &[Control], items: &[Item]) -> AppResult<()> {
     let control_rows: Vec<Vec<String>> = controls
         .iter()
         .map(|c| {
@@ -767,24 +892,14 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
         ],
         &control_rows,
     )?;
-    let pack = Pack {
-        workspace: ctx
-            .loaded
-            .config
-            .name
-            .clone()
-            .unwrap_or_else(|| "Reprise".into()),
-        period: period.clone(),
-        generated: Timestamp::now(),
-        journal_intact: verdict.first_break.is_none(),
-        journal_entries: entries.len(),
-        items,
-        controls,
-        path: dir.to_path_buf(),
-    };
+    Ok(())
+}
+
+/// The summary in both languages, as text, HTML and PDF.
+fn write_summaries(pack: &Pack, dir: &Path, tz: &TimeZone) -> AppResult<()> {
     for fr in [false, true] {
         let lang = if fr { "fr" } else { "en" };
-        let text = summary_text(&pack, fr, &tz);
+        let text = summary_text(pack, fr, tz);
         let title = text.lines().next().unwrap_or("Reprise").to_string();
         let write = |name: String, bytes: &[u8]| {
             std::fs::write(dir.join(&name), bytes)
@@ -793,14 +908,14 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
         write(format!("summary.{lang}.txt"), text.as_bytes())?;
         write(
             format!("summary.{lang}.html"),
-            summary_html(&pack, fr, &tz).as_bytes(),
+            summary_html(pack, fr, tz).as_bytes(),
         )?;
         write(
             format!("summary.{lang}.pdf"),
             &reprise_workspace::pdf::text_document(&title, &text),
         )?;
     }
-    Ok(pack)
+    Ok(())
 }
 
 fn day(t: Timestamp, tz: &TimeZone) -> String {

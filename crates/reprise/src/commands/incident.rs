@@ -5,6 +5,8 @@ use jiff::Timestamp;
 use reprise_domain::incident::{Action, CheckResult, StepStatus};
 use reprise_recovery::incident::{self, NewIncident, StepMove};
 
+use reprise_ops::context::Ctx;
+
 use super::Session;
 use crate::cli::{Global, IncidentCommand, Lang, StepAction};
 use crate::exit::{self, UsageError};
@@ -27,34 +29,21 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
             detected,
             json,
         } => {
-            let detected = detected
-                .map(|t| super::restore::parse_time(&t, tz))
-                .transpose()?;
-            let new = NewIncident {
-                detected,
+            return open(
+                &ctx,
+                tz,
+                who.clone(),
                 title,
-                severity: Some(severity),
+                severity,
                 assets,
                 source,
                 nature,
                 personal_data,
                 commander,
-            };
-            let id = incident::open(&ctx, &new, Some(&who), Timestamp::now()).await?;
-            let view = incident::show(&ctx, id, Timestamp::now()).await?;
-            if json {
-                print_json(&view)?;
-            } else {
-                println!(
-                    "Opened incident {id}: {} ({})",
-                    view.incident.row.title,
-                    view.incident.severity.as_str()
-                );
-                print_assessment(&view, false, tz);
-                println!(
-                    "\nNext: `reprise incident plan {id}` to see the recovery plan, `--approve` to start it."
-                );
-            }
+                detected,
+                json,
+            )
+            .await;
         }
         IncidentCommand::List { all, json } => {
             let rows = ctx.catalog.incidents(!all).await?;
@@ -135,48 +124,18 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
             lang,
             json,
         } => {
-            if approve {
-                let plan =
-                    incident::approve_plan(&ctx, id, minimal, technicians, &who, Timestamp::now())
-                        .await?;
-                if json {
-                    print_json(&plan)?;
-                } else {
-                    println!(
-                        "Incident {id}: recovery plan approved by {who}: {} step(s), predicted {}. The incident is in recovery.",
-                        plan.steps.len(),
-                        reprise_workspace::text::human(plan.predicted_seconds)
-                    );
-                    println!(
-                        "Next: `reprise incident step {id} {} start`.",
-                        plan.steps[0].asset
-                    );
-                }
-            } else {
-                let inc = incident::load(&ctx, id).await?;
-                let scope: Vec<String> = inc
-                    .doc
-                    .affected
-                    .iter()
-                    .filter(|a| a.state != reprise_domain::AssetState::Working)
-                    .map(|a| a.asset.clone())
-                    .collect();
-                let view = reprise_recovery::plan::compute(
-                    &ctx,
-                    &reprise_recovery::plan::PlanOptions {
-                        simulate: scope,
-                        minimal,
-                        technicians,
-                    },
-                )
-                .await?;
-                if json {
-                    print_json(&view)?;
-                } else {
-                    super::plan::print(&view, lang == Lang::Fr, tz);
-                    println!("\nApprove it with `reprise incident plan {id} --approve`.");
-                }
-            }
+            return plan(
+                &ctx,
+                tz,
+                who.clone(),
+                id,
+                approve,
+                minimal,
+                technicians,
+                lang,
+                json,
+            )
+            .await;
         }
         IncidentCommand::Step {
             id,
@@ -184,60 +143,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
             action,
             reason,
             target,
-        } => {
-            let moved = match action {
-                StepAction::Start => StepMove::Start,
-                StepAction::Done => StepMove::Done,
-                StepAction::Fail => StepMove::Fail,
-                StepAction::Skip => StepMove::Skip,
-            };
-            let step = incident::step(
-                &ctx,
-                id,
-                &asset,
-                moved,
-                reason.as_deref(),
-                incident::StepTarget {
-                    dir: target,
-                    guard: reprise_ops::target::Guard::admin(),
-                },
-                &who,
-            )
-            .await?;
-            println!("{}: {}", step.asset, step.status.as_str());
-            let shown: &[reprise_domain::incident::Restored] = if moved == StepMove::Start {
-                &step.restored
-            } else {
-                &[]
-            };
-            for r in shown {
-                println!(
-                    "  restored {} from {} ({}) into {} — {} file(s), verified before writing",
-                    r.dataset,
-                    reprise_workspace::text::short(&r.snapshot),
-                    local_time(r.time, tz),
-                    r.target,
-                    r.files
-                );
-            }
-            if step.status == StepStatus::Failed {
-                eprintln!(
-                    "error: {}",
-                    step.note.as_deref().unwrap_or("the step failed")
-                );
-                return Ok(exit::FAILURE);
-            }
-            if step.status == StepStatus::Running {
-                if let Some(p) = &step.procedure {
-                    println!("  then: {p}");
-                }
-                let keys: Vec<&str> = step.checks.iter().map(|c| c.key.as_str()).collect();
-                println!(
-                    "  checks: {} (`reprise incident check {id} {asset} KEY pass|fail|reserved`), then `reprise incident step {id} {asset} done`",
-                    keys.join(", ")
-                );
-            }
-        }
+        } => return step(&ctx, tz, who.clone(), id, asset, action, reason, target).await,
         IncidentCommand::Check {
             id,
             asset,
@@ -297,63 +203,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
             out,
             html,
             pdf,
-        } => {
-            let fr = lang == Lang::Fr;
-            let (text, sign_off) = match &sign {
-                Some(name) => {
-                    let (text, s) = incident::sign(&ctx, id, name, fr, tz).await?;
-                    (text, Some(s))
-                }
-                None => {
-                    let inc = incident::load(&ctx, id).await?;
-                    let signer = inc.doc.sign_off.as_ref().map(|s| s.by.clone());
-                    let text = incident::pv_text(&inc, fr, tz, signer.as_deref());
-                    (text, inc.doc.sign_off.clone())
-                }
-            };
-            if let Some(path) = &out {
-                std::fs::write(path, &text)?;
-            }
-            if let Some(path) = &html {
-                std::fs::write(path, pv_html(&text, sign_off.as_ref(), fr, tz))?;
-            }
-            if let Some(path) = &pdf {
-                let mut body = text.clone();
-                if let Some(s) = &sign_off {
-                    body.push_str(&format!(
-                        "\n{} {}\nSHA-256 {}\n",
-                        if fr { "Signé le" } else { "Signed on" },
-                        local_time(s.at, tz),
-                        s.sha256
-                    ));
-                }
-                let title = text.lines().next().unwrap_or("Reprise");
-                std::fs::write(path, reprise_workspace::pdf::text_document(title, &body))?;
-            }
-            if out.is_none() && html.is_none() && pdf.is_none() {
-                print!("{text}");
-            }
-            match &sign_off {
-                Some(s) => {
-                    let matches = incident::sha256(&text) == s.sha256;
-                    println!(
-                        "\nSigned by {} on {} — SHA-256 {}{}",
-                        s.by,
-                        local_time(s.at, tz),
-                        s.sha256,
-                        if matches {
-                            ""
-                        } else {
-                            " (signed in the other language: this text differs)"
-                        }
-                    );
-                    if let Some(path) = &out {
-                        println!("Check it: sha256sum {}", path.display());
-                    }
-                }
-                None => println!("\nNot signed yet: `reprise incident pv {id} --sign NAME`."),
-            }
-        }
+        } => return pv(&ctx, tz, id, sign, lang, out, html, pdf).await,
         IncidentCommand::Review {
             id,
             root_cause,
@@ -362,69 +212,342 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
             close,
             lang,
         } => {
-            let mut parsed = Vec::new();
-            for a in &actions {
-                let parts: Vec<&str> = a.split('|').map(str::trim).collect();
-                let [text, owner, due] = parts.as_slice() else {
-                    return Err(UsageError(format!(
-                        "--action `{a}`: write `what|owner|due date`, e.g. `Add a UPS|Mohamed|2026-12-15`"
-                    ))
-                    .into());
-                };
-                let due = reprise_workspace::dates::parse_date(due)
-                    .ok_or_else(|| UsageError(format!("--action `{a}`: `{due}` is not a date")))?;
-                parsed.push(Action {
-                    text: text.to_string(),
-                    owner: owner.to_string(),
-                    due,
-                    done: None,
-                });
-            }
-            incident::review(&ctx, id, root_cause.as_deref(), &parsed, &done, close, &who).await?;
-            let inc = incident::load(&ctx, id).await?;
-            print_review(&inc, lang == Lang::Fr, tz);
+            return review(
+                &ctx,
+                tz,
+                who.clone(),
+                id,
+                root_cause,
+                actions,
+                done,
+                close,
+                lang,
+            )
+            .await;
         }
-        IncidentCommand::Risks { json } => {
-            let mut register = Vec::new();
-            for row in ctx.catalog.incidents(false).await? {
-                let inc = incident::load(&ctx, row.id).await?;
-                for (n, a) in inc
-                    .doc
-                    .review
-                    .iter()
-                    .flat_map(|r| r.actions.iter())
-                    .enumerate()
-                {
-                    register.push(serde_json::json!({
-                        "incident": row.id,
-                        "number": n + 1,
-                        "title": row.title,
-                        "action": a.text,
-                        "owner": a.owner,
-                        "due": a.due,
-                        "done": a.done,
-                    }));
+        IncidentCommand::Risks { json } => return risks(&ctx, json).await,
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// Opens an incident, its damage assessment generated at once.
+#[allow(clippy::too_many_arguments)]
+async fn open(
+    ctx: &Ctx<'_>,
+    tz: &jiff::tz::TimeZone,
+    who: String,
+    title: String,
+    severity: String,
+    assets: Vec<String>,
+    source: Option<String>,
+    nature: Option<String>,
+    personal_data: bool,
+    commander: Option<String>,
+    detected: Option<String>,
+    json: bool,
+) -> anyhow::Result<u8> {
+    let detected = detected
+        .map(|t| super::restore::parse_time(&t, tz))
+        .transpose()?;
+    let new = NewIncident {
+        detected,
+        title,
+        severity: Some(severity),
+        assets,
+        source,
+        nature,
+        personal_data,
+        commander,
+    };
+    let id = incident::open(ctx, &new, Some(&who), Timestamp::now()).await?;
+    let view = incident::show(ctx, id, Timestamp::now()).await?;
+    if json {
+        print_json(&view)?;
+    } else {
+        println!(
+            "Opened incident {id}: {} ({})",
+            view.incident.row.title,
+            view.incident.severity.as_str()
+        );
+        print_assessment(&view, false, tz);
+        println!(
+            "\nNext: `reprise incident plan {id}` to see the recovery plan, `--approve` to start it."
+        );
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// Shows the recovery plan of an incident, or approves it.
+#[allow(clippy::too_many_arguments)]
+async fn plan(
+    ctx: &Ctx<'_>,
+    tz: &jiff::tz::TimeZone,
+    who: String,
+    id: i64,
+    approve: bool,
+    minimal: bool,
+    technicians: Option<u32>,
+    lang: Lang,
+    json: bool,
+) -> anyhow::Result<u8> {
+    if approve {
+        let plan =
+            incident::approve_plan(ctx, id, minimal, technicians, &who, Timestamp::now()).await?;
+        if json {
+            print_json(&plan)?;
+        } else {
+            println!(
+                "Incident {id}: recovery plan approved by {who}: {} step(s), predicted {}. The incident is in recovery.",
+                plan.steps.len(),
+                reprise_workspace::text::human(plan.predicted_seconds)
+            );
+            println!(
+                "Next: `reprise incident step {id} {} start`.",
+                plan.steps[0].asset
+            );
+        }
+    } else {
+        let inc = incident::load(ctx, id).await?;
+        let scope: Vec<String> = inc
+            .doc
+            .affected
+            .iter()
+            .filter(|a| a.state != reprise_domain::AssetState::Working)
+            .map(|a| a.asset.clone())
+            .collect();
+        let view = reprise_recovery::plan::compute(
+            ctx,
+            &reprise_recovery::plan::PlanOptions {
+                simulate: scope,
+                minimal,
+                technicians,
+            },
+        )
+        .await?;
+        if json {
+            print_json(&view)?;
+        } else {
+            super::plan::print(&view, lang == Lang::Fr, tz);
+            println!("\nApprove it with `reprise incident plan {id} --approve`.");
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// Moves a step; starting a restore step runs its restores.
+#[allow(clippy::too_many_arguments)]
+async fn step(
+    ctx: &Ctx<'_>,
+    tz: &jiff::tz::TimeZone,
+    who: String,
+    id: i64,
+    asset: String,
+    action: StepAction,
+    reason: Option<String>,
+    target: Option<std::path::PathBuf>,
+) -> anyhow::Result<u8> {
+    let moved = match action {
+        StepAction::Start => StepMove::Start,
+        StepAction::Done => StepMove::Done,
+        StepAction::Fail => StepMove::Fail,
+        StepAction::Skip => StepMove::Skip,
+    };
+    let step = incident::step(
+        ctx,
+        id,
+        &asset,
+        moved,
+        reason.as_deref(),
+        incident::StepTarget {
+            dir: target,
+            guard: reprise_ops::target::Guard::admin(),
+        },
+        &who,
+    )
+    .await?;
+    println!("{}: {}", step.asset, step.status.as_str());
+    let shown: &[reprise_domain::incident::Restored] = if moved == StepMove::Start {
+        &step.restored
+    } else {
+        &[]
+    };
+    for r in shown {
+        println!(
+            "  restored {} from {} ({}) into {} — {} file(s), verified before writing",
+            r.dataset,
+            reprise_workspace::text::short(&r.snapshot),
+            local_time(r.time, tz),
+            r.target,
+            r.files
+        );
+    }
+    if step.status == StepStatus::Failed {
+        eprintln!(
+            "error: {}",
+            step.note.as_deref().unwrap_or("the step failed")
+        );
+        return Ok(exit::FAILURE);
+    }
+    if step.status == StepStatus::Running {
+        if let Some(p) = &step.procedure {
+            println!("  then: {p}");
+        }
+        let keys: Vec<&str> = step.checks.iter().map(|c| c.key.as_str()).collect();
+        println!(
+            "  checks: {} (`reprise incident check {id} {asset} KEY pass|fail|reserved`), then `reprise incident step {id} {asset} done`",
+            keys.join(", ")
+        );
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// The return-to-service report: shown, signed, written as text, HTML or PDF.
+#[allow(clippy::too_many_arguments)]
+async fn pv(
+    ctx: &Ctx<'_>,
+    tz: &jiff::tz::TimeZone,
+    id: i64,
+    sign: Option<String>,
+    lang: Lang,
+    out: Option<std::path::PathBuf>,
+    html: Option<std::path::PathBuf>,
+    pdf: Option<std::path::PathBuf>,
+) -> anyhow::Result<u8> {
+    let fr = lang == Lang::Fr;
+    let (text, sign_off) = match &sign {
+        Some(name) => {
+            let (text, s) = incident::sign(ctx, id, name, fr, tz).await?;
+            (text, Some(s))
+        }
+        None => {
+            let inc = incident::load(ctx, id).await?;
+            let signer = inc.doc.sign_off.as_ref().map(|s| s.by.clone());
+            let text = incident::pv_text(&inc, fr, tz, signer.as_deref());
+            (text, inc.doc.sign_off.clone())
+        }
+    };
+    if let Some(path) = &out {
+        std::fs::write(path, &text)?;
+    }
+    if let Some(path) = &html {
+        std::fs::write(path, pv_html(&text, sign_off.as_ref(), fr, tz))?;
+    }
+    if let Some(path) = &pdf {
+        let mut body = text.clone();
+        if let Some(s) = &sign_off {
+            body.push_str(&format!(
+                "\n{} {}\nSHA-256 {}\n",
+                if fr { "Signé le" } else { "Signed on" },
+                local_time(s.at, tz),
+                s.sha256
+            ));
+        }
+        let title = text.lines().next().unwrap_or("Reprise");
+        std::fs::write(path, reprise_workspace::pdf::text_document(title, &body))?;
+    }
+    if out.is_none() && html.is_none() && pdf.is_none() {
+        print!("{text}");
+    }
+    match &sign_off {
+        Some(s) => {
+            let matches = incident::sha256(&text) == s.sha256;
+            println!(
+                "\nSigned by {} on {} — SHA-256 {}{}",
+                s.by,
+                local_time(s.at, tz),
+                s.sha256,
+                if matches {
+                    ""
+                } else {
+                    " (signed in the other language: this text differs)"
                 }
-            }
-            if json {
-                print_json(&register)?;
-            } else if register.is_empty() {
-                println!("The risk register is empty: reviews add their preventive actions to it.");
-            } else {
-                let mut table = Table::new(&["DUE", "OWNER", "ACTION", "STATUS", "INCIDENT/N"]);
-                for r in &register {
-                    let status = if r["done"].is_null() { "open" } else { "done" };
-                    table.row(vec![
-                        r["due"].as_str().unwrap_or("").to_string(),
-                        r["owner"].as_str().unwrap_or("").to_string(),
-                        r["action"].as_str().unwrap_or("").to_string(),
-                        status.to_string(),
-                        format!("{}/{}", r["incident"], r["number"]),
-                    ]);
-                }
-                print!("{}", table.render());
+            );
+            if let Some(path) = &out {
+                println!("Check it: sha256sum {}", path.display());
             }
         }
+        None => println!("\nNot signed yet: `reprise incident pv {id} --sign NAME`."),
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// The post-incident review: root cause, actions, closing.
+#[allow(clippy::too_many_arguments)]
+async fn review(
+    ctx: &Ctx<'_>,
+    tz: &jiff::tz::TimeZone,
+    who: String,
+    id: i64,
+    root_cause: Option<String>,
+    actions: Vec<String>,
+    done: Vec<usize>,
+    close: bool,
+    lang: Lang,
+) -> anyhow::Result<u8> {
+    let mut parsed = Vec::new();
+    for a in &actions {
+        let parts: Vec<&str> = a.split('|').map(str::trim).collect();
+        let [text, owner, due] = parts.as_slice() else {
+            return Err(UsageError(format!(
+                "--action `{a}`: write `what|owner|due date`, e.g. `Add a UPS|Mohamed|2026-12-15`"
+            ))
+            .into());
+        };
+        let due = reprise_workspace::dates::parse_date(due)
+            .ok_or_else(|| UsageError(format!("--action `{a}`: `{due}` is not a date")))?;
+        parsed.push(Action {
+            text: text.to_string(),
+            owner: owner.to_string(),
+            due,
+            done: None,
+        });
+    }
+    incident::review(ctx, id, root_cause.as_deref(), &parsed, &done, close, &who).await?;
+    let inc = incident::load(ctx, id).await?;
+    print_review(&inc, lang == Lang::Fr, tz);
+    Ok(exit::SUCCESS)
+}
+
+/// The risk register: every review action still open.
+async fn risks(ctx: &Ctx<'_>, json: bool) -> anyhow::Result<u8> {
+    let mut register = Vec::new();
+    for row in ctx.catalog.incidents(false).await? {
+        let inc = incident::load(ctx, row.id).await?;
+        for (n, a) in inc
+            .doc
+            .review
+            .iter()
+            .flat_map(|r| r.actions.iter())
+            .enumerate()
+        {
+            register.push(serde_json::json!({
+                "incident": row.id,
+                "number": n + 1,
+                "title": row.title,
+                "action": a.text,
+                "owner": a.owner,
+                "due": a.due,
+                "done": a.done,
+            }));
+        }
+    }
+    if json {
+        print_json(&register)?;
+    } else if register.is_empty() {
+        println!("The risk register is empty: reviews add their preventive actions to it.");
+    } else {
+        let mut table = Table::new(&["DUE", "OWNER", "ACTION", "STATUS", "INCIDENT/N"]);
+        for r in &register {
+            let status = if r["done"].is_null() { "open" } else { "done" };
+            table.row(vec![
+                r["due"].as_str().unwrap_or("").to_string(),
+                r["owner"].as_str().unwrap_or("").to_string(),
+                r["action"].as_str().unwrap_or("").to_string(),
+                status.to_string(),
+                format!("{}/{}", r["incident"], r["number"]),
+            ]);
+        }
+        print!("{}", table.render());
     }
     Ok(exit::SUCCESS)
 }
