@@ -221,12 +221,21 @@ pub fn check(
         ))
     };
     let overlaps = |path: &Path| resolved.starts_with(path) || path.starts_with(&resolved);
-    for dir in SYSTEM {
-        if overlaps(Path::new(dir)) {
-            return Err(refuse("a system directory", Path::new(dir)));
+    let root = resolve(&loaded.workspace.root)?;
+    let state = resolve(&loaded.workspace.state_dir())?;
+    let in_area = RESTORE_AREAS
+        .iter()
+        .any(|a| resolved.starts_with(state.join(a)) && resolved != state.join(a));
+    // Reprise's own restore areas (under its state directory, wherever the workspace
+    // lives: /etc, a home directory) stay allowed.
+    if !in_area {
+        for dir in SYSTEM {
+            if overlaps(Path::new(dir)) {
+                return Err(refuse("a system directory", Path::new(dir)));
+            }
         }
     }
-    if guard.authority == Authority::Operator {
+    if guard.authority == Authority::Operator && !in_area {
         for dir in OPERATOR_FORBIDDEN {
             if overlaps(Path::new(dir)) {
                 return Err(refuse(
@@ -243,11 +252,6 @@ pub fn check(
             return Err(refuse("the home directory of Reprise's user", &home));
         }
     }
-    let root = resolve(&loaded.workspace.root)?;
-    let state = resolve(&loaded.workspace.state_dir())?;
-    let in_area = RESTORE_AREAS
-        .iter()
-        .any(|a| resolved.starts_with(state.join(a)) && resolved != state.join(a));
     if !in_area {
         if root.starts_with(&resolved) {
             return Err(refuse("the workspace", &root));
@@ -285,6 +289,37 @@ mod tests {
             resolve(&real.join("a/evil/new")).unwrap(),
             Path::new("/etc/new")
         );
+    }
+
+    #[test]
+    fn restore_areas_are_allowed_and_the_rest_of_the_state_directory_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ws, _) = reprise_workspace::workspace::create(
+            dir.path(),
+            reprise_workspace::workspace::INIT_TEMPLATE,
+        )
+        .unwrap();
+        let loaded = ws.load().unwrap();
+        let state = ws.state_dir();
+        for guard in [Guard::operator(), Guard::admin()] {
+            let sandbox = state.join("drills/app-files-1");
+            assert_eq!(
+                check(&loaded, None, &sandbox, &guard).unwrap(),
+                resolve(&sandbox).unwrap()
+            );
+            for refused in [state.join("keys/x"), state.join("drills"), ws.root.clone()] {
+                let err = check(&loaded, None, &refused, &guard).unwrap_err();
+                assert!(matches!(err, AppError::Refused(_)), "{err}");
+            }
+        }
+        let inside = ws.root.join("scripts");
+        assert!(check(&loaded, None, &inside, &Guard::operator()).is_err());
+        assert!(check(&loaded, None, &inside, &Guard::admin()).is_ok());
+        let overridden = Guard {
+            override_reason: Some("inspection".into()),
+            ..Guard::operator()
+        };
+        assert!(check(&loaded, None, &ws.root, &overridden).is_err());
     }
 
     #[test]
