@@ -4,8 +4,8 @@
 //!
 //! This crate owns the contract only: the [`Catalog`] trait, its row types, its error,
 //! and [`conformance`], the suite every implementation must pass. It contains no SQL;
-//! `reprise-catalog-sqlite` and `reprise-catalog-postgres` each implement the trait for
-//! one dialect, and only the binary picks one.
+//! `reprise-catalog-sql` implements the trait once for SQLite and PostgreSQL, and only the
+//! binary picks one.
 //!
 //! Times are [`jiff::Timestamp`]s passed in by the caller: the catalog never reads the
 //! clock, so tests control time.

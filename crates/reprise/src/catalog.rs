@@ -1,8 +1,7 @@
 //! The one place that picks a catalog implementation.
 
 use reprise_catalog::Catalog;
-use reprise_catalog_postgres::PostgresCatalog;
-use reprise_catalog_sqlite::SqliteCatalog;
+use reprise_catalog_sql::{PostgresCatalog, SqliteCatalog};
 use reprise_workspace::workspace::CatalogLocation;
 
 pub async fn open(location: &CatalogLocation) -> anyhow::Result<Box<dyn Catalog>> {

@@ -12,11 +12,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("reprise-domain", &[]),
     ("reprise-catalog", &["reprise-domain"]),
     (
-        "reprise-catalog-sqlite",
-        &["reprise-catalog", "reprise-domain"],
-    ),
-    (
-        "reprise-catalog-postgres",
+        "reprise-catalog-sql",
         &["reprise-catalog", "reprise-domain"],
     ),
     ("reprise-engine", &[]),
@@ -66,8 +62,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "reprise",
         &[
             "reprise-catalog",
-            "reprise-catalog-postgres",
-            "reprise-catalog-sqlite",
+            "reprise-catalog-sql",
             "reprise-domain",
             "reprise-engine",
             "reprise-ops",

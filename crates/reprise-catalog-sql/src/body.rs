@@ -1,9 +1,11 @@
-//! The Reprise catalog on PostgreSQL, for larger and multi-server deployments. Chosen with
-//! a `postgres://` URL in the configuration or `REPRISE_CATALOG`. Migrations in
-//! `migrations/` are embedded and applied on connect (sqlx takes an advisory lock, so two
-//! servers starting together do not race); released migrations are never edited.
+// The catalog's SQL, written once for both dialects. `sqlite.rs` and `postgres.rs` each
+// include this file as their `body` module (`#[path = "body.rs"]`), after naming their
+// `Store`, `Db` and `DbRow`, and the few things the dialects really do differently:
+// `begin_write` (SQLite takes its write lock up front), `lock` (PostgreSQL locks a table
+// where one writer at a time matters), `LATEST_RUNS` (the newest row per group),
+// `location` and `export`. Placeholders are `$1`, which both drivers take.
 
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -15,62 +17,11 @@ use reprise_catalog::{
     diff_inventory, from_micros, opt_i64, opt_time, opt_u64, parse_state, to_micros,
 };
 use reprise_domain::AssetState;
-use sqlx::Row;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{AssertSqlSafe, Row, Transaction};
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+use super::{Db, DbRow, Store};
 
-/// A catalog in a PostgreSQL database.
-pub struct PostgresCatalog {
-    pool: PgPool,
-    location: String,
-    /// The full URL, password included, for `pg_dump`; never shown.
-    url: String,
-}
-
-/// The URL without its password, fit for messages and logs.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{}@{}", &url[..scheme_end + 3], user, &url[at + 1..])
-        }
-        _ => url.to_string(),
-    }
-}
-
-impl PostgresCatalog {
-    /// Connects to the database at `url` and applies pending migrations.
-    pub async fn connect(url: &str) -> Result<Self, CatalogError> {
-        let location = redact(url);
-        let open_error = |e: sqlx::Error| CatalogError::Open {
-            location: location.clone(),
-            reason: e.to_string(),
-        };
-        let options = PgConnectOptions::from_str(url).map_err(open_error)?;
-        let pool = PgPoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(std::time::Duration::from_secs(10))
-            .connect_with(options)
-            .await
-            .map_err(open_error)?;
-        MIGRATIONS
-            .run(&pool)
-            .await
-            .map_err(|e| CatalogError::Migrate {
-                location: location.clone(),
-                reason: e.to_string(),
-            })?;
-        Ok(Self {
-            pool,
-            location,
-            url: url.to_string(),
-        })
-    }
-}
-
-fn change_from_row(row: &sqlx::postgres::PgRow) -> Result<AssetChange, CatalogError> {
+fn change_from_row(row: &DbRow) -> Result<AssetChange, CatalogError> {
     let read = |e| CatalogError::query("reading asset history", e);
     let kind: String = row.try_get("kind").map_err(read)?;
     Ok(AssetChange {
@@ -84,9 +35,9 @@ fn change_from_row(row: &sqlx::postgres::PgRow) -> Result<AssetChange, CatalogEr
 }
 
 #[async_trait]
-impl Catalog for PostgresCatalog {
+impl Catalog for Store {
     fn location(&self) -> String {
-        self.location.clone()
+        super::location(self)
     }
 
     async fn record_inventory(
@@ -95,13 +46,10 @@ impl Catalog for PostgresCatalog {
         at: Timestamp,
     ) -> Result<Vec<AssetChange>, CatalogError> {
         let fail = |e: sqlx::Error| CatalogError::query("recording the inventory", e);
-        let mut tx = self.pool.begin().await.map_err(fail)?;
+        let mut tx = super::begin_write(&self.pool).await.map_err(fail)?;
         // Serialise concurrent recorders (two servers loading the same inventory) so a
         // change is recorded once; readers are not blocked.
-        sqlx::query("LOCK TABLE assets IN EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await
-            .map_err(fail)?;
+        super::lock(&mut tx, "assets").await.map_err(fail)?;
         let rows = sqlx::query("SELECT id, state, fingerprint FROM assets ORDER BY id")
             .fetch_all(&mut *tx)
             .await
@@ -247,7 +195,7 @@ impl Catalog for PostgresCatalog {
             query = query.bind(kind.as_str());
         }
         let rows = query
-            .bind(filter.limit.map(i64::from))
+            .bind(filter.limit.map_or(i64::MAX, i64::from))
             .fetch_all(&self.pool)
             .await
             .map_err(|e| CatalogError::query("reading runs", e))?;
@@ -255,15 +203,11 @@ impl Catalog for PostgresCatalog {
     }
 
     async fn latest_runs(&self, kind: RunKind) -> Result<Vec<Run>, CatalogError> {
-        let rows = sqlx::query(
-            "SELECT DISTINCT ON (asset_id) * FROM runs \
-             WHERE kind = $1 AND status <> 'running' AND asset_id IS NOT NULL \
-             ORDER BY asset_id, started_us DESC, id DESC",
-        )
-        .bind(kind.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| CatalogError::query("reading the latest runs", e))?;
+        let rows = sqlx::query(super::LATEST_RUNS)
+            .bind(kind.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading the latest runs", e))?;
         rows.iter().map(run_from_row).collect()
     }
 
@@ -273,7 +217,7 @@ impl Catalog for PostgresCatalog {
         points: &[RestorePoint],
     ) -> Result<(), CatalogError> {
         let fail = |e: sqlx::Error| CatalogError::query("recording restore points", e);
-        let mut tx = self.pool.begin().await.map_err(fail)?;
+        let mut tx = super::begin_write(&self.pool).await.map_err(fail)?;
         let known: Vec<String> =
             sqlx::query_scalar("SELECT snapshot_id FROM restore_points WHERE repo_id = $1")
                 .bind(repository)
@@ -347,7 +291,7 @@ impl Catalog for PostgresCatalog {
         outcome: &Verification,
     ) -> Result<(), CatalogError> {
         let fail = |e: sqlx::Error| CatalogError::query("recording a verification", e);
-        let mut tx = self.pool.begin().await.map_err(fail)?;
+        let mut tx = super::begin_write(&self.pool).await.map_err(fail)?;
         for id in snapshots {
             let query = match outcome {
                 Verification::Passed => sqlx::query(
@@ -521,7 +465,7 @@ impl Catalog for PostgresCatalog {
         at: Timestamp,
     ) -> Result<bool, CatalogError> {
         let fail = |e: sqlx::Error| CatalogError::query("raising an alert", e);
-        let mut tx = self.pool.begin().await.map_err(fail)?;
+        let mut tx = super::begin_write(&self.pool).await.map_err(fail)?;
         let updated = sqlx::query(
             "UPDATE alerts SET severity = $1, message = $2, updated_us = $3 \
              WHERE key = $4 AND resolved_us IS NULL",
@@ -574,7 +518,7 @@ impl Catalog for PostgresCatalog {
         .await
         .map_err(|e| CatalogError::query("reading alerts", e))?;
         rows.iter()
-            .map(|row: &sqlx::postgres::PgRow| {
+            .map(|row: &DbRow| {
                 let read = |e| CatalogError::query("reading alerts", e);
                 Ok(Alert {
                     id: row.try_get("id").map_err(read)?,
@@ -655,34 +599,21 @@ impl Catalog for PostgresCatalog {
     }
 
     async fn create_incident(&self, new: &NewIncidentRow) -> Result<i64, CatalogError> {
-        let fail = |e: sqlx::Error| CatalogError::query("opening an incident", e);
-        let mut tx = self.pool.begin().await.map_err(fail)?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO incidents (title, severity, phase, source, opened_us, updated_us, version, doc) VALUES ($1, $2, $3, $4, $5, $6, 1, $7) RETURNING id",
-        )
-        .bind(&new.title)
-        .bind(&new.severity)
-        .bind(&new.phase)
-        .bind(&new.source)
-        .bind(to_micros(new.opened))
-        .bind(to_micros(new.opened))
-        .bind(&new.doc)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(fail)?;
-        sqlx::query(
-            "INSERT INTO incident_events (incident_id, at_us, kind, actor, text, text_fr) VALUES ($1, $2, 'opened', $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(to_micros(new.opened))
-        .bind(&new.actor)
-        .bind(&new.text)
-        .bind(&new.text_fr)
-        .execute(&mut *tx)
-        .await
-        .map_err(fail)?;
-        tx.commit().await.map_err(fail)?;
-        Ok(id)
+        let columns = [
+            ("title", Some(new.title.as_str())),
+            ("severity", Some(new.severity.as_str())),
+            ("phase", Some(new.phase.as_str())),
+            ("source", new.source.as_deref()),
+        ];
+        let first = Entry {
+            at: new.opened,
+            kind: "opened",
+            actor: new.actor.as_deref(),
+            text: &new.text,
+            text_fr: new.text_fr.as_deref(),
+        };
+        self.create_document(&INCIDENTS, &columns, &new.doc, first)
+            .await
     }
 
     async fn save_incident(
@@ -690,114 +621,66 @@ impl Catalog for PostgresCatalog {
         save: &IncidentSave,
         events: &[IncidentEvent],
     ) -> Result<(), CatalogError> {
-        let fail = |e: sqlx::Error| CatalogError::query("saving an incident", e);
-        let mut tx = self.pool.begin().await.map_err(fail)?;
-        let changed = sqlx::query(
-            "UPDATE incidents SET severity = $1, phase = $2, updated_us = $3, closed_us = $4, doc = $5, version = version + 1 WHERE id = $6 AND version = $7",
-        )
-        .bind(&save.severity)
-        .bind(&save.phase)
-        .bind(to_micros(save.updated))
-        .bind(save.closed.map(to_micros))
-        .bind(&save.doc)
-        .bind(save.id)
-        .bind(save.version)
-        .execute(&mut *tx)
-        .await
-        .map_err(fail)?
-        .rows_affected();
-        if changed == 0 {
-            return Err(CatalogError::Conflict {
-                what: "incident",
-                id: save.id,
-            });
-        }
-        for e in events {
-            sqlx::query(
-                "INSERT INTO incident_events (incident_id, at_us, kind, actor, text, text_fr) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(save.id)
-            .bind(to_micros(e.at))
-            .bind(&e.kind)
-            .bind(&e.actor)
-            .bind(&e.text)
-            .bind(&e.text_fr)
-            .execute(&mut *tx)
+        let columns = [
+            ("severity", Some(save.severity.as_str())),
+            ("phase", Some(save.phase.as_str())),
+        ];
+        let version = Version {
+            id: save.id,
+            based_on: save.version,
+            updated: save.updated,
+            closed: save.closed,
+            doc: &save.doc,
+        };
+        let entries = events.iter().map(|e| Entry {
+            at: e.at,
+            kind: &e.kind,
+            actor: e.actor.as_deref(),
+            text: &e.text,
+            text_fr: e.text_fr.as_deref(),
+        });
+        self.save_document(&INCIDENTS, &columns, version, entries)
             .await
-            .map_err(fail)?;
-        }
-        tx.commit().await.map_err(fail)
     }
 
     async fn incident(&self, id: i64) -> Result<Option<IncidentRow>, CatalogError> {
-        let row = sqlx::query("SELECT * FROM incidents WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| CatalogError::query("reading an incident", e))?;
-        row.as_ref().map(incident_from_row).transpose()
+        self.document(&INCIDENTS, id, incident_from_row).await
     }
 
     async fn incidents(&self, open_only: bool) -> Result<Vec<IncidentRow>, CatalogError> {
-        let sql = if open_only {
-            "SELECT * FROM incidents WHERE closed_us IS NULL ORDER BY opened_us DESC, id DESC"
-        } else {
-            "SELECT * FROM incidents ORDER BY opened_us DESC, id DESC"
-        };
-        let rows = sqlx::query(sql)
-            .fetch_all(&self.pool)
+        self.documents(&INCIDENTS, open_only, incident_from_row)
             .await
-            .map_err(|e| CatalogError::query("reading incidents", e))?;
-        rows.iter().map(incident_from_row).collect()
     }
 
     async fn incident_events(&self, id: i64) -> Result<Vec<IncidentEvent>, CatalogError> {
-        let rows = sqlx::query("SELECT * FROM incident_events WHERE incident_id = $1 ORDER BY seq")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| CatalogError::query("reading an incident's timeline", e))?;
-        rows.iter()
-            .map(|row: &sqlx::postgres::PgRow| {
-                let read = |e| CatalogError::query("reading an incident's timeline", e);
-                Ok(IncidentEvent {
-                    incident: row.try_get("incident_id").map_err(read)?,
-                    at: from_micros(row.try_get("at_us").map_err(read)?)?,
-                    kind: row.try_get("kind").map_err(read)?,
-                    actor: row.try_get("actor").map_err(read)?,
-                    text: row.try_get("text").map_err(read)?,
-                    text_fr: row.try_get("text_fr").map_err(read)?,
-                })
+        let timeline = self.timeline(&INCIDENTS, id).await?;
+        Ok(timeline
+            .into_iter()
+            .map(|e| IncidentEvent {
+                incident: id,
+                at: e.at,
+                kind: e.kind,
+                actor: e.actor,
+                text: e.text,
+                text_fr: e.text_fr,
             })
-            .collect()
+            .collect())
     }
 
     async fn create_request(&self, new: &NewRequestRow) -> Result<i64, CatalogError> {
-        let fail = |e: sqlx::Error| CatalogError::query("recording a restore request", e);
-        let mut tx = self.pool.begin().await.map_err(fail)?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO restore_requests (state, requester, created_us, updated_us, version, doc) VALUES ($1, $2, $3, $3, 1, $4) RETURNING id",
-        )
-        .bind(&new.state)
-        .bind(&new.requester)
-        .bind(to_micros(new.created))
-        .bind(&new.doc)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(fail)?;
-        sqlx::query(
-            "INSERT INTO request_events (request_id, at_us, kind, actor, text, text_fr) VALUES ($1, $2, 'submitted', $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(to_micros(new.created))
-        .bind(&new.actor)
-        .bind(&new.text)
-        .bind(&new.text_fr)
-        .execute(&mut *tx)
-        .await
-        .map_err(fail)?;
-        tx.commit().await.map_err(fail)?;
-        Ok(id)
+        let columns = [
+            ("state", Some(new.state.as_str())),
+            ("requester", Some(new.requester.as_str())),
+        ];
+        let first = Entry {
+            at: new.created,
+            kind: "submitted",
+            actor: new.actor.as_deref(),
+            text: &new.text,
+            text_fr: new.text_fr.as_deref(),
+        };
+        self.create_document(&REQUESTS, &columns, &new.doc, first)
+            .await
     }
 
     async fn save_request(
@@ -805,85 +688,46 @@ impl Catalog for PostgresCatalog {
         save: &RequestSave,
         events: &[RequestEvent],
     ) -> Result<(), CatalogError> {
-        let fail = |e: sqlx::Error| CatalogError::query("saving a restore request", e);
-        let mut tx = self.pool.begin().await.map_err(fail)?;
-        let changed = sqlx::query(
-            "UPDATE restore_requests SET state = $1, updated_us = $2, closed_us = $3, doc = $4, version = version + 1 WHERE id = $5 AND version = $6",
-        )
-        .bind(&save.state)
-        .bind(to_micros(save.updated))
-        .bind(save.closed.map(to_micros))
-        .bind(&save.doc)
-        .bind(save.id)
-        .bind(save.version)
-        .execute(&mut *tx)
-        .await
-        .map_err(fail)?
-        .rows_affected();
-        if changed == 0 {
-            return Err(CatalogError::Conflict {
-                what: "restore request",
-                id: save.id,
-            });
-        }
-        for e in events {
-            sqlx::query(
-                "INSERT INTO request_events (request_id, at_us, kind, actor, text, text_fr) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(save.id)
-            .bind(to_micros(e.at))
-            .bind(&e.kind)
-            .bind(&e.actor)
-            .bind(&e.text)
-            .bind(&e.text_fr)
-            .execute(&mut *tx)
+        let columns = [("state", Some(save.state.as_str()))];
+        let version = Version {
+            id: save.id,
+            based_on: save.version,
+            updated: save.updated,
+            closed: save.closed,
+            doc: &save.doc,
+        };
+        let entries = events.iter().map(|e| Entry {
+            at: e.at,
+            kind: &e.kind,
+            actor: e.actor.as_deref(),
+            text: &e.text,
+            text_fr: e.text_fr.as_deref(),
+        });
+        self.save_document(&REQUESTS, &columns, version, entries)
             .await
-            .map_err(fail)?;
-        }
-        tx.commit().await.map_err(fail)
     }
 
     async fn request(&self, id: i64) -> Result<Option<RequestRow>, CatalogError> {
-        let row = sqlx::query("SELECT * FROM restore_requests WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| CatalogError::query("reading a restore request", e))?;
-        row.as_ref().map(request_from_row).transpose()
+        self.document(&REQUESTS, id, request_from_row).await
     }
 
     async fn requests(&self, open_only: bool) -> Result<Vec<RequestRow>, CatalogError> {
-        let sql = if open_only {
-            "SELECT * FROM restore_requests WHERE closed_us IS NULL ORDER BY created_us DESC, id DESC"
-        } else {
-            "SELECT * FROM restore_requests ORDER BY created_us DESC, id DESC"
-        };
-        let rows = sqlx::query(sql)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| CatalogError::query("reading restore requests", e))?;
-        rows.iter().map(request_from_row).collect()
+        self.documents(&REQUESTS, open_only, request_from_row).await
     }
 
     async fn request_events(&self, id: i64) -> Result<Vec<RequestEvent>, CatalogError> {
-        let rows = sqlx::query("SELECT * FROM request_events WHERE request_id = $1 ORDER BY seq")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| CatalogError::query("reading a request's timeline", e))?;
-        rows.iter()
-            .map(|row: &sqlx::postgres::PgRow| {
-                let read = |e| CatalogError::query("reading a request's timeline", e);
-                Ok(RequestEvent {
-                    request: row.try_get("request_id").map_err(read)?,
-                    at: from_micros(row.try_get("at_us").map_err(read)?)?,
-                    kind: row.try_get("kind").map_err(read)?,
-                    actor: row.try_get("actor").map_err(read)?,
-                    text: row.try_get("text").map_err(read)?,
-                    text_fr: row.try_get("text_fr").map_err(read)?,
-                })
+        let timeline = self.timeline(&REQUESTS, id).await?;
+        Ok(timeline
+            .into_iter()
+            .map(|e| RequestEvent {
+                request: id,
+                at: e.at,
+                kind: e.kind,
+                actor: e.actor,
+                text: e.text,
+                text_fr: e.text_fr,
             })
-            .collect()
+            .collect())
     }
 
     async fn append_journal(
@@ -892,12 +736,9 @@ impl Catalog for PostgresCatalog {
         seal: &Seal,
     ) -> Result<JournalEntry, CatalogError> {
         let fail = |e: sqlx::Error| CatalogError::query("appending to the journal", e);
-        let mut tx = self.pool.begin().await.map_err(fail)?;
+        let mut tx = super::begin_write(&self.pool).await.map_err(fail)?;
         // One append at a time: the chain has no forks.
-        sqlx::query("LOCK TABLE journal IN EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await
-            .map_err(fail)?;
+        super::lock(&mut tx, "journal").await.map_err(fail)?;
         let last: Option<(i64, String)> =
             sqlx::query_as("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *tx)
@@ -935,7 +776,7 @@ impl Catalog for PostgresCatalog {
             .await
             .map_err(|e| CatalogError::query("reading the journal", e))?;
         rows.iter()
-            .map(|row: &sqlx::postgres::PgRow| {
+            .map(|row: &DbRow| {
                 let read = |e| CatalogError::query("reading the journal", e);
                 Ok(JournalEntry {
                     seq: row.try_get("seq").map_err(read)?,
@@ -1001,7 +842,7 @@ impl Catalog for PostgresCatalog {
 
     async fn erasures(&self, asset: Option<&str>) -> Result<Vec<ErasureRow>, CatalogError> {
         let rows: Vec<(i64, String, String, i64, Option<i64>, String)> = sqlx::query_as(
-            "SELECT id, asset, state, created_us, finished_us, doc FROM erasures WHERE $1::TEXT IS NULL OR asset = $1 ORDER BY id",
+            "SELECT id, asset, state, created_us, finished_us, doc FROM erasures WHERE CAST($1 AS TEXT) IS NULL OR asset = $1 ORDER BY id",
         )
         .bind(asset)
         .fetch_all(&self.pool)
@@ -1056,7 +897,7 @@ impl Catalog for PostgresCatalog {
         .await
         .map_err(|e| CatalogError::query("reading approvals", e))?;
         rows.iter()
-            .map(|row: &sqlx::postgres::PgRow| {
+            .map(|row: &DbRow| {
                 let read = |e| CatalogError::query("reading approvals", e);
                 Ok(Approval {
                     asset: row.try_get("asset_id").map_err(read)?,
@@ -1069,66 +910,274 @@ impl Catalog for PostgresCatalog {
             .collect()
     }
 
-    async fn export_to(&self, dir: &std::path::Path) -> Result<std::path::PathBuf, CatalogError> {
-        let file = dir.join("catalog.sql");
-        let failed = |reason: String| CatalogError::Query {
-            action: "dumping the catalog with pg_dump",
-            reason,
+    async fn export_to(&self, dir: &Path) -> Result<PathBuf, CatalogError> {
+        super::export(self, dir).await
+    }
+}
+
+/// Incidents and restore requests are stored alike: a row with the few columns they are
+/// listed and filtered by, the whole document as JSON, a version that refuses a save
+/// based on an older one, and an append-only timeline. `Documents` names one such table.
+struct Documents {
+    table: &'static str,
+    timeline: &'static str,
+    /// The timeline's column pointing at the row.
+    owner: &'static str,
+    /// The column holding when it was opened or submitted, newest listed first.
+    since: &'static str,
+    /// What a stale save calls it.
+    what: &'static str,
+    creating: &'static str,
+    saving: &'static str,
+    reading: &'static str,
+    listing: &'static str,
+    reading_timeline: &'static str,
+}
+
+const INCIDENTS: Documents = Documents {
+    table: "incidents",
+    timeline: "incident_events",
+    owner: "incident_id",
+    since: "opened_us",
+    what: "incident",
+    creating: "opening an incident",
+    saving: "saving an incident",
+    reading: "reading an incident",
+    listing: "reading incidents",
+    reading_timeline: "reading an incident's timeline",
+};
+
+const REQUESTS: Documents = Documents {
+    table: "restore_requests",
+    timeline: "request_events",
+    owner: "request_id",
+    since: "created_us",
+    what: "restore request",
+    creating: "recording a restore request",
+    saving: "saving a restore request",
+    reading: "reading a restore request",
+    listing: "reading restore requests",
+    reading_timeline: "reading a request's timeline",
+};
+
+/// A timeline entry to append.
+struct Entry<'a> {
+    at: Timestamp,
+    kind: &'a str,
+    actor: Option<&'a str>,
+    text: &'a str,
+    text_fr: Option<&'a str>,
+}
+
+/// A timeline entry as read back.
+struct Recorded {
+    at: Timestamp,
+    kind: String,
+    actor: Option<String>,
+    text: String,
+    text_fr: Option<String>,
+}
+
+/// The new version of a document, and the version it was based on.
+struct Version<'a> {
+    id: i64,
+    based_on: i64,
+    updated: Timestamp,
+    closed: Option<Timestamp>,
+    doc: &'a str,
+}
+
+// The statements built below with `format!` join only the table and column names of the
+// constants above and numbered placeholders; every value is bound, hence `AssertSqlSafe`.
+
+/// `$first, $first+1, …` for `count` parameters.
+fn placeholders(first: usize, count: usize) -> Vec<String> {
+    (first..first + count).map(|n| format!("${n}")).collect()
+}
+
+impl Store {
+    /// Inserts the row (`columns`, opened and updated now, version 1) and its first
+    /// timeline entry in one transaction.
+    async fn create_document(
+        &self,
+        docs: &Documents,
+        columns: &[(&str, Option<&str>)],
+        doc: &str,
+        first: Entry<'_>,
+    ) -> Result<i64, CatalogError> {
+        let fail = |e: sqlx::Error| CatalogError::query(docs.creating, e);
+        let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+        let n = columns.len();
+        let sql = format!(
+            "INSERT INTO {} ({}, {}, updated_us, version, doc) VALUES ({}, ${}, ${}, 1, ${}) RETURNING id",
+            docs.table,
+            names.join(", "),
+            docs.since,
+            placeholders(1, n).join(", "),
+            n + 1,
+            n + 1,
+            n + 2,
+        );
+        let mut tx = super::begin_write(&self.pool).await.map_err(fail)?;
+        let mut insert = sqlx::query_scalar(AssertSqlSafe(sql));
+        for (_, value) in columns {
+            insert = insert.bind(*value);
+        }
+        let id: i64 = insert
+            .bind(to_micros(first.at))
+            .bind(doc)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(fail)?;
+        append_entry(&mut tx, docs, id, &first)
+            .await
+            .map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+        Ok(id)
+    }
+
+    /// Replaces the document if nobody saved it since `version.based_on`, and appends
+    /// `entries` to its timeline, all or nothing.
+    async fn save_document(
+        &self,
+        docs: &Documents,
+        columns: &[(&str, Option<&str>)],
+        version: Version<'_>,
+        entries: impl Iterator<Item = Entry<'_>>,
+    ) -> Result<(), CatalogError> {
+        let fail = |e: sqlx::Error| CatalogError::query(docs.saving, e);
+        let n = columns.len();
+        let set: Vec<String> = columns
+            .iter()
+            .zip(placeholders(1, n))
+            .map(|((name, _), p)| format!("{name} = {p}"))
+            .collect();
+        let sql = format!(
+            "UPDATE {} SET {}, updated_us = ${}, closed_us = ${}, doc = ${}, version = version + 1 WHERE id = ${} AND version = ${}",
+            docs.table,
+            set.join(", "),
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+        );
+        let mut tx = super::begin_write(&self.pool).await.map_err(fail)?;
+        let mut update = sqlx::query(AssertSqlSafe(sql));
+        for (_, value) in columns {
+            update = update.bind(*value);
+        }
+        let changed = update
+            .bind(to_micros(version.updated))
+            .bind(version.closed.map(to_micros))
+            .bind(version.doc)
+            .bind(version.id)
+            .bind(version.based_on)
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?
+            .rows_affected();
+        if changed == 0 {
+            return Err(CatalogError::Conflict {
+                what: docs.what,
+                id: version.id,
+            });
+        }
+        for entry in entries {
+            append_entry(&mut tx, docs, version.id, &entry)
+                .await
+                .map_err(fail)?;
+        }
+        tx.commit().await.map_err(fail)
+    }
+
+    async fn document<T>(
+        &self,
+        docs: &Documents,
+        id: i64,
+        read: fn(&DbRow) -> Result<T, CatalogError>,
+    ) -> Result<Option<T>, CatalogError> {
+        let sql = format!("SELECT * FROM {} WHERE id = $1", docs.table);
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query(docs.reading, e))?;
+        row.as_ref().map(read).transpose()
+    }
+
+    /// Newest first; only those not closed when `open_only`.
+    async fn documents<T>(
+        &self,
+        docs: &Documents,
+        open_only: bool,
+        read: fn(&DbRow) -> Result<T, CatalogError>,
+    ) -> Result<Vec<T>, CatalogError> {
+        let filter = if open_only {
+            " WHERE closed_us IS NULL"
+        } else {
+            ""
         };
-        // The password goes through the environment, never the command line.
-        let mut command = tokio::process::Command::new(pg_dump());
-        command
-            .arg("--no-owner")
-            .arg("--no-privileges")
-            .arg("--file")
-            .arg(&file)
-            .arg("--dbname")
-            .arg(redact(&self.url))
-            .stdin(std::process::Stdio::null());
-        if let Some(password) = password(&self.url) {
-            command.env("PGPASSWORD", password);
-        }
-        let out = command.output().await.map_err(|e| {
-            failed(format!(
-                "cannot run pg_dump (install postgresql-client): {e}"
-            ))
-        })?;
-        if !out.status.success() {
-            return Err(failed(
-                String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            ));
-        }
-        Ok(file)
+        let sql = format!(
+            "SELECT * FROM {}{filter} ORDER BY {} DESC, id DESC",
+            docs.table, docs.since
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query(docs.listing, e))?;
+        rows.iter().map(read).collect()
+    }
+
+    /// The timeline in the order it was written.
+    async fn timeline(&self, docs: &Documents, id: i64) -> Result<Vec<Recorded>, CatalogError> {
+        let read = |e| CatalogError::query(docs.reading_timeline, e);
+        let sql = format!(
+            "SELECT at_us, kind, actor, text, text_fr FROM {} WHERE {} = $1 ORDER BY seq",
+            docs.timeline, docs.owner
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Recorded {
+                    at: from_micros(row.try_get("at_us").map_err(read)?)?,
+                    kind: row.try_get("kind").map_err(read)?,
+                    actor: row.try_get("actor").map_err(read)?,
+                    text: row.try_get("text").map_err(read)?,
+                    text_fr: row.try_get("text_fr").map_err(read)?,
+                })
+            })
+            .collect()
     }
 }
 
-/// The password of a `postgres://user:password@host/db` URL.
-fn password(url: &str) -> Option<String> {
-    let scheme_end = url.find("://")? + 3;
-    let at = url.rfind('@').filter(|&at| at > scheme_end)?;
-    let (_, password) = url[scheme_end..at].split_once(':')?;
-    Some(password.to_string())
+async fn append_entry(
+    tx: &mut Transaction<'_, Db>,
+    docs: &Documents,
+    id: i64,
+    entry: &Entry<'_>,
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO {} ({}, at_us, kind, actor, text, text_fr) VALUES ($1, $2, $3, $4, $5, $6)",
+        docs.timeline, docs.owner
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(id)
+        .bind(to_micros(entry.at))
+        .bind(entry.kind)
+        .bind(entry.actor)
+        .bind(entry.text)
+        .bind(entry.text_fr)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
-/// `pg_dump` from the PATH, or the newest one Debian's packages installed.
-fn pg_dump() -> std::path::PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join("pg_dump").is_file()));
-    if on_path {
-        return "pg_dump".into();
-    }
-    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("bin/pg_dump"))
-        .filter(|p| p.is_file())
-        .collect();
-    found.sort();
-    found.pop().unwrap_or_else(|| "pg_dump".into())
-}
-
-fn request_from_row(row: &sqlx::postgres::PgRow) -> Result<RequestRow, CatalogError> {
+fn request_from_row(row: &DbRow) -> Result<RequestRow, CatalogError> {
     let read = |e| CatalogError::query("reading a restore request", e);
     Ok(RequestRow {
         id: row.try_get("id").map_err(read)?,
@@ -1142,7 +1191,7 @@ fn request_from_row(row: &sqlx::postgres::PgRow) -> Result<RequestRow, CatalogEr
     })
 }
 
-fn token_from_row(row: &sqlx::postgres::PgRow) -> Result<TokenRow, CatalogError> {
+fn token_from_row(row: &DbRow) -> Result<TokenRow, CatalogError> {
     let read = |e| CatalogError::query("reading a token", e);
     Ok(TokenRow {
         hash: row.try_get("hash").map_err(read)?,
@@ -1156,7 +1205,7 @@ fn token_from_row(row: &sqlx::postgres::PgRow) -> Result<TokenRow, CatalogError>
     })
 }
 
-fn user_from_row(row: &sqlx::postgres::PgRow) -> Result<UserRow, CatalogError> {
+fn user_from_row(row: &DbRow) -> Result<UserRow, CatalogError> {
     let read = |e| CatalogError::query("reading an account", e);
     Ok(UserRow {
         name: row.try_get("name").map_err(read)?,
@@ -1171,7 +1220,7 @@ fn user_from_row(row: &sqlx::postgres::PgRow) -> Result<UserRow, CatalogError> {
     })
 }
 
-fn incident_from_row(row: &sqlx::postgres::PgRow) -> Result<IncidentRow, CatalogError> {
+fn incident_from_row(row: &DbRow) -> Result<IncidentRow, CatalogError> {
     let read = |e| CatalogError::query("reading an incident", e);
     Ok(IncidentRow {
         id: row.try_get("id").map_err(read)?,
@@ -1187,7 +1236,7 @@ fn incident_from_row(row: &sqlx::postgres::PgRow) -> Result<IncidentRow, Catalog
     })
 }
 
-fn run_from_row(row: &sqlx::postgres::PgRow) -> Result<Run, CatalogError> {
+fn run_from_row(row: &DbRow) -> Result<Run, CatalogError> {
     let read = |e| CatalogError::query("reading runs", e);
     let kind: String = row.try_get("kind").map_err(read)?;
     let status: String = row.try_get("status").map_err(read)?;
@@ -1210,7 +1259,7 @@ fn run_from_row(row: &sqlx::postgres::PgRow) -> Result<Run, CatalogError> {
     })
 }
 
-fn point_from_row(row: &sqlx::postgres::PgRow) -> Result<RestorePoint, CatalogError> {
+fn point_from_row(row: &DbRow) -> Result<RestorePoint, CatalogError> {
     let read = |e| CatalogError::query("reading restore points", e);
     Ok(RestorePoint {
         repository: row.try_get("repo_id").map_err(read)?,
@@ -1226,64 +1275,4 @@ fn point_from_row(row: &sqlx::postgres::PgRow) -> Result<RestorePoint, CatalogEr
         failed: opt_time(row.try_get("failed_us").map_err(read)?)?,
         failure: row.try_get("failure").map_err(read)?,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn fresh() -> Box<PostgresCatalog> {
-        let url = reprise_testkit::postgres_database().await;
-        Box::new(PostgresCatalog::connect(&url).await.unwrap())
-    }
-
-    reprise_catalog::catalog_conformance_tests!(fresh());
-
-    #[test]
-    fn passwords_never_appear_in_the_location() {
-        assert_eq!(
-            redact("postgres://reprise:s3cret@db.example:5432/reprise"),
-            "postgres://reprise@db.example:5432/reprise"
-        );
-        assert_eq!(redact("postgres://db/reprise"), "postgres://db/reprise");
-    }
-
-    #[tokio::test]
-    async fn a_refused_connection_is_a_clear_error_without_the_password() {
-        let err = PostgresCatalog::connect("postgres://u:hunter2@127.0.0.1:1/none")
-            .await
-            .err()
-            .expect("connecting must fail");
-        let text = err.to_string();
-        assert!(
-            text.starts_with("cannot open the catalog at postgres://u@127.0.0.1:1/none"),
-            "{text}"
-        );
-        assert!(!text.contains("hunter2"));
-    }
-
-    #[tokio::test]
-    async fn two_catalogs_on_one_database_migrate_once_and_share_history() {
-        let url = reprise_testkit::postgres_database().await;
-        let (a, b) = tokio::join!(
-            PostgresCatalog::connect(&url),
-            PostgresCatalog::connect(&url)
-        );
-        let (a, b) = (a.unwrap(), b.unwrap());
-        let record = AssetRecord {
-            id: "router".into(),
-            state: AssetState::Failed,
-            fingerprint: "x".into(),
-        };
-        let (ra, rb) = tokio::join!(
-            a.record_inventory(std::slice::from_ref(&record), Timestamp::UNIX_EPOCH),
-            b.record_inventory(std::slice::from_ref(&record), Timestamp::UNIX_EPOCH)
-        );
-        assert_eq!(
-            ra.unwrap().len() + rb.unwrap().len(),
-            1,
-            "the addition is recorded once"
-        );
-        assert_eq!(b.asset_history("router").await.unwrap().len(), 1);
-    }
 }
