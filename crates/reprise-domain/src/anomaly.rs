@@ -4,10 +4,10 @@
 //! (MAD), so one earlier outlier does not hide the next.
 
 /// How far from its history a value must be, in robust standard deviations.
-pub const THRESHOLD: f64 = 3.5;
+pub(crate) const THRESHOLD: f64 = 3.5;
 
 /// The fewest earlier runs needed before judging a new one.
-pub const MIN_HISTORY: usize = 5;
+pub(crate) const MIN_HISTORY: usize = 5;
 
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
@@ -22,7 +22,7 @@ fn median(values: &mut [f64]) -> f64 {
 /// How unusual `latest` is against `history`: the robust z-score, or `None` when the
 /// history is too short to say. A history without any spread (every run the same) makes
 /// any departure of more than half the usual value infinitely unusual.
-pub fn score(history: &[f64], latest: f64) -> Option<f64> {
+pub(crate) fn score(history: &[f64], latest: f64) -> Option<f64> {
     if history.len() < MIN_HISTORY {
         return None;
     }

@@ -37,7 +37,7 @@ pub const BUILT_IN_CATEGORIES: [(&str, &str, &str); 4] = [
 ];
 
 impl DataCategory {
-    pub fn built_in(name: &str) -> Option<Self> {
+    pub(crate) fn built_in(name: &str) -> Option<Self> {
         BUILT_IN_CATEGORIES
             .iter()
             .find(|(n, ..)| *n == name)

@@ -103,7 +103,7 @@ impl Severity {
 
     /// How often people must hear about progress (R000.6: hourly for a major incident;
     /// R004.6: every 4 hours); `None` for SEV4.
-    pub fn update_every(self) -> Option<SignedDuration> {
+    pub(crate) fn update_every(self) -> Option<SignedDuration> {
         match self {
             Severity::Sev1 => Some(SignedDuration::from_hours(1)),
             Severity::Sev2 => Some(SignedDuration::from_hours(4)),

@@ -488,7 +488,7 @@ impl Inventory {
 
     /// Dependency cycles, each as a closed path starting and ending with its member that
     /// comes first in the inventory. Self-dependencies are reported separately.
-    pub fn cycles(&self) -> Vec<Vec<AssetId>> {
+    pub(crate) fn cycles(&self) -> Vec<Vec<AssetId>> {
         let mut graph: DiGraph<usize, ()> = DiGraph::new();
         let mut index: HashMap<&str, NodeIndex> = HashMap::new();
         for (i, asset) in self.assets.iter().enumerate() {

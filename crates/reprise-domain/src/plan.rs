@@ -49,7 +49,7 @@ impl PriorityRule {
                     .is_some_and(|f| self.functions.iter().any(|g| g.eq_ignore_ascii_case(f))))
     }
 
-    pub fn label_in(&self, lang: Lang) -> &str {
+    pub(crate) fn label_in(&self, lang: Lang) -> &str {
         match lang {
             Lang::Fr => self.label_fr.as_deref().unwrap_or(&self.label),
             Lang::En => &self.label,

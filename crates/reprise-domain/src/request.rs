@@ -310,25 +310,7 @@ pub fn validate(draft: &Draft, tz: &TimeZone) -> Result<Request, Vec<Missing>> {
             "manquant : qui demande (nom et service ou client)",
         );
     }
-    let environment = match text(&draft.environment).map(parse_environment) {
-        None => {
-            miss(
-                "environment",
-                "missing: production, staging or tenant:NAME",
-                "manquant : production, staging ou tenant:NOM",
-            );
-            None
-        }
-        Some(Err(_)) => {
-            miss(
-                "environment",
-                "not an environment: production, staging or tenant:NAME",
-                "environnement inconnu : production, staging ou tenant:NOM",
-            );
-            None
-        }
-        Some(Ok(e)) => Some(e),
-    };
+    let environment = environment(draft, &mut miss);
     let scope = draft.scope.clone().unwrap_or_default();
     let scope_empty = scope.assets.is_empty()
         && scope.datasets.is_empty()
@@ -341,98 +323,9 @@ pub fn validate(draft: &Draft, tz: &TimeZone) -> Result<Request, Vec<Missing>> {
             "manquant : les équipements, jeux de données (ÉQUIPEMENT/JEU), sites ou catégories de données à restaurer",
         );
     }
-    let t = draft.target.clone().unwrap_or_default();
-    let time = |field: &str,
-                v: &Option<String>,
-                day: DayEdge,
-                miss: &mut dyn FnMut(&str, &str, &str)| {
-        let raw = text(v)?;
-        let parsed = parse_time(raw, tz, day);
-        if parsed.is_none() {
-            miss(
-                field,
-                &format!("`{raw}` is not a time: 2026-11-20T18:00:00Z or 2026-11-20 18:00"),
-                &format!("`{raw}` n'est pas une date : 2026-11-20T18:00:00Z ou 2026-11-20 18:00"),
-            );
-        }
-        parsed
-    };
-    let given = [
-        t.at.is_some(),
-        t.from.is_some() || t.to.is_some(),
-        t.snapshot.is_some(),
-    ]
-    .iter()
-    .filter(|g| **g)
-    .count();
-    let target = if given == 0 {
-        miss(
-            "target",
-            "missing: the restore point (target.snapshot), a time (target.at) or a precise interval (target.from and target.to)",
-            "manquant : le point de restauration (target.snapshot), une date (target.at) ou un intervalle précis (target.from et target.to)",
-        );
-        None
-    } else if given > 1 {
-        miss(
-            "target",
-            "give one of target.at, target.from/target.to or target.snapshot",
-            "donner une seule cible : target.at, target.from/target.to ou target.snapshot",
-        );
-        None
-    } else if let Some(s) = text(&t.snapshot) {
-        Some(Target::Snapshot {
-            snapshot: s.to_string(),
-        })
-    } else if t.at.is_some() {
-        time("target.at", &t.at, DayEdge::End, &mut miss).map(|at| Target::At { at })
-    } else {
-        let from = time("target.from", &t.from, DayEdge::Start, &mut miss);
-        let to = time("target.to", &t.to, DayEdge::End, &mut miss);
-        if t.from.is_none() || t.to.is_none() {
-            miss(
-                "target",
-                "an interval needs both target.from and target.to",
-                "un intervalle demande target.from et target.to",
-            );
-        }
-        match (from, to) {
-            (Some(from), Some(to)) if from <= to => Some(Target::Between { from, to }),
-            (Some(_), Some(_)) => {
-                miss(
-                    "target.to",
-                    "the interval ends before it starts",
-                    "l'intervalle finit avant de commencer",
-                );
-                None
-            }
-            _ => None,
-        }
-    };
+    let target = target(&draft.target.clone().unwrap_or_default(), tz, &mut miss);
     let c = draft.context.clone().unwrap_or_default();
-    let kind = match text(&c.kind).map(|k| k.to_ascii_lowercase()) {
-        None => {
-            miss(
-                "context.kind",
-                "missing: incident, faulty-import, change or other",
-                "manquant : incident, faulty-import (import erroné), change (changement) ou other",
-            );
-            None
-        }
-        Some(k) => match k.as_str() {
-            "incident" => Some(ContextKind::Incident),
-            "faulty-import" | "import" => Some(ContextKind::FaultyImport),
-            "change" | "changement" => Some(ContextKind::Change),
-            "other" | "autre" => Some(ContextKind::Other),
-            _ => {
-                miss(
-                    "context.kind",
-                    "unknown: incident, faulty-import, change or other",
-                    "inconnu : incident, faulty-import, change ou other",
-                );
-                None
-            }
-        },
-    };
+    let kind = context_kind(&c, &mut miss);
     let description = text(&c.description);
     if description.is_none() {
         miss(
@@ -441,30 +334,7 @@ pub fn validate(draft: &Draft, tz: &TimeZone) -> Result<Request, Vec<Missing>> {
             "manquant : ce qui s'est passé et pourquoi les données sont nécessaires",
         );
     }
-    let urgency = match text(&draft.urgency).map(|u| u.to_ascii_lowercase()) {
-        None => {
-            miss(
-                "urgency",
-                "missing: low, normal, high or critical",
-                "manquant : low, normal, high ou critical (faible, normale, haute, critique)",
-            );
-            None
-        }
-        Some(u) => match u.as_str() {
-            "low" | "faible" => Some(Urgency::Low),
-            "normal" | "normale" => Some(Urgency::Normal),
-            "high" | "haute" => Some(Urgency::High),
-            "critical" | "critique" => Some(Urgency::Critical),
-            _ => {
-                miss(
-                    "urgency",
-                    "unknown: low, normal, high or critical",
-                    "inconnue : low, normal, high ou critical",
-                );
-                None
-            }
-        },
-    };
+    let urgency = urgency(draft, &mut miss);
     let impact = text(&draft.impact);
     if impact.is_none() {
         miss(
@@ -473,50 +343,7 @@ pub fn validate(draft: &Draft, tz: &TimeZone) -> Result<Request, Vec<Missing>> {
             "manquant : qui ou quoi est touché tant que les données manquent",
         );
     }
-    let d = draft.downtime.clone().unwrap_or_default();
-    let window = match d.approved {
-        None => {
-            miss(
-                "downtime.approved",
-                "missing: whether an interruption is approved (true or false)",
-                "manquant : si une interruption est acceptée (true ou false)",
-            );
-            None
-        }
-        Some(false) => Some(None),
-        Some(true) => match text(&d.window) {
-            None => {
-                miss(
-                    "downtime.window",
-                    "missing: the approved window, FROM/TO",
-                    "manquant : la fenêtre acceptée, DÉBUT/FIN",
-                );
-                None
-            }
-            Some(w) => {
-                let parts: Vec<&str> = w.split('/').collect();
-                let times: Vec<Option<Timestamp>> = parts
-                    .iter()
-                    .zip([DayEdge::Start, DayEdge::End])
-                    .map(|(p, day)| parse_time(p, tz, day))
-                    .collect();
-                match times.as_slice() {
-                    [Some(from), Some(to)] if from < to => Some(Some(Window {
-                        from: *from,
-                        to: *to,
-                    })),
-                    _ => {
-                        miss(
-                            "downtime.window",
-                            &format!("`{w}` is not a window: FROM/TO, FROM before TO"),
-                            &format!("`{w}` n'est pas une fenêtre : DÉBUT/FIN, DÉBUT avant FIN"),
-                        );
-                        None
-                    }
-                }
-            }
-        },
-    };
+    let window = downtime(&draft.downtime.clone().unwrap_or_default(), tz, &mut miss);
     if let Some(dest) = text(&draft.destination)
         && !dest.starts_with('/')
     {
@@ -567,6 +394,207 @@ pub fn validate(draft: &Draft, tz: &TimeZone) -> Result<Request, Vec<Missing>> {
             destination: text(&draft.destination).map(str::to_string),
         }),
         _ => Err(errs.list),
+    }
+}
+
+fn environment(draft: &Draft, miss: &mut dyn FnMut(&str, &str, &str)) -> Option<String> {
+    match text(&draft.environment).map(parse_environment) {
+        None => {
+            miss(
+                "environment",
+                "missing: production, staging or tenant:NAME",
+                "manquant : production, staging ou tenant:NOM",
+            );
+            None
+        }
+        Some(Err(_)) => {
+            miss(
+                "environment",
+                "not an environment: production, staging or tenant:NAME",
+                "environnement inconnu : production, staging ou tenant:NOM",
+            );
+            None
+        }
+        Some(Ok(e)) => Some(e),
+    }
+}
+
+/// One target of three: a restore point, a time, or an interval.
+fn target(
+    t: &TargetDraft,
+    tz: &TimeZone,
+    miss: &mut dyn FnMut(&str, &str, &str),
+) -> Option<Target> {
+    let time = |field: &str,
+                v: &Option<String>,
+                day: DayEdge,
+                miss: &mut dyn FnMut(&str, &str, &str)| {
+        let raw = text(v)?;
+        let parsed = parse_time(raw, tz, day);
+        if parsed.is_none() {
+            miss(
+                field,
+                &format!("`{raw}` is not a time: 2026-11-20T18:00:00Z or 2026-11-20 18:00"),
+                &format!("`{raw}` n'est pas une date : 2026-11-20T18:00:00Z ou 2026-11-20 18:00"),
+            );
+        }
+        parsed
+    };
+    let given = [
+        t.at.is_some(),
+        t.from.is_some() || t.to.is_some(),
+        t.snapshot.is_some(),
+    ]
+    .iter()
+    .filter(|g| **g)
+    .count();
+    if given == 0 {
+        miss(
+            "target",
+            "missing: the restore point (target.snapshot), a time (target.at) or a precise interval (target.from and target.to)",
+            "manquant : le point de restauration (target.snapshot), une date (target.at) ou un intervalle précis (target.from et target.to)",
+        );
+        None
+    } else if given > 1 {
+        miss(
+            "target",
+            "give one of target.at, target.from/target.to or target.snapshot",
+            "donner une seule cible : target.at, target.from/target.to ou target.snapshot",
+        );
+        None
+    } else if let Some(s) = text(&t.snapshot) {
+        Some(Target::Snapshot {
+            snapshot: s.to_string(),
+        })
+    } else if t.at.is_some() {
+        time("target.at", &t.at, DayEdge::End, miss).map(|at| Target::At { at })
+    } else {
+        let from = time("target.from", &t.from, DayEdge::Start, miss);
+        let to = time("target.to", &t.to, DayEdge::End, miss);
+        if t.from.is_none() || t.to.is_none() {
+            miss(
+                "target",
+                "an interval needs both target.from and target.to",
+                "un intervalle demande target.from et target.to",
+            );
+        }
+        match (from, to) {
+            (Some(from), Some(to)) if from <= to => Some(Target::Between { from, to }),
+            (Some(_), Some(_)) => {
+                miss(
+                    "target.to",
+                    "the interval ends before it starts",
+                    "l'intervalle finit avant de commencer",
+                );
+                None
+            }
+            _ => None,
+        }
+    }
+}
+
+fn context_kind(c: &ContextDraft, miss: &mut dyn FnMut(&str, &str, &str)) -> Option<ContextKind> {
+    match text(&c.kind).map(|k| k.to_ascii_lowercase()) {
+        None => {
+            miss(
+                "context.kind",
+                "missing: incident, faulty-import, change or other",
+                "manquant : incident, faulty-import (import erroné), change (changement) ou other",
+            );
+            None
+        }
+        Some(k) => match k.as_str() {
+            "incident" => Some(ContextKind::Incident),
+            "faulty-import" | "import" => Some(ContextKind::FaultyImport),
+            "change" | "changement" => Some(ContextKind::Change),
+            "other" | "autre" => Some(ContextKind::Other),
+            _ => {
+                miss(
+                    "context.kind",
+                    "unknown: incident, faulty-import, change or other",
+                    "inconnu : incident, faulty-import, change ou other",
+                );
+                None
+            }
+        },
+    }
+}
+
+fn urgency(draft: &Draft, miss: &mut dyn FnMut(&str, &str, &str)) -> Option<Urgency> {
+    match text(&draft.urgency).map(|u| u.to_ascii_lowercase()) {
+        None => {
+            miss(
+                "urgency",
+                "missing: low, normal, high or critical",
+                "manquant : low, normal, high ou critical (faible, normale, haute, critique)",
+            );
+            None
+        }
+        Some(u) => match u.as_str() {
+            "low" | "faible" => Some(Urgency::Low),
+            "normal" | "normale" => Some(Urgency::Normal),
+            "high" | "haute" => Some(Urgency::High),
+            "critical" | "critique" => Some(Urgency::Critical),
+            _ => {
+                miss(
+                    "urgency",
+                    "unknown: low, normal, high or critical",
+                    "inconnue : low, normal, high ou critical",
+                );
+                None
+            }
+        },
+    }
+}
+
+/// `Some(None)` when no interruption is approved, `Some(Some(window))` when one is.
+fn downtime(
+    d: &DowntimeDraft,
+    tz: &TimeZone,
+    miss: &mut dyn FnMut(&str, &str, &str),
+) -> Option<Option<Window>> {
+    match d.approved {
+        None => {
+            miss(
+                "downtime.approved",
+                "missing: whether an interruption is approved (true or false)",
+                "manquant : si une interruption est acceptée (true ou false)",
+            );
+            None
+        }
+        Some(false) => Some(None),
+        Some(true) => match text(&d.window) {
+            None => {
+                miss(
+                    "downtime.window",
+                    "missing: the approved window, FROM/TO",
+                    "manquant : la fenêtre acceptée, DÉBUT/FIN",
+                );
+                None
+            }
+            Some(w) => {
+                let parts: Vec<&str> = w.split('/').collect();
+                let times: Vec<Option<Timestamp>> = parts
+                    .iter()
+                    .zip([DayEdge::Start, DayEdge::End])
+                    .map(|(p, day)| parse_time(p, tz, day))
+                    .collect();
+                match times.as_slice() {
+                    [Some(from), Some(to)] if from < to => Some(Some(Window {
+                        from: *from,
+                        to: *to,
+                    })),
+                    _ => {
+                        miss(
+                            "downtime.window",
+                            &format!("`{w}` is not a window: FROM/TO, FROM before TO"),
+                            &format!("`{w}` n'est pas une fenêtre : DÉBUT/FIN, DÉBUT avant FIN"),
+                        );
+                        None
+                    }
+                }
+            }
+        },
     }
 }
 

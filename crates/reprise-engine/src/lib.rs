@@ -577,7 +577,7 @@ impl Repo {
     /// Removes every byte no snapshot references: packs holding any unused data are
     /// repacked, whatever it costs, so that erased data is gone from the repository's
     /// files, not only from its snapshots.
-    pub fn prune_all_unused(&self) -> Result<u64> {
+    pub(crate) fn prune_all_unused(&self) -> Result<u64> {
         self.prune_with(
             rustic_core::PruneOptions::default()
                 .instant_delete(true)

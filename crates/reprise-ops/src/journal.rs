@@ -28,7 +28,7 @@ use reprise_workspace::text::hex;
 type HmacSha256 = Hmac<Sha256>;
 
 /// The key that seals journal entries, derived from the master key.
-pub fn journal_key(master: &[u8]) -> Vec<u8> {
+pub(crate) fn journal_key(master: &[u8]) -> Vec<u8> {
     let mut mac = HmacSha256::new_from_slice(master).expect("HMAC takes any key length");
     mac.update(b"reprise journal v1");
     mac.finalize().into_bytes().to_vec()

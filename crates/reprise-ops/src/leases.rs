@@ -14,7 +14,7 @@ use crate::context::Ctx;
 use crate::error::{AppError, AppResult};
 use reprise_workspace::text::hex;
 
-pub const TTL: SignedDuration = SignedDuration::from_secs(30 * 60);
+pub(crate) const TTL: SignedDuration = SignedDuration::from_secs(30 * 60);
 
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -71,7 +71,7 @@ pub fn backup_key(asset: &str) -> String {
 }
 
 /// The lease key of the catalog's self-backup (into every repository).
-pub const SELF_BACKUP_KEY: &str = "self-backup";
+pub(crate) const SELF_BACKUP_KEY: &str = "self-backup";
 
 /// The lease key of an export written into a repository.
 pub fn export_key(id: &str) -> String {
@@ -80,7 +80,7 @@ pub fn export_key(id: &str) -> String {
 
 /// Runs `work`, renewing the leases `keys` every few minutes meanwhile: a long job keeps
 /// them past their [`TTL`].
-pub async fn renewing<T>(
+pub(crate) async fn renewing<T>(
     catalog: &dyn Catalog,
     keys: &[String],
     work: impl Future<Output = T>,
@@ -108,7 +108,7 @@ const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 /// yet, and those whose data no snapshot uses: beside a running backup, in this process
 /// or another sharing the catalog, it could delete what that backup is writing or
 /// deduplicating against. Fails at once, holding nothing, when one of them runs.
-pub async fn with_writers_stopped<T>(
+pub(crate) async fn with_writers_stopped<T>(
     ctx: &Ctx<'_>,
     repositories: &[&str],
     work: impl Future<Output = AppResult<T>>,

@@ -203,7 +203,7 @@ pub struct Mail {
     pub text: String,
 }
 
-pub fn compose(messages: &[&Message]) -> Mail {
+pub(crate) fn compose(messages: &[&Message]) -> Mail {
     let opened: Vec<&&Message> = messages.iter().filter(|m| !m.resolved).collect();
     let resolved: Vec<&&Message> = messages.iter().filter(|m| m.resolved).collect();
     let subject = match messages {

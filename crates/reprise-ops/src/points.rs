@@ -12,7 +12,7 @@ use crate::repos::blocking;
 
 /// Restore points made by Reprise, read from their tags; other snapshots (made by hand
 /// with restic) are left out.
-pub fn from_snapshots(repository: &str, snaps: &[SnapshotInfo]) -> Vec<RestorePoint> {
+pub(crate) fn from_snapshots(repository: &str, snaps: &[SnapshotInfo]) -> Vec<RestorePoint> {
     snaps
         .iter()
         .filter_map(|s| {

@@ -124,7 +124,7 @@ pub fn choose(points: &[RestorePoint], opts: &RestoreOptions) -> AppResult<Vec<R
 
 /// Resolves the target of a restore and checks it against the places a restore must
 /// not touch (see [`crate::target`]); the path inside the data set is checked too.
-pub fn check_target(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<PathBuf> {
+pub(crate) fn check_target(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<PathBuf> {
     if let Some(path) = &opts.path {
         crate::target::check_text("path", std::path::Path::new(path))?;
     }

@@ -29,15 +29,15 @@ use crate::repos::{self, blocking};
 use reprise_workspace::workspace::{CONFIG_FILE, STATE_DIR, Workspace};
 
 /// The tag of Reprise's own snapshots: `restic snapshots --tag reprise-self` lists them.
-pub const TAG: &str = "reprise-self";
+pub(crate) const TAG: &str = "reprise-self";
 /// Self-backups kept per repository; older ones are forgotten (their data goes at the
 /// next prune).
-pub const KEEP: usize = 14;
+pub(crate) const KEEP: usize = 14;
 const MANIFEST: &str = "reprise-manifest.json";
 
 /// What a self-backup holds besides the files themselves.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     pub workspace: Option<String>,
     pub made: Timestamp,
     pub version: String,

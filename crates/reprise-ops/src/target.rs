@@ -65,11 +65,11 @@ const OPERATOR_FORBIDDEN: &[&str] = &["/root", "/var/spool", "/var/lib/systemd"]
 
 /// The directories of `.reprise/` that Reprise itself restores into (incident steps,
 /// drill sandboxes, restore requests).
-pub const RESTORE_AREAS: &[&str] = &["recovery", "drills", "requests"];
+pub(crate) const RESTORE_AREAS: &[&str] = &["recovery", "drills", "requests"];
 
 /// Refuses a path that holds control characters: they would be printed raw, and a NUL
 /// byte cannot name a file at all.
-pub fn check_text(field: &str, path: &Path) -> AppResult<()> {
+pub(crate) fn check_text(field: &str, path: &Path) -> AppResult<()> {
     let text = path.to_string_lossy();
     if let Some(c) = text.chars().find(|c| c.is_control()) {
         return Err(AppError::Invalid(format!(

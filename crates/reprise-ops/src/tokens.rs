@@ -26,9 +26,9 @@ pub fn hash(token: &str) -> String {
 }
 
 /// The shortest password accepted.
-pub const MIN_PASSWORD: usize = 12;
+pub(crate) const MIN_PASSWORD: usize = 12;
 /// Failed sign-ins in a row before the account is locked.
-pub const FREE_ATTEMPTS: i64 = 5;
+pub(crate) const FREE_ATTEMPTS: i64 = 5;
 /// How long a signed-in session lasts.
 pub const SESSION: SignedDuration = SignedDuration::from_hours(12);
 
@@ -69,7 +69,7 @@ fn parse_scope(text: &str) -> AppResult<Scope> {
     Scope::parse(text).map_err(AppError::Invalid)
 }
 
-pub fn hash_password(password: &str) -> AppResult<String> {
+pub(crate) fn hash_password(password: &str) -> AppResult<String> {
     if password.chars().count() < MIN_PASSWORD {
         return Err(AppError::Invalid(format!(
             "a password needs at least {MIN_PASSWORD} characters"

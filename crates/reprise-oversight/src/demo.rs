@@ -468,7 +468,7 @@ category = "settings"
 
 /// Creates the demo workspace in `dir`: configuration, keys, repository location and data.
 /// The demo's consent form, erased once backed up (R002.3).
-pub const CONSENT: &str = "data/gui-storage/shares/rh/consentements/dupont-jeanne.txt";
+pub(crate) const CONSENT: &str = "data/gui-storage/shares/rh/consentements/dupont-jeanne.txt";
 
 /// An erasure with proof, as the seeds' users would record it: Jeanne Dupont withdrew her
 /// consent, so her form leaves the live data and every restore point of every copy.

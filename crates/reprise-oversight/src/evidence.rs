@@ -1007,7 +1007,7 @@ pub fn summary_text(pack: &Pack, fr: bool, tz: &TimeZone) -> String {
 use reprise_workspace::html::escape as esc;
 
 /// The summary as one self-contained HTML page.
-pub fn summary_html(pack: &Pack, fr: bool, tz: &TimeZone) -> String {
+pub(crate) fn summary_html(pack: &Pack, fr: bool, tz: &TimeZone) -> String {
     let text = summary_text(pack, fr, tz);
     let title = esc(text.lines().next().unwrap_or(""));
     let intro: String = text

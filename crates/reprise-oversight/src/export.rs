@@ -75,299 +75,344 @@ pub async fn sheet(ctx: &Ctx<'_>, kind: Kind, filter: &Filter) -> AppResult<Shee
     {
         return Err(AppError::Invalid(format!("unknown site `{site}`")));
     }
-    let inv = ctx.inventory();
-    let site_of = |asset: &str| inv.asset(asset).map(|a| a.site.to_string());
-    let at_site = |asset: Option<&str>| match &filter.site {
-        None => true,
-        Some(site) => asset.and_then(site_of).as_deref() == Some(site.as_str()),
+    let within = Within {
+        inv: ctx.inventory(),
+        filter,
     };
-    let (header, rows): (Vec<&'static str>, Vec<Vec<String>>) = match kind {
-        Kind::Runs | Kind::Drills => {
-            let runs = ctx
-                .catalog
-                .runs(&RunFilter {
-                    kind: (kind == Kind::Drills).then_some(RunKind::Drill),
-                    ..RunFilter::default()
-                })
-                .await?;
-            let header = vec![
-                "id",
-                "kind",
-                "site",
-                "asset",
-                "dataset",
-                "repository",
-                "started",
-                "finished",
-                "status",
-                "seconds",
-                "snapshot",
-                "files",
-                "bytes_read",
-                "bytes_added",
-                "error",
-            ];
-            let mut rows: Vec<Vec<String>> = runs
-                .into_iter()
-                .filter(|r| at_site(r.asset.as_deref()) && filter.in_period(r.started))
-                .filter(|r| match kind {
-                    Kind::Drills => filter.of_type(r.status.as_str()),
-                    _ => filter.of_type(r.kind.as_str()),
-                })
-                .map(|r| {
-                    vec![
-                        r.id.to_string(),
-                        r.kind.as_str().to_string(),
-                        opt(r.asset.as_deref().and_then(site_of)),
-                        opt(r.asset.clone()),
-                        opt(r.dataset.clone()),
-                        opt(r.repository.clone()),
-                        time(r.started),
-                        opt(r.finished.map(time)),
-                        r.status.as_str().to_string(),
-                        opt(r.duration().map(|d| format!("{:.1}", d.as_secs_f64()))),
-                        opt(r.snapshot.clone()),
-                        opt(r.files),
-                        opt(r.bytes_read),
-                        opt(r.bytes_added),
-                        opt(r.error.clone()),
-                    ]
-                })
-                .collect();
-            rows.reverse();
-            (header, rows)
-        }
-        Kind::Points => {
-            let header = vec![
-                "repository",
-                "snapshot",
-                "site",
-                "asset",
-                "dataset",
-                "category",
-                "policy",
-                "time",
-                "files",
-                "bytes",
-                "verified",
-                "damaged",
-            ];
-            let rows = ctx
-                .catalog
-                .restore_points(None)
-                .await?
-                .into_iter()
-                .filter(|p| at_site(Some(&p.asset)) && filter.in_period(p.time))
-                .filter_map(|p| {
-                    let category = inv
-                        .asset(&p.asset)
-                        .and_then(|a| a.datasets.iter().find(|d| d.name == p.dataset))
-                        .and_then(|d| d.category.clone());
-                    filter.of_type(category.as_deref().unwrap_or("")).then(|| {
-                        vec![
-                            p.repository.clone(),
-                            p.snapshot.clone(),
-                            opt(site_of(&p.asset)),
-                            p.asset.clone(),
-                            p.dataset.clone(),
-                            opt(category),
-                            opt(p.policy.clone()),
-                            time(p.time),
-                            opt(p.files),
-                            opt(p.bytes),
-                            opt(p.verified.map(time)),
-                            opt(p.failed.map(time)),
-                        ]
-                    })
-                })
-                .collect();
-            (header, rows)
-        }
-        Kind::Incidents => {
-            let header = vec![
-                "id", "title", "severity", "phase", "source", "opened", "closed", "sites", "assets",
-            ];
-            let mut rows = Vec::new();
-            for row in ctx.catalog.incidents(false).await? {
-                let incident = reprise_recovery::incident::from_row(row)?;
-                let row = &incident.row;
-                let assets: Vec<String> = incident
-                    .doc
-                    .affected
-                    .iter()
-                    .map(|a| a.asset.clone())
-                    .collect();
-                let mut sites: Vec<String> = assets.iter().filter_map(|a| site_of(a)).collect();
-                sites.sort();
-                sites.dedup();
-                let site_ok = filter
-                    .site
-                    .as_ref()
-                    .is_none_or(|s| sites.iter().any(|x| x == s));
-                if !site_ok || !filter.in_period(row.opened) || !filter.of_type(&row.severity) {
-                    continue;
-                }
-                rows.push(vec![
-                    row.id.to_string(),
-                    row.title.clone(),
-                    row.severity.clone(),
-                    row.phase.clone(),
-                    opt(row.source.clone()),
-                    time(row.opened),
-                    opt(row.closed.map(time)),
-                    sites.join(" "),
-                    assets.join(" "),
-                ]);
-            }
-            (header, rows)
-        }
-        Kind::Requests => {
-            let header = vec![
-                "id",
-                "state",
-                "requester",
-                "environment",
-                "urgency",
-                "context",
-                "created",
-                "closed",
-                "sites",
-                "assets",
-                "datasets",
-            ];
-            let mut rows = Vec::new();
-            for r in reprise_recovery::request::list(ctx, true).await? {
-                let req = &r.doc.request;
-                let mut sites: Vec<String> = req.scope.sites.clone();
-                sites.extend(req.scope.assets.iter().filter_map(|a| site_of(a)));
-                sites.sort();
-                sites.dedup();
-                let site_ok = filter
-                    .site
-                    .as_ref()
-                    .is_none_or(|s| sites.iter().any(|x| x == s));
-                if !site_ok || !filter.in_period(r.row.created) || !filter.of_type(&r.row.state) {
-                    continue;
-                }
-                rows.push(vec![
-                    r.row.id.to_string(),
-                    r.row.state.clone(),
-                    r.row.requester.clone(),
-                    req.environment.clone(),
-                    req.urgency
-                        .label(reprise_domain::plan::Lang::En)
-                        .to_string(),
-                    req.context
-                        .kind
-                        .label(reprise_domain::plan::Lang::En)
-                        .to_string(),
-                    time(r.row.created),
-                    opt(r.row.closed.map(time)),
-                    sites.join(" "),
-                    req.scope.assets.join(" "),
-                    req.scope.datasets.join(" "),
-                ]);
-            }
-            rows.reverse();
-            (header, rows)
-        }
-        Kind::Alerts => {
-            let header = vec![
-                "id", "key", "severity", "site", "asset", "message", "opened", "resolved",
-            ];
-            let rows = ctx
-                .catalog
-                .alerts(false)
-                .await?
-                .into_iter()
-                .filter_map(|a| {
-                    let asset = a
-                        .key
-                        .split_once(':')
-                        .map(|(_, rest)| rest.to_string())
-                        .filter(|r| inv.asset(r).is_some());
-                    (at_site(asset.as_deref())
-                        && filter.in_period(a.opened)
-                        && filter.of_type(&a.severity))
-                    .then(|| {
-                        vec![
-                            a.id.to_string(),
-                            a.key.clone(),
-                            a.severity.clone(),
-                            opt(asset.as_deref().and_then(site_of)),
-                            opt(asset),
-                            a.message.clone(),
-                            time(a.opened),
-                            opt(a.resolved.map(time)),
-                        ]
-                    })
-                })
-                .collect();
-            (header, rows)
-        }
-        Kind::Inventory => {
-            let header = vec![
-                "id",
-                "name",
-                "site",
-                "category",
-                "criticality",
-                "state",
-                "zone",
-                "function",
-                "owner",
-                "environment",
-                "rpo",
-                "rto",
-                "policy",
-                "depends_on",
-                "datasets",
-                "data_categories",
-            ];
-            let rows = inv
-                .assets
-                .iter()
-                .filter(|a| at_site(Some(a.id.as_str())) && filter.of_type(a.category.as_str()))
-                .map(|a| {
-                    let mut categories: Vec<String> = a
-                        .datasets
-                        .iter()
-                        .filter_map(|d| d.category.clone())
-                        .collect();
-                    categories.sort();
-                    categories.dedup();
-                    vec![
-                        a.id.to_string(),
-                        a.name.clone(),
-                        a.site.to_string(),
-                        a.category.as_str().to_string(),
-                        a.criticality.as_str().to_string(),
-                        a.state.as_str().to_string(),
-                        opt(a.zone.as_ref()),
-                        opt(a.function.as_ref()),
-                        opt(a.owner.as_ref()),
-                        opt(a.environment.as_ref()),
-                        opt(a.rpo),
-                        opt(a.rto),
-                        opt(ctx.policy_of(a).ok().map(|p| p.id.to_string())),
-                        a.depends_on
-                            .iter()
-                            .map(|d| d.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                        a.datasets
-                            .iter()
-                            .map(|d| d.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                        categories.join(" "),
-                    ]
-                })
-                .collect();
-            (header, rows)
-        }
+    let (header, rows) = match kind {
+        Kind::Runs | Kind::Drills => runs(ctx, &within, kind).await?,
+        Kind::Points => points(ctx, &within).await?,
+        Kind::Incidents => incidents(ctx, &within).await?,
+        Kind::Requests => requests(ctx, &within).await?,
+        Kind::Alerts => alerts(ctx, &within).await?,
+        Kind::Inventory => assets(ctx, &within).await?,
     };
     Ok(Sheet { kind, header, rows })
+}
+
+/// A sheet's header and rows.
+type Columns = (Vec<&'static str>, Vec<Vec<String>>);
+
+/// What a sheet is filtered by.
+struct Within<'a> {
+    inv: &'a reprise_domain::Inventory,
+    filter: &'a Filter,
+}
+
+impl Within<'_> {
+    fn site_of(&self, asset: &str) -> Option<String> {
+        self.inv.asset(asset).map(|a| a.site.to_string())
+    }
+
+    fn at_site(&self, asset: Option<&str>) -> bool {
+        match &self.filter.site {
+            None => true,
+            Some(site) => asset.and_then(|a| self.site_of(a)).as_deref() == Some(site.as_str()),
+        }
+    }
+}
+
+async fn runs(ctx: &Ctx<'_>, within: &Within<'_>, kind: Kind) -> AppResult<Columns> {
+    let runs = ctx
+        .catalog
+        .runs(&RunFilter {
+            kind: (kind == Kind::Drills).then_some(RunKind::Drill),
+            ..RunFilter::default()
+        })
+        .await?;
+    let header = vec![
+        "id",
+        "kind",
+        "site",
+        "asset",
+        "dataset",
+        "repository",
+        "started",
+        "finished",
+        "status",
+        "seconds",
+        "snapshot",
+        "files",
+        "bytes_read",
+        "bytes_added",
+        "error",
+    ];
+    let mut rows: Vec<Vec<String>> = runs
+        .into_iter()
+        .filter(|r| within.at_site(r.asset.as_deref()) && within.filter.in_period(r.started))
+        .filter(|r| match kind {
+            Kind::Drills => within.filter.of_type(r.status.as_str()),
+            _ => within.filter.of_type(r.kind.as_str()),
+        })
+        .map(|r| {
+            vec![
+                r.id.to_string(),
+                r.kind.as_str().to_string(),
+                opt(r.asset.as_deref().and_then(|a| within.site_of(a))),
+                opt(r.asset.clone()),
+                opt(r.dataset.clone()),
+                opt(r.repository.clone()),
+                time(r.started),
+                opt(r.finished.map(time)),
+                r.status.as_str().to_string(),
+                opt(r.duration().map(|d| format!("{:.1}", d.as_secs_f64()))),
+                opt(r.snapshot.clone()),
+                opt(r.files),
+                opt(r.bytes_read),
+                opt(r.bytes_added),
+                opt(r.error.clone()),
+            ]
+        })
+        .collect();
+    rows.reverse();
+    Ok((header, rows))
+}
+
+async fn points(ctx: &Ctx<'_>, within: &Within<'_>) -> AppResult<Columns> {
+    let header = vec![
+        "repository",
+        "snapshot",
+        "site",
+        "asset",
+        "dataset",
+        "category",
+        "policy",
+        "time",
+        "files",
+        "bytes",
+        "verified",
+        "damaged",
+    ];
+    let rows = ctx
+        .catalog
+        .restore_points(None)
+        .await?
+        .into_iter()
+        .filter(|p| within.at_site(Some(&p.asset)) && within.filter.in_period(p.time))
+        .filter_map(|p| {
+            let category = within
+                .inv
+                .asset(&p.asset)
+                .and_then(|a| a.datasets.iter().find(|d| d.name == p.dataset))
+                .and_then(|d| d.category.clone());
+            within
+                .filter
+                .of_type(category.as_deref().unwrap_or(""))
+                .then(|| {
+                    vec![
+                        p.repository.clone(),
+                        p.snapshot.clone(),
+                        opt(within.site_of(&p.asset)),
+                        p.asset.clone(),
+                        p.dataset.clone(),
+                        opt(category),
+                        opt(p.policy.clone()),
+                        time(p.time),
+                        opt(p.files),
+                        opt(p.bytes),
+                        opt(p.verified.map(time)),
+                        opt(p.failed.map(time)),
+                    ]
+                })
+        })
+        .collect();
+    Ok((header, rows))
+}
+
+async fn incidents(ctx: &Ctx<'_>, within: &Within<'_>) -> AppResult<Columns> {
+    let header = vec![
+        "id", "title", "severity", "phase", "source", "opened", "closed", "sites", "assets",
+    ];
+    let mut rows = Vec::new();
+    for row in ctx.catalog.incidents(false).await? {
+        let incident = reprise_recovery::incident::from_row(row)?;
+        let row = &incident.row;
+        let assets: Vec<String> = incident
+            .doc
+            .affected
+            .iter()
+            .map(|a| a.asset.clone())
+            .collect();
+        let mut sites: Vec<String> = assets.iter().filter_map(|a| within.site_of(a)).collect();
+        sites.sort();
+        sites.dedup();
+        let site_ok = within
+            .filter
+            .site
+            .as_ref()
+            .is_none_or(|s| sites.iter().any(|x| x == s));
+        if !site_ok || !within.filter.in_period(row.opened) || !within.filter.of_type(&row.severity)
+        {
+            continue;
+        }
+        rows.push(vec![
+            row.id.to_string(),
+            row.title.clone(),
+            row.severity.clone(),
+            row.phase.clone(),
+            opt(row.source.clone()),
+            time(row.opened),
+            opt(row.closed.map(time)),
+            sites.join(" "),
+            assets.join(" "),
+        ]);
+    }
+    Ok((header, rows))
+}
+
+async fn requests(ctx: &Ctx<'_>, within: &Within<'_>) -> AppResult<Columns> {
+    let header = vec![
+        "id",
+        "state",
+        "requester",
+        "environment",
+        "urgency",
+        "context",
+        "created",
+        "closed",
+        "sites",
+        "assets",
+        "datasets",
+    ];
+    let mut rows = Vec::new();
+    for r in reprise_recovery::request::list(ctx, true).await? {
+        let req = &r.doc.request;
+        let mut sites: Vec<String> = req.scope.sites.clone();
+        sites.extend(req.scope.assets.iter().filter_map(|a| within.site_of(a)));
+        sites.sort();
+        sites.dedup();
+        let site_ok = within
+            .filter
+            .site
+            .as_ref()
+            .is_none_or(|s| sites.iter().any(|x| x == s));
+        if !site_ok
+            || !within.filter.in_period(r.row.created)
+            || !within.filter.of_type(&r.row.state)
+        {
+            continue;
+        }
+        rows.push(vec![
+            r.row.id.to_string(),
+            r.row.state.clone(),
+            r.row.requester.clone(),
+            req.environment.clone(),
+            req.urgency
+                .label(reprise_domain::plan::Lang::En)
+                .to_string(),
+            req.context
+                .kind
+                .label(reprise_domain::plan::Lang::En)
+                .to_string(),
+            time(r.row.created),
+            opt(r.row.closed.map(time)),
+            sites.join(" "),
+            req.scope.assets.join(" "),
+            req.scope.datasets.join(" "),
+        ]);
+    }
+    rows.reverse();
+    Ok((header, rows))
+}
+
+async fn alerts(ctx: &Ctx<'_>, within: &Within<'_>) -> AppResult<Columns> {
+    let header = vec![
+        "id", "key", "severity", "site", "asset", "message", "opened", "resolved",
+    ];
+    let rows = ctx
+        .catalog
+        .alerts(false)
+        .await?
+        .into_iter()
+        .filter_map(|a| {
+            let asset = a
+                .key
+                .split_once(':')
+                .map(|(_, rest)| rest.to_string())
+                .filter(|r| within.inv.asset(r).is_some());
+            (within.at_site(asset.as_deref())
+                && within.filter.in_period(a.opened)
+                && within.filter.of_type(&a.severity))
+            .then(|| {
+                vec![
+                    a.id.to_string(),
+                    a.key.clone(),
+                    a.severity.clone(),
+                    opt(asset.as_deref().and_then(|a| within.site_of(a))),
+                    opt(asset),
+                    a.message.clone(),
+                    time(a.opened),
+                    opt(a.resolved.map(time)),
+                ]
+            })
+        })
+        .collect();
+    Ok((header, rows))
+}
+
+async fn assets(ctx: &Ctx<'_>, within: &Within<'_>) -> AppResult<Columns> {
+    let header = vec![
+        "id",
+        "name",
+        "site",
+        "category",
+        "criticality",
+        "state",
+        "zone",
+        "function",
+        "owner",
+        "environment",
+        "rpo",
+        "rto",
+        "policy",
+        "depends_on",
+        "datasets",
+        "data_categories",
+    ];
+    let rows = within
+        .inv
+        .assets
+        .iter()
+        .filter(|a| {
+            within.at_site(Some(a.id.as_str())) && within.filter.of_type(a.category.as_str())
+        })
+        .map(|a| {
+            let mut categories: Vec<String> = a
+                .datasets
+                .iter()
+                .filter_map(|d| d.category.clone())
+                .collect();
+            categories.sort();
+            categories.dedup();
+            vec![
+                a.id.to_string(),
+                a.name.clone(),
+                a.site.to_string(),
+                a.category.as_str().to_string(),
+                a.criticality.as_str().to_string(),
+                a.state.as_str().to_string(),
+                opt(a.zone.as_ref()),
+                opt(a.function.as_ref()),
+                opt(a.owner.as_ref()),
+                opt(a.environment.as_ref()),
+                opt(a.rpo),
+                opt(a.rto),
+                opt(ctx.policy_of(a).ok().map(|p| p.id.to_string())),
+                a.depends_on
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                a.datasets
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                categories.join(" "),
+            ]
+        })
+        .collect();
+    Ok((header, rows))
 }
 
 /// Why `kind` has no row under `filter`, in words that say what to widen.
@@ -411,7 +456,7 @@ fn cell(value: &str) -> String {
 }
 
 /// Writes `sheet` as `dir/KIND.csv` (UTF-8, header row).
-pub fn write_csv(sheet: &Sheet, dir: &Path) -> AppResult<PathBuf> {
+pub(crate) fn write_csv(sheet: &Sheet, dir: &Path) -> AppResult<PathBuf> {
     write_table(dir, sheet.kind.as_str(), &sheet.header, &sheet.rows)
 }
 
@@ -428,7 +473,7 @@ pub fn encode(header: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
 }
 
 /// Writes `dir/NAME.csv` (see [`encode`]).
-pub fn write_table(
+pub(crate) fn write_table(
     dir: &Path,
     name: &str,
     header: &[&str],

@@ -726,7 +726,7 @@ pub enum StepMove {
 
 /// Where a restore step writes when no target is given: under the workspace, per
 /// incident and asset, never over live data.
-pub fn default_target(ctx: &Ctx<'_>, id: i64, asset: &str) -> PathBuf {
+pub(crate) fn default_target(ctx: &Ctx<'_>, id: i64, asset: &str) -> PathBuf {
     ctx.workspace()
         .state_dir()
         .join("recovery")

@@ -84,7 +84,7 @@ impl State {
         .find(|st| st.as_str() == s)
     }
 
-    pub fn is_final(self) -> bool {
+    pub(crate) fn is_final(self) -> bool {
         matches!(
             self,
             Self::Completed | Self::Failed | Self::Rejected | Self::Cancelled
@@ -227,7 +227,7 @@ fn event(
 }
 
 /// A timeline event's kind in `lang`.
-pub fn event_kind(kind: &str, lang: Lang) -> &str {
+pub(crate) fn event_kind(kind: &str, lang: Lang) -> &str {
     if lang == Lang::En {
         return kind;
     }

@@ -10,11 +10,12 @@
 use std::fmt::Write;
 
 use jiff::Timestamp;
-use reprise_domain::plan::Action;
+use reprise_domain::plan::{Action, Step};
+use reprise_domain::{Asset, Inventory, Repository};
 
 use reprise_ops::context::Ctx;
 use reprise_ops::error::AppResult;
-use reprise_ops::snapshots::{Integrity, group};
+use reprise_ops::snapshots::{Integrity, PointView, group};
 
 fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -37,14 +38,8 @@ fn shell(word: &str) -> String {
 
 /// Renders the runbook at `now`, in French when `fr`.
 pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String> {
-    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
     let inv = ctx.inventory();
     let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
-    let time = |t: Timestamp| {
-        t.to_zoned(tz.clone())
-            .strftime("%Y-%m-%d %H:%M")
-            .to_string()
-    };
     let name = ctx
         .loaded
         .config
@@ -69,7 +64,46 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
         )
     };
 
+    let lang = Lang { fr, zone: tz };
     let mut h = String::new();
+    head(&mut h, &lang, &name, now);
+    contacts(&mut h, &lang, inv);
+    repositories(&mut h, &lang, ctx);
+    inventory(&mut h, &lang, inv);
+    if let Some(view) = &plan {
+        recovery_order(&mut h, &lang, view);
+    }
+    let _ = writeln!(h, "<h2>{}</h2>", lang.l("Per asset", "Par élément"));
+    for step in plan.iter().flat_map(|view| &view.plan.steps) {
+        if let Some(a) = inv.asset(&step.asset) {
+            asset(&mut h, &lang, ctx, a, step, &points);
+        }
+    }
+    h.push_str("</body>\n</html>\n");
+    Ok(h)
+}
+
+/// The page's language and time zone.
+struct Lang {
+    fr: bool,
+    zone: jiff::tz::TimeZone,
+}
+
+impl Lang {
+    fn l(&self, en: &'static str, fr: &'static str) -> &'static str {
+        if self.fr { fr } else { en }
+    }
+
+    fn time(&self, t: Timestamp) -> String {
+        t.to_zoned(self.zone.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+}
+
+/// The document head, title and the warning that no secret is inside.
+fn head(h: &mut String, lang: &Lang, name: &str, now: Timestamp) {
+    let (fr, l, time) = (lang.fr, |en, f| lang.l(en, f), |t| lang.time(t));
     let _ = write!(
         h,
         "<!doctype html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{} — {}</title>\n<style>\n\
@@ -83,13 +117,13 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
          @media print {{ body {{ max-width: none; }} .asset {{ page-break-before: auto; }} }}\n\
          </style>\n</head>\n<body>\n",
         if fr { "fr" } else { "en" },
-        esc(&name),
+        esc(name),
         l("Recovery runbook", "Plan de reprise hors ligne"),
     );
     let _ = write!(
         h,
         "<h1>{} — {}</h1>\n<p>{} {}. {}</p>\n",
-        esc(&name),
+        esc(name),
         l("Recovery runbook", "Plan de reprise hors ligne"),
         l("Generated", "Généré le"),
         time(now),
@@ -106,8 +140,11 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
             "Ce fichier ne contient aucun mot de passe. La clé de chaque dépôt est là où l'indique le tableau ci-dessous ; sans elle rien ne peut être restauré."
         )
     );
+}
 
-    // Contacts and roles.
+/// Contacts and roles.
+fn contacts(h: &mut String, lang: &Lang, inv: &Inventory) {
+    let l = |en: &'static str, f: &'static str| lang.l(en, f);
     let _ = write!(
         h,
         "<h2>{}</h2>\n<table><tr><th>{}</th><th>{}</th><th>{}</th><th>E-mail</th></tr>\n",
@@ -138,8 +175,12 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
         }
     }
     h.push_str("</table>\n");
+}
 
-    // Repositories and where their keys are.
+/// Repositories and where their keys are.
+fn repositories(h: &mut String, lang: &Lang, ctx: &Ctx<'_>) {
+    let l = |en: &'static str, f: &'static str| lang.l(en, f);
+    let inv = ctx.inventory();
     let _ = write!(
         h,
         "<h2>{}</h2>\n<table><tr><th>ID</th><th>{}</th><th>{}</th><th>{}</th></tr>\n",
@@ -184,8 +225,11 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
         );
     }
     h.push_str("</table>\n");
+}
 
-    // The inventory.
+fn inventory(h: &mut String, lang: &Lang, inv: &Inventory) {
+    let fr = lang.fr;
+    let l = |en: &'static str, f: &'static str| lang.l(en, f);
     let _ = write!(
         h,
         "<h2>{}</h2>\n<table><tr><th>ID</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>RPO / RTO</th><th>{}</th></tr>\n",
@@ -222,186 +266,197 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
         );
     }
     h.push_str("</table>\n");
+}
 
-    // The recovery order for a total loss.
-    if let Some(view) = &plan {
+/// The recovery order for a total loss.
+fn recovery_order(h: &mut String, lang: &Lang, view: &crate::plan::PlanView) {
+    let fr = lang.fr;
+    let l = |en: &'static str, f: &'static str| lang.l(en, f);
+    let _ = write!(
+        h,
+        "<h2>{}</h2>\n<p>{}</p>\n<table><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>\n",
+        l(
+            "Recovery order (total loss)",
+            "Ordre de reprise (perte totale)"
+        ),
+        l(
+            "When only part is down, keep the same order and skip what works.",
+            "Si seule une partie est en panne, gardez cet ordre et sautez ce qui fonctionne."
+        ),
+        l("Asset", "Élément"),
+        l("Wave", "Vague"),
+        l("Tier", "Niveau"),
+        l("Why", "Pourquoi")
+    );
+    for s in &view.plan.steps {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{} ({})</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            s.position,
+            esc(&s.name),
+            esc(&s.asset),
+            s.wave,
+            s.tier,
+            esc(if fr { &s.reason_fr } else { &s.reason })
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+/// One asset: procedure, checklist, and per data set its restore points and the restic
+/// commands that restore it without Reprise.
+fn asset(h: &mut String, lang: &Lang, ctx: &Ctx<'_>, a: &Asset, step: &Step, points: &[PointView]) {
+    let fr = lang.fr;
+    let id = a.id.as_str();
+    let l = |en: &'static str, f: &'static str| lang.l(en, f);
+    let _ = write!(
+        h,
+        "<section class=\"asset\" id=\"{}\">\n<h3>{} ({})</h3>\n",
+        esc(id),
+        esc(&a.name),
+        esc(id)
+    );
+    if let Some(p) = &a.procedure {
+        let _ = writeln!(
+            h,
+            "<p><strong>{}</strong> {}</p>",
+            l("Procedure:", "Procédure :"),
+            esc(p)
+        );
+    }
+    if let Action::Restore { .. } | Action::Manual { .. } = step.action {
         let _ = write!(
             h,
-            "<h2>{}</h2>\n<p>{}</p>\n<table><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>\n",
-            l(
-                "Recovery order (total loss)",
-                "Ordre de reprise (perte totale)"
-            ),
-            l(
-                "When only part is down, keep the same order and skip what works.",
-                "Si seule une partie est en panne, gardez cet ordre et sautez ce qui fonctionne."
-            ),
-            l("Asset", "Élément"),
-            l("Wave", "Vague"),
-            l("Tier", "Niveau"),
-            l("Why", "Pourquoi")
+            "<p><strong>{}</strong></p>\n<ul>\n",
+            l("Check after restoring:", "Vérifier après restauration :")
         );
-        for s in &view.plan.steps {
+        for c in &step.checklist {
+            let _ = writeln!(h, "<li>☐ {}</li>", esc(if fr { c.fr } else { c.en }));
+        }
+        h.push_str("</ul>\n");
+    }
+    let repos = ctx.repositories_of(a).unwrap_or_default();
+    for set in &a.datasets {
+        let mine: Vec<_> = points
+            .iter()
+            .filter(|p| p.asset == id && p.dataset == set.name)
+            .rev()
+            .take(3)
+            .collect();
+        restore_points(h, lang, &set.name, &mine);
+        restic_commands(h, lang, ctx, id, &set.name, &repos);
+    }
+    h.push_str("</section>\n");
+}
+
+fn restore_points(h: &mut String, lang: &Lang, dataset: &str, mine: &[&PointView]) {
+    let l = |en: &'static str, f: &'static str| lang.l(en, f);
+    let time = |t| lang.time(t);
+    let _ = writeln!(
+        h,
+        "<h4>{} <code>{}</code></h4>",
+        l("Data set", "Jeu de données"),
+        esc(dataset)
+    );
+    if mine.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"warn\">{}</p>",
+            l("No restore point yet.", "Aucun point de restauration.")
+        );
+    } else {
+        let _ = writeln!(
+            h,
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+            l("Restore point", "Point de restauration"),
+            l("Copies", "Copies"),
+            l("Integrity", "Intégrité")
+        );
+        for p in mine {
+            let copies: Vec<String> = p
+                .copies
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} {}",
+                        c.repository,
+                        reprise_workspace::text::short(&c.snapshot)
+                    )
+                })
+                .collect();
+            let integrity = match &p.integrity {
+                Integrity::Verified { at } => {
+                    format!("{} {}", l("verified", "vérifié le"), time(*at))
+                }
+                Integrity::Failed { at, .. } => {
+                    format!("{} {}", l("FAILED", "ÉCHEC le"), time(*at))
+                }
+                Integrity::Unverified => l("unverified", "non vérifié").to_string(),
+            };
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{} ({})</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                s.position,
-                esc(&s.name),
-                esc(&s.asset),
-                s.wave,
-                s.tier,
-                esc(if fr { &s.reason_fr } else { &s.reason })
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                time(p.time),
+                esc(&copies.join(", ")),
+                esc(&integrity)
             );
         }
         h.push_str("</table>\n");
     }
+}
 
-    // Each asset: procedure, checklist, restore points, restic commands.
-    let _ = writeln!(h, "<h2>{}</h2>", l("Per asset", "Par élément"));
-    let order: Vec<&str> = match &plan {
-        Some(view) => view.plan.steps.iter().map(|s| s.asset.as_str()).collect(),
-        None => vec![],
-    };
-    for id in order {
-        let Some(a) = inv.asset(id) else { continue };
-        let _ = write!(
-            h,
-            "<section class=\"asset\" id=\"{}\">\n<h3>{} ({})</h3>\n",
-            esc(id),
-            esc(&a.name),
-            esc(id)
+/// The stock restic commands for the newest point of a data set, from each repository.
+fn restic_commands(
+    h: &mut String,
+    lang: &Lang,
+    ctx: &Ctx<'_>,
+    id: &str,
+    dataset: &str,
+    repos: &[&Repository],
+) {
+    let l = |en: &'static str, f: &'static str| lang.l(en, f);
+    let _ = writeln!(
+        h,
+        "<p>{}</p>",
+        l(
+            "Without Reprise, with stock restic (the newest point of this data set; `restic snapshots` lists the others):",
+            "Sans Reprise, avec restic (le point le plus récent de ce jeu ; `restic snapshots` liste les autres) :"
+        )
+    );
+    let mut cmds = String::new();
+    for (i, repo) in repos.iter().enumerate() {
+        if i > 0 {
+            let _ = writeln!(
+                cmds,
+                "\n# {} {}",
+                l("or from the copy in", "ou depuis la copie de"),
+                repo.id
+            );
+        }
+        for (k, v) in reprise_ops::repos::restic_env(ctx.workspace(), repo) {
+            let _ = writeln!(cmds, "export {k}={}", shell(&v));
+        }
+        if let Some(command) = reprise_ops::repos::restic_sftp_command(ctx.workspace(), repo) {
+            let _ = writeln!(
+                cmds,
+                "# {} -o sftp.command={}",
+                l("on every restic command:", "à chaque commande restic :"),
+                shell(&command)
+            );
+        }
+        let _ = writeln!(
+            cmds,
+            "restic snapshots --host {} --tag dataset:{}",
+            shell(id),
+            shell(dataset)
         );
-        if let Some(p) = &a.procedure {
-            let _ = writeln!(
-                h,
-                "<p><strong>{}</strong> {}</p>",
-                l("Procedure:", "Procédure :"),
-                esc(p)
-            );
-        }
-        if let Some(step) = plan
-            .as_ref()
-            .and_then(|v| v.plan.steps.iter().find(|s| s.asset == id))
-            && let Action::Restore { .. } | Action::Manual { .. } = step.action
-        {
-            let _ = write!(
-                h,
-                "<p><strong>{}</strong></p>\n<ul>\n",
-                l("Check after restoring:", "Vérifier après restauration :")
-            );
-            for c in &step.checklist {
-                let _ = writeln!(h, "<li>☐ {}</li>", esc(if fr { c.fr } else { c.en }));
-            }
-            h.push_str("</ul>\n");
-        }
-        let repos = ctx.repositories_of(a).unwrap_or_default();
-        for set in &a.datasets {
-            let mine: Vec<_> = points
-                .iter()
-                .filter(|p| p.asset == id && p.dataset == set.name)
-                .rev()
-                .take(3)
-                .collect();
-            let _ = writeln!(
-                h,
-                "<h4>{} <code>{}</code></h4>",
-                l("Data set", "Jeu de données"),
-                esc(&set.name)
-            );
-            if mine.is_empty() {
-                let _ = writeln!(
-                    h,
-                    "<p class=\"warn\">{}</p>",
-                    l("No restore point yet.", "Aucun point de restauration.")
-                );
-            } else {
-                let _ = writeln!(
-                    h,
-                    "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
-                    l("Restore point", "Point de restauration"),
-                    l("Copies", "Copies"),
-                    l("Integrity", "Intégrité")
-                );
-                for p in &mine {
-                    let copies: Vec<String> = p
-                        .copies
-                        .iter()
-                        .map(|c| {
-                            format!(
-                                "{} {}",
-                                c.repository,
-                                reprise_workspace::text::short(&c.snapshot)
-                            )
-                        })
-                        .collect();
-                    let integrity = match &p.integrity {
-                        Integrity::Verified { at } => {
-                            format!("{} {}", l("verified", "vérifié le"), time(*at))
-                        }
-                        Integrity::Failed { at, .. } => {
-                            format!("{} {}", l("FAILED", "ÉCHEC le"), time(*at))
-                        }
-                        Integrity::Unverified => l("unverified", "non vérifié").to_string(),
-                    };
-                    let _ = writeln!(
-                        h,
-                        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                        time(p.time),
-                        esc(&copies.join(", ")),
-                        esc(&integrity)
-                    );
-                }
-                h.push_str("</table>\n");
-            }
-            let _ = writeln!(
-                h,
-                "<p>{}</p>",
-                l(
-                    "Without Reprise, with stock restic (the newest point of this data set; `restic snapshots` lists the others):",
-                    "Sans Reprise, avec restic (le point le plus récent de ce jeu ; `restic snapshots` liste les autres) :"
-                )
-            );
-            let mut cmds = String::new();
-            for (i, repo) in repos.iter().enumerate() {
-                if i > 0 {
-                    let _ = writeln!(
-                        cmds,
-                        "\n# {} {}",
-                        l("or from the copy in", "ou depuis la copie de"),
-                        repo.id
-                    );
-                }
-                for (k, v) in reprise_ops::repos::restic_env(ctx.workspace(), repo) {
-                    let _ = writeln!(cmds, "export {k}={}", shell(&v));
-                }
-                if let Some(command) =
-                    reprise_ops::repos::restic_sftp_command(ctx.workspace(), repo)
-                {
-                    let _ = writeln!(
-                        cmds,
-                        "# {} -o sftp.command={}",
-                        l("on every restic command:", "à chaque commande restic :"),
-                        shell(&command)
-                    );
-                }
-                let _ = writeln!(
-                    cmds,
-                    "restic snapshots --host {} --tag dataset:{}",
-                    shell(id),
-                    shell(&set.name)
-                );
-                let _ = writeln!(
-                    cmds,
-                    "restic restore latest --host {} --tag dataset:{} --target {}",
-                    shell(id),
-                    shell(&set.name),
-                    shell(&format!("/tmp/restore/{id}/{}", set.name))
-                );
-            }
-            let _ = writeln!(h, "<pre>{}</pre>", esc(&cmds));
-        }
-        h.push_str("</section>\n");
+        let _ = writeln!(
+            cmds,
+            "restic restore latest --host {} --tag dataset:{} --target {}",
+            shell(id),
+            shell(dataset),
+            shell(&format!("/tmp/restore/{id}/{}", dataset))
+        );
     }
-    h.push_str("</body>\n</html>\n");
-    Ok(h)
+    let _ = writeln!(h, "<pre>{}</pre>", esc(&cmds));
 }

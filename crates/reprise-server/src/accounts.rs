@@ -19,7 +19,7 @@ use crate::http::{ApiError, ApiResult, body};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SignInBody {
+pub(crate) struct SignInBody {
     user: String,
     password: String,
 }
@@ -68,7 +68,7 @@ pub async fn users(Extract(state): Extract<Arc<State>>) -> ApiResult<Vec<UserRow
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewUserBody {
+pub(crate) struct NewUserBody {
     name: String,
     role: String,
     #[serde(default)]
@@ -111,7 +111,7 @@ pub async fn tokens(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NewTokenBody {
+pub(crate) struct NewTokenBody {
     name: String,
     /// At most the caller's role.
     role: Option<String>,

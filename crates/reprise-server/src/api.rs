@@ -606,7 +606,7 @@ async fn approve(
 }
 
 #[derive(Deserialize)]
-pub struct JournalQuery {
+pub(crate) struct JournalQuery {
     /// Entries after this sequence number.
     #[serde(default)]
     after: i64,

@@ -55,7 +55,7 @@ fn action_words(action: Action) -> &'static str {
 
 /// Refuses requests without a valid token (401) or whose role does not allow the route
 /// (403); otherwise passes the principal on, and journals what follows as its account.
-pub async fn authorize(
+pub(crate) async fn authorize(
     Extract(state): Extract<Arc<State>>,
     mut request: Request,
     next: Next,
@@ -149,7 +149,7 @@ pub fn covers(state: &State, principal: &Principal, id: &str) -> bool {
 }
 
 /// Refuses an asset beyond the principal's scope.
-pub fn check_asset(state: &State, principal: &Principal, id: &str) -> Result<(), ApiError> {
+pub(crate) fn check_asset(state: &State, principal: &Principal, id: &str) -> Result<(), ApiError> {
     if covers(state, principal, id) {
         Ok(())
     } else {
@@ -159,7 +159,7 @@ pub fn check_asset(state: &State, principal: &Principal, id: &str) -> Result<(),
 
 /// Refuses what spans every site (incidents, repositories' verification) to a scoped
 /// principal.
-pub fn require_everything(principal: &Principal, what: &str) -> Result<(), ApiError> {
+pub(crate) fn require_everything(principal: &Principal, what: &str) -> Result<(), ApiError> {
     if principal.scope.is_everything() {
         Ok(())
     } else {

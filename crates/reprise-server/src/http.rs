@@ -12,7 +12,7 @@ use reprise_ops::error::{AppError, ErrorKind};
 
 /// An API error: a stable code for programs, a message for people. Internal details are
 /// logged, never sent.
-pub struct ApiError {
+pub(crate) struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
@@ -95,10 +95,10 @@ pub(crate) fn optional_body<T: Default>(
 }
 
 /// The largest request body accepted: every body of this API is a few fields.
-pub const MAX_BODY: usize = 256 * 1024;
+pub(crate) const MAX_BODY: usize = 256 * 1024;
 
 /// How long a client may take to send its request body.
-pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// For endpoints that take no body (an erasure's execution, a cancellation, a
 /// self-backup): nothing, or an empty JSON object, is accepted; anything else is refused,
@@ -164,4 +164,4 @@ pub(crate) fn query<T>(parsed: Result<Query<T>, QueryRejection>) -> Result<T, Ap
 
 /// Who a request acts as: its account's name, recorded in timelines and the journal.
 #[derive(Debug, Clone)]
-pub struct Actor(pub String);
+pub(crate) struct Actor(pub String);

@@ -15,7 +15,7 @@ use crate::State;
 use crate::http::{Actor, ApiError, ApiResult, body, optional_body, query};
 
 #[derive(Deserialize)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     #[serde(default)]
     all: bool,
 }
@@ -39,7 +39,7 @@ pub async fn show(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OpenBody {
+pub(crate) struct OpenBody {
     title: String,
     severity: Option<String>,
     /// `ID` or `ID=partial`; empty: the assets the inventory says are not working.
@@ -78,7 +78,7 @@ pub async fn open(
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct ApproveBody {
+pub(crate) struct ApproveBody {
     #[serde(default)]
     minimal: bool,
     technicians: Option<u32>,
@@ -107,7 +107,7 @@ pub async fn approve(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StepBody {
+pub(crate) struct StepBody {
     /// `start`, `done`, `fail` or `skip`.
     action: String,
     reason: Option<String>,
@@ -166,7 +166,7 @@ pub async fn step(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CheckBody {
+pub(crate) struct CheckBody {
     asset: String,
     key: String,
     /// `pass`, `fail` or `reserved`.

@@ -205,7 +205,7 @@ impl State {
 
     /// Computes the overview and swaps it in whole, so that pages keep reading the
     /// previous one meanwhile.
-    pub async fn refresh_overview(&self) {
+    pub(crate) async fn refresh_overview(&self) {
         match self.compute_overview().await {
             Ok(fresh) => self.set_overview(fresh),
             Err(e) => tracing::error!(error = %e, "overview not computed"),
@@ -217,13 +217,13 @@ impl State {
     }
 
     /// The next page computes the overview again (something it shows changed).
-    pub fn forget_overview(&self) {
+    pub(crate) fn forget_overview(&self) {
         *self.overview.lock().expect("overview") = None;
     }
 
     /// The overview: the kept one (a stale one is refreshed in the background, never on
     /// a page's time), else computed and kept.
-    pub async fn overview(self: &Arc<Self>) -> reprise_ops::error::AppResult<Arc<Overview>> {
+    pub(crate) async fn overview(self: &Arc<Self>) -> reprise_ops::error::AppResult<Arc<Overview>> {
         let kept = self.overview.lock().expect("overview").clone();
         if let Some(kept) = kept {
             let stale = Timestamp::now().duration_since(kept.at) >= OVERVIEW_FRESH;
@@ -250,7 +250,7 @@ impl State {
 
 /// Starts a backup of `selection` in the background unless one of its assets is
 /// already queued or running here. Returns whether it was started.
-pub fn spawn_backup(state: &Arc<State>, assets: Vec<String>, selection: Selection) -> bool {
+pub(crate) fn spawn_backup(state: &Arc<State>, assets: Vec<String>, selection: Selection) -> bool {
     if !state.claim(&assets) {
         return false;
     }

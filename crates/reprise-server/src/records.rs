@@ -41,7 +41,7 @@ pub async fn erasure(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PlanBody {
+pub(crate) struct PlanBody {
     asset: String,
     paths: Vec<String>,
     reason: String,
@@ -110,7 +110,7 @@ pub async fn cancel(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExportQuery {
+pub(crate) struct ExportQuery {
     site: Option<String>,
     /// First day included (`2026-07-01`).
     since: Option<jiff::civil::Date>,
@@ -174,7 +174,7 @@ pub async fn csv(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct EvidenceQuery {
+pub(crate) struct EvidenceQuery {
     period: String,
 }
 

@@ -20,7 +20,7 @@ use crate::http::{Actor, ApiError, ApiResult, body, optional_body, query};
 use reprise_ops::tokens::Principal;
 
 #[derive(Deserialize)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     #[serde(default)]
     all: bool,
 }
@@ -114,7 +114,7 @@ pub async fn submit(
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct AssessBody {
+pub(crate) struct AssessBody {
     at: Option<String>,
     from: Option<String>,
     to: Option<String>,
@@ -146,7 +146,7 @@ pub async fn assess(
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct ApproveBody {
+pub(crate) struct ApproveBody {
     note: Option<String>,
 }
 
@@ -166,7 +166,7 @@ pub async fn approve(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ReasonBody {
+pub(crate) struct ReasonBody {
     reason: String,
 }
 
@@ -200,7 +200,7 @@ pub async fn cancel(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CheckBody {
+pub(crate) struct CheckBody {
     asset: String,
     key: String,
     /// `pass` or `fail`.
@@ -243,7 +243,7 @@ pub async fn check(
 }
 
 #[derive(Deserialize)]
-pub struct ReportQuery {
+pub(crate) struct ReportQuery {
     lang: Option<String>,
 }
 

@@ -106,7 +106,7 @@ impl Column {
 }
 
 /// The headers accepted, for error messages: `id, name/élément, …`.
-pub fn known_columns() -> String {
+pub(crate) fn known_columns() -> String {
     [
         "id",
         "name/élément",

@@ -16,7 +16,7 @@ use crate::config::{self, Config, Diagnostic, Severity, Source};
 
 pub const CONFIG_FILE: &str = "reprise.toml";
 pub const STATE_DIR: &str = ".reprise";
-pub const CATALOG_FILE: &str = "catalog.db";
+pub(crate) const CATALOG_FILE: &str = "catalog.db";
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
@@ -248,7 +248,7 @@ impl Loaded {
 }
 
 /// What the catalog remembers of each asset: its state and a fingerprint of the rest.
-pub fn asset_records(inventory: &Inventory) -> Vec<AssetRecord> {
+pub(crate) fn asset_records(inventory: &Inventory) -> Vec<AssetRecord> {
     inventory
         .assets
         .iter()

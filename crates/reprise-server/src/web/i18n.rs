@@ -433,7 +433,7 @@ pub fn table(lang: &str) -> &'static BTreeMap<&'static str, &'static str> {
 }
 
 /// `en` or `fr` from an `Accept-Language` header (French when it comes first).
-pub fn from_accept_language(header: &str) -> &'static str {
+pub(crate) fn from_accept_language(header: &str) -> &'static str {
     let first = header.split(',').next().unwrap_or("").trim();
     if first.starts_with("fr") { "fr" } else { "en" }
 }

@@ -124,7 +124,7 @@ fn env() -> &'static Environment<'static> {
 }
 
 /// The page to answer instead of the one asked for (sign in first, not allowed).
-pub type Refusal = Box<Response>;
+pub(crate) type Refusal = Box<Response>;
 
 /// Who is looking, in which language, and the form token of their session.
 pub struct Viewer {
@@ -216,7 +216,7 @@ impl Viewer {
 
     /// The signed-in principal allowed to `action`, or the response to give instead:
     /// the sign-in page, or a refusal.
-    pub fn require(&self, action: Action) -> Result<&Principal, Refusal> {
+    pub(crate) fn require(&self, action: Action) -> Result<&Principal, Refusal> {
         match &self.principal {
             None => Err(Box::new(
                 Redirect::to(&format!("/login?next={}", self.path)).into_response(),
@@ -230,7 +230,7 @@ impl Viewer {
 
     /// As [`Viewer::require`], for what spans every site: an account scoped to some sites
     /// or tenants is refused.
-    pub fn require_everywhere(&self, action: Action) -> Result<Principal, Refusal> {
+    pub(crate) fn require_everywhere(&self, action: Action) -> Result<Principal, Refusal> {
         let principal = self.require(action)?.clone();
         if !principal.scope.is_everything() {
             return Err(Box::new(self.message(StatusCode::FORBIDDEN, "forbidden")));
@@ -240,7 +240,7 @@ impl Viewer {
 
     /// The signed-in principal allowed to `action` who posted `form` with the session's
     /// token: what every form's handler needs first.
-    pub fn form_user(
+    pub(crate) fn form_user(
         &self,
         action: Action,
         form: &HashMap<String, String>,
@@ -251,7 +251,7 @@ impl Viewer {
     }
 
     /// Refuses a form whose token does not match the session's.
-    pub fn check_form(&self, form: &HashMap<String, String>) -> Result<(), Refusal> {
+    pub(crate) fn check_form(&self, form: &HashMap<String, String>) -> Result<(), Refusal> {
         match form.get("csrf") {
             Some(t) if !self.csrf.is_empty() && *t == self.csrf => Ok(()),
             _ => Err(Box::new(self.message(StatusCode::FORBIDDEN, "bad_form"))),
@@ -355,7 +355,7 @@ pub fn back(to: &str, done: &str) -> Response {
 }
 
 /// Runs `work` journaled as the principal's account.
-pub async fn as_user<T>(principal: &Principal, work: impl Future<Output = T>) -> T {
+pub(crate) async fn as_user<T>(principal: &Principal, work: impl Future<Output = T>) -> T {
     reprise_ops::journal::ACTOR
         .scope(principal.user.clone(), work)
         .await

@@ -34,7 +34,7 @@ fn secure(state: &State) -> bool {
 
 // --- Sign-in ---------------------------------------------------------------------
 
-pub async fn login_form(
+pub(crate) async fn login_form(
     Extract(state): Extract<Arc<State>>,
     viewer: Viewer,
     Query(q): Query<HashMap<String, String>>,
@@ -102,7 +102,7 @@ pub async fn login(
     }
 }
 
-pub async fn logout(
+pub(crate) async fn logout(
     Extract(state): Extract<Arc<State>>,
     viewer: Viewer,
     Form(form): Fields,
@@ -727,7 +727,7 @@ pub async fn incidents(
     )
 }
 
-pub async fn open_incident(
+pub(crate) async fn open_incident(
     Extract(state): Extract<Arc<State>>,
     viewer: Viewer,
     Form(form): Fields,
@@ -1066,7 +1066,7 @@ pub async fn send_update(
     after_incident(&viewer, id, "update_sent", r)
 }
 
-pub async fn sign_pv(
+pub(crate) async fn sign_pv(
     Extract(state): Extract<Arc<State>>,
     viewer: Viewer,
     Path(id): Path<i64>,

@@ -280,7 +280,7 @@ pub async fn submit(
     requests_page(&state, &viewer, &form, outcome, None).await
 }
 
-pub async fn request_page(
+pub(crate) async fn request_page(
     Extract(state): Extract<Arc<State>>,
     viewer: Viewer,
     Path(id): Path<i64>,
@@ -337,7 +337,7 @@ pub async fn request_page(
     )
 }
 
-pub async fn decide(
+pub(crate) async fn decide(
     Extract(state): Extract<Arc<State>>,
     viewer: Viewer,
     Path(id): Path<i64>,
@@ -434,7 +434,7 @@ pub async fn drills(
     )
 }
 
-pub async fn run_drill(
+pub(crate) async fn run_drill(
     Extract(state): Extract<Arc<State>>,
     viewer: Viewer,
     Form(form): Fields,
@@ -688,7 +688,7 @@ pub async fn evidence(
 }
 
 /// One CSV export; a page that says why when nothing matches.
-pub async fn export_csv(
+pub(crate) async fn export_csv(
     Extract(state): Extract<Arc<State>>,
     viewer: Viewer,
     Query(q): Query<HashMap<String, String>>,

@@ -80,7 +80,7 @@ impl<'a> Source<'a> {
         (line, column)
     }
 
-    pub fn diagnostic(
+    pub(crate) fn diagnostic(
         &self,
         severity: Severity,
         span: Range<usize>,

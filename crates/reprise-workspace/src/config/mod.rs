@@ -131,11 +131,16 @@ pub struct ExportSettings {
 
 impl Config {
     /// Position of a data-set path, for checks that look at the disk after parsing.
-    pub fn dataset_path_span(&self, asset: usize, dataset: usize, path: usize) -> Range<usize> {
+    pub(crate) fn dataset_path_span(
+        &self,
+        asset: usize,
+        dataset: usize,
+        path: usize,
+    ) -> Range<usize> {
         self.spans.assets[asset].datasets[dataset].paths[path].clone()
     }
 
-    pub fn repository_span(&self, index: usize) -> Range<usize> {
+    pub(crate) fn repository_span(&self, index: usize) -> Range<usize> {
         self.spans.repositories[index].clone()
     }
 }
@@ -354,61 +359,18 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
     let mut spans = Spans::default();
     let mut inventory = Inventory::default();
 
-    let mut name = None;
-    let mut catalog = None;
-    let mut timezone = None;
-    let mut restore_procedure = None;
+    let mut header = Header::default();
     for mut ws in r.tables(&mut top, "workspace", "[workspace]") {
-        name = r.string(&mut ws, "name", false).map(|l| l.value);
-        catalog = r.string(&mut ws, "catalog", false).map(|l| l.value);
-        restore_procedure = r
-            .string(&mut ws, "restore_procedure", false)
-            .map(|l| l.value);
-        if let Some(tz) = r.string(&mut ws, "timezone", false) {
-            if jiff::tz::TimeZone::get(&tz.value).is_err() {
-                r.error(
-                    tz.span,
-                    Some("[workspace]"),
-                    Some("timezone"),
-                    format!(
-                        "unknown time zone `{}` (use an IANA name such as `Europe/Paris`)",
-                        tz.value
-                    ),
-                );
-            }
-            timezone = Some(tz.value);
-        }
-        if let Some(p) = r.string(&mut ws, "default_policy", false) {
-            inventory.default_policy =
-                id(&mut r, &p, "[workspace]", "default_policy", PolicyId::parse);
-            spans.default_policy = Some(p.span);
-        }
+        header = self::header(&mut r, &mut ws, &mut inventory, &mut spans);
         r.finish(ws, WORKSPACE_KEYS);
     }
 
     let mut poisoned = Poisoned::default();
     for (i, mut t) in r.tables(&mut top, "site", "site").into_iter().enumerate() {
-        let before = r.errors();
-        let sid = r.string(&mut t, "id", true);
-        if let Some(sid) = &sid {
-            t.subject = format!("site `{}`", sid.value);
-        }
-        let subject = t.subject.clone();
-        let parsed_id = sid
-            .as_ref()
-            .and_then(|s| id(&mut r, s, &subject, "id", SiteId::parse));
-        poisoned.field_if(r.errors() > before, Field::SiteId(i));
-        let site_name = r.string(&mut t, "name", false);
-        let address = r.string(&mut t, "address", false).map(|l| l.value);
-        let contact = r.string(&mut t, "contact", false).map(|l| l.value);
-        spans.sites.push(sid.map_or(t.span.clone(), |s| s.span));
-        let site_id = parsed_id.unwrap_or_else(placeholder_id(SiteId::parse));
-        inventory.sites.push(Site {
-            name: site_name.map_or_else(|| site_id.to_string(), |l| l.value),
-            id: site_id,
-            address,
-            contact,
-        });
+        let (site, span, bad_id) = self::site(&mut r, &mut t);
+        poisoned.field_if(bad_id, Field::SiteId(i));
+        inventory.sites.push(site);
+        spans.sites.push(span);
         r.finish(t, SITE_KEYS);
     }
 
@@ -458,194 +420,32 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
     }
     let mut server = ServerSettings::default();
     for mut t in r.tables(&mut top, "server", "[server]") {
-        server.listen = r.string(&mut t, "listen", false).map(|l| l.value);
-        server.tls_cert = r.string(&mut t, "tls_cert", false).map(|l| l.value);
-        server.tls_key = r.string(&mut t, "tls_key", false).map(|l| l.value);
-        server.commands_user = r.string(&mut t, "commands_user", false).map(|l| l.value);
-        if server.tls_cert.is_some() != server.tls_key.is_some() {
-            let span = t.span.clone();
-            r.error(
-                span,
-                Some("[server]"),
-                Some(if server.tls_cert.is_some() {
-                    "tls_key"
-                } else {
-                    "tls_cert"
-                }),
-                "tls_cert and tls_key go together".to_string(),
-            );
-        }
-        if let Some(n) = r.count(&mut t, "concurrency") {
-            server.concurrency = n.max(1);
-        }
-        if let Some(j) = r.parsed(&mut t, "jitter", false, Interval::parse) {
-            server.jitter = j;
-        }
-        if let Some(d) = r.parsed(&mut t, "drills", false, |v| match v {
-            "scheduled" => Ok(true),
-            "manual" => Ok(false),
-            other => Err(format!("`{other}`: scheduled or manual")),
-        }) {
-            server.drills = d;
-        }
+        server = self::server(&mut r, &mut t);
         r.finish(t, SERVER_KEYS);
     }
     let mut supervision = SupervisionSettings::default();
     for mut t in r.tables(&mut top, "supervision", "[supervision]") {
-        if let Some(share) = r.count(&mut t, "rpo_at_risk") {
-            if (1..=100).contains(&share) {
-                supervision.rpo_at_risk = f64::from(share) / 100.0;
-            } else {
-                r.error(
-                    t.span.clone(),
-                    Some("[supervision]"),
-                    Some("rpo_at_risk"),
-                    "a percentage of the RPO between 1 and 100 (75 means at risk past 75 %)",
-                );
-            }
-        }
-        if let Some(a) = r.parsed(&mut t, "secret_max_age", false, Interval::parse) {
-            supervision.secret_max_age = Some(a);
-        }
-        if let Some(p) = r.parsed(&mut t, "probe_every", false, Interval::parse) {
-            supervision.probe_every = p;
-        }
-        if let Some(s) = r.parsed(&mut t, "self_backup", false, Schedule::parse) {
-            supervision.self_backup = s;
-        }
+        supervision = self::supervision(&mut r, &mut t);
         r.finish(t, SUPERVISION_KEYS);
     }
     for mut t in r.tables(&mut top, "contact", "contact") {
-        let name = r
-            .string(&mut t, "name", true)
-            .map(|l| l.value)
-            .unwrap_or_default();
-        t.subject = format!("contact `{name}`");
-        let role = r
-            .string(&mut t, "role", true)
-            .map(|l| l.value)
-            .unwrap_or_default();
-        let phone = r.string(&mut t, "phone", false).map(|l| l.value);
-        let email = r.string(&mut t, "email", false).map(|l| l.value);
-        inventory.contacts.push(reprise_domain::Contact {
-            name,
-            role,
-            phone,
-            email,
-        });
+        inventory.contacts.push(contact(&mut r, &mut t));
         r.finish(t, CONTACT_KEYS);
     }
     for mut t in r.tables(&mut top, "category", "category") {
-        let name = r.string(&mut t, "name", true);
-        if let Some(n) = &name {
-            t.subject = format!("data category `{}`", n.value);
-        }
-        let description = r.string(&mut t, "description", false).map(|l| l.value);
-        let min_retention = r.parsed(&mut t, "min_retention", false, Interval::parse);
-        let max_retention = r.parsed(&mut t, "max_retention", false, Interval::parse);
-        spans
-            .categories
-            .push(name.as_ref().map_or(t.span.clone(), |l| l.span.clone()));
-        inventory.categories.push(reprise_domain::DataCategory {
-            name: name.map(|l| l.value).unwrap_or_default(),
-            description,
-            min_retention,
-            max_retention,
-        });
+        let (category, span) = self::category(&mut r, &mut t);
+        inventory.categories.push(category);
+        spans.categories.push(span);
         r.finish(t, CATEGORY_KEYS);
     }
     let mut exports = Vec::new();
     for mut t in r.tables(&mut top, "export", "export") {
-        let id = r.string(&mut t, "id", true);
-        if let Some(id) = &id {
-            t.subject = format!("export `{}`", id.value);
-        }
-        let subject = t.subject.clone();
-        let span = t.span.clone();
-        let listed = r.strings(&mut t, "kinds");
-        let kinds = if listed.is_empty() {
-            ExportKind::ALL.to_vec()
-        } else {
-            listed
-                .into_iter()
-                .filter_map(|k| match ExportKind::parse(&k.value) {
-                    Ok(kind) => Some(kind),
-                    Err(e) => {
-                        r.error(k.span, Some(&subject), Some("kinds"), e);
-                        None
-                    }
-                })
-                .collect()
-        };
-        let schedule = r
-            .parsed(&mut t, "schedule", true, Schedule::parse)
-            .unwrap_or(Schedule::Manual);
-        let period = r.parsed(&mut t, "period", false, Interval::parse);
-        let site = r.string(&mut t, "site", false);
-        if let Some(s) = &site
-            && !inventory.sites.iter().any(|x| x.id.as_str() == s.value)
-        {
-            r.error(
-                s.span.clone(),
-                Some(&subject),
-                Some("site"),
-                format!("unknown site `{}`", s.value),
-            );
-        }
-        let kind_type = r.string(&mut t, "type", false).map(|l| l.value);
-        let directory = r.string(&mut t, "directory", false).map(|l| l.value);
-        let repository = r.string(&mut t, "repository", false);
-        if let Some(repo) = &repository
-            && !inventory
-                .repositories
-                .iter()
-                .any(|x| x.id.as_str() == repo.value)
-        {
-            r.error(
-                repo.span.clone(),
-                Some(&subject),
-                Some("repository"),
-                format!("unknown repository `{}`", repo.value),
-            );
-        }
-        if directory.is_some() == repository.is_some() {
-            r.error(
-                span,
-                Some(&subject),
-                Some("directory"),
-                "an export goes to a `directory` or a `repository` (one of them)",
-            );
-        }
-        exports.push(ExportSettings {
-            id: id.map(|l| l.value).unwrap_or_default(),
-            kinds,
-            schedule,
-            period,
-            site: site.map(|l| l.value),
-            kind_type,
-            directory,
-            repository: repository.map(|l| l.value),
-        });
+        exports.push(export(&mut r, &mut t, &inventory));
         r.finish(t, EXPORT_KEYS);
     }
     let mut recovery = RecoverySettings::default();
     for mut t in r.tables(&mut top, "recovery", "[recovery]") {
-        if let Some(n) = r.count(&mut t, "technicians") {
-            recovery.technicians = n.max(1);
-        }
-        if let Some(i) = r.parsed(&mut t, "manual_step", false, Interval::parse) {
-            recovery.manual_step = i;
-        }
-        if let Some(i) = r.parsed(&mut t, "assessment_deadline", false, Interval::parse) {
-            recovery.assessment_deadline = i;
-        }
-        if let Some(i) = r.parsed(&mut t, "review_after", false, Interval::parse) {
-            recovery.review_after = i;
-        }
-        if let Some(mb) = r.count(&mut t, "assumed_throughput") {
-            // Megabytes per second, as people say it.
-            recovery.assumed_throughput = u64::from(mb.max(1)) * 1024 * 1024;
-        }
+        recovery = self::recovery(&mut r, &mut t);
         r.finish(t, RECOVERY_KEYS);
     }
     let mut priority_rules = Vec::new();
@@ -663,32 +463,16 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
     }
     r.finish(top, TOP_KEYS);
 
-    // Domain checks run even when fields failed to parse, so that one pass shows every
-    // problem; checks that would only repeat a parse error about a stand-in are skipped.
-    {
-        for problem in inventory
-            .validate()
-            .into_iter()
-            .filter(|p| !poisoned.hides(p))
-        {
-            let (span, subject, field) = locate(&inventory, &spans, problem.field);
-            let message = problem.kind.to_string();
-            if problem.is_warning() {
-                r.warning(span, subject.as_deref(), field, message);
-            } else {
-                r.error(span, subject.as_deref(), field, message);
-            }
-        }
-    }
+    check_domain(&mut r, &inventory, &spans, &poisoned);
     let mut diagnostics = r.diagnostics;
     diagnostics.sort_by_key(|d| (d.line, d.column));
     let valid = diagnostics.iter().all(|d| d.severity != Severity::Error);
     Parsed {
         config: valid.then_some(Config {
-            name,
-            catalog,
-            timezone,
-            restore_procedure,
+            name: header.name,
+            catalog: header.catalog,
+            timezone: header.timezone,
+            restore_procedure: header.restore_procedure,
             inventory,
             server,
             supervision,
@@ -699,6 +483,291 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         }),
         diagnostics,
     }
+}
+
+/// Domain checks run even when fields failed to parse, so that one pass shows every
+/// problem; checks that would only repeat a parse error about a stand-in are skipped.
+fn check_domain(r: &mut Reader<'_>, inventory: &Inventory, spans: &Spans, poisoned: &Poisoned) {
+    for problem in inventory
+        .validate()
+        .into_iter()
+        .filter(|p| !poisoned.hides(p))
+    {
+        let (span, subject, field) = locate(inventory, spans, problem.field);
+        let message = problem.kind.to_string();
+        if problem.is_warning() {
+            r.warning(span, subject.as_deref(), field, message);
+        } else {
+            r.error(span, subject.as_deref(), field, message);
+        }
+    }
+}
+
+/// The `[workspace]` table's own keys.
+#[derive(Default)]
+struct Header {
+    name: Option<String>,
+    catalog: Option<String>,
+    timezone: Option<String>,
+    restore_procedure: Option<String>,
+}
+
+fn header(
+    r: &mut Reader<'_>,
+    ws: &mut TableView<'_, '_>,
+    inventory: &mut Inventory,
+    spans: &mut Spans,
+) -> Header {
+    let mut h = Header {
+        name: r.string(ws, "name", false).map(|l| l.value),
+        catalog: r.string(ws, "catalog", false).map(|l| l.value),
+        restore_procedure: r.string(ws, "restore_procedure", false).map(|l| l.value),
+        timezone: None,
+    };
+    if let Some(tz) = r.string(ws, "timezone", false) {
+        if jiff::tz::TimeZone::get(&tz.value).is_err() {
+            r.error(
+                tz.span,
+                Some("[workspace]"),
+                Some("timezone"),
+                format!(
+                    "unknown time zone `{}` (use an IANA name such as `Europe/Paris`)",
+                    tz.value
+                ),
+            );
+        }
+        h.timezone = Some(tz.value);
+    }
+    if let Some(p) = r.string(ws, "default_policy", false) {
+        inventory.default_policy = id(r, &p, "[workspace]", "default_policy", PolicyId::parse);
+        spans.default_policy = Some(p.span);
+    }
+    h
+}
+
+/// A `[[site]]`, its span, and whether its id failed to parse.
+fn site(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Site, Range<usize>, bool) {
+    let before = r.errors();
+    let sid = r.string(t, "id", true);
+    if let Some(sid) = &sid {
+        t.subject = format!("site `{}`", sid.value);
+    }
+    let subject = t.subject.clone();
+    let parsed_id = sid
+        .as_ref()
+        .and_then(|s| id(r, s, &subject, "id", SiteId::parse));
+    let bad_id = r.errors() > before;
+    let site_name = r.string(t, "name", false);
+    let address = r.string(t, "address", false).map(|l| l.value);
+    let contact = r.string(t, "contact", false).map(|l| l.value);
+    let span = sid.map_or(t.span.clone(), |s| s.span);
+    let site_id = parsed_id.unwrap_or_else(placeholder_id(SiteId::parse));
+    let site = Site {
+        name: site_name.map_or_else(|| site_id.to_string(), |l| l.value),
+        id: site_id,
+        address,
+        contact,
+    };
+    (site, span, bad_id)
+}
+
+fn server(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> ServerSettings {
+    let mut server = ServerSettings {
+        listen: r.string(t, "listen", false).map(|l| l.value),
+        tls_cert: r.string(t, "tls_cert", false).map(|l| l.value),
+        tls_key: r.string(t, "tls_key", false).map(|l| l.value),
+        commands_user: r.string(t, "commands_user", false).map(|l| l.value),
+        ..ServerSettings::default()
+    };
+    if server.tls_cert.is_some() != server.tls_key.is_some() {
+        let span = t.span.clone();
+        r.error(
+            span,
+            Some("[server]"),
+            Some(if server.tls_cert.is_some() {
+                "tls_key"
+            } else {
+                "tls_cert"
+            }),
+            "tls_cert and tls_key go together".to_string(),
+        );
+    }
+    if let Some(n) = r.count(t, "concurrency") {
+        server.concurrency = n.max(1);
+    }
+    if let Some(j) = r.parsed(t, "jitter", false, Interval::parse) {
+        server.jitter = j;
+    }
+    if let Some(d) = r.parsed(t, "drills", false, |v| match v {
+        "scheduled" => Ok(true),
+        "manual" => Ok(false),
+        other => Err(format!("`{other}`: scheduled or manual")),
+    }) {
+        server.drills = d;
+    }
+    server
+}
+
+fn supervision(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> SupervisionSettings {
+    let mut supervision = SupervisionSettings::default();
+    if let Some(share) = r.count(t, "rpo_at_risk") {
+        if (1..=100).contains(&share) {
+            supervision.rpo_at_risk = f64::from(share) / 100.0;
+        } else {
+            r.error(
+                t.span.clone(),
+                Some("[supervision]"),
+                Some("rpo_at_risk"),
+                "a percentage of the RPO between 1 and 100 (75 means at risk past 75 %)",
+            );
+        }
+    }
+    if let Some(a) = r.parsed(t, "secret_max_age", false, Interval::parse) {
+        supervision.secret_max_age = Some(a);
+    }
+    if let Some(p) = r.parsed(t, "probe_every", false, Interval::parse) {
+        supervision.probe_every = p;
+    }
+    if let Some(s) = r.parsed(t, "self_backup", false, Schedule::parse) {
+        supervision.self_backup = s;
+    }
+    supervision
+}
+
+fn contact(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> reprise_domain::Contact {
+    let name = r
+        .string(t, "name", true)
+        .map(|l| l.value)
+        .unwrap_or_default();
+    t.subject = format!("contact `{name}`");
+    let role = r
+        .string(t, "role", true)
+        .map(|l| l.value)
+        .unwrap_or_default();
+    let phone = r.string(t, "phone", false).map(|l| l.value);
+    let email = r.string(t, "email", false).map(|l| l.value);
+    reprise_domain::Contact {
+        name,
+        role,
+        phone,
+        email,
+    }
+}
+
+fn category(
+    r: &mut Reader<'_>,
+    t: &mut TableView<'_, '_>,
+) -> (reprise_domain::DataCategory, Range<usize>) {
+    let name = r.string(t, "name", true);
+    if let Some(n) = &name {
+        t.subject = format!("data category `{}`", n.value);
+    }
+    let description = r.string(t, "description", false).map(|l| l.value);
+    let min_retention = r.parsed(t, "min_retention", false, Interval::parse);
+    let max_retention = r.parsed(t, "max_retention", false, Interval::parse);
+    let span = name.as_ref().map_or(t.span.clone(), |l| l.span.clone());
+    let category = reprise_domain::DataCategory {
+        name: name.map(|l| l.value).unwrap_or_default(),
+        description,
+        min_retention,
+        max_retention,
+    };
+    (category, span)
+}
+
+/// An `[[export]]`; its site and repository must be declared above it in the inventory.
+fn export(r: &mut Reader<'_>, t: &mut TableView<'_, '_>, inventory: &Inventory) -> ExportSettings {
+    let id = r.string(t, "id", true);
+    if let Some(id) = &id {
+        t.subject = format!("export `{}`", id.value);
+    }
+    let subject = t.subject.clone();
+    let span = t.span.clone();
+    let listed = r.strings(t, "kinds");
+    let kinds = if listed.is_empty() {
+        ExportKind::ALL.to_vec()
+    } else {
+        listed
+            .into_iter()
+            .filter_map(|k| match ExportKind::parse(&k.value) {
+                Ok(kind) => Some(kind),
+                Err(e) => {
+                    r.error(k.span, Some(&subject), Some("kinds"), e);
+                    None
+                }
+            })
+            .collect()
+    };
+    let schedule = r
+        .parsed(t, "schedule", true, Schedule::parse)
+        .unwrap_or(Schedule::Manual);
+    let period = r.parsed(t, "period", false, Interval::parse);
+    let site = r.string(t, "site", false);
+    if let Some(s) = &site
+        && !inventory.sites.iter().any(|x| x.id.as_str() == s.value)
+    {
+        r.error(
+            s.span.clone(),
+            Some(&subject),
+            Some("site"),
+            format!("unknown site `{}`", s.value),
+        );
+    }
+    let kind_type = r.string(t, "type", false).map(|l| l.value);
+    let directory = r.string(t, "directory", false).map(|l| l.value);
+    let repository = r.string(t, "repository", false);
+    if let Some(repo) = &repository
+        && !inventory
+            .repositories
+            .iter()
+            .any(|x| x.id.as_str() == repo.value)
+    {
+        r.error(
+            repo.span.clone(),
+            Some(&subject),
+            Some("repository"),
+            format!("unknown repository `{}`", repo.value),
+        );
+    }
+    if directory.is_some() == repository.is_some() {
+        r.error(
+            span,
+            Some(&subject),
+            Some("directory"),
+            "an export goes to a `directory` or a `repository` (one of them)",
+        );
+    }
+    ExportSettings {
+        id: id.map(|l| l.value).unwrap_or_default(),
+        kinds,
+        schedule,
+        period,
+        site: site.map(|l| l.value),
+        kind_type,
+        directory,
+        repository: repository.map(|l| l.value),
+    }
+}
+
+fn recovery(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> RecoverySettings {
+    let mut recovery = RecoverySettings::default();
+    if let Some(n) = r.count(t, "technicians") {
+        recovery.technicians = n.max(1);
+    }
+    if let Some(i) = r.parsed(t, "manual_step", false, Interval::parse) {
+        recovery.manual_step = i;
+    }
+    if let Some(i) = r.parsed(t, "assessment_deadline", false, Interval::parse) {
+        recovery.assessment_deadline = i;
+    }
+    if let Some(i) = r.parsed(t, "review_after", false, Interval::parse) {
+        recovery.review_after = i;
+    }
+    if let Some(mb) = r.count(t, "assumed_throughput") {
+        // Megabytes per second, as people say it.
+        recovery.assumed_throughput = u64::from(mb.max(1)) * 1024 * 1024;
+    }
+    recovery
 }
 
 /// Fields whose value failed to parse and holds a stand-in: domain checks on them would

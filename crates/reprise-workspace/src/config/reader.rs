@@ -10,20 +10,20 @@ use toml::de::{DeTable, DeValue};
 use super::diagnostic::{Diagnostic, Severity, Source};
 
 /// Collects diagnostics while reading one file.
-pub struct Reader<'s> {
+pub(crate) struct Reader<'s> {
     pub source: &'s Source<'s>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 /// A string value with the byte range it was read from.
 #[derive(Debug, Clone)]
-pub struct Located<T> {
+pub(crate) struct Located<T> {
     pub value: T,
     pub span: Range<usize>,
 }
 
 /// One table being read: its entries, which ones were taken, and what it describes.
-pub struct TableView<'t, 'i> {
+pub(crate) struct TableView<'t, 'i> {
     table: &'t DeTable<'i>,
     pub span: Range<usize>,
     /// `asset \`cam-1\``, for messages; refined once the id is known.
@@ -124,7 +124,7 @@ impl<'s> Reader<'s> {
 
     /// A date, written as a TOML date or as a string; returned as text for the caller to
     /// parse.
-    pub fn date_or_string(
+    pub(crate) fn date_or_string(
         &mut self,
         view: &mut TableView<'_, '_>,
         key: &'static str,
