@@ -232,6 +232,13 @@ pub struct Impact {
     pub via: AssetId,
 }
 
+/// The ids declared in the inventory, for checking what refers to them.
+struct Known<'a> {
+    sites: HashSet<&'a str>,
+    policies: HashSet<&'a str>,
+    assets: HashSet<&'a str>,
+}
+
 impl Inventory {
     pub fn asset(&self, id: &str) -> Option<&Asset> {
         self.assets.iter().find(|a| a.id.as_str() == id)
@@ -320,7 +327,24 @@ impl Inventory {
     pub fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         let mut push = |field, kind| problems.push(Problem { field, kind });
+        let (site_ids, repo_ids) = self.site_and_repository_problems(&mut push);
+        let policy_ids = self.policy_problems(&repo_ids, &mut push);
+        let known = Known {
+            sites: site_ids,
+            policies: policy_ids,
+            assets: self.asset_id_problems(&mut push),
+        };
+        self.asset_problems(&known, &mut push);
+        self.category_problems(&mut push);
+        self.cycle_problems(&mut push);
+        problems
+    }
 
+    /// Sites and repositories declared twice; the ids of each.
+    fn site_and_repository_problems(
+        &self,
+        push: &mut dyn FnMut(Field, ProblemKind),
+    ) -> (HashSet<&str>, HashSet<&str>) {
         let mut site_ids = HashSet::new();
         for (i, site) in self.sites.iter().enumerate() {
             if !site_ids.insert(site.id.as_str()) {
@@ -339,6 +363,15 @@ impl Inventory {
                 );
             }
         }
+        (site_ids, repo_ids)
+    }
+
+    /// Policies declared twice or naming unknown repositories; the policy ids.
+    fn policy_problems(
+        &self,
+        repo_ids: &HashSet<&str>,
+        push: &mut dyn FnMut(Field, ProblemKind),
+    ) -> HashSet<&str> {
         let mut policy_ids = HashSet::new();
         for (i, policy) in self.policies.iter().enumerate() {
             if !policy_ids.insert(policy.id.as_str()) {
@@ -374,6 +407,10 @@ impl Inventory {
             );
         }
 
+        policy_ids
+    }
+
+    fn asset_id_problems(&self, push: &mut dyn FnMut(Field, ProblemKind)) -> HashSet<&str> {
         let mut asset_ids = HashSet::new();
         for (i, asset) in self.assets.iter().enumerate() {
             if !asset_ids.insert(asset.id.as_str()) {
@@ -383,8 +420,14 @@ impl Inventory {
                 );
             }
         }
+        asset_ids
+    }
+
+    /// What each asset names (site, dependencies, policy) must exist; its data sets are
+    /// named once; its RPO must be one its policy can meet.
+    fn asset_problems(&self, known: &Known<'_>, push: &mut dyn FnMut(Field, ProblemKind)) {
         for (i, asset) in self.assets.iter().enumerate() {
-            if !site_ids.contains(asset.site.as_str()) {
+            if !known.sites.contains(asset.site.as_str()) {
                 push(
                     Field::AssetSite(i),
                     ProblemKind::UnknownSite(asset.site.to_string()),
@@ -394,7 +437,7 @@ impl Inventory {
                 let field = Field::AssetDependsOn { asset: i, index: j };
                 if dep == &asset.id {
                     push(field, ProblemKind::SelfDependency);
-                } else if !asset_ids.contains(dep.as_str()) {
+                } else if !known.assets.contains(dep.as_str()) {
                     push(field, ProblemKind::UnknownDependency(dep.to_string()));
                 }
             }
@@ -408,7 +451,7 @@ impl Inventory {
                 }
             }
             if let Some(policy_id) = &asset.policy
-                && !policy_ids.contains(policy_id.as_str())
+                && !known.policies.contains(policy_id.as_str())
             {
                 push(
                     Field::AssetPolicy(i),
@@ -431,6 +474,11 @@ impl Inventory {
                 }
             }
         }
+    }
+
+    /// Data categories declared twice or with bounds upside down, and data sets whose
+    /// category is unknown or breached by their policy.
+    fn category_problems(&self, push: &mut dyn FnMut(Field, ProblemKind)) {
         let mut category_names = HashSet::new();
         for (i, category) in self.categories.iter().enumerate() {
             if !category_names.insert(category.name.as_str()) {
@@ -470,6 +518,9 @@ impl Inventory {
                 }
             }
         }
+    }
+
+    fn cycle_problems(&self, push: &mut dyn FnMut(Field, ProblemKind)) {
         for cycle in self.cycles() {
             let (first, next) = (&cycle[0], &cycle[1]);
             // The asset (of that id: ids may be duplicated) whose dependency closes it.
@@ -483,7 +534,6 @@ impl Inventory {
                 ProblemKind::Cycle(cycle),
             );
         }
-        problems
     }
 
     /// Dependency cycles, each as a closed path starting and ending with its member that

@@ -2,7 +2,7 @@
 //! before anything is written, recorded with its duration (the raw material of measured
 //! RTO).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use jiff::Timestamp;
@@ -150,6 +150,7 @@ pub async fn prepare(
     let ledger = crate::erase::ledger(ctx, asset.id.as_str()).await?;
     let several = chosen.len() > 1;
     for point in &chosen {
+        let (target, path) = destination(ctx, opts, &target, point, several);
         let Ok(config) = ctx.repository(&point.repository) else {
             continue;
         };
@@ -158,12 +159,8 @@ pub async fn prepare(
         };
         let request = RestoreRequest {
             snapshot: point.snapshot.clone(),
-            path: inner_path(ctx, opts),
-            target: if several {
-                target.join(&point.dataset)
-            } else {
-                target.clone()
-            },
+            path,
+            target,
             overwrite: opts.overwrite,
             verify: false,
             erased: ledger.paths.clone(),
@@ -173,16 +170,30 @@ pub async fn prepare(
     Ok((chosen, target))
 }
 
-/// The path inside the data set, absolute as snapshots record it: relative paths are
-/// relative to the workspace, as data-set paths are.
-fn inner_path(ctx: &Ctx<'_>, opts: &RestoreOptions) -> Option<String> {
-    opts.path.as_ref().map(|p| {
+/// Where one restore point goes, and the path inside it to restore. With several data
+/// sets each goes to a directory of its own under the target. The path is absolute as
+/// snapshots record it: a relative one is relative to the workspace, as data-set paths
+/// are.
+fn destination(
+    ctx: &Ctx<'_>,
+    opts: &RestoreOptions,
+    root: &Path,
+    point: &RestorePoint,
+    several: bool,
+) -> (PathBuf, Option<String>) {
+    let target = if several {
+        root.join(&point.dataset)
+    } else {
+        root.to_path_buf()
+    };
+    let path = opts.path.as_ref().map(|p| {
         if p.starts_with('/') {
             p.clone()
         } else {
             ctx.workspace().resolve(p).display().to_string()
         }
-    })
+    });
+    (target, path)
 }
 
 pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored>> {
@@ -225,12 +236,7 @@ pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored
         .collect();
     let mut restored = Vec::new();
     for point in chosen {
-        let target = if several {
-            root.join(&point.dataset)
-        } else {
-            root.clone()
-        };
-        let path = inner_path(ctx, opts);
+        let (target, path) = destination(ctx, opts, &root, &point, several);
         // The same point in the policy's other repositories: if the first copy cannot
         // be read (the disk died with the server), the next one is used (3-2-1).
         let mut copies: Vec<&RestorePoint> = points

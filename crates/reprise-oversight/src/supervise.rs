@@ -12,6 +12,8 @@
 //! - an open incident whose status update is late, whose assessment was not shared in
 //!   time, whose GDPR notification deadline is near, or whose review is due.
 
+use std::collections::HashMap;
+
 use jiff::{SignedDuration, Timestamp};
 use reprise_catalog::{Alert, RunFilter, RunKind, RunStatus};
 use reprise_domain::anomaly;
@@ -20,7 +22,7 @@ use reprise_ops::context::Ctx;
 use reprise_ops::error::AppResult;
 pub use reprise_ops::notify::{Changes, Condition};
 use reprise_ops::repos::RepoProbe;
-use reprise_ops::snapshots::{Integrity, group};
+use reprise_ops::snapshots::{Integrity, PointView, group};
 use reprise_ops::status::{self, AssetStatus, RpoStatus};
 
 /// Alert keys this module owns, by prefix: other alerts are never resolved here.
@@ -63,8 +65,68 @@ pub async fn conditions(
     now: Timestamp,
     probes: Option<&[RepoProbe]>,
 ) -> AppResult<(Vec<Condition>, Vec<AssetStatus>)> {
+    let mut out = repository_conditions(probes.unwrap_or_default());
+    let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
+    let runs = ctx
+        .catalog
+        .runs(&RunFilter {
+            kind: Some(RunKind::Backup),
+            ..RunFilter::default()
+        })
+        .await?;
+    let points = group(&ctx.catalog.restore_points(None).await?);
+    out.extend(incident_conditions(ctx, now).await?);
+    out.extend(rotation_conditions(ctx, now, &tz).await?);
+    let drills = ctx.catalog.latest_runs(RunKind::Drill).await?;
+    let seen = Seen {
+        ctx,
+        now,
+        tz: &tz,
+        points_of: status::by_asset(&points, |p| p.asset.as_str()),
+        runs_of: status::by_asset(&runs, |r| r.asset.as_deref().unwrap_or("")),
+        last_drill: status::last_runs(&drills),
+    };
+    // One status per asset, in inventory order, from what was read above.
+    let statuses = status::compute(ctx, now, &points, &status::last_runs(&runs));
+    for (s, asset) in statuses.iter().zip(&ctx.inventory().assets) {
+        out.extend(rpo_condition(s, asset));
+        if !asset.datasets.is_empty() {
+            out.extend(seen.drill_conditions(s, asset));
+        }
+        out.extend(rule_321_condition(s));
+        // The asset's finished backups, newest first.
+        let mine: Vec<&reprise_catalog::Run> = seen
+            .runs_of
+            .get(s.asset.as_str())
+            .map(|runs| {
+                runs.iter()
+                    .copied()
+                    .filter(|r| r.status != RunStatus::Running)
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.extend(backup_condition(s, &mine));
+        out.extend(seen.missed_condition(s, asset, &mine));
+        out.extend(seen.integrity_condition(s));
+        out.extend(anomaly_conditions(s, asset, &mine));
+    }
+    Ok((out, statuses))
+}
+
+/// What `conditions` read once and judges every asset from.
+struct Seen<'a> {
+    ctx: &'a Ctx<'a>,
+    now: Timestamp,
+    tz: &'a jiff::tz::TimeZone,
+    points_of: HashMap<&'a str, Vec<&'a PointView>>,
+    runs_of: HashMap<&'a str, Vec<&'a reprise_catalog::Run>>,
+    last_drill: HashMap<&'a str, &'a reprise_catalog::Run>,
+}
+
+/// A repository that does not answer or holds no repository.
+fn repository_conditions(probes: &[RepoProbe]) -> Vec<Condition> {
     let mut out = Vec::new();
-    for p in probes.unwrap_or_default() {
+    for p in probes {
         let problem = match (&p.error, p.initialised) {
             (Some(e), _) => Some(format!("does not answer: {e}")),
             (None, false) => Some(format!(
@@ -81,149 +143,211 @@ pub async fn conditions(
             });
         }
     }
-    let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
-    let runs = ctx
-        .catalog
-        .runs(&RunFilter {
-            kind: Some(RunKind::Backup),
-            ..RunFilter::default()
-        })
-        .await?;
-    let points = group(&ctx.catalog.restore_points(None).await?);
-    let points_of = status::by_asset(&points, |p| p.asset.as_str());
-    let runs_of = status::by_asset(&runs, |r| r.asset.as_deref().unwrap_or(""));
-    out.extend(incident_conditions(ctx, now).await?);
-    out.extend(rotation_conditions(ctx, now, &tz).await?);
-    let drills = ctx.catalog.latest_runs(RunKind::Drill).await?;
-    let last_drill = status::last_runs(&drills);
-    // One status per asset, in inventory order, from what was read above.
-    let statuses = status::compute(ctx, now, &points, &status::last_runs(&runs));
-    for (s, asset) in statuses.iter().zip(&ctx.inventory().assets) {
-        let rpo = s.rpo.clone().unwrap_or_default();
-        let age = s
-            .last_verified_age_seconds
-            .map(|a| human(SignedDuration::from_secs(a)))
-            .unwrap_or_default();
-        match s.rpo_status {
-            RpoStatus::AtRisk => out.push(Condition {
-                key: format!("rpo:{}", s.asset),
-                severity: "warning",
-                message: format!(
-                    "{}: last verified restore point is {age} old, RPO {rpo} at risk",
-                    s.asset
-                ),
+    out
+}
+
+/// The RPO judged from the last verified restore point.
+fn rpo_condition(s: &AssetStatus, asset: &reprise_domain::Asset) -> Option<Condition> {
+    let rpo = s.rpo.clone().unwrap_or_default();
+    let age = s
+        .last_verified_age_seconds
+        .map(|a| human(SignedDuration::from_secs(a)))
+        .unwrap_or_default();
+    let key = format!("rpo:{}", s.asset);
+    match s.rpo_status {
+        RpoStatus::AtRisk => Some(Condition {
+            key,
+            severity: "warning",
+            message: format!(
+                "{}: last verified restore point is {age} old, RPO {rpo} at risk",
+                s.asset
+            ),
+        }),
+        RpoStatus::Breached => Some(Condition {
+            key,
+            severity: "critical",
+            message: format!(
+                "{}: last verified restore point is {age} old, RPO {rpo} breached",
+                s.asset
+            ),
+        }),
+        RpoStatus::Never if !asset.datasets.is_empty() => Some(Condition {
+            key,
+            severity: "warning",
+            message: format!("{}: no verified restore point yet (RPO {rpo})", s.asset),
+        }),
+        _ => None,
+    }
+}
+
+/// The 3-2-1 rule for the newest restore point.
+fn rule_321_condition(s: &AssetStatus) -> Option<Condition> {
+    if s.restore_points == 0 || s.rule_3_2_1 {
+        return None;
+    }
+    let mut missing = Vec::new();
+    if s.copies < 3 {
+        missing.push(format!("{} copies of 3 (counting the live data)", s.copies));
+    }
+    if s.media < 2 {
+        missing.push(format!("{} medium of 2", s.media));
+    }
+    if !s.off_site {
+        missing.push("no copy off-site".to_string());
+    }
+    Some(Condition {
+        key: format!("rule321:{}", s.asset),
+        severity: "warning",
+        message: format!(
+            "{}: the 3-2-1 rule does not hold for its newest restore point: {} (add `copy_to` to its policy)",
+            s.asset,
+            missing.join(", ")
+        ),
+    })
+}
+
+/// A failed last backup.
+fn backup_condition(s: &AssetStatus, mine: &[&reprise_catalog::Run]) -> Option<Condition> {
+    if let Some(last) = mine.first()
+        && last.status != RunStatus::Succeeded
+    {
+        return Some(Condition {
+            key: format!("backup:{}", s.asset),
+            severity: "critical",
+            message: format!(
+                "{}: last backup {} ({})",
+                s.asset,
+                last.status.as_str(),
+                last.error.as_deref().unwrap_or("no detail")
+            ),
+        });
+    }
+    None
+}
+
+/// A run whose size, added bytes, file count or (for backups that take minutes) duration
+/// departs sharply from the data set's own history.
+fn anomaly_conditions(
+    s: &AssetStatus,
+    asset: &reprise_domain::Asset,
+    mine: &[&reprise_catalog::Run],
+) -> Vec<Condition> {
+    let mut out = Vec::new();
+    for set in &asset.datasets {
+        let history: Vec<_> = mine
+            .iter()
+            .filter(|r| {
+                r.dataset.as_deref() == Some(set.name.as_str()) && r.status == RunStatus::Succeeded
+            })
+            .take(31)
+            .collect();
+        let Some((latest, earlier)) = history.split_first() else {
+            continue;
+        };
+        let measures: [(&str, Measure); 4] = [
+            ("size", |r| r.bytes_read),
+            ("added bytes", |r| r.bytes_added),
+            ("file count", |r| r.files),
+            ("duration in seconds", |r| {
+                r.duration().map(|d| d.as_secs().max(0) as u64)
             }),
-            RpoStatus::Breached => out.push(Condition {
-                key: format!("rpo:{}", s.asset),
-                severity: "critical",
-                message: format!(
-                    "{}: last verified restore point is {age} old, RPO {rpo} breached",
-                    s.asset
-                ),
-            }),
-            RpoStatus::Never if !asset.datasets.is_empty() => out.push(Condition {
-                key: format!("rpo:{}", s.asset),
-                severity: "warning",
-                message: format!("{}: no verified restore point yet (RPO {rpo})", s.asset),
-            }),
-            _ => {}
-        }
-        if !asset.datasets.is_empty() {
-            let every = asset
-                .drill_every
-                .or_else(|| ctx.inventory().policy_of(asset).map(|p| p.drill_every))
-                .unwrap_or(reprise_domain::Interval::from_days(90));
-            let last = last_drill.get(s.asset.as_str());
-            if let Some(run) = last
-                && run.status != RunStatus::Succeeded
-            {
+        ];
+        for (what, value) in measures {
+            let past: Vec<f64> = earlier
+                .iter()
+                .filter_map(|r| value(r))
+                .map(|v| v as f64)
+                .collect();
+            let Some(now_value) = value(latest) else {
+                continue;
+            };
+            // A few seconds either way says nothing: durations are judged only
+            // for backups that take minutes.
+            let short = what.starts_with("duration")
+                && past.iter().copied().fold(now_value as f64, f64::max) < MIN_DURATION;
+            if !short && anomaly::is_anomaly(&past, now_value as f64) {
+                let mut sorted = past.clone();
+                sorted.sort_by(f64::total_cmp);
+                let usual = sorted[sorted.len() / 2];
                 out.push(Condition {
-                    key: format!("drill:{}", s.asset),
-                    severity: "critical",
-                    message: format!(
-                        "{}: the last restore test failed ({}) — its backups are not proven to restore",
-                        s.asset,
-                        run.error.as_deref().unwrap_or("no detail")
-                    ),
-                });
-            }
-            // Due a period after the last drill, or after the first restore point.
-            let first_point = points_of
-                .get(s.asset.as_str())
-                .and_then(|p| p.iter().map(|p| p.time).min());
-            if let Some(due) =
-                reprise_recovery::drill::due_at(ctx, asset, last.map(|r| r.started), first_point)
-                && due < now
-            {
-                out.push(Condition {
-                    key: format!("drill-due:{}", s.asset),
+                    key: format!("anomaly:{}/{}", s.asset, set.name),
                     severity: "warning",
                     message: format!(
-                        "{}: a restore test was due by {} (every {every}): `reprise drill run {}`",
-                        s.asset,
-                        due.to_zoned(tz.clone()).strftime("%Y-%m-%d"),
-                        s.asset
+                        "{}/{}: last backup {what} {now_value}, usually about {usual:.0}",
+                        s.asset, set.name
                     ),
                 });
+                break;
             }
         }
-        if s.restore_points > 0 && !s.rule_3_2_1 {
-            let mut missing = Vec::new();
-            if s.copies < 3 {
-                missing.push(format!("{} copies of 3 (counting the live data)", s.copies));
-            }
-            if s.media < 2 {
-                missing.push(format!("{} medium of 2", s.media));
-            }
-            if !s.off_site {
-                missing.push("no copy off-site".to_string());
-            }
-            out.push(Condition {
-                key: format!("rule321:{}", s.asset),
-                severity: "warning",
-                message: format!(
-                    "{}: the 3-2-1 rule does not hold for its newest restore point: {} (add `copy_to` to its policy)",
-                    s.asset,
-                    missing.join(", ")
-                ),
-            });
-        }
-        let mine: Vec<&reprise_catalog::Run> = runs_of
-            .get(s.asset.as_str())
-            .map(|runs| {
-                runs.iter()
-                    .copied()
-                    .filter(|r| r.status != RunStatus::Running)
-                    .collect()
-            })
-            .unwrap_or_default();
-        if let Some(last) = mine.first()
-            && last.status != RunStatus::Succeeded
+    }
+    out
+}
+
+impl Seen<'_> {
+    /// A failed last drill, or one not run within its period (R002.9).
+    fn drill_conditions(&self, s: &AssetStatus, asset: &reprise_domain::Asset) -> Vec<Condition> {
+        let mut out = Vec::new();
+        let every = asset
+            .drill_every
+            .or_else(|| self.ctx.inventory().policy_of(asset).map(|p| p.drill_every))
+            .unwrap_or(reprise_domain::Interval::from_days(90));
+        let last = self.last_drill.get(s.asset.as_str());
+        if let Some(run) = last
+            && run.status != RunStatus::Succeeded
         {
             out.push(Condition {
-                key: format!("backup:{}", s.asset),
+                key: format!("drill:{}", s.asset),
                 severity: "critical",
                 message: format!(
-                    "{}: last backup {} ({})",
+                    "{}: the last restore test failed ({}) — its backups are not proven to restore",
                     s.asset,
-                    last.status.as_str(),
-                    last.error.as_deref().unwrap_or("no detail")
+                    run.error.as_deref().unwrap_or("no detail")
                 ),
             });
         }
-        // Absence is an alarm: the next slot after the last attempt has long passed.
-        if let Some(policy) = ctx.inventory().policy_of(asset)
+        // Due a period after the last drill, or after the first restore point.
+        let first_point = self
+            .points_of
+            .get(s.asset.as_str())
+            .and_then(|p| p.iter().map(|p| p.time).min());
+        if let Some(due) =
+            reprise_recovery::drill::due_at(self.ctx, asset, last.map(|r| r.started), first_point)
+            && due < self.now
+        {
+            out.push(Condition {
+                key: format!("drill-due:{}", s.asset),
+                severity: "warning",
+                message: format!(
+                    "{}: a restore test was due by {} (every {every}): `reprise drill run {}`",
+                    s.asset,
+                    due.to_zoned(self.tz.clone()).strftime("%Y-%m-%d"),
+                    s.asset
+                ),
+            });
+        }
+        out
+    }
+
+    /// Absence is an alarm: the next slot after the last attempt has long passed.
+    fn missed_condition(
+        &self,
+        s: &AssetStatus,
+        asset: &reprise_domain::Asset,
+        mine: &[&reprise_catalog::Run],
+    ) -> Option<Condition> {
+        if let Some(policy) = self.ctx.inventory().policy_of(asset)
             && !asset.datasets.is_empty()
             && let (Some(last), Some(gap)) = (mine.first(), policy.schedule.longest_gap())
         {
             let grace = SignedDuration::from_secs((gap.as_secs() as i64 / 10).max(300));
-            let offset = reprise_ops::scheduler::offset_of(ctx, asset.id.as_str());
+            let offset = reprise_ops::scheduler::offset_of(self.ctx, asset.id.as_str());
             if let Some(next) =
-                reprise_ops::scheduler::next_slot(&policy.schedule, last.started, &tz, offset)
-                && next + grace < now
+                reprise_ops::scheduler::next_slot(&policy.schedule, last.started, self.tz, offset)
+                && next + grace < self.now
             {
-                let next = next.to_zoned(tz.clone());
-                out.push(Condition {
+                let next = next.to_zoned(self.tz.clone());
+                return Some(Condition {
                     key: format!("missed:{}", s.asset),
                     severity: "warning",
                     message: format!(
@@ -236,14 +360,20 @@ pub async fn conditions(
                 });
             }
         }
-        if let Some(p) = points_of
+        None
+    }
+
+    /// A restore point found damaged.
+    fn integrity_condition(&self, s: &AssetStatus) -> Option<Condition> {
+        if let Some(p) = self
+            .points_of
             .get(s.asset.as_str())
             .into_iter()
             .flatten()
             .find(|p| matches!(p.integrity, Integrity::Failed { .. }))
             && let Integrity::Failed { reason, .. } = &p.integrity
         {
-            out.push(Condition {
+            return Some(Condition {
                 key: format!("integrity:{}", s.asset),
                 severity: "critical",
                 message: format!(
@@ -252,57 +382,8 @@ pub async fn conditions(
                 ),
             });
         }
-        for set in &asset.datasets {
-            let history: Vec<_> = mine
-                .iter()
-                .filter(|r| {
-                    r.dataset.as_deref() == Some(set.name.as_str())
-                        && r.status == RunStatus::Succeeded
-                })
-                .take(31)
-                .collect();
-            let Some((latest, earlier)) = history.split_first() else {
-                continue;
-            };
-            let measures: [(&str, Measure); 4] = [
-                ("size", |r| r.bytes_read),
-                ("added bytes", |r| r.bytes_added),
-                ("file count", |r| r.files),
-                ("duration in seconds", |r| {
-                    r.duration().map(|d| d.as_secs().max(0) as u64)
-                }),
-            ];
-            for (what, value) in measures {
-                let past: Vec<f64> = earlier
-                    .iter()
-                    .filter_map(|r| value(r))
-                    .map(|v| v as f64)
-                    .collect();
-                let Some(now_value) = value(latest) else {
-                    continue;
-                };
-                // A few seconds either way says nothing: durations are judged only
-                // for backups that take minutes.
-                let short = what.starts_with("duration")
-                    && past.iter().copied().fold(now_value as f64, f64::max) < MIN_DURATION;
-                if !short && anomaly::is_anomaly(&past, now_value as f64) {
-                    let mut sorted = past.clone();
-                    sorted.sort_by(f64::total_cmp);
-                    let usual = sorted[sorted.len() / 2];
-                    out.push(Condition {
-                        key: format!("anomaly:{}/{}", s.asset, set.name),
-                        severity: "warning",
-                        message: format!(
-                            "{}/{}: last backup {what} {now_value}, usually about {usual:.0}",
-                            s.asset, set.name
-                        ),
-                    });
-                    break;
-                }
-            }
-        }
+        None
     }
-    Ok((out, statuses))
 }
 
 /// Reminders of open incidents: the people in charge hear of them through the

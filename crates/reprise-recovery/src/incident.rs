@@ -785,18 +785,7 @@ pub async fn step(
                     step.status.as_str()
                 )));
             }
-            let waiting: Vec<&String> =
-                step.after.iter().filter(|a| !settled.contains(a)).collect();
-            if !waiting.is_empty() {
-                return Err(AppError::Invalid(format!(
-                    "`{asset}` depends on {}, whose step is not done yet",
-                    waiting
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
+            check_waiting(step, &settled)?;
             step.status = StepStatus::Running;
             step.started = Some(now);
             step.by = Some(actor.to_string());
@@ -808,78 +797,7 @@ pub async fn step(
                 (format!("{asset}: started"), format!("{asset} : démarré")),
             ));
             if step.kind == "restore" {
-                let guard = target.guard.clone();
-                let target = target.dir.unwrap_or_else(|| default_target(ctx, id, asset));
-                let mut failure = None;
-                for set in step.datasets.clone() {
-                    let snapshot = step
-                        .planned
-                        .iter()
-                        .find(|p| p.dataset == set)
-                        .map(|p| p.snapshot.clone());
-                    let opts = reprise_ops::restore::RestoreOptions {
-                        asset: asset.to_string(),
-                        dataset: Some(set.clone()),
-                        at: None,
-                        snapshot,
-                        path: None,
-                        target: target.join(&set),
-                        overwrite: false,
-                        verify: true,
-                        guard: guard.clone(),
-                    };
-                    match reprise_ops::restore::run(ctx, &opts).await {
-                        Ok(done) => {
-                            for r in done {
-                                events.push(event(
-                                    id,
-                                    Timestamp::now(),
-                                    "step",
-                                    Some(actor),
-                                    (
-                                        format!(
-                                            "{asset}: restored {} from {} into {}",
-                                            r.dataset,
-                                            reprise_workspace::text::short(&r.snapshot),
-                                            r.target.display()
-                                        ),
-                                        format!(
-                                            "{asset} : {} restauré depuis {} dans {}",
-                                            r.dataset,
-                                            reprise_workspace::text::short(&r.snapshot),
-                                            r.target.display()
-                                        ),
-                                    ),
-                                ));
-                                step.restored.push(Restored {
-                                    dataset: r.dataset,
-                                    snapshot: r.snapshot,
-                                    time: r.time,
-                                    target: r.target.display().to_string(),
-                                    files: r.files,
-                                });
-                            }
-                        }
-                        Err(e) => {
-                            failure = Some(format!("{set}: {e}"));
-                            break;
-                        }
-                    }
-                }
-                if let Some(why) = failure {
-                    step.status = StepStatus::Failed;
-                    step.note = Some(why.clone());
-                    events.push(event(
-                        id,
-                        Timestamp::now(),
-                        "step",
-                        Some(actor),
-                        (
-                            format!("{asset}: failed: {why}"),
-                            format!("{asset} : échec : {why}"),
-                        ),
-                    ));
-                }
+                restore_step(ctx, id, step, target, actor, &mut events).await;
             }
         }
         StepMove::Done => {
@@ -938,6 +856,122 @@ pub async fn step(
     {
         a.state = AssetState::Working;
     }
+    note_recovered(&mut incident, now, actor, &mut events);
+    save(ctx, &incident, now, &events).await?;
+    Ok(result)
+}
+
+/// Runs the restores of a restore step, each verified before it writes, recording what
+/// each restored; the first failure fails the step and stops it.
+async fn restore_step(
+    ctx: &Ctx<'_>,
+    id: i64,
+    step: &mut StepRecord,
+    target: StepTarget,
+    actor: &str,
+    events: &mut Vec<IncidentEvent>,
+) {
+    let asset = step.asset.clone();
+    let asset = asset.as_str();
+    let guard = target.guard.clone();
+    let target = target.dir.unwrap_or_else(|| default_target(ctx, id, asset));
+    let mut failure = None;
+    for set in step.datasets.clone() {
+        let snapshot = step
+            .planned
+            .iter()
+            .find(|p| p.dataset == set)
+            .map(|p| p.snapshot.clone());
+        let opts = reprise_ops::restore::RestoreOptions {
+            asset: asset.to_string(),
+            dataset: Some(set.clone()),
+            at: None,
+            snapshot,
+            path: None,
+            target: target.join(&set),
+            overwrite: false,
+            verify: true,
+            guard: guard.clone(),
+        };
+        match reprise_ops::restore::run(ctx, &opts).await {
+            Ok(done) => {
+                for r in done {
+                    events.push(event(
+                        id,
+                        Timestamp::now(),
+                        "step",
+                        Some(actor),
+                        (
+                            format!(
+                                "{asset}: restored {} from {} into {}",
+                                r.dataset,
+                                reprise_workspace::text::short(&r.snapshot),
+                                r.target.display()
+                            ),
+                            format!(
+                                "{asset} : {} restauré depuis {} dans {}",
+                                r.dataset,
+                                reprise_workspace::text::short(&r.snapshot),
+                                r.target.display()
+                            ),
+                        ),
+                    ));
+                    step.restored.push(Restored {
+                        dataset: r.dataset,
+                        snapshot: r.snapshot,
+                        time: r.time,
+                        target: r.target.display().to_string(),
+                        files: r.files,
+                    });
+                }
+            }
+            Err(e) => {
+                failure = Some(format!("{set}: {e}"));
+                break;
+            }
+        }
+    }
+    if let Some(why) = failure {
+        step.status = StepStatus::Failed;
+        step.note = Some(why.clone());
+        events.push(event(
+            id,
+            Timestamp::now(),
+            "step",
+            Some(actor),
+            (
+                format!("{asset}: failed: {why}"),
+                format!("{asset} : échec : {why}"),
+            ),
+        ));
+    }
+}
+
+/// A step starts only once the steps it waits for are settled.
+fn check_waiting(step: &StepRecord, settled: &[String]) -> AppResult<()> {
+    let asset = &step.asset;
+    let waiting: Vec<&String> = step.after.iter().filter(|a| !settled.contains(a)).collect();
+    if !waiting.is_empty() {
+        return Err(AppError::Invalid(format!(
+            "`{asset}` depends on {}, whose step is not done yet",
+            waiting
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Once every step is settled the recovery is complete: noted once, with its time.
+fn note_recovered(
+    incident: &mut Incident,
+    now: Timestamp,
+    actor: &str,
+    events: &mut Vec<IncidentEvent>,
+) {
+    let id = incident.row.id;
     if incident
         .doc
         .plan
@@ -957,8 +991,6 @@ pub async fn step(
             ),
         ));
     }
-    save(ctx, &incident, now, &events).await?;
-    Ok(result)
 }
 
 /// One check's result, as a technician reports it.

@@ -868,6 +868,57 @@ async fn execute_leased(
     // The save above bumped the version.
     r.row.version += 1;
     let mut events = Vec::new();
+    let (restored, mut checks, error) = restore_items(ctx, r, &dest, actor, &mut events).await;
+    let finished = Timestamp::now();
+    if error.is_none() {
+        checks.extend(checklists(ctx, r));
+    }
+    let exec = r.doc.execution.as_mut().expect("set above");
+    exec.finished = Some(finished);
+    exec.restored = restored;
+    exec.error = error.clone();
+    let failed_auto = |fr: bool| -> Vec<String> {
+        checks
+            .iter()
+            .filter(|c| c.automatic && c.ok == Some(false))
+            .map(|c| format!("{}: {}", c.asset, if fr { &c.fr } else { &c.en }))
+            .collect()
+    };
+    let (failed_en, failed_fr) = (failed_auto(false), failed_auto(true));
+    r.doc.checks = checks;
+    r.state = if let Some(e) = &error {
+        r.doc.settle_with(&(
+            format!("restore failed: {e}"),
+            format!("échec de la restauration : {e}"),
+        ));
+        let text = (e.clone(), format!("échec : {e}"));
+        events.push(event(id, finished, "failed", actor, text));
+        State::Failed
+    } else if !failed_en.is_empty() {
+        let text = (
+            format!("checks failed: {}", failed_en.join(", ")),
+            format!("contrôles en échec : {}", failed_fr.join(", ")),
+        );
+        r.doc.settle_with(&text);
+        events.push(event(id, finished, "failed", actor, text));
+        State::Failed
+    } else {
+        settle(r, actor, finished, &mut events);
+        r.state
+    };
+    save(ctx, r, finished, &events).await
+}
+
+/// Restores each data set from its chosen point into `dest`, each verified before it
+/// writes, with the automatic checks of what was restored; stops at the first error.
+async fn restore_items(
+    ctx: &Ctx<'_>,
+    r: &Loaded,
+    dest: &std::path::Path,
+    actor: &str,
+    events: &mut Vec<RequestEvent>,
+) -> (Vec<RestoredItem>, Vec<RequestCheck>, Option<String>) {
+    let id = r.row.id;
     let mut restored = Vec::new();
     let mut checks = Vec::new();
     let mut error = None;
@@ -940,61 +991,31 @@ async fn execute_leased(
             }
         }
     }
-    let finished = Timestamp::now();
+    (restored, checks, error)
+}
+
+/// The checklist of each restored asset's category, for people to tick.
+fn checklists(ctx: &Ctx<'_>, r: &Loaded) -> Vec<RequestCheck> {
+    let mut checks = Vec::new();
     let mut assets: Vec<&str> = r.doc.items.iter().map(|i| i.asset.as_str()).collect();
     assets.dedup();
-    if error.is_none() {
-        for asset in assets {
-            let Ok(a) = ctx.asset(asset) else { continue };
-            for item in reprise_domain::plan::checklist(a.category) {
-                checks.push(RequestCheck {
-                    asset: asset.to_string(),
-                    key: item.key.to_string(),
-                    en: item.en.to_string(),
-                    fr: item.fr.to_string(),
-                    automatic: false,
-                    ok: None,
-                    detail: None,
-                    by: None,
-                    at: None,
-                });
-            }
+    for asset in assets {
+        let Ok(a) = ctx.asset(asset) else { continue };
+        for item in reprise_domain::plan::checklist(a.category) {
+            checks.push(RequestCheck {
+                asset: asset.to_string(),
+                key: item.key.to_string(),
+                en: item.en.to_string(),
+                fr: item.fr.to_string(),
+                automatic: false,
+                ok: None,
+                detail: None,
+                by: None,
+                at: None,
+            });
         }
     }
-    let exec = r.doc.execution.as_mut().expect("set above");
-    exec.finished = Some(finished);
-    exec.restored = restored;
-    exec.error = error.clone();
-    let failed_auto = |fr: bool| -> Vec<String> {
-        checks
-            .iter()
-            .filter(|c| c.automatic && c.ok == Some(false))
-            .map(|c| format!("{}: {}", c.asset, if fr { &c.fr } else { &c.en }))
-            .collect()
-    };
-    let (failed_en, failed_fr) = (failed_auto(false), failed_auto(true));
-    r.doc.checks = checks;
-    r.state = if let Some(e) = &error {
-        r.doc.settle_with(&(
-            format!("restore failed: {e}"),
-            format!("échec de la restauration : {e}"),
-        ));
-        let text = (e.clone(), format!("échec : {e}"));
-        events.push(event(id, finished, "failed", actor, text));
-        State::Failed
-    } else if !failed_en.is_empty() {
-        let text = (
-            format!("checks failed: {}", failed_en.join(", ")),
-            format!("contrôles en échec : {}", failed_fr.join(", ")),
-        );
-        r.doc.settle_with(&text);
-        events.push(event(id, finished, "failed", actor, text));
-        State::Failed
-    } else {
-        settle(r, actor, finished, &mut events);
-        r.state
-    };
-    save(ctx, r, finished, &events).await
+    checks
 }
 
 /// After restores, while checks are pending: `checking`; when all are in, `completed` or
@@ -1224,6 +1245,58 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
         l("assessed", "évaluée le"),
         time(r.doc.assessed)
     ));
+    feasibility_text(&mut out, r, lang, tz);
+    if let Some(d) = &r.doc.approval {
+        out.push_str(&format!(
+            "\n{} {} — {}{}\n",
+            l("Approved by", "Approuvée par"),
+            d.by,
+            time(d.at),
+            d.note
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(d) = &r.doc.rejection {
+        out.push_str(&format!(
+            "\n{} {} — {}: {}\n",
+            l("Rejected by", "Refusée par"),
+            d.by,
+            time(d.at),
+            d.note.as_deref().unwrap_or("")
+        ));
+    }
+    execution_text(&mut out, r, lang, tz);
+    checks_text(&mut out, r, lang, tz);
+    if let Some(o) = r.doc.outcome_in(lang) {
+        out.push_str(&format!("\n{} {o}\n", l("Outcome:", "Issue :")));
+    }
+    out.push_str(&format!("\n{}\n", l("TIMELINE", "CHRONOLOGIE")));
+    for e in &view.timeline {
+        out.push_str(&format!(
+            "{} {} {}{}\n",
+            time(e.at),
+            event_kind(&e.kind, lang),
+            e.actor
+                .as_ref()
+                .map(|a| format!("({a}) "))
+                .unwrap_or_default(),
+            lang.pick(&e.text, e.text_fr.as_deref())
+        ));
+    }
+    out
+}
+
+/// Each data set's verdict, the point chosen and the alternatives.
+fn feasibility_text(out: &mut String, r: &Loaded, lang: Lang, tz: &jiff::tz::TimeZone) {
+    let fr = lang == Lang::Fr;
+    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
+    let time = |t: Timestamp| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
     for f in &r.doc.feasibility {
         let point = f
             .chosen
@@ -1263,27 +1336,17 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
             ));
         }
     }
-    if let Some(d) = &r.doc.approval {
-        out.push_str(&format!(
-            "\n{} {} — {}{}\n",
-            l("Approved by", "Approuvée par"),
-            d.by,
-            time(d.at),
-            d.note
-                .as_ref()
-                .map(|n| format!(" ({n})"))
-                .unwrap_or_default()
-        ));
-    }
-    if let Some(d) = &r.doc.rejection {
-        out.push_str(&format!(
-            "\n{} {} — {}: {}\n",
-            l("Rejected by", "Refusée par"),
-            d.by,
-            time(d.at),
-            d.note.as_deref().unwrap_or("")
-        ));
-    }
+}
+
+/// What was restored, from which point, where, how much and how fast.
+fn execution_text(out: &mut String, r: &Loaded, lang: Lang, tz: &jiff::tz::TimeZone) {
+    let fr = lang == Lang::Fr;
+    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
+    let time = |t: Timestamp| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
     if let Some(e) = &r.doc.execution {
         out.push_str(&format!(
             "\n{}\n{} {} — {} {}\n{} {}\n",
@@ -1316,6 +1379,17 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
             out.push_str(&format!("{} {err}\n", l("error:", "erreur :")));
         }
     }
+}
+
+/// Every check and its result, by whom and when when a person made it.
+fn checks_text(out: &mut String, r: &Loaded, lang: Lang, tz: &jiff::tz::TimeZone) {
+    let fr = lang == Lang::Fr;
+    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
+    let time = |t: Timestamp| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
     if !r.doc.checks.is_empty() {
         out.push_str(&format!("\n{}\n", l("CHECKS", "VÉRIFICATIONS")));
         for c in &r.doc.checks {
@@ -1340,23 +1414,6 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
             ));
         }
     }
-    if let Some(o) = r.doc.outcome_in(lang) {
-        out.push_str(&format!("\n{} {o}\n", l("Outcome:", "Issue :")));
-    }
-    out.push_str(&format!("\n{}\n", l("TIMELINE", "CHRONOLOGIE")));
-    for e in &view.timeline {
-        out.push_str(&format!(
-            "{} {} {}{}\n",
-            time(e.at),
-            event_kind(&e.kind, lang),
-            e.actor
-                .as_ref()
-                .map(|a| format!("({a}) "))
-                .unwrap_or_default(),
-            lang.pick(&e.text, e.text_fr.as_deref())
-        ));
-    }
-    out
 }
 
 /// Reads a request file: JSON when it starts with `{`, TOML otherwise. A malformed file

@@ -295,33 +295,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum IncidentCommand {
     /// Open an incident; its damage assessment is generated at once.
-    Open {
-        title: String,
-        /// SEV1 (most severe) to SEV4.
-        #[arg(long, default_value = "SEV2")]
-        severity: String,
-        /// An affected asset, `ID` (failed) or `ID=partial`; repeat. Default: the assets
-        /// the inventory says are not working.
-        #[arg(long = "asset", value_name = "ID[=STATE]")]
-        assets: Vec<String>,
-        /// What detected it (`monitoring`, `client call`, `alert rpo:iredmail`).
-        #[arg(long)]
-        source: Option<String>,
-        /// The nature of the damage (hardware, corrupted configuration, compromised
-        /// software, erased data).
-        #[arg(long)]
-        nature: Option<String>,
-        /// Personal data is involved: the GDPR 72-hour deadline applies.
-        #[arg(long)]
-        personal_data: bool,
-        /// When it was detected, if earlier (`2026-11-23 08:10`): deadlines count from it.
-        #[arg(long, value_name = "TIME")]
-        detected: Option<String>,
-        #[arg(long)]
-        commander: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Open(OpenIncident),
     /// Incidents, newest first (open ones unless --all).
     List {
         #[arg(long)]
@@ -363,32 +337,9 @@ pub enum IncidentCommand {
         share: bool,
     },
     /// Show the recovery plan for the incident, or approve it.
-    Plan {
-        id: i64,
-        #[arg(long)]
-        approve: bool,
-        #[arg(long)]
-        minimal: bool,
-        #[arg(long)]
-        technicians: Option<u32>,
-        #[arg(long, value_enum, default_value_t = Lang::En)]
-        lang: Lang,
-        #[arg(long)]
-        json: bool,
-    },
+    Plan(PlanIncident),
     /// Start, finish, fail or skip a step. Starting a restore step runs its restores.
-    Step {
-        id: i64,
-        asset: String,
-        #[arg(value_enum)]
-        action: StepAction,
-        /// Why (needed to fail or skip), or a note when done.
-        #[arg(long)]
-        reason: Option<String>,
-        /// Where a restore step writes (default: .reprise/recovery/incident-ID/ASSET).
-        #[arg(long)]
-        target: Option<PathBuf>,
-    },
+    Step(StepIncident),
     /// Record a check of a step's checklist: pass, fail or reserved.
     Check {
         id: i64,
@@ -414,44 +365,108 @@ pub enum IncidentCommand {
         send: bool,
     },
     /// The return-to-service report (PV); --sign records the technician's signature.
-    Pv {
-        id: i64,
-        /// Sign as this technician (every step must be done or skipped).
-        #[arg(long, value_name = "NAME")]
-        sign: Option<String>,
-        #[arg(long, value_enum, default_value_t = Lang::En)]
-        lang: Lang,
-        /// Write the report's text (what is hashed) to this file.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Write the report as a self-contained HTML page.
-        #[arg(long)]
-        html: Option<PathBuf>,
-        /// Write the report as a PDF document.
-        #[arg(long)]
-        pdf: Option<PathBuf>,
-    },
+    Pv(PvIncident),
     /// The post-incident review: root cause, preventive actions, closing.
-    Review {
-        id: i64,
-        #[arg(long)]
-        root_cause: Option<String>,
-        /// `what|owner|due date`, e.g. `Add a UPS to the rack|Mohamed|2026-12-15`; repeat.
-        #[arg(long = "action", value_name = "WHAT|OWNER|DUE")]
-        actions: Vec<String>,
-        /// Mark preventive action N (as numbered by `incident risks`) done; repeat.
-        #[arg(long = "done", value_name = "N")]
-        done: Vec<usize>,
-        #[arg(long)]
-        close: bool,
-        #[arg(long, value_enum, default_value_t = Lang::En)]
-        lang: Lang,
-    },
+    Review(ReviewIncident),
     /// The risk register: preventive actions of every incident.
     Risks {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct OpenIncident {
+    pub title: String,
+    /// SEV1 (most severe) to SEV4.
+    #[arg(long, default_value = "SEV2")]
+    pub severity: String,
+    /// An affected asset, `ID` (failed) or `ID=partial`; repeat. Default: the assets
+    /// the inventory says are not working.
+    #[arg(long = "asset", value_name = "ID[=STATE]")]
+    pub assets: Vec<String>,
+    /// What detected it (`monitoring`, `client call`, `alert rpo:iredmail`).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// The nature of the damage (hardware, corrupted configuration, compromised
+    /// software, erased data).
+    #[arg(long)]
+    pub nature: Option<String>,
+    /// Personal data is involved: the GDPR 72-hour deadline applies.
+    #[arg(long)]
+    pub personal_data: bool,
+    /// When it was detected, if earlier (`2026-11-23 08:10`): deadlines count from it.
+    #[arg(long, value_name = "TIME")]
+    pub detected: Option<String>,
+    #[arg(long)]
+    pub commander: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanIncident {
+    pub id: i64,
+    #[arg(long)]
+    pub approve: bool,
+    #[arg(long)]
+    pub minimal: bool,
+    #[arg(long)]
+    pub technicians: Option<u32>,
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StepIncident {
+    pub id: i64,
+    pub asset: String,
+    #[arg(value_enum)]
+    pub action: StepAction,
+    /// Why (needed to fail or skip), or a note when done.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Where a restore step writes (default: .reprise/recovery/incident-ID/ASSET).
+    #[arg(long)]
+    pub target: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PvIncident {
+    pub id: i64,
+    /// Sign as this technician (every step must be done or skipped).
+    #[arg(long, value_name = "NAME")]
+    pub sign: Option<String>,
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+    /// Write the report's text (what is hashed) to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write the report as a self-contained HTML page.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Write the report as a PDF document.
+    #[arg(long)]
+    pub pdf: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewIncident {
+    pub id: i64,
+    #[arg(long)]
+    pub root_cause: Option<String>,
+    /// `what|owner|due date`, e.g. `Add a UPS to the rack|Mohamed|2026-12-15`; repeat.
+    #[arg(long = "action", value_name = "WHAT|OWNER|DUE")]
+    pub actions: Vec<String>,
+    /// Mark preventive action N (as numbered by `incident risks`) done; repeat.
+    #[arg(long = "done", value_name = "N")]
+    pub done: Vec<usize>,
+    #[arg(long)]
+    pub close: bool,
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

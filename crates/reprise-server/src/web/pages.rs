@@ -14,7 +14,7 @@ use minijinja::{Value, context};
 use reprise_catalog::RunFilter;
 use reprise_domain::AssetState;
 use reprise_domain::access::Action;
-use reprise_domain::incident::Phase;
+use reprise_domain::incident::{ApprovedPlan, Assessment, Phase};
 use reprise_ops::snapshots::{Integrity, group};
 use reprise_ops::tokens::{self, Principal, Refused};
 use reprise_recovery::incident::{self, CheckInput, NewIncident, StepMove};
@@ -784,65 +784,12 @@ pub async fn incident(
     let inc = &view.incident;
     let inv = &state.loaded.config.inventory;
     let name_of = |a: &str| inv.asset(a).map_or(a.to_string(), |x| x.name.clone());
-    let assessment = inc.doc.assessment.as_ref().map(|a| {
-        context! {
-            generated => when(a.generated, &tz, fr),
-            deadline => when(a.deadline, &tz, fr),
-            shared => a.shared.map(|s| when(s, &tz, fr)),
-            assets => a.assets.iter().map(|x| context! {
-                id => x.asset.clone(),
-                name => x.name.clone(),
-                state => word(fr, x.state.as_str(), x.state.label_fr()),
-                nature => x.nature.clone().unwrap_or_default(),
-                dependents => x.degraded_dependents.iter().map(|d| name_of(d)).collect::<Vec<_>>().join(", "),
-                verified => x.last_verified.map(|t| when(t, &tz, fr)),
-                at_risk => x.data_at_risk_seconds.map(|s| duration(s as f64)),
-            }).collect::<Vec<_>>(),
-            notes => a.notes.clone(),
-        }
-    });
-    let plan = inc.doc.plan.as_ref().map(|p| {
-        let mut waves: Vec<Value> = Vec::new();
-        let max_wave = p.steps.iter().map(|s| s.wave).max().unwrap_or(0);
-        for w in 1..=max_wave.max(1) {
-            let steps: Vec<Value> = p
-                .steps
-                .iter()
-                .filter(|s| s.wave == w)
-                .map(|s| {
-                    context! {
-                        asset => s.asset.clone(),
-                        name => s.name.clone(),
-                        kind => s.kind.clone(),
-                        reason => if fr { s.reason_fr.clone() } else { s.reason.clone() },
-                        status => s.status.as_str(),
-                        status_label => if fr { s.status.label_fr().to_string() } else { s.status.as_str().to_string() },
-                        predicted => duration(s.predicted_seconds as f64),
-                        after => s.after.clone(),
-                        note => s.note.clone(),
-                        checks => s.checks.iter().map(|c| context! {
-                            key => c.key.clone(),
-                            label => if fr { c.fr.clone() } else { c.en.clone() },
-                            result => c.result.map(|r| if fr { r.label_fr() } else { r.as_str() }),
-                            deadline => c.deadline.map(|d| day(d, fr)),
-                            note => c.note.clone(),
-                        }).collect::<Vec<_>>(),
-                    }
-                })
-                .collect();
-            if !steps.is_empty() {
-                waves.push(context! { number => w, steps });
-            }
-        }
-        let done = p.steps.iter().filter(|s| s.status.is_settled()).count();
-        context! {
-            approved_by => p.approved_by.clone(),
-            approved => when(p.approved, &tz, fr),
-            waves,
-            done,
-            total => p.steps.len(),
-        }
-    });
+    let assessment = inc
+        .doc
+        .assessment
+        .as_ref()
+        .map(|a| assessment_view(a, &name_of, &tz, fr));
+    let plan = inc.doc.plan.as_ref().map(|p| plan_view(p, &tz, fr));
     let evolution: Vec<Value> = view
         .evolution
         .iter()
@@ -877,6 +824,7 @@ pub async fn incident(
         "incidents",
         context! {
             id,
+            version => inc.row.version,
             title => inc.row.title.clone(),
             severity => inc.row.severity.clone(),
             phase => if fr { inc.phase.label_fr() } else { inc.phase.as_str() },
@@ -936,6 +884,74 @@ pub async fn incident(
     )
 }
 
+/// The damage assessment as the incident page shows it.
+fn assessment_view(
+    a: &Assessment,
+    name_of: &dyn Fn(&str) -> String,
+    tz: &jiff::tz::TimeZone,
+    fr: bool,
+) -> Value {
+    context! {
+        generated => when(a.generated, tz, fr),
+        deadline => when(a.deadline, tz, fr),
+        shared => a.shared.map(|s| when(s, tz, fr)),
+        assets => a.assets.iter().map(|x| context! {
+            id => x.asset.clone(),
+            name => x.name.clone(),
+            state => word(fr, x.state.as_str(), x.state.label_fr()),
+            nature => x.nature.clone().unwrap_or_default(),
+            dependents => x.degraded_dependents.iter().map(|d| name_of(d)).collect::<Vec<_>>().join(", "),
+            verified => x.last_verified.map(|t| when(t, tz, fr)),
+            at_risk => x.data_at_risk_seconds.map(|s| duration(s as f64)),
+        }).collect::<Vec<_>>(),
+        notes => a.notes.clone(),
+    }
+}
+
+/// The approved plan by wave, each step with its checks.
+fn plan_view(p: &ApprovedPlan, tz: &jiff::tz::TimeZone, fr: bool) -> Value {
+    let mut waves: Vec<Value> = Vec::new();
+    let max_wave = p.steps.iter().map(|s| s.wave).max().unwrap_or(0);
+    for w in 1..=max_wave.max(1) {
+        let steps: Vec<Value> = p
+            .steps
+            .iter()
+            .filter(|s| s.wave == w)
+            .map(|s| {
+                context! {
+                    asset => s.asset.clone(),
+                    name => s.name.clone(),
+                    kind => s.kind.clone(),
+                    reason => if fr { s.reason_fr.clone() } else { s.reason.clone() },
+                    status => s.status.as_str(),
+                    status_label => if fr { s.status.label_fr().to_string() } else { s.status.as_str().to_string() },
+                    predicted => duration(s.predicted_seconds as f64),
+                    after => s.after.clone(),
+                    note => s.note.clone(),
+                    checks => s.checks.iter().map(|c| context! {
+                        key => c.key.clone(),
+                        label => if fr { c.fr.clone() } else { c.en.clone() },
+                        result => c.result.map(|r| if fr { r.label_fr() } else { r.as_str() }),
+                        deadline => c.deadline.map(|d| day(d, fr)),
+                        note => c.note.clone(),
+                    }).collect::<Vec<_>>(),
+                }
+            })
+            .collect();
+        if !steps.is_empty() {
+            waves.push(context! { number => w, steps });
+        }
+    }
+    let done = p.steps.iter().filter(|s| s.status.is_settled()).count();
+    context! {
+        approved_by => p.approved_by.clone(),
+        approved => when(p.approved, tz, fr),
+        waves,
+        done,
+        total => p.steps.len(),
+    }
+}
+
 /// The incident page's forms go back to it, or say what went wrong.
 fn after_incident(
     viewer: &Viewer,
@@ -946,6 +962,30 @@ fn after_incident(
     match r {
         Ok(()) => back(&format!("/incidents/{id}"), done),
         Err(e) => viewer.error(e),
+    }
+}
+
+/// A form sent from a page that showed an older version of the incident is refused:
+/// someone changed it since, and whoever acts must first see that change. Forms without
+/// a version (scripts) are judged by the catalog's own check alone.
+async fn unchanged_since_shown(
+    ctx: &reprise_ops::context::Ctx<'_>,
+    id: i64,
+    form: &HashMap<String, String>,
+) -> Result<(), reprise_ops::error::AppError> {
+    let Some(shown) = form
+        .get("version")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+    else {
+        return Ok(());
+    };
+    match ctx.catalog.incident(id).await? {
+        Some(row) if row.version != shown => Err(reprise_catalog::CatalogError::Conflict {
+            what: "incident",
+            id,
+        }
+        .into()),
+        _ => Ok(()),
     }
 }
 
@@ -967,6 +1007,9 @@ pub async fn approve_plan(
         Err(r) => return *r,
     };
     let ctx = state.ctx();
+    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
+        return viewer.error(e);
+    }
     let r = as_user(
         &principal,
         incident::approve_plan(&ctx, id, false, None, &principal.user, Timestamp::now()),
@@ -994,6 +1037,9 @@ pub async fn step(
     };
     let note = form.get("note").map(|n| n.trim()).filter(|n| !n.is_empty());
     let ctx = state.ctx();
+    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
+        return viewer.error(e);
+    }
     let r = as_user(
         &principal,
         incident::step(
@@ -1036,6 +1082,9 @@ pub async fn check(
             .and_then(|d| d.trim().parse().ok()),
     };
     let ctx = state.ctx();
+    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
+        return viewer.error(e);
+    }
     let r = as_user(
         &principal,
         incident::check(&ctx, id, &input, &principal.user),
@@ -1057,6 +1106,9 @@ pub async fn send_update(
     };
     let text = form.get("text").cloned().unwrap_or_default();
     let ctx = state.ctx();
+    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
+        return viewer.error(e);
+    }
     let r = as_user(
         &principal,
         incident::send_update(&ctx, id, &text, &principal.user),
@@ -1077,6 +1129,9 @@ pub(crate) async fn sign_pv(
         Err(r) => return *r,
     };
     let ctx = state.ctx();
+    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
+        return viewer.error(e);
+    }
     let tz = tz(&state);
     let r = as_user(
         &principal,
@@ -1118,6 +1173,9 @@ pub async fn review(
     }
     let close = form.contains_key("close");
     let ctx = state.ctx();
+    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
+        return viewer.error(e);
+    }
     let r = as_user(
         &principal,
         incident::review(
@@ -1166,6 +1224,9 @@ pub async fn assessment(
         share: form.contains_key("share"),
     };
     let ctx = state.ctx();
+    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
+        return viewer.error(e);
+    }
     let r = as_user(
         &principal,
         incident::edit_assessment(&ctx, id, &edit, Some(&principal.user), Timestamp::now()),
@@ -1192,6 +1253,9 @@ pub async fn phase(
         )));
     };
     let ctx = state.ctx();
+    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
+        return viewer.error(e);
+    }
     let r = as_user(
         &principal,
         incident::set_phase(&ctx, id, phase, Some(&principal.user), Timestamp::now()),
@@ -1216,6 +1280,9 @@ pub async fn role(
         return viewer.message(StatusCode::BAD_REQUEST, "name_needed");
     }
     let ctx = state.ctx();
+    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
+        return viewer.error(e);
+    }
     let r = as_user(
         &principal,
         incident::assign(

@@ -34,41 +34,7 @@ pub async fn run(global: &Global, cmd: DrillCommand) -> anyhow::Result<u8> {
                 print_json(&outcomes)?;
             } else {
                 for o in &outcomes {
-                    let head = if o.ok { "PASSED" } else { "FAILED" };
-                    match &o.record {
-                        Some(r) => {
-                            let rto = match r.rto_seconds {
-                                Some(t) if r.measured_rto_seconds <= t as f64 => {
-                                    format!(
-                                        "within its RTO of {}",
-                                        reprise_workspace::text::human(t)
-                                    )
-                                }
-                                Some(t) => {
-                                    format!("OVER its RTO of {}", reprise_workspace::text::human(t))
-                                }
-                                None => "no RTO set".into(),
-                            };
-                            println!(
-                                "{head}  {}/{}: restored in {:.1}s, verified in {:.1}s — measured RTO {:.1}s, {rto}; the point was {} old",
-                                o.asset,
-                                o.dataset,
-                                r.restore_seconds,
-                                r.verify_seconds,
-                                r.measured_rto_seconds,
-                                reprise_workspace::text::human(r.measured_rpo_seconds.max(0) as u64)
-                            );
-                            for c in r.checks.iter().filter(|c| !c.ok) {
-                                println!("        {}: {}", c.name, c.detail);
-                            }
-                        }
-                        None => println!(
-                            "{head}  {}/{}: {}",
-                            o.asset,
-                            o.dataset,
-                            o.error.as_deref().unwrap_or("")
-                        ),
-                    }
+                    print_outcome(o);
                 }
                 println!(
                     "{} drill(s), {} failed; sandboxes removed.",
@@ -158,5 +124,41 @@ pub async fn run(global: &Global, cmd: DrillCommand) -> anyhow::Result<u8> {
             )?;
             Ok(exit::SUCCESS)
         }
+    }
+}
+
+/// One drill's result on one line, and its failed checks below it.
+fn print_outcome(o: &drill::DrillOutcome) {
+    let head = if o.ok { "PASSED" } else { "FAILED" };
+    match &o.record {
+        Some(r) => {
+            let rto = match r.rto_seconds {
+                Some(t) if r.measured_rto_seconds <= t as f64 => {
+                    format!("within its RTO of {}", reprise_workspace::text::human(t))
+                }
+                Some(t) => {
+                    format!("OVER its RTO of {}", reprise_workspace::text::human(t))
+                }
+                None => "no RTO set".into(),
+            };
+            println!(
+                "{head}  {}/{}: restored in {:.1}s, verified in {:.1}s — measured RTO {:.1}s, {rto}; the point was {} old",
+                o.asset,
+                o.dataset,
+                r.restore_seconds,
+                r.verify_seconds,
+                r.measured_rto_seconds,
+                reprise_workspace::text::human(r.measured_rpo_seconds.max(0) as u64)
+            );
+            for c in r.checks.iter().filter(|c| !c.ok) {
+                println!("        {}: {}", c.name, c.detail);
+            }
+        }
+        None => println!(
+            "{head}  {}/{}: {}",
+            o.asset,
+            o.dataset,
+            o.error.as_deref().unwrap_or("")
+        ),
     }
 }

@@ -8,7 +8,10 @@ use reprise_recovery::incident::{self, NewIncident, StepMove};
 use reprise_ops::context::Ctx;
 
 use super::Session;
-use crate::cli::{Global, IncidentCommand, Lang, StepAction};
+use crate::cli::{
+    Global, IncidentCommand, Lang, OpenIncident, PlanIncident, PvIncident, ReviewIncident,
+    StepAction, StepIncident,
+};
 use crate::exit::{self, UsageError};
 use crate::output::{Table, local_time, print_json};
 
@@ -18,33 +21,7 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
     let tz = &session.tz;
     let who = super::acting_user();
     match cmd {
-        IncidentCommand::Open {
-            title,
-            severity,
-            assets,
-            source,
-            nature,
-            personal_data,
-            commander,
-            detected,
-            json,
-        } => {
-            return open(
-                &ctx,
-                tz,
-                who.clone(),
-                title,
-                severity,
-                assets,
-                source,
-                nature,
-                personal_data,
-                commander,
-                detected,
-                json,
-            )
-            .await;
-        }
+        IncidentCommand::Open(args) => return open(&ctx, tz, who.clone(), args).await,
         IncidentCommand::List { all, json } => {
             let rows = ctx.catalog.incidents(!all).await?;
             if json {
@@ -116,34 +93,8 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
             let view = incident::show(&ctx, id, Timestamp::now()).await?;
             print_assessment(&view, false, tz);
         }
-        IncidentCommand::Plan {
-            id,
-            approve,
-            minimal,
-            technicians,
-            lang,
-            json,
-        } => {
-            return plan(
-                &ctx,
-                tz,
-                who.clone(),
-                id,
-                approve,
-                minimal,
-                technicians,
-                lang,
-                json,
-            )
-            .await;
-        }
-        IncidentCommand::Step {
-            id,
-            asset,
-            action,
-            reason,
-            target,
-        } => return step(&ctx, tz, who.clone(), id, asset, action, reason, target).await,
+        IncidentCommand::Plan(args) => return plan(&ctx, tz, who.clone(), args).await,
+        IncidentCommand::Step(args) => return step(&ctx, tz, who.clone(), args).await,
         IncidentCommand::Check {
             id,
             asset,
@@ -196,56 +147,31 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
                 println!("\n(a draft: `--send` sends it, `--text` replaces it)");
             }
         }
-        IncidentCommand::Pv {
-            id,
-            sign,
-            lang,
-            out,
-            html,
-            pdf,
-        } => return pv(&ctx, tz, id, sign, lang, out, html, pdf).await,
-        IncidentCommand::Review {
-            id,
-            root_cause,
-            actions,
-            done,
-            close,
-            lang,
-        } => {
-            return review(
-                &ctx,
-                tz,
-                who.clone(),
-                id,
-                root_cause,
-                actions,
-                done,
-                close,
-                lang,
-            )
-            .await;
-        }
+        IncidentCommand::Pv(args) => return pv(&ctx, tz, args).await,
+        IncidentCommand::Review(args) => return review(&ctx, tz, who.clone(), args).await,
         IncidentCommand::Risks { json } => return risks(&ctx, json).await,
     }
     Ok(exit::SUCCESS)
 }
 
 /// Opens an incident, its damage assessment generated at once.
-#[allow(clippy::too_many_arguments)]
 async fn open(
     ctx: &Ctx<'_>,
     tz: &jiff::tz::TimeZone,
     who: String,
-    title: String,
-    severity: String,
-    assets: Vec<String>,
-    source: Option<String>,
-    nature: Option<String>,
-    personal_data: bool,
-    commander: Option<String>,
-    detected: Option<String>,
-    json: bool,
+    args: OpenIncident,
 ) -> anyhow::Result<u8> {
+    let OpenIncident {
+        title,
+        severity,
+        assets,
+        source,
+        nature,
+        personal_data,
+        detected,
+        commander,
+        json,
+    } = args;
     let detected = detected
         .map(|t| super::restore::parse_time(&t, tz))
         .transpose()?;
@@ -278,18 +204,20 @@ async fn open(
 }
 
 /// Shows the recovery plan of an incident, or approves it.
-#[allow(clippy::too_many_arguments)]
 async fn plan(
     ctx: &Ctx<'_>,
     tz: &jiff::tz::TimeZone,
     who: String,
-    id: i64,
-    approve: bool,
-    minimal: bool,
-    technicians: Option<u32>,
-    lang: Lang,
-    json: bool,
+    args: PlanIncident,
 ) -> anyhow::Result<u8> {
+    let PlanIncident {
+        id,
+        approve,
+        minimal,
+        technicians,
+        lang,
+        json,
+    } = args;
     if approve {
         let plan =
             incident::approve_plan(ctx, id, minimal, technicians, &who, Timestamp::now()).await?;
@@ -335,17 +263,19 @@ async fn plan(
 }
 
 /// Moves a step; starting a restore step runs its restores.
-#[allow(clippy::too_many_arguments)]
 async fn step(
     ctx: &Ctx<'_>,
     tz: &jiff::tz::TimeZone,
     who: String,
-    id: i64,
-    asset: String,
-    action: StepAction,
-    reason: Option<String>,
-    target: Option<std::path::PathBuf>,
+    args: StepIncident,
 ) -> anyhow::Result<u8> {
+    let StepIncident {
+        id,
+        asset,
+        action,
+        reason,
+        target,
+    } = args;
     let moved = match action {
         StepAction::Start => StepMove::Start,
         StepAction::Done => StepMove::Done,
@@ -402,17 +332,15 @@ async fn step(
 }
 
 /// The return-to-service report: shown, signed, written as text, HTML or PDF.
-#[allow(clippy::too_many_arguments)]
-async fn pv(
-    ctx: &Ctx<'_>,
-    tz: &jiff::tz::TimeZone,
-    id: i64,
-    sign: Option<String>,
-    lang: Lang,
-    out: Option<std::path::PathBuf>,
-    html: Option<std::path::PathBuf>,
-    pdf: Option<std::path::PathBuf>,
-) -> anyhow::Result<u8> {
+async fn pv(ctx: &Ctx<'_>, tz: &jiff::tz::TimeZone, args: PvIncident) -> anyhow::Result<u8> {
+    let PvIncident {
+        id,
+        sign,
+        lang,
+        out,
+        html,
+        pdf,
+    } = args;
     let fr = lang == Lang::Fr;
     let (text, sign_off) = match &sign {
         Some(name) => {
@@ -472,18 +400,20 @@ async fn pv(
 }
 
 /// The post-incident review: root cause, actions, closing.
-#[allow(clippy::too_many_arguments)]
 async fn review(
     ctx: &Ctx<'_>,
     tz: &jiff::tz::TimeZone,
     who: String,
-    id: i64,
-    root_cause: Option<String>,
-    actions: Vec<String>,
-    done: Vec<usize>,
-    close: bool,
-    lang: Lang,
+    args: ReviewIncident,
 ) -> anyhow::Result<u8> {
+    let ReviewIncident {
+        id,
+        root_cause,
+        actions,
+        done,
+        close,
+        lang,
+    } = args;
     let mut parsed = Vec::new();
     for a in &actions {
         let parts: Vec<&str> = a.split('|').map(str::trim).collect();

@@ -1,10 +1,13 @@
 //! `reprise request submit|template|list|show|assess|approve|reject|cancel|run|check|report`.
 
 use std::io::Read;
+use std::path::PathBuf;
 
 use reprise_domain::plan::Lang as DomainLang;
 use reprise_domain::request::{TargetDraft, retarget};
 use reprise_recovery::request::{self, Loaded, RequestView, Submission};
+
+use reprise_ops::context::Ctx;
 
 use super::Session;
 use crate::cli::{Global, Lang, RequestCommand};
@@ -36,80 +39,8 @@ pub async fn run(global: &Global, cmd: RequestCommand) -> anyhow::Result<u8> {
     let me = super::acting_user();
     match cmd {
         RequestCommand::Template { .. } => unreachable!("handled above"),
-        RequestCommand::Submit { file, json } => {
-            let (text, name) = if file.as_os_str() == "-" {
-                let mut text = String::new();
-                std::io::stdin().read_to_string(&mut text)?;
-                (text, "<stdin>".to_string())
-            } else {
-                let text = std::fs::read_to_string(&file)
-                    .map_err(|e| UsageError(format!("cannot read {}: {e}", file.display())))?;
-                (text, file.display().to_string())
-            };
-            let draft = request::read_draft(&text, &name)?;
-            let submission = request::submit(&ctx, &draft, &me).await?;
-            if json {
-                print_json(&submission)?;
-            }
-            match submission {
-                Submission::Refused { missing } => {
-                    if !json {
-                        let fr = draft.lang.as_deref().and_then(DomainLang::parse)
-                            == Some(DomainLang::Fr);
-                        eprintln!(
-                            "{}",
-                            if fr {
-                                format!("Demande refusée ({name}), rien n'a été enregistré :")
-                            } else {
-                                format!("Request refused ({name}), nothing was recorded:")
-                            }
-                        );
-                        for m in &missing {
-                            eprintln!("  {}: {}", m.field, m.message);
-                        }
-                    }
-                    Ok(exit::USAGE)
-                }
-                Submission::Recorded { view } => {
-                    if !json {
-                        print!("{}", describe(&view, view.request.doc.request.lang, tz));
-                    }
-                    Ok(if view.feasible {
-                        exit::SUCCESS
-                    } else {
-                        exit::FAILURE
-                    })
-                }
-            }
-        }
-        RequestCommand::List { all, json } => {
-            let requests = request::list(&ctx, all).await?;
-            if json {
-                print_json(&requests)?;
-                return Ok(exit::SUCCESS);
-            }
-            if requests.is_empty() {
-                println!(
-                    "No {}restore request: `reprise request template` gives a file to fill in.",
-                    if all { "" } else { "open " }
-                );
-                return Ok(exit::SUCCESS);
-            }
-            let mut table = Table::new(&[
-                "ID",
-                "STATE",
-                "SUBMITTED",
-                "REQUESTER",
-                "URGENCY",
-                "SCOPE",
-                "WINDOW",
-            ]);
-            for r in &requests {
-                table.row(row(r, tz));
-            }
-            print!("{}", table.render());
-            Ok(exit::SUCCESS)
-        }
+        RequestCommand::Submit { file, json } => submit(&ctx, tz, &me, file, json).await,
+        RequestCommand::List { all, json } => list(&ctx, tz, all, json).await,
         RequestCommand::Show { id, lang, json } => {
             let view = request::show(&ctx, id).await?;
             if json {
@@ -189,31 +120,7 @@ pub async fn run(global: &Global, cmd: RequestCommand) -> anyhow::Result<u8> {
             key,
             result,
             note,
-        } => {
-            let ok = match result.to_ascii_lowercase().as_str() {
-                "pass" | "ok" | "conforme" => true,
-                "fail" | "ko" | "non-conforme" => false,
-                other => {
-                    return Err(
-                        UsageError(format!("unknown result `{other}` (pass or fail)")).into(),
-                    );
-                }
-            };
-            let view = request::check(&ctx, id, &asset, &key, ok, note.as_deref(), &me).await?;
-            let pending = view
-                .request
-                .doc
-                .checks
-                .iter()
-                .filter(|c| c.ok.is_none())
-                .count();
-            println!(
-                "Request {id}: {asset}/{key} {}; {} — {pending} check(s) pending.",
-                if ok { "passed" } else { "FAILED" },
-                view.request.state.as_str()
-            );
-            Ok(exit::SUCCESS)
-        }
+        } => check(&ctx, &me, id, asset, key, result, note).await,
         RequestCommand::Report {
             id,
             lang,
@@ -235,6 +142,121 @@ pub async fn run(global: &Global, cmd: RequestCommand) -> anyhow::Result<u8> {
             Ok(exit::SUCCESS)
         }
     }
+}
+
+/// Submits a request file (or standard input): recorded and assessed, or refused whole.
+async fn submit(
+    ctx: &Ctx<'_>,
+    tz: &jiff::tz::TimeZone,
+    me: &str,
+    file: PathBuf,
+    json: bool,
+) -> anyhow::Result<u8> {
+    let (text, name) = if file.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        (text, "<stdin>".to_string())
+    } else {
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| UsageError(format!("cannot read {}: {e}", file.display())))?;
+        (text, file.display().to_string())
+    };
+    let draft = request::read_draft(&text, &name)?;
+    let submission = request::submit(ctx, &draft, me).await?;
+    if json {
+        print_json(&submission)?;
+    }
+    match submission {
+        Submission::Refused { missing } => {
+            if !json {
+                let fr = draft.lang.as_deref().and_then(DomainLang::parse) == Some(DomainLang::Fr);
+                eprintln!(
+                    "{}",
+                    if fr {
+                        format!("Demande refusée ({name}), rien n'a été enregistré :")
+                    } else {
+                        format!("Request refused ({name}), nothing was recorded:")
+                    }
+                );
+                for m in &missing {
+                    eprintln!("  {}: {}", m.field, m.message);
+                }
+            }
+            Ok(exit::USAGE)
+        }
+        Submission::Recorded { view } => {
+            if !json {
+                print!("{}", describe(&view, view.request.doc.request.lang, tz));
+            }
+            Ok(if view.feasible {
+                exit::SUCCESS
+            } else {
+                exit::FAILURE
+            })
+        }
+    }
+}
+
+async fn list(ctx: &Ctx<'_>, tz: &jiff::tz::TimeZone, all: bool, json: bool) -> anyhow::Result<u8> {
+    let requests = request::list(ctx, all).await?;
+    if json {
+        print_json(&requests)?;
+        return Ok(exit::SUCCESS);
+    }
+    if requests.is_empty() {
+        println!(
+            "No {}restore request: `reprise request template` gives a file to fill in.",
+            if all { "" } else { "open " }
+        );
+        return Ok(exit::SUCCESS);
+    }
+    let mut table = Table::new(&[
+        "ID",
+        "STATE",
+        "SUBMITTED",
+        "REQUESTER",
+        "URGENCY",
+        "SCOPE",
+        "WINDOW",
+    ]);
+    for r in &requests {
+        table.row(row(r, tz));
+    }
+    print!("{}", table.render());
+    Ok(exit::SUCCESS)
+}
+
+/// Records the result of one of the request's checks.
+async fn check(
+    ctx: &Ctx<'_>,
+    me: &str,
+    id: i64,
+    asset: String,
+    key: String,
+    result: String,
+    note: Option<String>,
+) -> anyhow::Result<u8> {
+    let ok = match result.to_ascii_lowercase().as_str() {
+        "pass" | "ok" | "conforme" => true,
+        "fail" | "ko" | "non-conforme" => false,
+        other => {
+            return Err(UsageError(format!("unknown result `{other}` (pass or fail)")).into());
+        }
+    };
+    let view = request::check(ctx, id, &asset, &key, ok, note.as_deref(), me).await?;
+    let pending = view
+        .request
+        .doc
+        .checks
+        .iter()
+        .filter(|c| c.ok.is_none())
+        .count();
+    println!(
+        "Request {id}: {asset}/{key} {}; {} — {pending} check(s) pending.",
+        if ok { "passed" } else { "FAILED" },
+        view.request.state.as_str()
+    );
+    Ok(exit::SUCCESS)
 }
 
 fn row(r: &Loaded, tz: &jiff::tz::TimeZone) -> Vec<String> {

@@ -492,3 +492,49 @@ fn forms_without_the_session_token_are_refused() {
             .starts_with("/login")
     );
 }
+
+#[test]
+fn a_page_left_open_while_someone_else_changed_the_incident_asks_to_reload() {
+    let ws = workspace();
+    let server = serve(&ws);
+    let b = Browser::start("fr");
+    sign_in(&b, &server.base);
+    ws.cmd()
+        .args([
+            "incident",
+            "open",
+            "Routeur hors service",
+            "--asset",
+            "router-vyos",
+        ])
+        .assert()
+        .success();
+    let room = format!("{}/incidents/1", server.base);
+    b.goto(&room);
+    b.find("#change-phase");
+    // Meanwhile, at the command line, someone else takes command.
+    ws.cmd()
+        .args(["incident", "assign", "1", "commander", "Claire"])
+        .assert()
+        .success();
+    b.click("#phase option[value='containment']");
+    b.click("#change-phase");
+    let stale = "Quelqu'un l'a modifié entre-temps : rechargez la page pour voir sa modification, puis recommencez.";
+    b.wait_for("the stale-page message", Duration::from_secs(30), |b| {
+        b.text(".flash.error") == stale
+    });
+    let shown = ws.json(&["incident", "show", "1", "--json"]);
+    assert_eq!(shown["phase"], "assessment", "nothing was changed");
+    // Reloaded, the page shows the other person's change, and the same action passes.
+    b.goto(&room);
+    assert!(b.text("#roles").contains("Claire"), "{}", b.text("#roles"));
+    b.click("#phase option[value='containment']");
+    submit(
+        &b,
+        "#change-phase",
+        true,
+        "Phase changed.",
+        "Phase changée.",
+    );
+    assert_eq!(b.text("#incident-phase"), "confinement");
+}
