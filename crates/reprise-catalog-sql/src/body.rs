@@ -12,9 +12,9 @@ use jiff::Timestamp;
 use reprise_catalog::{
     Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, ErasureRow,
     IncidentEvent, IncidentRow, IncidentSave, JournalEntry, NewIncidentRow, NewJournalEntry,
-    NewRequestRow, NewRun, RepoVerification, RequestEvent, RequestRow, RequestSave, RestorePoint,
-    Run, RunFilter, RunKind, RunOutcome, RunStatus, Seal, TokenRow, UserRow, Verification,
-    diff_inventory, from_micros, opt_i64, opt_time, opt_u64, parse_state, to_micros,
+    NewRequestRow, NewRun, Provenance, RepoVerification, RequestEvent, RequestRow, RequestSave,
+    RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus, Seal, TokenRow, UserRow,
+    Verification, diff_inventory, from_micros, opt_i64, opt_time, opt_u64, parse_state, to_micros,
 };
 use reprise_domain::AssetState;
 use sqlx::{AssertSqlSafe, Row, Transaction};
@@ -267,20 +267,53 @@ impl Catalog for Store {
     }
 
     async fn restore_points(&self, asset: Option<&str>) -> Result<Vec<RestorePoint>, CatalogError> {
-        let rows = match asset {
-            Some(asset) => sqlx::query(
-                "SELECT * FROM restore_points WHERE asset_id = $1 \
-                 ORDER BY time_us, repo_id, snapshot_id",
-            )
-            .bind(asset),
-            None => {
-                sqlx::query("SELECT * FROM restore_points ORDER BY time_us, repo_id, snapshot_id")
-            }
-        }
-        .fetch_all(&self.pool)
+        self.points(asset, true).await
+    }
+
+    async fn foreign_points(&self, asset: Option<&str>) -> Result<Vec<RestorePoint>, CatalogError> {
+        self.points(asset, false).await
+    }
+
+    async fn record_provenance(&self, p: &Provenance) -> Result<(), CatalogError> {
+        sqlx::query(
+            "INSERT INTO provenance (repo_id, snapshot_id, how, at_us, actor, reason) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (repo_id, snapshot_id) DO NOTHING",
+        )
+        .bind(&p.repository)
+        .bind(&p.snapshot)
+        .bind(&p.how)
+        .bind(to_micros(p.at))
+        .bind(&p.actor)
+        .bind(&p.reason)
+        .execute(&self.pool)
         .await
-        .map_err(|e| CatalogError::query("reading restore points", e))?;
-        rows.iter().map(point_from_row).collect()
+        .map_err(|e| CatalogError::query("recording where a restore point comes from", e))?;
+        Ok(())
+    }
+
+    async fn provenance(
+        &self,
+        repository: &str,
+        snapshot: &str,
+    ) -> Result<Option<Provenance>, CatalogError> {
+        let read = |e| CatalogError::query("reading where a restore point comes from", e);
+        let row = sqlx::query("SELECT * FROM provenance WHERE repo_id = $1 AND snapshot_id = $2")
+            .bind(repository)
+            .bind(snapshot)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read)?;
+        row.map(|row| {
+            Ok(Provenance {
+                repository: row.try_get("repo_id").map_err(read)?,
+                snapshot: row.try_get("snapshot_id").map_err(read)?,
+                how: row.try_get("how").map_err(read)?,
+                at: from_micros(row.try_get("at_us").map_err(read)?)?,
+                actor: row.try_get("actor").map_err(read)?,
+                reason: row.try_get("reason").map_err(read)?,
+            })
+        })
+        .transpose()
     }
 
     async fn mark_verified(
@@ -605,13 +638,7 @@ impl Catalog for Store {
             ("phase", Some(new.phase.as_str())),
             ("source", new.source.as_deref()),
         ];
-        let first = Entry {
-            at: new.opened,
-            kind: "opened",
-            actor: new.actor.as_deref(),
-            text: &new.text,
-            text_fr: new.text_fr.as_deref(),
-        };
+        let first = Entry::new(new.opened, "opened", &new.actor, &new.text, &new.text_fr);
         self.create_document(&INCIDENTS, &columns, &new.doc, first)
             .await
     }
@@ -625,20 +652,10 @@ impl Catalog for Store {
             ("severity", Some(save.severity.as_str())),
             ("phase", Some(save.phase.as_str())),
         ];
-        let version = Version {
-            id: save.id,
-            based_on: save.version,
-            updated: save.updated,
-            closed: save.closed,
-            doc: &save.doc,
-        };
-        let entries = events.iter().map(|e| Entry {
-            at: e.at,
-            kind: &e.kind,
-            actor: e.actor.as_deref(),
-            text: &e.text,
-            text_fr: e.text_fr.as_deref(),
-        });
+        let version = Version::new(save.id, save.version, save.updated, save.closed, &save.doc);
+        let entries = events
+            .iter()
+            .map(|e| Entry::new(e.at, &e.kind, &e.actor, &e.text, &e.text_fr));
         self.save_document(&INCIDENTS, &columns, version, entries)
             .await
     }
@@ -654,17 +671,7 @@ impl Catalog for Store {
 
     async fn incident_events(&self, id: i64) -> Result<Vec<IncidentEvent>, CatalogError> {
         let timeline = self.timeline(&INCIDENTS, id).await?;
-        Ok(timeline
-            .into_iter()
-            .map(|e| IncidentEvent {
-                incident: id,
-                at: e.at,
-                kind: e.kind,
-                actor: e.actor,
-                text: e.text,
-                text_fr: e.text_fr,
-            })
-            .collect())
+        Ok(timeline.into_iter().map(|e| e.of_incident(id)).collect())
     }
 
     async fn create_request(&self, new: &NewRequestRow) -> Result<i64, CatalogError> {
@@ -672,13 +679,13 @@ impl Catalog for Store {
             ("state", Some(new.state.as_str())),
             ("requester", Some(new.requester.as_str())),
         ];
-        let first = Entry {
-            at: new.created,
-            kind: "submitted",
-            actor: new.actor.as_deref(),
-            text: &new.text,
-            text_fr: new.text_fr.as_deref(),
-        };
+        let first = Entry::new(
+            new.created,
+            "submitted",
+            &new.actor,
+            &new.text,
+            &new.text_fr,
+        );
         self.create_document(&REQUESTS, &columns, &new.doc, first)
             .await
     }
@@ -689,20 +696,10 @@ impl Catalog for Store {
         events: &[RequestEvent],
     ) -> Result<(), CatalogError> {
         let columns = [("state", Some(save.state.as_str()))];
-        let version = Version {
-            id: save.id,
-            based_on: save.version,
-            updated: save.updated,
-            closed: save.closed,
-            doc: &save.doc,
-        };
-        let entries = events.iter().map(|e| Entry {
-            at: e.at,
-            kind: &e.kind,
-            actor: e.actor.as_deref(),
-            text: &e.text,
-            text_fr: e.text_fr.as_deref(),
-        });
+        let version = Version::new(save.id, save.version, save.updated, save.closed, &save.doc);
+        let entries = events
+            .iter()
+            .map(|e| Entry::new(e.at, &e.kind, &e.actor, &e.text, &e.text_fr));
         self.save_document(&REQUESTS, &columns, version, entries)
             .await
     }
@@ -717,17 +714,7 @@ impl Catalog for Store {
 
     async fn request_events(&self, id: i64) -> Result<Vec<RequestEvent>, CatalogError> {
         let timeline = self.timeline(&REQUESTS, id).await?;
-        Ok(timeline
-            .into_iter()
-            .map(|e| RequestEvent {
-                request: id,
-                at: e.at,
-                kind: e.kind,
-                actor: e.actor,
-                text: e.text,
-                text_fr: e.text_fr,
-            })
-            .collect())
+        Ok(timeline.into_iter().map(|e| e.of_request(id)).collect())
     }
 
     async fn append_journal(
@@ -915,6 +902,48 @@ impl Catalog for Store {
     }
 }
 
+impl Store {
+    /// Restore points with a provenance (`trusted`) or without one, oldest first.
+    async fn points(
+        &self,
+        asset: Option<&str>,
+        trusted: bool,
+    ) -> Result<Vec<RestorePoint>, CatalogError> {
+        let sql = match (asset.is_some(), trusted) {
+            (true, true) => {
+                "SELECT p.* FROM restore_points p JOIN provenance o \
+                 ON o.repo_id = p.repo_id AND o.snapshot_id = p.snapshot_id \
+                 WHERE p.asset_id = $1 ORDER BY p.time_us, p.repo_id, p.snapshot_id"
+            }
+            (false, true) => {
+                "SELECT p.* FROM restore_points p JOIN provenance o \
+                 ON o.repo_id = p.repo_id AND o.snapshot_id = p.snapshot_id \
+                 ORDER BY p.time_us, p.repo_id, p.snapshot_id"
+            }
+            (true, false) => {
+                "SELECT p.* FROM restore_points p LEFT JOIN provenance o \
+                 ON o.repo_id = p.repo_id AND o.snapshot_id = p.snapshot_id \
+                 WHERE o.snapshot_id IS NULL AND p.asset_id = $1 \
+                 ORDER BY p.time_us, p.repo_id, p.snapshot_id"
+            }
+            (false, false) => {
+                "SELECT p.* FROM restore_points p LEFT JOIN provenance o \
+                 ON o.repo_id = p.repo_id AND o.snapshot_id = p.snapshot_id \
+                 WHERE o.snapshot_id IS NULL ORDER BY p.time_us, p.repo_id, p.snapshot_id"
+            }
+        };
+        let mut query = sqlx::query(sql);
+        if let Some(asset) = asset {
+            query = query.bind(asset);
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading restore points", e))?;
+        rows.iter().map(point_from_row).collect()
+    }
+}
+
 /// Incidents and restore requests are stored alike: a row with the few columns they are
 /// listed and filtered by, the whole document as JSON, a version that refuses a save
 /// based on an older one, and an append-only timeline. `Documents` names one such table.
@@ -969,6 +998,24 @@ struct Entry<'a> {
     text_fr: Option<&'a str>,
 }
 
+impl<'a> Entry<'a> {
+    fn new(
+        at: Timestamp,
+        kind: &'a str,
+        actor: &'a Option<String>,
+        text: &'a str,
+        text_fr: &'a Option<String>,
+    ) -> Self {
+        Entry {
+            at,
+            kind,
+            actor: actor.as_deref(),
+            text,
+            text_fr: text_fr.as_deref(),
+        }
+    }
+}
+
 /// A timeline entry as read back.
 struct Recorded {
     at: Timestamp,
@@ -978,6 +1025,44 @@ struct Recorded {
     text_fr: Option<String>,
 }
 
+impl Recorded {
+    fn of_incident(self, incident: i64) -> IncidentEvent {
+        let Recorded {
+            at,
+            kind,
+            actor,
+            text,
+            text_fr,
+        } = self;
+        IncidentEvent {
+            incident,
+            at,
+            kind,
+            actor,
+            text,
+            text_fr,
+        }
+    }
+
+    fn of_request(self, request: i64) -> RequestEvent {
+        let Recorded {
+            at,
+            kind,
+            actor,
+            text,
+            text_fr,
+        } = self;
+        RequestEvent {
+            request,
+            at,
+            kind,
+            actor,
+            text,
+            text_fr,
+        }
+    }
+}
+
 /// The new version of a document, and the version it was based on.
 struct Version<'a> {
     id: i64,
@@ -985,6 +1070,24 @@ struct Version<'a> {
     updated: Timestamp,
     closed: Option<Timestamp>,
     doc: &'a str,
+}
+
+impl<'a> Version<'a> {
+    fn new(
+        id: i64,
+        based_on: i64,
+        updated: Timestamp,
+        closed: Option<Timestamp>,
+        doc: &'a str,
+    ) -> Self {
+        Version {
+            id,
+            based_on,
+            updated,
+            closed,
+            doc,
+        }
+    }
 }
 
 // The statements built below with `format!` join only the table and column names of the

@@ -8,8 +8,9 @@ use reprise_domain::AssetState;
 
 use crate::{
     Approval, AssetRecord, Catalog, CatalogError, ChangeKind, IncidentEvent, IncidentSave,
-    NewIncidentRow, NewJournalEntry, NewRequestRow, NewRun, RepoVerification, RequestEvent,
-    RequestSave, RestorePoint, RunFilter, RunKind, RunOutcome, RunStatus, Verification,
+    NewIncidentRow, NewJournalEntry, NewRequestRow, NewRun, Provenance, RepoVerification,
+    RequestEvent, RequestSave, RestorePoint, RunFilter, RunKind, RunOutcome, RunStatus,
+    Verification,
 };
 
 fn record(id: &str, state: AssetState, fingerprint: &str) -> AssetRecord {
@@ -191,6 +192,59 @@ pub async fn timestamps_keep_microseconds(catalog: &dyn Catalog) {
     assert_eq!(catalog.asset_history("r").await.unwrap()[0].at, at);
 }
 
+async fn trust(catalog: &dyn Catalog, p: &RestorePoint, how: &str) {
+    catalog
+        .record_provenance(&Provenance {
+            repository: p.repository.clone(),
+            snapshot: p.snapshot.clone(),
+            how: how.to_string(),
+            at: p.time,
+            actor: None,
+            reason: None,
+        })
+        .await
+        .unwrap();
+}
+
+pub async fn only_snapshots_with_a_provenance_are_restore_points(catalog: &dyn Catalog) {
+    let made = point("local", "made", "mail", 0);
+    let forged = point("local", "forged", "mail", 10);
+    trust(catalog, &made, "backup").await;
+    catalog
+        .sync_restore_points("local", &[made.clone(), forged.clone()])
+        .await
+        .unwrap();
+    let ids = |points: Vec<RestorePoint>| -> Vec<String> {
+        points.into_iter().map(|p| p.snapshot).collect()
+    };
+    assert_eq!(
+        ids(catalog.restore_points(Some("mail")).await.unwrap()),
+        ["made"]
+    );
+    assert_eq!(ids(catalog.restore_points(None).await.unwrap()), ["made"]);
+    assert_eq!(
+        ids(catalog.foreign_points(Some("mail")).await.unwrap()),
+        ["forged"]
+    );
+    assert_eq!(ids(catalog.foreign_points(None).await.unwrap()), ["forged"]);
+    // Adopted, it is a restore point; its first provenance is kept.
+    trust(catalog, &forged, "adopted").await;
+    trust(catalog, &forged, "backup").await;
+    assert_eq!(
+        ids(catalog.restore_points(Some("mail")).await.unwrap()),
+        ["made", "forged"]
+    );
+    assert!(catalog.foreign_points(None).await.unwrap().is_empty());
+    let kept = catalog
+        .provenance("local", "forged")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.how, "adopted");
+    assert_eq!(kept.at, t(10));
+    assert!(catalog.provenance("local", "none").await.unwrap().is_none());
+}
+
 fn point(repo: &str, snapshot: &str, asset: &str, at: i64) -> RestorePoint {
     RestorePoint {
         repository: repo.to_string(),
@@ -302,6 +356,10 @@ pub async fn restore_points_sync_with_the_repository_and_keep_verification(catal
     let a = point("local", "s1", "mail", 0);
     let b = point("local", "s2", "mail", 10);
     let c = point("offsite", "s1-copy", "mail", 0);
+    let d = point("local", "s3", "mail", 20);
+    for p in [&a, &b, &c, &d] {
+        trust(catalog, p, "backup").await;
+    }
     catalog
         .sync_restore_points("local", &[a.clone(), b.clone()])
         .await
@@ -315,7 +373,6 @@ pub async fn restore_points_sync_with_the_repository_and_keep_verification(catal
         .await
         .unwrap();
     // The repository still holds s1 but s2 was forgotten; a new s3 appeared.
-    let d = point("local", "s3", "mail", 20);
     catalog
         .sync_restore_points("local", &[a.clone(), d.clone()])
         .await
@@ -959,6 +1016,7 @@ macro_rules! catalog_conformance_tests {
             runs_list_newest_first_and_respect_the_limit,
             interrupted_runs_keep_their_status_and_reason,
             restore_points_sync_with_the_repository_and_keep_verification,
+            only_snapshots_with_a_provenance_are_restore_points,
             repository_verifications_are_kept_in_order,
             tokens_are_found_by_hash_only_and_revoked_once,
             accounts_are_saved_whole_and_keep_their_creation_time,

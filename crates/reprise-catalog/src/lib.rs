@@ -29,8 +29,8 @@ pub use incidents::{
 pub use inventory::{AssetChange, AssetRecord, ChangeKind, diff_inventory};
 pub use journal::{JournalEntry, NewJournalEntry, Seal};
 pub use runs::{
-    NewRun, RepoVerification, RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus,
-    Verification,
+    NewRun, Provenance, RepoVerification, RestorePoint, Run, RunFilter, RunKind, RunOutcome,
+    RunStatus, Verification,
 };
 
 use async_trait::async_trait;
@@ -109,8 +109,24 @@ pub trait Catalog: Send + Sync {
         points: &[RestorePoint],
     ) -> Result<(), CatalogError>;
 
-    /// Restore points of one asset (all when `None`), oldest first.
+    /// Restore points of one asset (all when `None`), oldest first: only the snapshots
+    /// with a provenance (made, copied or adopted by Reprise).
     async fn restore_points(&self, asset: Option<&str>) -> Result<Vec<RestorePoint>, CatalogError>;
+
+    /// Snapshots tagged for an asset that Reprise did not make, copy or adopt, oldest
+    /// first: listed, never used.
+    async fn foreign_points(&self, asset: Option<&str>) -> Result<Vec<RestorePoint>, CatalogError>;
+
+    /// Records why a snapshot is trusted; a snapshot already trusted keeps its first
+    /// provenance.
+    async fn record_provenance(&self, provenance: &Provenance) -> Result<(), CatalogError>;
+
+    /// The provenance of a snapshot, if it has one.
+    async fn provenance(
+        &self,
+        repository: &str,
+        snapshot: &str,
+    ) -> Result<Option<Provenance>, CatalogError>;
 
     /// Records a verification of some restore points of a repository.
     async fn mark_verified(

@@ -156,6 +156,20 @@ pub struct RestorePoint {
     pub failure: Option<String>,
 }
 
+/// Why Reprise trusts a snapshot as a restore point: it made it, copied it, or an
+/// operator adopted it with a reason. A snapshot without provenance is foreign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    pub repository: String,
+    pub snapshot: String,
+    /// `backup`, `copy` (`reason` names the original), `adopted`, or `recorded` for the
+    /// points known before provenance was kept.
+    pub how: String,
+    pub at: Timestamp,
+    pub actor: Option<String>,
+    pub reason: Option<String>,
+}
+
 /// The outcome of verifying restore points.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {

@@ -600,8 +600,9 @@ impl Repo {
         Ok(freed)
     }
 
-    /// Copies snapshots to another repository, skipping those already there.
-    /// Data is deduplicated against what the destination holds.
+    /// Copies snapshots to another repository, skipping those already there, and returns
+    /// the ids of the copies made. Data is deduplicated against what the destination
+    /// holds.
     pub fn copy_to(&self, dest: &Repo, ids: &[String]) -> Result<Vec<String>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -629,6 +630,23 @@ impl Repo {
         src_indexed
             .copy(&dest_indexed, relevant.iter())
             .map_err(repo_error(&dest.location))?;
-        Ok(relevant.iter().map(|s| s.id.to_string()).collect())
+        // A copy gets an id of its own: it is the destination's snapshot of the same
+        // tree, time, host and tags.
+        let copied = dest
+            .reopen()?
+            .get_all_snapshots()
+            .map_err(repo_error(&dest.location))?;
+        Ok(copied
+            .iter()
+            .filter(|c| {
+                relevant.iter().any(|s| {
+                    c.tree == s.tree
+                        && c.time == s.time
+                        && c.hostname == s.hostname
+                        && c.tags == s.tags
+                })
+            })
+            .map(|c| c.id.to_string())
+            .collect())
     }
 }

@@ -192,7 +192,20 @@ fn forget_prune_and_copy() {
         .copy_to(&offsite, &[first.id.clone(), second.id.clone()])
         .unwrap();
     assert_eq!(copied.len(), 2);
-    assert_eq!(offsite.snapshots().unwrap().len(), 2);
+    let there: Vec<String> = offsite
+        .snapshots()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(there.len(), 2);
+    // What it returns are the copies' own ids, in the destination.
+    for id in &copied {
+        assert!(
+            there.contains(id),
+            "{id} is not in the destination: {there:?}"
+        );
+    }
     // Copying again copies nothing.
     assert!(
         repo.copy_to(&offsite, std::slice::from_ref(&first.id))

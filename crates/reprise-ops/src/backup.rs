@@ -243,6 +243,10 @@ async fn back_up_one(
             record.error = Some(e.to_string());
         }
     }
+    if let Ok(snap) = &result {
+        // Made here: a restore point. A snapshot written by anyone else is not.
+        let _ = crate::points::trust(ctx, repository, &snap.id, "backup", None, None).await;
+    }
     if let Ok(id) = run_id {
         // A catalog that fails here must not hide the backup's own result.
         let _ = ctx.catalog.finish_run(id, &record).await;
@@ -346,13 +350,25 @@ async fn copy_one(
             started: Some(started),
         })
         .await?;
-    let result = async {
+    let result: AppResult<()> = async {
         let source = repo_for(ctx, from, open).await?;
         let dest = repo_for(ctx, to, open).await?;
         let id = snapshot.to_string();
-        blocking(move || source.copy_to(&dest, &[id]))
+        let copies = blocking(move || source.copy_to(&dest, &[id]))
             .await
-            .map_err(AppError::from)
+            .map_err(AppError::from)?;
+        for copy in copies {
+            crate::points::trust(
+                ctx,
+                to,
+                &copy,
+                "copy",
+                None,
+                Some(format!("of {snapshot} in {from}")),
+            )
+            .await?;
+        }
+        Ok(())
     }
     .await;
     let mut outcome = RunOutcome::new(Timestamp::now(), RunStatus::Succeeded);
@@ -362,7 +378,7 @@ async fn copy_one(
         outcome.error = Some(e.to_string());
     }
     ctx.catalog.finish_run(run, &outcome).await?;
-    result.map(|_| ())
+    result
 }
 
 /// Runs a command whose standard output is the data, into `staged`, within `timeout`.

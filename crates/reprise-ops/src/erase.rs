@@ -217,9 +217,7 @@ async fn find(
             }
         };
         crate::points::sync(ctx, repo.id.as_str(), open.clone()).await?;
-        let points: Vec<RestorePoint> = ctx
-            .catalog
-            .restore_points(Some(asset.id.as_str()))
+        let points: Vec<RestorePoint> = every_snapshot(ctx, asset.id.as_str())
             .await?
             .into_iter()
             .filter(|p| p.repository == repo.id.as_str())
@@ -310,6 +308,7 @@ async fn execute_now(
             let tag = format!("erased:{id}");
             let erased = blocking(move || worker.erase(&snapshots, &paths, &tag)).await?;
             crate::points::sync(ctx, repo.id.as_str(), open.clone()).await?;
+            carry_provenance(ctx, repo.id.as_str(), id, &before, &erased.rewritten).await?;
             carry_verification(ctx, repo.id.as_str(), &open, &before, &erased.rewritten).await?;
             doc.result.push(RepoResult {
                 repository: repo.id.to_string(),
@@ -349,6 +348,39 @@ async fn execute_now(
 
 /// Gives each rewritten restore point its original's verification once its new trees
 /// check out.
+/// Every snapshot tagged for the asset, Reprise's and foreign: personal data is erased
+/// wherever it is kept.
+async fn every_snapshot(ctx: &Ctx<'_>, asset: &str) -> AppResult<Vec<RestorePoint>> {
+    let mut all = ctx.catalog.restore_points(Some(asset)).await?;
+    all.extend(ctx.catalog.foreign_points(Some(asset)).await?);
+    Ok(all)
+}
+
+/// A rewritten restore point is still Reprise's own; a rewritten foreign snapshot stays
+/// foreign.
+async fn carry_provenance(
+    ctx: &Ctx<'_>,
+    repository: &str,
+    erasure: i64,
+    trusted: &[RestorePoint],
+    rewritten: &[(String, String)],
+) -> AppResult<()> {
+    for (old, new) in rewritten {
+        if trusted.iter().any(|p| &p.snapshot == old) {
+            crate::points::trust(
+                ctx,
+                repository,
+                new,
+                "rewritten",
+                None,
+                Some(format!("{old} without the paths of erasure {erasure}")),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 async fn carry_verification(
     ctx: &Ctx<'_>,
     repository: &str,

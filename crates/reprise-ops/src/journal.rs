@@ -17,8 +17,8 @@ use jiff::Timestamp;
 use reprise_catalog::{
     Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, ErasureRow, IncidentEvent,
     IncidentRow, IncidentSave, JournalEntry, NewIncidentRow, NewJournalEntry, NewRequestRow,
-    NewRun, RepoVerification, RequestEvent, RequestRow, RequestSave, RestorePoint, Run, RunFilter,
-    RunKind, RunOutcome, Seal, TokenRow, UserRow, Verification,
+    NewRun, Provenance, RepoVerification, RequestEvent, RequestRow, RequestSave, RestorePoint, Run,
+    RunFilter, RunKind, RunOutcome, Seal, TokenRow, UserRow, Verification,
 };
 use serde::Serialize;
 use sha2::Sha256;
@@ -330,6 +330,38 @@ impl Catalog for Journaled {
 
     async fn restore_points(&self, asset: Option<&str>) -> Result<Vec<RestorePoint>, CatalogError> {
         self.inner.restore_points(asset).await
+    }
+
+    async fn foreign_points(&self, asset: Option<&str>) -> Result<Vec<RestorePoint>, CatalogError> {
+        self.inner.foreign_points(asset).await
+    }
+
+    async fn record_provenance(&self, p: &Provenance) -> Result<(), CatalogError> {
+        self.inner.record_provenance(p).await?;
+        // What Reprise made or copied is journaled by its run; trusting someone else's
+        // snapshot is a decision of its own.
+        if p.how == "adopted" {
+            self.record(
+                "snapshot.adopted",
+                &format!("{}/{}", p.repository, p.snapshot),
+                format!(
+                    "snapshot {} of repository {} adopted as a restore point: {}",
+                    p.snapshot,
+                    p.repository,
+                    p.reason.as_deref().unwrap_or("")
+                ),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn provenance(
+        &self,
+        repository: &str,
+        snapshot: &str,
+    ) -> Result<Option<Provenance>, CatalogError> {
+        self.inner.provenance(repository, snapshot).await
     }
 
     async fn mark_verified(

@@ -3,15 +3,17 @@
 
 use std::sync::Arc;
 
-use reprise_catalog::RestorePoint;
+use jiff::Timestamp;
+use reprise_catalog::{Provenance, RestorePoint};
 use reprise_engine::{Repo, SnapshotInfo};
 
 use crate::context::Ctx;
 use crate::error::AppResult;
 use crate::repos::blocking;
 
-/// Restore points made by Reprise, read from their tags; other snapshots (made by hand
-/// with restic) are left out.
+/// The snapshots tagged for an asset and data set, read from their tags; untagged ones
+/// are left out. Which of them are restore points is the catalog's provenance: those
+/// Reprise made, copied or adopted.
 pub(crate) fn from_snapshots(repository: &str, snaps: &[SnapshotInfo]) -> Vec<RestorePoint> {
     snaps
         .iter()
@@ -45,4 +47,26 @@ pub async fn sync(
         .sync_restore_points(repository, &from_snapshots(repository, &snaps))
         .await?;
     Ok(snaps)
+}
+
+/// Records that `snapshot` of `repository` is a restore point, and why.
+pub(crate) async fn trust(
+    ctx: &Ctx<'_>,
+    repository: &str,
+    snapshot: &str,
+    how: &str,
+    actor: Option<&str>,
+    reason: Option<String>,
+) -> AppResult<()> {
+    ctx.catalog
+        .record_provenance(&Provenance {
+            repository: repository.to_string(),
+            snapshot: snapshot.to_string(),
+            how: how.to_string(),
+            at: Timestamp::now(),
+            actor: actor.map(str::to_string),
+            reason,
+        })
+        .await?;
+    Ok(())
 }

@@ -58,6 +58,9 @@ pub struct Restored {
     pub erasures: usize,
     /// Erased paths this restore point still held, which were not written.
     pub withheld: Vec<String>,
+    /// The point was not made by Reprise: restored only because it was named, and
+    /// journaled.
+    pub foreign: bool,
 }
 
 /// Chooses, per data set, the restore point to use.
@@ -122,6 +125,28 @@ pub fn choose(points: &[RestorePoint], opts: &RestoreOptions) -> AppResult<Vec<R
     Ok(chosen)
 }
 
+/// The restore points to use, from the points they were chosen among (the copies of
+/// each are found there), and whether they are foreign. Reprise's own points only,
+/// unless `--snapshot` names a foreign one: it is never chosen otherwise.
+async fn choose_points(
+    ctx: &Ctx<'_>,
+    asset: &str,
+    opts: &RestoreOptions,
+) -> AppResult<(Vec<RestorePoint>, Vec<RestorePoint>, bool)> {
+    let points = ctx.catalog.restore_points(Some(asset)).await?;
+    let refused = match choose(&points, opts) {
+        Ok(chosen) => return Ok((points, chosen, false)),
+        Err(e) => e,
+    };
+    if opts.snapshot.is_some() {
+        let foreign = ctx.catalog.foreign_points(Some(asset)).await?;
+        if let Ok(chosen) = choose(&foreign, opts) {
+            return Ok((foreign, chosen, true));
+        }
+    }
+    Err(refused)
+}
+
 /// Resolves the target of a restore and checks it against the places a restore must
 /// not touch (see [`crate::target`]); the path inside the data set is checked too.
 pub(crate) fn check_target(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<PathBuf> {
@@ -145,8 +170,7 @@ pub async fn prepare(
 ) -> AppResult<(Vec<RestorePoint>, PathBuf)> {
     let asset = ctx.asset(&opts.asset)?;
     let target = check_target(ctx, opts)?;
-    let points = ctx.catalog.restore_points(Some(asset.id.as_str())).await?;
-    let chosen = choose(&points, opts)?;
+    let (_, chosen, _) = choose_points(ctx, asset.id.as_str(), opts).await?;
     let ledger = crate::erase::ledger(ctx, asset.id.as_str()).await?;
     let several = chosen.len() > 1;
     for point in &chosen {
@@ -217,8 +241,21 @@ pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored
             crate::points::sync(ctx, repo.id.as_str(), open).await?;
         }
     }
-    let points = ctx.catalog.restore_points(Some(asset.id.as_str())).await?;
-    let chosen = choose(&points, opts)?;
+    let (points, chosen, foreign) = choose_points(ctx, asset.id.as_str(), opts).await?;
+    if foreign {
+        for point in &chosen {
+            crate::journal::note(
+                ctx.catalog,
+                "restore.foreign",
+                asset.id.as_str(),
+                format!(
+                    "restore of snapshot {} ({}/{}), which Reprise did not make, named by hand",
+                    point.snapshot, point.asset, point.dataset
+                ),
+            )
+            .await?;
+        }
+    }
     let history = ctx.catalog.asset_history(asset.id.as_str()).await?;
     let last_change = history
         .iter()
@@ -302,6 +339,7 @@ pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored
             unavailable: notes,
             erasures: ledger.erasures,
             withheld: summary.withheld,
+            foreign,
         });
     }
     Ok(restored)

@@ -6,7 +6,7 @@ use reprise_catalog::RestorePoint;
 use serde::Serialize;
 
 use crate::context::Ctx;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::repos;
 
 /// Integrity of a restore point, from the catalog's verification records.
@@ -35,6 +35,9 @@ pub struct PointView {
     /// The best-known integrity over all copies (a verified copy makes it restorable).
     pub integrity: Integrity,
     pub copies: Vec<Copy>,
+    /// Tagged for the asset, but not made, copied or adopted by Reprise: listed, never
+    /// restored unless named, never counted (`reprise snapshots adopt` trusts it).
+    pub foreign: bool,
 }
 
 pub fn integrity(p: &RestorePoint) -> Integrity {
@@ -74,6 +77,7 @@ pub fn group(points: &[RestorePoint]) -> Vec<PointView> {
                     bytes: p.bytes,
                     integrity: Integrity::Unverified,
                     copies: vec![copy],
+                    foreign: false,
                 });
             }
         }
@@ -121,6 +125,101 @@ pub async fn list(ctx: &Ctx<'_>, asset: Option<&str>) -> AppResult<(Vec<PointVie
             Err(e) => unreachable.push(format!("{}: {e}", repo.id)),
         }
     }
-    let points = ctx.catalog.restore_points(asset).await?;
-    Ok((group(&points), unreachable))
+    Ok((with_foreign(ctx, asset).await?, unreachable))
+}
+
+/// The restore points of `asset` (all when `None`) and, marked, the foreign snapshots
+/// tagged for it, oldest first.
+pub async fn with_foreign(ctx: &Ctx<'_>, asset: Option<&str>) -> AppResult<Vec<PointView>> {
+    let mut views = group(&ctx.catalog.restore_points(asset).await?);
+    let mut foreign = group(&ctx.catalog.foreign_points(asset).await?);
+    for view in &mut foreign {
+        view.foreign = true;
+    }
+    views.extend(foreign);
+    views.sort_by(|a, b| {
+        a.time
+            .cmp(&b.time)
+            .then(a.asset.cmp(&b.asset))
+            .then(a.dataset.cmp(&b.dataset))
+    });
+    Ok(views)
+}
+
+/// What an operator says when trusting a snapshot Reprise did not make.
+#[derive(Debug, Clone)]
+pub struct Adoption {
+    /// The snapshot's id, or enough of its start to name one.
+    pub snapshot: String,
+    pub asset: String,
+    pub dataset: String,
+    pub reason: String,
+}
+
+/// Trusts a foreign snapshot as a restore point of its asset and data set, journaled with
+/// who and why. The asset and data set must be the ones it is tagged for: adopting is
+/// confirming what it is, not relabelling it. Returns the repository and full id.
+pub async fn adopt(ctx: &Ctx<'_>, adoption: &Adoption, actor: &str) -> AppResult<(String, String)> {
+    let asset = ctx.asset(&adoption.asset)?;
+    if adoption.reason.trim().is_empty() {
+        return Err(AppError::Invalid(
+            "say why this snapshot can be trusted, with --reason".into(),
+        ));
+    }
+    for repo in ctx.repositories_of(asset)? {
+        if let Ok(open) = repos::open(ctx.workspace(), repo, ctx.progress.clone()).await {
+            crate::points::sync(ctx, repo.id.as_str(), open).await?;
+        }
+    }
+    let prefix = adoption.snapshot.trim();
+    if prefix.len() < 4 {
+        return Err(AppError::Invalid(format!(
+            "`{prefix}`: give at least 4 characters of the snapshot's id"
+        )));
+    }
+    let foreign = ctx.catalog.foreign_points(None).await?;
+    let found: Vec<&RestorePoint> = foreign
+        .iter()
+        .filter(|p| p.snapshot.starts_with(prefix))
+        .collect();
+    let point = match found.as_slice() {
+        [one] => *one,
+        [] => {
+            let own = ctx.catalog.restore_points(None).await?;
+            return Err(if own.iter().any(|p| p.snapshot.starts_with(prefix)) {
+                AppError::Invalid(format!(
+                    "`{prefix}` is already a restore point of Reprise's"
+                ))
+            } else {
+                AppError::NotFound(format!(
+                    "no foreign snapshot `{prefix}` tagged for an asset in the repositories (`reprise snapshots` lists them)"
+                ))
+            });
+        }
+        _ => {
+            return Err(AppError::Invalid(format!(
+                "`{prefix}` matches several snapshots: give more characters"
+            )));
+        }
+    };
+    if point.asset != adoption.asset || point.dataset != adoption.dataset {
+        return Err(AppError::Invalid(format!(
+            "snapshot {} is tagged asset:{} dataset:{}, not {}/{}",
+            reprise_workspace::text::short(&point.snapshot),
+            point.asset,
+            point.dataset,
+            adoption.asset,
+            adoption.dataset
+        )));
+    }
+    crate::points::trust(
+        ctx,
+        &point.repository,
+        &point.snapshot,
+        "adopted",
+        Some(actor),
+        Some(adoption.reason.trim().to_string()),
+    )
+    .await?;
+    Ok((point.repository.clone(), point.snapshot.clone()))
 }

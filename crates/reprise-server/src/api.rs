@@ -227,9 +227,9 @@ async fn restore_points(
         state.ctx().asset(id)?;
         crate::auth::check_asset(&state, &principal, id)?;
     }
-    let mut points = state.catalog.restore_points(q.asset.as_deref()).await?;
+    let mut points = reprise_ops::snapshots::with_foreign(&state.ctx(), q.asset.as_deref()).await?;
     points.retain(|p| crate::auth::covers(&state, &principal, &p.asset));
-    Ok(Json(reprise_ops::snapshots::group(&points)))
+    Ok(Json(points))
 }
 
 #[derive(Deserialize)]

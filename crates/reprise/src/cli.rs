@@ -82,12 +82,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List restore points with their copies and verification status.
+    /// List restore points with their copies and verification status, and the foreign
+    /// snapshots (tagged for an asset, not made by Reprise), which are never used.
+    #[command(args_conflicts_with_subcommands = true)]
     Snapshots {
         /// Only this asset's.
         asset: Option<String>,
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        command: Option<SnapshotsCommand>,
     },
     /// Restore an asset's data from its newest restore point (or the one you name).
     Restore {
@@ -290,6 +294,25 @@ pub enum Command {
     /// Repositories: create, list, and the settings stock restic needs.
     #[command(subcommand)]
     Repo(RepoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotsCommand {
+    /// Trust a foreign snapshot as a restore point (journaled with who and why): one
+    /// restored into Reprise's repository from elsewhere, or made before Reprise.
+    Adopt {
+        /// The snapshot's id, or its first characters.
+        snapshot: String,
+        /// The asset it is tagged for.
+        #[arg(long)]
+        asset: String,
+        /// The data set it is tagged for.
+        #[arg(long)]
+        dataset: String,
+        /// Why it can be trusted.
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -137,6 +137,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("verified", "verified", "vérifié"),
     ("unverified", "unverified", "non vérifié"),
     ("damaged", "damaged", "endommagé"),
+    (
+        "foreign",
+        "foreign: not made by Reprise, never used",
+        "étranger : non créé par Reprise, jamais utilisé",
+    ),
     ("repositories", "Repositories", "Dépôts"),
     ("runs", "Runs", "Exécutions"),
     ("kind", "Kind", "Type"),

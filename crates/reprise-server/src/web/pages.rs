@@ -15,7 +15,7 @@ use reprise_catalog::RunFilter;
 use reprise_domain::AssetState;
 use reprise_domain::access::Action;
 use reprise_domain::incident::{ApprovedPlan, Assessment, Phase};
-use reprise_ops::snapshots::{Integrity, group};
+use reprise_ops::snapshots::Integrity;
 use reprise_ops::tokens::{self, Principal, Refused};
 use reprise_recovery::incident::{self, CheckInput, NewIncident, StepMove};
 use serde::Serialize;
@@ -438,18 +438,16 @@ pub async fn asset(
         .map(|o| status_map(&o.statuses))
         .unwrap_or_default();
     let status_of = |a: &str| by_asset.get(a).copied().unwrap_or("never");
-    let points = state
-        .catalog
-        .restore_points(Some(&id))
+    let mut views = reprise_ops::snapshots::with_foreign(&state.ctx(), Some(&id))
         .await
         .unwrap_or_default();
-    let mut views = group(&points);
     views.reverse();
     let points: Vec<PointRow> = views
         .iter()
         .take(30)
         .map(|p| {
             let (integrity, at) = match &p.integrity {
+                _ if p.foreign => ("foreign", None),
                 Integrity::Unverified => ("unverified", None),
                 Integrity::Verified { at } => ("verified", Some(when(*at, &tz, fr))),
                 Integrity::Failed { at, .. } => ("damaged", Some(when(*at, &tz, fr))),
@@ -952,15 +950,23 @@ fn plan_view(p: &ApprovedPlan, tz: &jiff::tz::TimeZone, fr: bool) -> Value {
     }
 }
 
-/// The incident page's forms go back to it, or say what went wrong.
-fn after_incident(
+/// Runs a form's action on an incident as the signed-in user, once the page it came from
+/// is known to show the incident as it is now; then goes back to the page with `done`'s
+/// message, or says what went wrong. (`work` does nothing until awaited here.)
+async fn on_incident<T>(
     viewer: &Viewer,
+    ctx: &reprise_ops::context::Ctx<'_>,
+    principal: &Principal,
     id: i64,
+    form: &HashMap<String, String>,
     done: &str,
-    r: Result<(), reprise_ops::error::AppError>,
+    work: impl Future<Output = Result<T, reprise_ops::error::AppError>>,
 ) -> Response {
-    match r {
-        Ok(()) => back(&format!("/incidents/{id}"), done),
+    if let Err(e) = unchanged_since_shown(ctx, id, form).await {
+        return viewer.error(e);
+    }
+    match as_user(principal, work).await {
+        Ok(_) => back(&format!("/incidents/{id}"), done),
         Err(e) => viewer.error(e),
     }
 }
@@ -1007,16 +1013,16 @@ pub async fn approve_plan(
         Err(r) => return *r,
     };
     let ctx = state.ctx();
-    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
-        return viewer.error(e);
-    }
-    let r = as_user(
+    on_incident(
+        &viewer,
+        &ctx,
         &principal,
+        id,
+        &form,
+        "plan_approved",
         incident::approve_plan(&ctx, id, false, None, &principal.user, Timestamp::now()),
     )
     .await
-    .map(|_| ());
-    after_incident(&viewer, id, "plan_approved", r)
 }
 
 pub async fn step(
@@ -1037,11 +1043,13 @@ pub async fn step(
     };
     let note = form.get("note").map(|n| n.trim()).filter(|n| !n.is_empty());
     let ctx = state.ctx();
-    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
-        return viewer.error(e);
-    }
-    let r = as_user(
+    on_incident(
+        &viewer,
+        &ctx,
         &principal,
+        id,
+        &form,
+        "step_updated",
         incident::step(
             &ctx,
             id,
@@ -1056,8 +1064,6 @@ pub async fn step(
         ),
     )
     .await
-    .map(|_| ());
-    after_incident(&viewer, id, "step_updated", r)
 }
 
 pub async fn check(
@@ -1082,16 +1088,16 @@ pub async fn check(
             .and_then(|d| d.trim().parse().ok()),
     };
     let ctx = state.ctx();
-    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
-        return viewer.error(e);
-    }
-    let r = as_user(
+    on_incident(
+        &viewer,
+        &ctx,
         &principal,
+        id,
+        &form,
+        "check_recorded",
         incident::check(&ctx, id, &input, &principal.user),
     )
     .await
-    .map(|_| ());
-    after_incident(&viewer, id, "check_recorded", r)
 }
 
 pub async fn send_update(
@@ -1106,16 +1112,16 @@ pub async fn send_update(
     };
     let text = form.get("text").cloned().unwrap_or_default();
     let ctx = state.ctx();
-    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
-        return viewer.error(e);
-    }
-    let r = as_user(
+    on_incident(
+        &viewer,
+        &ctx,
         &principal,
+        id,
+        &form,
+        "update_sent",
         incident::send_update(&ctx, id, &text, &principal.user),
     )
     .await
-    .map(|_| ());
-    after_incident(&viewer, id, "update_sent", r)
 }
 
 pub(crate) async fn sign_pv(
@@ -1129,17 +1135,17 @@ pub(crate) async fn sign_pv(
         Err(r) => return *r,
     };
     let ctx = state.ctx();
-    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
-        return viewer.error(e);
-    }
     let tz = tz(&state);
-    let r = as_user(
+    on_incident(
+        &viewer,
+        &ctx,
         &principal,
+        id,
+        &form,
+        "report_signed",
         incident::sign(&ctx, id, &principal.user, viewer.fr(), &tz),
     )
     .await
-    .map(|_| ());
-    after_incident(&viewer, id, "report_signed", r)
 }
 
 /// Records the post-incident review: root cause, a preventive action, closing.
@@ -1173,11 +1179,13 @@ pub async fn review(
     }
     let close = form.contains_key("close");
     let ctx = state.ctx();
-    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
-        return viewer.error(e);
-    }
-    let r = as_user(
+    on_incident(
+        &viewer,
+        &ctx,
         &principal,
+        id,
+        &form,
+        "review_saved",
         incident::review(
             &ctx,
             id,
@@ -1188,8 +1196,7 @@ pub async fn review(
             &principal.user,
         ),
     )
-    .await;
-    after_incident(&viewer, id, "review_saved", r)
+    .await
 }
 
 /// A change to the damage assessment: an asset's state, nature of damage or a note, and
@@ -1224,15 +1231,16 @@ pub async fn assessment(
         share: form.contains_key("share"),
     };
     let ctx = state.ctx();
-    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
-        return viewer.error(e);
-    }
-    let r = as_user(
+    on_incident(
+        &viewer,
+        &ctx,
         &principal,
+        id,
+        &form,
+        "assessment_saved",
         incident::edit_assessment(&ctx, id, &edit, Some(&principal.user), Timestamp::now()),
     )
-    .await;
-    after_incident(&viewer, id, "assessment_saved", r)
+    .await
 }
 
 /// Moves the incident to a later phase (closing goes through the review).
@@ -1253,15 +1261,16 @@ pub async fn phase(
         )));
     };
     let ctx = state.ctx();
-    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
-        return viewer.error(e);
-    }
-    let r = as_user(
+    on_incident(
+        &viewer,
+        &ctx,
         &principal,
+        id,
+        &form,
+        "phase_changed",
         incident::set_phase(&ctx, id, phase, Some(&principal.user), Timestamp::now()),
     )
-    .await;
-    after_incident(&viewer, id, "phase_changed", r)
+    .await
 }
 
 /// Gives an incident role to someone (R001.2, R004.5).
@@ -1280,11 +1289,13 @@ pub async fn role(
         return viewer.message(StatusCode::BAD_REQUEST, "name_needed");
     }
     let ctx = state.ctx();
-    if let Err(e) = unchanged_since_shown(&ctx, id, &form).await {
-        return viewer.error(e);
-    }
-    let r = as_user(
+    on_incident(
+        &viewer,
+        &ctx,
         &principal,
+        id,
+        &form,
+        "role_assigned",
         incident::assign(
             &ctx,
             id,
@@ -1294,8 +1305,7 @@ pub async fn role(
             Timestamp::now(),
         ),
     )
-    .await;
-    after_incident(&viewer, id, "role_assigned", r)
+    .await
 }
 
 /// The return-to-service report: as signed (its hash holds), in text, HTML or PDF.

@@ -64,7 +64,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             backup::run(&cli.global, selection, json).await
         }
-        Command::Snapshots { asset, json } => snapshots::run(&cli.global, asset, json).await,
+        Command::Snapshots {
+            asset,
+            json,
+            command,
+        } => snapshots::run(&cli.global, asset, json, command).await,
         Command::Restore {
             asset,
             dataset,

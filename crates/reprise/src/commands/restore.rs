@@ -80,6 +80,12 @@ pub async fn run(global: &Global, args: Args, json: bool) -> anyhow::Result<u8> 
                 ""
             }
         );
+        if r.foreign {
+            eprintln!(
+                "warning: snapshot {} was not made by Reprise (foreign): restored only because you named it; this is journaled",
+                &r.snapshot[..8]
+            );
+        }
         for note in &r.unavailable {
             println!("note: skipped {note}");
         }

@@ -1,15 +1,42 @@
-//! `reprise snapshots [ASSET]`.
+//! `reprise snapshots [ASSET]`, `reprise snapshots adopt ID`.
 
-use reprise_ops::snapshots::{self, Integrity};
+use reprise_ops::snapshots::{self, Adoption, Integrity};
 
 use super::Session;
-use crate::cli::Global;
+use crate::cli::{Global, SnapshotsCommand};
 use crate::exit;
 use crate::output::{Table, bytes, local_time, print_json};
 
-pub async fn run(global: &Global, asset: Option<String>, json: bool) -> anyhow::Result<u8> {
+pub async fn run(
+    global: &Global,
+    asset: Option<String>,
+    json: bool,
+    command: Option<SnapshotsCommand>,
+) -> anyhow::Result<u8> {
     let session = Session::open(global).await?;
     let ctx = session.ctx();
+    if let Some(SnapshotsCommand::Adopt {
+        snapshot,
+        asset,
+        dataset,
+        reason,
+    }) = command
+    {
+        let adoption = Adoption {
+            snapshot,
+            asset,
+            dataset,
+            reason,
+        };
+        let (repository, id) = snapshots::adopt(&ctx, &adoption, &super::acting_user()).await?;
+        println!(
+            "Snapshot {} of repository `{repository}` is now a restore point of {}/{} (journaled).",
+            reprise_workspace::text::short(&id),
+            adoption.asset,
+            adoption.dataset
+        );
+        return Ok(exit::SUCCESS);
+    }
     let (points, unreachable) = snapshots::list(&ctx, asset.as_deref()).await?;
     for problem in &unreachable {
         eprintln!("warning: repository {problem}");
@@ -30,6 +57,7 @@ pub async fn run(global: &Global, asset: Option<String>, json: bool) -> anyhow::
     ]);
     for p in &points {
         let integrity = match &p.integrity {
+            _ if p.foreign => "FOREIGN: not made by Reprise, never used".to_string(),
             Integrity::Unverified => "unverified".to_string(),
             Integrity::Verified { at } => format!("verified {}", local_time(*at, &session.tz)),
             Integrity::Failed { at, .. } => format!("FAILED {}", local_time(*at, &session.tz)),

@@ -17,6 +17,7 @@ mod inventory;
 mod journal;
 mod plan;
 mod postgres;
+mod provenance;
 mod readiness;
 mod records;
 mod request;

@@ -33,7 +33,7 @@ pub(crate) fn records_workspace(max_retention: &str) -> (TestWorkspace, String) 
 }
 
 /// A restore point of crm/visits taken `days` ago, written by stock restic into `repo`
-/// with Reprise's tags.
+/// with Reprise's tags, then adopted (as points made before Reprise kept provenance).
 pub(crate) fn old_point(ws: &TestWorkspace, repo: &str, days: i64) {
     let time = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
     let time = time.strftime("%Y-%m-%d %H:%M:%S").to_string();
@@ -51,6 +51,7 @@ pub(crate) fn old_point(ws: &TestWorkspace, repo: &str, days: i64) {
             "crm",
             "--tag",
             "asset:crm,dataset:visits,policy:daily",
+            "--json",
         ],
     );
     assert!(
@@ -58,6 +59,29 @@ pub(crate) fn old_point(ws: &TestWorkspace, repo: &str, days: i64) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let id = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["message_type"] == "summary")
+        .expect("restic's summary")["snapshot_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ws.cmd()
+        .args([
+            "snapshots",
+            "adopt",
+            &id,
+            "--asset",
+            "crm",
+            "--dataset",
+            "visits",
+            "--reason",
+            "made before Reprise kept provenance",
+        ])
+        .assert()
+        .success();
 }
 
 #[test]
