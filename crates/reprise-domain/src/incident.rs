@@ -359,6 +359,9 @@ pub struct StepRecord {
     pub note: Option<String>,
     pub restored: Vec<Restored>,
     pub checks: Vec<Check>,
+    /// Why the step was declared done while some of its checks were not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forced: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

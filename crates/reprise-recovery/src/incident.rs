@@ -655,6 +655,7 @@ pub async fn approve_plan(
                 by: None,
                 note: None,
                 restored: vec![],
+                forced: None,
                 checks: s
                     .checklist
                     .iter()
@@ -719,7 +720,11 @@ pub async fn approve_plan(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepMove {
     Start,
+    /// Done once every check is recorded (passed, failed or reserved).
     Done,
+    /// Done although some checks are not recorded; the note says why, and the report
+    /// shows it.
+    Force,
     Fail,
     Skip,
 }
@@ -800,25 +805,51 @@ pub async fn step(
                 restore_step(ctx, id, step, target, actor, &mut events).await;
             }
         }
-        StepMove::Done => {
+        StepMove::Done | StepMove::Force => {
             if step.status != StepStatus::Running {
                 return Err(AppError::Invalid(format!(
                     "the step of `{asset}` is {}: start it first (`reprise incident step {id} {asset} start`)",
                     step.status.as_str()
                 )));
             }
-            step.status = StepStatus::Done;
-            step.finished = Some(now);
-            if let Some(n) = note {
+            let unchecked: Vec<&str> = step
+                .checks
+                .iter()
+                .filter(|c| c.result.is_none())
+                .map(|c| c.key.as_str())
+                .collect();
+            if moved == StepMove::Done && !unchecked.is_empty() {
+                return Err(AppError::Invalid(format!(
+                    "the step of `{asset}` has checks nobody recorded: {} (`reprise incident check {id} {asset} KEY pass|fail|reserved`, or `done --force --reason WHY`)",
+                    unchecked.join(", ")
+                )));
+            }
+            if moved == StepMove::Force {
+                let Some(why) = note.filter(|n| !n.trim().is_empty()) else {
+                    return Err(AppError::Invalid(
+                        "say why the step is done without its checks, with --reason".into(),
+                    ));
+                };
+                step.forced = Some(why.to_string());
+            } else if let Some(n) = note {
                 step.note = Some(n.to_string());
             }
-            events.push(event(
-                id,
-                now,
-                "step",
-                Some(actor),
-                (format!("{asset}: done"), format!("{asset} : terminé")),
-            ));
+            step.status = StepStatus::Done;
+            step.finished = Some(now);
+            let (text, text_fr) = match &step.forced {
+                Some(why) if !unchecked.is_empty() => (
+                    format!(
+                        "{asset}: done without checks {}: {why}",
+                        unchecked.join(", ")
+                    ),
+                    format!(
+                        "{asset} : terminé sans les vérifications {} : {why}",
+                        unchecked.join(", ")
+                    ),
+                ),
+                _ => (format!("{asset}: done"), format!("{asset} : terminé")),
+            };
+            events.push(event(id, now, "step", Some(actor), (text, text_fr)));
             events.push(event(
                 id,
                 now,
@@ -851,7 +882,7 @@ pub async fn step(
         }
     }
     let result = step.clone();
-    if moved == StepMove::Done
+    if matches!(moved, StepMove::Done | StepMove::Force)
         && let Some(a) = incident.doc.affected.iter_mut().find(|a| a.asset == asset)
     {
         a.state = AssetState::Working;
@@ -1261,69 +1292,35 @@ pub fn pv_text(
             l("Incident commander:", "Commandant d'incident :")
         ));
     }
-    out.push_str(&format!("\n{}\n", l("SCOPE RESTORED", "PÉRIMÈTRE RÉTABLI")));
     let steps: &[StepRecord] = incident.doc.plan.as_ref().map_or(&[], |p| &p.steps);
     let mut reservations = Vec::new();
-    for s in steps {
-        let status = if fr {
-            s.status.label_fr()
-        } else {
-            s.status.as_str()
-        };
-        out.push_str(&format!(
-            "- {} ({}){} {} — {} {} → {}\n",
-            s.name,
-            s.asset,
-            l(":", " :"),
-            status,
-            l("from", "de"),
-            s.started.map_or("—".into(), time),
-            s.finished.map_or("—".into(), time)
-        ));
-        for r in &s.restored {
-            out.push_str(&format!(
-                "    {} {} ← {} ({}), {} {}\n",
-                l("restored", "restauré"),
-                r.dataset,
-                reprise_workspace::text::short(&r.snapshot),
-                time(r.time),
-                r.files,
-                l("file(s)", "fichier(s)")
-            ));
+    let sections = [
+        (
+            l("SCOPE RESTORED", "PÉRIMÈTRE RÉTABLI"),
+            &[StepStatus::Done][..],
+        ),
+        (l("SKIPPED", "NON TRAITÉ"), &[StepStatus::Skipped][..]),
+        (l("FAILED", "EN ÉCHEC"), &[StepStatus::Failed][..]),
+        (
+            l("NOT SETTLED YET", "PAS ENCORE RÉGLÉ"),
+            &[StepStatus::Pending, StepStatus::Running][..],
+        ),
+    ];
+    for (title, statuses) in sections {
+        let mine: Vec<&StepRecord> = steps
+            .iter()
+            .filter(|s| statuses.contains(&s.status))
+            .collect();
+        // The restored scope is always shown, even empty; the others when they hold a step.
+        if mine.is_empty() && statuses != [StepStatus::Done] {
+            continue;
         }
-        if let Some(n) = &s.note {
-            out.push_str(&format!("    {} {n}\n", l("note:", "note :")));
+        out.push_str(&format!("\n{title}\n"));
+        if mine.is_empty() {
+            out.push_str(l("none\n", "aucun\n"));
         }
-        for c in &s.checks {
-            let label = if fr { &c.fr } else { &c.en };
-            let result = match c.result {
-                Some(r) => {
-                    if fr {
-                        r.label_fr()
-                    } else {
-                        r.as_str()
-                    }
-                }
-                None => l("NOT CHECKED", "NON VÉRIFIÉ"),
-            };
-            out.push_str(&format!("    [{result}] {label}"));
-            if let Some(n) = &c.note {
-                out.push_str(&format!(" — {n}"));
-            }
-            out.push('\n');
-            if c.result == Some(CheckResult::Reserved) {
-                reservations.push(format!(
-                    "- {} / {label}{} {} {}{}",
-                    s.name,
-                    l(":", " :"),
-                    l("by", "d'ici le"),
-                    c.deadline.map_or("—".into(), |d| d.to_string()),
-                    c.note
-                        .as_ref()
-                        .map(|n| format!(" — {n}"))
-                        .unwrap_or_default()
-                ));
-            }
+        for s in mine {
+            pv_step(&mut out, s, fr, &time, &mut reservations);
         }
     }
     out.push_str(&format!("\n{}\n", l("RESERVATIONS", "RÉSERVES")));
@@ -1342,6 +1339,103 @@ pub fn pv_text(
         ));
     }
     out
+}
+
+/// One step of the report: its times, what was restored, each check; unrecorded checks
+/// and a step forced done without them become reservations.
+fn pv_step(
+    out: &mut String,
+    s: &StepRecord,
+    fr: bool,
+    time: &dyn Fn(Timestamp) -> String,
+    reservations: &mut Vec<String>,
+) {
+    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
+    let status = if fr {
+        s.status.label_fr()
+    } else {
+        s.status.as_str()
+    };
+    out.push_str(&format!(
+        "- {} ({}){} {} — {} {} → {}\n",
+        s.name,
+        s.asset,
+        l(":", " :"),
+        status,
+        l("from", "de"),
+        s.started.map_or("—".into(), time),
+        s.finished.map_or("—".into(), time)
+    ));
+    for r in &s.restored {
+        out.push_str(&format!(
+            "    {} {} ← {} ({}), {} {}\n",
+            l("restored", "restauré"),
+            r.dataset,
+            reprise_workspace::text::short(&r.snapshot),
+            time(r.time),
+            r.files,
+            l("file(s)", "fichier(s)")
+        ));
+    }
+    if let Some(n) = &s.note {
+        out.push_str(&format!("    {} {n}\n", l("note:", "note :")));
+    }
+    if let Some(why) = &s.forced {
+        out.push_str(&format!(
+            "    {} {why}\n",
+            l(
+                "declared done without all its checks:",
+                "déclaré terminé sans toutes ses vérifications :"
+            )
+        ));
+        reservations.push(format!(
+            "- {}{} {} {why}",
+            s.name,
+            l(":", " :"),
+            l(
+                "done without all its checks:",
+                "terminé sans toutes ses vérifications :"
+            )
+        ));
+    }
+    for c in &s.checks {
+        let label = if fr { &c.fr } else { &c.en };
+        let result = match c.result {
+            Some(r) => {
+                if fr {
+                    r.label_fr()
+                } else {
+                    r.as_str()
+                }
+            }
+            None => l("NOT CHECKED", "NON VÉRIFIÉ"),
+        };
+        out.push_str(&format!("    [{result}] {label}"));
+        if let Some(n) = &c.note {
+            out.push_str(&format!(" — {n}"));
+        }
+        out.push('\n');
+        match c.result {
+            Some(CheckResult::Reserved) => reservations.push(format!(
+                "- {} / {label}{} {} {}{}",
+                s.name,
+                l(":", " :"),
+                l("by", "d'ici le"),
+                c.deadline.map_or("—".into(), |d| d.to_string()),
+                c.note
+                    .as_ref()
+                    .map(|n| format!(" — {n}"))
+                    .unwrap_or_default()
+            )),
+            None if s.status == StepStatus::Done => reservations.push(format!(
+                "- {} / {label}{} {}",
+                s.name,
+                l(":", " :"),
+                l("not checked", "non vérifié")
+            )),
+            _ => {}
+        }
+    }
 }
 
 /// SHA-256 of a report's text, as hex.

@@ -108,7 +108,8 @@ pub async fn approve(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StepBody {
-    /// `start`, `done`, `fail` or `skip`.
+    /// `start`, `done`, `force` (done although some checks are not recorded: needs a
+    /// `reason`), `fail` or `skip`.
     action: String,
     reason: Option<String>,
     /// Where a restore step writes (absolute; default under the workspace).
@@ -128,11 +129,12 @@ pub async fn step(
     let moved = match b.action.as_str() {
         "start" => StepMove::Start,
         "done" => StepMove::Done,
+        "force" => StepMove::Force,
         "fail" => StepMove::Fail,
         "skip" => StepMove::Skip,
         other => {
             return Err(invalid(format!(
-                "unknown action `{other}` (start, done, fail, skip)"
+                "unknown action `{other}` (start, done, force, fail, skip)"
             )));
         }
     };

@@ -286,7 +286,7 @@ pub async fn document() -> Json<Value> {
                 "summary": "Start (restore steps run their verified restores), finish, fail or skip a step",
                 "parameters": [path("id", "integer"), path("asset", "string")],
                 "requestBody": body(json!({
-                    "action": { "type": "string", "enum": ["start", "done", "fail", "skip"] },
+                    "action": { "type": "string", "enum": ["start", "done", "force", "fail", "skip"] },
                     "reason": { "type": "string" },
                     "target": { "type": "string" }
                 }), &["action"]),

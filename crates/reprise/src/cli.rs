@@ -448,9 +448,13 @@ pub struct StepIncident {
     pub asset: String,
     #[arg(value_enum)]
     pub action: StepAction,
-    /// Why (needed to fail or skip), or a note when done.
+    /// Why (needed to fail or skip, or to force), or a note when done.
     #[arg(long)]
     pub reason: Option<String>,
+    /// With `done`: declare the step done although some of its checks are not recorded
+    /// (needs --reason; the report lists it as a reservation).
+    #[arg(long)]
+    pub force: bool,
     /// Where a restore step writes (default: .reprise/recovery/incident-ID/ASSET).
     #[arg(long)]
     pub target: Option<PathBuf>,

@@ -274,13 +274,16 @@ async fn step(
         asset,
         action,
         reason,
+        force,
         target,
     } = args;
-    let moved = match action {
-        StepAction::Start => StepMove::Start,
-        StepAction::Done => StepMove::Done,
-        StepAction::Fail => StepMove::Fail,
-        StepAction::Skip => StepMove::Skip,
+    let moved = match (action, force) {
+        (StepAction::Done, true) => StepMove::Force,
+        (_, true) => return Err(UsageError("--force goes with `done` only".into()).into()),
+        (StepAction::Start, false) => StepMove::Start,
+        (StepAction::Done, false) => StepMove::Done,
+        (StepAction::Fail, false) => StepMove::Fail,
+        (StepAction::Skip, false) => StepMove::Skip,
     };
     let step = incident::step(
         ctx,

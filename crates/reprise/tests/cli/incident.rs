@@ -160,9 +160,35 @@ fn an_incident_runs_from_assessment_to_the_signed_report_and_the_review() {
     run(&ws, &["incident", "step", "1", "router-vyos", "done"]);
     let update = run(&ws, &["incident", "update", "1", "--lang", "fr", "--send"]);
     assert!(update.contains("Rétablis : Routeur Vyos."), "{update}");
+    // A step is not done while nobody recorded its checks, unless forced with a reason.
+    run(&ws, &["incident", "step", "1", "iredmail", "start"]);
+    ws.cmd()
+        .args(["incident", "step", "1", "iredmail", "done"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("has checks nobody recorded"));
+    ws.cmd()
+        .args(["incident", "step", "1", "iredmail", "done", "--force"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("with --reason"));
     for asset in ["iredmail", "openvpn", "zabbix", "gui-storage"] {
-        run(&ws, &["incident", "step", "1", asset, "start"]);
-        run(&ws, &["incident", "step", "1", asset, "done"]);
+        if asset != "iredmail" {
+            run(&ws, &["incident", "step", "1", asset, "start"]);
+        }
+        run(
+            &ws,
+            &[
+                "incident",
+                "step",
+                "1",
+                asset,
+                "done",
+                "--force",
+                "--reason",
+                "checked by phone with the site",
+            ],
+        );
     }
     ws.cmd()
         .args(["incident", "pv", "1", "--sign", "Joris"])
@@ -219,10 +245,17 @@ fn an_incident_runs_from_assessment_to_the_signed_report_and_the_review() {
             "- Routeur Vyos (router-vyos): done — from YYYY-MM-DD HH:MM → YYYY-MM-DD HH:MM",
             "    [pass] network connectivity tested",
             "    [reserved] configuration matches the documented one — NAT rules to review",
+            "- Serveur Iredmail (iredmail): done",
+            "    declared done without all its checks: checked by phone with the site",
+            "    [NOT CHECKED]",
+            "SKIPPED",
             "- Windows Server Core (windows-core): skipped — from — → YYYY-MM-DD HH:MM",
             "    note: server replaced, reinstall planned",
             "RESERVATIONS",
             "- Routeur Vyos / configuration matches the documented one: by 2026-12-01 — NAT rules to review",
+            "- Serveur Iredmail: done without all its checks: checked by phone with the site",
+            "- Serveur Iredmail / ",
+            ": not checked",
             "Signed by the technician: Joris",
         ],
     );

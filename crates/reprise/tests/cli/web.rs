@@ -169,14 +169,12 @@ fn journey(lang: &str) {
         "Step updated.",
         "Étape mise à jour.",
     );
-    b.find("#done-router-vyos");
-    submit(
-        &b,
-        "#done-router-vyos",
-        fr,
-        "Step updated.",
-        "Étape mise à jour.",
-    );
+    // Done is refused while its checks are not recorded.
+    b.click("#done-router-vyos");
+    b.wait_for("the refusal", Duration::from_secs(30), |b| {
+        b.exists(".flash.error") && b.text(".flash.error").contains("checks nobody recorded")
+    });
+    b.goto(&room);
     // One check accepted with a reservation to lift by a date, the others passed.
     let reserve = b.attribute("[id^='reserve-router-vyos-']", "id").unwrap();
     let key = reserve
@@ -211,6 +209,13 @@ fn journey(lang: &str) {
             "Contrôle enregistré.",
         );
     }
+    submit(
+        &b,
+        "#done-router-vyos",
+        fr,
+        "Step updated.",
+        "Étape mise à jour.",
+    );
     submit(
         &b,
         "#send-update",
