@@ -190,6 +190,9 @@ struct Tile {
     id: String,
     name: String,
     status: &'static str,
+    /// What is down comes first: a failed or partial asset's tile says so whatever its
+    /// backups' RPO.
+    state: AssetState,
     verified: Option<String>,
     rule: bool,
 }
@@ -237,10 +240,23 @@ pub async fn dashboard(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> R
                 id: s.asset.clone(),
                 name: s.name.clone(),
                 status: status_word(s.rpo_status),
+                state: state
+                    .loaded
+                    .config
+                    .inventory
+                    .asset(&s.asset)
+                    .map_or(AssetState::Working, |a| a.state),
                 verified: s.last_verified.map(|t| when(t, &tz, viewer.fr())),
                 rule: s.rule_3_2_1,
             })
             .collect();
+        // What is down leads: failed, then partial, then the rest in inventory order.
+        let mut assets = assets;
+        assets.sort_by_key(|t| match t.state {
+            AssetState::Failed => 0,
+            AssetState::Partial => 1,
+            AssetState::Working => 2,
+        });
         if !assets.is_empty() {
             sites.push(SiteTiles {
                 id: site.id.to_string(),
@@ -291,12 +307,29 @@ fn tiles_html(sites: &[SiteTiles], viewer: &Viewer) -> String {
             let asset = esc(&a.id);
             let label = esc(viewer.t(&format!("rpo_{}", a.status)));
             let when = a.verified.as_deref().map_or(never.clone(), esc);
+            // The tile's colour: its state when down, its RPO otherwise.
+            let (look, down) = match a.state {
+                AssetState::Failed => ("down", true),
+                AssetState::Partial => ("partial", true),
+                AssetState::Working => (a.status, false),
+            };
+            let state_badge = if down {
+                let word = if viewer.fr() {
+                    a.state.label_fr()
+                } else {
+                    a.state.as_str()
+                };
+                format!("<span class=\"badge state-{look}\">{}</span>", esc(word))
+            } else {
+                String::new()
+            };
             let _ = write!(
                 out,
-                "<li><a class=\"tile {s}\" href=\"/assets/{asset}\" id=\"tile-{asset}\" data-status=\"{s}\"><strong>{}</strong><span class=\"badge {s}\">{label}</span><span class=\"muted\">{verified} : {when}</span><span>3-2-1 {}</span></a></li>",
+                "<li><a class=\"tile {look}\" href=\"/assets/{asset}\" id=\"tile-{asset}\" data-status=\"{s}\" data-state=\"{state}\"><strong>{}</strong>{state_badge}<span class=\"badge {s}\">{label}</span><span class=\"muted\">{verified} : {when}</span><span>3-2-1 {}</span></a></li>",
                 esc(&a.name),
                 if a.rule { "✓" } else { "✗" },
                 s = a.status,
+                state = a.state.as_str(),
             );
             out.push('\n');
         }

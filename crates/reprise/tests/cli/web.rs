@@ -80,6 +80,22 @@ fn journey(lang: &str) {
         Some("never"),
         "a new asset is never verified"
     );
+    // What is down is not green, whatever its RPO: the failed router leads, in red.
+    assert_eq!(
+        b.attribute("#tile-router-vyos", "data-state").as_deref(),
+        Some("failed")
+    );
+    let look = b.attribute("#tile-router-vyos", "class").unwrap();
+    assert!(look.contains("down") && !look.contains("ok"), "{look}");
+    assert_eq!(
+        b.text("#tile-router-vyos .badge.state-down"),
+        if fr { "Défaillant" } else { "failed" }
+    );
+    assert_eq!(
+        b.attribute("#site-siege + ul .tile", "id").as_deref(),
+        Some("tile-router-vyos"),
+        "the first tile of its site"
+    );
     b.screenshot(&dir.join(format!("dashboard-{lang}.png")));
 
     // Back up and verify it from its page, then watch its tile turn green.
