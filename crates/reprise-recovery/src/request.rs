@@ -1182,16 +1182,28 @@ pub async fn check(
     show(ctx, id).await
 }
 
-/// The request's report: who asked what and why, the decision, the exact scope restored
-/// with timestamps, and every check's result.
-pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> String {
-    let fr = lang == Lang::Fr;
-    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
+/// The report's two helpers: a phrase in the report's language, and a time in its zone.
+fn words(
+    fr: bool,
+    tz: &jiff::tz::TimeZone,
+) -> (
+    impl Fn(&'static str, &'static str) -> &'static str + Copy,
+    impl Fn(Timestamp) -> String + Copy + '_,
+) {
+    let l = move |en: &'static str, f: &'static str| if fr { f } else { en };
     let time = |t: Timestamp| {
         t.to_zoned(tz.clone())
             .strftime("%Y-%m-%d %H:%M:%S")
             .to_string()
     };
+    (l, time)
+}
+
+/// The request's report: who asked what and why, the decision, the exact scope restored
+/// with timestamps, and every check's result.
+pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> String {
+    let fr = lang == Lang::Fr;
+    let (l, time) = words(fr, tz);
     let r = &view.request;
     let q = &r.doc.request;
     let mut out = format!(
@@ -1291,12 +1303,7 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
 /// Each data set's verdict, the point chosen and the alternatives.
 fn feasibility_text(out: &mut String, r: &Loaded, lang: Lang, tz: &jiff::tz::TimeZone) {
     let fr = lang == Lang::Fr;
-    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
-    let time = |t: Timestamp| {
-        t.to_zoned(tz.clone())
-            .strftime("%Y-%m-%d %H:%M:%S")
-            .to_string()
-    };
+    let (l, time) = words(fr, tz);
     for f in &r.doc.feasibility {
         let point = f
             .chosen
@@ -1341,12 +1348,7 @@ fn feasibility_text(out: &mut String, r: &Loaded, lang: Lang, tz: &jiff::tz::Tim
 /// What was restored, from which point, where, how much and how fast.
 fn execution_text(out: &mut String, r: &Loaded, lang: Lang, tz: &jiff::tz::TimeZone) {
     let fr = lang == Lang::Fr;
-    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
-    let time = |t: Timestamp| {
-        t.to_zoned(tz.clone())
-            .strftime("%Y-%m-%d %H:%M:%S")
-            .to_string()
-    };
+    let (l, time) = words(fr, tz);
     if let Some(e) = &r.doc.execution {
         out.push_str(&format!(
             "\n{}\n{} {} — {} {}\n{} {}\n",
@@ -1384,12 +1386,7 @@ fn execution_text(out: &mut String, r: &Loaded, lang: Lang, tz: &jiff::tz::TimeZ
 /// Every check and its result, by whom and when when a person made it.
 fn checks_text(out: &mut String, r: &Loaded, lang: Lang, tz: &jiff::tz::TimeZone) {
     let fr = lang == Lang::Fr;
-    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
-    let time = |t: Timestamp| {
-        t.to_zoned(tz.clone())
-            .strftime("%Y-%m-%d %H:%M:%S")
-            .to_string()
-    };
+    let (l, time) = words(fr, tz);
     if !r.doc.checks.is_empty() {
         out.push_str(&format!("\n{}\n", l("CHECKS", "VÉRIFICATIONS")));
         for c in &r.doc.checks {
