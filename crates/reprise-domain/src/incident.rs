@@ -362,6 +362,10 @@ pub struct StepRecord {
     /// Why the step was declared done while some of its checks were not recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forced: Option<String>,
+    /// Why its restore failed, as the report says it (English, French): the engine's
+    /// own words, with their paths, stay in the timeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

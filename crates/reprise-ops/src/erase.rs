@@ -346,8 +346,6 @@ async fn execute_now(
     show(ctx, id).await
 }
 
-/// Gives each rewritten restore point its original's verification once its new trees
-/// check out.
 /// Every snapshot tagged for the asset, Reprise's and foreign: personal data is erased
 /// wherever it is kept.
 async fn every_snapshot(ctx: &Ctx<'_>, asset: &str) -> AppResult<Vec<RestorePoint>> {
@@ -381,6 +379,8 @@ async fn carry_provenance(
     Ok(())
 }
 
+/// Gives each rewritten restore point its original's verification once its new trees
+/// check out.
 async fn carry_verification(
     ctx: &Ctx<'_>,
     repository: &str,

@@ -13,7 +13,7 @@ use reprise_engine::RestoreRequest;
 use serde::Serialize;
 
 use crate::context::Ctx;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 use crate::repos::{self, blocking};
 use crate::target::Guard;
 
@@ -300,6 +300,16 @@ pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored
                         started,
                     ));
                     break;
+                }
+                // The target or the request is at fault, not this copy: another copy
+                // would be refused the same way.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::Conflict | ErrorKind::Refused | ErrorKind::Invalid
+                    ) =>
+                {
+                    return Err(e);
                 }
                 Err(e) => notes.push(format!("repository `{}`: {e}", copy.repository)),
             }

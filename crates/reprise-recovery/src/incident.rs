@@ -656,6 +656,7 @@ pub async fn approve_plan(
                 note: None,
                 restored: vec![],
                 forced: None,
+                failure: None,
                 checks: s
                     .checklist
                     .iter()
@@ -745,6 +746,9 @@ pub struct StepTarget {
     /// A directory of the caller's; under `.reprise/recovery/` when `None`.
     pub dir: Option<PathBuf>,
     pub guard: reprise_ops::target::Guard,
+    /// Replace what the directory holds. A failed step started again into Reprise's own
+    /// recovery area always does: what is there is the failed attempt.
+    pub overwrite: bool,
 }
 
 /// Moves a step. Starting a restore step runs its restores (each verified before it
@@ -791,6 +795,11 @@ pub async fn step(
                 )));
             }
             check_waiting(step, &settled)?;
+            let retry = step.status == StepStatus::Failed;
+            if retry {
+                step.restored.clear();
+                step.failure = None;
+            }
             step.status = StepStatus::Running;
             step.started = Some(now);
             step.by = Some(actor.to_string());
@@ -802,7 +811,7 @@ pub async fn step(
                 (format!("{asset}: started"), format!("{asset} : démarré")),
             ));
             if step.kind == "restore" {
-                restore_step(ctx, id, step, target, actor, &mut events).await;
+                restore_step(ctx, id, step, target, retry, actor, &mut events).await;
             }
         }
         StepMove::Done | StepMove::Force => {
@@ -899,12 +908,14 @@ async fn restore_step(
     id: i64,
     step: &mut StepRecord,
     target: StepTarget,
+    retry: bool,
     actor: &str,
     events: &mut Vec<IncidentEvent>,
 ) {
     let asset = step.asset.clone();
     let asset = asset.as_str();
     let guard = target.guard.clone();
+    let overwrite = target.overwrite || (retry && target.dir.is_none());
     let target = target.dir.unwrap_or_else(|| default_target(ctx, id, asset));
     let mut failure = None;
     for set in step.datasets.clone() {
@@ -920,7 +931,7 @@ async fn restore_step(
             snapshot,
             path: None,
             target: target.join(&set),
-            overwrite: false,
+            overwrite,
             verify: true,
             guard: guard.clone(),
         };
@@ -957,6 +968,7 @@ async fn restore_step(
                 }
             }
             Err(e) => {
+                step.failure = Some(failure_words(&set, &e));
                 failure = Some(format!("{set}: {e}"));
                 break;
             }
@@ -964,7 +976,6 @@ async fn restore_step(
     }
     if let Some(why) = failure {
         step.status = StepStatus::Failed;
-        step.note = Some(why.clone());
         events.push(event(
             id,
             Timestamp::now(),
@@ -976,6 +987,39 @@ async fn restore_step(
             ),
         ));
     }
+}
+
+/// What a report says of a failed restore, by the kind of failure, in English and
+/// French: the next thing to do, never an internal path.
+fn failure_words(dataset: &str, e: &AppError) -> (String, String) {
+    use reprise_ops::error::ErrorKind;
+    let (en, fr) = match e.kind() {
+        ErrorKind::NotFound => (
+            "no restore point to restore it from",
+            "aucun point de restauration d'où le restaurer",
+        ),
+        ErrorKind::Conflict => (
+            "the target already holds files: start the step again with --overwrite, or give another --target",
+            "la cible contient déjà des fichiers : relancer l'étape avec --overwrite, ou une autre --target",
+        ),
+        ErrorKind::Refused => (
+            "the target is a place a restore must not write",
+            "la cible est un emplacement où une restauration ne doit pas écrire",
+        ),
+        ErrorKind::Busy => (
+            "another operation held the asset or its repository: start the step again",
+            "une autre opération tenait l'équipement ou son dépôt : relancer l'étape",
+        ),
+        ErrorKind::Invalid => (
+            "the restore could not be started as asked",
+            "la restauration n'a pu être lancée telle que demandée",
+        ),
+        ErrorKind::Failed => (
+            "its data could not be read back and verified from any copy",
+            "ses données n'ont pu être relues et vérifiées depuis aucune copie",
+        ),
+    };
+    (format!("{dataset}: {en}"), format!("{dataset} : {fr}"))
 }
 
 /// A step starts only once the steps it waits for are settled.
@@ -1379,6 +1423,13 @@ fn pv_step(
     }
     if let Some(n) = &s.note {
         out.push_str(&format!("    {} {n}\n", l("note:", "note :")));
+    }
+    if let Some((en, fr_words)) = &s.failure {
+        out.push_str(&format!(
+            "    {} {}\n",
+            l("failed:", "échec :"),
+            if fr { fr_words } else { en }
+        ));
     }
     if let Some(why) = &s.forced {
         out.push_str(&format!(

@@ -114,6 +114,10 @@ pub(crate) struct StepBody {
     reason: Option<String>,
     /// Where a restore step writes (absolute; default under the workspace).
     target: Option<String>,
+    /// Replace what the target holds (a failed step started again into the default
+    /// area always does).
+    #[serde(default)]
+    overwrite: bool,
 }
 
 /// Moves a step; starting a restore step runs its restores (as one job).
@@ -158,6 +162,7 @@ pub async fn step(
             incident::StepTarget {
                 dir: target,
                 guard: reprise_ops::target::Guard::for_role(principal.role),
+                overwrite: b.overwrite,
             },
             &actor,
         ),

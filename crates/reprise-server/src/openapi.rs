@@ -288,7 +288,8 @@ pub async fn document() -> Json<Value> {
                 "requestBody": body(json!({
                     "action": { "type": "string", "enum": ["start", "done", "force", "fail", "skip"] },
                     "reason": { "type": "string" },
-                    "target": { "type": "string" }
+                    "target": { "type": "string" },
+                    "overwrite": { "type": "boolean" }
                 }), &["action"]),
                 "responses": object_responses("200", "the step")
             } },

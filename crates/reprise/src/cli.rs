@@ -455,6 +455,10 @@ pub struct StepIncident {
     /// (needs --reason; the report lists it as a reservation).
     #[arg(long)]
     pub force: bool,
+    /// With `start`: replace what the target already holds (a failed step started again
+    /// into Reprise's own recovery area always does).
+    #[arg(long)]
+    pub overwrite: bool,
     /// Where a restore step writes (default: .reprise/recovery/incident-ID/ASSET).
     #[arg(long)]
     pub target: Option<PathBuf>,

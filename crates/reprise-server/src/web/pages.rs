@@ -959,6 +959,7 @@ fn plan_view(p: &ApprovedPlan, tz: &jiff::tz::TimeZone, fr: bool) -> Value {
                     predicted => duration(s.predicted_seconds as f64),
                     after => s.after.clone(),
                     note => s.note.clone(),
+                    failure => s.failure.as_ref().map(|(en, f)| if fr { f.clone() } else { en.clone() }),
                     checks => s.checks.iter().map(|c| context! {
                         key => c.key.clone(),
                         label => if fr { c.fr.clone() } else { c.en.clone() },
@@ -1092,6 +1093,7 @@ pub async fn step(
             incident::StepTarget {
                 dir: None,
                 guard: reprise_ops::target::Guard::for_role(principal.role),
+                overwrite: false,
             },
             &principal.user,
         ),

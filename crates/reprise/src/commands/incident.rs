@@ -275,6 +275,7 @@ async fn step(
         action,
         reason,
         force,
+        overwrite,
         target,
     } = args;
     let moved = match (action, force) {
@@ -294,6 +295,7 @@ async fn step(
         incident::StepTarget {
             dir: target,
             guard: reprise_ops::target::Guard::admin(),
+            overwrite,
         },
         &who,
     )
@@ -315,9 +317,10 @@ async fn step(
         );
     }
     if step.status == StepStatus::Failed {
+        let why = step.failure.as_ref().map(|(en, _)| en.as_str());
         eprintln!(
-            "error: {}",
-            step.note.as_deref().unwrap_or("the step failed")
+            "error: {} (the timeline has the details: `reprise incident show {id}`)",
+            why.or(step.note.as_deref()).unwrap_or("the step failed")
         );
         return Ok(exit::FAILURE);
     }

@@ -457,3 +457,48 @@ fn late_updates_assessments_and_the_gdpr_deadline_are_reminded() {
         .success()
         .stdout(predicate::str::contains("LATE"));
 }
+
+#[test]
+fn a_failed_restore_step_is_started_again_and_the_report_says_why_without_paths() {
+    let ws = TestWorkspace::demo();
+    run(
+        &ws,
+        &["incident", "open", "Router down", "--asset", "router-vyos"],
+    );
+    run(&ws, &["incident", "plan", "1", "--approve"]);
+    // What a first attempt left behind, where the step restores.
+    let area = ws
+        .path()
+        .join(".reprise/recovery/incident-1/router-vyos/config");
+    std::fs::create_dir_all(&area).unwrap();
+    std::fs::write(area.join("config.boot"), "half written\n").unwrap();
+    ws.cmd()
+        .args(["incident", "step", "1", "router-vyos", "start"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("router-vyos: failed"))
+        .stderr(predicate::str::contains(
+            "config: the target already holds files: start the step again with --overwrite",
+        ));
+    for (lang, words) in [
+        ("en", "failed: config: the target already holds files"),
+        ("fr", "échec : config : la cible contient déjà des fichiers"),
+    ] {
+        let pv = run(&ws, &["incident", "pv", "1", "--lang", lang]);
+        assert!(pv.contains(words), "{pv}");
+        assert!(
+            !pv.contains(".reprise"),
+            "an internal path in the report:\n{pv}"
+        );
+    }
+    // Started again, the failed attempt in Reprise's own area is replaced.
+    run(&ws, &["incident", "step", "1", "router-vyos", "start"]);
+    assert_eq!(
+        std::fs::read(area.join("config.boot")).unwrap(),
+        std::fs::read(ws.path().join("data/router-vyos/config.boot")).unwrap()
+    );
+    let shown = ws.json(&["incident", "show", "1", "--json"]);
+    let step = &shown["plan"]["steps"][0];
+    assert_eq!(step["status"], "running", "{step:#}");
+    assert!(step["failure"].is_null(), "{step:#}");
+}
