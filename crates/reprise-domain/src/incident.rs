@@ -102,8 +102,15 @@ impl Severity {
     }
 
     /// How often people must hear about progress (R000.6: hourly for a major incident;
-    /// R004.6: every 4 hours); `None` for SEV4.
-    pub(crate) fn update_every(self) -> Option<SignedDuration> {
+    /// R004.6: every 4 hours); `None` for SEV4. `set` is the workspace's own cadence by
+    /// severity (`[recovery] update_every`), which wins where it says something.
+    pub fn update_every(
+        self,
+        set: &std::collections::BTreeMap<String, Option<crate::Interval>>,
+    ) -> Option<SignedDuration> {
+        if let Some(chosen) = set.get(self.as_str()) {
+            return chosen.map(|i| SignedDuration::from_secs(i.as_secs() as i64));
+        }
         match self {
             Severity::Sev1 => Some(SignedDuration::from_hours(1)),
             Severity::Sev2 => Some(SignedDuration::from_hours(4)),
@@ -435,10 +442,10 @@ pub fn gdpr_deadline(opened: Timestamp) -> Timestamp {
     opened + SignedDuration::from_hours(72)
 }
 
-/// When the next status update is due: an interval after the last one (or the
-/// opening), by severity; `None` for SEV4 and closed incidents.
+/// When the next status update is due: `every` (the severity's cadence) after the last
+/// one, or the opening; `None` without a cadence and for closed incidents.
 pub fn next_update_due(
-    severity: Severity,
+    every: Option<SignedDuration>,
     phase: Phase,
     opened: Timestamp,
     updates: &[Update],
@@ -446,7 +453,7 @@ pub fn next_update_due(
     if phase >= Phase::Review {
         return None;
     }
-    let every = severity.update_every()?;
+    let every = every?;
     let last = updates.iter().map(|u| u.at).max().unwrap_or(opened);
     Some(last + every)
 }
@@ -468,7 +475,12 @@ mod tests {
     fn updates_follow_the_severity_cadence_from_the_last_one() {
         let opened = t(0);
         assert_eq!(
-            next_update_due(Severity::Sev1, Phase::Recovery, opened, &[]),
+            next_update_due(
+                Severity::Sev1.update_every(&Default::default()),
+                Phase::Recovery,
+                opened,
+                &[]
+            ),
             Some(t(1))
         );
         let sent = Update {
@@ -478,15 +490,30 @@ mod tests {
             text: String::new(),
         };
         assert_eq!(
-            next_update_due(Severity::Sev2, Phase::Recovery, opened, &[sent]),
+            next_update_due(
+                Severity::Sev2.update_every(&Default::default()),
+                Phase::Recovery,
+                opened,
+                &[sent]
+            ),
             Some(t(7))
         );
         assert_eq!(
-            next_update_due(Severity::Sev4, Phase::Recovery, opened, &[]),
+            next_update_due(
+                Severity::Sev4.update_every(&Default::default()),
+                Phase::Recovery,
+                opened,
+                &[]
+            ),
             None
         );
         assert_eq!(
-            next_update_due(Severity::Sev1, Phase::Review, opened, &[]),
+            next_update_due(
+                Severity::Sev1.update_every(&Default::default()),
+                Phase::Review,
+                opened,
+                &[]
+            ),
             None
         );
     }

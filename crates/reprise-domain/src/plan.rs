@@ -187,6 +187,9 @@ pub struct RecoverySettings {
     pub assessment_deadline: crate::Interval,
     /// The review is due this long after recovery (R000.7: 10 days).
     pub review_after: crate::Interval,
+    /// Status updates by severity (`SEV1` … `SEV4`) where they differ from the default
+    /// cadence (hourly, 4 h, daily, none); `None` means no update is due.
+    pub update_every: std::collections::BTreeMap<String, Option<crate::Interval>>,
 }
 
 impl Default for RecoverySettings {
@@ -197,6 +200,7 @@ impl Default for RecoverySettings {
             assumed_throughput: 50 * 1024 * 1024,
             assessment_deadline: crate::Interval::from_hours(2),
             review_after: crate::Interval::from_days(10),
+            update_every: Default::default(),
         }
     }
 }

@@ -57,7 +57,9 @@ pub struct Deadlines {
 /// The deadlines of `incident` at `now`, from its document alone.
 pub fn deadlines(ctx: &Ctx<'_>, incident: &Incident, now: Timestamp) -> Deadlines {
     let due = next_update_due(
-        incident.severity,
+        incident
+            .severity
+            .update_every(&ctx.loaded.config.recovery.update_every),
         incident.phase,
         incident.row.opened,
         &incident.doc.updates,

@@ -220,7 +220,9 @@ const RECOVERY_KEYS: &[&str] = &[
     "assumed_throughput",
     "assessment_deadline",
     "review_after",
+    "update_every",
 ];
+const SEVERITIES: &[&str] = &["SEV1", "SEV2", "SEV3", "SEV4"];
 const PRIORITY_KEYS: &[&str] = &[
     "tier",
     "label",
@@ -766,6 +768,21 @@ fn recovery(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> RecoverySettings {
     if let Some(mb) = r.count(t, "assumed_throughput") {
         // Megabytes per second, as people say it.
         recovery.assumed_throughput = u64::from(mb.max(1)) * 1024 * 1024;
+    }
+    // `update_every = { SEV1 = "1h", SEV2 = "4h", SEV4 = "never" }` (R000.6, R004.6).
+    for mut cadence in r.tables(t, "update_every", "[recovery] update_every") {
+        for severity in SEVERITIES {
+            let every = r.parsed(&mut cadence, severity, false, |v| match v {
+                "never" | "jamais" => Ok(None),
+                other => Interval::parse(other).map(Some).map_err(|e| {
+                    format!("{e} (or `never` when no update is due at this severity)")
+                }),
+            });
+            if let Some(every) = every {
+                recovery.update_every.insert(severity.to_string(), every);
+            }
+        }
+        r.finish(cadence, SEVERITIES);
     }
     recovery
 }

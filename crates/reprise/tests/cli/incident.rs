@@ -502,3 +502,54 @@ fn a_failed_restore_step_is_started_again_and_the_report_says_why_without_paths(
     assert_eq!(step["status"], "running", "{step:#}");
     assert!(step["failure"].is_null(), "{step:#}");
 }
+
+#[test]
+fn the_update_cadence_is_set_per_severity_and_a_wrong_one_is_located() {
+    let ws = TestWorkspace::demo();
+    // Seed 004 wants every 4 hours for its major incident; this team says 30 minutes.
+    ws.write_config(&format!(
+        "{}\n[recovery]\nupdate_every = {{ SEV2 = \"30m\", SEV3 = \"never\" }}\n",
+        ws.config()
+    ));
+    let opened = ws.json(&[
+        "incident",
+        "open",
+        "Mail down",
+        "--severity",
+        "SEV2",
+        "--asset",
+        "iredmail",
+        "--json",
+    ]);
+    let at = |v: &serde_json::Value| v.as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
+    let due = at(&opened["next_update_due"]).duration_since(at(&opened["opened"]));
+    assert_eq!(due.as_secs(), 30 * 60, "{opened:#}");
+    let minor = ws.json(&[
+        "incident",
+        "open",
+        "A camera flickers",
+        "--severity",
+        "SEV3",
+        "--asset",
+        "cam-entree",
+        "--json",
+    ]);
+    assert!(minor["next_update_due"].is_null(), "{minor:#}");
+
+    // A severity that does not exist, or a cadence that is not one, is named where it is.
+    let config = format!(
+        "{}\n[recovery]\nupdate_every = {{ SEV1 = \"soon\", SEV5 = \"1h\" }}\n",
+        ws.config().split("\n[recovery]").next().unwrap()
+    );
+    ws.write_config(&config);
+    let line = crate::support::line_of(&config, "update_every");
+    let out = ws.cmd().arg("check").assert().code(2);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains(&format!("reprise.toml:{line}:"))
+            && stderr.contains("SEV1")
+            && stderr.contains("or `never`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("unknown field `SEV5`"), "{stderr}");
+}
