@@ -86,9 +86,16 @@ pub fn router(state: Arc<State>) -> Router {
             crate::auth::authorize,
         ))
         .route("/openapi.json", get(crate::openapi::document));
+    // Metrics name every asset and its RPO: they need a token, like the API.
+    let metrics = Router::new()
+        .route("/metrics", get(crate::metrics::render))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authorize,
+        ));
     let api = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/metrics", get(crate::metrics::render))
+        .merge(metrics)
         .route("/api/v1/sessions", post(crate::accounts::sign_in))
         .nest("/api/v1", api)
         .fallback(|| async {

@@ -23,7 +23,7 @@ pub fn policy(method: &Method, path: &str) -> Action {
     match path {
         "/me" | "/tokens" | "/tokens/{name}" => Action::Read,
         "/assets" | "/status" | "/runs" | "/restore-points" | "/alerts" | "/repositories"
-        | "/readiness" | "/categories" | "/openapi.json"
+        | "/readiness" | "/categories" | "/openapi.json" | "/metrics"
             if read =>
         {
             Action::Read

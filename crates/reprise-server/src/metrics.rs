@@ -3,12 +3,14 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::State as Extract;
 use axum::http::header;
 use axum::response::IntoResponse;
 use jiff::Timestamp;
 use reprise_catalog::{RunFilter, RunKind, RunStatus};
 use reprise_ops::status::RpoStatus;
+use reprise_ops::tokens::Principal;
 
 use crate::State;
 
@@ -58,12 +60,20 @@ fn repository_metrics(out: &mut String, probes: &[reprise_ops::repos::RepoProbe]
     }
 }
 
-pub async fn render(Extract(state): Extract<Arc<State>>) -> impl IntoResponse {
+/// Needs a token like the API (a read-only one scrapes: `reprise token create prometheus
+/// --user NAME` for a viewer); a token scoped to a site sees only that site's assets, and
+/// the repositories and Reprise's own backups only when it sees everything.
+pub async fn render(
+    Extract(state): Extract<Arc<State>>,
+    Extension(principal): Extension<Principal>,
+) -> impl IntoResponse {
     let mut out = String::new();
     let ctx = state.ctx();
-    let statuses = reprise_ops::status::run(&ctx, Timestamp::now())
+    let mut statuses = reprise_ops::status::run(&ctx, Timestamp::now())
         .await
         .unwrap_or_default();
+    statuses.retain(|s| crate::auth::covers(&state, &principal, &s.asset));
+    let everything = principal.scope.is_everything();
     let runs = state
         .catalog
         .latest_runs(RunKind::Backup)
@@ -144,6 +154,9 @@ pub async fn render(Extract(state): Extract<Arc<State>>) -> impl IntoResponse {
             }
         }
     }
+    if !everything {
+        return ([(header::CONTENT_TYPE, TEXT)], out);
+    }
     repository_metrics(&mut out, &state.probes().unwrap_or_default());
     let last_self = state
         .catalog
@@ -169,11 +182,8 @@ pub async fn render(Extract(state): Extract<Arc<State>>) -> impl IntoResponse {
             run.started.as_second()
         );
     }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
-    )
+    ([(header::CONTENT_TYPE, TEXT)], out)
 }
+
+/// Prometheus' text exposition format.
+const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";

@@ -232,15 +232,34 @@ fn the_api_needs_a_token_and_answers_in_json() {
 }
 
 #[test]
-fn metrics_are_prometheus_text() {
-    let (ws, _) = demo_with_token();
+fn metrics_are_prometheus_text_for_a_token_and_only_its_scope() {
+    let (ws, token) = demo_with_token();
+    let scraper = account(&ws, "prometheus", "viewer", "");
+    let warehouse = account(&ws, "wanda", "viewer", "site:entrepot");
     let server = serve(&ws);
-    let text = client()
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let scrape = |token: Option<&str>| {
+        let mut request = client().get(format!("{}/metrics", server.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().unwrap()
+    };
+    // Anyone on the network would read every asset's name and RPO: not without a token.
+    let anonymous = scrape(None);
+    assert_eq!(anonymous.status().as_u16(), 401);
+    assert!(
+        !anonymous.text().unwrap().contains("iredmail"),
+        "nothing leaks with the refusal"
+    );
+    // A token scoped to the warehouse sees its cameras and nothing of head office.
+    let scoped = scrape(Some(&warehouse)).text().unwrap();
+    assert!(scoped.contains("asset=\"cam-entree\""), "{scoped}");
+    assert!(
+        !scoped.contains("iredmail") && !scoped.contains("repository=\""),
+        "{scoped}"
+    );
+    assert_eq!(scrape(Some(&token)).status().as_u16(), 200);
+    let text = scrape(Some(&scraper)).text().unwrap();
     let mut samples = 0;
     for line in text.lines() {
         if line.starts_with("# HELP ") || line.starts_with("# TYPE ") {
@@ -528,6 +547,7 @@ fn verifications_and_restores_are_started_through_the_api() {
     assert!(local["bytes"].as_u64().unwrap() > 0);
     let metrics = http
         .get(format!("{}/metrics", server.base))
+        .bearer_auth(&token)
         .send()
         .unwrap()
         .text()
