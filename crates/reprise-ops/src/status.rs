@@ -68,6 +68,18 @@ pub fn last_runs(runs: &[Run]) -> HashMap<&str, &Run> {
     out
 }
 
+/// Each (asset, data set)'s latest finished run, from runs listed newest first: an
+/// asset is as proven as its least proven data set.
+pub fn last_runs_by_dataset(runs: &[Run]) -> HashMap<(&str, &str), &Run> {
+    let mut out: HashMap<(&str, &str), &Run> = HashMap::new();
+    for run in runs.iter().filter(|r| r.status != RunStatus::Running) {
+        if let (Some(asset), Some(dataset)) = (run.asset.as_deref(), run.dataset.as_deref()) {
+            out.entry((asset, dataset)).or_insert(run);
+        }
+    }
+    out
+}
+
 /// Each asset's status at `now`, in inventory order.
 pub async fn run(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<AssetStatus>> {
     let points = group(&ctx.catalog.restore_points(None).await?);

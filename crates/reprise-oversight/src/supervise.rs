@@ -78,6 +78,13 @@ pub async fn conditions(
     out.extend(incident_conditions(ctx, now).await?);
     out.extend(rotation_conditions(ctx, now, &tz).await?);
     let drills = ctx.catalog.latest_runs(RunKind::Drill).await?;
+    let drill_runs = ctx
+        .catalog
+        .runs(&RunFilter {
+            kind: Some(RunKind::Drill),
+            ..RunFilter::default()
+        })
+        .await?;
     let seen = Seen {
         ctx,
         now,
@@ -85,6 +92,7 @@ pub async fn conditions(
         points_of: status::by_asset(&points, |p| p.asset.as_str()),
         runs_of: status::by_asset(&runs, |r| r.asset.as_deref().unwrap_or("")),
         last_drill: status::last_runs(&drills),
+        last_drill_of_set: status::last_runs_by_dataset(&drill_runs),
     };
     // One status per asset, in inventory order, from what was read above.
     let statuses = status::compute(ctx, now, &points, &status::last_runs(&runs));
@@ -121,6 +129,7 @@ struct Seen<'a> {
     points_of: HashMap<&'a str, Vec<&'a PointView>>,
     runs_of: HashMap<&'a str, Vec<&'a reprise_catalog::Run>>,
     last_drill: HashMap<&'a str, &'a reprise_catalog::Run>,
+    last_drill_of_set: HashMap<(&'a str, &'a str), &'a reprise_catalog::Run>,
 }
 
 /// A repository that does not answer or holds no repository.
@@ -293,14 +302,19 @@ impl Seen<'_> {
             .or_else(|| self.ctx.inventory().policy_of(asset).map(|p| p.drill_every))
             .unwrap_or(reprise_domain::Interval::from_days(90));
         let last = self.last_drill.get(s.asset.as_str());
-        if let Some(run) = last
-            && run.status != RunStatus::Succeeded
-        {
+        // Each data set's own last drill: one that passed does not hide one that failed.
+        let failed = asset.datasets.iter().find_map(|set| {
+            self.last_drill_of_set
+                .get(&(s.asset.as_str(), set.name.as_str()))
+                .filter(|run| run.status != RunStatus::Succeeded)
+                .map(|run| (set.name.as_str(), run))
+        });
+        if let Some((set, run)) = failed {
             out.push(Condition {
                 key: format!("drill:{}", s.asset),
                 severity: "critical",
                 message: format!(
-                    "{}: the last restore test failed ({}) — its backups are not proven to restore",
+                    "{}/{set}: the last restore test failed ({}) — its backups are not proven to restore",
                     s.asset,
                     run.error.as_deref().unwrap_or("no detail")
                 ),

@@ -94,7 +94,14 @@ pub async fn check(ctx: &Ctx<'_>, site: Option<&str>, now: Timestamp) -> AppResu
         return Err(AppError::Invalid(format!("no site `{s}`")));
     }
     let points = ctx.catalog.restore_points(None).await?;
-    let drills = ctx.catalog.latest_runs(RunKind::Drill).await?;
+    let drill_runs = ctx
+        .catalog
+        .runs(&reprise_catalog::RunFilter {
+            kind: Some(RunKind::Drill),
+            ..Default::default()
+        })
+        .await?;
+    let drills = reprise_ops::status::last_runs_by_dataset(&drill_runs);
     let approvals = ctx.catalog.approvals().await?;
     let procedure = ctx
         .loaded
@@ -131,32 +138,42 @@ pub async fn check(ctx: &Ctx<'_>, site: Option<&str>, now: Timestamp) -> AppResu
         let every = asset
             .drill_every
             .or_else(|| inv.policy_of(asset).map(|p| p.drill_every));
-        let last = drills.iter().find(|r| r.asset.as_deref() == Some(id));
-        let drill_blocker = match (last, every) {
-            (None, _) => Some((
-                format!("no restore test yet (`reprise drill run {id}`)"),
-                format!("aucun test de restauration (`reprise drill run {id}`)"),
-            )),
-            (Some(r), _) if r.status != RunStatus::Succeeded => Some((
-                format!(
-                    "the last restore test failed ({})",
-                    r.error.as_deref().unwrap_or("no detail")
-                ),
-                format!(
-                    "le dernier test de restauration a échoué ({})",
-                    r.error.as_deref().unwrap_or("sans détail")
-                ),
-            )),
-            (Some(r), Some(every))
-                if r.started + SignedDuration::from_secs(every.as_secs() as i64) < now =>
-            {
-                Some((
-                    format!("the last restore test passed more than {every} ago"),
-                    format!("le dernier test de restauration réussi date de plus de {every}"),
-                ))
+        // Each data set is judged: one that passed does not cover one that failed.
+        let mut drill_blocker = None;
+        for set in &asset.datasets {
+            let name = set.name.as_str();
+            let blocker = match (drills.get(&(id, name)), every) {
+                (None, _) => Some((
+                    format!("no restore test of {name} yet (`reprise drill run {id}`)"),
+                    format!("aucun test de restauration de {name} (`reprise drill run {id}`)"),
+                )),
+                (Some(r), _) if r.status != RunStatus::Succeeded => Some((
+                    format!(
+                        "the last restore test of {name} failed ({})",
+                        r.error.as_deref().unwrap_or("no detail")
+                    ),
+                    format!(
+                        "le dernier test de restauration de {name} a échoué ({})",
+                        r.error.as_deref().unwrap_or("sans détail")
+                    ),
+                )),
+                (Some(r), Some(every))
+                    if r.started + SignedDuration::from_secs(every.as_secs() as i64) < now =>
+                {
+                    Some((
+                        format!("the last restore test of {name} passed more than {every} ago"),
+                        format!(
+                            "le dernier test de restauration réussi de {name} date de plus de {every}"
+                        ),
+                    ))
+                }
+                _ => None,
+            };
+            if blocker.is_some() {
+                drill_blocker = blocker;
+                break;
             }
-            _ => None,
-        };
+        }
         items.push(item(
             "drill",
             "a restore test passed within its period",

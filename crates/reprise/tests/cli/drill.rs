@@ -167,3 +167,56 @@ fn a_drill_killed_mid_restore_leaves_no_sandbox_once_the_next_one_runs() {
     ws.cmd().args(["drill", "run", "big"]).assert().success();
     assert_eq!(std::fs::read_dir(&sandboxes).unwrap().count(), 0);
 }
+
+#[test]
+fn a_data_set_whose_drill_failed_is_an_alert_even_when_another_one_passed_after_it() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("dump.sql"), "CREATE TABLE mail (id int);\n").unwrap();
+    std::fs::write(ws.path().join("main.cf"), "relayhost = smtp\n").unwrap();
+    ws.write_config(&format!(
+        "{BASE}{}",
+        asset(
+            "mail",
+            "rto = \"1h\"\n\n[[asset.dataset]]\nname = \"mailboxes\"\npaths = [\"dump.sql\"]\ndrill_check = \"echo mailbox index unreadable >&2; exit 3\"\n\n[[asset.dataset]]\nname = \"config\"\npaths = [\"main.cf\"]\n"
+        )
+    ));
+    ws.cmd().args(["backup", "mail"]).assert().success();
+    // The mailboxes are drilled first and fail; the configuration passes after them.
+    ws.cmd()
+        .args(["drill", "run", "mail"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAILED  mail/mailboxes"))
+        .stdout(predicate::str::contains("PASSED  mail/config"));
+    let alerts = ws.json(&["alerts", "--json"]);
+    let alert = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["key"] == "drill:mail")
+        .unwrap_or_else(|| panic!("no drill alert: {alerts:#}"));
+    assert!(
+        alert["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("mail/mailboxes: the last restore test failed"),
+        "{alert:#}"
+    );
+    // Readiness does not tick "a restore test passed" for the asset.
+    let r = ws.json(&["readiness", "--json"]);
+    let drill = r["assets"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == "drill")
+        .unwrap()
+        .clone();
+    assert_eq!(drill["met"], false, "{drill:#}");
+    assert!(
+        drill["blocker"]
+            .as_str()
+            .unwrap()
+            .contains("the last restore test of mailboxes failed"),
+        "{drill:#}"
+    );
+}
