@@ -67,31 +67,18 @@ pub async fn conditions(
 ) -> AppResult<(Vec<Condition>, Vec<AssetStatus>)> {
     let mut out = repository_conditions(probes.unwrap_or_default());
     let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
-    let runs = ctx
-        .catalog
-        .runs(&RunFilter {
-            kind: Some(RunKind::Backup),
-            ..RunFilter::default()
-        })
-        .await?;
+    let runs = runs_of(ctx, RunKind::Backup).await?;
     let points = group(&ctx.catalog.restore_points(None).await?);
     out.extend(incident_conditions(ctx, now).await?);
     out.extend(rotation_conditions(ctx, now, &tz).await?);
-    let drills = ctx.catalog.latest_runs(RunKind::Drill).await?;
-    let drill_runs = ctx
-        .catalog
-        .runs(&RunFilter {
-            kind: Some(RunKind::Drill),
-            ..RunFilter::default()
-        })
-        .await?;
+    let drill_runs = runs_of(ctx, RunKind::Drill).await?;
     let seen = Seen {
         ctx,
         now,
         tz: &tz,
         points_of: status::by_asset(&points, |p| p.asset.as_str()),
         runs_of: status::by_asset(&runs, |r| r.asset.as_deref().unwrap_or("")),
-        last_drill: status::last_runs(&drills),
+        last_drill: status::last_runs(&drill_runs),
         last_drill_of_set: status::last_runs_by_dataset(&drill_runs),
     };
     // One status per asset, in inventory order, from what was read above.
@@ -119,6 +106,17 @@ pub async fn conditions(
         out.extend(anomaly_conditions(s, asset, &mine));
     }
     Ok((out, statuses))
+}
+
+/// Every run of `kind`, newest first.
+async fn runs_of(ctx: &Ctx<'_>, kind: RunKind) -> AppResult<Vec<reprise_catalog::Run>> {
+    Ok(ctx
+        .catalog
+        .runs(&RunFilter {
+            kind: Some(kind),
+            ..RunFilter::default()
+        })
+        .await?)
 }
 
 /// What `conditions` read once and judges every asset from.

@@ -4,7 +4,7 @@
 
 use predicates::prelude::*;
 
-use crate::support::{TestWorkspace, files_under, restic_in};
+use crate::support::{TestWorkspace, files_under, restic_in, restic_snapshot_id};
 
 /// Writes a snapshot with stock restic, tagged as iredmail's mailboxes, holding one file
 /// Reprise never saw; returns its id.
@@ -25,18 +25,20 @@ fn forge(ws: &TestWorkspace) -> String {
             "--json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let summary = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v["message_type"] == "summary")
-        .expect("restic's summary");
-    summary["snapshot_id"].as_str().unwrap().to_string()
+    restic_snapshot_id(&out)
+}
+
+/// Restores iredmail's mailboxes into `dir` as Reprise chooses; the restore's JSON.
+fn restore_newest(ws: &TestWorkspace, dir: &std::path::Path) -> serde_json::Value {
+    ws.json(&[
+        "restore",
+        "iredmail",
+        "--dataset",
+        "mailboxes",
+        "--target",
+        dir.to_str().unwrap(),
+        "--json",
+    ])
 }
 
 fn restored_names(dir: &std::path::Path) -> Vec<String> {
@@ -68,15 +70,7 @@ fn a_snapshot_reprise_did_not_make_is_foreign_until_adopted() {
         .stdout(predicate::str::contains("FOREIGN: not made by Reprise"));
 
     let target = ws.path().join("restore-newest");
-    let restored = ws.json(&[
-        "restore",
-        "iredmail",
-        "--dataset",
-        "mailboxes",
-        "--target",
-        target.to_str().unwrap(),
-        "--json",
-    ]);
+    let restored = restore_newest(&ws, &target);
     assert_ne!(restored[0]["snapshot"], forged.as_str());
     assert_eq!(restored[0]["foreign"], false);
     assert!(
@@ -162,15 +156,6 @@ fn a_snapshot_reprise_did_not_make_is_foreign_until_adopted() {
         .success()
         .stdout(predicate::str::contains("snapshot.adopted"));
     // Adopted, it is the newest restore point of its data set.
-    let newest = ws.path().join("restore-adopted");
-    let restored = ws.json(&[
-        "restore",
-        "iredmail",
-        "--dataset",
-        "mailboxes",
-        "--target",
-        newest.to_str().unwrap(),
-        "--json",
-    ]);
+    let restored = restore_newest(&ws, &ws.path().join("restore-adopted"));
     assert_eq!(restored[0]["snapshot"], forged.as_str());
 }

@@ -54,20 +54,7 @@ pub(crate) fn old_point(ws: &TestWorkspace, repo: &str, days: i64) {
             "--json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let id = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v["message_type"] == "summary")
-        .expect("restic's summary")["snapshot_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = crate::support::restic_snapshot_id(&out);
     ws.cmd()
         .args([
             "snapshots",

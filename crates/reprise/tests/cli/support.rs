@@ -92,6 +92,23 @@ pub fn restic_in(ws: &TestWorkspace, repo: Option<&str>, args: &[&str]) -> std::
         .expect("stock restic is installed (Debian package `restic`; .ci/run installs it)")
 }
 
+/// The id of the snapshot `restic backup --json` made, from its summary line.
+pub fn restic_snapshot_id(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["message_type"] == "summary")
+        .expect("restic's summary")["snapshot_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// The 1-based line of the first line of `text` containing `needle`.
 pub fn line_of(text: &str, needle: &str) -> usize {
     text.lines()
