@@ -815,7 +815,7 @@ impl Catalog for Store {
         doc: &str,
     ) -> Result<bool, CatalogError> {
         let done = sqlx::query(
-            "UPDATE erasures SET state = $1, finished_us = $2, doc = $3 WHERE id = $4 AND state = 'planned'",
+            "UPDATE erasures SET state = $1, finished_us = $2, doc = $3 WHERE id = $4 AND state IN ('planned', 'failed')",
         )
         .bind(state)
         .bind(to_micros(finished))

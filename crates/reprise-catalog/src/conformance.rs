@@ -919,6 +919,18 @@ pub async fn an_erasure_ends_once_and_is_listed_per_asset(catalog: &dyn Catalog)
         .unwrap();
     let other = catalog.create_erasure("mail", t(5), "{}").await.unwrap();
     assert!(other > first);
+    // A failed erasure is run again, and then ends for good.
+    let again = catalog.create_erasure("badges", t(6), "{}").await.unwrap();
+    for (state, ended) in [("failed", true), ("executed", true), ("failed", false)] {
+        assert_eq!(
+            catalog
+                .finish_erasure(again, state, t(7), "{}")
+                .await
+                .unwrap(),
+            ended,
+            "{state}"
+        );
+    }
     assert!(
         catalog
             .finish_erasure(first, "executed", t(10), "{\"done\":true}")
@@ -938,7 +950,10 @@ pub async fn an_erasure_ends_once_and_is_listed_per_asset(catalog: &dyn Catalog)
     assert_eq!(crm[0].finished, Some(t(10)));
     assert_eq!(crm[0].doc, "{\"done\":true}");
     let all = catalog.erasures(None).await.unwrap();
-    assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), [first, other]);
+    assert_eq!(
+        all.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [first, other, again]
+    );
     assert_eq!(all[1].state, "planned");
     assert_eq!(all[1].finished, None);
 }

@@ -286,7 +286,8 @@ pub trait Catalog: Send + Sync {
     ) -> Result<i64, CatalogError>;
 
     /// Records how an erasure ended (`executed`, `failed`, `cancelled`) and its document.
-    /// Only a `planned` erasure can end: `false` when it already had.
+    /// A `planned` erasure can end, and a `failed` one run again can end anew; `false`
+    /// when it had already ended otherwise (executed or cancelled).
     async fn finish_erasure(
         &self,
         id: i64,

@@ -256,9 +256,10 @@ async fn find(
 /// check out: their data is the same, minus what was erased.
 pub async fn execute(ctx: &Ctx<'_>, id: i64, by: &str) -> AppResult<ErasureView> {
     let view = show(ctx, id).await?;
-    if view.state != "planned" {
+    // A failed erasure is run again: it finds what still holds the paths and finishes.
+    if view.state != "planned" && view.state != "failed" {
         return Err(AppError::Conflict(format!(
-            "erasure {id} is {}: only a planned erasure can be executed",
+            "erasure {id} is {}: only a planned erasure, or one that failed, can be run",
             view.state
         )));
     }
@@ -318,7 +319,7 @@ async fn execute_now(
         }
         if !unreachable.is_empty() {
             return Err(AppError::Failed(format!(
-                "some repositories could not be read, so their restore points still hold the paths: {}; plan the erasure again once they are back",
+                "some repositories could not be read, so their restore points still hold the paths: {}; once they are back, `reprise erase run {id}` again finishes the erasure",
                 unreachable.join("; ")
             )));
         }

@@ -614,3 +614,46 @@ fn an_evidence_pack_maps_drills_incidents_and_the_journal_to_controls() {
         .code(2)
         .stderr(predicate::str::contains("write a quarter (2026-Q3)"));
 }
+
+#[test]
+fn an_erasure_cut_short_by_a_missing_repository_fails_and_finishes_when_run_again() {
+    let (ws, _) = records_workspace("20d");
+    ws.cmd().args(["repo", "init"]).assert().success();
+    ws.cmd().args(["backup", "crm"]).assert().success();
+    let alice = "visits/2026/alice.csv";
+    ws.cmd()
+        .args(["erase", "plan", "crm", alice, "--reason", "GDPR art. 17"])
+        .assert()
+        .success();
+    // The off-site disk is away when the erasure runs: it fails, and says what is left.
+    std::fs::rename(ws.path().join("offsite"), ws.path().join("offsite-away")).unwrap();
+    ws.cmd()
+        .args(["erase", "run", "1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("offsite"))
+        .stderr(predicate::str::contains(
+            "`reprise erase run 1` again finishes",
+        ));
+    let shown = ws.json(&["erase", "show", "1", "--json"]);
+    assert_eq!(shown["state"], "failed", "{shown:#}");
+    assert!(
+        !restic_files(&ws, "local")
+            .iter()
+            .any(|f| f.ends_with("alice.csv")),
+        "what could be reached was erased"
+    );
+    // Back, and run again: it finishes, everywhere.
+    std::fs::rename(ws.path().join("offsite-away"), ws.path().join("offsite")).unwrap();
+    ws.cmd().args(["erase", "run", "1"]).assert().success();
+    assert_eq!(
+        ws.json(&["erase", "show", "1", "--json"])["state"],
+        "executed"
+    );
+    assert!(
+        !restic_files(&ws, "offsite")
+            .iter()
+            .any(|f| f.ends_with("alice.csv")),
+        "the copy that was away no longer holds it"
+    );
+}
