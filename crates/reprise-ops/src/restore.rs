@@ -235,12 +235,7 @@ pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored
         )
         .await?;
     }
-    // Refresh what the repositories hold first: the catalog may lag behind them.
-    for repo in ctx.repositories_of(asset)? {
-        if let Ok(open) = repos::open(ctx.workspace(), repo, ctx.progress.clone()).await {
-            crate::points::sync(ctx, repo.id.as_str(), open).await?;
-        }
-    }
+    crate::points::refresh(ctx, asset).await?;
     let (points, chosen, foreign) = choose_points(ctx, asset.id.as_str(), opts).await?;
     if foreign {
         for point in &chosen {

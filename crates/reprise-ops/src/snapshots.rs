@@ -101,13 +101,16 @@ pub fn group(points: &[RestorePoint]) -> Vec<PointView> {
                 .unwrap_or(Integrity::Unverified),
         };
     }
-    views.sort_by(|a, b| {
-        a.time
-            .cmp(&b.time)
-            .then(a.asset.cmp(&b.asset))
-            .then(a.dataset.cmp(&b.dataset))
-    });
+    views.sort_by(oldest_first);
     views
+}
+
+/// Restore points by time, then asset and data set.
+fn oldest_first(a: &PointView, b: &PointView) -> std::cmp::Ordering {
+    a.time
+        .cmp(&b.time)
+        .then(a.asset.cmp(&b.asset))
+        .then(a.dataset.cmp(&b.dataset))
 }
 
 /// Refreshes from every reachable repository, then lists the restore points of `asset`
@@ -137,12 +140,7 @@ pub async fn with_foreign(ctx: &Ctx<'_>, asset: Option<&str>) -> AppResult<Vec<P
         view.foreign = true;
     }
     views.extend(foreign);
-    views.sort_by(|a, b| {
-        a.time
-            .cmp(&b.time)
-            .then(a.asset.cmp(&b.asset))
-            .then(a.dataset.cmp(&b.dataset))
-    });
+    views.sort_by(oldest_first);
     Ok(views)
 }
 
@@ -166,17 +164,13 @@ pub async fn adopt(ctx: &Ctx<'_>, adoption: &Adoption, actor: &str) -> AppResult
             "say why this snapshot can be trusted, with --reason".into(),
         ));
     }
-    for repo in ctx.repositories_of(asset)? {
-        if let Ok(open) = repos::open(ctx.workspace(), repo, ctx.progress.clone()).await {
-            crate::points::sync(ctx, repo.id.as_str(), open).await?;
-        }
-    }
     let prefix = adoption.snapshot.trim();
     if prefix.len() < 4 {
         return Err(AppError::Invalid(format!(
             "`{prefix}`: give at least 4 characters of the snapshot's id"
         )));
     }
+    crate::points::refresh(ctx, asset).await?;
     let foreign = ctx.catalog.foreign_points(None).await?;
     let found: Vec<&RestorePoint> = foreign
         .iter()

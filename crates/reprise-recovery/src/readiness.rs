@@ -139,10 +139,9 @@ pub async fn check(ctx: &Ctx<'_>, site: Option<&str>, now: Timestamp) -> AppResu
             .drill_every
             .or_else(|| inv.policy_of(asset).map(|p| p.drill_every));
         // Each data set is judged: one that passed does not cover one that failed.
-        let mut drill_blocker = None;
-        for set in &asset.datasets {
+        let drill_blocker = asset.datasets.iter().find_map(|set| {
             let name = set.name.as_str();
-            let blocker = match (drills.get(&(id, name)), every) {
+            match (drills.get(&(id, name)), every) {
                 (None, _) => Some((
                     format!("no restore test of {name} yet (`reprise drill run {id}`)"),
                     format!("aucun test de restauration de {name} (`reprise drill run {id}`)"),
@@ -168,12 +167,8 @@ pub async fn check(ctx: &Ctx<'_>, site: Option<&str>, now: Timestamp) -> AppResu
                     ))
                 }
                 _ => None,
-            };
-            if blocker.is_some() {
-                drill_blocker = blocker;
-                break;
             }
-        }
+        });
         items.push(item(
             "drill",
             "a restore test passed within its period",
