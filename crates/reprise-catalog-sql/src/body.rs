@@ -734,7 +734,7 @@ impl Catalog for Store {
         let mut row = entry.after(last);
         row.hash = seal(&row);
         sqlx::query(
-            "INSERT INTO journal (seq, at_us, actor, action, subject, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO journal (seq, at_us, actor, action, subject, detail, prev_hash, hash, record, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(row.seq)
         .bind(to_micros(row.at))
@@ -744,6 +744,8 @@ impl Catalog for Store {
         .bind(&row.detail)
         .bind(&row.prev_hash)
         .bind(&row.hash)
+        .bind(&row.record)
+        .bind(&row.digest)
         .execute(&mut *tx)
         .await
         .map_err(fail)?;
@@ -774,6 +776,8 @@ impl Catalog for Store {
                     detail: row.try_get("detail").map_err(read)?,
                     prev_hash: row.try_get("prev_hash").map_err(read)?,
                     hash: row.try_get("hash").map_err(read)?,
+                    record: row.try_get("record").map_err(read)?,
+                    digest: row.try_get("digest").map_err(read)?,
                 })
             })
             .collect()

@@ -829,6 +829,16 @@ pub async fn the_journal_chains_every_entry_to_the_previous_one(catalog: &dyn Ca
         action: action.into(),
         subject: subject.into(),
         detail: "{\"files\":3}".into(),
+        record: if action == "run.started" {
+            "incident:1".into()
+        } else {
+            String::new()
+        },
+        digest: if action == "run.started" {
+            "ab12".into()
+        } else {
+            String::new()
+        },
     };
     let first = catalog
         .append_journal(&entry("run.started", "erp/files", 0), &seal)
@@ -851,6 +861,12 @@ pub async fn the_journal_chains_every_entry_to_the_previous_one(catalog: &dyn Ca
         assert_eq!(pair[1].prev_hash, pair[0].hash);
     }
     assert_eq!(all[0].detail, "{\"files\":3}");
+    // The record an entry seals is stored with it.
+    assert_eq!(
+        (all[0].record.as_str(), all[0].digest.as_str()),
+        ("incident:1", "ab12")
+    );
+    assert_eq!((all[1].record.as_str(), all[1].digest.as_str()), ("", ""));
     let page = catalog.journal(3, Some(2)).await.unwrap();
     let seqs: Vec<i64> = page.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [4, 5]);

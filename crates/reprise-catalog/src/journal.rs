@@ -21,6 +21,12 @@ pub struct JournalEntry {
     /// The hash of entry `seq - 1` (empty for the first).
     pub prev_hash: String,
     pub hash: String,
+    /// The record this entry seals (`incident:3`, `account:alice`), empty for none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub record: String,
+    /// SHA-256 of that record's content right after the change, hex.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub digest: String,
 }
 
 /// What a caller appends; the catalog fills in `seq` and `prev_hash`, then `seal` fills
@@ -32,6 +38,9 @@ pub struct NewJournalEntry {
     pub action: String,
     pub subject: String,
     pub detail: String,
+    /// The record sealed and its digest (see [`JournalEntry::record`]), empty for none.
+    pub record: String,
+    pub digest: String,
 }
 
 impl NewJournalEntry {
@@ -47,6 +56,8 @@ impl NewJournalEntry {
             detail: self.detail.clone(),
             prev_hash,
             hash: String::new(),
+            record: self.record.clone(),
+            digest: self.digest.clone(),
         }
     }
 }

@@ -7,6 +7,18 @@
 //! an HMAC-SHA256, keyed by the workspace's master key, over its fields and the previous
 //! entry's hash: whoever can write the catalog's tables but lacks the key cannot alter,
 //! remove or reorder an entry without [`verify`] pointing at it.
+//!
+//! The records users rely on besides the journal's lines (incidents, requests, approvals,
+//! erasures, accounts, tokens, provenance) are sealed too: each change appends an entry
+//! carrying the record's digest ([`records`]), so an edit made in the catalog's tables is
+//! named. The newest entries are witnessed outside the catalog ([`head`]): a truncated
+//! journal no longer holds the head its witnesses kept.
+
+mod head;
+mod records;
+
+pub use head::Head;
+pub use records::{RecordFault, RecordProblem};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -36,11 +48,13 @@ pub(crate) fn journal_key(master: &[u8]) -> Vec<u8> {
 
 /// The hash of an entry: HMAC-SHA256 over every field but the hash, each prefixed by its
 /// length so that no two different entries read the same.
+/// An entry that seals a record covers its name and digest as well (entries without one
+/// keep the seal they were written with).
 pub fn seal(key: &[u8], e: &JournalEntry) -> String {
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
     let at = reprise_catalog::to_micros(e.at).to_string();
     let seq = e.seq.to_string();
-    for field in [
+    let mut fields = vec![
         seq.as_str(),
         at.as_str(),
         &e.actor,
@@ -48,7 +62,11 @@ pub fn seal(key: &[u8], e: &JournalEntry) -> String {
         &e.subject,
         &e.detail,
         &e.prev_hash,
-    ] {
+    ];
+    if !e.record.is_empty() || !e.digest.is_empty() {
+        fields.extend([e.record.as_str(), e.digest.as_str()]);
+    }
+    for field in fields {
         mac.update(field.len().to_string().as_bytes());
         mac.update(b":");
         mac.update(field.as_bytes());
@@ -79,10 +97,39 @@ pub struct Break {
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
     pub entries: usize,
+    /// The chain, its witnesses and the sealed records all hold.
     pub intact: bool,
     pub first_break: Option<Break>,
     /// The last entry's seq and hash: note them to detect a later truncation.
     pub head: Option<(i64, String)>,
+    /// Witnesses of the head the journal no longer holds (truncated, or rewritten).
+    #[serde(default)]
+    pub witnesses: Vec<String>,
+    /// Sealed records compared with the catalog's.
+    #[serde(default)]
+    pub records: usize,
+    /// Records whose content is not what the journal sealed, in key order.
+    #[serde(default)]
+    pub record_problems: Vec<RecordProblem>,
+}
+
+impl Verdict {
+    /// The first thing wrong, in a sentence; `None` when all holds.
+    pub fn first_problem(&self) -> Option<String> {
+        if let Some(b) = &self.first_break {
+            return Some(format!("entry {}: {}", b.seq, b.message));
+        }
+        if let Some(w) = self.witnesses.first() {
+            return Some(w.clone());
+        }
+        self.record_problems.first().map(|p| p.message.clone())
+    }
+
+    fn settle(&mut self) {
+        self.intact = self.first_break.is_none()
+            && self.witnesses.is_empty()
+            && self.record_problems.is_empty();
+    }
 }
 
 /// Checks that every entry is sealed with `key`, follows the previous one, and that none
@@ -144,6 +191,9 @@ pub fn verify(entries: &[JournalEntry], key: &[u8]) -> Verdict {
         intact: first_break.is_none(),
         first_break,
         head: entries.last().map(|e| (e.seq, e.hash.clone())),
+        witnesses: Vec::new(),
+        records: 0,
+        record_problems: Vec::new(),
     }
 }
 
@@ -160,6 +210,8 @@ pub struct Journaled {
     actor: String,
     /// What each run started here concerns, to say it again when it finishes.
     runs: std::sync::Mutex<std::collections::HashMap<i64, (&'static str, String)>>,
+    /// The file beside the master key that witnesses the head.
+    head_file: Option<PathBuf>,
 }
 
 impl Journaled {
@@ -169,7 +221,14 @@ impl Journaled {
             key: Arc::new(journal_key(master)),
             actor: actor.to_string(),
             runs: Default::default(),
+            head_file: None,
         }
+    }
+
+    /// Keeps the head of the journal in `path` after every entry (see [`head`]).
+    pub fn with_head_file(mut self, path: PathBuf) -> Self {
+        self.head_file = Some(path);
+        self
     }
 
     fn actor(&self) -> String {
@@ -185,20 +244,101 @@ impl Journaled {
         subject: &str,
         detail: impl Into<String>,
     ) -> Result<JournalEntry, CatalogError> {
+        self.append(action, subject, detail.into(), None).await
+    }
+
+    /// Appends one entry that seals `record` as it now is (`digest`; `None` when the
+    /// catalog no longer has it).
+    async fn sealing(
+        &self,
+        action: &str,
+        subject: &str,
+        detail: impl Into<String>,
+        record: String,
+        digest: Option<String>,
+    ) -> Result<JournalEntry, CatalogError> {
+        self.append(action, subject, detail.into(), digest.map(|d| (record, d)))
+            .await
+    }
+
+    async fn append(
+        &self,
+        action: &str,
+        subject: &str,
+        detail: String,
+        sealed: Option<(String, String)>,
+    ) -> Result<JournalEntry, CatalogError> {
+        let (record, digest) = sealed.unwrap_or_default();
         let key = self.key.clone();
         let seal_with: Box<Seal> = Box::new(move |e: &JournalEntry| seal(&key, e));
-        self.inner
+        let entry = self
+            .inner
             .append_journal(
                 &NewJournalEntry {
                     at: Timestamp::now(),
                     actor: self.actor(),
                     action: action.into(),
                     subject: subject.into(),
-                    detail: detail.into(),
+                    detail,
+                    record,
+                    digest,
                 },
                 &*seal_with,
             )
-            .await
+            .await?;
+        if let Some(path) = &self.head_file {
+            head::advance(path, &entry, &*self.inner).await;
+        }
+        Ok(entry)
+    }
+
+    async fn incident_digest(&self, id: i64) -> Result<Option<String>, CatalogError> {
+        let Some(row) = self.inner.incident(id).await? else {
+            return Ok(None);
+        };
+        let events = self.inner.incident_events(id).await?;
+        Ok(Some(records::incident(&row, &events)))
+    }
+
+    async fn request_digest(&self, id: i64) -> Result<Option<String>, CatalogError> {
+        let Some(row) = self.inner.request(id).await? else {
+            return Ok(None);
+        };
+        let events = self.inner.request_events(id).await?;
+        Ok(Some(records::request(&row, &events)))
+    }
+
+    async fn erasure_digest(&self, id: i64) -> Result<Option<String>, CatalogError> {
+        let all = self.inner.erasures(None).await?;
+        Ok(all.iter().find(|e| e.id == id).map(records::erasure))
+    }
+
+    async fn token_sealing(
+        &self,
+        hash: &str,
+        action: &str,
+        detail: String,
+    ) -> Result<(), CatalogError> {
+        let Some(t) = self.inner.token(hash).await? else {
+            return Ok(());
+        };
+        let subject = format!(
+            "token {}{}",
+            t.name,
+            t.user
+                .as_ref()
+                .map(|u| format!(" of {u}"))
+                .unwrap_or_default()
+        );
+        self.sealing(
+            action,
+            &subject,
+            detail,
+            records::token_key(&t),
+            Some(records::token(&t)),
+        )
+        .await?;
+        Ok(())
     }
 }
 
@@ -216,6 +356,8 @@ pub async fn note(
         action: action.into(),
         subject: subject.into(),
         detail,
+        record: String::new(),
+        digest: String::new(),
     };
     catalog
         .append_journal(&entry, &|_: &JournalEntry| String::new())
@@ -338,12 +480,13 @@ impl Catalog for Journaled {
 
     async fn record_provenance(&self, p: &Provenance) -> Result<(), CatalogError> {
         self.inner.record_provenance(p).await?;
-        // What Reprise made or copied is journaled by its run; trusting someone else's
-        // snapshot is a decision of its own.
-        if p.how == "adopted" {
-            self.record(
+        // What is stored (a second record of the same snapshot keeps the first) is sealed:
+        // a row written in the table by hand would make a snapshot trusted.
+        let stored = self.inner.provenance(&p.repository, &p.snapshot).await?;
+        let subject = format!("{}/{}", p.repository, p.snapshot);
+        let (action, detail) = if p.how == "adopted" {
+            (
                 "snapshot.adopted",
-                &format!("{}/{}", p.repository, p.snapshot),
                 format!(
                     "snapshot {} of repository {} adopted as a restore point: {}",
                     p.snapshot,
@@ -351,8 +494,29 @@ impl Catalog for Journaled {
                     p.reason.as_deref().unwrap_or("")
                 ),
             )
-            .await?;
-        }
+        } else {
+            (
+                "snapshot.recorded",
+                format!(
+                    "snapshot {} of repository {} made by Reprise ({}{})",
+                    reprise_workspace::text::short(&p.snapshot),
+                    p.repository,
+                    p.how,
+                    p.reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                ),
+            )
+        };
+        self.sealing(
+            action,
+            &subject,
+            detail,
+            records::provenance_key(&p.repository, &p.snapshot),
+            stored.as_ref().map(records::provenance),
+        )
+        .await?;
         Ok(())
     }
 
@@ -414,21 +578,8 @@ impl Catalog for Journaled {
         } else {
             "token.created"
         };
-        self.record(
-            action,
-            &format!(
-                "token {}{}",
-                token.name,
-                token
-                    .user
-                    .as_ref()
-                    .map(|u| format!(" of {u}"))
-                    .unwrap_or_default()
-            ),
-            detail.trim().to_string(),
-        )
-        .await?;
-        Ok(())
+        self.token_sealing(&token.hash, action, detail.trim().to_string())
+            .await
     }
 
     async fn token(&self, hash: &str) -> Result<Option<TokenRow>, CatalogError> {
@@ -441,17 +592,9 @@ impl Catalog for Journaled {
 
     async fn revoke_token(&self, hash: &str, at: Timestamp) -> Result<bool, CatalogError> {
         let revoked = self.inner.revoke_token(hash, at).await?;
-        if revoked && let Some(t) = self.inner.token(hash).await? {
-            self.record(
-                "token.revoked",
-                &format!(
-                    "token {}{}",
-                    t.name,
-                    t.user.map(|u| format!(" of {u}")).unwrap_or_default()
-                ),
-                "",
-            )
-            .await?;
+        if revoked {
+            self.token_sealing(hash, "token.revoked", String::new())
+                .await?;
         }
         Ok(revoked)
     }
@@ -501,11 +644,20 @@ impl Catalog for Journaled {
         if before.is_none() && !user.scope.is_empty() {
             changes.push(format!("scope {}", user.scope));
         }
-        if !changes.is_empty() {
-            self.record(
+        let after = self.inner.user(&user.name).await?;
+        let digest = after.as_ref().map(records::account);
+        if let (Some(b), Some(a)) = (&before, &after)
+            && b.lang != a.lang
+        {
+            changes.push(format!("language {}", a.lang.as_deref().unwrap_or("-")));
+        }
+        if !changes.is_empty() || before.as_ref().map(records::account) != digest {
+            self.sealing(
                 "account.changed",
                 &format!("account {}", user.name),
                 changes.join(", "),
+                records::account_key(&user.name),
+                digest,
             )
             .await?;
         }
@@ -571,10 +723,12 @@ impl Catalog for Journaled {
 
     async fn create_incident(&self, new: &NewIncidentRow) -> Result<i64, CatalogError> {
         let id = self.inner.create_incident(new).await?;
-        self.record(
+        self.sealing(
             "incident.opened",
             &format!("incident {id}"),
             format!("{} {}", new.severity, new.title),
+            records::incident_key(id),
+            self.incident_digest(id).await?,
         )
         .await?;
         Ok(id)
@@ -586,14 +740,27 @@ impl Catalog for Journaled {
         events: &[IncidentEvent],
     ) -> Result<(), CatalogError> {
         self.inner.save_incident(save, events).await?;
-        for e in events {
-            self.record(
-                &format!("incident.{}", e.kind),
-                &format!("incident {}", save.id),
-                e.text.clone(),
-            )
-            .await?;
+        let subject = format!("incident {}", save.id);
+        let (last, before) = match events.split_last() {
+            Some((last, before)) => (Some(last), before),
+            None => (None, events),
+        };
+        for e in before {
+            self.record(&format!("incident.{}", e.kind), &subject, e.text.clone())
+                .await?;
         }
+        // The last entry of a save seals the incident as it now is.
+        let (action, text) = last.map_or(("incident.saved".to_string(), String::new()), |e| {
+            (format!("incident.{}", e.kind), e.text.clone())
+        });
+        self.sealing(
+            &action,
+            &subject,
+            text,
+            records::incident_key(save.id),
+            self.incident_digest(save.id).await?,
+        )
+        .await?;
         Ok(())
     }
 
@@ -611,10 +778,12 @@ impl Catalog for Journaled {
 
     async fn create_request(&self, new: &NewRequestRow) -> Result<i64, CatalogError> {
         let id = self.inner.create_request(new).await?;
-        self.record(
+        self.sealing(
             "request.submitted",
             &format!("request {id}"),
             format!("{} — {}", new.requester, new.text),
+            records::request_key(id),
+            self.request_digest(id).await?,
         )
         .await?;
         Ok(id)
@@ -626,14 +795,26 @@ impl Catalog for Journaled {
         events: &[RequestEvent],
     ) -> Result<(), CatalogError> {
         self.inner.save_request(save, events).await?;
-        for e in events {
-            self.record(
-                &format!("request.{}", e.kind),
-                &format!("request {}", save.id),
-                e.text.clone(),
-            )
-            .await?;
+        let subject = format!("request {}", save.id);
+        let (last, before) = match events.split_last() {
+            Some((last, before)) => (Some(last), before),
+            None => (None, events),
+        };
+        for e in before {
+            self.record(&format!("request.{}", e.kind), &subject, e.text.clone())
+                .await?;
         }
+        let (action, text) = last.map_or(("request.saved".to_string(), String::new()), |e| {
+            (format!("request.{}", e.kind), e.text.clone())
+        });
+        self.sealing(
+            &action,
+            &subject,
+            text,
+            records::request_key(save.id),
+            self.request_digest(save.id).await?,
+        )
+        .await?;
         Ok(())
     }
 
@@ -656,7 +837,9 @@ impl Catalog for Journaled {
         entry: &NewJournalEntry,
         _seal: &Seal,
     ) -> Result<JournalEntry, CatalogError> {
-        self.record(&entry.action, &entry.subject, entry.detail.clone())
+        let sealed =
+            (!entry.record.is_empty()).then(|| (entry.record.clone(), entry.digest.clone()));
+        self.append(&entry.action, &entry.subject, entry.detail.clone(), sealed)
             .await
     }
 
@@ -670,7 +853,8 @@ impl Catalog for Journaled {
 
     async fn record_approval(&self, approval: &Approval) -> Result<(), CatalogError> {
         self.inner.record_approval(approval).await?;
-        self.record(
+        let stored = self.inner.approvals().await?;
+        self.sealing(
             "rpo-rto.approved",
             &approval.asset,
             format!(
@@ -679,6 +863,11 @@ impl Catalog for Journaled {
                 approval.rto.as_deref().unwrap_or("-"),
                 approval.by
             ),
+            records::approval_key(&approval.asset),
+            stored
+                .iter()
+                .find(|a| a.asset == approval.asset)
+                .map(records::approval),
         )
         .await?;
         Ok(())
@@ -718,8 +907,14 @@ impl Catalog for Journaled {
         doc: &str,
     ) -> Result<i64, CatalogError> {
         let id = self.inner.create_erasure(asset, created, doc).await?;
-        self.record("erasure.planned", &format!("erasure:{id}"), asset)
-            .await?;
+        self.sealing(
+            "erasure.planned",
+            &format!("erasure:{id}"),
+            asset,
+            records::erasure_key(id),
+            self.erasure_digest(id).await?,
+        )
+        .await?;
         Ok(id)
     }
 
@@ -733,8 +928,14 @@ impl Catalog for Journaled {
         let done = self.inner.finish_erasure(id, state, finished, doc).await?;
         if done {
             // The proof: the document says what was erased and where, never the data.
-            self.record(&format!("erasure.{state}"), &format!("erasure:{id}"), doc)
-                .await?;
+            self.sealing(
+                &format!("erasure.{state}"),
+                &format!("erasure:{id}"),
+                doc,
+                records::erasure_key(id),
+                self.erasure_digest(id).await?,
+            )
+            .await?;
         }
         Ok(done)
     }
@@ -752,15 +953,186 @@ impl Catalog for Journaled {
     }
 }
 
-/// Reads the whole journal and checks it with the workspace's master key.
+/// Reads the whole journal and checks it with the workspace's master key: the chain,
+/// the head kept beside the master key, and every sealed record.
 pub async fn check(
     ctx: &crate::context::Ctx<'_>,
 ) -> crate::error::AppResult<(Vec<JournalEntry>, Verdict)> {
-    let master =
-        crate::keys::master_key(ctx.workspace()).map_err(crate::error::AppError::Failed)?;
+    check_against(ctx, &[]).await
+}
+
+/// [`check`], and against heads witnessed elsewhere too: a self-backup's manifest, an
+/// earlier evidence pack's or export's `verification.json`, a copy of the head file.
+pub async fn check_against(
+    ctx: &crate::context::Ctx<'_>,
+    witnesses: &[PathBuf],
+) -> crate::error::AppResult<(Vec<JournalEntry>, Verdict)> {
+    let ws = ctx.workspace();
+    let master = crate::keys::existing_master_key(ws)
+        .map_err(crate::error::AppError::Failed)?
+        .ok_or_else(|| crate::error::AppError::Failed(missing_key(ws)))?;
     let entries = ctx.catalog.journal(0, None).await?;
-    let verdict = verify(&entries, &journal_key(&master));
+    let mut verdict = verify(&entries, &journal_key(&master));
+    let kept = head::file(ws);
+    let mut sources: Vec<(PathBuf, String)> = Vec::new();
+    if kept.exists() {
+        sources.push((kept.clone(), format!("the head file {}", kept.display())));
+    }
+    sources.extend(
+        witnesses
+            .iter()
+            .map(|p| (p.clone(), p.display().to_string())),
+    );
+    let catalog = head::catalog_id(&ctx.catalog.location());
+    for (path, source) in sources {
+        match head::read(&path) {
+            Ok(h) if !h.follows(&catalog) => {}
+            Ok(h) => verdict
+                .witnesses
+                .extend(head::against(&entries, &h, &source)),
+            Err(e) => verdict.witnesses.push(e),
+        }
+    }
+    let now = records::current(ctx.catalog).await?;
+    verdict.records = now.len();
+    verdict.record_problems = records::compare(&now, &records::sealed(&entries));
+    verdict.settle();
     Ok((entries, verdict))
+}
+
+/// What to say when the master key is gone and the journal holds entries it sealed.
+pub fn missing_key(ws: &reprise_workspace::workspace::Workspace) -> String {
+    format!(
+        "the master key is missing: {} is not there and {} is not set. The journal's entries were sealed with it, so nothing can be verified without it: put the key back from its safe copy (`reprise init --from-repository` restores it from a self-backup); a new key would make every entry look altered",
+        crate::keys::master_key_path(ws).display(),
+        crate::keys::MASTER_KEY_ENV
+    )
+}
+
+/// The key that seals this workspace's journal: the master key, created the first time
+/// only while the catalog's journal is empty (a missing key is otherwise an error that
+/// says so, never silently replaced).
+pub async fn key_for(
+    ws: &reprise_workspace::workspace::Workspace,
+    catalog: &dyn Catalog,
+) -> Result<Vec<u8>, String> {
+    if let Some(k) = crate::keys::existing_master_key(ws)? {
+        return Ok(k);
+    }
+    let journal = catalog
+        .journal(0, Some(1))
+        .await
+        .map_err(|e| e.to_string())?;
+    if !journal.is_empty() {
+        return Err(missing_key(ws));
+    }
+    crate::keys::master_key(ws)
+}
+
+/// The journal's catalog for `ws`: every change sealed under its master key, the head kept
+/// beside the key.
+pub async fn open(
+    ws: &reprise_workspace::workspace::Workspace,
+    inner: Box<dyn Catalog>,
+    actor: &str,
+) -> Result<Journaled, String> {
+    let master = key_for(ws, &*inner).await?;
+    Ok(Journaled::new(inner, &master, actor).with_head_file(head::file(ws)))
+}
+
+/// Has the head file witness `head` (a rebuilt workspace, from its self-backup's manifest).
+pub(crate) fn keep_head(
+    ws: &reprise_workspace::workspace::Workspace,
+    head: &Head,
+) -> crate::error::AppResult<()> {
+    let path = head::file(ws);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            crate::error::AppError::Failed(format!("cannot create {}: {e}", dir.display()))
+        })?;
+    }
+    head::reset(&path, head).map_err(crate::error::AppError::Failed)
+}
+
+/// What `reprise journal seal` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sealed {
+    /// Records sealed as they are now (written before records were sealed, or outside
+    /// Reprise and accepted).
+    pub records: Vec<String>,
+    /// The head file now witnesses this entry.
+    pub head: Option<(i64, String)>,
+}
+
+/// Takes the catalog as it is: seals every record the journal has not sealed (and, with
+/// `accept_changes`, those changed or removed outside Reprise), each with `reason`, then
+/// has the head file witness the newest entry. Every step is journaled.
+pub async fn seal_as_is(
+    ctx: &crate::context::Ctx<'_>,
+    reason: &str,
+    accept_changes: bool,
+) -> crate::error::AppResult<Sealed> {
+    if reason.trim().is_empty() {
+        return Err(crate::error::AppError::Invalid(
+            "--reason: say why the catalog is taken as it is (it is journaled)".into(),
+        ));
+    }
+    let (_, verdict) = check(ctx).await?;
+    if let Some(b) = &verdict.first_break {
+        return Err(crate::error::AppError::Failed(format!(
+            "the journal's chain is broken at entry {}: {}. Sealing records would not mend it",
+            b.seq, b.message
+        )));
+    }
+    let now = records::current(ctx.catalog).await?;
+    let mut done = Vec::new();
+    for p in &verdict.record_problems {
+        if p.fault != RecordFault::Unsealed && !accept_changes {
+            continue;
+        }
+        let digest = now
+            .get(&p.record)
+            .cloned()
+            .unwrap_or_else(|| records::REMOVED.to_string());
+        let entry = NewJournalEntry {
+            at: Timestamp::now(),
+            actor: String::new(),
+            action: "record.sealed".into(),
+            subject: p.record.clone(),
+            detail: format!("{}: {reason}", p.message),
+            record: p.record.clone(),
+            digest,
+        };
+        ctx.catalog
+            .append_journal(&entry, &|_: &JournalEntry| String::new())
+            .await?;
+        done.push(p.record.clone());
+    }
+    let last = ctx.catalog.journal(0, None).await?.pop();
+    let head = match last {
+        Some(e) => {
+            let h = Head {
+                seq: e.seq,
+                hash: e.hash.clone(),
+                catalog: Some(head::catalog_id(&ctx.catalog.location())),
+            };
+            head::reset(&head::file(ctx.workspace()), &h)
+                .map_err(crate::error::AppError::Failed)?;
+            note(
+                ctx.catalog,
+                "journal.head-witnessed",
+                "journal",
+                format!("the head file witnesses entry {} again: {reason}", e.seq),
+            )
+            .await?;
+            Some((e.seq, e.hash))
+        }
+        None => None,
+    };
+    Ok(Sealed {
+        records: done,
+        head,
+    })
 }
 
 /// Writes the journal for an auditor into `dir`: `journal.jsonl`, `journal.csv` and
@@ -837,6 +1209,8 @@ mod tests {
                 action: "backup.finished".into(),
                 subject: "erp/files".into(),
                 detail: format!("run {i} succeeded"),
+                record: String::new(),
+                digest: String::new(),
             }
             .after(out.last().map(|l| (l.seq, l.hash.clone())));
             e.hash = seal(key, &e);

@@ -37,6 +37,16 @@ pub fn master_key(ws: &Workspace) -> Result<Vec<u8>, String> {
     })
 }
 
+/// The master key if there is one (`REPRISE_MASTER_KEY` or the key file), never
+/// creating it.
+pub fn existing_master_key(ws: &Workspace) -> Result<Option<Vec<u8>>, String> {
+    if std::env::var(MASTER_KEY_ENV).is_ok() || master_key_path(ws).exists() {
+        master_key(ws).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 fn create_key_file(path: &Path) -> Result<(), String> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;

@@ -23,6 +23,7 @@ pub mod journal;
 pub mod keys;
 pub mod leases;
 pub mod notify;
+pub mod places;
 pub mod points;
 pub mod repos;
 pub mod restore;

@@ -44,6 +44,10 @@ pub(crate) struct Manifest {
     /// `catalog.db` (SQLite) or `catalog.sql` (a PostgreSQL dump).
     pub catalog_file: String,
     pub catalog_location: String,
+    /// The journal's newest entry when the catalog was copied: the restored journal must
+    /// hold it (`reprise journal verify --against reprise-manifest.json`).
+    #[serde(default)]
+    pub journal_head: Option<crate::journal::Head>,
 }
 
 /// The outcome in one repository.
@@ -101,6 +105,16 @@ async fn stage_and_back_up(ctx: &Ctx<'_>, staging: &Path) -> AppResult<Vec<Outco
     let ws = ctx.workspace();
     fs::create_dir_all(staging)
         .map_err(|e| AppError::Failed(format!("cannot create {}: {e}", staging.display())))?;
+    let journal_head = ctx
+        .catalog
+        .journal(0, None)
+        .await?
+        .pop()
+        .map(|e| crate::journal::Head {
+            seq: e.seq,
+            hash: e.hash,
+            catalog: None,
+        });
     let catalog_file = ctx.catalog.export_to(staging).await?;
     fs::copy(ws.config_path(), staging.join(CONFIG_FILE)).map_err(|e| {
         AppError::Failed(format!("cannot copy {}: {e}", ws.config_path().display()))
@@ -114,6 +128,7 @@ async fn stage_and_back_up(ctx: &Ctx<'_>, staging: &Path) -> AppResult<Vec<Outco
             .map(|f| f.to_string_lossy().to_string())
             .unwrap_or_default(),
         catalog_location: ctx.catalog.location(),
+        journal_head,
     };
     fs::write(
         staging.join(MANIFEST),
@@ -182,7 +197,8 @@ async fn back_up_into(
             exclude: vec![],
         },
         hostname: "reprise".into(),
-        tags: vec![TAG.to_string()],
+        // Which repository of the configuration this is, for a rebuild to find its key.
+        tags: vec![TAG.to_string(), format!("repository:{}", repo.id)],
         label: "Reprise catalog and configuration".into(),
         time: None,
     };
@@ -218,8 +234,20 @@ pub struct Recovered {
     pub catalog_is_dump: bool,
     /// The repository of the configuration that was restored from, when one matches.
     pub repository: Option<String>,
-    /// Key files of other repositories that must be put back by hand.
+    /// Key files of other repositories that must be put back by hand (and the master key
+    /// when it was not given).
     pub missing_keys: Vec<PathBuf>,
+    /// The master key was put back.
+    pub master_key: bool,
+    /// What the operator should know (a repository configured where it is not).
+    pub notes: Vec<String>,
+}
+
+/// Where a rebuild reads from: a repository, its password, and the master key's safe copy.
+pub struct RecoverFrom<'a> {
+    pub location: &'a str,
+    pub password_file: &'a Path,
+    pub master_key: Option<&'a Path>,
 }
 
 /// Rebuilds a workspace in `dir` from the newest self-backup in the repository at
@@ -227,10 +255,10 @@ pub struct Recovered {
 /// already holds a workspace.
 pub async fn recover(
     dir: &Path,
-    location: &str,
-    password_file: &Path,
+    source: &RecoverFrom<'_>,
     progress: Arc<dyn Progress>,
 ) -> AppResult<Recovered> {
+    let (location, password_file) = (source.location, source.password_file);
     if dir.join(CONFIG_FILE).exists() {
         return Err(AppError::Invalid(format!(
             "{} already holds a Reprise workspace; recover into an empty directory",
@@ -296,6 +324,7 @@ pub async fn recover(
         })?;
     fs::rename(unpacked.join(CONFIG_FILE), root.join(CONFIG_FILE))
         .map_err(|e| AppError::Failed(format!("cannot put the configuration back: {e}")))?;
+    let _ = fs::set_permissions(&unpacked, fs::Permissions::from_mode(0o700));
     let ws = Workspace { root: root.clone() };
     let parsed = ws.parse()?;
     let config = parsed.config.ok_or_else(|| {
@@ -322,6 +351,9 @@ pub async fn recover(
             .map_err(|e| AppError::Failed(format!("cannot put the catalog back: {e}")))?;
         to
     };
+    // The catalog holds the history, accounts and token hashes: owner-only.
+    fs::set_permissions(&catalog, fs::Permissions::from_mode(0o600))
+        .map_err(|e| AppError::Failed(format!("cannot restrict {}: {e}", catalog.display())))?;
 
     // The key we were given belongs to the repository we restored from.
     let same = |repo: &reprise_domain::Repository| match &repo.backend {
@@ -334,7 +366,37 @@ pub async fn recover(
             url == location
         }
     };
-    let matched = config.inventory.repositories.iter().find(|r| same(r));
+    // The self-backup names the repository it was written into; older ones are matched
+    // by location.
+    let named = newest
+        .tags
+        .iter()
+        .find_map(|t| t.strip_prefix("repository:"))
+        .map(str::to_string);
+    let matched = config
+        .inventory
+        .repositories
+        .iter()
+        .find(|r| named.as_deref() == Some(r.id.as_str()))
+        .or_else(|| config.inventory.repositories.iter().find(|r| same(r)));
+    let mut notes = Vec::new();
+    if let Some(m) = matched
+        && !same(m)
+    {
+        notes.push(match &m.backend {
+            RepoBackend::Local { path } => format!(
+                "repository `{}` is configured at {} (`path = \"{path}\"`, from the workspace), not at {location}: move it there or set its `path` in reprise.toml",
+                m.id,
+                ws.resolve(path).display()
+            ),
+            RepoBackend::S3 { url } | RepoBackend::Sftp { url, .. } | RepoBackend::Rest { url } => {
+                format!(
+                    "repository `{}` is configured at {url}, not at {location}: set its `url` in reprise.toml if it moved",
+                    m.id
+                )
+            }
+        });
+    }
     let mut missing_keys = Vec::new();
     for repo in &config.inventory.repositories {
         let Some(file) = &repo.password_file else {
@@ -347,10 +409,33 @@ pub async fn recover(
             missing_keys.push(path);
         }
     }
-    // The journal's seals need the master key that wrote them.
+    // The journal's seals need the master key that wrote them; the head the self-backup
+    // witnessed is kept beside it, so that a journal cut short since is told.
     let master = crate::keys::master_key_path(&ws);
+    let master_key = match source.master_key {
+        Some(file) => {
+            let text = fs::read_to_string(file).map_err(|e| {
+                AppError::Invalid(format!(
+                    "cannot read the master key {}: {e}",
+                    file.display()
+                ))
+            })?;
+            if reprise_workspace::text::unhex(text.trim()).is_none_or(|k| k.len() < 32) {
+                return Err(AppError::Invalid(format!(
+                    "{} is not a master key (64 hexadecimal characters)",
+                    file.display()
+                )));
+            }
+            write_private(&master, text.as_bytes())?;
+            true
+        }
+        None => false,
+    };
     if !master.exists() && std::env::var(crate::keys::MASTER_KEY_ENV).is_err() {
         missing_keys.push(master);
+    }
+    if let Some(head) = &manifest.journal_head {
+        crate::journal::keep_head(&ws, head)?;
     }
     Ok(Recovered {
         root,
@@ -361,6 +446,8 @@ pub async fn recover(
         catalog_is_dump,
         repository: matched.map(|r| r.id.to_string()),
         missing_keys,
+        master_key,
+        notes,
     })
 }
 

@@ -5,7 +5,6 @@ use jiff::{SignedDuration, Timestamp};
 use std::collections::HashMap;
 
 use reprise_catalog::{Run, RunKind, RunStatus};
-use reprise_domain::Location;
 use serde::Serialize;
 
 use crate::context::Ctx;
@@ -43,6 +42,10 @@ pub struct AssetStatus {
     pub media: usize,
     pub off_site: bool,
     pub rule_3_2_1: bool,
+    /// What the repositories' labels claim that their places do not bear out (two on one
+    /// filesystem or host, an "off-site" one on the workspace's disk).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub placement: Vec<String>,
 }
 
 /// Groups `items` by asset, keeping their order.
@@ -99,6 +102,7 @@ pub fn compute(
     // Past this share of the RPO an asset is "at risk" (`[supervision] rpo_at_risk`).
     let at_risk = ctx.loaded.config.supervision.rpo_at_risk;
     let points_of = by_asset(points, |p| p.asset.as_str());
+    let places = crate::places::Places::find(ctx.workspace(), &inv.repositories);
     let mut out = Vec::new();
     for asset in &inv.assets {
         let mine: Vec<&PointView> = points_of
@@ -139,7 +143,7 @@ pub fn compute(
         };
         let last_run = last_runs.get(asset.id.as_str()).copied();
         let newest = mine.iter().max_by_key(|p| p.time);
-        let (copies, media, off_site) = match newest {
+        let spread = match newest {
             Some(p) => {
                 let repos: Vec<_> = p
                     .copies
@@ -150,18 +154,16 @@ pub fn compute(
                             .find(|r| r.id.as_str() == c.repository)
                     })
                     .collect();
-                let mut media: Vec<&str> = repos.iter().map(|r| r.medium.as_str()).collect();
-                media.push("production");
-                media.sort();
-                media.dedup();
-                (
-                    1 + repos.len(),
-                    media.len(),
-                    repos.iter().any(|r| r.location == Location::OffSite),
-                )
+                crate::places::spread(&places, &repos)
             }
-            None => (1, 1, false),
+            None => crate::places::Spread {
+                copies: 1,
+                media: 1,
+                off_site: false,
+                warnings: Vec::new(),
+            },
         };
+        let (copies, media, off_site) = (spread.copies, spread.media, spread.off_site);
         out.push(AssetStatus {
             asset: asset.id.to_string(),
             name: asset.name.clone(),
@@ -178,6 +180,7 @@ pub fn compute(
             media,
             off_site,
             rule_3_2_1: copies >= 3 && media >= 2 && off_site,
+            placement: spread.warnings,
         });
     }
     out

@@ -99,6 +99,10 @@ pub struct Item {
     pub en: &'static str,
     pub fr: &'static str,
     pub count: usize,
+    /// Why the records, though present, do not evidence what the controls need (assets not
+    /// ready, targets not approved, assets never restored in a test), in English and French.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shortfalls: Vec<(String, String)>,
 }
 
 /// A control of a framework and whether the period holds evidence for it.
@@ -305,7 +309,7 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
         reviews_count,
     ));
 
-    let controls = controls(&items, &unreviewed, verdict.first_break.is_some());
+    let controls = controls(&items, &unreviewed, verdict.first_problem().as_deref());
     write_controls(dir, &controls, &items)?;
     let pack = Pack {
         workspace: ctx
@@ -316,7 +320,7 @@ async fn gather(ctx: &Ctx<'_>, period: &Period, dir: &Path) -> AppResult<Pack> {
             .unwrap_or_else(|| "Reprise".into()),
         period: period.clone(),
         generated: Timestamp::now(),
-        journal_intact: verdict.first_break.is_none(),
+        journal_intact: verdict.intact,
         journal_entries: entries.len(),
         items,
         controls,
@@ -333,6 +337,7 @@ fn item(key: &'static str, file: &str, en: &'static str, fr: &'static str, count
         en,
         fr,
         count,
+        shortfalls: Vec::new(),
     }
 }
 
@@ -516,6 +521,32 @@ async fn runs(
         let done = sheet.rows.iter().filter(|r| r[8] == "succeeded").count();
         items.push(item(key, &format!("{file}.csv"), en, fr, done));
     }
+    // Copies made are not redundancy when they share a disk or no copy is off-site.
+    let statuses = reprise_ops::status::run(ctx, Timestamp::now()).await?;
+    let backed: Vec<_> = statuses.iter().filter(|s| s.restore_points > 0).collect();
+    let short: Vec<&str> = backed
+        .iter()
+        .filter(|s| !s.rule_3_2_1)
+        .map(|s| s.asset.as_str())
+        .collect();
+    if !short.is_empty()
+        && let Some(copies) = items.iter_mut().find(|i| i.key == "copies")
+    {
+        let names = short.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+        let more = if short.len() > 5 { ", …" } else { "" };
+        copies.shortfalls.push((
+            format!(
+                "{} of {} assets with restore points do not meet the 3-2-1 rule ({names}{more}; `reprise status` says why)",
+                short.len(),
+                backed.len()
+            ),
+            format!(
+                "{} actifs sur {} ayant des points de restauration ne respectent pas la règle 3-2-1 ({names}{more} ; `reprise status` dit pourquoi)",
+                short.len(),
+                backed.len()
+            ),
+        ));
+    }
 
     Ok(())
 }
@@ -569,13 +600,51 @@ async fn drills(
         ],
         &drill_rows,
     )?;
-    items.push(item(
+    let mut found = item(
         "drills",
         "drills.csv",
         "Restore tests with measured RTO and RPO",
         "Tests de restauration avec RTO et RPO mesurés",
         drills.iter().filter(|d| d.ok).count(),
-    ));
+    );
+    // Every data set of every asset holding data needs a passed test in the period.
+    let inv = ctx.inventory();
+    let untested: Vec<String> = inv
+        .assets
+        .iter()
+        .flat_map(|a| {
+            a.datasets
+                .iter()
+                .map(move |d| (a.id.as_str(), d.name.as_str()))
+        })
+        .filter(|(a, d)| {
+            !drills
+                .iter()
+                .any(|x| x.ok && x.asset == *a && x.dataset == *d)
+        })
+        .map(|(a, d)| format!("{a}/{d}"))
+        .collect();
+    let sets = inv.assets.iter().map(|a| a.datasets.len()).sum::<usize>();
+    if !untested.is_empty() && found.count > 0 {
+        let shown = untested
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = if untested.len() > 5 { ", …" } else { "" };
+        found.shortfalls.push((
+            format!(
+                "{} of {sets} data sets had no passed restore test in the period ({shown}{more})",
+                untested.len()
+            ),
+            format!(
+                "{} jeux de données sur {sets} n'ont eu aucun test de restauration réussi sur la période ({shown}{more})",
+                untested.len()
+            ),
+        ));
+    }
+    items.push(found);
 
     Ok(())
 }
@@ -674,13 +743,33 @@ async fn readiness(ctx: &Ctx<'_>, dir: &Path, items: &mut Vec<Item>) -> AppResul
         serde_json::to_string_pretty(&readiness).expect("serialisable"),
     )
     .map_err(|e| AppError::Failed(format!("cannot write readiness.json: {e}")))?;
-    items.push(item(
+    let mut found = item(
         "readiness",
         "readiness.json",
         "Go-live readiness per site and asset (at generation)",
         "Préparation au démarrage par site et actif (à la génération)",
         readiness.assets.len(),
-    ));
+    );
+    let total = readiness.assets.len();
+    let not_ready = readiness.assets.iter().filter(|a| !a.ready).count();
+    if not_ready > 0 {
+        found.shortfalls.push((
+            format!("{not_ready} of {total} assets are not ready (readiness.json says what blocks each)"),
+            format!("{not_ready} actifs sur {total} ne sont pas prêts (readiness.json dit ce qui bloque chacun)"),
+        ));
+    }
+    let unapproved = readiness
+        .assets
+        .iter()
+        .filter(|a| a.items.iter().any(|i| i.key == "approval" && !i.met))
+        .count();
+    if unapproved > 0 {
+        found.shortfalls.push((
+            format!("{unapproved} of {total} assets have RPO/RTO targets not approved by their owner"),
+            format!("{unapproved} actifs sur {total} ont des objectifs RPO/RTO non validés par leur responsable"),
+        ));
+    }
+    items.push(found);
 
     Ok(())
 }
@@ -805,7 +894,7 @@ async fn journal(
 }
 
 /// Each control, evidenced when every item it requires holds a record of the period.
-fn controls(items: &[Item], unreviewed: &[i64], journal_broken: bool) -> Vec<Control> {
+fn controls(items: &[Item], unreviewed: &[i64], journal_broken: Option<&str>) -> Vec<Control> {
     let count = |key: &str| items.iter().find(|i| i.key == key).map_or(0, |i| i.count);
     CONTROLS
         .iter()
@@ -822,12 +911,17 @@ fn controls(items: &[Item], unreviewed: &[i64], journal_broken: bool) -> Vec<Con
                     }
                     continue;
                 }
-                if *key == "journal" && journal_broken {
+                if *key == "journal"
+                    && let Some(problem) = journal_broken
+                {
                     gaps.push((
-                        "the journal's verification failed: it was altered".to_string(),
-                        "la vérification du journal a échoué : il a été altéré".to_string(),
+                        format!("the journal's verification failed: {problem}"),
+                        format!("la vérification du journal a échoué : {problem}"),
                     ));
                     continue;
+                }
+                if let Some(item) = items.iter().find(|i| i.key == *key) {
+                    gaps.extend(item.shortfalls.iter().cloned());
                 }
                 if count(key) == 0 {
                     let item = items.iter().find(|i| i.key == *key).expect("item");

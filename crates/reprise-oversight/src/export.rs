@@ -656,34 +656,11 @@ async fn run_settings(
                 .join(".reprise/exports")
                 .join(&settings.id);
             let _ = std::fs::remove_dir_all(&staging);
-            let written = write(ctx, &settings.kinds, &filter, &staging).await?;
-            let mut snapshot = None;
-            if written.iter().any(|w| w.file.is_some()) {
-                let repo = ctx.repository(repo_id)?;
-                let open = repos::open(ctx.workspace(), repo, ctx.progress.clone()).await?;
-                let request = BackupRequest {
-                    source: BackupSource::Paths {
-                        paths: vec![staging.clone()],
-                        exclude: vec![],
-                    },
-                    hostname: "reprise".into(),
-                    tags: vec![format!("export:{}", settings.id)],
-                    label: format!("Reprise export {}", settings.id),
-                    time: Some(now),
-                };
-                // Held while it writes, so that no prune runs beside it.
-                let lease = reprise_ops::leases::export_key(&settings.id);
-                if !reprise_ops::leases::acquire(ctx.catalog, &lease).await? {
-                    return Err(AppError::Busy(format!(
-                        "another process is writing export `{}`, or pruning its repository, right now",
-                        settings.id
-                    )));
-                }
-                let written = blocking(move || open.backup(&request)).await;
-                reprise_ops::leases::release(ctx.catalog, &lease).await?;
-                snapshot = Some(written?.id);
-            }
+            // The plaintext copy never outlives the run: removed once stored, and when
+            // anything fails on the way (an unreachable repository, a busy lease).
+            let stored = store_staged(ctx, settings, &filter, &staging, repo_id, now).await;
             let _ = std::fs::remove_dir_all(&staging);
+            let (written, snapshot) = stored?;
             Ok(ScheduledRun {
                 export: settings.id.clone(),
                 written,
@@ -697,6 +674,49 @@ async fn run_settings(
             settings.id
         ))),
     }
+}
+
+/// Writes the export's files into `staging` (owner-only) and backs them up into the
+/// repository `repo_id`; the files written and the snapshot, if any file was.
+async fn store_staged(
+    ctx: &Ctx<'_>,
+    settings: &ExportSettings,
+    filter: &Filter,
+    staging: &Path,
+    repo_id: &str,
+    now: Timestamp,
+) -> AppResult<(Vec<Written>, Option<String>)> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(staging)
+        .and_then(|()| std::fs::set_permissions(staging, std::fs::Permissions::from_mode(0o700)))
+        .map_err(|e| AppError::Failed(format!("cannot create {}: {e}", staging.display())))?;
+    let written = write(ctx, &settings.kinds, filter, staging).await?;
+    if !written.iter().any(|w| w.file.is_some()) {
+        return Ok((written, None));
+    }
+    let repo = ctx.repository(repo_id)?;
+    let open = repos::open(ctx.workspace(), repo, ctx.progress.clone()).await?;
+    let request = BackupRequest {
+        source: BackupSource::Paths {
+            paths: vec![staging.to_path_buf()],
+            exclude: vec![],
+        },
+        hostname: "reprise".into(),
+        tags: vec![format!("export:{}", settings.id)],
+        label: format!("Reprise export {}", settings.id),
+        time: Some(now),
+    };
+    // Held while it writes, so that no prune runs beside it.
+    let lease = reprise_ops::leases::export_key(&settings.id);
+    if !reprise_ops::leases::acquire(ctx.catalog, &lease).await? {
+        return Err(AppError::Busy(format!(
+            "another process is writing export `{}`, or pruning its repository, right now",
+            settings.id
+        )));
+    }
+    let stored = blocking(move || open.backup(&request)).await;
+    reprise_ops::leases::release(ctx.catalog, &lease).await?;
+    Ok((written, Some(stored?.id)))
 }
 
 #[cfg(test)]

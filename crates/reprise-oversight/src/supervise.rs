@@ -202,6 +202,7 @@ fn rule_321_condition(s: &AssetStatus) -> Option<Condition> {
     if !s.off_site {
         missing.push("no copy off-site".to_string());
     }
+    missing.extend(s.placement.iter().cloned());
     Some(Condition {
         key: format!("rule321:{}", s.asset),
         severity: "warning",

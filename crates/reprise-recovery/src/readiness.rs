@@ -70,16 +70,10 @@ fn item(
 /// The readiness of every asset (of `site` when given), at `now`.
 pub async fn check(ctx: &Ctx<'_>, site: Option<&str>, now: Timestamp) -> AppResult<Readiness> {
     let journal_blocker = match reprise_ops::journal::check(ctx).await {
-        Ok((_, v)) => v.first_break.map(|b| {
+        Ok((_, v)) => v.first_problem().map(|p| {
             (
-                format!(
-                    "the journal is broken at entry {}: {} (`reprise journal verify`)",
-                    b.seq, b.message
-                ),
-                format!(
-                    "le journal est rompu à l'entrée {} (`reprise journal verify`)",
-                    b.seq
-                ),
+                format!("the journal does not hold: {p} (`reprise journal verify`)"),
+                format!("le journal n'est pas intact : {p} (`reprise journal verify`)"),
             )
         }),
         Err(e) => Some((

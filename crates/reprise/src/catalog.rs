@@ -12,15 +12,15 @@ pub async fn open(location: &CatalogLocation) -> anyhow::Result<Box<dyn Catalog>
 }
 
 /// The catalog at `location`, journaling every change of state as `actor` under the
-/// workspace's master key (created the first time).
+/// workspace's master key (created the first time, while the journal is empty).
 pub async fn open_journaled(
     ws: &reprise_workspace::workspace::Workspace,
     location: &CatalogLocation,
     actor: &str,
 ) -> anyhow::Result<Box<dyn Catalog>> {
     let inner = open(location).await?;
-    let master = reprise_ops::keys::master_key(ws).map_err(anyhow::Error::msg)?;
-    Ok(Box::new(reprise_ops::journal::Journaled::new(
-        inner, &master, actor,
-    )))
+    let journaled = reprise_ops::journal::open(ws, inner, actor)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    Ok(Box::new(journaled))
 }

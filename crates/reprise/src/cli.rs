@@ -50,6 +50,11 @@ pub enum Command {
         /// machine).
         #[arg(long, value_name = "FILE")]
         password_file: Option<PathBuf>,
+        /// The workspace's master key (its safe copy), which sealed the journal: put back
+        /// as .reprise/keys/master.key so that `reprise journal verify` holds. Self-backups
+        /// never carry it.
+        #[arg(long, value_name = "FILE", requires = "from_repository")]
+        master_key_file: Option<PathBuf>,
     },
     /// Build a demo workspace from the seed documents, with real data files, to explore.
     Demo {
@@ -559,9 +564,29 @@ pub enum JournalCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Check the whole chain: exit 0 when intact, 1 naming the first entry altered,
-    /// removed or reordered.
+    /// Check the whole chain, the head kept beside the master key, and every record the
+    /// journal seals (incidents, requests, approvals, erasures, accounts, tokens,
+    /// provenance): exit 0 when all holds, 1 naming the first entry altered, removed or
+    /// reordered, the truncation, or each record changed outside Reprise.
     Verify {
+        /// A head witnessed elsewhere to check too: a self-backup's
+        /// reprise-manifest.json, an evidence pack's or export's verification.json, a copy
+        /// of .reprise/keys/journal.head. Repeatable.
+        #[arg(long, value_name = "FILE")]
+        against: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take the catalog as it is, journaled with a reason: seal the records the journal
+    /// has not sealed (written before records were sealed), and have the head file
+    /// witness the newest entry again. Records changed or removed outside Reprise stay
+    /// reported unless --accept-changes.
+    Seal {
+        #[arg(long)]
+        reason: String,
+        /// Also seal records changed or removed outside Reprise, as they now are.
+        #[arg(long)]
+        accept_changes: bool,
         #[arg(long)]
         json: bool,
     },

@@ -42,11 +42,23 @@ pub fn print_created(title: &str, created: &Created, catalog: &str) {
 
 /// `reprise init --from-repository LOCATION --password-file KEY [DIR]`: a workspace
 /// rebuilt from Reprise's own backup, on a new machine.
-pub async fn recover(dir: Option<PathBuf>, location: &str, key: &Path) -> anyhow::Result<u8> {
+pub async fn recover(
+    dir: Option<PathBuf>,
+    location: &str,
+    key: &Path,
+    master_key: Option<&Path>,
+) -> anyhow::Result<u8> {
     let dir = dir.unwrap_or_else(|| PathBuf::from("."));
-    let recovered =
-        reprise_ops::selfbackup::recover(&dir, location, key, crate::progress::for_terminal())
-            .await?;
+    let recovered = reprise_ops::selfbackup::recover(
+        &dir,
+        &reprise_ops::selfbackup::RecoverFrom {
+            location,
+            password_file: key,
+            master_key,
+        },
+        crate::progress::for_terminal(),
+    )
+    .await?;
     let tz = reprise_workspace::workspace::zone(None);
     println!(
         "Rebuilt the workspace {}in {}",
@@ -80,9 +92,15 @@ pub async fn recover(dir: Option<PathBuf>, location: &str, key: &Path) -> anyhow
             "  key            no repository of the configuration is at {location}: adjust its `path` or `url`"
         ),
     }
+    if recovered.master_key {
+        println!("  master key     put back (it seals the journal)");
+    }
+    for note in &recovered.notes {
+        println!("  note           {note}");
+    }
     for missing in &recovered.missing_keys {
         println!(
-            "  missing key    {} (put it back: a repository's key, or the master key that seals the journal)",
+            "  missing key    {} (put it back: a repository's key, or the master key that seals the journal — `--master-key-file`)",
             missing.display()
         );
     }

@@ -32,37 +32,56 @@ pub async fn run(global: &Global, cmd: JournalCommand) -> anyhow::Result<u8> {
             print!("{}", table.render());
             Ok(exit::SUCCESS)
         }
-        JournalCommand::Verify { json } => {
-            let (_, verdict) = journal::check(&ctx).await?;
+        JournalCommand::Verify { against, json } => {
+            let (_, verdict) = journal::check_against(&ctx, &against).await?;
             if json {
                 print_json(&verdict)?;
             } else {
-                match (&verdict.first_break, &verdict.head) {
-                    (Some(b), _) => println!(
-                        "BROKEN at entry {}: {} ({} entries read)",
-                        b.seq, b.message, verdict.entries
-                    ),
-                    (None, Some((seq, hash))) => println!(
-                        "intact: {} entries, each sealed and following the previous one; head {seq} {hash}",
-                        verdict.entries
-                    ),
-                    (None, None) => println!("intact: the journal is empty"),
-                }
+                print_verdict(&verdict);
             }
             Ok(if verdict.intact {
                 exit::SUCCESS
             } else {
                 exit::FAILURE
             })
+        }
+        JournalCommand::Seal {
+            reason,
+            accept_changes,
+            json,
+        } => {
+            let sealed = journal::seal_as_is(&ctx, &reason, accept_changes).await?;
+            if json {
+                print_json(&sealed)?;
+                return Ok(exit::SUCCESS);
+            }
+            for r in &sealed.records {
+                println!("sealed {r}");
+            }
+            if let Some((seq, _)) = &sealed.head {
+                println!(
+                    "{} record(s) sealed; the head file witnesses entry {seq}",
+                    sealed.records.len()
+                );
+            }
+            let (_, verdict) = journal::check(&ctx).await?;
+            if !verdict.intact {
+                print_verdict(&verdict);
+                return Ok(exit::FAILURE);
+            }
+            Ok(exit::SUCCESS)
         }
         JournalCommand::Export { dir } => {
             let (files, verdict) = journal::export(&ctx, &dir).await?;
             for f in &files {
                 println!("wrote {}", f.display());
             }
-            match &verdict.first_break {
-                Some(b) => println!("verification: BROKEN at entry {}: {}", b.seq, b.message),
-                None => println!("verification: intact ({} entries)", verdict.entries),
+            match verdict.first_problem() {
+                Some(p) => println!("verification: BROKEN: {p}"),
+                None => println!(
+                    "verification: intact ({} entries, {} sealed records)",
+                    verdict.entries, verdict.records
+                ),
             }
             Ok(if verdict.intact {
                 exit::SUCCESS
@@ -70,5 +89,31 @@ pub async fn run(global: &Global, cmd: JournalCommand) -> anyhow::Result<u8> {
                 exit::FAILURE
             })
         }
+    }
+}
+
+fn print_verdict(verdict: &journal::Verdict) {
+    match (&verdict.first_break, &verdict.head) {
+        (Some(b), _) => println!(
+            "BROKEN at entry {}: {} ({} entries read)",
+            b.seq, b.message, verdict.entries
+        ),
+        (None, Some((seq, hash))) => println!(
+            "chain intact: {} entries, each sealed and following the previous one; head {seq} {hash}",
+            verdict.entries
+        ),
+        (None, None) => println!("chain intact: the journal is empty"),
+    }
+    for w in &verdict.witnesses {
+        println!("BROKEN: {w}");
+    }
+    for p in &verdict.record_problems {
+        println!("BROKEN: {}", p.message);
+    }
+    if verdict.intact {
+        println!(
+            "intact: {} records sealed by the journal match the catalog",
+            verdict.records
+        );
     }
 }

@@ -69,6 +69,13 @@ pub async fn run(global: &Global, json: bool) -> anyhow::Result<u8> {
         ]);
     }
     print!("{}", table.render());
+    // What the labels claim and the places do not bear out, once per sentence.
+    let mut placement: Vec<&String> = statuses.iter().flat_map(|s| &s.placement).collect();
+    placement.sort();
+    placement.dedup();
+    for w in placement {
+        println!("3-2-1: {w}");
+    }
     let requests = reprise_recovery::request::list(&ctx, false).await?;
     if !requests.is_empty() {
         println!("\nRestore requests in progress:");

@@ -202,10 +202,13 @@ fn e_mail_goes_over_starttls_to_a_relay_trusted_through_a_private_ca() {
 #[test]
 fn an_unreachable_repository_and_a_broken_3_2_1_rule_are_alerts() {
     let ws = TestWorkspace::init();
+    // The off-site disk is another filesystem: one in the workspace would not count.
+    let disk = crate::support::other_filesystem();
     std::fs::write(ws.path().join("notes.txt"), "notes\n").unwrap();
     let config = format!(
-        "{}\n[[repository]]\nid = \"offsite\"\npath = \"offsite-copy\"\npassword_file = \".reprise/keys/local.key\"\nlocation = \"off-site\"\nmedium = \"usb-disk\"\n{}",
+        "{}\n[[repository]]\nid = \"offsite\"\npath = \"{}/offsite-copy\"\npassword_file = \".reprise/keys/local.key\"\nlocation = \"off-site\"\nmedium = \"usb-disk\"\n{}",
         BASE,
+        disk.path().display(),
         asset(
             "files",
             "\n[[asset.dataset]]\nname = \"notes\"\npaths = [\"notes.txt\"]"

@@ -421,6 +421,9 @@ fn retention_plans_with_reasons_then_applies() {
 #[test]
 fn copies_to_an_off_site_repository_satisfy_3_2_1() {
     let ws = TestWorkspace::init();
+    // The off-site repository is on another filesystem; `nas` is a folder beside the
+    // local repository, labelled another medium: one copy, whatever its label.
+    let disk = crate::support::other_filesystem();
     std::fs::write(ws.path().join("notes.txt"), "notes\n").unwrap();
     std::fs::write(
         ws.path().join(".reprise/keys/offsite.key"),
@@ -428,7 +431,11 @@ fn copies_to_an_off_site_repository_satisfy_3_2_1() {
     )
     .unwrap();
     std::fs::write(ws.path().join(".reprise/keys/nas.key"), "nas-secret\n").unwrap();
-    let repos = "\n[[repository]]\nid = \"nas\"\npath = \"nas\"\npassword_file = \".reprise/keys/nas.key\"\nmedium = \"nas\"\n\n[[repository]]\nid = \"offsite\"\npath = \"offsite\"\npassword_file = \".reprise/keys/offsite.key\"\nmedium = \"object-storage\"\nlocation = \"off-site\"\n";
+    let repos = "\n[[repository]]\nid = \"nas\"\npath = \"nas\"\npassword_file = \".reprise/keys/nas.key\"\nmedium = \"nas\"\n\n[[repository]]\nid = \"offsite\"\npath = \"{offsite}\"\npassword_file = \".reprise/keys/offsite.key\"\nmedium = \"object-storage\"\nlocation = \"off-site\"\n";
+    let repos = repos.replace(
+        "{offsite}",
+        &disk.path().join("offsite").display().to_string(),
+    );
     let config = format!(
         "{}{repos}{}",
         BASE.replace(
@@ -463,9 +470,23 @@ fn copies_to_an_off_site_repository_satisfy_3_2_1() {
     assert_eq!(newest["copies"].as_array().unwrap().len(), 3);
     let status = ws.json(&["status", "--json"]);
     let ok = &status.as_array().unwrap()[0];
-    assert_eq!(ok["copies"], 4);
+    assert_eq!(ok["copies"], 3, "{ok:#}");
     assert_eq!(ok["off_site"], true);
     assert_eq!(ok["rule_3_2_1"], true);
+    assert!(
+        ok["placement"][0]
+            .as_str()
+            .unwrap()
+            .contains("`local` and `nas` are on the same filesystem: counted as one copy"),
+        "{ok:#}"
+    );
+    ws.cmd()
+        .arg("status")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "3-2-1: `local` and `nas` are on the same filesystem",
+        ));
     // The off-site copy restores on its own when the others are gone.
     std::fs::remove_dir_all(ws.path().join("repository")).unwrap();
     std::fs::remove_dir_all(ws.path().join("nas")).unwrap();
@@ -478,6 +499,50 @@ fn copies_to_an_off_site_repository_satisfy_3_2_1() {
     assert_eq!(
         std::fs::read_to_string(target.join("notes.txt")).unwrap(),
         "notes\n"
+    );
+}
+
+#[test]
+fn two_folders_on_one_disk_labelled_apart_do_not_make_3_2_1() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "notes\n").unwrap();
+    let repos = "\n[[repository]]\nid = \"usb\"\npath = \"usb\"\npassword_file = \".reprise/keys/local.key\"\nmedium = \"usb-disk\"\nlocation = \"off-site\"\n";
+    ws.write_config(&format!(
+        "{}{repos}{}",
+        BASE.replace(
+            "repository = \"local\"\n",
+            "repository = \"local\"\ncopy_to = [\"usb\"]\n"
+        ),
+        asset(
+            "ok",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
+        )
+    ));
+    ws.cmd().args(["repo", "init"]).assert().success();
+    ws.cmd().args(["backup", "ok"]).assert().success();
+    let status = ws.json(&["status", "--json"]);
+    let ok = &status.as_array().unwrap()[0];
+    assert_eq!(
+        (ok["copies"].as_u64(), ok["off_site"].as_bool()),
+        (Some(2), Some(false)),
+        "{ok:#}"
+    );
+    assert_eq!(ok["rule_3_2_1"], false);
+    let alerts = ws.json(&["alerts", "--json"]);
+    let rule = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["key"] == "rule321:ok")
+        .unwrap_or_else(|| panic!("no 3-2-1 alert in {alerts:#}"));
+    let message = rule["message"].as_str().unwrap();
+    assert!(
+        message.contains("`local` and `usb` are on the same filesystem"),
+        "{message}"
+    );
+    assert!(
+        message.contains("`usb` shares a place with an on-site copy: not off-site"),
+        "{message}"
     );
 }
 

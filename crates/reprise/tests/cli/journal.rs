@@ -149,3 +149,165 @@ fn a_journal_edited_in_postgresql_is_caught_at_the_right_entry() {
         .success();
     journal_verify_points_at_tampering(&ws, &url, &[]);
 }
+
+/// Records users rely on are sealed: an incident edited in the catalog, a provenance row
+/// slipped in, the newest entries cut off, the master key gone — each is named; an
+/// administrator takes the catalog as it is only with a journaled reason.
+#[test]
+fn records_edited_entries_cut_off_and_a_missing_key_are_each_named() {
+    let ws = TestWorkspace::init();
+    with_backups(&ws);
+    let db = ws.path().join(".reprise/catalog.db");
+    let db = db.to_str().unwrap();
+    ws.cmd()
+        .args([
+            "incident",
+            "open",
+            "Ransomware on the ERP",
+            "--asset",
+            "erp",
+        ])
+        .assert()
+        .success();
+    ws.cmd()
+        .args(["journal", "verify"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "records sealed by the journal match the catalog",
+        ));
+    // The title of the incident changed by hand: named, with the entry that sealed it.
+    sql(
+        db,
+        "UPDATE incidents SET title = 'Nothing happened' WHERE id = 1",
+    );
+    ws.cmd()
+        .args(["journal", "verify"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "incident:1 was changed in the catalog since entry",
+        ));
+    sql(
+        db,
+        "UPDATE incidents SET title = 'Ransomware on the ERP' WHERE id = 1",
+    );
+    ws.cmd().args(["journal", "verify"]).assert().success();
+    // A timeline event slipped in is a change of the incident too.
+    sql(
+        db,
+        "INSERT INTO incident_events (incident_id, at_us, kind, actor, text) SELECT 1, at_us + 1, 'note', 'x', 'restored, all fine' FROM incident_events WHERE incident_id = 1 LIMIT 1",
+    );
+    ws.cmd()
+        .args(["journal", "verify"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("incident:1 was changed"));
+    sql(
+        db,
+        "DELETE FROM incident_events WHERE text = 'restored, all fine'",
+    );
+
+    // A foreign snapshot made trusted by a row written by hand: not in the journal.
+    sql(
+        db,
+        "INSERT INTO restore_points (repo_id, snapshot_id, asset_id, dataset, time_us) SELECT repo_id, 'f0f0f0f0', asset_id, dataset, time_us + 1 FROM restore_points LIMIT 1; INSERT INTO provenance (repo_id, snapshot_id, how, at_us) SELECT repo_id, 'f0f0f0f0', 'backup', 0 FROM restore_points LIMIT 1",
+    );
+    ws.cmd()
+        .args(["journal", "verify"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("/f0f0f0f0 is not in the journal"));
+    sql(
+        db,
+        "DELETE FROM provenance WHERE snapshot_id = 'f0f0f0f0'; DELETE FROM restore_points WHERE snapshot_id = 'f0f0f0f0'",
+    );
+
+    // An export noted before the newest entries are cut off, head file and all.
+    let noted = ws.path().join("noted");
+    ws.cmd()
+        .args(["journal", "export", noted.to_str().unwrap()])
+        .assert()
+        .success();
+    let last: serde_json::Value = ws.json(&["journal", "list", "--limit", "1", "--json"]);
+    let last = last[0]["seq"].as_i64().unwrap();
+    sql(
+        db,
+        &format!("DELETE FROM journal WHERE seq >= {}", last - 1),
+    );
+    ws.cmd()
+        .args(["journal", "verify"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "entries {}–{last} are missing: the head file",
+            last - 1
+        )));
+    // Entries written since do not bury the cut: the head file keeps witnessing it.
+    ws.cmd().args(["backup", "erp"]).assert().success();
+    ws.cmd()
+        .args(["journal", "verify"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "entry {last} is not the one the head file"
+        )));
+    // Without the head file, the noted verification still tells.
+    let head = ws.path().join(".reprise/keys/journal.head");
+    let kept = std::fs::read(&head).unwrap();
+    std::fs::remove_file(&head).unwrap();
+    let against = noted.join("verification.json");
+    ws.cmd()
+        .args(["journal", "verify", "--against", against.to_str().unwrap()])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "entry {last} is not the one {}",
+            against.display()
+        )));
+    std::fs::write(&head, kept).unwrap();
+
+    // The cut took the incident's newest seal with it: the incident no longer matches
+    // the seal left. Sealing only what was never sealed leaves that reported; an
+    // administrator accepts it explicitly, with a reason, and verify holds again.
+    ws.cmd()
+        .args(["journal", "seal"])
+        .args([
+            "--reason",
+            "entries lost in the restore of 3 Dec, see ticket 42",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("BROKEN: incident:1 was changed"));
+    ws.cmd()
+        .args(["journal", "seal", "--accept-changes"])
+        .args([
+            "--reason",
+            "entries lost in the restore of 3 Dec, see ticket 42",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("sealed incident:1"))
+        .stdout(predicate::str::contains("the head file witnesses entry"));
+    ws.cmd().args(["journal", "verify"]).assert().success();
+    let entries = ws.json(&["journal", "list", "--limit", "3", "--json"]);
+    assert!(
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "journal.head-witnessed"
+                && e["detail"].as_str().unwrap().contains("ticket 42")),
+        "{entries:#}"
+    );
+
+    // The master key gone: said plainly, and no new key is made in its place.
+    let key = ws.path().join(".reprise/keys/master.key");
+    std::fs::remove_file(&key).unwrap();
+    ws.cmd()
+        .args(["journal", "verify"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("the master key is missing"));
+    assert!(!key.exists(), "a new master key was made");
+}

@@ -509,12 +509,29 @@ fn exports_filter_by_site_period_and_type_and_say_why_when_empty() {
         &["snapshots", "--tag", "export:weekly", "--json"],
     );
     assert_eq!(snaps.as_array().unwrap().len(), 1);
+    // No plaintext copy is left behind once stored, nor when storing fails.
+    let staging = ws.path().join(".reprise/exports/weekly");
+    assert!(
+        !staging.exists(),
+        "plaintext export left in {}",
+        staging.display()
+    );
     ws.cmd()
         .args(["export", "list"])
         .assert()
         .success()
         .stdout(predicate::str::contains("weekly"))
         .stdout(predicate::str::contains("(succeeded)"));
+    std::fs::rename(ws.path().join("offsite"), ws.path().join("offsite-away")).unwrap();
+    ws.cmd()
+        .args(["export", "run", "weekly"])
+        .assert()
+        .failure();
+    assert!(
+        !staging.exists(),
+        "plaintext export left in {}",
+        staging.display()
+    );
 }
 
 #[test]
@@ -550,7 +567,14 @@ fn an_evidence_pack_maps_drills_incidents_and_the_journal_to_controls() {
         .args(["evidence", "--period", &month, "--out", "pack.tar.gz"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("Controls with evidence: 9 of 9"))
+        // Records are there, but what they should prove is not: each shortfall is named.
+        .stdout(predicate::str::contains("Controls with evidence: 6 of 9"))
+        .stdout(predicate::str::contains(
+            "1 of 1 assets have RPO/RTO targets not approved by their owner",
+        ))
+        .stdout(predicate::str::contains(
+            "1 of 1 assets with restore points do not meet the 3-2-1 rule (crm;",
+        ))
         .stdout(predicate::str::contains("Journal: "))
         .stdout(predicate::str::contains("chain intact"));
     let unpacked = ws.path().join("unpacked");

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use predicates::prelude::*;
 
-use crate::support::{BASE, TestWorkspace, asset, reprise};
+use crate::support::{BASE, TestWorkspace, asset, reprise, restic_in, restic_snapshot_id};
 
 #[test]
 fn a_lost_server_is_rebuilt_from_a_repository_and_its_key() {
@@ -26,6 +26,21 @@ fn a_lost_server_is_rebuilt_from_a_repository_and_its_key() {
     ));
     ws.cmd().args(["backup", "files"]).assert().success();
     ws.cmd().args(["verify", "--read-data"]).assert().success();
+    // Someone with the repository password slipped in a newer snapshot for the asset.
+    let planted = ws.path().join("planted");
+    std::fs::create_dir_all(&planted).unwrap();
+    std::fs::write(planted.join("notes.txt"), "pay up\n").unwrap();
+    let forged = restic_snapshot_id(&restic_in(
+        &ws,
+        None,
+        &[
+            "backup",
+            planted.to_str().unwrap(),
+            "--tag",
+            "asset:files,dataset:notes",
+            "--json",
+        ],
+    ));
     let outcomes = ws.json(&["self-backup", "--json"]);
     assert_eq!(outcomes[0]["repository"], "local");
     assert_eq!(outcomes[0]["ok"], true, "{outcomes}");
@@ -47,13 +62,17 @@ fn a_lost_server_is_rebuilt_from_a_repository_and_its_key() {
     // Points of the assets are not confused with Reprise's own.
     assert_eq!(
         ws.json(&["snapshots", "--json"]).as_array().unwrap().len(),
-        1
+        2,
+        "the asset's point and the forged one"
     );
 
-    // The server is lost. What is left: the repository disk, and the key kept in a safe.
+    // The server is lost. What is left: the repository disk, and the keys kept in a safe
+    // (the repository's, and the master key that sealed the journal).
     let safe = tempfile::tempdir().unwrap();
     let key = safe.path().join("local.key");
     std::fs::copy(ws.path().join(".reprise/keys/local.key"), &key).unwrap();
+    let master = safe.path().join("master.key");
+    std::fs::copy(ws.path().join(".reprise/keys/master.key"), &master).unwrap();
     let new_machine = tempfile::tempdir().unwrap();
     let rebuilt = new_machine.path().join("reprise");
     std::fs::create_dir_all(&rebuilt).unwrap();
@@ -61,18 +80,52 @@ fn a_lost_server_is_rebuilt_from_a_repository_and_its_key() {
     let original_config = ws.config();
     drop(ws);
 
+    // Given relative to where it runs, as an operator types it.
     reprise(new_machine.path())
-        .args(["init", "reprise", "--from-repository"])
-        .arg(rebuilt.join("repository"))
+        .args(["init", "reprise", "--from-repository", "reprise/repository"])
         .arg("--password-file")
         .arg(&key)
+        .arg("--master-key-file")
+        .arg(&master)
         .assert()
         .success()
         .stdout(predicate::str::contains("Rebuilt the workspace `Test`"))
         .stdout(predicate::str::contains(
             "repository `local` (the key you gave)",
-        ));
+        ))
+        .stdout(predicate::str::contains("master key     put back"))
+        .stdout(predicate::str::contains("missing key").not());
     let cmd = || reprise(&rebuilt);
+    for private in [".reprise/catalog.db", ".reprise/keys/master.key"] {
+        let mode = std::fs::metadata(rebuilt.join(private))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{private} is owner-only: {mode:o}");
+    }
+    // The journal came back whole, sealed by the same key, its head witnessed.
+    cmd()
+        .args(["journal", "verify"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "records sealed by the journal match",
+        ));
+    assert!(rebuilt.join(".reprise/keys/journal.head").exists());
+    // The forged snapshot is still foreign there.
+    let points = cmd()
+        .args(["snapshots", "files", "--json"])
+        .output()
+        .unwrap();
+    let points: serde_json::Value = serde_json::from_slice(&points.stdout).unwrap();
+    let foreign: Vec<_> = points
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["foreign"] == true)
+        .collect();
+    assert_eq!(foreign.len(), 1, "{points:#}");
+    assert_eq!(foreign[0]["copies"][0]["snapshot"], forged.as_str());
     assert_eq!(
         std::fs::read_to_string(rebuilt.join("reprise.toml")).unwrap(),
         original_config
@@ -146,4 +199,35 @@ fn recovery_says_what_is_wrong() {
             "already holds a Reprise workspace",
         ));
     assert!(!target.path().join("new/reprise.toml").exists());
+
+    // The repository read from elsewhere than configured, and no master key given: only
+    // what is really missing is named, and where the repository is said.
+    reprise(target.path())
+        .args(["init", "new", "--from-repository"])
+        .arg(ws.path().join("repository"))
+        .arg("--password-file")
+        .arg(&key)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "repository `local` (the key you gave)",
+        ))
+        .stdout(predicate::str::contains(format!(
+            "repository `local` is configured at {}",
+            target
+                .path()
+                .canonicalize()
+                .unwrap()
+                .join("new/repository")
+                .display()
+        )))
+        .stdout(predicate::str::contains("missing key    ").count(1))
+        .stdout(predicate::str::contains("new/.reprise/keys/master.key"));
+    // Nothing can be verified, and it says so, without making another key.
+    reprise(&target.path().join("new"))
+        .args(["journal", "verify"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("the master key is missing"));
+    assert!(!target.path().join("new/.reprise/keys/master.key").exists());
 }

@@ -15,6 +15,20 @@ pub fn reprise(dir: &Path) -> Command {
     cmd
 }
 
+/// A directory on another filesystem than the test workspaces (`/dev/shm`, a tmpfs), for
+/// a repository that must not count as the same disk in the 3-2-1 rule.
+pub fn other_filesystem() -> tempfile::TempDir {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir_in("/dev/shm").expect("/dev/shm, a tmpfs, as a second filesystem");
+    let dev = |p: &Path| std::fs::metadata(p).unwrap().dev();
+    assert_ne!(
+        dev(dir.path()),
+        dev(&std::env::temp_dir()),
+        "/dev/shm must be another filesystem than the temporary directory"
+    );
+    dir
+}
+
 /// A fresh workspace created by `reprise init`, in a temporary directory.
 pub struct TestWorkspace {
     pub dir: tempfile::TempDir,
