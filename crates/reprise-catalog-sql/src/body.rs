@@ -12,9 +12,10 @@ use jiff::Timestamp;
 use reprise_catalog::{
     Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, ErasureRow,
     IncidentEvent, IncidentRow, IncidentSave, JournalEntry, NewIncidentRow, NewJournalEntry,
-    NewRequestRow, NewRun, Provenance, RepoVerification, RequestEvent, RequestRow, RequestSave,
-    RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus, Seal, TokenRow, UserRow,
-    Verification, diff_inventory, from_micros, opt_i64, opt_time, opt_u64, parse_state, to_micros,
+    NewRequestRow, NewRun, Provenance, RecordedState, RepoVerification, RequestEvent, RequestRow,
+    RequestSave, RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus, Seal, TokenRow,
+    UserRow, Verification, diff_inventory, from_micros, opt_i64, opt_time, opt_u64, parse_state,
+    to_micros,
 };
 use reprise_domain::AssetState;
 use sqlx::{AssertSqlSafe, Row, Transaction};
@@ -132,6 +133,50 @@ impl Catalog for Store {
         .await
         .map_err(|e| CatalogError::query("reading asset history", e))?;
         rows.iter().map(change_from_row).collect()
+    }
+
+    async fn record_state(&self, s: &RecordedState) -> Result<(), CatalogError> {
+        sqlx::query(
+            "INSERT INTO asset_states (asset_id, state, since_us, at_us, actor, note) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&s.asset)
+        .bind(s.state.as_str())
+        .bind(to_micros(s.since))
+        .bind(to_micros(s.at))
+        .bind(&s.actor)
+        .bind(&s.note)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("recording a state", e))?;
+        Ok(())
+    }
+
+    async fn recorded_states(&self) -> Result<Vec<RecordedState>, CatalogError> {
+        let read = |e| CatalogError::query("reading recorded states", e);
+        let rows = sqlx::query(
+            "SELECT * FROM asset_states s WHERE s.seq = \
+             (SELECT MAX(t.seq) FROM asset_states t WHERE t.asset_id = s.asset_id) \
+             ORDER BY s.asset_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read)?;
+        rows.iter()
+            .map(|row: &DbRow| {
+                let state: Option<String> = row.try_get("state").map_err(read)?;
+                Ok(RecordedState {
+                    asset: row.try_get("asset_id").map_err(read)?,
+                    state: parse_state(state)?.ok_or_else(|| {
+                        CatalogError::query("reading recorded states", "a state is missing")
+                    })?,
+                    since: from_micros(row.try_get("since_us").map_err(read)?)?,
+                    at: from_micros(row.try_get("at_us").map_err(read)?)?,
+                    actor: row.try_get("actor").map_err(read)?,
+                    note: row.try_get("note").map_err(read)?,
+                })
+            })
+            .collect()
     }
 
     async fn start_run(&self, run: &NewRun) -> Result<i64, CatalogError> {

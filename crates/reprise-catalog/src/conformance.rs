@@ -872,6 +872,34 @@ pub async fn the_journal_chains_every_entry_to_the_previous_one(catalog: &dyn Ca
     assert_eq!(seqs, [4, 5]);
 }
 
+pub async fn the_newest_recorded_state_of_each_asset_counts(catalog: &dyn Catalog) {
+    let state = |asset: &str, state, at| crate::RecordedState {
+        asset: asset.into(),
+        state,
+        since: t(at - 5),
+        at: t(at),
+        actor: Some("mohamed".into()),
+        note: Some("état des lieux".into()),
+    };
+    assert!(catalog.recorded_states().await.unwrap().is_empty());
+    catalog
+        .record_state(&state("router", AssetState::Failed, 10))
+        .await
+        .unwrap();
+    catalog
+        .record_state(&state("mail", AssetState::Partial, 20))
+        .await
+        .unwrap();
+    catalog
+        .record_state(&state("router", AssetState::Working, 30))
+        .await
+        .unwrap();
+    let newest = catalog.recorded_states().await.unwrap();
+    assert_eq!(newest.len(), 2);
+    assert_eq!(newest[0], state("mail", AssetState::Partial, 20));
+    assert_eq!(newest[1], state("router", AssetState::Working, 30));
+}
+
 pub async fn the_last_rotation_of_each_secret_counts(catalog: &dyn Catalog) {
     catalog
         .record_rotation("repository:local", t(0))
@@ -1062,6 +1090,7 @@ macro_rules! catalog_conformance_tests {
             an_erasure_ends_once_and_is_listed_per_asset,
             an_open_alert_is_acknowledged_once_raised,
             the_newest_approval_of_each_asset_counts,
+            the_newest_recorded_state_of_each_asset_counts,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {

@@ -50,6 +50,21 @@ impl ChangeKind {
     }
 }
 
+/// A state recorded for an asset outside the configuration: by hand (`reprise inventory
+/// set-state`, the "état des lieux au …" of R004.1) or by a finished recovery step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordedState {
+    pub asset: String,
+    pub state: AssetState,
+    /// Since when the asset is in that state (as observed, may be earlier than `at`).
+    pub since: Timestamp,
+    /// When it was recorded.
+    pub at: Timestamp,
+    pub actor: Option<String>,
+    /// Why, or by what (`incident 3: step done`).
+    pub note: Option<String>,
+}
+
 /// One recorded change of one asset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AssetChange {

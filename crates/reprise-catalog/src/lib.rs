@@ -26,7 +26,7 @@ pub use incidents::{
     Approval, IncidentEvent, IncidentRow, IncidentSave, NewIncidentRow, NewRequestRow,
     RequestEvent, RequestRow, RequestSave,
 };
-pub use inventory::{AssetChange, AssetRecord, ChangeKind, diff_inventory};
+pub use inventory::{AssetChange, AssetRecord, ChangeKind, RecordedState, diff_inventory};
 pub use journal::{JournalEntry, NewJournalEntry, Seal};
 pub use runs::{
     NewRun, Provenance, RepoVerification, RestorePoint, Run, RunFilter, RunKind, RunOutcome,
@@ -86,6 +86,12 @@ pub trait Catalog: Send + Sync {
 
     /// Every recorded change of every asset, oldest first, ties in insertion order.
     async fn inventory_history(&self) -> Result<Vec<AssetChange>, CatalogError>;
+
+    /// Records a state observed outside the configuration.
+    async fn record_state(&self, state: &RecordedState) -> Result<(), CatalogError>;
+
+    /// The newest recorded state of each asset that has one, by asset id.
+    async fn recorded_states(&self) -> Result<Vec<RecordedState>, CatalogError>;
 
     /// Records the start of a run and returns its id.
     async fn start_run(&self, run: &NewRun) -> Result<i64, CatalogError>;

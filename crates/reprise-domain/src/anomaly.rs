@@ -47,6 +47,14 @@ pub fn is_anomaly(history: &[f64], latest: f64) -> bool {
     score(history, latest).is_some_and(|s| s > THRESHOLD)
 }
 
+/// Whether `latest` is an anomaly against `history` by being far *above* it: for what
+/// deduplication makes small as a matter of course (bytes added by a backup whose data
+/// was seen before), only a surge says something.
+pub fn is_surge(history: &[f64], latest: f64) -> bool {
+    let mut values = history.to_vec();
+    !values.is_empty() && latest > median(&mut values) && is_anomaly(history, latest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +71,14 @@ mod tests {
         let added = [10.0, 12.0, 9.0, 500.0, 11.0, 10.0, 13.0];
         assert!(is_anomaly(&added, 900.0));
         assert!(!is_anomaly(&added, 14.0));
+    }
+
+    #[test]
+    fn only_a_surge_of_added_bytes_stands_out() {
+        let added = [5860.0, 5900.0, 5800.0, 5870.0, 5850.0, 5880.0];
+        // Data seen before adds next to nothing: deduplication, not an anomaly.
+        assert!(!is_surge(&added, 250.0));
+        assert!(is_surge(&added, 90_000.0));
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub struct Asset {
     /// recovery priority rules match on it, since order follows function (R004.2).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
+    /// The restore tier agreed with the client for this asset (1 comes first), over any
+    /// rule: seed 004 writes its strategy as priorities per element.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     /// `production` (the default when absent), `staging`, or `tenant:NAME` for a
@@ -66,6 +70,7 @@ impl Asset {
             zone: None,
             location: None,
             function: None,
+            priority: None,
             owner: None,
             environment: None,
             rpo: None,

@@ -20,7 +20,7 @@ use std::collections::{BinaryHeap, HashMap};
 
 use serde::Serialize;
 
-use crate::{Asset, AssetState, Category, Criticality, Inventory, ZoneRisk};
+use crate::{Asset, AssetState, Category, Criticality, Inventory, SiteId, ZoneRisk};
 
 /// Puts matching assets in a tier (1 comes first). A rule matches when every list it
 /// gives contains the asset's value; an empty list matches anything.
@@ -33,8 +33,12 @@ pub struct PriorityRule {
     pub categories: Vec<Category>,
     pub zones: Vec<ZoneRisk>,
     pub criticalities: Vec<Criticality>,
-    /// Matched against the asset's `function`, ignoring case.
+    /// Matched against the asset's `function`, ignoring case and accents
+    /// (`Messagerie`, `accès distant`).
     pub functions: Vec<String>,
+    /// The sites whose own rule set this rule belongs to (R000.2: priorities are defined
+    /// with each client); empty for a rule of every site.
+    pub sites: Vec<SiteId>,
 }
 
 impl PriorityRule {
@@ -43,10 +47,13 @@ impl PriorityRule {
             && (self.zones.is_empty() || asset.zone.is_some_and(|z| self.zones.contains(&z)))
             && (self.criticalities.is_empty() || self.criticalities.contains(&asset.criticality))
             && (self.functions.is_empty()
-                || asset
-                    .function
-                    .as_deref()
-                    .is_some_and(|f| self.functions.iter().any(|g| g.eq_ignore_ascii_case(f))))
+                || asset.function.as_deref().is_some_and(|f| {
+                    let f = crate::vocabulary::normalize_word(f);
+                    self.functions
+                        .iter()
+                        .any(|g| crate::vocabulary::normalize_word(g) == f)
+                }))
+            && (self.sites.is_empty() || self.sites.contains(&asset.site))
     }
 
     pub(crate) fn label_in(&self, lang: Lang) -> &str {
@@ -92,10 +99,33 @@ fn rule(
         zones: zones.to_vec(),
         criticalities: criticalities.to_vec(),
         functions: vec![],
+        sites: vec![],
     }
 }
 
-/// The rules used when the configuration gives none. First match wins.
+/// What the seeds' tables call the functions of network, messaging and supervision
+/// (R004.2), in English and French.
+const FIRST_FUNCTIONS: &[&str] = &[
+    "network",
+    "réseau",
+    "routing",
+    "routage",
+    "messaging",
+    "messagerie",
+    "mail",
+    "e-mail",
+    "email",
+    "supervision",
+    "monitoring",
+    "vpn",
+    "remote access",
+    "accès distant",
+];
+
+/// The rules used when the configuration gives none for a site. First match wins.
+/// They follow R004.2 (network, messaging and supervision first, by category or by
+/// function; storage and backup second; minor systems last) and R000.2 (critical-zone
+/// video, then the switches cameras hang on, then video supervision, then the rest).
 pub fn default_rules() -> Vec<PriorityRule> {
     use Category::*;
     vec![
@@ -109,17 +139,28 @@ pub fn default_rules() -> Vec<PriorityRule> {
         ),
         rule(
             1,
-            "messaging, remote access and monitoring",
-            "messagerie, accès distant et supervision",
-            &[Mail, Vpn, Supervision],
+            "network, messaging and supervision",
+            "réseau, messagerie et supervision",
+            &[Router, Firewall, Network, Mail, Vpn, Supervision],
             &[],
             &[],
         ),
+        PriorityRule {
+            functions: FIRST_FUNCTIONS.iter().map(|f| f.to_string()).collect(),
+            ..rule(
+                1,
+                "network, messaging and supervision (by function)",
+                "réseau, messagerie et supervision (par fonction)",
+                &[],
+                &[],
+                &[],
+            )
+        },
         rule(
             2,
-            "network equipment others depend on",
-            "équipements réseau dont d'autres dépendent",
-            &[Router, Switch, Firewall, Network],
+            "switches others depend on",
+            "commutateurs dont d'autres dépendent",
+            &[Switch],
             &[],
             &[],
         ),
@@ -547,28 +588,73 @@ impl<'i> Graph<'i> {
     }
 }
 
-/// Tiers as decided: each asset's own (from the first rule it matches), and after the
-/// pull forward, with who pulled it.
-struct Tiers<'r> {
-    own: Vec<(u32, Option<&'r PriorityRule>)>,
+/// Why an asset has its own tier, in English and French.
+struct Decision {
+    tier: u32,
+    en: String,
+    fr: String,
+}
+
+/// Tiers as decided: each asset's own (its `priority`, else the first rule of its site,
+/// else the first rule of every site), and after the pull forward, with who pulled it.
+struct Tiers {
+    own: Vec<Decision>,
     tier: Vec<u32>,
     puller: Vec<Option<usize>>,
+}
+
+/// One asset's own tier, and why.
+fn decide(a: &Asset, rules: &[PriorityRule], fallback: u32) -> Decision {
+    if let Some(p) = a.priority {
+        return Decision {
+            tier: p,
+            en: format!("priority {p} set on the asset"),
+            fr: format!("priorité {p} fixée sur l'élément"),
+        };
+    }
+    // The site's own rules come first, numbered as the site's rule set.
+    let site_rules = rules.iter().filter(|r| r.sites.contains(&a.site));
+    if let Some((n, r)) = site_rules.enumerate().find(|(_, r)| r.matches(a)) {
+        return Decision {
+            tier: r.tier,
+            en: format!("site {} rule {}: {}", a.site, n + 1, r.label_in(Lang::En)),
+            fr: format!(
+                "règle {} du site {} : {}",
+                n + 1,
+                a.site,
+                r.label_in(Lang::Fr)
+            ),
+        };
+    }
+    match rules
+        .iter()
+        .filter(|r| r.sites.is_empty())
+        .find(|r| r.matches(a))
+    {
+        Some(r) => Decision {
+            tier: r.tier,
+            en: r.label_in(Lang::En).to_string(),
+            fr: r.label_in(Lang::Fr).to_string(),
+        },
+        None => Decision {
+            tier: fallback,
+            en: "no rule matched".into(),
+            fr: "aucune règle".into(),
+        },
+    }
 }
 
 /// Each asset's own tier and rule, then the pull forward: a dependency takes the best
 /// tier of the in-scope assets waiting on it. Dependents come later in `topo`, so it is
 /// walked backwards.
-fn decide_tiers<'r>(g: &Graph<'_>, rules: &'r [PriorityRule], topo: &[usize]) -> Tiers<'r> {
+fn decide_tiers(g: &Graph<'_>, rules: &[PriorityRule], topo: &[usize]) -> Tiers {
     let fallback = rules.iter().map(|r| r.tier).max().unwrap_or(0) + 1;
-    let own: Vec<(u32, Option<&PriorityRule>)> = g
+    let own: Vec<Decision> = g
         .assets
         .iter()
-        .map(|a| match rules.iter().find(|r| r.matches(a)) {
-            Some(r) => (r.tier, Some(r)),
-            None => (fallback, None),
-        })
+        .map(|a| decide(a, rules, fallback))
         .collect();
-    let mut tier: Vec<u32> = own.iter().map(|(t, _)| *t).collect();
+    let mut tier: Vec<u32> = own.iter().map(|d| d.tier).collect();
     let mut puller: Vec<Option<usize>> = vec![None; g.assets.len()];
     for &i in topo.iter().rev() {
         for d in g.scoped_deps(i).collect::<Vec<_>>() {
@@ -731,7 +817,7 @@ fn action_for(a: &Asset, minimal: bool) -> Action {
 /// The step of asset `i`, at `position`, in its wave.
 fn step_for(
     g: &Graph<'_>,
-    tiers: &Tiers<'_>,
+    tiers: &Tiers,
     i: usize,
     position: usize,
     wave: (usize, &Wave),
@@ -745,17 +831,11 @@ fn step_for(
         .scoped_deps(i)
         .map(|d| g.assets[d].id.to_string())
         .collect();
-    let (rule_en, rule_fr) = match tiers.own[i].1 {
-        Some(r) => (
-            r.label_in(Lang::En).to_string(),
-            r.label_in(Lang::Fr).to_string(),
-        ),
-        None => ("no rule matched".to_string(), "aucune règle".to_string()),
-    };
+    let (rule_en, rule_fr) = (tiers.own[i].en.clone(), tiers.own[i].fr.clone());
     let pulled_by = tiers.puller[i].map(|p| g.assets[p].id.to_string());
     let (reason, reason_fr) = reasons(
         tiers.tier[i],
-        tiers.own[i].0,
+        tiers.own[i].tier,
         &rule_en,
         &rule_fr,
         pulled_by.as_deref(),
@@ -768,7 +848,7 @@ fn step_for(
         state: g.states[&i],
         wave: wave.0 + 1,
         tier: tiers.tier[i],
-        own_tier: tiers.own[i].0,
+        own_tier: tiers.own[i].tier,
         rule: rule_en,
         rule_fr,
         reason,
@@ -1051,18 +1131,63 @@ mod tests {
         );
         let tiers: Vec<u32> = p.steps.iter().map(|s| s.tier).collect();
         assert_eq!(tiers, [1, 1, 1, 1, 2, 4]);
-        // The router is "network" (tier 2) on its own; the mail server pulls it forward.
+        // The router is network: priority 1 on its own (R004.2).
         let router = &p.steps[0];
-        assert_eq!(router.own_tier, 2);
+        assert_eq!(router.own_tier, 1);
         assert!(
-            router.reason.contains("pulled forward from tier 2"),
+            router
+                .reason
+                .contains("tier 1: network, messaging and supervision"),
             "{}",
             router.reason
         );
-        assert!(router.reason_fr.contains("avancé depuis le niveau 2"));
         // The "major" mail server is restored in the first tier (R004.2).
-        assert_eq!(p.steps[1].rule, "messaging, remote access and monitoring");
+        assert_eq!(p.steps[1].rule, "network, messaging and supervision");
         assert!(p.steps[1].reason.contains("after router-vyos"));
+    }
+
+    #[test]
+    fn functions_in_french_an_asset_priority_and_a_site_rule_set_decide_tiers() {
+        use Category::*;
+        use Criticality::*;
+        let mut zabbix = asset("zabbix", Server, Major, &[]);
+        zabbix.function = Some("Supervision".into());
+        let mut openvpn = asset("openvpn", Other, Major, &[]);
+        openvpn.function = Some("Accès distant".into());
+        let mut nas = asset("nas", Storage, Major, &[]);
+        nas.priority = Some(1);
+        let inv = inventory(vec![zabbix, openvpn, nas, asset("erp", Server, Minor, &[])]);
+        let p = plan(&inv, &["zabbix", "openvpn", "nas", "erp"], 1);
+        let of = |id: &str| {
+            let s = p.steps.iter().find(|s| s.asset == id).unwrap();
+            (s.tier, s.rule.clone())
+        };
+        assert_eq!(of("zabbix").0, 1);
+        assert_eq!(of("openvpn").0, 1);
+        assert_eq!(of("nas"), (1, "priority 1 set on the asset".to_string()));
+        assert_eq!(of("erp").0, 4);
+
+        let mut rules = vec![PriorityRule {
+            sites: vec![SiteId::parse("site").unwrap()],
+            ..rule(
+                1,
+                "the client's first",
+                "le premier du client",
+                &[Server],
+                &[],
+                &[Minor],
+            )
+        }];
+        rules.extend(default_rules());
+        let erp = decide(&inv.assets[3], &rules, 9);
+        assert_eq!(
+            (erp.tier, erp.en.as_str()),
+            (1, "site site rule 1: the client's first")
+        );
+        assert_eq!(erp.fr, "règle 1 du site site : le premier du client");
+        // A rule of another site does not apply.
+        rules[0].sites = vec![SiteId::parse("elsewhere").unwrap()];
+        assert_eq!(decide(&inv.assets[3], &rules, 9).tier, 4);
     }
 
     #[test]

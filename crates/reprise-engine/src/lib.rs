@@ -601,9 +601,9 @@ impl Repo {
     }
 
     /// Copies snapshots to another repository, skipping those already there, and returns
-    /// the ids of the copies made. Data is deduplicated against what the destination
-    /// holds.
-    pub fn copy_to(&self, dest: &Repo, ids: &[String]) -> Result<Vec<String>> {
+    /// each copy made as (the original's id, the copy's own id). Data is deduplicated
+    /// against what the destination holds.
+    pub fn copy_to(&self, dest: &Repo, ids: &[String]) -> Result<Vec<(String, String)>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -638,15 +638,17 @@ impl Repo {
             .map_err(repo_error(&dest.location))?;
         Ok(copied
             .iter()
-            .filter(|c| {
-                relevant.iter().any(|s| {
-                    c.tree == s.tree
-                        && c.time == s.time
-                        && c.hostname == s.hostname
-                        && c.tags == s.tags
-                })
+            .filter_map(|c| {
+                relevant
+                    .iter()
+                    .find(|s| {
+                        c.tree == s.tree
+                            && c.time == s.time
+                            && c.hostname == s.hostname
+                            && c.tags == s.tags
+                    })
+                    .map(|s| (s.id.to_string(), c.id.to_string()))
             })
-            .map(|c| c.id.to_string())
             .collect())
     }
 }

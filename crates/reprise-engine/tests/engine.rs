@@ -199,12 +199,13 @@ fn forget_prune_and_copy() {
         .map(|s| s.id)
         .collect();
     assert_eq!(there.len(), 2);
-    // What it returns are the copies' own ids, in the destination.
-    for id in &copied {
+    // What it returns are each original with its copy's own id, in the destination.
+    for (original, id) in &copied {
         assert!(
             there.contains(id),
             "{id} is not in the destination: {there:?}"
         );
+        assert!([&first.id, &second.id].contains(&original));
     }
     // Copying again copies nothing.
     assert!(

@@ -353,18 +353,35 @@ async fn copy_one(
     let result: AppResult<()> = async {
         let source = repo_for(ctx, from, open).await?;
         let dest = repo_for(ctx, to, open).await?;
-        let id = snapshot.to_string();
-        let copies = blocking(move || source.copy_to(&dest, &[id]))
+        // The new point, and the earlier ones of this data set made since the newest copy
+        // there (the destination was away): copying again finishes what a failure left.
+        // Older points are left alone: retention may have removed their copies.
+        let points = ctx.catalog.restore_points(Some(asset.id.as_str())).await?;
+        let newest_copy = points
+            .iter()
+            .filter(|p| p.repository == to && p.dataset == set.name)
+            .map(|p| p.time)
+            .max();
+        let mut ids: Vec<String> = points
+            .iter()
+            .filter(|p| p.repository == from && p.dataset == set.name)
+            .filter(|p| newest_copy.is_none_or(|t| p.time > t))
+            .map(|p| p.snapshot.clone())
+            .collect();
+        if !ids.iter().any(|i| i == snapshot) {
+            ids.push(snapshot.to_string());
+        }
+        let copies = blocking(move || source.copy_to(&dest, &ids))
             .await
             .map_err(AppError::from)?;
-        for copy in copies {
+        for (original, copy) in copies {
             crate::points::trust(
                 ctx,
                 to,
                 &copy,
                 "copy",
                 None,
-                Some(format!("of {snapshot} in {from}")),
+                Some(format!("of {original} in {from}")),
             )
             .await?;
         }

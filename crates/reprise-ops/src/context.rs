@@ -11,7 +11,8 @@ use crate::error::{AppError, AppResult};
 use reprise_workspace::workspace::{Loaded, Workspace};
 
 pub struct Ctx<'a> {
-    pub loaded: &'a Loaded,
+    /// The workspace as loaded, each asset in its current state (see the `states` module).
+    pub loaded: Arc<Loaded>,
     pub catalog: &'a dyn Catalog,
     pub progress: Arc<dyn Progress>,
 }

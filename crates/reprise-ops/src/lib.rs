@@ -20,7 +20,8 @@ pub mod context;
 pub mod erase;
 pub mod error;
 pub mod journal;
-pub mod keys;
+/// The master key (in `reprise-journal`, which seals with it).
+pub use reprise_journal::keys;
 pub mod leases;
 pub mod notify;
 pub mod places;
@@ -32,6 +33,7 @@ pub mod scheduler;
 pub mod secrets;
 pub mod selfbackup;
 pub mod snapshots;
+pub mod states;
 pub mod status;
 pub mod target;
 pub mod tokens;

@@ -157,7 +157,7 @@ pub(crate) fn check_target(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Pa
         Some(&ctx.loaded.config),
         std::env::var("REPRISE_CATALOG").ok().as_deref(),
     );
-    crate::target::check(ctx.loaded, Some(&catalog), &opts.target, &opts.guard)
+    crate::target::check(&ctx.loaded, Some(&catalog), &opts.target, &opts.guard)
 }
 
 /// Everything a restore can be refused for, found before it starts: the target, the

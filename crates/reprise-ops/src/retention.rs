@@ -27,8 +27,20 @@ pub struct GroupPlan {
 #[derive(Debug, Clone, Serialize)]
 pub struct Applied {
     pub repository: String,
+    /// Restore points forgotten (none when it failed).
     pub removed: usize,
     pub bytes_freed: u64,
+    /// Why this repository was left as it was: its points are still to remove, and
+    /// applying the plan again removes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Restore points still to remove here.
+    pub left: usize,
+}
+
+/// Whether every repository was done.
+pub fn complete(applied: &[Applied]) -> bool {
+    applied.iter().all(|a| a.error.is_none())
 }
 
 /// Plans retention for `assets` (all when empty) at `now`.
@@ -38,9 +50,12 @@ pub async fn plan(ctx: &Ctx<'_>, assets: &[String], now: Timestamp) -> AppResult
     }
     let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
     let mut plans = Vec::new();
+    // What each repository holds now; one out of reach is planned from what the catalog
+    // last saw of it (applying then fails there, says so, and is run again later).
     for repo in &ctx.inventory().repositories {
-        let open = repos::open(ctx.workspace(), repo, ctx.progress.clone()).await?;
-        crate::points::sync(ctx, repo.id.as_str(), open).await?;
+        if let Ok(open) = repos::open(ctx.workspace(), repo, ctx.progress.clone()).await {
+            crate::points::sync(ctx, repo.id.as_str(), open).await?;
+        }
     }
     let points = ctx.catalog.restore_points(None).await?;
     let mut groups: BTreeMap<(String, String, String), Vec<(String, Timestamp)>> = BTreeMap::new();
@@ -116,7 +131,9 @@ pub async fn expired(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<GroupPlan>>
     Ok(plans)
 }
 
-/// Forgets the points the plan removes, then prunes the repositories concerned.
+/// Forgets the points the plan removes, then prunes the repositories concerned. A
+/// repository that fails (unreachable, say) does not stop the others: its outcome says
+/// what is left there, and applying a plan again finishes it.
 pub async fn apply(ctx: &Ctx<'_>, plans: &[GroupPlan]) -> AppResult<Vec<Applied>> {
     let repositories: Vec<&str> = plans.iter().map(|p| p.repository.as_str()).collect();
     crate::leases::with_writers_stopped(ctx, &repositories, apply_now(ctx, plans)).await
@@ -167,10 +184,23 @@ async fn apply_now(ctx: &Ctx<'_>, plans: &[GroupPlan]) -> AppResult<Vec<Applied>
             outcome.error = Some(e.to_string());
         }
         ctx.catalog.finish_run(run, &outcome).await?;
-        applied.push(Applied {
-            repository: repo_id.to_string(),
-            removed: ids.len(),
-            bytes_freed: result?,
+        applied.push(match result {
+            Ok(freed) => Applied {
+                repository: repo_id.to_string(),
+                removed: ids.len(),
+                bytes_freed: freed,
+                error: None,
+                left: 0,
+            },
+            // Another writer is a reason to wait, not a failure of this repository.
+            Err(e @ crate::error::AppError::Busy(_)) => return Err(e),
+            Err(e) => Applied {
+                repository: repo_id.to_string(),
+                removed: 0,
+                bytes_freed: 0,
+                error: Some(e.to_string()),
+                left: ids.len(),
+            },
         });
     }
     Ok(applied)

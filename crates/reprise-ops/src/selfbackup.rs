@@ -435,7 +435,7 @@ pub async fn recover(
         missing_keys.push(master);
     }
     if let Some(head) = &manifest.journal_head {
-        crate::journal::keep_head(&ws, head)?;
+        reprise_journal::keep_head(&ws, head).map_err(AppError::Failed)?;
     }
     Ok(Recovered {
         root,

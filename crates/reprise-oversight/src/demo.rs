@@ -163,6 +163,38 @@ keep_last = 6
 keep_daily = 14
 max_age = "14d"
 
+# R000.2: the video site's restore priorities, defined with its client. Its assets are
+# judged by these first; the head office follows the defaults (R004.2). `reprise plan`
+# says which rule put each asset where it is.
+[[priority]]
+sites = ["entrepot"]
+tier = 1
+label = "cameras and recorders of the entrances and exits"
+label_fr = "caméras et enregistreurs des entrées et sorties"
+categories = ["camera", "recorder"]
+zones = ["high"]
+
+[[priority]]
+sites = ["entrepot"]
+tier = 2
+label = "the switches the cameras hang on"
+label_fr = "les commutateurs dont dépendent les caméras"
+categories = ["switch"]
+
+[[priority]]
+sites = ["entrepot"]
+tier = 3
+label = "video supervision"
+label_fr = "supervision vidéo"
+categories = ["vms"]
+
+[[priority]]
+sites = ["entrepot"]
+tier = 4
+label = "the other cameras"
+label_fr = "les autres caméras"
+categories = ["camera", "recorder"]
+
 # R002.1, R002.3: data categories and how long their restore points may be kept. A
 # policy keeping a category's data past its maximum is refused; points past it are
 # purged from every repository (`reprise categories` shows what is kept, until when).

@@ -252,15 +252,20 @@ fn anomaly_conditions(
         let Some((latest, earlier)) = history.split_first() else {
             continue;
         };
-        let measures: [(&str, Measure); 4] = [
-            ("size", |r| r.bytes_read),
-            ("added bytes", |r| r.bytes_added),
-            ("file count", |r| r.files),
-            ("duration in seconds", |r| {
-                r.duration().map(|d| d.as_secs().max(0) as u64)
-            }),
+        // Size and file count matter both ways (an encryption wave, an empty dump);
+        // added bytes and duration only upwards: deduplication makes a backup of data
+        // seen before add next to nothing, and a quick backup is no alarm.
+        let measures: [(&str, Measure, bool); 4] = [
+            ("size", |r| r.bytes_read, false),
+            ("added bytes", |r| r.bytes_added, true),
+            ("file count", |r| r.files, false),
+            (
+                "duration in seconds",
+                |r| r.duration().map(|d| d.as_secs().max(0) as u64),
+                true,
+            ),
         ];
-        for (what, value) in measures {
+        for (what, value, upwards) in measures {
             let past: Vec<f64> = earlier
                 .iter()
                 .filter_map(|r| value(r))
@@ -273,7 +278,12 @@ fn anomaly_conditions(
             // for backups that take minutes.
             let short = what.starts_with("duration")
                 && past.iter().copied().fold(now_value as f64, f64::max) < MIN_DURATION;
-            if !short && anomaly::is_anomaly(&past, now_value as f64) {
+            let unusual = if upwards {
+                anomaly::is_surge(&past, now_value as f64)
+            } else {
+                anomaly::is_anomaly(&past, now_value as f64)
+            };
+            if !short && unusual {
                 let mut sorted = past.clone();
                 sorted.sort_by(f64::total_cmp);
                 let usual = sorted[sorted.len() / 2];

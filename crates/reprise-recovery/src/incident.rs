@@ -900,6 +900,21 @@ pub async fn step(
     }
     note_recovered(&mut incident, now, actor, &mut events);
     save(ctx, &incident, now, &events).await?;
+    // The state flows back: the asset is working again everywhere, not only in the
+    // incident's evolution table.
+    if matches!(moved, StepMove::Done | StepMove::Force) {
+        reprise_ops::states::record(
+            ctx,
+            asset,
+            AssetState::Working,
+            reprise_ops::states::Observed {
+                since: Some(now),
+                note: Some(format!("incident {id}: step done")),
+                by: actor.to_string(),
+            },
+        )
+        .await?;
+    }
     Ok(result)
 }
 

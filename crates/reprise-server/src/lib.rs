@@ -43,7 +43,12 @@ pub use api::router;
 
 /// What every request and the scheduler share.
 pub struct State {
-    pub loaded: Loaded,
+    /// The workspace as loaded when the server started (its settings never change while
+    /// it runs).
+    pub loaded: Arc<Loaded>,
+    /// The same, each asset in its current state: refreshed when a state is recorded
+    /// and with each overview ([`State::refresh_states`]).
+    current: std::sync::RwLock<Arc<Loaded>>,
     pub catalog: Box<dyn Catalog>,
     /// One permit per job running at once (`[server] concurrency`).
     jobs: Arc<Semaphore>,
@@ -67,9 +72,10 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(loaded: Loaded, catalog: Box<dyn Catalog>) -> Arc<Self> {
+    pub fn new(loaded: Arc<Loaded>, catalog: Box<dyn Catalog>) -> Arc<Self> {
         let permits = loaded.config.server.concurrency.max(1) as usize;
         Arc::new(Self {
+            current: std::sync::RwLock::new(loaded.clone()),
             loaded,
             catalog,
             jobs: Arc::new(Semaphore::new(permits)),
@@ -85,10 +91,20 @@ impl State {
 
     pub fn ctx(&self) -> Ctx<'_> {
         Ctx {
-            loaded: &self.loaded,
+            loaded: self.current.read().expect("current states").clone(),
             catalog: &*self.catalog,
             progress: Arc::new(NoProgress),
         }
+    }
+
+    /// Reads each asset's current state again (a step finished, a state recorded).
+    pub async fn refresh_states(&self) -> reprise_ops::error::AppResult<()> {
+        let mut inventory = self.loaded.config.inventory.clone();
+        reprise_ops::states::apply(&*self.catalog, &mut inventory).await?;
+        let mut loaded = (*self.loaded).clone();
+        loaded.config.inventory = inventory;
+        *self.current.write().expect("current states") = Arc::new(loaded);
+        Ok(())
     }
 
     fn concurrency(&self) -> u32 {
@@ -173,8 +189,12 @@ pub async fn job<T>(state: &State, work: impl Future<Output = T>) -> T {
         .await
         .expect("the job semaphore stays open");
     let done = work.await;
-    // What the job did (a backup, a verification) shows on the next page.
+    // What the job did (a backup, a verification, a step that brought an asset back)
+    // shows on the next page and in every answer.
     state.forget_overview();
+    if let Err(e) = state.refresh_states().await {
+        tracing::error!(error = %e, "cannot read the assets' current states");
+    }
     done
 }
 
@@ -193,6 +213,7 @@ const OVERVIEW_FRESH: jiff::SignedDuration = jiff::SignedDuration::from_secs(60)
 
 impl State {
     async fn compute_overview(&self) -> reprise_ops::error::AppResult<Arc<Overview>> {
+        self.refresh_states().await?;
         let now = Timestamp::now();
         let statuses = reprise_ops::status::run(&self.ctx(), now).await?;
         let alerts = self.catalog.alerts(true).await?;
@@ -558,11 +579,19 @@ async fn purge_expired(state: &Arc<State>) {
             match reprise_ops::retention::apply(&ctx, &plans).await {
                 Ok(applied) => {
                     for a in applied {
-                        tracing::info!(
-                            repository = %a.repository,
-                            removed = a.removed,
-                            "restore points past their maximum retention purged"
-                        );
+                        match &a.error {
+                            None => tracing::info!(
+                                repository = %a.repository,
+                                removed = a.removed,
+                                "restore points past their maximum retention purged"
+                            ),
+                            Some(e) => tracing::error!(
+                                repository = %a.repository,
+                                left = a.left,
+                                error = %e,
+                                "retention purge left restore points past their maximum retention: tried again at the next purge"
+                            ),
+                        }
                     }
                 }
                 Err(reprise_ops::error::AppError::Busy(why)) => {

@@ -45,6 +45,10 @@ const COLUMNS: &[(Column, &[&str])] = &[
     ),
     (Column::Location, &["location", "emplacement"]),
     (Column::Function, &["function", "fonction"]),
+    (
+        Column::Priority,
+        &["priority", "priorite", "tier", "niveau"],
+    ),
     (Column::Owner, &["owner", "responsable", "proprietaire"]),
     (Column::Rpo, &["rpo"]),
     (Column::Rto, &["rto"]),
@@ -75,6 +79,7 @@ enum Column {
     Zone,
     Location,
     Function,
+    Priority,
     Owner,
     Rpo,
     Rto,
@@ -96,6 +101,7 @@ impl Column {
             Column::Zone => "zone",
             Column::Location => "location",
             Column::Function => "function",
+            Column::Priority => "priority",
             Column::Owner => "owner",
             Column::Rpo => "rpo",
             Column::Rto => "rto",
@@ -118,6 +124,7 @@ pub(crate) fn known_columns() -> String {
         "zone",
         "location/emplacement",
         "function/fonction",
+        "priority/priorité",
         "owner/responsable",
         "rpo",
         "rto",
@@ -418,6 +425,12 @@ fn read_row(
                 Ok(v) => fields.push((*column, value(v.as_str()))),
                 Err(e) => fail(e.to_string()),
             },
+            Column::Priority => match priority(cell) {
+                Some(p) => fields.push((*column, value(i64::from(p)))),
+                None => fail(format!(
+                    "`{cell}` is not a priority (write 1 for first, 2, 3…, or `Priorité 1`)"
+                )),
+            },
             Column::Rpo | Column::Rto => match Interval::parse(cell) {
                 Ok(v) => fields.push((*column, value(v.to_string()))),
                 Err(e) => fail(e.to_string()),
@@ -475,6 +488,17 @@ fn read_row(
         site,
         depends_on,
     })
+}
+
+/// A priority as the seeds write it: `1`, `P1`, `Priorité 1`, `Critique (Priorité 1)`:
+/// the first number, from 1.
+fn priority(cell: &str) -> Option<u32> {
+    let digits: String = cell
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok().filter(|p| *p >= 1)
 }
 
 /// A reference to an asset, written as its id or its name.

@@ -958,6 +958,22 @@ pub enum InventoryCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Record the state an asset is in, as observed (R004.1 "état des lieux au …"): it
+    /// becomes its current state everywhere (lists, plans, status, pages) until the
+    /// configuration's state is changed. Journaled.
+    SetState {
+        id: String,
+        /// working, partial, failed, unknown (or in French: fonctionnel, défaillant…).
+        state: String,
+        /// When it was observed in that state (default: now): `2024-09-22 08:10`.
+        #[arg(long)]
+        since: Option<String>,
+        /// What was seen, or why.
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Each asset's recorded states over time (the evolution table).
     History {
         /// Only this asset.

@@ -1077,7 +1077,7 @@ pub async fn step(
     };
     let note = form.get("note").map(|n| n.trim()).filter(|n| !n.is_empty());
     let ctx = state.ctx();
-    on_incident(
+    let response = on_incident(
         &viewer,
         &ctx,
         &principal,
@@ -1098,7 +1098,12 @@ pub async fn step(
             &principal.user,
         ),
     )
-    .await
+    .await;
+    // A step done brings its asset back everywhere, not only in the incident.
+    if let Err(e) = state.refresh_states().await {
+        tracing::error!(error = %e, "cannot read the assets' current states");
+    }
+    response
 }
 
 pub async fn check(

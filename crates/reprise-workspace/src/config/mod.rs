@@ -231,6 +231,7 @@ const PRIORITY_KEYS: &[&str] = &[
     "zones",
     "criticalities",
     "functions",
+    "sites",
 ];
 const NOTIFY_KEYS: &[&str] = &[
     "id",
@@ -311,6 +312,7 @@ const ASSET_KEYS: &[&str] = &[
     "zone",
     "location",
     "function",
+    "priority",
     "owner",
     "environment",
     "rpo",
@@ -457,11 +459,13 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         .enumerate()
     {
         t.subject = format!("priority rule {}", i + 1);
-        priority_rules.push(priority_rule(&mut r, &mut t));
+        priority_rules.push(priority_rule(&mut r, &mut t, &inventory));
         r.finish(t, PRIORITY_KEYS);
     }
-    if priority_rules.is_empty() {
-        priority_rules = default_rules();
+    // Rules of every site replace the defaults; a site's own rule set (rules naming
+    // sites) comes before them, for its assets only.
+    if priority_rules.iter().all(|p| !p.sites.is_empty()) {
+        priority_rules.extend(default_rules());
     }
     r.finish(top, TOP_KEYS);
 
@@ -865,7 +869,11 @@ fn value<T, E: std::fmt::Display>(
 }
 
 /// A `[[priority]]` rule: a tier, a label, and what it matches.
-fn priority_rule(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> PriorityRule {
+fn priority_rule(
+    r: &mut Reader<'_>,
+    t: &mut TableView<'_, '_>,
+    inventory: &Inventory,
+) -> PriorityRule {
     let subject = t.subject.clone();
     let tier = match r.count(t, "tier") {
         Some(0) => {
@@ -922,6 +930,19 @@ fn priority_rule(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> PriorityRule 
         .into_iter()
         .map(|l| l.value)
         .collect();
+    let mut sites = Vec::new();
+    for l in words(r, t, "sites") {
+        match SiteId::parse(&l.value) {
+            Ok(s) if inventory.sites.iter().any(|known| known.id == s) => sites.push(s),
+            Ok(_) => r.error(
+                l.span,
+                Some(&subject),
+                Some("sites"),
+                format!("unknown site `{}`", l.value),
+            ),
+            Err(e) => r.error(l.span, Some(&subject), Some("sites"), e.to_string()),
+        }
+    }
     PriorityRule {
         tier,
         label,
@@ -930,6 +951,7 @@ fn priority_rule(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> PriorityRule 
         zones,
         criticalities,
         functions,
+        sites,
     }
 }
 
@@ -1345,6 +1367,18 @@ fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans, A
     let zone = r.parsed(t, "zone", false, ZoneRisk::parse);
     let location = r.string(t, "location", false).map(|l| l.value);
     let function = r.string(t, "function", false).map(|l| l.value);
+    let priority = match r.count(t, "priority") {
+        Some(0) => {
+            r.error(
+                t.span.clone(),
+                Some(&subject),
+                Some("priority"),
+                "priorities start at 1 (restored first)",
+            );
+            None
+        }
+        p => p,
+    };
     let owner = r.string(t, "owner", false).map(|l| l.value);
     let environment = r.string(t, "environment", false).map(|l| l.value);
     let rpo_raw = r.string(t, "rpo", false);
@@ -1392,6 +1426,7 @@ fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans, A
             zone,
             location,
             function,
+            priority,
             owner,
             environment,
             rpo,

@@ -11,7 +11,7 @@ use crate::exit;
 
 pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     let (ws, created) = demo::create(&dir)?;
-    let loaded = ws.load()?;
+    let loaded = std::sync::Arc::new(ws.load()?);
     let location = ws.catalog_location(Some(&loaded.config), global.catalog.as_deref());
     let catalog = crate::catalog::open_journaled(&ws, &location, "demo").await?;
     workspace::record_inventory(&*catalog, &loaded.config.inventory, Timestamp::now()).await?;
@@ -21,7 +21,7 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     // A first backup of everything, then a full verification, so restore points, their
     // integrity and the RPO status have real content from the first command on.
     let ctx = reprise_ops::context::Ctx {
-        loaded: &loaded,
+        loaded: loaded.clone(),
         catalog: &*catalog,
         progress: crate::progress::for_terminal(),
     };

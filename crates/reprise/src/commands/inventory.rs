@@ -26,10 +26,20 @@ pub async fn run(global: &Global, cmd: InventoryCommand) -> anyhow::Result<u8> {
     {
         return import(global, &file, site.as_deref(), dry_run, json).await;
     }
+    if let InventoryCommand::SetState {
+        id,
+        state,
+        since,
+        note,
+        json,
+    } = cmd
+    {
+        return set_state(global, &id, &state, since.as_deref(), note, json).await;
+    }
     let session = Session::open(global).await?;
     let inv = &session.loaded.config.inventory;
     match cmd {
-        InventoryCommand::List { site, json } => list(inv, site.as_deref(), json),
+        InventoryCommand::List { site, json } => list(&session, site.as_deref(), json).await,
         InventoryCommand::Show { id, json } => show(&session, &id, json).await,
         InventoryCommand::Graph { format, site } => {
             if let Some(site) = &site {
@@ -45,8 +55,62 @@ pub async fn run(global: &Global, cmd: InventoryCommand) -> anyhow::Result<u8> {
         }
         InventoryCommand::Impact { id, json } => impact(inv, &id, json),
         InventoryCommand::History { id, json } => history(&session, id.as_deref(), json).await,
-        InventoryCommand::Import { .. } => unreachable!("handled above"),
+        InventoryCommand::Import { .. } | InventoryCommand::SetState { .. } => {
+            unreachable!("handled above")
+        }
     }
+}
+
+/// `reprise inventory set-state ASSET STATE [--since T] [--note TEXT]`.
+async fn set_state(
+    global: &Global,
+    id: &str,
+    state: &str,
+    since: Option<&str>,
+    note: Option<String>,
+    json: bool,
+) -> anyhow::Result<u8> {
+    let session = Session::open(global).await?;
+    let state =
+        reprise_domain::AssetState::parse(state).map_err(|e| UsageError(format!("STATE: {e}")))?;
+    let since = match since {
+        Some(text) => Some(
+            reprise_domain::request::parse_time(
+                text,
+                &session.tz,
+                reprise_domain::request::DayEdge::Start,
+            )
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "--since: `{text}` is not a time (write 2024-09-22 08:10, or 22/09/2024 08:10)"
+                ))
+            })?,
+        ),
+        None => None,
+    };
+    let recorded = reprise_ops::states::record(
+        &session.ctx(),
+        id,
+        state,
+        reprise_ops::states::Observed {
+            since,
+            note,
+            by: super::acting_user(),
+        },
+    )
+    .await?;
+    if json {
+        print_json(&recorded)?;
+        return Ok(exit::SUCCESS);
+    }
+    println!(
+        "{} is {} ({}) since {} (journaled); the configuration's state stays as written until it is changed there.",
+        recorded.asset,
+        recorded.state,
+        recorded.state.label_fr(),
+        local_time(recorded.since, &session.tz)
+    );
+    Ok(exit::SUCCESS)
 }
 
 /// The asset `id`, or a usage error that suggests close ids.
@@ -62,14 +126,34 @@ fn known_site(inv: &Inventory, site: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn list(inv: &Inventory, site: Option<&str>, json: bool) -> anyhow::Result<u8> {
+/// An asset as listed: its fields, its current state, and since when.
+#[derive(Serialize)]
+struct Listed<'a> {
+    #[serde(flatten)]
+    asset: &'a Asset,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_since: Option<jiff::Timestamp>,
+    state_by: Option<&'a str>,
+}
+
+async fn list(session: &Session, site: Option<&str>, json: bool) -> anyhow::Result<u8> {
+    let inv = &session.loaded.config.inventory;
     if let Some(site) = site {
         known_site(inv, site)?;
     }
-    let assets: Vec<&Asset> = inv
+    let current = reprise_ops::states::current(&*session.catalog, inv).await?;
+    let assets: Vec<Listed<'_>> = inv
         .assets
         .iter()
         .filter(|a| site.is_none_or(|s| a.site.as_str() == s))
+        .map(|a| {
+            let c = current.get(a.id.as_str());
+            Listed {
+                asset: a,
+                state_since: c.and_then(|c| c.since),
+                state_by: c.map(|c| c.by.as_str()),
+            }
+        })
         .collect();
     if json {
         print_json(&assets)?;
@@ -82,11 +166,13 @@ fn list(inv: &Inventory, site: Option<&str>, json: bool) -> anyhow::Result<u8> {
         "CATEGORY",
         "CRITICALITY",
         "STATE",
+        "SINCE",
         "RPO",
         "RTO",
         "DEPENDS ON",
     ]);
-    for a in &assets {
+    for listed in &assets {
+        let a = listed.asset;
         let deps: Vec<&str> = a.depends_on.iter().map(|d| d.as_str()).collect();
         table.row(vec![
             a.id.to_string(),
@@ -95,6 +181,9 @@ fn list(inv: &Inventory, site: Option<&str>, json: bool) -> anyhow::Result<u8> {
             a.category.to_string(),
             a.criticality.to_string(),
             a.state.to_string(),
+            listed
+                .state_since
+                .map_or("-".into(), |t| local_time(t, &session.tz)),
             or_dash(a.rpo),
             or_dash(a.rto),
             if deps.is_empty() {
@@ -150,9 +239,27 @@ async fn show(session: &Session, id: &str, json: bool) -> anyhow::Result<u8> {
         "criticality",
         format!("{} ({})", asset.criticality, asset.criticality.label_fr()),
     );
+    let current = reprise_ops::states::current(&*session.catalog, inv).await?;
+    let now = current.get(asset.id.as_str());
     field(
         "state",
-        format!("{} ({})", asset.state, asset.state.label_fr()),
+        format!(
+            "{} ({}){}",
+            asset.state,
+            asset.state.label_fr(),
+            now.map_or(String::new(), |c| {
+                let since = c
+                    .since
+                    .map(|t| format!(" since {}", local_time(t, &session.tz)))
+                    .unwrap_or_default();
+                let note = c
+                    .note
+                    .as_deref()
+                    .map(|n| format!(": {n}"))
+                    .unwrap_or_default();
+                format!("{since}, by {}{note}", c.by)
+            })
+        ),
     );
     if let Some(zone) = asset.zone {
         field("zone risk", zone.to_string());

@@ -217,7 +217,8 @@ pub fn find_workspace(global: &Global) -> anyhow::Result<Workspace> {
 
 /// A loaded workspace with its catalog open and the inventory recorded.
 pub struct Session {
-    pub loaded: Loaded,
+    /// Each asset in its current state: the configuration's, or one recorded since.
+    pub loaded: std::sync::Arc<Loaded>,
     pub catalog: Box<dyn Catalog>,
     pub tz: TimeZone,
 }
@@ -230,16 +231,19 @@ impl Session {
     /// A session whose changes are journaled as `actor`.
     pub async fn open_as(global: &Global, actor: &str) -> anyhow::Result<Self> {
         let ws = find_workspace(global)?;
-        let loaded = ws.load()?;
+        let mut loaded = ws.load()?;
         for warning in &loaded.warnings {
             eprintln!("{warning}");
         }
         let location = ws.catalog_location(Some(&loaded.config), global.catalog.as_deref());
         let catalog = crate::catalog::open_journaled(&ws, &location, actor).await?;
+        // The configuration's states are recorded as written, then each asset takes its
+        // current state (one recorded since, by hand or by a finished step).
         workspace::record_inventory(&*catalog, &loaded.config.inventory, Timestamp::now()).await?;
+        reprise_ops::states::apply(&*catalog, &mut loaded.config.inventory).await?;
         let tz = zone(loaded.config.timezone.as_deref());
         Ok(Self {
-            loaded,
+            loaded: std::sync::Arc::new(loaded),
             catalog,
             tz,
         })
@@ -252,7 +256,7 @@ impl Session {
     /// The context use cases run in, with progress bars on a terminal.
     pub fn ctx(&self) -> reprise_ops::context::Ctx<'_> {
         reprise_ops::context::Ctx {
-            loaded: &self.loaded,
+            loaded: self.loaded.clone(),
             catalog: &*self.catalog,
             progress: crate::progress::for_terminal(),
         }

@@ -33,9 +33,14 @@ pub async fn run(global: &Global, cmd: RetentionCommand) -> anyhow::Result<u8> {
     } else {
         None
     };
+    // A repository left as it was makes the command fail, whatever the others did.
+    let code = match &applied {
+        Some(a) if !retention::complete(a) => exit::FAILURE,
+        _ => exit::SUCCESS,
+    };
     if json {
         print_json(&serde_json::json!({ "plan": plans, "applied": applied }))?;
-        return Ok(exit::SUCCESS);
+        return Ok(code);
     }
     for plan in &plans {
         let removed = plan.decisions.iter().filter(|d| !d.keep).count();
@@ -60,11 +65,22 @@ pub async fn run(global: &Global, cmd: RetentionCommand) -> anyhow::Result<u8> {
     match applied {
         Some(applied) => {
             for a in &applied {
+                match &a.error {
+                    None => println!(
+                        "repository `{}`: removed {} restore point(s), freed {}",
+                        a.repository,
+                        a.removed,
+                        bytes(a.bytes_freed)
+                    ),
+                    Some(e) => println!(
+                        "repository `{}`: FAILED, {} restore point(s) left to remove: {e}",
+                        a.repository, a.left
+                    ),
+                }
+            }
+            if !retention::complete(&applied) {
                 println!(
-                    "repository `{}`: removed {} restore point(s), freed {}",
-                    a.repository,
-                    a.removed,
-                    bytes(a.bytes_freed)
+                    "Not finished: run the same command again once the repositories above answer; it removes what is left."
                 );
             }
             if applied.is_empty() {
@@ -73,5 +89,5 @@ pub async fn run(global: &Global, cmd: RetentionCommand) -> anyhow::Result<u8> {
         }
         None => println!("This is a plan: `reprise retention apply` removes what it says."),
     }
-    Ok(exit::SUCCESS)
+    Ok(code)
 }

@@ -56,7 +56,12 @@ fn an_empty_dump_raises_an_anomaly_that_reaches_the_webhook_and_the_mailbox_then
         smtp.port,
     );
     ws.write_config(&config);
-    let dump = "INSERT INTO visits VALUES (1, 'badge 42', '2026-11-20');\n".repeat(40);
+    // A dump that compresses little, as real ones with their data do: each new one adds
+    // kilobytes to the repository.
+    let dump: String = reprise_testkit::noise(3000, 42)
+        .iter()
+        .map(|b| format!("INSERT INTO visits VALUES ({b}, 'badge {b:02x}');\n"))
+        .collect();
     for i in 0..6 {
         std::fs::write(ws.path().join("dump.sql"), format!("{dump}-- run {i}\n")).unwrap();
         ws.cmd().args(["backup", "db"]).assert().success();
@@ -148,6 +153,20 @@ fn an_empty_dump_raises_an_anomaly_that_reaches_the_webhook_and_the_mailbox_then
         2,
         "one mail when it opened, one when it resolved: {mails:#?}"
     );
+    // The dump comes back as it was before: deduplication adds next to nothing, which is
+    // no anomaly, and none opens again over the following normal backups.
+    for run in [5, 4, 3] {
+        std::fs::write(ws.path().join("dump.sql"), format!("{dump}-- run {run}\n")).unwrap();
+        ws.cmd().args(["backup", "db"]).assert().success();
+        let open = ws.json(&["alerts", "--json"]);
+        assert!(
+            open.as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["key"] != "anomaly:db/dump"),
+            "after a deduplicated backup: {open:#}"
+        );
+    }
     assert!(
         mails
             .iter()

@@ -17,12 +17,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("reprise-engine", &[]),
     ("reprise-workspace", &["reprise-catalog", "reprise-domain"]),
+    ("reprise-journal", &["reprise-catalog", "reprise-workspace"]),
     (
         "reprise-ops",
         &[
             "reprise-catalog",
             "reprise-domain",
             "reprise-engine",
+            "reprise-journal",
             "reprise-workspace",
         ],
     ),
@@ -84,6 +86,10 @@ const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
         &["sqlx", "tokio", "reqwest", "axum", "clap"],
     ),
     ("reprise-catalog", &["sqlx", "tokio", "axum", "clap"]),
+    (
+        "reprise-journal",
+        &["sqlx", "reqwest", "axum", "clap", "rustic_core"],
+    ),
     (
         "reprise-workspace",
         &["sqlx", "tokio", "reqwest", "axum", "clap", "rustic_core"],

@@ -502,6 +502,81 @@ fn copies_to_an_off_site_repository_satisfy_3_2_1() {
     );
 }
 
+/// A copy or a retention cut short by an absent disk says what is left and exits 1;
+/// running it again once the disk is back finishes it.
+#[test]
+fn copies_and_retention_cut_short_by_an_absent_disk_finish_when_run_again() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "v1\n").unwrap();
+    let repos = "\n[[repository]]\nid = \"usb\"\npath = \"usb\"\npassword_file = \".reprise/keys/local.key\"\nmedium = \"usb-disk\"\n";
+    ws.write_config(&format!(
+        "{}{repos}{}",
+        BASE.replace(
+            "repository = \"local\"\n",
+            "repository = \"local\"\ncopy_to = [\"usb\"]\nkeep_last = 1\n"
+        ),
+        asset(
+            "ok",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
+        )
+    ));
+    ws.cmd().args(["repo", "init"]).assert().success();
+    ws.cmd().args(["backup", "ok"]).assert().success();
+    let copies_in_usb = |ws: &TestWorkspace| {
+        ws.json(&["snapshots", "ok", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["copies"].as_array().unwrap().clone())
+            .filter(|c| c["repository"] == "usb")
+            .count()
+    };
+    assert_eq!(copies_in_usb(&ws), 1);
+
+    // The disk is away for the next backup: the point is made, its copy is not.
+    std::fs::rename(ws.path().join("usb"), ws.path().join("usb-away")).unwrap();
+    std::fs::write(ws.path().join("notes.txt"), "v2\n").unwrap();
+    ws.cmd()
+        .args(["backup", "ok"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("copy to `usb` failed"));
+    // Retention with the disk away: `local` is done, `usb` is left and said so.
+    std::fs::write(ws.path().join("notes.txt"), "v3\n").unwrap();
+    std::fs::rename(ws.path().join("usb-away"), ws.path().join("usb")).unwrap();
+    ws.cmd().args(["backup", "ok"]).assert().success();
+    // The copy of v2 missed last time came along with v3's.
+    assert_eq!(
+        copies_in_usb(&ws),
+        3,
+        "{:#}",
+        ws.json(&["snapshots", "ok", "--json"])
+    );
+    std::fs::rename(ws.path().join("usb"), ws.path().join("usb-away")).unwrap();
+    ws.cmd()
+        .args(["retention", "apply"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "repository `local`: removed 2 restore point(s)",
+        ))
+        .stdout(predicate::str::contains(
+            "repository `usb`: FAILED, 2 restore point(s) left to remove",
+        ))
+        .stdout(predicate::str::contains(
+            "Not finished: run the same command again",
+        ));
+    std::fs::rename(ws.path().join("usb-away"), ws.path().join("usb")).unwrap();
+    ws.cmd()
+        .args(["retention", "apply"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "repository `usb`: removed 2 restore point(s)",
+        ));
+    assert_eq!(copies_in_usb(&ws), 1);
+}
+
 #[test]
 fn two_folders_on_one_disk_labelled_apart_do_not_make_3_2_1() {
     let ws = TestWorkspace::init();

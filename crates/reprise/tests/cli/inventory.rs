@@ -159,3 +159,93 @@ fn history_records_state_changes_as_the_configuration_evolves() {
         .success()
         .stdout(predicate::str::contains("state failed → working"));
 }
+
+/// The state flows back: a finished step marks its asset working everywhere, a state
+/// recorded by hand (R004.1) is the current one with since when, and the configuration
+/// stays the starting point until it is changed there.
+#[test]
+fn a_finished_step_and_a_state_recorded_by_hand_become_the_current_state() {
+    let ws = TestWorkspace::demo();
+    let state_of = |ws: &TestWorkspace, id: &str| -> serde_json::Value {
+        ws.json(&["inventory", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(state_of(&ws, "router-vyos")["state"], "failed");
+    assert_eq!(state_of(&ws, "router-vyos")["state_by"], "configuration");
+    for args in [
+        &["incident", "open", "Router down", "--asset", "router-vyos"][..],
+        &["incident", "plan", "1", "--approve"],
+        &["incident", "step", "1", "router-vyos", "start"],
+        &[
+            "incident",
+            "step",
+            "1",
+            "router-vyos",
+            "done",
+            "--force",
+            "--reason",
+            "checked on site",
+        ],
+    ] {
+        ws.cmd().args(args).assert().success();
+    }
+    let router = state_of(&ws, "router-vyos");
+    assert_eq!(router["state"], "working", "{router:#}");
+    assert!(router["state_since"].is_string());
+    ws.cmd()
+        .args(["inventory", "show", "router-vyos"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("working (Fonctionnel) since"))
+        .stdout(predicate::str::contains("incident 1: step done"));
+    // Every view starts from it: the plan no longer has the router to restore.
+    let plan = ws.json(&["plan", "--json"]);
+    assert!(
+        plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["asset"] != "router-vyos"),
+        "{plan:#}"
+    );
+
+    // The state of the day, recorded by hand, with the time it was observed.
+    ws.cmd()
+        .args(["inventory", "set-state", "gui-storage", "défaillant"])
+        .args(["--since", "2024-09-22 08:10", "--note", "both disks lost"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "gui-storage is failed (Défaillant) since 2024-09-22 08:10",
+        ));
+    let storage = state_of(&ws, "gui-storage");
+    assert_eq!(storage["state"], "failed");
+    assert_eq!(storage["state_since"], "2024-09-22T06:10:00Z");
+    let journal = ws.json(&["journal", "list", "--limit", "5", "--json"]);
+    assert!(
+        journal
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "asset.state" && e["subject"] == "gui-storage"),
+        "{journal:#}"
+    );
+    ws.cmd()
+        .args(["inventory", "set-state", "gui-storage", "broken"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("STATE:"));
+
+    // Changing the state in the configuration makes it the starting point again.
+    let config = ws.config();
+    assert_eq!(config.matches("state = \"partial\"").count(), 1);
+    ws.write_config(&config.replace("state = \"partial\"", "state = \"working\""));
+    let storage = state_of(&ws, "gui-storage");
+    assert_eq!(storage["state"], "working", "{storage:#}");
+    assert_eq!(storage["state_by"], "configuration");
+}

@@ -21,7 +21,7 @@ pub struct Head {
 }
 
 /// A short digest of a catalog's location (a database URL may hold a password).
-pub(crate) fn catalog_id(location: &str) -> String {
+pub fn catalog_id(location: &str) -> String {
     use sha2::Digest;
     reprise_workspace::text::hex(&sha2::Sha256::digest(location.as_bytes()))[..16].to_string()
 }
@@ -29,13 +29,13 @@ pub(crate) fn catalog_id(location: &str) -> String {
 impl Head {
     /// Whether this head witnesses the journal of the catalog `id` (a witness naming no
     /// catalog witnesses whichever it is checked against).
-    pub(crate) fn follows(&self, id: &str) -> bool {
+    pub fn follows(&self, id: &str) -> bool {
         self.catalog.as_deref().is_none_or(|c| c == id)
     }
 }
 
 /// The file beside the master key that follows the journal's head.
-pub(crate) fn file(ws: &reprise_workspace::workspace::Workspace) -> PathBuf {
+pub fn file(ws: &reprise_workspace::workspace::Workspace) -> PathBuf {
     crate::keys::master_key_path(ws).with_file_name("journal.head")
 }
 
@@ -157,13 +157,13 @@ pub(crate) async fn advance(
 }
 
 /// Writes `head` to the file whatever it held: an administrator took the journal as it is.
-pub(crate) fn reset(path: &Path, head: &Head) -> Result<(), String> {
+pub fn reset(path: &Path, head: &Head) -> Result<(), String> {
     write(path, head).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// Checks the journal against a witness of its head; the message when it does not hold
 /// that entry.
-pub(crate) fn against(entries: &[JournalEntry], witness: &Head, source: &str) -> Option<String> {
+pub fn against(entries: &[JournalEntry], witness: &Head, source: &str) -> Option<String> {
     let last = entries.last().map_or(0, |e| e.seq);
     match entries.iter().find(|e| e.seq == witness.seq) {
         _ if witness.seq > last => Some(format!(

@@ -218,7 +218,7 @@ pub(crate) fn provenance(p: &Provenance) -> String {
 }
 
 /// The digest sealing a record an administrator accepted as removed.
-pub(crate) const REMOVED: &str = "removed";
+pub const REMOVED: &str = "removed";
 
 /// What is wrong with one record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -241,9 +241,7 @@ pub struct RecordProblem {
 }
 
 /// Every record of the catalog the journal seals, by key, with its digest now.
-pub(crate) async fn current(
-    catalog: &dyn Catalog,
-) -> Result<BTreeMap<String, String>, CatalogError> {
+pub async fn current(catalog: &dyn Catalog) -> Result<BTreeMap<String, String>, CatalogError> {
     let mut out = BTreeMap::new();
     for row in catalog.incidents(false).await? {
         let events = catalog.incident_events(row.id).await?;
@@ -281,7 +279,7 @@ pub(crate) async fn current(
 }
 
 /// The newest digest the journal holds for each record, with the entry that sealed it.
-pub(crate) fn sealed(entries: &[JournalEntry]) -> BTreeMap<&str, (i64, &str)> {
+pub fn sealed(entries: &[JournalEntry]) -> BTreeMap<&str, (i64, &str)> {
     let mut out = BTreeMap::new();
     for e in entries.iter().filter(|e| !e.record.is_empty()) {
         out.insert(e.record.as_str(), (e.seq, e.digest.as_str()));
@@ -290,7 +288,7 @@ pub(crate) fn sealed(entries: &[JournalEntry]) -> BTreeMap<&str, (i64, &str)> {
 }
 
 /// Compares the records now with what the journal sealed; the problems in key order.
-pub(crate) fn compare(
+pub fn compare(
     now: &BTreeMap<String, String>,
     sealed: &BTreeMap<&str, (i64, &str)>,
 ) -> Vec<RecordProblem> {

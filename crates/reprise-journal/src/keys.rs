@@ -8,10 +8,10 @@ use reprise_workspace::workspace::Workspace;
 
 /// The environment variable that may hold the master key (64 hex characters) instead of
 /// the key file.
-pub(crate) const MASTER_KEY_ENV: &str = "REPRISE_MASTER_KEY";
+pub const MASTER_KEY_ENV: &str = "REPRISE_MASTER_KEY";
 
 /// Where the master key lives: `.reprise/keys/master.key`, owner-only.
-pub(crate) fn master_key_path(ws: &Workspace) -> PathBuf {
+pub fn master_key_path(ws: &Workspace) -> PathBuf {
     ws.state_dir().join("keys").join("master.key")
 }
 
