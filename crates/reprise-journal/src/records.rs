@@ -63,16 +63,22 @@ impl Fields {
     }
 }
 
-/// One event of a timeline, whichever document it belongs to.
-fn event(
-    f: &mut Fields,
-    at: Timestamp,
-    kind: &str,
-    actor: Option<&str>,
-    text: &str,
-    fr: Option<&str>,
-) {
-    f.at(at).text(kind).opt(actor).text(text).opt(fr);
+/// An event of a timeline, whichever document it belongs to: when, kind, actor, text and
+/// its French.
+type Event<'e> = (
+    Timestamp,
+    &'e str,
+    Option<&'e str>,
+    &'e str,
+    Option<&'e str>,
+);
+
+/// A document row's own fields are written by the caller; then its timeline.
+fn timeline<'e>(f: &mut Fields, events: impl ExactSizeIterator<Item = Event<'e>>) {
+    f.num(events.len() as i64);
+    for (at, kind, actor, text, fr) in events {
+        f.at(at).text(kind).opt(actor).text(text).opt(fr);
+    }
 }
 
 pub(crate) fn incident_key(id: i64) -> String {
@@ -90,18 +96,19 @@ pub(crate) fn incident(row: &IncidentRow, events: &[IncidentEvent]) -> String {
         .at(row.updated)
         .at_opt(row.closed)
         .num(row.version)
-        .text(&row.doc)
-        .num(events.len() as i64);
-    for e in events {
-        event(
-            &mut f,
-            e.at,
-            &e.kind,
-            e.actor.as_deref(),
-            &e.text,
-            e.text_fr.as_deref(),
-        );
-    }
+        .text(&row.doc);
+    timeline(
+        &mut f,
+        events.iter().map(|e| {
+            (
+                e.at,
+                e.kind.as_str(),
+                e.actor.as_deref(),
+                e.text.as_str(),
+                e.text_fr.as_deref(),
+            )
+        }),
+    );
     f.finish()
 }
 
@@ -118,18 +125,19 @@ pub(crate) fn request(row: &RequestRow, events: &[RequestEvent]) -> String {
         .at(row.updated)
         .at_opt(row.closed)
         .num(row.version)
-        .text(&row.doc)
-        .num(events.len() as i64);
-    for e in events {
-        event(
-            &mut f,
-            e.at,
-            &e.kind,
-            e.actor.as_deref(),
-            &e.text,
-            e.text_fr.as_deref(),
-        );
-    }
+        .text(&row.doc);
+    timeline(
+        &mut f,
+        events.iter().map(|e| {
+            (
+                e.at,
+                e.kind.as_str(),
+                e.actor.as_deref(),
+                e.text.as_str(),
+                e.text_fr.as_deref(),
+            )
+        }),
+    );
     f.finish()
 }
 

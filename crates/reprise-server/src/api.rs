@@ -22,6 +22,7 @@ use reprise_ops::tokens::Principal;
 pub fn router(state: Arc<State>) -> Router {
     let api = Router::new()
         .route("/assets", get(assets))
+        .route("/assets/{id}/state", post(record_state))
         .route("/status", get(status))
         .route("/runs", get(runs))
         .route("/restore-points", get(restore_points))
@@ -152,15 +153,59 @@ async fn assets(
     Extract(state): Extract<Arc<State>>,
     axum::extract::Extension(principal): axum::extract::Extension<Principal>,
 ) -> ApiResult<serde_json::Value> {
-    let mine: Vec<&reprise_domain::Asset> = state
-        .loaded
-        .config
-        .inventory
+    let ctx = state.ctx();
+    let current = reprise_ops::states::current(&*state.catalog, ctx.inventory()).await?;
+    let mine: Vec<serde_json::Value> = ctx
+        .inventory()
         .assets
         .iter()
         .filter(|a| principal.scope.covers(a))
+        .map(|a| {
+            let mut v = serde_json::to_value(a).unwrap_or_default();
+            if let (Some(c), Some(o)) = (current.get(a.id.as_str()), v.as_object_mut()) {
+                o.insert("state_since".into(), serde_json::json!(c.since));
+                o.insert("state_by".into(), serde_json::json!(c.by));
+            }
+            v
+        })
         .collect();
-    Ok(Json(serde_json::to_value(&mine).unwrap_or_default()))
+    Ok(Json(serde_json::Value::Array(mine)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateBody {
+    state: String,
+    since: Option<Timestamp>,
+    note: Option<String>,
+}
+
+/// Records the state an asset is in, as observed (R004.1): its current state from now on.
+async fn record_state(
+    Extract(state): Extract<Arc<State>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::extract::Extension(Actor(actor)): axum::extract::Extension<Actor>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
+    payload: Result<Json<StateBody>, JsonRejection>,
+) -> ApiResult<reprise_catalog::RecordedState> {
+    let b = body(payload)?;
+    crate::auth::check_asset(&state, &principal, &id)?;
+    let asset_state = reprise_domain::AssetState::parse(&b.state)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid", format!("`state`: {e}")))?;
+    let recorded = reprise_ops::states::record(
+        &state.ctx(),
+        &id,
+        asset_state,
+        reprise_ops::states::Observed {
+            since: b.since,
+            note: b.note,
+            by: actor,
+        },
+    )
+    .await?;
+    state.refresh_states().await?;
+    state.forget_overview();
+    Ok(Json(recorded))
 }
 
 async fn status(

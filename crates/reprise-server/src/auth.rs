@@ -37,7 +37,11 @@ pub fn policy(method: &Method, path: &str) -> Action {
         // Proofs of erasure, exports and evidence packs are for auditors; erasing is
         // administering.
         "/erasures" | "/erasures/{id}" | "/exports/{kind}" | "/evidence" if read => Action::Audit,
-        "/backups" | "/verifications" | "/restores" | "/alerts/acknowledgements" => Action::Operate,
+        "/backups"
+        | "/verifications"
+        | "/restores"
+        | "/alerts/acknowledgements"
+        | "/assets/{id}/state" => Action::Operate,
         p if p.starts_with("/incidents") || p.starts_with("/requests") => Action::Operate,
         _ => Action::Administer,
     }
@@ -192,6 +196,7 @@ mod tests {
             Action::Administer
         );
         assert_eq!(policy(&post, "/api/v1/backups"), Action::Operate);
+        assert_eq!(policy(&post, "/api/v1/assets/{id}/state"), Action::Operate);
         assert_eq!(policy(&post, "/api/v1/self-backups"), Action::Administer);
         assert_eq!(
             policy(&post, "/api/v1/readiness/approvals"),

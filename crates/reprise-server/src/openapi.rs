@@ -204,7 +204,17 @@ pub async fn document() -> Json<Value> {
             }
         },
         "paths": {
-            "/assets": list("Every asset of the inventory", json!([])),
+            "/assets": list("Every asset of the inventory, in its current state (`state_since`, `state_by`: the configuration, or who recorded it)", json!([])),
+            "/assets/{id}/state": { "post": {
+                "summary": "Record the state an asset is in, as observed (R004.1): its current state everywhere until the configuration's state is changed",
+                "parameters": [path("id", "string")],
+                "requestBody": body(json!({
+                    "state": { "type": "string", "description": "working, partial, failed, unknown (French words too)" },
+                    "since": { "type": "string", "format": "date-time", "description": "when it was observed (default: now)" },
+                    "note": { "type": "string" }
+                }), &["state"]),
+                "responses": object_responses("200", "the state recorded")
+            } },
             "/status": list("Per asset: last verified restore point against the RPO, last backup, 3-2-1", json!([])),
             "/runs": list("Recorded runs, newest first", json!([
                 query("asset", "only this asset's runs", "string"),

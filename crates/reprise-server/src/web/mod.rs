@@ -4,6 +4,7 @@
 //! HttpOnly, SameSite=Strict cookie, and every form carries a token derived from it
 //! (cross-site request forgery cannot guess it).
 
+mod charts;
 mod i18n;
 mod pages;
 mod records;

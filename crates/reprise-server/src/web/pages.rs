@@ -214,12 +214,34 @@ pub async fn dashboard(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> R
         Err(e) => return viewer.error(e),
     };
     let (statuses, alerts) = (&overview.statuses, &overview.alerts);
-    let open_incidents = state
-        .catalog
-        .incidents(true)
-        .await
-        .map(|i| i.len())
-        .unwrap_or(0);
+    let open_rows = state.catalog.incidents(true).await.unwrap_or_default();
+    let open_incidents = open_rows.len();
+    // What is being done about it: each open incident's phase, next update, who leads.
+    let ctx = state.ctx();
+    let now = Timestamp::now();
+    let fr = viewer.fr();
+    let incidents: Vec<Value> = if principal.scope.is_everything() {
+        open_rows
+            .into_iter()
+            .filter_map(|row| incident::from_row(row).ok())
+            .map(|i| {
+                let d = incident::deadlines(&ctx, &i, now);
+                context! {
+                    id => i.row.id,
+                    title => i.row.title.clone(),
+                    severity => i.row.severity.clone(),
+                    phase => if fr { i.phase.label_fr().to_string() } else { i.phase.as_str().to_string() },
+                    next_update => d.next_update_due.map(|t| when(t, &tz, fr)),
+                    late => d.update_late,
+                    lead => i.doc.roles.commander.clone().or_else(|| i.doc.roles.primary_oncall.clone()),
+                    steps_done => i.doc.plan.as_ref().map(|p| p.steps.iter().filter(|s| s.status.is_settled()).count()),
+                    steps => i.doc.plan.as_ref().map(|p| p.steps.len()),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mine = |asset: &str| crate::auth::covers(&state, &principal, asset);
     let alert_count = |prefix: &str| {
         alerts
@@ -231,6 +253,7 @@ pub async fn dashboard(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> R
             })
             .count()
     };
+    let current = state.ctx();
     let mut sites = Vec::new();
     for site in &state.loaded.config.inventory.sites {
         let assets: Vec<Tile> = statuses
@@ -240,10 +263,9 @@ pub async fn dashboard(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> R
                 id: s.asset.clone(),
                 name: s.name.clone(),
                 status: status_word(s.rpo_status),
-                state: state
-                    .loaded
-                    .config
-                    .inventory
+                // The current state: the configuration's, or one recorded since.
+                state: current
+                    .inventory()
                     .asset(&s.asset)
                     .map_or(AssetState::Working, |a| a.state),
                 verified: s.last_verified.map(|t| when(t, &tz, viewer.fr())),
@@ -275,6 +297,7 @@ pub async fn dashboard(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> R
         "dashboard",
         context! {
             sites => Value::from_safe_string(tiles_html(&sites, &viewer)),
+            incidents,
             counts => context! {
                 failed => alert_count("backup:"),
                 missed => alert_count("missed:"),
@@ -373,10 +396,9 @@ pub async fn assets(
         .map(|s| s.trim().to_lowercase())
         .unwrap_or_default();
     let sort = q.get("sort").cloned().unwrap_or_else(|| "site".into());
-    let mut rows: Vec<AssetRow> = state
-        .loaded
-        .config
-        .inventory
+    let current = state.ctx();
+    let mut rows: Vec<AssetRow> = current
+        .inventory()
         .assets
         .iter()
         .filter(|a| principal.scope.is_everything() || principal.scope.covers(a))
@@ -455,16 +477,21 @@ pub async fn asset(
         Ok(p) => p.clone(),
         Err(r) => return *r,
     };
-    let inv = &state.loaded.config.inventory;
+    // Each asset in its current state (recorded by hand or by a finished step).
+    let ctx = state.ctx();
+    let inv = ctx.inventory();
     let Some(asset) = inv.asset(&id) else {
         return viewer.message(StatusCode::NOT_FOUND, "not_found");
     };
     if !crate::auth::covers(&state, &principal, &id) {
         return viewer.message(StatusCode::FORBIDDEN, "forbidden");
     }
-    let ctx = state.ctx();
     let tz = tz(&state);
     let fr = viewer.fr();
+    let current = reprise_ops::states::current(&*state.catalog, inv)
+        .await
+        .unwrap_or_default();
+    let now = current.get(id.as_str());
     let overview = state.overview().await;
     let by_asset = overview
         .as_ref()
@@ -544,19 +571,40 @@ pub async fn asset(
             }
         })
         .collect();
-    let neighbour = |a: &reprise_domain::Asset| Neighbour {
+    // Beyond one level: everything it waits on and everything that waits on it, the
+    // farther ones marked with their distance.
+    let neighbour = |a: &reprise_domain::Asset, depth: usize| Neighbour {
         id: a.id.to_string(),
-        name: a.name.clone(),
+        name: if depth > 1 {
+            format!("{} ({depth})", a.name)
+        } else {
+            a.name.clone()
+        },
         status: status_of(a.id.as_str()),
     };
-    let dependencies: Vec<Neighbour> = asset
-        .depends_on
+    let mut dependencies: Vec<Neighbour> = Vec::new();
+    let mut seen = std::collections::HashSet::from([asset.id.as_str()]);
+    let mut frontier: Vec<&reprise_domain::Asset> = vec![asset];
+    for depth in 1.. {
+        let next: Vec<&reprise_domain::Asset> = frontier
+            .iter()
+            .flat_map(|a| a.depends_on.iter())
+            .filter_map(|d| inv.asset(d.as_str()))
+            .filter(|d| seen.insert(d.id.as_str()))
+            .collect();
+        if next.is_empty() {
+            break;
+        }
+        dependencies.extend(next.iter().map(|d| neighbour(d, depth)));
+        frontier = next;
+    }
+    let dependents: Vec<Neighbour> = inv
+        .impact(&id)
         .iter()
-        .filter_map(|d| inv.asset(d.as_str()))
-        .map(neighbour)
+        .filter_map(|i| inv.asset(i.asset.as_str()).map(|a| neighbour(a, i.depth)))
         .collect();
-    let dependents: Vec<Neighbour> = inv.dependents(&id).into_iter().map(neighbour).collect();
-    let graph = neighbourhood_svg(&neighbour(asset), &dependencies, &dependents, &viewer);
+    let graph = neighbourhood_svg(&neighbour(asset, 0), &dependencies, &dependents, &viewer);
+    let (age_chart, size_chart) = asset_charts(&state, asset, &views, &viewer).await;
     viewer.render(
         "asset.html",
         "assets",
@@ -568,6 +616,11 @@ pub async fn asset(
                 category => word(fr, asset.category.as_str(), asset.category.label_fr()),
                 criticality => word(fr, asset.criticality.as_str(), asset.criticality.label_fr()),
                 state => word(fr, asset.state.as_str(), asset.state.label_fr()),
+                state_key => asset.state.as_str(),
+                state_since => now.and_then(|c| c.since).map(|t| when(t, &tz, fr)),
+                state_by => now.filter(|c| c.by != "configuration").map(|c| c.by.clone()),
+                state_note => now.and_then(|c| c.note.clone()),
+                procedure => asset.procedure.clone().unwrap_or_default(),
                 rpo => asset.rpo.map(|r| r.to_string()).unwrap_or_default(),
                 rto => asset.rto.map(|r| r.to_string()).unwrap_or_default(),
                 owner => asset.owner.clone().unwrap_or_default(),
@@ -579,11 +632,63 @@ pub async fn asset(
             dependencies => super::v(&dependencies),
             dependents => super::v(&dependents),
             graph => Value::from_safe_string(graph),
+            age_chart => age_chart.map(Value::from_safe_string),
+            size_chart => size_chart.map(Value::from_safe_string),
             can_operate => principal.role.allows(Action::Operate),
             can_verify => principal.role.allows(Action::Operate) && principal.scope.is_everything(),
             flash => flash(&viewer, &q),
         },
     )
+}
+
+/// The asset's pictures: the age of its newest restore point against its RPO over time,
+/// and what its last backups read and added.
+async fn asset_charts(
+    state: &State,
+    asset: &reprise_domain::Asset,
+    views: &[reprise_ops::snapshots::PointView],
+    viewer: &Viewer,
+) -> (Option<String>, Option<String>) {
+    let tz = tz(state);
+    let label = |t: Timestamp| t.to_zoned(tz.clone()).strftime("%d/%m %H:%M").to_string();
+    let times: Vec<Timestamp> = views
+        .iter()
+        .filter(|p| !p.foreign)
+        .map(|p| p.time)
+        .collect();
+    let age = super::charts::age_against_rpo(
+        &times,
+        asset.rpo.map(|r| r.as_secs()),
+        Timestamp::now(),
+        &label,
+        viewer.t("chart_age"),
+    );
+    let mut runs = state
+        .catalog
+        .runs(&RunFilter {
+            asset: Some(asset.id.to_string()),
+            kind: Some(reprise_catalog::RunKind::Backup),
+            limit: Some(60),
+        })
+        .await
+        .unwrap_or_default();
+    runs.reverse();
+    let sized: Vec<super::charts::Sized> = runs
+        .iter()
+        .filter(|r| r.status == reprise_catalog::RunStatus::Succeeded)
+        .map(|r| super::charts::Sized {
+            at: r.started,
+            read: r.bytes_read,
+            added: r.bytes_added,
+        })
+        .collect();
+    let sizes = super::charts::backup_sizes(
+        &sized,
+        &label,
+        viewer.t("chart_sizes"),
+        (viewer.t("chart_read"), viewer.t("chart_added")),
+    );
+    (age, sizes)
 }
 
 /// The asset between what it depends on (left) and what depends on it (right), each a
@@ -981,7 +1086,50 @@ fn plan_view(p: &ApprovedPlan, tz: &jiff::tz::TimeZone, fr: bool) -> Value {
         waves,
         done,
         total => p.steps.len(),
+        timeline => timeline_svg(p, fr).map(Value::from_safe_string),
     }
+}
+
+/// The plan as a timeline: waves one after the other, each step's predicted time beside
+/// what happened, the step that makes each wave last outlined (the critical path).
+fn timeline_svg(p: &ApprovedPlan, fr: bool) -> Option<String> {
+    let now = Timestamp::now();
+    let since = |t: Timestamp| t.duration_since(p.approved).as_secs_f64().max(0.0);
+    let max_wave = p.steps.iter().map(|s| s.wave).max().unwrap_or(0);
+    let mut wave_start = 0.0;
+    let mut bars = Vec::new();
+    for w in 1..=max_wave {
+        let steps: Vec<_> = p.steps.iter().filter(|s| s.wave == w).collect();
+        let longest = steps.iter().map(|s| s.predicted_seconds).max().unwrap_or(0);
+        for s in &steps {
+            let actual = s.started.map(|a| {
+                let end = s.finished.unwrap_or(now);
+                (since(a), since(end))
+            });
+            bars.push(super::charts::StepBar {
+                name: s.name.clone(),
+                wave: w,
+                predicted_start: wave_start,
+                predicted_end: wave_start + s.predicted_seconds as f64,
+                actual,
+                status: s.status.as_str(),
+                critical: s.predicted_seconds == longest,
+            });
+        }
+        wave_start += longest as f64;
+    }
+    let (title, legend) = if fr {
+        (
+            "Déroulé du plan : prévu et réel par étape, vague par vague",
+            ["prévu", "réel", "chemin critique"],
+        )
+    } else {
+        (
+            "The plan over time: predicted and actual per step, wave by wave",
+            ["predicted", "actual", "critical path"],
+        )
+    };
+    super::charts::plan_timeline(&bars, title, legend)
 }
 
 /// Runs a form's action on an incident as the signed-in user, once the page it came from

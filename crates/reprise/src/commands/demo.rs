@@ -140,7 +140,15 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
         Timestamp::now().strftime("%Y-%m")
     );
     println!("  reprise user list                           # accounts: roles and scopes");
-    println!("  reprise journal verify                      # every change, sealed and chained");
+    println!(
+        "  reprise journal verify                      # every change and record, sealed; the head kept outside"
+    );
+    println!(
+        "  reprise inventory set-state gui-storage défaillant --since \"2024-09-22 08:10\"   # the state of the day"
+    );
+    println!(
+        "  reprise status                              # 3-2-1 by where copies really are: the demo's disk is a folder"
+    );
     println!("  reprise check");
     println!("  reprise serve                # API, metrics, scheduler: the token is below");
     println!();

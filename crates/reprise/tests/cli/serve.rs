@@ -441,6 +441,68 @@ pub(crate) fn post(
 }
 
 #[test]
+fn a_state_recorded_through_the_api_is_every_answer_s_current_state() {
+    let (ws, token) = demo_with_token();
+    let warehouse = account(&ws, "wanda", "operator", "site:entrepot");
+    let server = serve(&ws);
+    let http = client();
+    let storage = |assets: &serde_json::Value| {
+        assets
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == "gui-storage")
+            .cloned()
+            .unwrap()
+    };
+    let before = storage(&get_json(&http, &server, &token, "assets"));
+    assert_eq!(before["state"], "partial");
+    assert_eq!(before["state_by"], "configuration");
+    let (code, recorded) = post(
+        &http,
+        &server,
+        &token,
+        "assets/gui-storage/state",
+        serde_json::json!({ "state": "Défaillant", "since": "2024-09-22T06:10:00Z", "note": "both disks lost" }),
+    );
+    assert_eq!(code, 200, "{recorded}");
+    assert_eq!(recorded["state"], "failed");
+    let after = storage(&get_json(&http, &server, &token, "assets"));
+    assert_eq!(after["state"], "failed", "{after:#}");
+    assert_eq!(after["state_since"], "2024-09-22T06:10:00Z");
+    // Status and the dashboard read the same current state.
+    let status = get_json(&http, &server, &token, "status");
+    assert!(
+        status
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["asset"] == "gui-storage")
+    );
+    // Out of a scoped operator's reach, and a state that is no state, are refused.
+    let (code, _) = post(
+        &http,
+        &server,
+        &warehouse,
+        "assets/gui-storage/state",
+        serde_json::json!({ "state": "working" }),
+    );
+    assert_eq!(code, 403);
+    let (code, refused) = post(
+        &http,
+        &server,
+        &token,
+        "assets/gui-storage/state",
+        serde_json::json!({ "state": "broken" }),
+    );
+    assert_eq!(code, 400);
+    assert!(
+        refused["message"].as_str().unwrap().contains("`state`"),
+        "{refused}"
+    );
+}
+
+#[test]
 fn verifications_and_restores_are_started_through_the_api() {
     let (ws, token) = demo_with_token();
     let log = ws.path().join("server.log");

@@ -185,6 +185,42 @@ fn journey(lang: &str) {
         "Step updated.",
         "Étape mise à jour.",
     );
+    // The incident room draws the plan as a timeline: predicted beside actual, the
+    // critical path outlined, in the page's language.
+    assert!(b.exists("#plan-timeline .predicted.critical"));
+    assert!(b.exists("#plan-timeline .actual"));
+    let label = b
+        .attribute("#plan-timeline", "aria-label")
+        .unwrap_or_default();
+    assert!(
+        label.starts_with(if fr {
+            "Déroulé du plan"
+        } else {
+            "The plan over time"
+        }),
+        "{label}"
+    );
+    // The dashboard leads with the open incident: its phase, next update, who is on it.
+    b.goto(&format!("{base}/"));
+    let panel = b.text("#open-incidents");
+    assert!(
+        panel.contains(if fr {
+            "Routeur hors service"
+        } else {
+            "Router down"
+        }) && panel.contains("Mohamed")
+            && panel.contains(if fr {
+                "Prochain point d'étape"
+            } else {
+                "Next update due"
+            }),
+        "{panel}"
+    );
+    assert!(
+        b.exists("a[href='/incidents'] #count-incidents"),
+        "counters link to their lists"
+    );
+    b.goto(&room);
     // Done is refused while its checks are not recorded.
     b.click("#done-router-vyos");
     b.wait_for("the refusal", Duration::from_secs(30), |b| {
@@ -232,6 +268,25 @@ fn journey(lang: &str) {
         "Step updated.",
         "Étape mise à jour.",
     );
+    // The state flows back: the router is working on the dashboard and on its page,
+    // with since when, who said so, its procedure and its history drawn.
+    b.goto(&format!("{base}/"));
+    assert_eq!(
+        b.attribute("#tile-router-vyos", "data-state").as_deref(),
+        Some("working")
+    );
+    b.goto(&format!("{base}/assets/router-vyos"));
+    assert_eq!(
+        b.attribute("#asset-state", "data-state").as_deref(),
+        Some("working")
+    );
+    let line = b.text("#asset-state");
+    assert!(line.contains(if fr { "depuis" } else { "since" }), "{line}");
+    assert!(b.exists("#asset-procedure"));
+    assert!(b.exists("#chart-age .rpo") || b.exists("#chart-age .age"));
+    assert!(b.exists("#chart-sizes .added"));
+    b.screenshot(&dir.join(format!("asset-router-{lang}.png")));
+    b.goto(&room);
     submit(
         &b,
         "#send-update",
