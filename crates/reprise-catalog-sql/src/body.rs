@@ -35,6 +35,18 @@ fn change_from_row(row: &DbRow) -> Result<AssetChange, CatalogError> {
     })
 }
 
+fn provenance_from_row(row: &DbRow) -> Result<Provenance, CatalogError> {
+    let read = |e| CatalogError::query("reading where a restore point comes from", e);
+    Ok(Provenance {
+        repository: row.try_get("repo_id").map_err(read)?,
+        snapshot: row.try_get("snapshot_id").map_err(read)?,
+        how: row.try_get("how").map_err(read)?,
+        at: from_micros(row.try_get("at_us").map_err(read)?)?,
+        actor: row.try_get("actor").map_err(read)?,
+        reason: row.try_get("reason").map_err(read)?,
+    })
+}
+
 #[async_trait]
 impl Catalog for Store {
     fn location(&self) -> String {
@@ -341,24 +353,21 @@ impl Catalog for Store {
         repository: &str,
         snapshot: &str,
     ) -> Result<Option<Provenance>, CatalogError> {
-        let read = |e| CatalogError::query("reading where a restore point comes from", e);
         let row = sqlx::query("SELECT * FROM provenance WHERE repo_id = $1 AND snapshot_id = $2")
             .bind(repository)
             .bind(snapshot)
             .fetch_optional(&self.pool)
             .await
-            .map_err(read)?;
-        row.map(|row| {
-            Ok(Provenance {
-                repository: row.try_get("repo_id").map_err(read)?,
-                snapshot: row.try_get("snapshot_id").map_err(read)?,
-                how: row.try_get("how").map_err(read)?,
-                at: from_micros(row.try_get("at_us").map_err(read)?)?,
-                actor: row.try_get("actor").map_err(read)?,
-                reason: row.try_get("reason").map_err(read)?,
-            })
-        })
-        .transpose()
+            .map_err(|e| CatalogError::query("reading where a restore point comes from", e))?;
+        row.as_ref().map(provenance_from_row).transpose()
+    }
+
+    async fn provenances(&self) -> Result<Vec<Provenance>, CatalogError> {
+        let rows = sqlx::query("SELECT * FROM provenance ORDER BY repo_id, snapshot_id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading where restore points come from", e))?;
+        rows.iter().map(provenance_from_row).collect()
     }
 
     async fn mark_verified(

@@ -243,6 +243,21 @@ pub async fn only_snapshots_with_a_provenance_are_restore_points(catalog: &dyn C
     assert_eq!(kept.how, "adopted");
     assert_eq!(kept.at, t(10));
     assert!(catalog.provenance("local", "none").await.unwrap().is_none());
+    // All of them at once, as the journal reads them.
+    let all: Vec<(String, String)> = catalog
+        .provenances()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.snapshot, p.how))
+        .collect();
+    assert_eq!(
+        all,
+        [
+            ("forged".to_string(), "adopted".to_string()),
+            ("made".to_string(), "backup".to_string())
+        ]
+    );
 }
 
 fn point(repo: &str, snapshot: &str, asset: &str, at: i64) -> RestorePoint {

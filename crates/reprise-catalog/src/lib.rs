@@ -134,6 +134,9 @@ pub trait Catalog: Send + Sync {
         snapshot: &str,
     ) -> Result<Option<Provenance>, CatalogError>;
 
+    /// Every recorded provenance, in one read (the journal checks them all).
+    async fn provenances(&self) -> Result<Vec<Provenance>, CatalogError>;
+
     /// Records a verification of some restore points of a repository.
     async fn mark_verified(
         &self,

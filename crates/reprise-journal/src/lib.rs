@@ -553,6 +553,10 @@ impl Catalog for Journaled {
         self.inner.provenance(repository, snapshot).await
     }
 
+    async fn provenances(&self) -> Result<Vec<Provenance>, CatalogError> {
+        self.inner.provenances().await
+    }
+
     async fn mark_verified(
         &self,
         repository: &str,

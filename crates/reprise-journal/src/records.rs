@@ -271,14 +271,17 @@ pub async fn current(catalog: &dyn Catalog) -> Result<BTreeMap<String, String>, 
     for t in catalog.tokens().await? {
         out.insert(token_key(&t), token(&t));
     }
-    let mut seen = BTreeSet::new();
-    for p in catalog.restore_points(None).await? {
-        if !seen.insert((p.repository.clone(), p.snapshot.clone())) {
-            continue;
-        }
-        if let Some(prov) = catalog.provenance(&p.repository, &p.snapshot).await? {
+    // The provenance of every restore point still listed, read at once.
+    let listed: BTreeSet<(String, String)> = catalog
+        .restore_points(None)
+        .await?
+        .into_iter()
+        .map(|p| (p.repository, p.snapshot))
+        .collect();
+    for prov in catalog.provenances().await? {
+        if listed.contains(&(prov.repository.clone(), prov.snapshot.clone())) {
             out.insert(
-                provenance_key(&p.repository, &p.snapshot),
+                provenance_key(&prov.repository, &prov.snapshot),
                 provenance(&prov),
             );
         }
