@@ -28,6 +28,11 @@ pub struct AssetStatus {
     pub asset: String,
     pub name: String,
     pub site: String,
+    /// The asset's current state (the configuration's, or one recorded since).
+    pub state: reprise_domain::AssetState,
+    /// Since when (filled by [`run`]; `None` from [`compute`] alone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_since: Option<Timestamp>,
     pub rpo: Option<String>,
     pub rpo_seconds: Option<u64>,
     /// Time of the newest restore point proven intact (the oldest over data sets).
@@ -87,7 +92,12 @@ pub fn last_runs_by_dataset(runs: &[Run]) -> HashMap<(&str, &str), &Run> {
 pub async fn run(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<AssetStatus>> {
     let points = group(&ctx.catalog.restore_points(None).await?);
     let runs = ctx.catalog.latest_runs(RunKind::Backup).await?;
-    Ok(compute(ctx, now, &points, &last_runs(&runs)))
+    let mut statuses = compute(ctx, now, &points, &last_runs(&runs));
+    let current = crate::states::current(ctx.catalog, ctx.inventory()).await?;
+    for s in &mut statuses {
+        s.state_since = current.get(&s.asset).and_then(|c| c.since);
+    }
+    Ok(statuses)
 }
 
 /// Each asset's status at `now`, in inventory order, from the restore points and each
@@ -168,6 +178,8 @@ pub fn compute(
             asset: asset.id.to_string(),
             name: asset.name.clone(),
             site: asset.site.to_string(),
+            state: asset.state,
+            state_since: None,
             rpo: asset.rpo.map(|r| r.to_string()),
             rpo_seconds: asset.rpo.map(|r| r.as_secs()),
             last_verified: verified,

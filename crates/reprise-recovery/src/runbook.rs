@@ -69,7 +69,8 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
     head(&mut h, &lang, &name, now);
     contacts(&mut h, &lang, inv);
     repositories(&mut h, &lang, ctx);
-    inventory(&mut h, &lang, inv);
+    let current = reprise_ops::states::current(ctx.catalog, inv).await?;
+    inventory(&mut h, &lang, inv, &current);
     if let Some(view) = &plan {
         recovery_order(&mut h, &lang, view);
     }
@@ -227,25 +228,44 @@ fn repositories(h: &mut String, lang: &Lang, ctx: &Ctx<'_>) {
     h.push_str("</table>\n");
 }
 
-fn inventory(h: &mut String, lang: &Lang, inv: &Inventory) {
+fn inventory(
+    h: &mut String,
+    lang: &Lang,
+    inv: &Inventory,
+    current: &std::collections::HashMap<String, reprise_ops::states::Current>,
+) {
     let fr = lang.fr;
     let l = |en: &'static str, f: &'static str| lang.l(en, f);
     let _ = write!(
         h,
-        "<h2>{}</h2>\n<table><tr><th>ID</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>RPO / RTO</th><th>{}</th></tr>\n",
+        "<h2>{}</h2>\n<table><tr><th>ID</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>RPO / RTO</th><th>{}</th></tr>\n",
         l("Inventory", "Inventaire"),
         l("Name", "Élément"),
         l("Site", "Site"),
         l("Category", "Catégorie"),
         l("Criticality", "Criticité"),
+        l("State (since)", "État (depuis)"),
         l("Depends on", "Dépend de"),
         l("Owner", "Responsable")
     );
     for a in &inv.assets {
         let deps: Vec<&str> = a.depends_on.iter().map(|d| d.as_str()).collect();
+        let state = format!(
+            "{}{}",
+            if fr {
+                a.state.label_fr()
+            } else {
+                a.state.as_str()
+            },
+            current
+                .get(a.id.as_str())
+                .and_then(|c| c.since)
+                .map(|t| format!(" ({})", lang.time(t)))
+                .unwrap_or_default()
+        );
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td></tr>",
             esc(a.id.as_str()),
             esc(&a.name),
             esc(a.site.as_str()),
@@ -259,6 +279,7 @@ fn inventory(h: &mut String, lang: &Lang, inv: &Inventory) {
             } else {
                 a.criticality.as_str()
             },
+            esc(&state),
             esc(&deps.join(", ")),
             a.rpo.map_or("—".into(), |r| r.to_string()),
             a.rto.map_or("—".into(), |r| r.to_string()),

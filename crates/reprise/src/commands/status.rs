@@ -26,6 +26,7 @@ pub async fn run(global: &Global, json: bool) -> anyhow::Result<u8> {
     }
     let mut table = Table::new(&[
         "ASSET",
+        "STATE",
         "RPO",
         "LAST VERIFIED",
         "AGE",
@@ -59,6 +60,10 @@ pub async fn run(global: &Global, json: bool) -> anyhow::Result<u8> {
         );
         table.row(vec![
             s.asset.clone(),
+            match s.state_since {
+                Some(t) => format!("{} since {}", s.state, local_time(t, &session.tz)),
+                None => s.state.to_string(),
+            },
             s.rpo.clone().unwrap_or_else(|| "-".into()),
             s.last_verified
                 .map_or("-".into(), |t| local_time(t, &session.tz)),

@@ -203,6 +203,19 @@ fn a_finished_step_and_a_state_recorded_by_hand_become_the_current_state() {
         .success()
         .stdout(predicate::str::contains("working (Fonctionnel) since"))
         .stdout(predicate::str::contains("incident 1: step done"));
+    // Status says it too, with since when.
+    let status = ws.json(&["status", "--json"]);
+    let router_status = status
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["asset"] == "router-vyos")
+        .unwrap();
+    assert_eq!(router_status["state"], "working");
+    assert!(
+        router_status["state_since"].is_string(),
+        "{router_status:#}"
+    );
     // Every view starts from it: the plan no longer has the router to restore.
     let plan = ws.json(&["plan", "--json"]);
     assert!(

@@ -29,6 +29,9 @@ fn the_runbook_carries_everything_but_secrets_and_its_restic_commands_work() {
         "Ordre de reprise (perte totale)",
         "Redémarrer et vérifier la configuration",
         "connectivité réseau testée",
+        // Each asset's current state and since when.
+        "État (depuis)",
+        "Défaillant (",
     ] {
         assert!(html.contains(expected), "{expected}");
     }
