@@ -9,8 +9,10 @@
 //!   configuration text, then written atomically;
 //! - [`graph`]: the dependency graph as Graphviz DOT, Mermaid or JSON;
 //! - [`dates`], [`text`]: times as people write them, hexadecimal, short ids, durations;
-//! - [`html`], [`pdf`]: the text of documents (escaping, a PDF of plain pages).
+//! - [`html`], [`pdf`], [`charts`]: the text of documents (escaping, a PDF of plain
+//!   pages) and their pictures (SVG charts of an asset's history, a plan's timeline).
 
+pub mod charts;
 pub mod config;
 pub mod dates;
 pub mod graph;

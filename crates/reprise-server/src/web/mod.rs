@@ -4,7 +4,6 @@
 //! HttpOnly, SameSite=Strict cookie, and every form carries a token derived from it
 //! (cross-site request forgery cannot guess it).
 
-mod charts;
 mod i18n;
 mod pages;
 mod records;

@@ -656,7 +656,7 @@ async fn asset_charts(
         .filter(|p| !p.foreign)
         .map(|p| p.time)
         .collect();
-    let age = super::charts::age_against_rpo(
+    let age = reprise_workspace::charts::age_against_rpo(
         &times,
         asset.rpo.map(|r| r.as_secs()),
         Timestamp::now(),
@@ -673,16 +673,16 @@ async fn asset_charts(
         .await
         .unwrap_or_default();
     runs.reverse();
-    let sized: Vec<super::charts::Sized> = runs
+    let sized: Vec<reprise_workspace::charts::Sized> = runs
         .iter()
         .filter(|r| r.status == reprise_catalog::RunStatus::Succeeded)
-        .map(|r| super::charts::Sized {
+        .map(|r| reprise_workspace::charts::Sized {
             at: r.started,
             read: r.bytes_read,
             added: r.bytes_added,
         })
         .collect();
-    let sizes = super::charts::backup_sizes(
+    let sizes = reprise_workspace::charts::backup_sizes(
         &sized,
         &label,
         viewer.t("chart_sizes"),
@@ -1106,7 +1106,7 @@ fn timeline_svg(p: &ApprovedPlan, fr: bool) -> Option<String> {
                 let end = s.finished.unwrap_or(now);
                 (since(a), since(end))
             });
-            bars.push(super::charts::StepBar {
+            bars.push(reprise_workspace::charts::StepBar {
                 name: s.name.clone(),
                 wave: w,
                 predicted_start: wave_start,
@@ -1129,7 +1129,7 @@ fn timeline_svg(p: &ApprovedPlan, fr: bool) -> Option<String> {
             ["predicted", "actual", "critical path"],
         )
     };
-    super::charts::plan_timeline(&bars, title, legend)
+    reprise_workspace::charts::plan_timeline(&bars, title, legend)
 }
 
 /// Runs a form's action on an incident as the signed-in user, once the page it came from

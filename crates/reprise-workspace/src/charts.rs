@@ -1,6 +1,6 @@
-//! Pictures of an asset's history, drawn on the server as SVG (no script, no external
-//! asset): how old its newest restore point was over time against its RPO, and what its
-//! backups read and added.
+//! Pictures drawn as SVG (no script, no external asset) for the pages the server renders:
+//! how old an asset's newest restore point was over time against its RPO, what its
+//! backups read and added, and an incident plan's timeline.
 
 use std::fmt::Write;
 
@@ -13,7 +13,7 @@ const BOTTOM: f64 = 24.0;
 const TOP: f64 = 12.0;
 
 fn esc(s: &str) -> String {
-    reprise_workspace::html::escape(s).to_string()
+    crate::html::escape(s)
 }
 
 /// A span of seconds in the largest unit that keeps it readable.
