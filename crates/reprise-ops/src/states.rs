@@ -30,12 +30,18 @@ pub async fn current(
     catalog: &dyn Catalog,
     inventory: &Inventory,
 ) -> Result<HashMap<String, Current>, CatalogError> {
-    let recorded: HashMap<String, RecordedState> = catalog
-        .recorded_states()
-        .await?
-        .into_iter()
-        .map(|r| (r.asset.clone(), r))
-        .collect();
+    let recorded = catalog.recorded_states().await?;
+    current_from(catalog, inventory, recorded).await
+}
+
+/// [`current`], from the recorded states already read.
+async fn current_from(
+    catalog: &dyn Catalog,
+    inventory: &Inventory,
+    recorded: Vec<RecordedState>,
+) -> Result<HashMap<String, Current>, CatalogError> {
+    let recorded: HashMap<String, RecordedState> =
+        recorded.into_iter().map(|r| (r.asset.clone(), r)).collect();
     // When the configuration last set each asset's state.
     let mut configured: HashMap<String, Timestamp> = HashMap::new();
     for c in catalog.inventory_history().await? {
@@ -70,10 +76,11 @@ pub async fn current(
 /// Puts each asset's current state in `inventory`, so that every view and every plan
 /// starts from it. Reads nothing more when no state was ever recorded.
 pub async fn apply(catalog: &dyn Catalog, inventory: &mut Inventory) -> Result<(), CatalogError> {
-    if catalog.recorded_states().await?.is_empty() {
+    let recorded = catalog.recorded_states().await?;
+    if recorded.is_empty() {
         return Ok(());
     }
-    let now = current(catalog, inventory).await?;
+    let now = current_from(catalog, inventory, recorded).await?;
     for a in &mut inventory.assets {
         if let Some(c) = now.get(a.id.as_str()) {
             a.state = c.state;
