@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use reprise_catalog::{
-    Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, ErasureRow,
-    IncidentEvent, IncidentRow, IncidentSave, JournalEntry, NewIncidentRow, NewJournalEntry,
-    NewRequestRow, NewRun, Provenance, RecordedState, RepoVerification, RequestEvent, RequestRow,
-    RequestSave, RestorePoint, Run, RunFilter, RunKind, RunOutcome, RunStatus, Seal, TokenRow,
-    UserRow, Verification, diff_inventory, from_micros, opt_i64, opt_time, opt_u64, parse_state,
-    to_micros,
+    Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, DeviceRecord,
+    ErasureRow, IncidentEvent, IncidentRow, IncidentSave, JournalEntry, NewIncidentRow,
+    NewJournalEntry, NewRequestRow, NewRun, Provenance, RecordedState, RepoVerification,
+    RequestEvent, RequestRow, RequestSave, RestorePoint, Run, RunFilter, RunKind, RunOutcome,
+    RunStatus, Seal, TokenRow, UserRow, Verification, diff_inventory, from_micros, opt_i64,
+    opt_time, opt_u64, parse_state, to_micros,
 };
 use reprise_domain::AssetState;
 use sqlx::{AssertSqlSafe, Row, Transaction};
@@ -186,6 +186,66 @@ impl Catalog for Store {
                     at: from_micros(row.try_get("at_us").map_err(read)?)?,
                     actor: row.try_get("actor").map_err(read)?,
                     note: row.try_get("note").map_err(read)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn save_device(&self, d: &DeviceRecord) -> Result<(), CatalogError> {
+        sqlx::query(
+            "INSERT INTO devices (asset_id, dataset, checked_us, checks, error, fingerprint, \
+             redacted, changed_us, change, backed_up_us, snapshot) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (asset_id, dataset) DO UPDATE SET checked_us = excluded.checked_us, \
+             checks = excluded.checks, error = excluded.error, \
+             fingerprint = excluded.fingerprint, redacted = excluded.redacted, \
+             changed_us = excluded.changed_us, change = excluded.change, \
+             backed_up_us = excluded.backed_up_us, snapshot = excluded.snapshot",
+        )
+        .bind(&d.asset)
+        .bind(&d.dataset)
+        .bind(d.checked.map(to_micros))
+        .bind(i64::try_from(d.checks).unwrap_or(i64::MAX))
+        .bind(&d.error)
+        .bind(&d.fingerprint)
+        .bind(&d.redacted)
+        .bind(d.changed.map(to_micros))
+        .bind(&d.change)
+        .bind(d.backed_up.map(to_micros))
+        .bind(&d.snapshot)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("saving a device's record", e))?;
+        Ok(())
+    }
+
+    async fn devices(&self) -> Result<Vec<DeviceRecord>, CatalogError> {
+        let read = |e| CatalogError::query("reading devices", e);
+        let rows = sqlx::query("SELECT * FROM devices ORDER BY asset_id, dataset")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read)?;
+        let time = |row: &DbRow, column: &str| -> Result<Option<Timestamp>, CatalogError> {
+            row.try_get::<Option<i64>, _>(column)
+                .map_err(read)?
+                .map(from_micros)
+                .transpose()
+        };
+        rows.iter()
+            .map(|row: &DbRow| {
+                Ok(DeviceRecord {
+                    asset: row.try_get("asset_id").map_err(read)?,
+                    dataset: row.try_get("dataset").map_err(read)?,
+                    checked: time(row, "checked_us")?,
+                    checks: u64::try_from(row.try_get::<i64, _>("checks").map_err(read)?)
+                        .unwrap_or(0),
+                    error: row.try_get("error").map_err(read)?,
+                    fingerprint: row.try_get("fingerprint").map_err(read)?,
+                    redacted: row.try_get("redacted").map_err(read)?,
+                    changed: time(row, "changed_us")?,
+                    change: row.try_get("change").map_err(read)?,
+                    backed_up: time(row, "backed_up_us")?,
+                    snapshot: row.try_get("snapshot").map_err(read)?,
                 })
             })
             .collect()

@@ -915,6 +915,38 @@ pub async fn the_newest_recorded_state_of_each_asset_counts(catalog: &dyn Catalo
     assert_eq!(newest[1], state("router", AssetState::Working, 30));
 }
 
+pub async fn a_device_record_is_replaced_whole(catalog: &dyn Catalog) {
+    assert!(catalog.devices().await.unwrap().is_empty());
+    let mut seen = crate::DeviceRecord {
+        asset: "router".into(),
+        dataset: "config".into(),
+        checked: Some(t(10)),
+        checks: 1,
+        error: Some("the device did not answer".into()),
+        ..Default::default()
+    };
+    catalog.save_device(&seen).await.unwrap();
+    seen.checked = Some(t(20));
+    seen.checks = 2;
+    seen.error = None;
+    seen.fingerprint = Some("ab".repeat(32));
+    seen.redacted = Some("set system host-name 'r1'\n".into());
+    seen.changed = Some(t(20));
+    seen.change = Some("+set system host-name 'r1'\n".into());
+    seen.backed_up = Some(t(21));
+    seen.snapshot = Some("5e1f".into());
+    catalog.save_device(&seen).await.unwrap();
+    let camera = crate::DeviceRecord {
+        asset: "camera".into(),
+        dataset: "config".into(),
+        checked: Some(t(5)),
+        checks: 1,
+        ..Default::default()
+    };
+    catalog.save_device(&camera).await.unwrap();
+    assert_eq!(catalog.devices().await.unwrap(), vec![camera, seen]);
+}
+
 pub async fn the_last_rotation_of_each_secret_counts(catalog: &dyn Catalog) {
     catalog
         .record_rotation("repository:local", t(0))
@@ -1106,6 +1138,7 @@ macro_rules! catalog_conformance_tests {
             an_open_alert_is_acknowledged_once_raised,
             the_newest_approval_of_each_asset_counts,
             the_newest_recorded_state_of_each_asset_counts,
+            a_device_record_is_replaced_whole,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {

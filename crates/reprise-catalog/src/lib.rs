@@ -13,6 +13,7 @@
 mod accounts;
 mod alerts;
 pub mod conformance;
+mod devices;
 mod erasures;
 mod incidents;
 mod inventory;
@@ -21,6 +22,7 @@ mod runs;
 
 pub use accounts::{TokenRow, UserRow};
 pub use alerts::Alert;
+pub use devices::DeviceRecord;
 pub use erasures::ErasureRow;
 pub use incidents::{
     Approval, IncidentEvent, IncidentRow, IncidentSave, NewIncidentRow, NewRequestRow,
@@ -92,6 +94,12 @@ pub trait Catalog: Send + Sync {
 
     /// The newest recorded state of each asset that has one, by asset id.
     async fn recorded_states(&self) -> Result<Vec<RecordedState>, CatalogError>;
+
+    /// Saves what was last seen of a device data set, replacing what was there.
+    async fn save_device(&self, device: &DeviceRecord) -> Result<(), CatalogError>;
+
+    /// Every device data set seen, by asset and data set.
+    async fn devices(&self) -> Result<Vec<DeviceRecord>, CatalogError>;
 
     /// Records the start of a run and returns its id.
     async fn start_run(&self, run: &NewRun) -> Result<i64, CatalogError>;

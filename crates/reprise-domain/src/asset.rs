@@ -130,4 +130,10 @@ pub enum DataSource {
         filename: String,
         timeout: Interval,
     },
+    /// A device's configuration, collected by its model (routers, switches, cameras).
+    Device {
+        collect: Box<crate::device::Collect>,
+        filename: String,
+        timeout: Interval,
+    },
 }

@@ -35,6 +35,8 @@ pub struct Inventory {
     pub contacts: Vec<Contact>,
     /// Data categories declared by the user; the built-in ones exist without it.
     pub categories: Vec<crate::DataCategory>,
+    /// Device models declared by the user (`[[device_model]]`), over the built-in ones.
+    pub device_models: Vec<crate::device::DeviceModel>,
 }
 
 /// Someone to reach during a recovery, written down where the runbook can carry it.
@@ -240,6 +242,31 @@ struct Known<'a> {
 }
 
 impl Inventory {
+    /// The device model named `name`: the user's, or a built-in one.
+    pub fn device_model(&self, name: &str) -> Option<crate::device::DeviceModel> {
+        self.device_models
+            .iter()
+            .find(|m| m.name == name)
+            .cloned()
+            .or_else(|| {
+                crate::device::builtin_models()
+                    .into_iter()
+                    .find(|m| m.name == name)
+            })
+    }
+
+    /// Every data set collected from a device: asset, data set, how.
+    pub fn devices(
+        &self,
+    ) -> impl Iterator<Item = (&Asset, &crate::DataSet, &crate::device::Collect)> {
+        self.assets.iter().flat_map(|a| {
+            a.datasets.iter().filter_map(move |d| match &d.source {
+                crate::DataSource::Device { collect, .. } => Some((a, d, &**collect)),
+                _ => None,
+            })
+        })
+    }
+
     pub fn asset(&self, id: &str) -> Option<&Asset> {
         self.assets.iter().find(|a| a.id.as_str() == id)
     }
@@ -683,6 +710,7 @@ mod tests {
             notifiers: vec![],
             contacts: vec![],
             categories: vec![],
+            device_models: vec![],
         }
     }
 

@@ -19,6 +19,7 @@ pub mod access;
 pub mod anomaly;
 mod asset;
 mod category;
+pub mod device;
 mod id;
 pub mod incident;
 mod interval;

@@ -431,6 +431,20 @@ impl Catalog for Journaled {
         self.inner.recorded_states().await
     }
 
+    /// A cache of the newest restore point's content and of reads: not journaled (a
+    /// watch every few minutes would bury the journal); the change it sees is, through
+    /// the backup it starts and its alert.
+    async fn save_device(
+        &self,
+        device: &reprise_catalog::DeviceRecord,
+    ) -> Result<(), CatalogError> {
+        self.inner.save_device(device).await
+    }
+
+    async fn devices(&self) -> Result<Vec<reprise_catalog::DeviceRecord>, CatalogError> {
+        self.inner.devices().await
+    }
+
     async fn start_run(&self, run: &NewRun) -> Result<i64, CatalogError> {
         let id = self.inner.start_run(run).await?;
         let kind = run.kind.unwrap_or(RunKind::Backup).as_str();

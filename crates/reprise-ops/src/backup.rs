@@ -27,6 +27,11 @@ pub struct Selection {
     pub site: Option<String>,
     /// Why this backup runs (`schedule`, `after change: new firmware`), kept with each run.
     pub reason: Option<String>,
+    /// Only these data sets of the assets (all when empty).
+    pub datasets: Vec<String>,
+    /// Device configurations already read (asset, data set, bytes): backed up as they are
+    /// instead of reading the device again.
+    pub collected: Vec<(String, String, Vec<u8>)>,
 }
 
 /// The outcome of backing up one data set.
@@ -119,7 +124,11 @@ pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetO
         }
         // Renewed while it runs: a long backup keeps its lease.
         let every_set = async {
-            for set in &asset.datasets {
+            for set in asset
+                .datasets
+                .iter()
+                .filter(|s| selection.datasets.is_empty() || selection.datasets.contains(&s.name))
+            {
                 let target = policy.repository.to_string();
                 let outcome = back_up_one(
                     ctx,
@@ -127,7 +136,7 @@ pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetO
                     set,
                     &policy.id.to_string(),
                     &target,
-                    selection.reason.as_deref(),
+                    selection,
                     &mut open,
                 )
                 .await;
@@ -193,9 +202,15 @@ async fn back_up_one(
     set: &DataSet,
     policy: &str,
     repository: &str,
-    reason: Option<&str>,
+    selection: &Selection,
     open: &mut BTreeMap<String, Arc<Repo>>,
 ) -> Result<DataSetOutcome, (DataSetOutcome, AppError)> {
+    let reason = selection.reason.as_deref();
+    let collected = selection
+        .collected
+        .iter()
+        .find(|(a, d, _)| a == asset.id.as_str() && *d == set.name)
+        .map(|(_, _, bytes)| bytes.clone());
     let started = Timestamp::now();
     let clock = Instant::now();
     let mut outcome = DataSetOutcome {
@@ -221,7 +236,7 @@ async fn back_up_one(
             started: Some(started),
         })
         .await;
-    let result = attempt(ctx, asset, set, policy, repository, open).await;
+    let result = attempt(ctx, asset, set, policy, repository, collected, open).await;
     outcome.seconds = clock.elapsed().as_secs_f64();
     let mut record = RunOutcome::new(Timestamp::now(), RunStatus::Succeeded);
     record.detail = reason.map(|r| serde_json::json!({ "reason": r }).to_string());
@@ -263,6 +278,7 @@ async fn attempt(
     set: &DataSet,
     policy: &str,
     repository: &str,
+    collected: Option<Vec<u8>>,
     open: &mut BTreeMap<String, Arc<Repo>>,
 ) -> AppResult<reprise_engine::SnapshotInfo> {
     let root = ctx.workspace().root.clone();
@@ -276,6 +292,7 @@ async fn attempt(
         .join("staging")
         .join(asset.id.as_str())
         .join(&set.name);
+    let mut reading_kept = None;
     let source = match &set.source {
         DataSource::Paths { paths, exclude } => BackupSource::Paths {
             paths: paths.iter().map(|p| ctx.workspace().resolve(p)).collect(),
@@ -295,6 +312,27 @@ async fn attempt(
                         asset.id, set.name
                     ))
                 })?;
+            BackupSource::File {
+                staged,
+                as_path: format!("/{filename}"),
+            }
+        }
+        DataSource::Device { filename, .. } => {
+            let device = crate::devices::find(ctx, asset.id.as_str(), Some(&set.name))?;
+            let read = match collected {
+                Some(raw) => device.judge(raw),
+                None => device.read(ctx).await,
+            };
+            let reading = match read {
+                Ok(r) => r,
+                Err(e) => {
+                    crate::devices::failed(ctx, &device, Timestamp::now(), &e.to_string()).await?;
+                    return Err(e);
+                }
+            };
+            let staged = crate::devices::stage(&staged_dir, filename, &reading.raw)
+                .map_err(|e| AppError::Failed(format!("{}: {e}", asset.id)))?;
+            reading_kept = Some(reading);
             BackupSource::File {
                 staged,
                 as_path: format!("/{filename}"),
@@ -321,6 +359,10 @@ async fn attempt(
             "failed"
         };
         hook_run(&root, hook, asset, set, Some(status), user).await?;
+    }
+    if let (Ok(snap), Some(reading)) = (&result, &reading_kept) {
+        let device = crate::devices::find(ctx, asset.id.as_str(), Some(&set.name))?;
+        crate::devices::stored(ctx, &device, Timestamp::now(), reading, &snap.id).await?;
     }
     result.map_err(|e| {
         AppError::Failed(format!(

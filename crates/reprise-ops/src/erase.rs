@@ -132,7 +132,7 @@ fn dataset_roots(ctx: &Ctx<'_>, asset: &Asset) -> Vec<(String, PathBuf)> {
                 .iter()
                 .map(|p| (d.name.clone(), absolute(ctx, p)))
                 .collect(),
-            DataSource::Command { .. } => Vec::new(),
+            DataSource::Command { .. } | DataSource::Device { .. } => Vec::new(),
         })
         .collect()
 }

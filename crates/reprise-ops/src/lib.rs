@@ -9,6 +9,8 @@
 //!   configuration, their restore points in the catalog, RPO from verified points;
 //! - [`backup`], [`restore`] (with [`target`]: where a restore may write), [`verify`],
 //!   [`retention`], [`erase`], [`selfbackup`]: the engine's work, recorded;
+//! - [`devices`]: routers, switches and cameras whose configuration is collected, watched
+//!   for changes and pushed back;
 //! - [`leases`], [`scheduler`], [`commands`]: one job at a time across processes, what is
 //!   due, how configured commands run;
 //! - [`notify`], [`categories`]: who hears about conditions; what each data category keeps.
@@ -17,6 +19,7 @@ pub mod backup;
 pub mod categories;
 pub mod commands;
 pub mod context;
+pub mod devices;
 pub mod erase;
 pub mod error;
 pub mod journal;

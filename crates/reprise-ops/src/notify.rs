@@ -65,18 +65,31 @@ pub fn messages(changes: &Changes) -> Vec<Message> {
     out
 }
 
+/// One line: a message's first line (a device change carries its diff below it).
 fn title(m: &Message) -> String {
     if m.resolved {
         format!("[Reprise] resolved: {}", m.key)
     } else {
-        format!("[Reprise] {}: {}", m.severity.to_uppercase(), m.text)
+        let first = m.text.lines().next().unwrap_or("");
+        format!("[Reprise] {}: {first}", m.severity.to_uppercase())
     }
+}
+
+/// What follows a message's first line (a diff), if anything.
+fn details(m: &Message) -> Option<&str> {
+    m.text
+        .split_once('\n')
+        .map(|(_, rest)| rest)
+        .filter(|r| !r.trim().is_empty())
 }
 
 fn body(format: &str, m: &Message) -> Value {
     let title = title(m);
     match format {
-        "slack" => json!({ "text": title }),
+        "slack" => match details(m) {
+            Some(more) => json!({ "text": format!("{title}\n```\n{more}\n```") }),
+            None => json!({ "text": title }),
+        },
         "teams" => json!({
             "@type": "MessageCard",
             "@context": "https://schema.org/extensions",
@@ -230,7 +243,7 @@ pub(crate) fn compose(messages: &[&Message]) -> Mail {
                 "  [{}] {}\n      {}\n",
                 m.severity.to_uppercase(),
                 m.key,
-                m.text
+                m.text.replace('\n', "\n      ")
             ));
         }
     }

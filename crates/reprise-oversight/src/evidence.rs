@@ -351,6 +351,9 @@ fn backup_plan(ctx: &Ctx<'_>, dir: &Path, items: &mut Vec<Item>) -> AppResult<()
             let what = match &d.source {
                 DataSource::Paths { paths, .. } => paths.join(" "),
                 DataSource::Command { command, .. } => format!("$ {command}"),
+                DataSource::Device { collect, .. } => {
+                    format!("device {} ({})", collect.address, collect.model)
+                }
             };
             plan_rows.push(vec![
                 a.id.to_string(),

@@ -6,6 +6,7 @@
 //! - [`evidence`]: the auditors' pack for a period, with its control mapping;
 //! - [`demo`]: the showcase workspace built from the seed documents.
 
+pub mod camera;
 pub mod demo;
 pub mod evidence;
 pub mod export;

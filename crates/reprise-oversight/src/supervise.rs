@@ -10,7 +10,9 @@
 //! - the 3-2-1 rule broken for an asset's newest restore point;
 //! - a failed drill, or one that did not happen within its period (R002.9: quarterly);
 //! - an open incident whose status update is late, whose assessment was not shared in
-//!   time, whose GDPR notification deadline is near, or whose review is due.
+//!   time, whose GDPR notification deadline is near, or whose review is due;
+//! - a device whose configuration changed (for a day, with its diff, secrets masked), or
+//!   that cannot be read (R000.3).
 
 use std::collections::HashMap;
 
@@ -26,7 +28,9 @@ use reprise_ops::snapshots::{Integrity, PointView, group};
 use reprise_ops::status::{self, AssetStatus, RpoStatus};
 
 /// Alert keys this module owns, by prefix: other alerts are never resolved here.
-const PREFIXES: [&str; 11] = [
+const PREFIXES: [&str; 13] = [
+    "change:",
+    "device:",
     "rotation:",
     "incident:",
     "drill:",
@@ -70,6 +74,7 @@ pub async fn conditions(
     let runs = runs_of(ctx, RunKind::Backup).await?;
     let points = group(&ctx.catalog.restore_points(None).await?);
     out.extend(incident_conditions(ctx, now).await?);
+    out.extend(device_conditions(ctx, now).await?);
     out.extend(rotation_conditions(ctx, now, &tz).await?);
     let drill_runs = runs_of(ctx, RunKind::Drill).await?;
     let seen = Seen {
@@ -106,6 +111,67 @@ pub async fn conditions(
         out.extend(anomaly_conditions(s, asset, &mine));
     }
     Ok((out, statuses))
+}
+
+/// How long a device's change stays an open alert: long enough to be read the next
+/// morning, short enough not to hide the next one.
+const CHANGE_SHOWN_FOR: i64 = 24 * 3600;
+
+/// The lines of a diff an alert carries; the rest is in `reprise devices diff`.
+const DIFF_LINES: usize = 40;
+
+/// A device changed within the day (with its masked diff), or whose last read failed.
+async fn device_conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Condition>> {
+    let records = reprise_ops::devices::records(ctx).await?;
+    let mut out = Vec::new();
+    for d in reprise_ops::devices::all(ctx) {
+        let Some(r) = records
+            .iter()
+            .find(|r| r.asset == d.asset.id.as_str() && r.dataset == d.set.name)
+        else {
+            continue;
+        };
+        let key = format!("{}/{}", d.asset.id, d.set.name);
+        if let Some(error) = &r.error {
+            out.push(Condition {
+                key: format!("device:{key}"),
+                severity: "warning",
+                message: format!(
+                    "{} ({}): the configuration cannot be read: {error}",
+                    d.asset.name, d.set.name
+                ),
+            });
+        }
+        if let (Some(at), Some(diff)) = (r.changed, &r.change)
+            && now.duration_since(at).as_secs() < CHANGE_SHOWN_FOR
+        {
+            let lines: Vec<&str> = diff.lines().collect();
+            let mut shown = lines
+                .iter()
+                .take(DIFF_LINES)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n");
+            if lines.len() > DIFF_LINES {
+                shown.push_str(&format!(
+                    "\n… {} more lines: reprise devices diff {}",
+                    lines.len() - DIFF_LINES,
+                    d.asset.id
+                ));
+            }
+            out.push(Condition {
+                key: format!("change:{key}"),
+                severity: "warning",
+                message: format!(
+                    "{} ({}): configuration changed on the device at {at}; backed up as {} (secrets masked below)\n{shown}",
+                    d.asset.name,
+                    d.set.name,
+                    r.snapshot.as_deref().map_or("-", reprise_workspace::text::short)
+                ),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Every run of `kind`, newest first.

@@ -32,6 +32,8 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/self-backups", post(self_backups))
         .route("/repositories", get(repositories))
         .route("/alerts", get(alerts))
+        .route("/devices", get(devices))
+        .route("/devices/checks", post(check_devices))
         .route("/alerts/acknowledgements", post(acknowledge_alert))
         .route(
             "/incidents",
@@ -316,6 +318,7 @@ async fn backups(
             body.reason
                 .unwrap_or_else(|| "requested through the API".into()),
         ),
+        ..Selection::default()
     };
     let ctx = state.ctx();
     let assets: Vec<String> = reprise_ops::backup::select(&ctx, &selection)?
@@ -560,9 +563,66 @@ async fn alerts(
         principal.scope.is_everything()
             || a.key
                 .split_once(':')
-                .is_some_and(|(_, asset)| crate::auth::covers(&state, &principal, asset))
+                // A device's alerts name its data set after the asset (`change:sw1/config`).
+                .map(|(_, subject)| subject.split('/').next().unwrap_or(subject))
+                .is_some_and(|asset| crate::auth::covers(&state, &principal, asset))
     });
     Ok(Json(alerts))
+}
+
+async fn devices(
+    Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
+) -> ApiResult<Vec<reprise_ops::devices::DeviceView>> {
+    let mut all = reprise_ops::devices::list(&state.ctx()).await?;
+    all.retain(|d| crate::auth::covers(&state, &principal, &d.asset));
+    Ok(Json(all))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceCheckBody {
+    /// The assets whose devices are read now (every device the token covers when empty).
+    #[serde(default)]
+    assets: Vec<String>,
+}
+
+/// Reads devices now: a change (or a first read) is backed up at once; answers what each
+/// read found.
+async fn check_devices(
+    Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
+    payload: Result<Json<DeviceCheckBody>, JsonRejection>,
+) -> ApiResult<Vec<reprise_ops::devices::CheckOutcome>> {
+    let b = body(payload)?;
+    for a in &b.assets {
+        crate::auth::check_asset(&state, &principal, a)?;
+    }
+    let ctx = state.ctx();
+    let chosen: Vec<reprise_ops::devices::Device<'_>> = reprise_ops::devices::all(&ctx)
+        .into_iter()
+        .filter(|d| {
+            (b.assets.is_empty() || b.assets.iter().any(|a| a == d.asset.id.as_str()))
+                && crate::auth::covers(&state, &principal, d.asset.id.as_str())
+        })
+        .collect();
+    for a in &b.assets {
+        if !chosen.iter().any(|d| d.asset.id.as_str() == a) {
+            reprise_ops::devices::find(&ctx, a, None)?;
+        }
+    }
+    let assets: Vec<String> = chosen.iter().map(|d| d.asset.id.to_string()).collect();
+    if !state.claim(&assets) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_running",
+            "a backup or read of one of these devices is already running on this server",
+        ));
+    }
+    let outcomes = crate::job(&state, reprise_ops::devices::check(&ctx, &chosen)).await;
+    state.unclaim(&assets);
+    state.forget_overview();
+    Ok(Json(outcomes?))
 }
 
 #[derive(Deserialize)]

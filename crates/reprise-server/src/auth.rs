@@ -23,7 +23,7 @@ pub fn policy(method: &Method, path: &str) -> Action {
     match path {
         "/me" | "/tokens" | "/tokens/{name}" => Action::Read,
         "/assets" | "/status" | "/runs" | "/restore-points" | "/alerts" | "/repositories"
-        | "/readiness" | "/categories" | "/openapi.json" | "/metrics"
+        | "/readiness" | "/categories" | "/openapi.json" | "/metrics" | "/devices"
             if read =>
         {
             Action::Read
@@ -41,6 +41,7 @@ pub fn policy(method: &Method, path: &str) -> Action {
         | "/verifications"
         | "/restores"
         | "/alerts/acknowledgements"
+        | "/devices/checks"
         | "/assets/{id}/state" => Action::Operate,
         p if p.starts_with("/incidents") || p.starts_with("/requests") => Action::Operate,
         _ => Action::Administer,

@@ -323,6 +323,7 @@ pub async fn scheduler(
             return;
         }
         start_due(&state).await;
+        devices_due(&state).await;
         requests_due(&state).await;
         drills_due(&state).await;
         self_backup_if_due(&state).await;
@@ -383,6 +384,50 @@ async fn start_due(state: &Arc<State>) {
             ..Selection::default()
         };
         spawn_backup(state, vec![asset], selection);
+    }
+}
+
+/// Reads the devices whose `watch` is due, one job per asset: unchanged, the read is
+/// recorded; changed, it is backed up at once (R000.3).
+async fn devices_due(state: &Arc<State>) {
+    let ctx = state.ctx();
+    let due: Vec<(String, String)> = match reprise_ops::devices::due(&ctx, Timestamp::now()).await {
+        Ok(due) => due
+            .iter()
+            .map(|d| (d.asset.id.to_string(), d.set.name.clone()))
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "devices: cannot tell which are due");
+            return;
+        }
+    };
+    for (asset, dataset) in due {
+        let key = [asset.clone()];
+        if !state.claim(&key) {
+            continue;
+        }
+        let worker = state.clone();
+        tokio::spawn(async move {
+            job(&worker, async {
+                let ctx = worker.ctx();
+                let Ok(device) = reprise_ops::devices::find(&ctx, &asset, Some(&dataset)) else {
+                    return;
+                };
+                match reprise_ops::devices::check(&ctx, std::slice::from_ref(&device)).await {
+                    Ok(outcomes) => {
+                        for o in outcomes {
+                            match &o.error {
+                                None => tracing::info!(asset = %o.asset, dataset = %o.dataset, result = o.result, "device read"),
+                                Some(e) => tracing::error!(asset = %o.asset, dataset = %o.dataset, error = %e, "device read failed"),
+                            }
+                        }
+                    }
+                    Err(e) => tracing::error!(asset = %asset, error = %e, "device read failed"),
+                }
+            })
+            .await;
+            worker.unclaim(&key);
+        });
     }
 }
 

@@ -12,6 +12,8 @@ pub struct SshServer {
     pub user: String,
     /// The private key it accepts.
     pub key: PathBuf,
+    /// Its public host key, to check fingerprints against.
+    pub host_key: PathBuf,
     process: Child,
     _dir: tempfile::TempDir,
 }
@@ -35,6 +37,12 @@ fn keygen(path: &Path) {
 
 impl SshServer {
     pub fn start() -> Self {
+        Self::start_with("")
+    }
+
+    /// A server with more `sshd_config` lines (`ForceCommand /path/fake-router.sh`, to
+    /// play a device's command line).
+    pub fn start_with(extra: &str) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("reprise-sshd-")
             .tempdir()
@@ -60,7 +68,7 @@ impl SshServer {
                 "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nAuthorizedKeysFile {keys}\n\
                  PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
                  StrictModes no\nPermitRootLogin prohibit-password\nPidFile {pid}\n\
-                 Subsystem sftp internal-sftp\n",
+                 Subsystem sftp internal-sftp\n{extra}\n",
                 host = d.join("host_key").display(),
                 keys = d.join("authorized_keys").display(),
                 pid = d.join("sshd.pid").display(),
@@ -83,6 +91,7 @@ impl SshServer {
             port,
             user,
             key: d.join("client_key"),
+            host_key: d.join("host_key.pub"),
             process,
             _dir: dir,
         }

@@ -71,6 +71,16 @@ pub enum Command {
     /// Sites, assets and their dependencies.
     #[command(subcommand)]
     Inventory(InventoryCommand),
+    /// Routers, switches, cameras and recorders whose configuration is collected: what
+    /// was last read, changes, host keys, pushing a configuration back.
+    #[command(args_conflicts_with_subcommands = true)]
+    Devices {
+        /// Print the list as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        command: Option<DevicesCommand>,
+    },
     /// Back up assets' data sets into their repositories, then copy them (3-2-1).
     Backup {
         /// Assets to back up.
@@ -925,6 +935,57 @@ pub enum RepoCommand {
         repo: String,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevicesCommand {
+    /// Read devices now and compare each with its newest restore point: a change (or a
+    /// first read) is backed up at once and alerted with its diff, secrets masked.
+    Check {
+        /// The assets to read (default: every device).
+        assets: Vec<String>,
+        /// Only this data set of the asset.
+        #[arg(long)]
+        dataset: Option<String>,
+        /// Print the outcomes as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The last change seen on a device, secrets masked.
+    Diff {
+        asset: String,
+        /// The device data set (when the asset has several).
+        #[arg(long)]
+        dataset: Option<String>,
+    },
+    /// Show the SSH host keys a device offers; with --fingerprint, trust the one you
+    /// checked on the device itself (host keys are checked strictly).
+    Trust {
+        asset: String,
+        /// The device data set (when the asset has several).
+        #[arg(long)]
+        dataset: Option<String>,
+        /// The key's SHA-256 fingerprint, as `ssh-keygen -lf` prints it on the device.
+        #[arg(long, value_name = "SHA256:…")]
+        fingerprint: Option<String>,
+    },
+    /// Restore a device's configuration to a file, show how to load it back, and with
+    /// --apply push it to the device (models that know how), recording the result.
+    Push {
+        asset: String,
+        /// The device data set (when the asset has several).
+        #[arg(long)]
+        dataset: Option<String>,
+        /// The restore point (default: the newest verified one, else the newest).
+        #[arg(long)]
+        snapshot: Option<String>,
+        /// Where the configuration file is written.
+        #[arg(long)]
+        target: PathBuf,
+        /// Push it to the device now; without it nothing is sent.
+        #[arg(long)]
+        apply: bool,
     },
 }
 

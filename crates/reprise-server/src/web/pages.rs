@@ -566,6 +566,9 @@ pub async fn asset(
                 what => match &d.source {
                     reprise_domain::DataSource::Paths { paths, .. } => paths.join(", "),
                     reprise_domain::DataSource::Command { command, .. } => format!("$ {command}"),
+                    reprise_domain::DataSource::Device { collect, .. } => {
+                        format!("{} ({})", collect.address, collect.model)
+                    }
                 },
                 category => d.category.clone().unwrap_or_default(),
             }

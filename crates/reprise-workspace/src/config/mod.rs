@@ -5,6 +5,7 @@
 //! concerns and the field: unknown keys, wrong types, bad durations and words, then the
 //! domain's own checks ([`Inventory::validate`]) mapped back to positions.
 
+mod device;
 mod diagnostic;
 mod reader;
 
@@ -27,6 +28,8 @@ use reader::{Located, Reader, TableView};
 /// The default timeout of a data-set command: long enough for a large dump, short enough
 /// that a hung command is noticed the same night.
 const DEFAULT_COMMAND_TIMEOUT: Interval = Interval::from_hours(1);
+/// A device that has not answered in two minutes will not.
+const DEFAULT_DEVICE_TIMEOUT: Interval = Interval::from_secs(120);
 
 /// A configuration that parsed and validated, with the positions of what it declares.
 #[derive(Debug, Clone)]
@@ -178,6 +181,7 @@ struct DataSetSpans {
     name: Range<usize>,
     paths: Vec<Range<usize>>,
     category: Range<usize>,
+    collect: Option<device::CollectSpans>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -201,6 +205,7 @@ const TOP_KEYS: &[&str] = &[
     "contact",
     "category",
     "export",
+    "device_model",
 ];
 const EXPORT_KEYS: &[&str] = &[
     "id",
@@ -329,6 +334,7 @@ const DATASET_KEYS: &[&str] = &[
     "paths",
     "exclude",
     "command",
+    "collect",
     "filename",
     "timeout",
     "category",
@@ -407,6 +413,11 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         r.finish(t, POLICY_KEYS);
     }
 
+    for mut t in r.tables(&mut top, "device_model", "device model") {
+        let model = device::model(&mut r, &mut t);
+        inventory.device_models.push(model);
+        r.finish(t, device::MODEL_KEYS);
+    }
     for (i, mut t) in r.tables(&mut top, "asset", "asset").into_iter().enumerate() {
         let (asset, aspans, bad) = asset(&mut r, &mut t);
         poisoned.field_if(bad.id, Field::AssetId(i));
@@ -417,6 +428,12 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         spans.assets.push(aspans);
         r.finish(t, ASSET_KEYS);
     }
+    let collect_spans: Vec<Vec<Option<device::CollectSpans>>> = spans
+        .assets
+        .iter()
+        .map(|a| a.datasets.iter().map(|d| d.collect.clone()).collect())
+        .collect();
+    device::resolve(&mut r, &mut inventory, &collect_spans);
     for mut t in r.tables(&mut top, "notify", "notify") {
         let notifier = notifier(&mut r, &mut t);
         inventory.notifiers.push(notifier);
@@ -1487,6 +1504,44 @@ fn dataset(
     let command = r.string(d, "command", false);
     let filename = r.string(d, "filename", false);
     let timeout = r.parsed(d, "timeout", false, Interval::parse);
+    let mut collect_spans = None;
+    let collected = r
+        .tables(d, "collect", &subject)
+        .into_iter()
+        .next()
+        .map(|mut t| {
+            let (collect, mut spans) = device::collect(r, &mut t);
+            spans.filename = filename.is_some();
+            r.finish(t, device::COLLECT_KEYS);
+            collect_spans = Some(spans);
+            collect
+        });
+    if let Some(collect) = collected {
+        if let Some(c) = &command {
+            r.error(
+                c.span.clone(),
+                Some(&subject),
+                Some("command"),
+                "a data set collected from a device takes its command inside `collect`",
+            );
+        }
+        if let Some(p) = paths.first() {
+            r.error(
+                p.span.clone(),
+                Some(&subject),
+                Some("paths"),
+                "give either `paths` or `collect`, not both",
+            );
+        }
+        let source = DataSource::Device {
+            collect: Box::new(collect),
+            filename: filename
+                .as_ref()
+                .map_or_else(String::new, |l| l.value.clone()),
+            timeout: timeout.unwrap_or(DEFAULT_DEVICE_TIMEOUT),
+        };
+        return finish_dataset(r, d, name, source, paths, collect_spans);
+    }
     let source = match (paths.is_empty(), command) {
         (false, None) => {
             if let Some(f) = &filename {
@@ -1531,13 +1586,25 @@ fn dataset(
             }
         }
         (true, None) => {
-            r.error(d.span.clone(), Some(&subject), Some("paths"), "a data set needs `paths` (files to back up) or `command` (whose output is the data)");
+            r.error(d.span.clone(), Some(&subject), Some("paths"), "a data set needs `paths` (files to back up), `command` (whose output is the data) or `collect` (a device's configuration)");
             DataSource::Paths {
                 paths: vec![],
                 exclude: vec![],
             }
         }
     };
+    finish_dataset(r, d, name, source, paths, None)
+}
+
+/// The fields every kind of data set shares.
+fn finish_dataset(
+    r: &mut Reader<'_>,
+    d: &mut TableView<'_, '_>,
+    name: Option<Located<String>>,
+    source: DataSource,
+    paths: Vec<Located<String>>,
+    collect: Option<device::CollectSpans>,
+) -> (DataSet, DataSetSpans) {
     let category = r.string(d, "category", false);
     let category_span = category.as_ref().map_or(d.span.clone(), |l| l.span.clone());
     let category = category.map(|l| l.value);
@@ -1551,6 +1618,7 @@ fn dataset(
         name: name.as_ref().map_or(d.span.clone(), |l| l.span.clone()),
         paths: paths.into_iter().map(|l| l.span).collect(),
         category: category_span,
+        collect,
     };
     (
         DataSet {

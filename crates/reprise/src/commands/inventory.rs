@@ -307,6 +307,17 @@ async fn show(session: &Session, id: &str, json: bool) -> anyhow::Result<u8> {
                 filename,
                 timeout,
             } => format!("`{command}` → {filename} (timeout {timeout})"),
+            DataSource::Device {
+                collect, filename, ..
+            } => format!(
+                "collected from {} (model {}) → {filename}{}",
+                collect.address,
+                collect.model,
+                collect
+                    .watch
+                    .map(|w| format!(", watched every {w}"))
+                    .unwrap_or_default()
+            ),
         };
         let category = set
             .category

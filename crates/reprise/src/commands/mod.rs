@@ -6,6 +6,7 @@ mod backup;
 mod categories;
 mod check;
 mod demo;
+mod devices;
 mod drill;
 mod erase;
 mod evidence;
@@ -50,6 +51,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Demo { dir } => demo::run(&cli.global, dir).await,
         Command::Check { json } => check::run(&cli.global, json).await,
         Command::Inventory(cmd) => inventory::run(&cli.global, cmd).await,
+        Command::Devices { json, command } => devices::run(&cli.global, json, command).await,
         Command::Backup {
             assets,
             all,
@@ -62,6 +64,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
                 all,
                 site,
                 reason,
+                ..Default::default()
             };
             backup::run(&cli.global, selection, json).await
         }

@@ -9,6 +9,7 @@ mod backup;
 mod browser;
 mod check;
 mod demo;
+mod devices;
 mod drill;
 mod import;
 mod incident;
