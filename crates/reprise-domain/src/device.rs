@@ -114,7 +114,8 @@ pub struct DeviceModel {
 /// a diff is harmless; masking too little is not.
 const GENERIC_SECRETS: &[&str] = &[
     r#"(?i)\b(?:password|passwd|secret|community|pre-shared-(?:key|secret)|psk|passphrase|api[_-]?key|token|key)\b["']?\s*[=:]?\s+["']?([^"'\s<>]+)"#,
-    r#"(?i)\b(?:password|passwd|secret|psk|passphrase|token)["']?\s*[=:]\s*["']?([^"'\s<>,]+)"#,
+    // No word boundary before: `admin_password`, `wifi.psk` are secrets too.
+    r#"(?i)(?:password|passwd|secret|psk|passphrase|token)["']?\s*[=:]\s*["']?([^"'\s<>,]+)"#,
     r"(?i)<(?:password|passwd|secret|psk|passphrase|key|token)>([^<]*)<",
 ];
 
@@ -444,8 +445,13 @@ mod tests {
     #[test]
     fn generic_secrets_in_key_value_and_xml_exports() {
         let r = Rules::new(&model("http"), &[]).unwrap();
-        let red = r.redact("user=admin\npassword=hunter2\n<Password>s3cr3t</Password>\nname=cam\n");
-        assert!(!red.contains("hunter2") && !red.contains("s3cr3t"), "{red}");
+        let red = r.redact(
+            "user=admin\npassword=hunter2\n<Password>s3cr3t</Password>\nname=cam\n{\"admin_password\": \"p4ss\"}\n",
+        );
+        assert!(
+            !red.contains("hunter2") && !red.contains("s3cr3t") && !red.contains("p4ss"),
+            "{red}"
+        );
         assert!(
             red.contains("user=admin") && red.contains("name=cam"),
             "{red}"

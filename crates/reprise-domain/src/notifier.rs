@@ -14,6 +14,8 @@ pub struct Notifier {
     /// Who reads it (`team`, `management`, `client`): incident updates go to the
     /// channels of their severity's audience (R001.3). Empty: every update.
     pub audience: Vec<String>,
+    /// The language its messages are written in: `en` (the default) or `fr`.
+    pub lang: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

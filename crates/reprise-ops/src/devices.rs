@@ -654,12 +654,23 @@ fn challenge_params(text: &str) -> Vec<(String, String)> {
     out
 }
 
+/// When a device of `asset` was last seen changing, if one was: a restore point older
+/// than that lacks the change (R000.3).
+pub async fn changed_at(ctx: &Ctx<'_>, asset: &str) -> AppResult<Option<Timestamp>> {
+    Ok(records(ctx)
+        .await?
+        .iter()
+        .filter(|r| r.asset == asset)
+        .filter_map(|r| r.changed)
+        .max())
+}
+
 /// What was last seen of every device data set.
 pub async fn records(ctx: &Ctx<'_>) -> AppResult<Vec<DeviceRecord>> {
     Ok(ctx.catalog.devices().await?)
 }
 
-async fn record_of(ctx: &Ctx<'_>, d: &Device<'_>) -> AppResult<DeviceRecord> {
+pub(crate) async fn record_of(ctx: &Ctx<'_>, d: &Device<'_>) -> AppResult<DeviceRecord> {
     Ok(ctx
         .catalog
         .devices()
@@ -723,7 +734,7 @@ pub async fn stored(
 }
 
 /// The change from what was stored last to `reading`; none for a first read.
-fn change_of(r: &DeviceRecord, reading: &Reading) -> Option<device::Change> {
+pub(crate) fn change_of(r: &DeviceRecord, reading: &Reading) -> Option<device::Change> {
     let before = r.fingerprint.as_deref()?;
     if before == reading.fingerprint {
         return None;
@@ -746,118 +757,6 @@ fn change_of(r: &DeviceRecord, reading: &Reading) -> Option<device::Change> {
             ),
         }),
     }
-}
-
-/// What a check of one device found.
-#[derive(Debug, Clone, Serialize)]
-pub struct CheckOutcome {
-    pub asset: String,
-    pub dataset: String,
-    /// `unchanged`, `changed` (a backup was taken), `first` (nothing stored before:
-    /// backed up), or `failed`.
-    pub result: &'static str,
-    pub snapshot: Option<String>,
-    pub added: usize,
-    pub removed: usize,
-    /// The change, secrets masked.
-    pub diff: Option<String>,
-    pub error: Option<String>,
-}
-
-/// Reads `devices` and compares each with its newest restore point: unchanged, only the
-/// read is recorded; changed (or never stored), a backup of that data set is taken at
-/// once, with the reading itself.
-pub async fn check(ctx: &Ctx<'_>, devices: &[Device<'_>]) -> AppResult<Vec<CheckOutcome>> {
-    let mut out = Vec::new();
-    for d in devices {
-        let now = Timestamp::now();
-        let mut outcome = CheckOutcome {
-            asset: d.asset.id.to_string(),
-            dataset: d.set.name.clone(),
-            result: "failed",
-            snapshot: None,
-            added: 0,
-            removed: 0,
-            diff: None,
-            error: None,
-        };
-        let reading = match d.read(ctx).await {
-            Ok(r) => r,
-            Err(e) => {
-                failed(ctx, d, now, &e.to_string()).await?;
-                outcome.error = Some(e.to_string());
-                out.push(outcome);
-                continue;
-            }
-        };
-        let mut record = record_of(ctx, d).await?;
-        if record.fingerprint.as_deref() == Some(reading.fingerprint.as_str()) {
-            record.checked = Some(now);
-            record.checks += 1;
-            record.error = None;
-            ctx.catalog.save_device(&record).await?;
-            outcome.result = "unchanged";
-            outcome.snapshot = record.snapshot.clone();
-            out.push(outcome);
-            continue;
-        }
-        let first = record.fingerprint.is_none();
-        let selection = crate::backup::Selection {
-            assets: vec![d.asset.id.to_string()],
-            datasets: vec![d.set.name.clone()],
-            reason: Some(if first {
-                "first read of the device".into()
-            } else {
-                "configuration changed on the device".into()
-            }),
-            collected: vec![(d.asset.id.to_string(), d.set.name.clone(), reading.raw)],
-            ..Default::default()
-        };
-        let results = crate::backup::run(ctx, &selection).await?;
-        let result = results.into_iter().find(|o| o.dataset == d.set.name);
-        match result {
-            Some(o) if o.ok => {
-                let after = record_of(ctx, d).await?;
-                outcome.result = if first { "first" } else { "changed" };
-                outcome.snapshot = o.snapshot;
-                if !first {
-                    let change = after.change.clone().unwrap_or_default();
-                    outcome.added = change
-                        .lines()
-                        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
-                        .count();
-                    outcome.removed = change
-                        .lines()
-                        .filter(|l| l.starts_with('-') && !l.starts_with("---"))
-                        .count();
-                    outcome.diff = after.change;
-                }
-            }
-            Some(o) => outcome.error = o.error,
-            None => outcome.error = Some("the backup did not run".into()),
-        }
-        out.push(outcome);
-    }
-    Ok(out)
-}
-
-/// The device data sets whose watch is due at `now`: never read, or read longer ago
-/// than their `watch`.
-pub async fn due<'a>(ctx: &'a Ctx<'_>, now: Timestamp) -> AppResult<Vec<Device<'a>>> {
-    let records = records(ctx).await?;
-    Ok(all(ctx)
-        .into_iter()
-        .filter(|d| {
-            let Some(every) = d.collect.watch else {
-                return false;
-            };
-            let last = records
-                .iter()
-                .find(|r| r.asset == d.asset.id.as_str() && r.dataset == d.set.name)
-                .and_then(|r| r.checked);
-            last.is_none_or(|t| now.duration_since(t).as_secs() >= every.as_secs() as i64)
-        })
-        .collect())
 }
 
 /// One device for `reprise devices`.

@@ -9,8 +9,8 @@
 //!   configuration, their restore points in the catalog, RPO from verified points;
 //! - [`backup`], [`restore`] (with [`target`]: where a restore may write), [`verify`],
 //!   [`retention`], [`erase`], [`selfbackup`]: the engine's work, recorded;
-//! - [`devices`]: routers, switches and cameras whose configuration is collected, watched
-//!   for changes and pushed back;
+//! - [`devices`], [`watch`]: routers, switches and cameras whose configuration is
+//!   collected, watched for changes and pushed back;
 //! - [`leases`], [`scheduler`], [`commands`]: one job at a time across processes, what is
 //!   due, how configured commands run;
 //! - [`notify`], [`categories`]: who hears about conditions; what each data category keeps.
@@ -41,3 +41,4 @@ pub mod status;
 pub mod target;
 pub mod tokens;
 pub mod verify;
+pub mod watch;

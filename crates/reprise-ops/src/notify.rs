@@ -41,9 +41,13 @@ pub struct Message {
     pub resolved: bool,
     /// For incident updates: who must read it (`team`, `management`, `client`).
     pub audience: Vec<String>,
+    /// The text for channels in French (`lang = "fr"`), when it differs.
+    pub text_fr: Option<String>,
 }
 
-pub fn messages(changes: &Changes) -> Vec<Message> {
+/// The messages of a supervision pass, each with its French text (names from `inv`).
+pub fn messages(changes: &Changes, inv: &reprise_domain::Inventory) -> Vec<Message> {
+    let name_of = |id: &str| inv.asset(id).map(|a| a.name.clone());
     let mut out: Vec<Message> = changes
         .opened
         .iter()
@@ -53,6 +57,7 @@ pub fn messages(changes: &Changes) -> Vec<Message> {
             text: c.message.clone(),
             resolved: false,
             audience: vec![],
+            text_fr: Some(french(&c.key, &c.message, name_of)),
         })
         .collect();
     out.extend(changes.resolved.iter().map(|key| Message {
@@ -61,17 +66,86 @@ pub fn messages(changes: &Changes) -> Vec<Message> {
         text: format!("resolved: {key}"),
         resolved: true,
         audience: vec![],
+        text_fr: Some(format!("résolue : {}", french(key, "", name_of))),
     }));
     out
 }
 
+/// An alert in French, from its key (`rpo:iredmail`) and its English message: the kind of
+/// alert, who it concerns by name; a device's change keeps its diff below.
+pub fn french(key: &str, message: &str, name_of: impl Fn(&str) -> Option<String>) -> String {
+    let (kind, subject) = key.split_once(':').unwrap_or((key, ""));
+    let asset = subject.split('/').next().unwrap_or(subject);
+    let who = name_of(asset).unwrap_or_else(|| subject.to_string());
+    let first = match kind {
+        "rpo" => format!("RPO menacé ou dépassé : {who}"),
+        "missed" => format!("Sauvegarde manquée : {who}"),
+        "backup" => format!("Dernière sauvegarde en échec : {who}"),
+        "integrity" => format!("Point de restauration endommagé : {who}"),
+        "rule321" => format!("Règle 3-2-1 non respectée : {who}"),
+        "drill" => format!("Test de restauration en échec : {who}"),
+        "drill-due" => format!("Test de restauration à faire : {who}"),
+        "anomaly" => format!("Sauvegarde anormale (taille, ajouts ou fichiers) : {subject}"),
+        "repo" => format!("Dépôt injoignable ou sans dépôt : {subject}"),
+        "rotation" => format!("Rotation de la clé en retard : dépôt {subject}"),
+        "change" => format!(
+            "Configuration modifiée sur l'équipement : {who} ({}) ; sauvegardée aussitôt (secrets masqués ci-dessous)",
+            subject.split_once('/').map_or("", |(_, d)| d)
+        ),
+        "device" => format!("Configuration illisible sur l'équipement : {who}"),
+        "incident" => {
+            let (id, what) = subject.split_once(':').unwrap_or((subject, ""));
+            let what = match what {
+                "update" => "point d'étape en retard",
+                "assessment" => "évaluation des dommages en retard",
+                "gdpr" => "notification RGPD sous 72 h",
+                "review" => "revue post-incident à tenir",
+                _ => "à suivre",
+            };
+            format!("Incident {id} : {what}")
+        }
+        _ => format!("Alerte : {key}"),
+    };
+    match message.split_once('\n') {
+        Some((_, more)) if kind == "change" => format!("{first}\n{more}"),
+        _ => first,
+    }
+}
+
+/// A message as a channel in `lang` reads it.
+fn in_language(m: &Message, lang: &str) -> Message {
+    let mut out = m.clone();
+    if lang == "fr"
+        && let Some(fr) = &m.text_fr
+    {
+        out.text = fr.clone();
+    }
+    out
+}
+
+fn severity_word(severity: &str, fr: bool) -> String {
+    match (severity, fr) {
+        ("critical", true) => "CRITIQUE".into(),
+        ("warning", true) => "AVERTISSEMENT".into(),
+        (other, _) => other.to_uppercase(),
+    }
+}
+
 /// One line: a message's first line (a device change carries its diff below it).
-fn title(m: &Message) -> String {
+fn title(m: &Message, fr: bool) -> String {
     if m.resolved {
-        format!("[Reprise] resolved: {}", m.key)
+        if fr {
+            format!("[Reprise] résolue : {}", m.key)
+        } else {
+            format!("[Reprise] resolved: {}", m.key)
+        }
     } else {
         let first = m.text.lines().next().unwrap_or("");
-        format!("[Reprise] {}: {first}", m.severity.to_uppercase())
+        let colon = if fr { " :" } else { ":" };
+        format!(
+            "[Reprise] {}{colon} {first}",
+            severity_word(&m.severity, fr)
+        )
     }
 }
 
@@ -83,8 +157,8 @@ fn details(m: &Message) -> Option<&str> {
         .filter(|r| !r.trim().is_empty())
 }
 
-fn body(format: &str, m: &Message) -> Value {
-    let title = title(m);
+fn body(format: &str, m: &Message, fr: bool) -> Value {
+    let title = title(m, fr);
     match format {
         "slack" => match details(m) {
             Some(more) => json!({ "text": format!("{title}\n```\n{more}\n```") }),
@@ -123,7 +197,12 @@ fn routed(n: &Notifier, m: &Message) -> bool {
 pub async fn send(ws: &Workspace, notifiers: &[Notifier], messages: &[Message]) -> Vec<String> {
     let mut failures = Vec::new();
     for n in notifiers {
-        let mine: Vec<&Message> = messages.iter().filter(|m| routed(n, m)).collect();
+        let localized: Vec<Message> = messages
+            .iter()
+            .filter(|m| routed(n, m))
+            .map(|m| in_language(m, &n.lang))
+            .collect();
+        let mine: Vec<&Message> = localized.iter().collect();
         if mine.is_empty() {
             continue;
         }
@@ -143,10 +222,10 @@ pub async fn send(ws: &Workspace, notifiers: &[Notifier], messages: &[Message]) 
                         }
                     },
                 };
-                failures.extend(send_webhooks(&n.id, &url, format, &mine).await);
+                failures.extend(send_webhooks(&n.id, &url, format, &mine, n.lang == "fr").await);
             }
             Channel::Email(email) => {
-                let mail = compose(&mine);
+                let mail = compose(&mine, n.lang == "fr");
                 if let Err(e) = retried(|| send_email(ws, email, &mail)).await {
                     failures.push(format!(
                         "notify `{}`: e-mail to {} not delivered: {e}",
@@ -181,7 +260,13 @@ where
     Err(last)
 }
 
-async fn send_webhooks(id: &str, url: &str, format: &str, messages: &[&Message]) -> Vec<String> {
+async fn send_webhooks(
+    id: &str,
+    url: &str,
+    format: &str,
+    messages: &[&Message],
+    fr: bool,
+) -> Vec<String> {
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -191,7 +276,7 @@ async fn send_webhooks(id: &str, url: &str, format: &str, messages: &[&Message])
     };
     let mut failures = Vec::new();
     for m in messages {
-        let payload = body(format, m);
+        let payload = body(format, m, fr);
         let sent = retried(|| async {
             match client.post(url).json(&payload).send().await {
                 Ok(r) if r.status().is_success() => Ok(()),
@@ -216,50 +301,60 @@ pub struct Mail {
     pub text: String,
 }
 
-pub(crate) fn compose(messages: &[&Message]) -> Mail {
+pub(crate) fn compose(messages: &[&Message], fr: bool) -> Mail {
     let opened: Vec<&&Message> = messages.iter().filter(|m| !m.resolved).collect();
     let resolved: Vec<&&Message> = messages.iter().filter(|m| m.resolved).collect();
     let subject = match messages {
-        [one] => title(one),
+        [one] => title(one, fr),
         _ => {
             let worst = opened
                 .iter()
                 .map(|m| m.severity.as_str())
                 .max_by_key(|s| severity_rank(s))
                 .unwrap_or("info");
-            format!(
-                "[Reprise] {}: {} alert(s) opened, {} resolved",
-                worst.to_uppercase(),
-                opened.len(),
-                resolved.len()
-            )
+            if fr {
+                format!(
+                    "[Reprise] {} : {} alerte(s) ouverte(s), {} résolue(s)",
+                    severity_word(worst, fr),
+                    opened.len(),
+                    resolved.len()
+                )
+            } else {
+                format!(
+                    "[Reprise] {}: {} alert(s) opened, {} resolved",
+                    worst.to_uppercase(),
+                    opened.len(),
+                    resolved.len()
+                )
+            }
         }
     };
     let mut text = String::new();
     if !opened.is_empty() {
-        text.push_str("Opened:\n");
+        text.push_str(if fr { "Ouvertes :\n" } else { "Opened:\n" });
         for m in &opened {
             text.push_str(&format!(
                 "  [{}] {}\n      {}\n",
-                m.severity.to_uppercase(),
+                severity_word(&m.severity, fr),
                 m.key,
                 m.text.replace('\n', "\n      ")
             ));
         }
     }
     if !resolved.is_empty() {
-        text.push_str(if opened.is_empty() {
-            "Resolved:\n"
-        } else {
-            "\nResolved:\n"
-        });
+        if !opened.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(if fr { "Résolues :\n" } else { "Resolved:\n" });
         for m in &resolved {
             text.push_str(&format!("  {}\n", m.key));
         }
     }
-    text.push_str(
-        "\nOpen alerts: `reprise alerts`, or GET /api/v1/alerts on the Reprise server.\n",
-    );
+    text.push_str(if fr {
+        "\nAlertes ouvertes : `reprise alerts`, ou GET /api/v1/alerts sur le serveur Reprise.\n"
+    } else {
+        "\nOpen alerts: `reprise alerts`, or GET /api/v1/alerts on the Reprise server.\n"
+    });
     Mail { subject, text }
 }
 
@@ -344,6 +439,7 @@ mod tests {
             text: format!("{key}: something"),
             resolved,
             audience: vec![],
+            text_fr: None,
         }
     }
 
@@ -355,13 +451,14 @@ mod tests {
             text: "mail: RPO breached".into(),
             resolved: false,
             audience: vec![],
+            text_fr: None,
         };
         assert_eq!(
-            body("slack", &m)["text"],
+            body("slack", &m, false)["text"],
             "[Reprise] CRITICAL: mail: RPO breached"
         );
-        assert_eq!(body("teams", &m)["@type"], "MessageCard");
-        assert_eq!(body("generic", &m)["status"], "open");
+        assert_eq!(body("teams", &m, false)["@type"], "MessageCard");
+        assert_eq!(body("generic", &m, false)["status"], "open");
     }
 
     #[test]
@@ -369,7 +466,7 @@ mod tests {
         let a = message("rpo:mail", "critical", false);
         let b = message("missed:vpn", "warning", false);
         let c = message("backup:nas", "info", true);
-        let mail = compose(&[&a, &b, &c]);
+        let mail = compose(&[&a, &b, &c], false);
         assert_eq!(
             mail.subject,
             "[Reprise] CRITICAL: 2 alert(s) opened, 1 resolved"
@@ -377,8 +474,37 @@ mod tests {
         assert!(mail.text.contains("[CRITICAL] rpo:mail"));
         assert!(mail.text.contains("Resolved:\n  backup:nas"));
         assert_eq!(
-            compose(&[&a]).subject,
+            compose(&[&a], false).subject,
             "[Reprise] CRITICAL: rpo:mail: something"
+        );
+        // In French for a channel that reads French.
+        let fr = compose(&[&a, &b, &c], true);
+        assert_eq!(
+            fr.subject,
+            "[Reprise] CRITIQUE : 2 alerte(s) ouverte(s), 1 résolue(s)"
+        );
+        assert!(fr.text.contains("Résolues :\n  backup:nas"), "{}", fr.text);
+    }
+
+    #[test]
+    fn alerts_read_in_french_from_their_key() {
+        let names = |id: &str| (id == "iredmail").then(|| "Serveur Iredmail".to_string());
+        assert_eq!(
+            french("rpo:iredmail", "", names),
+            "RPO menacé ou dépassé : Serveur Iredmail"
+        );
+        assert_eq!(
+            french("incident:3:gdpr", "", names),
+            "Incident 3 : notification RGPD sous 72 h"
+        );
+        assert_eq!(
+            french("rotation:offsite", "", names),
+            "Rotation de la clé en retard : dépôt offsite"
+        );
+        // A device's change keeps its diff, whatever the language.
+        assert_eq!(
+            french("change:iredmail/config", "iredmail changed\n-a\n+b", names),
+            "Configuration modifiée sur l'équipement : Serveur Iredmail (config) ; sauvegardée aussitôt (secrets masqués ci-dessous)\n-a\n+b"
         );
     }
 
@@ -393,6 +519,7 @@ mod tests {
             },
             min_severity: "critical".into(),
             audience: vec!["management".into()],
+            lang: "en".into(),
         };
         assert!(routed(&n, &message("rpo:a", "critical", false)));
         let mut update = message("incident:1:update", "critical", false);

@@ -252,10 +252,12 @@ pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored
         }
     }
     let history = ctx.catalog.asset_history(asset.id.as_str()).await?;
+    // The inventory's record of a change, or the device's own, seen by reading it.
     let last_change = history
         .iter()
         .filter(|c| c.kind == ChangeKind::ConfigChanged)
         .map(|c| c.at)
+        .chain(crate::devices::changed_at(ctx, asset.id.as_str()).await?)
         .max();
     let several = chosen.len() > 1;
     // What was erased from this asset is never restored, whatever a point still holds.

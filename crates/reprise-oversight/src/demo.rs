@@ -56,10 +56,7 @@ const FILES: &[(&str, &str)] = &[
         "data/windows-core/iis/web.config",
         "<configuration>\n  <system.webServer>\n    <defaultDocument enabled=\"true\" />\n  </system.webServer>\n</configuration>\n",
     ),
-    (
-        "data/cameras/cam-entree.json",
-        "{\"model\": \"IPC-4MP\", \"resolution\": \"2688x1520\", \"fps\": 25, \"recording\": \"continuous\", \"retention_days\": 30}\n",
-    ),
+    ("data/cameras/cam-entree.json", CAMERA_EXPORT),
     (
         "data/cameras/cam-sortie-quai.json",
         "{\"model\": \"IPC-4MP\", \"resolution\": \"2688x1520\", \"fps\": 25, \"recording\": \"continuous\", \"retention_days\": 30}\n",
@@ -438,9 +435,12 @@ rpo = "24h"
 rto = "2h"
 depends_on = ["sw-coeur", "nvr-1"]
 
+# Read from the camera itself, over HTTP with digest authentication, every 15 minutes;
+# a change is backed up at once (R000.3). The demo plays the camera while it runs.
 [[asset.dataset]]
 name = "config"
-paths = ["data/cameras/cam-entree.json"]
+collect = { model = "http", address = "http://127.0.0.1:18080", url = "/cgi-bin/config.cgi?action=export", user = "admin", password_secret = "cam-entree", watch = "15m" }
+filename = "cam-entree.json"
 category = "settings"
 
 [[asset]]
@@ -521,8 +521,20 @@ pub async fn erasure(ctx: &reprise_ops::context::Ctx<'_>) -> reprise_ops::error:
     Ok(plan.id)
 }
 
-pub fn create(dir: &Path) -> Result<(Workspace, Created), WorkspaceError> {
-    let (ws, created) = workspace::create(dir, CONFIG)?;
+/// The entrance camera's export, as the demo's camera serves it.
+pub const CAMERA_EXPORT: &str = "{\"model\": \"IPC-4MP\", \"resolution\": \"2688x1520\", \"fps\": 25, \"recording\": \"continuous\", \"retention_days\": 30, \"admin_password\": \"Entree-2024\"}\n";
+
+/// The same camera after someone changed it: motion recording instead of continuous, and
+/// a new password (which the alert masks).
+pub const CAMERA_CHANGED: &str = "{\"model\": \"IPC-4MP\", \"resolution\": \"2688x1520\", \"fps\": 25, \"recording\": \"motion\", \"retention_days\": 30, \"admin_password\": \"Quai-2026!\"}\n";
+
+/// Where the demo's camera serves its export, in the workspace.
+pub const CAMERA_FILE: &str = "data/cameras/cam-entree.json";
+
+/// Creates the demo workspace; `camera_port` is where the demo's camera listens.
+pub fn create(dir: &Path, camera_port: u16) -> Result<(Workspace, Created), WorkspaceError> {
+    let config = CONFIG.replace("127.0.0.1:18080", &format!("127.0.0.1:{camera_port}"));
+    let (ws, created) = workspace::create(dir, &config)?;
     // The off-site copy's location too (a removable disk, mounted here for the demo).
     let offsite = ws.root.join("offsite-copy");
     fs::create_dir_all(&offsite).map_err(|source| WorkspaceError::Write {
@@ -679,7 +691,7 @@ mod tests {
     #[test]
     fn every_data_set_path_exists_once_created() {
         let dir = tempfile::tempdir().unwrap();
-        let (ws, _) = create(&dir.path().join("demo")).unwrap();
+        let (ws, _) = create(&dir.path().join("demo"), 18080).unwrap();
         let loaded = ws.load().unwrap();
         assert!(
             loaded.disk_checks().is_empty(),

@@ -123,6 +123,7 @@ const DIFF_LINES: usize = 40;
 /// A device changed within the day (with its masked diff), or whose last read failed.
 async fn device_conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Condition>> {
     let records = reprise_ops::devices::records(ctx).await?;
+    let open = ctx.catalog.alerts(true).await?;
     let mut out = Vec::new();
     for d in reprise_ops::devices::all(ctx) {
         let Some(r) = records
@@ -145,6 +146,14 @@ async fn device_conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Condi
         if let (Some(at), Some(diff)) = (r.changed, &r.change)
             && now.duration_since(at).as_secs() < CHANGE_SHOWN_FOR
         {
+            // Each change is heard of: a newer one than the open alert's replaces it
+            // (closed quietly, opened again with its own diff).
+            let change_key = format!("change:{key}");
+            if let Some(earlier) = open.iter().find(|a| a.key == change_key)
+                && earlier.opened < at
+            {
+                ctx.catalog.resolve_alert(&change_key, now).await?;
+            }
             let lines: Vec<&str> = diff.lines().collect();
             let mut shown = lines
                 .iter()
@@ -163,9 +172,10 @@ async fn device_conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Condi
                 key: format!("change:{key}"),
                 severity: "warning",
                 message: format!(
-                    "{} ({}): configuration changed on the device at {at}; backed up as {} (secrets masked below)\n{shown}",
+                    "{} ({}): configuration changed on the device at {}; backed up as {} (secrets masked below)\n{shown}",
                     d.asset.name,
                     d.set.name,
+                    at.strftime("%Y-%m-%d %H:%M UTC"),
                     r.snapshot.as_deref().map_or("-", reprise_workspace::text::short)
                 ),
             });

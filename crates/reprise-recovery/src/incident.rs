@@ -350,6 +350,7 @@ async fn assess(
             .filter(|p| p.asset == a.asset && matches!(p.integrity, Integrity::Verified { .. }))
             .map(|p| p.time)
             .max();
+        // The inventory's record of a change, or the device's own, seen by reading it.
         let last_change = ctx
             .catalog
             .asset_history(&a.asset)
@@ -357,6 +358,7 @@ async fn assess(
             .iter()
             .filter(|c| c.kind == ChangeKind::ConfigChanged)
             .map(|c| c.at)
+            .chain(reprise_ops::devices::changed_at(ctx, &a.asset).await?)
             .max();
         let mut dependents: Vec<String> = ctx
             .inventory()
@@ -616,7 +618,11 @@ pub async fn approve_plan(
                 PlanAction::Restore {
                     datasets,
                     procedure,
-                } => ("restore", datasets.clone(), procedure.clone()),
+                } => (
+                    "restore",
+                    datasets.clone(),
+                    with_device_steps(ctx, &s.asset, procedure.clone()),
+                ),
                 PlanAction::Manual { procedure } => ("manual", vec![], Some(procedure.clone())),
                 PlanAction::StandIn { action } => ("stand-in", vec![], Some(action.clone())),
             };
@@ -1310,6 +1316,8 @@ pub async fn send_update(
         text: text.to_string(),
         resolved: false,
         audience,
+        // Drafted in its audience's language already.
+        text_fr: None,
     };
     Ok(reprise_ops::notify::send(ctx.workspace(), &ctx.inventory().notifiers, &[message]).await)
 }
@@ -1675,4 +1683,34 @@ pub fn recovery_times(incident: &Incident) -> Vec<(String, Option<i64>, Option<u
             )
         })
         .collect()
+}
+
+/// The asset's procedure, followed for each device data set by how its restored
+/// configuration goes back on the device (the model's steps, and `--apply`).
+fn with_device_steps(ctx: &Ctx<'_>, asset: &str, procedure: Option<String>) -> Option<String> {
+    let mut parts: Vec<String> = procedure.into_iter().collect();
+    for d in reprise_ops::devices::all(ctx)
+        .iter()
+        .filter(|d| d.asset.id.as_str() == asset)
+    {
+        let file = reprise_ops::devices::file_name(d);
+        let steps = reprise_domain::device::push_steps(&d.model, d.collect, &file);
+        if steps.is_empty() {
+            continue;
+        }
+        let mut text = format!(
+            "Load the restored {file} back on {} ({}): {}",
+            d.collect.address,
+            d.model.name,
+            steps.join("; ")
+        );
+        if d.model.apply.is_some() {
+            text.push_str(&format!(
+                " — or let Reprise push it: reprise devices push {asset} --dataset {} --target DIR --apply",
+                d.set.name
+            ));
+        }
+        parts.push(text);
+    }
+    (!parts.is_empty()).then(|| parts.join("\n"))
 }

@@ -366,8 +366,35 @@ fn asset(h: &mut String, lang: &Lang, ctx: &Ctx<'_>, a: &Asset, step: &Step, poi
             .collect();
         restore_points(h, lang, &set.name, &mine);
         restic_commands(h, lang, ctx, id, &set.name, &repos);
+        device_steps(h, lang, ctx, id, &set.name);
     }
     h.push_str("</section>\n");
+}
+
+/// For a device's configuration: how the restored file goes back on the device.
+fn device_steps(h: &mut String, lang: &Lang, ctx: &Ctx<'_>, asset: &str, dataset: &str) {
+    let Ok(d) = reprise_ops::devices::find(ctx, asset, Some(dataset)) else {
+        return;
+    };
+    let file = format!("restore/{}", reprise_ops::devices::file_name(&d));
+    let steps = reprise_domain::device::push_steps(&d.model, d.collect, &file);
+    if steps.is_empty() {
+        return;
+    }
+    let _ = write!(
+        h,
+        "<p><strong>{}</strong> {} ({})</p>\n<ol>\n",
+        lang.l(
+            "Load the configuration back on the device:",
+            "Recharger la configuration sur l'équipement :"
+        ),
+        esc(&d.collect.address),
+        esc(&d.model.name)
+    );
+    for s in &steps {
+        let _ = writeln!(h, "<li><code>{}</code></li>", esc(s));
+    }
+    h.push_str("</ol>\n");
 }
 
 fn restore_points(h: &mut String, lang: &Lang, dataset: &str, mine: &[&PointView]) {

@@ -593,7 +593,7 @@ async fn check_devices(
     Extract(state): Extract<Arc<State>>,
     axum::extract::Extension(principal): axum::extract::Extension<Principal>,
     payload: Result<Json<DeviceCheckBody>, JsonRejection>,
-) -> ApiResult<Vec<reprise_ops::devices::CheckOutcome>> {
+) -> ApiResult<Vec<reprise_ops::watch::CheckOutcome>> {
     let b = body(payload)?;
     for a in &b.assets {
         crate::auth::check_asset(&state, &principal, a)?;
@@ -619,7 +619,7 @@ async fn check_devices(
             "a backup or read of one of these devices is already running on this server",
         ));
     }
-    let outcomes = crate::job(&state, reprise_ops::devices::check(&ctx, &chosen)).await;
+    let outcomes = crate::job(&state, reprise_ops::watch::check(&ctx, &chosen)).await;
     state.unclaim(&assets);
     state.forget_overview();
     Ok(Json(outcomes?))

@@ -391,7 +391,7 @@ async fn start_due(state: &Arc<State>) {
 /// recorded; changed, it is backed up at once (R000.3).
 async fn devices_due(state: &Arc<State>) {
     let ctx = state.ctx();
-    let due: Vec<(String, String)> = match reprise_ops::devices::due(&ctx, Timestamp::now()).await {
+    let due: Vec<(String, String)> = match reprise_ops::watch::due(&ctx, Timestamp::now()).await {
         Ok(due) => due
             .iter()
             .map(|d| (d.asset.id.to_string(), d.set.name.clone()))
@@ -402,33 +402,49 @@ async fn devices_due(state: &Arc<State>) {
         }
     };
     for (asset, dataset) in due {
-        let key = [asset.clone()];
-        if !state.claim(&key) {
-            continue;
-        }
-        let worker = state.clone();
-        tokio::spawn(async move {
-            job(&worker, async {
-                let ctx = worker.ctx();
-                let Ok(device) = reprise_ops::devices::find(&ctx, &asset, Some(&dataset)) else {
-                    return;
-                };
-                match reprise_ops::devices::check(&ctx, std::slice::from_ref(&device)).await {
-                    Ok(outcomes) => {
-                        for o in outcomes {
-                            match &o.error {
-                                None => tracing::info!(asset = %o.asset, dataset = %o.dataset, result = o.result, "device read"),
-                                Some(e) => tracing::error!(asset = %o.asset, dataset = %o.dataset, error = %e, "device read failed"),
-                            }
+        spawn_device_check(state, asset, Some(dataset));
+    }
+}
+
+/// Reads an asset's devices (one data set, or all) in the background unless a backup or
+/// read of the asset is already queued or running here. Returns whether it started.
+pub(crate) fn spawn_device_check(
+    state: &Arc<State>,
+    asset: String,
+    dataset: Option<String>,
+) -> bool {
+    let key = [asset.clone()];
+    if !state.claim(&key) {
+        return false;
+    }
+    let worker = state.clone();
+    tokio::spawn(async move {
+        job(&worker, async {
+            let ctx = worker.ctx();
+            let chosen: Vec<reprise_ops::devices::Device<'_>> = reprise_ops::devices::all(&ctx)
+                .into_iter()
+                .filter(|d| {
+                    d.asset.id.as_str() == asset
+                        && dataset.as_deref().is_none_or(|n| n == d.set.name)
+                })
+                .collect();
+            match reprise_ops::watch::check(&ctx, &chosen).await {
+                Ok(outcomes) => {
+                    for o in outcomes {
+                        match &o.error {
+                            None => tracing::info!(asset = %o.asset, dataset = %o.dataset, result = o.result, "device read"),
+                            Some(e) => tracing::error!(asset = %o.asset, dataset = %o.dataset, error = %e, "device read failed"),
                         }
                     }
-                    Err(e) => tracing::error!(asset = %asset, error = %e, "device read failed"),
                 }
-            })
-            .await;
-            worker.unclaim(&key);
-        });
-    }
+                Err(e) => tracing::error!(asset = %asset, error = %e, "device read failed"),
+            }
+        })
+        .await;
+        worker.unclaim(&key);
+        worker.forget_overview();
+    });
+    true
 }
 
 /// Runs approved restore requests whose window is open; fails those whose window closed
@@ -712,7 +728,7 @@ pub async fn supervise(state: &State) -> Option<Arc<Overview>> {
             for key in &changes.resolved {
                 tracing::info!(key = %key, "alert resolved");
             }
-            let messages = reprise_ops::notify::messages(&changes);
+            let messages = reprise_ops::notify::messages(&changes, &state.loaded.config.inventory);
             if !messages.is_empty() {
                 let notifiers = state.loaded.config.inventory.notifiers.clone();
                 let ws = state.loaded.workspace.clone();

@@ -154,6 +154,7 @@ pub async fn render(
             }
         }
     }
+    device_metrics(&mut out, &state, &principal).await;
     if !everything {
         return ([(header::CONTENT_TYPE, TEXT)], out);
     }
@@ -183,6 +184,54 @@ pub async fn render(
         );
     }
     ([(header::CONTENT_TYPE, TEXT)], out)
+}
+
+/// Per device data set the token sees: whether its last read worked, when it was read
+/// and when it last changed.
+async fn device_metrics(out: &mut String, state: &State, principal: &Principal) {
+    let ctx = state.ctx();
+    let records = reprise_ops::devices::records(&ctx)
+        .await
+        .unwrap_or_default();
+    let devices: Vec<_> = reprise_ops::devices::all(&ctx)
+        .into_iter()
+        .filter(|d| crate::auth::covers(state, principal, d.asset.id.as_str()))
+        .collect();
+    type Value = fn(&reprise_catalog::DeviceRecord) -> Option<f64>;
+    let families: [(&str, &str, Value); 3] = [
+        (
+            "reprise_device_up",
+            "1 if the device's configuration was read and judged sound at its last read",
+            |r| r.checked.map(|_| f64::from(u8::from(r.error.is_none()))),
+        ),
+        (
+            "reprise_device_last_read_timestamp_seconds",
+            "when the device was last read",
+            |r| r.checked.map(|t| t.as_second() as f64),
+        ),
+        (
+            "reprise_device_last_change_timestamp_seconds",
+            "when a change of the device's configuration was last seen",
+            |r| r.changed.map(|t| t.as_second() as f64),
+        ),
+    ];
+    for (name, help, value) in families {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for d in &devices {
+            let record = records
+                .iter()
+                .find(|r| r.asset == d.asset.id.as_str() && r.dataset == d.set.name);
+            if let Some(v) = record.and_then(value) {
+                let _ = writeln!(
+                    out,
+                    "{name}{{asset=\"{}\",dataset=\"{}\",model=\"{}\"}} {v}",
+                    escape(d.asset.id.as_str()),
+                    escape(&d.set.name),
+                    escape(&d.model.name)
+                );
+            }
+        }
+    }
 }
 
 /// Prometheus' text exposition format.

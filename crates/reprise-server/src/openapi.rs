@@ -233,6 +233,12 @@ pub async fn document() -> Json<Value> {
                 "responses": object_responses("200", "who acknowledged it")
             } },
             "/repositories": list("Each repository as last probed: reachable, initialised, size", json!([])),
+            "/devices": list("Devices whose configuration is collected: model, address, last read, last change (its diff, secrets masked), last backup, status, how to load it back", json!([])),
+            "/devices/checks": { "post": {
+                "summary": "Read devices now: unchanged, the read is recorded; changed or never stored, backed up at once",
+                "requestBody": body(json!({ "assets": strings }), &[]),
+                "responses": list_responses()
+            } },
             "/verifications": { "post": {
                 "summary": "Start a verification of the repositories holding these assets (all when empty)",
                 "requestBody": body(json!({

@@ -59,6 +59,8 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/drills", get(records::drills).post(records::run_drill))
         .route("/readiness", get(records::readiness))
         .route("/alerts", get(records::alerts))
+        .route("/devices", get(records::devices))
+        .route("/devices/check", post(records::check_device))
         .route("/alerts/acknowledgement", post(records::acknowledge))
         .route("/reports", get(records::reports))
         .route("/reports/evidence", get(records::evidence))
@@ -114,6 +116,7 @@ fn env() -> &'static Environment<'static> {
             ("drills.html", include_str!("templates/drills.html")),
             ("readiness.html", include_str!("templates/readiness.html")),
             ("alerts.html", include_str!("templates/alerts.html")),
+            ("devices.html", include_str!("templates/devices.html")),
             ("reports.html", include_str!("templates/reports.html")),
         ] {
             env.add_template(name, source)

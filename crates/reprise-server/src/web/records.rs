@@ -528,9 +528,9 @@ pub async fn alerts(
         .iter()
         .filter(|a| {
             principal.scope.is_everything()
-                || a.key
-                    .split_once(':')
-                    .is_some_and(|(_, rest)| crate::auth::covers(&state, &principal, rest))
+                || a.key.split_once(':').is_some_and(|(_, rest)| {
+                    crate::auth::covers(&state, &principal, rest.split('/').next().unwrap_or(rest))
+                })
         })
         .map(|a| {
             let asset = a
@@ -541,7 +541,9 @@ pub async fn alerts(
             context! {
                 severity => a.severity.clone(),
                 message => if viewer.fr() {
-                    alert_fr(&a.key, |id| inv.asset(id).map(|x| x.name.clone()))
+                    reprise_ops::notify::french(&a.key, &a.message, |id| {
+                        inv.asset(id).map(|x| x.name.clone())
+                    })
                 } else {
                     a.message.clone()
                 },
@@ -566,34 +568,85 @@ pub async fn alerts(
 
 /// An alert in French, from its key: supervision words its messages in English (they go
 /// to webhooks and logs), the key says what it is about.
-fn alert_fr(key: &str, name_of: impl Fn(&str) -> Option<String>) -> String {
-    let (kind, subject) = key.split_once(':').unwrap_or((key, ""));
-    let asset = subject.split('/').next().unwrap_or(subject);
-    let who = name_of(asset).unwrap_or_else(|| subject.to_string());
-    match kind {
-        "rpo" => format!("RPO menacé ou dépassé : {who}"),
-        "missed" => format!("Sauvegarde manquée : {who}"),
-        "backup" => format!("Dernière sauvegarde en échec : {who}"),
-        "integrity" => format!("Point de restauration endommagé : {who}"),
-        "rule321" => format!("Règle 3-2-1 non respectée : {who}"),
-        "drill" => format!("Test de restauration en échec : {who}"),
-        "drill-due" => format!("Test de restauration à faire : {who}"),
-        "anomaly" => format!("Sauvegarde anormale (taille, ajouts ou fichiers) : {subject}"),
-        "repo" => format!("Dépôt injoignable ou sans dépôt : {subject}"),
-        "rotation" => format!("Rotation de la clé en retard : dépôt {subject}"),
-        "incident" => {
-            let (id, what) = subject.split_once(':').unwrap_or((subject, ""));
-            let what = match what {
-                "update" => "point d'étape en retard",
-                "assessment" => "évaluation des dommages en retard",
-                "gdpr" => "notification RGPD sous 72 h",
-                "review" => "revue post-incident à tenir",
-                _ => "à suivre",
+/// The devices whose configuration is collected, what was last seen of each, and how
+/// each configuration goes back.
+pub async fn devices(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let principal = match viewer.require(Action::Read) {
+        Ok(p) => p.clone(),
+        Err(r) => return *r,
+    };
+    let tz = tz(&state);
+    let fr = viewer.fr();
+    let rows: Vec<Value> = reprise_ops::devices::list(&state.ctx())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|d| crate::auth::covers(&state, &principal, &d.asset))
+        .map(|d| {
+            let (status, badge) = match d.status {
+                "ok" => ("device_ok", "ok"),
+                "failing" => ("device_failing", "failed"),
+                _ => ("device_never", "warning"),
             };
-            format!("Incident {id} : {what}")
-        }
-        _ => format!("Alerte : {key}"),
+            context! {
+                asset => d.asset,
+                name => d.name,
+                dataset => d.dataset,
+                model => d.model,
+                address => d.address,
+                watch => d.watch,
+                checked => d.checked.map(|t| when(t, &tz, fr)),
+                changed => d.changed.map(|t| when(t, &tz, fr)),
+                backed_up => d.backed_up.map(|t| when(t, &tz, fr)),
+                status => viewer.t(status),
+                badge,
+                error => d.error,
+                change => d.change,
+                push => d.push,
+                can_apply => d.can_apply,
+            }
+        })
+        .collect();
+    viewer.render(
+        "devices.html",
+        "devices",
+        context! {
+            rows,
+            can_operate => principal.role.allows(Action::Operate),
+            flash => flash(&viewer, &q),
+        },
+    )
+}
+
+/// Reads an asset's devices now, in the background.
+pub async fn check_device(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Form(form): Fields,
+) -> Response {
+    let principal = match viewer.form_user(Action::Operate, &form) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let asset = form.get("asset").cloned().unwrap_or_default();
+    if state.loaded.config.inventory.asset(&asset).is_none()
+        || !crate::auth::covers(&state, &principal, &asset)
+    {
+        return viewer.message(StatusCode::NOT_FOUND, "not_found");
     }
+    let started = crate::spawn_device_check(&state, asset, None);
+    back(
+        "/devices",
+        if started {
+            "device_check_started"
+        } else {
+            "device_busy"
+        },
+    )
 }
 
 /// Acknowledges an open alert: someone is on it.
@@ -743,27 +796,5 @@ pub async fn runbook(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> Res
             html.into_bytes(),
         ),
         Err(e) => viewer.error(e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::alert_fr;
-
-    #[test]
-    fn alerts_read_in_french_from_their_key() {
-        let names = |id: &str| (id == "iredmail").then(|| "Serveur Iredmail".to_string());
-        assert_eq!(
-            alert_fr("rpo:iredmail", names),
-            "RPO menacé ou dépassé : Serveur Iredmail"
-        );
-        assert_eq!(
-            alert_fr("incident:3:gdpr", names),
-            "Incident 3 : notification RGPD sous 72 h"
-        );
-        assert_eq!(
-            alert_fr("rotation:offsite", names),
-            "Rotation de la clé en retard : dépôt offsite"
-        );
     }
 }

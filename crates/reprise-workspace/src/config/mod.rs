@@ -240,6 +240,7 @@ const PRIORITY_KEYS: &[&str] = &[
 ];
 const NOTIFY_KEYS: &[&str] = &[
     "id",
+    "lang",
     "url",
     "format",
     "min_severity",
@@ -1048,11 +1049,18 @@ fn notifier(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> Notifier {
             ),
         }
     }
+    let lang = r
+        .parsed(t, "lang", false, |l| match l {
+            "en" | "fr" => Ok(l.to_string()),
+            _ => Err(format!("unknown language `{l}` (en or fr)")),
+        })
+        .unwrap_or_else(|| "en".into());
     Notifier {
         id,
         channel,
         min_severity,
         audience,
+        lang,
     }
 }
 

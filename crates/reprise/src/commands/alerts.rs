@@ -33,7 +33,7 @@ pub async fn run(
     let changes = reprise_oversight::supervise::evaluate(&ctx, Timestamp::now(), Some(&probes))
         .await?
         .changes;
-    let messages = reprise_ops::notify::messages(&changes);
+    let messages = reprise_ops::notify::messages(&changes, inv);
     for failure in reprise_ops::notify::send(ctx.workspace(), &inv.notifiers, &messages).await {
         eprintln!("warning: {failure}");
     }
@@ -59,7 +59,8 @@ pub async fn run(
             local_time(a.opened, &session.tz),
             a.severity.clone(),
             a.key.clone(),
-            a.message.clone(),
+            // The first line: a device change carries its diff below (`reprise devices diff`).
+            a.message.lines().next().unwrap_or("").to_string(),
             a.acknowledged_by.clone().unwrap_or_else(|| "-".into()),
             a.resolved
                 .map_or("-".into(), |t| local_time(t, &session.tz)),

@@ -9,8 +9,18 @@ use reprise_workspace::workspace;
 use crate::cli::Global;
 use crate::exit;
 
+/// The demo camera's account (the demo keeps its password in the secret store).
+const CAMERA_USER: &str = "admin";
+const CAMERA_PASSWORD: &str = "demo-camera-pass";
+
 pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
-    let (ws, created) = demo::create(&dir)?;
+    // The entrance camera, played on loopback while the demo runs: it serves the export
+    // file of the workspace, behind digest authentication, as IP cameras do.
+    let export = std::path::absolute(dir.join(demo::CAMERA_FILE))?;
+    let camera =
+        reprise_oversight::camera::Camera::start(export.clone(), CAMERA_USER, CAMERA_PASSWORD)?;
+    let (ws, created) = demo::create(&dir, camera.port)?;
+    reprise_ops::secrets::set(&ws, "cam-entree", CAMERA_PASSWORD, Timestamp::now())?;
     let loaded = std::sync::Arc::new(ws.load()?);
     let location = ws.catalog_location(Some(&loaded.config), global.catalog.as_deref());
     let catalog = crate::catalog::open_journaled(&ws, &location, "demo").await?;
@@ -33,6 +43,20 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
         },
     )
     .await?;
+    // Someone changes the camera (motion recording, a new password): the next read sees
+    // it and backs it up at once, with the change alerted, its password masked.
+    std::fs::write(&export, demo::CAMERA_CHANGED)?;
+    let watched = reprise_ops::watch::check(
+        &ctx,
+        &[reprise_ops::devices::find(
+            &ctx,
+            "cam-entree",
+            Some("config"),
+        )?],
+    )
+    .await?;
+    // The camera goes with the demo: from now on, reading it says it is unreachable.
+    drop(camera);
     let verified = reprise_ops::verify::run(&ctx, &[], reprise_ops::verify::Mode::ReadAll).await?;
     // A first restore test of everything, so drill history and measured RTOs are real.
     let drills = reprise_recovery::drill::run(
@@ -85,6 +109,18 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
             "FAILED"
         }
     );
+    if let Some(w) = watched.first() {
+        println!(
+            "The entrance camera was read over HTTP (digest authentication) and then changed: {} (+{} −{} lines), backed up at once.",
+            if w.result == "changed" {
+                "change seen"
+            } else {
+                w.result
+            },
+            w.added,
+            w.removed
+        );
+    }
     println!(
         "Each data set was also restored into a sandbox and verified ({} of {} drills passed).",
         drills.iter().filter(|d| d.ok).count(),
@@ -127,6 +163,12 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     println!("  reprise request list --all                  # restore requests and their states");
     println!("  reprise request report 1                    # what was restored, checks, timeline");
     println!("  reprise request template --lang fr          # a request to fill in");
+    println!(
+        "  reprise devices                             # routers, switches, cameras: reads and changes"
+    );
+    println!(
+        "  reprise devices diff cam-entree             # what changed on the camera, password masked"
+    );
     println!("  reprise alerts");
     println!(
         "  reprise categories                          # what each data category keeps, until when, where"

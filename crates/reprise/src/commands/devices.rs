@@ -1,8 +1,8 @@
 //! `reprise devices [check|diff|trust|push]`: equipment whose configuration is collected.
 
 use jiff::Timestamp;
-use reprise_ops::devices;
 use reprise_ops::restore::{self, RestoreOptions};
+use reprise_ops::{devices, watch};
 
 use super::Session;
 use crate::cli::{DevicesCommand, Global};
@@ -50,14 +50,14 @@ pub async fn run(
                 );
                 return Ok(exit::SUCCESS);
             }
-            let outcomes = devices::check(&ctx, &chosen).await?;
+            let outcomes = watch::check(&ctx, &chosen).await?;
             // Alerts for what was seen (a change and its diff, a device that does not
             // answer) go out now, as the server would send them.
             let inv = ctx.inventory();
             let changes = reprise_oversight::supervise::evaluate(&ctx, Timestamp::now(), None)
                 .await?
                 .changes;
-            let messages = reprise_ops::notify::messages(&changes);
+            let messages = reprise_ops::notify::messages(&changes, inv);
             for failure in
                 reprise_ops::notify::send(ctx.workspace(), &inv.notifiers, &messages).await
             {

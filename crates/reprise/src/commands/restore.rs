@@ -114,6 +114,27 @@ pub async fn run(global: &Global, args: Args, json: bool) -> anyhow::Result<u8> 
             r.target.display(),
             r.seconds
         );
+        // A device's configuration: how it goes back on the device.
+        if let Ok(d) = reprise_ops::devices::find(&ctx, &r.asset, Some(&r.dataset)) {
+            let file = r.target.join(reprise_ops::devices::file_name(&d));
+            let steps = reprise_domain::device::push_steps(
+                &d.model,
+                d.collect,
+                &file.display().to_string(),
+            );
+            if !steps.is_empty() {
+                println!("  to load it back on {}:", d.collect.address);
+                for (i, s) in steps.iter().enumerate() {
+                    println!("    {}. {s}", i + 1);
+                }
+            }
+            if d.model.apply.is_some() {
+                println!(
+                    "  or push it: reprise devices push {} --dataset {} --target DIR --apply",
+                    r.asset, r.dataset
+                );
+            }
+        }
     }
     Ok(exit::SUCCESS)
 }

@@ -23,6 +23,31 @@ fn the_demo_builds_a_valid_workspace_with_both_seed_sites_and_real_data() {
             "valid — 2 sites, 14 assets, 2 policies, 2 repositories\n",
         ))
         .stderr(predicate::str::is_empty());
+    // The entrance camera was read over HTTP, changed, and the change backed up at once;
+    // its diff masks the password, the restore point keeps it.
+    let devices: serde_json::Value = serde_json::from_slice(
+        &reprise(&root)
+            .args(["devices", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(devices[0]["asset"], "cam-entree", "{devices}");
+    assert!(!devices[0]["changed"].is_null(), "{devices}");
+    reprise(&root)
+        .args(["devices", "diff", "cam-entree"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("+{\"model\": \"IPC-4MP\""))
+        .stdout(predicate::str::contains("\"recording\": \"motion\""))
+        .stdout(predicate::str::contains("Quai-2026").not());
+    // The camera stopped with the demo: reading it now says so, and stores nothing.
+    reprise(&root)
+        .args(["devices", "check", "cam-entree"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("cannot reach"));
     let mail = std::fs::read_dir(root.join("data/iredmail/vmail/direction/cur"))
         .unwrap()
         .count();

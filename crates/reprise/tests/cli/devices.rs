@@ -368,15 +368,17 @@ fn a_camera_is_read_over_http_digest_and_volatile_lines_never_trigger() {
         .write_stdin("cam-pass")
         .assert()
         .success();
+    let smtp = SmtpSink::start(None);
     let config = format!(
-        "{BASE}{}",
+        "{BASE}{}\n[[notify]]\nid = \"surete\"\nlang = \"fr\"\nsmtp = \"127.0.0.1:{}\"\ntls = \"none\"\nfrom = \"reprise@example.org\"\nto = \"surete@example.org\"\nmin_severity = \"warning\"\n",
         asset(
             "camera",
             &format!(
                 "[[asset.dataset]]\nname = \"config\"\ncollect = {{ model = \"http\", address = \"{}\", url = \"/cgi-bin/config.cgi?action=export\", user = \"admin\", password_secret = \"camera-pass\", ignore = [\"^uptime=\"], watch = \"15m\" }}",
                 camera.url()
             )
-        )
+        ),
+        smtp.port
     );
     ws.write_config(&config);
     ws.cmd().arg("check").assert().success();
@@ -425,6 +427,19 @@ fn a_camera_is_read_over_http_digest_and_volatile_lines_never_trigger() {
         "{text}"
     );
     assert!(!text.contains("New-S3cret"), "{text}");
+    // The channel reads French: the alert says so in French, with the diff, masked.
+    let mails: Vec<String> = smtp
+        .messages()
+        .iter()
+        .map(|m| m.replace("=\n", "").replace("\n ", " "))
+        .filter(|m| m.contains("change:camera/config"))
+        .collect();
+    let last = mails
+        .iter()
+        .find(|m| m.contains("192.168.1.65"))
+        .unwrap_or_else(|| panic!("the address change mailed: {mails:#?}"));
+    assert!(last.contains("AVERTISSEMENT"), "{last}");
+    assert!(!last.contains("New-S3cret"), "{last}");
     // A wrong password is said as such.
     ws.cmd()
         .args(["secret", "set", "camera-pass"])
@@ -508,4 +523,126 @@ fn device_mistakes_in_the_configuration_are_located() {
         predicate::str::contains("reprise.toml:")
             .and(predicate::str::contains("not a regular expression")),
     );
+}
+
+#[test]
+fn the_server_watches_devices_and_the_api_lists_and_reads_them() {
+    use std::time::{Duration, Instant};
+    let ws = TestWorkspace::init();
+    let device = tempfile::tempdir().unwrap();
+    let export = device.path().join("camera.conf");
+    std::fs::write(&export, "[Network]\nip=10.0.0.64\n").unwrap();
+    let camera =
+        reprise_oversight::camera::Camera::start(export.clone(), "admin", "cam-pass").unwrap();
+    ws.cmd()
+        .args(["secret", "set", "camera-pass"])
+        .write_stdin("cam-pass")
+        .assert()
+        .success();
+    ws.write_config(&format!(
+        "{BASE}{}",
+        asset(
+            "camera",
+            &format!(
+                "[[asset.dataset]]\nname = \"config\"\ncollect = {{ model = \"http\", address = \"{}\", url = \"/cgi-bin/config.cgi\", user = \"admin\", password_secret = \"camera-pass\", watch = \"2s\" }}",
+                camera.url()
+            )
+        )
+    ));
+    let token = crate::serve::account(&ws, "noc", "operator", "");
+    let server = crate::serve::serve(&ws);
+    let http = crate::serve::client();
+    let devices = || -> serde_json::Value {
+        http.get(format!("{}/api/v1/devices", server.base))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let wait = |what: &str, check: &dyn Fn(&serde_json::Value) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let d = devices();
+            if check(&d) {
+                return d;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {d}"
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    };
+    // Its watch is due at once: the server reads it and keeps the first restore point.
+    let first = wait("the first read", &|d| !d[0]["snapshot"].is_null());
+    let snapshot = first[0]["snapshot"].clone();
+    // Reads go on; nothing changes, nothing new is stored.
+    wait("more reads", &|d| d[0]["checks"].as_u64().unwrap_or(0) >= 3);
+    assert_eq!(devices()[0]["snapshot"], snapshot);
+    // The camera changes: the server backs it up by itself, the alert carries the diff.
+    std::fs::write(&export, "[Network]\nip=10.0.0.65\n").unwrap();
+    let changed = wait("the change", &|d| d[0]["snapshot"] != snapshot);
+    assert!(
+        changed[0]["change"]
+            .as_str()
+            .unwrap()
+            .contains("+ip=10.0.0.65"),
+        "{changed}"
+    );
+    // Supervision, on the next tick, raises the change's alert.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let alerts: serde_json::Value = http
+            .get(format!("{}/api/v1/alerts", server.base))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let found = alerts.as_array().unwrap().iter().any(|a| {
+            a["key"] == "change:camera/config"
+                && a["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("+ip=10.0.0.65")
+        });
+        if found {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no change alert: {alerts}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let metrics = http
+        .get(format!("{}/metrics", server.base))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("reprise_device_up{asset=\"camera\",dataset=\"config\",model=\"http\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("reprise_device_last_change_timestamp_seconds{asset=\"camera\""));
+    // Read on request through the API.
+    let (status, outcomes) = crate::serve::post(
+        &http,
+        &server,
+        &token,
+        "devices/checks",
+        serde_json::json!({ "assets": ["camera"] }),
+    );
+    assert!(status == 200 || status == 409, "{status} {outcomes}");
+    if status == 200 {
+        assert_eq!(outcomes[0]["result"], "unchanged", "{outcomes}");
+    }
+    let (status, body) = crate::serve::post(
+        &http,
+        &server,
+        &token,
+        "devices/checks",
+        serde_json::json!({ "assets": ["nope"] }),
+    );
+    assert_eq!(status, 404, "{body}");
 }

@@ -449,6 +449,24 @@ fn journey(lang: &str) {
         let heading = b.text("h1");
         assert!(!heading.is_empty(), "{page}");
     }
+    // The demo's camera: read, changed, backed up; the diff masks its password.
+    b.goto(&format!("{base}/devices"));
+    let row = b.text("#device-cam-entree-config");
+    assert!(row.contains("http") && row.contains("15m"), "{row}");
+    let change = b.text("#change-cam-entree-config");
+    assert!(change.contains("\"recording\": \"motion\""), "{change}");
+    assert!(
+        !change.contains("Quai-2026") && change.contains("********"),
+        "{change}"
+    );
+    assert!(
+        change.contains(if fr {
+            "secrets masqués"
+        } else {
+            "secrets masked"
+        }),
+        "{change}"
+    );
     // Someone is on an alert (the kiosk, never backed up): it says who, and stays open.
     b.goto(&format!("{base}/alerts"));
     {
