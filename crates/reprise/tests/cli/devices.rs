@@ -147,6 +147,7 @@ fn a_router_is_read_over_ssh_backed_up_when_it_changes_and_its_diff_masks_secret
     // Three reads: refused for its host key, the first, the unchanged one.
     assert_eq!(list[0]["checks"], 3, "{list}");
     assert_eq!(list[0]["status"], "ok");
+    let before = list[0]["snapshot"].as_str().unwrap().to_string();
 
     // A line and a secret change on the router: one backup, one alert, secrets masked.
     std::fs::write(
@@ -217,6 +218,19 @@ fn a_router_is_read_over_ssh_backed_up_when_it_changes_and_its_diff_masks_secret
         .stdout(
             predicate::str::contains("-set system host-name 'vyos-siege'")
                 .and(predicate::str::contains("Zq9").not()),
+        );
+    // The point from before the change lacks it: restoring it says so (R000.3), and how
+    // the file goes back on the router.
+    let older = tempfile::tempdir().unwrap();
+    ws.cmd()
+        .args(["restore", "router", "--snapshot", &before, "--target"])
+        .arg(older.path())
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("predates the asset's configuration change")
+                .and(predicate::str::contains("configure"))
+                .and(predicate::str::contains("devices push router")),
         );
 
     // Pushing back: the file and the steps, nothing sent without --apply; with it, the
