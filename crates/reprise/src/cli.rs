@@ -62,6 +62,18 @@ pub enum Command {
         #[arg(default_value = "reprise-demo")]
         dir: PathBuf,
     },
+    /// Print a shell's completion script (`reprise completions bash > /etc/bash_completion.d/reprise`).
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (reprise.1 and one per command, `reprise-backup.1`…), from the
+    /// same definitions as this help.
+    Man {
+        /// The directory to write them into (created if missing).
+        #[arg(long, value_name = "DIR", default_value = "man")]
+        out: PathBuf,
+    },
     /// Validate the workspace: configuration, keys, paths and catalog.
     Check {
         /// Print the diagnostics as JSON.
@@ -94,6 +106,7 @@ pub enum Command {
         /// Why, recorded with each run (`after change: firmware upgrade`).
         #[arg(long)]
         reason: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -103,6 +116,7 @@ pub enum Command {
     Snapshots {
         /// Only this asset's.
         asset: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
         #[command(subcommand)]
@@ -110,6 +124,7 @@ pub enum Command {
     },
     /// Restore an asset's data from its newest restore point (or the one you name).
     Restore {
+        /// The asset to restore, by its id.
         asset: String,
         /// Only this data set.
         #[arg(long)]
@@ -136,6 +151,7 @@ pub enum Command {
         /// for this reason, which is journaled.
         #[arg(long, value_name = "REASON")]
         allow_protected_target: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -152,22 +168,23 @@ pub enum Command {
         /// Read the next slice of a cycle of N runs, so all data is read every N runs.
         #[arg(long, value_name = "N")]
         rolling: Option<u32>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Which restore points each policy keeps, and removing the others.
     #[command(subcommand)]
     Retention(RetentionCommand),
-    /// Erasure with proof (R002.3): remove paths from every restore point of an asset in
+    /// Erasure with proof (GDPR): remove paths from every restore point of an asset in
     /// every repository — planned first, then executed and journaled; restores never
     /// bring erased paths back.
     #[command(subcommand)]
     Erase(EraseCommand),
-    /// CSV exports (R002.4): runs, points, incidents, drills, requests, alerts, inventory,
+    /// CSV exports: runs, points, incidents, drills, requests, alerts, inventory,
     /// filtered by site, period and type; configured ones run on their schedule.
     #[command(subcommand)]
     Export(ExportCommand),
-    /// The evidence pack for auditors (R001.7, R003.6): backup plan, policies, drills,
+    /// The evidence pack for auditors: backup plan, policies, drills,
     /// verifications, incidents and reviews, requests, readiness, rotations, erasures and
     /// the verified journal, mapped to ISO 27001, SOC 2 and NIST CSF controls, with a
     /// summary in English and French (HTML and PDF).
@@ -179,12 +196,14 @@ pub enum Command {
         /// reprise-evidence-PERIOD.tar.gz here).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Data categories: their retention bounds, and per data set what is kept, until
     /// when and where (every repository, copies included).
     Categories {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -198,11 +217,13 @@ pub enum Command {
         /// At most this many.
         #[arg(long, default_value_t = 50)]
         limit: u32,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Per asset: age of the last verified restore point against the RPO, last backup, 3-2-1.
     Status {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -215,6 +236,7 @@ pub enum Command {
         /// Acknowledge this open alert (its key, `rpo:iredmail`): someone is on it.
         #[arg(long, value_name = "KEY")]
         ack: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -236,16 +258,19 @@ pub enum Command {
     /// restore points and stock restic commands, in one self-contained HTML file.
     #[command(subcommand)]
     Runbook(RunbookCommand),
-    /// Go-live readiness per asset and site (seed 003): policy, backup, restore test,
+    /// Go-live readiness per asset and site: policy, backup, restore test,
     /// approved RPO/RTO, restore-request procedure, journal.
     Readiness {
+        /// Approve an asset's RPO/RTO as its business owner.
         #[command(subcommand)]
         approve: Option<ReadinessCommand>,
         /// Only this site.
         #[arg(long)]
         site: Option<String>,
+        /// The language of the text: en or fr.
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -264,12 +289,14 @@ pub enum Command {
         /// Language of the explanations.
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Back up Reprise's own catalog and configuration into every repository (the
     /// server does it on `[supervision] self_backup`, daily by default).
     SelfBackup {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -336,30 +363,49 @@ pub enum IncidentCommand {
     Open(OpenIncident),
     /// Incidents, newest first (open ones unless --all).
     List {
+        /// Finished ones too, not only those still open.
         #[arg(long)]
         all: bool,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Everything about an incident: deadlines, assessment, plan progress, evolution
     /// table, timeline.
     Show {
+        /// The incident's number.
         id: i64,
+        /// The language of the text: en or fr.
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Move an incident to a later phase (assessment, containment, recovery, review).
-    Phase { id: i64, phase: String },
+    Phase {
+        /// The incident's number.
+        id: i64,
+        /// The phase to move to: assessment, containment, recovery or review.
+        phase: String,
+    },
     /// Give a role: commander, primary, secondary, communications, technician.
-    Assign { id: i64, role: String, name: String },
+    Assign {
+        /// The incident's number.
+        id: i64,
+        /// The role: commander, primary, secondary, communications or technician.
+        role: String,
+        /// Who takes it.
+        name: String,
+    },
     /// Edit the damage assessment, or record that it was shared with the client.
     Assess {
+        /// The incident's number.
         id: i64,
         /// The asset whose line changes.
         #[arg(long)]
         asset: Option<String>,
+        /// What happened to it (`power loss`, `disk failure`, `ransomware`).
         #[arg(long, requires = "asset")]
         nature: Option<String>,
         /// Its state now: failed, partial or working.
@@ -368,9 +414,10 @@ pub enum IncidentCommand {
         /// Since when it is affected (`2026-11-23 07:40`).
         #[arg(long, requires = "asset", value_name = "TIME")]
         since: Option<String>,
+        /// A note kept with the assessment.
         #[arg(long)]
         note: Option<String>,
-        /// Record that the assessment was shared now (R000.1: within 2 hours).
+        /// Record that the assessment was shared now (it is due within 2 hours of opening).
         #[arg(long)]
         share: bool,
     },
@@ -380,11 +427,15 @@ pub enum IncidentCommand {
     Step(StepIncident),
     /// Record a check of a step's checklist: pass, fail or reserved.
     Check {
+        /// The incident's number.
         id: i64,
+        /// The step's asset, by its id.
         asset: String,
         /// The check's key, as `incident show` lists them.
         key: String,
+        /// pass, fail or reserved.
         result: String,
+        /// A note kept with it.
         #[arg(long)]
         note: Option<String>,
         /// For a reservation: by when it is lifted (2026-12-01).
@@ -393,12 +444,15 @@ pub enum IncidentCommand {
     },
     /// Draft the status update from the plan's progress; --send sends it.
     Update {
+        /// The incident's number.
         id: i64,
+        /// The language of the text: en or fr.
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
         /// The text to send instead of the draft.
         #[arg(long)]
         text: Option<String>,
+        /// Send it to the channels of its audience, journaled.
         #[arg(long)]
         send: bool,
     },
@@ -408,6 +462,7 @@ pub enum IncidentCommand {
     Review(ReviewIncident),
     /// The risk register: preventive actions of every incident.
     Risks {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -415,6 +470,7 @@ pub enum IncidentCommand {
 
 #[derive(Debug, Args)]
 pub struct OpenIncident {
+    /// What happened, in a few words (`Power failure at headquarters`).
     pub title: String,
     /// SEV1 (most severe) to SEV4.
     #[arg(long, default_value = "SEV2")]
@@ -436,31 +492,42 @@ pub struct OpenIncident {
     /// When it was detected, if earlier (`2026-11-23 08:10`): deadlines count from it.
     #[arg(long, value_name = "TIME")]
     pub detected: Option<String>,
+    /// Who leads the response (the incident commander).
     #[arg(long)]
     pub commander: Option<String>,
+    /// Print the result as JSON, for scripts.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct PlanIncident {
+    /// The incident's number.
     pub id: i64,
+    /// Approve the plan: its steps are frozen into the incident and can start.
     #[arg(long)]
     pub approve: bool,
+    /// Plan the minimal service first: stand-ins before full restores.
     #[arg(long)]
     pub minimal: bool,
+    /// How many technicians work at once (steps of a wave run side by side).
     #[arg(long)]
     pub technicians: Option<u32>,
+    /// The language of the text: en or fr.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
+    /// Print the result as JSON, for scripts.
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct StepIncident {
+    /// The incident's number.
     pub id: i64,
+    /// The step's asset, by its id.
     pub asset: String,
+    /// start, done, fail or skip.
     #[arg(value_enum)]
     pub action: StepAction,
     /// Why (needed to fail or skip, or to force), or a note when done.
@@ -481,10 +548,12 @@ pub struct StepIncident {
 
 #[derive(Debug, Args)]
 pub struct PvIncident {
+    /// The incident's number.
     pub id: i64,
     /// Sign as this technician (every step must be done or skipped).
     #[arg(long, value_name = "NAME")]
     pub sign: Option<String>,
+    /// The language of the text: en or fr.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
     /// Write the report's text (what is hashed) to this file.
@@ -500,7 +569,9 @@ pub struct PvIncident {
 
 #[derive(Debug, Args)]
 pub struct ReviewIncident {
+    /// The incident's number.
     pub id: i64,
+    /// The root cause, as the review found it.
     #[arg(long)]
     pub root_cause: Option<String>,
     /// `what|owner|due date`, e.g. `Add a UPS to the rack|Mohamed|2026-12-15`; repeat.
@@ -509,8 +580,10 @@ pub struct ReviewIncident {
     /// Mark preventive action N (as numbered by `incident risks`) done; repeat.
     #[arg(long = "done", value_name = "N")]
     pub done: Vec<usize>,
+    /// Close the incident with this review.
     #[arg(long)]
     pub close: bool,
+    /// The language of the text: en or fr.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
 }
@@ -527,6 +600,7 @@ pub enum StepAction {
 pub enum DrillCommand {
     /// Restore each data set of these assets (all when none) into a sandbox and verify it.
     Run {
+        /// The assets, by id (every one when none is named).
         assets: Vec<String>,
         /// A restore point at random instead of the newest.
         #[arg(long)]
@@ -534,17 +608,21 @@ pub enum DrillCommand {
         /// What the drill simulates (`loss of the mail server`).
         #[arg(long)]
         scenario: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Drills, newest first.
     History {
+        /// Only this asset's restore tests.
         asset: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// The drill report for auditors: what, when, who, how long, result.
     Report {
+        /// Only this asset's restore tests.
         #[arg(long)]
         asset: Option<String>,
         /// Only drills from this day on (`2026-07-01`).
@@ -553,12 +631,16 @@ pub enum DrillCommand {
         /// Only drills up to this day, included (`2026-09-30`).
         #[arg(long)]
         until: Option<jiff::civil::Date>,
+        /// The language of the text: en or fr.
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
+        /// Write it to this file instead of printing it.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write it as an HTML page to this file.
         #[arg(long)]
         html: Option<PathBuf>,
+        /// Write it as a PDF to this file.
         #[arg(long)]
         pdf: Option<PathBuf>,
     },
@@ -571,6 +653,7 @@ pub enum JournalCommand {
         /// How many (default 50).
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -584,6 +667,7 @@ pub enum JournalCommand {
         /// of .reprise/keys/journal.head. Repeatable.
         #[arg(long, value_name = "FILE")]
         against: Vec<PathBuf>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -592,17 +676,22 @@ pub enum JournalCommand {
     /// witness the newest entry again. Records changed or removed outside Reprise stay
     /// reported unless --accept-changes.
     Seal {
+        /// Why the catalog is taken as it is, kept in the journal.
         #[arg(long)]
         reason: String,
         /// Also seal records changed or removed outside Reprise, as they now are.
         #[arg(long)]
         accept_changes: bool,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Write the journal for an auditor into DIR: journal.jsonl, journal.csv and
     /// verification.json.
-    Export { dir: PathBuf },
+    Export {
+        /// The directory to write the export into.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -611,33 +700,42 @@ pub enum RequestCommand {
     /// `reprise request template`. Incomplete requests are refused with every missing
     /// field named, in the request's language, and nothing is recorded.
     Submit {
+        /// The request, in TOML or JSON (`reprise request template` gives one to fill in).
         file: PathBuf,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// A request file to fill in, with every field explained.
     Template {
+        /// The language of the text: en or fr.
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
     },
     /// Requests, newest first: open ones, or all.
     List {
+        /// Finished ones too, not only those still open.
         #[arg(long)]
         all: bool,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// One request: state, feasibility, alternatives, execution, checks and timeline.
     Show {
+        /// The request's number.
         id: i64,
+        /// The language of the text: en or fr (default: the request's own).
         #[arg(long, value_enum)]
         lang: Option<Lang>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Judge feasibility again (after a verification), or take another target such as an
     /// offered alternative. Only before approval.
     Assess {
+        /// The request's number.
         id: i64,
         /// The state at this time (`2026-11-20 18:00`, or RFC 3339).
         #[arg(long, conflicts_with_all = ["snapshot", "from"])]
@@ -648,54 +746,73 @@ pub enum RequestCommand {
         /// The newest point in this interval (with --to).
         #[arg(long, requires = "to")]
         from: Option<String>,
+        /// The end of the interval (with --from).
         #[arg(long, requires = "from")]
         to: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Approve a feasible request: it is scheduled into its window, or runs at once.
     Approve {
+        /// The request's number.
         id: i64,
+        /// A note kept with the approval.
         #[arg(long)]
         note: Option<String>,
     },
     /// Reject a request before execution, saying why.
     Reject {
+        /// The request's number.
         id: i64,
+        /// Why, told to the requester.
         #[arg(long)]
         reason: String,
     },
     /// Cancel a request before it runs, saying why.
     Cancel {
+        /// The request's number.
         id: i64,
+        /// Why, kept in its timeline.
         #[arg(long)]
         reason: String,
     },
     /// Run an approved request now (inside its window); the server does this by itself.
     Run {
+        /// The request's number.
         id: i64,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Record a check of the asset's checklist after the restore: pass or fail.
     Check {
+        /// The request's number.
         id: i64,
+        /// The asset, by its id.
         asset: String,
+        /// The check's key, as `request show` lists them.
         key: String,
         /// `pass` or `fail`.
         result: String,
+        /// A note kept with it.
         #[arg(long)]
         note: Option<String>,
     },
     /// The request's report: scope restored, timestamps, checks (text, HTML, PDF).
     Report {
+        /// The request's number.
         id: i64,
+        /// The language of the text: en or fr (default: the request's own).
         #[arg(long, value_enum)]
         lang: Option<Lang>,
+        /// Write it to this file instead of printing it.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write it as an HTML page to this file.
         #[arg(long)]
         html: Option<PathBuf>,
+        /// Write it as a PDF to this file.
         #[arg(long)]
         pdf: Option<PathBuf>,
     },
@@ -705,6 +822,7 @@ pub enum RequestCommand {
 pub enum ReadinessCommand {
     /// Record that the business owner approved an asset's current RPO and RTO.
     Approve {
+        /// The asset, by its id.
         asset: String,
         /// Who approves (the business owner).
         #[arg(long)]
@@ -719,6 +837,7 @@ pub enum RunbookCommand {
         /// The file to write (default: runbook.html in the current directory).
         #[arg(long, default_value = "runbook.html")]
         out: PathBuf,
+        /// The language of the text: en or fr.
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
     },
@@ -731,6 +850,7 @@ pub enum ExportCommand {
     Csv {
         /// runs, points, incidents, drills, requests, alerts, inventory (default: all).
         kinds: Vec<String>,
+        /// The directory the CSV files are written into.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// Only rows of this site.
@@ -747,17 +867,21 @@ pub enum ExportCommand {
         /// requests, the asset category for the inventory.
         #[arg(long = "type", value_name = "TYPE")]
         kind_type: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Run a configured export (`[[export]]`) now, as the server does on its schedule.
     Run {
+        /// The configured export, by its id (`[[export]] id`).
         id: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// The configured exports, with their last run.
     List {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -768,6 +892,7 @@ pub enum EraseCommand {
     /// Find the paths in every restore point and copy, and record the plan: which
     /// restore points, which repositories, how many files and bytes. Nothing is erased.
     Plan {
+        /// The asset, by its id.
         asset: String,
         /// Files or folders, as the data set names them (relative to the workspace, or
         /// absolute).
@@ -776,29 +901,38 @@ pub enum EraseCommand {
         /// Why (a person's erasure request, consent withdrawn): kept in the proof.
         #[arg(long)]
         reason: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Execute a planned erasure: rewrite the restore points without the paths, remove
     /// the originals, free what nothing else references, record the proof.
     Run {
+        /// The erasure's number.
         id: i64,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Drop a planned erasure.
-    Cancel { id: i64 },
+    Cancel {
+        /// The erasure's number.
+        id: i64,
+    },
     /// Erasures, oldest first.
     List {
         /// Only this asset's.
         #[arg(long)]
         asset: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// One erasure and its proof: what, from where, when, by whom (never the data).
     Show {
+        /// The erasure's number.
         id: i64,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -808,13 +942,17 @@ pub enum EraseCommand {
 pub enum RetentionCommand {
     /// Show which restore points would go, and why.
     Plan {
+        /// The assets, by id (every one when none is named).
         assets: Vec<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Remove the restore points the plan removes, then free their space.
     Apply {
+        /// The assets, by id (every one when none is named).
         assets: Vec<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -822,6 +960,7 @@ pub enum RetentionCommand {
     /// or their data category's maximum retention, from every repository (what `reprise
     /// serve` does hourly).
     Purge {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -848,12 +987,15 @@ pub enum TokenCommand {
     },
     /// Tokens: account, role, scope, expiry, revocation (never the tokens themselves).
     List {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Revoke an account's token by its label.
     Revoke {
+        /// The token's name.
         name: String,
+        /// The account the token belongs to.
         #[arg(long, default_value = "admin")]
         user: String,
     },
@@ -862,17 +1004,27 @@ pub enum TokenCommand {
 #[derive(Debug, Subcommand)]
 pub enum SecretCommand {
     /// Store (or replace) a secret; the value is read from standard input (one line).
-    Set { name: String },
+    Set {
+        /// The secret's name, as the configuration refers to it (`password_secret = "NAME"`).
+        name: String,
+    },
     /// Secrets: name, when created, when last changed (never their values).
     List {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Write a secret's value to standard output for a program (restic's
     /// RESTIC_PASSWORD_COMMAND); refused on a terminal.
-    Show { name: String },
+    Show {
+        /// The secret's name.
+        name: String,
+    },
     /// Remove a secret.
-    Delete { name: String },
+    Delete {
+        /// The secret's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -880,6 +1032,7 @@ pub enum UserCommand {
     /// Create an account. The password, if any, is read from standard input (one line),
     /// never from the command line.
     Add {
+        /// The account's name (its sign-in).
         name: String,
         /// admin, operator, auditor or viewer.
         #[arg(long)]
@@ -893,21 +1046,27 @@ pub enum UserCommand {
     },
     /// Accounts: role, scope, state.
     List {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Change an account's role, scope, language or state.
     Set {
+        /// The account's name.
         name: String,
+        /// Its new role: admin, operator, auditor or viewer.
         #[arg(long)]
         role: Option<String>,
+        /// What the account may see: empty for every site, `site:ID` or `tenant:NAME`.
         #[arg(long)]
         scope: Option<String>,
         /// en or fr.
         #[arg(long)]
         lang: Option<String>,
+        /// Disable the account: its tokens stop working.
         #[arg(long, conflicts_with = "enable")]
         disable: bool,
+        /// Enable a disabled account again.
         #[arg(long)]
         enable: bool,
         /// Lift a lock left by failed sign-ins.
@@ -915,24 +1074,36 @@ pub enum UserCommand {
         unlock: bool,
     },
     /// Set an account's password, read from standard input (one line).
-    Passwd { name: String },
+    Passwd {
+        /// The account's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RepoCommand {
     /// Create the repositories that do not exist yet (or only REPO).
-    Init { repo: Option<String> },
+    Init {
+        /// The repository, by its id.
+        repo: Option<String>,
+    },
     /// Print RESTIC_REPOSITORY and where the password is, for stock restic.
-    Env { repo: Option<String> },
+    Env {
+        /// The repository, by its id.
+        repo: Option<String>,
+    },
     /// List repositories with their medium and location.
     List {
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Rotate a repository's key: add a key with a new random password, check it opens
-    /// the repository, write it to the key file, remove the old key (R002.8).
+    /// the repository, write it to the key file, remove the old key.
     RotateKey {
+        /// The repository, by its id.
         repo: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -954,6 +1125,7 @@ pub enum DevicesCommand {
     },
     /// The last change seen on a device, secrets masked.
     Diff {
+        /// The device's asset, by its id.
         asset: String,
         /// The device data set (when the asset has several).
         #[arg(long)]
@@ -962,6 +1134,7 @@ pub enum DevicesCommand {
     /// Show the SSH host keys a device offers; with --fingerprint, trust the one you
     /// checked on the device itself (host keys are checked strictly).
     Trust {
+        /// The device's asset, by its id.
         asset: String,
         /// The device data set (when the asset has several).
         #[arg(long)]
@@ -973,6 +1146,7 @@ pub enum DevicesCommand {
     /// Restore a device's configuration to a file, show how to load it back, and with
     /// --apply push it to the device (models that know how), recording the result.
     Push {
+        /// The device's asset, by its id.
         asset: String,
         /// The device data set (when the asset has several).
         #[arg(long)]
@@ -996,17 +1170,21 @@ pub enum InventoryCommand {
         /// Only the assets of this site.
         #[arg(long)]
         site: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Everything about one asset: fields, data sets, dependencies, dependents, history.
     Show {
+        /// The asset, by its id.
         id: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Draw the dependency graph.
     Graph {
+        /// The drawing's format: dot (Graphviz), mermaid or json.
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
         /// Only the assets of this site.
@@ -1015,14 +1193,17 @@ pub enum InventoryCommand {
     },
     /// Every asset that depends on ID, directly or transitively.
     Impact {
+        /// The asset, by its id.
         id: String,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
-    /// Record the state an asset is in, as observed (R004.1 "état des lieux au …"): it
+    /// Record the state an asset is in, as observed (the "état des lieux" of the day): it
     /// becomes its current state everywhere (lists, plans, status, pages) until the
     /// configuration's state is changed. Journaled.
     SetState {
+        /// The asset, by its id.
         id: String,
         /// working, partial, failed, unknown (or in French: fonctionnel, défaillant…).
         state: String,
@@ -1032,6 +1213,7 @@ pub enum InventoryCommand {
         /// What was seen, or why.
         #[arg(long)]
         note: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1039,11 +1221,13 @@ pub enum InventoryCommand {
     History {
         /// Only this asset.
         id: Option<String>,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Import an inventory table (CSV, English or French headers) into reprise.toml.
     Import {
+        /// The table to import (CSV, as exported from a spreadsheet).
         file: PathBuf,
         /// Site of rows that name none.
         #[arg(long)]
@@ -1051,6 +1235,7 @@ pub enum InventoryCommand {
         /// Show what would change without writing.
         #[arg(long)]
         dry_run: bool,
+        /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
     },
@@ -1073,4 +1258,78 @@ pub enum GraphFormat {
     Dot,
     Mermaid,
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every command, option and argument, with the path of commands leading to it.
+    fn walk(command: &clap::Command, path: &str, out: &mut Vec<(String, clap::Command)>) {
+        out.push((path.to_string(), command.clone()));
+        for sub in command.get_subcommands() {
+            walk(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_option_and_argument_says_what_it_is_for() {
+        let mut all = Vec::new();
+        walk(&super::Cli::command(), "reprise", &mut all);
+        let mut missing = Vec::new();
+        for (path, command) in &all {
+            if command.get_about().is_none() && path != "reprise" {
+                missing.push(format!("{path}: the command"));
+            }
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path}: {id}"));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "{} without a description:\n{}",
+            missing.len(),
+            missing.join("\n")
+        );
+    }
+
+    #[test]
+    fn help_speaks_to_users_not_in_requirement_numbers() {
+        let mut all = Vec::new();
+        walk(&super::Cli::command(), "reprise", &mut all);
+        let mut internal = Vec::new();
+        let re = |t: &str| {
+            t.contains("R00") || t.to_lowercase().contains("seed 0") || t.contains("seed's")
+        };
+        for (path, command) in &all {
+            let about = command
+                .get_about()
+                .map(|a| a.to_string())
+                .unwrap_or_default()
+                + &command
+                    .get_long_about()
+                    .map(|a| a.to_string())
+                    .unwrap_or_default();
+            if re(&about) {
+                internal.push(format!("{path}: {about}"));
+            }
+            for arg in command.get_arguments() {
+                let help = arg.get_help().map(|a| a.to_string()).unwrap_or_default()
+                    + &arg
+                        .get_long_help()
+                        .map(|a| a.to_string())
+                        .unwrap_or_default();
+                if re(&help) {
+                    internal.push(format!("{path} {}: {help}", arg.get_id()));
+                }
+            }
+        }
+        assert!(internal.is_empty(), "{}", internal.join("\n"));
+    }
 }

@@ -88,3 +88,78 @@ pub fn report(err: &anyhow::Error) {
         source = cause.source();
     }
 }
+
+/// What kind of error it is, in one word scripts can match (`invalid_configuration`,
+/// `not_found`…): the `code` of the JSON error.
+pub fn code_name(err: &anyhow::Error) -> &'static str {
+    if err.downcast_ref::<UsageError>().is_some() {
+        return "usage";
+    }
+    if let Some(ws) = err.downcast_ref::<WorkspaceError>() {
+        return match ws {
+            WorkspaceError::NotFound { .. } | WorkspaceError::NotAWorkspace { .. } => {
+                "no_workspace"
+            }
+            WorkspaceError::AlreadyExists { .. } => "already_exists",
+            WorkspaceError::Invalid { .. } => "invalid_configuration",
+            _ => "failed",
+        };
+    }
+    if let Some(app) = err.downcast_ref::<AppError>() {
+        return match app.kind() {
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Busy => "busy",
+            ErrorKind::Refused => "refused",
+            ErrorKind::Failed => "failed",
+        };
+    }
+    if let Some(ImportError::Rows { .. } | ImportError::Invalid { .. }) = err.downcast_ref() {
+        return "invalid_import";
+    }
+    "failed"
+}
+
+/// The error as one JSON object on standard error: `code`, `message` (with its causes),
+/// and the located problems of a configuration or an import when there are any.
+pub fn report_json(err: &anyhow::Error) {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message = format!("{message}: {cause}");
+        source = cause.source();
+    }
+    let mut problems: Vec<String> = Vec::new();
+    if let Some(WorkspaceError::Invalid { diagnostics, .. }) = err.downcast_ref() {
+        problems.extend(diagnostics.iter().map(ToString::to_string));
+    }
+    if let Some(ImportError::Rows { file, errors }) = err.downcast_ref() {
+        problems.extend(errors.iter().map(|e| match &e.column {
+            Some(c) => format!("{}:{}: column `{c}`: {}", file.display(), e.line, e.message),
+            None => format!("{}:{}: {}", file.display(), e.line, e.message),
+        }));
+    }
+    if let Some(ImportError::Invalid { diagnostics, .. }) = err.downcast_ref() {
+        problems.extend(diagnostics.iter().map(ToString::to_string));
+    }
+    let mut body = serde_json::json!({ "code": code_name(err), "message": message });
+    if !problems.is_empty() {
+        body["problems"] = serde_json::json!(problems);
+    }
+    eprintln!("{body}");
+}
+
+/// A command line clap could not read, as JSON.
+pub fn report_usage_json(text: &str) {
+    let message = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim_start_matches("error: ")
+        .to_string();
+    eprintln!(
+        "{}",
+        serde_json::json!({ "code": "usage", "message": message })
+    );
+}

@@ -32,7 +32,16 @@ fn main() -> ExitCode {
     // Two TLS providers live in the build (one for the storage backends, one for mail
     // and webhooks): name the one to use, or building a TLS client would panic.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let cli = cli::Cli::parse();
+    // Under --json, errors are JSON on standard error too (`{"code","message"}`).
+    let json = std::env::args_os().any(|a| a == "--json");
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if json && e.use_stderr() => {
+            exit::report_usage_json(&e.to_string());
+            return ExitCode::from(exit::USAGE);
+        }
+        Err(e) => e.exit(),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
@@ -47,7 +56,11 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            exit::report(&err);
+            if json {
+                exit::report_json(&err);
+            } else {
+                exit::report(&err);
+            }
             ExitCode::from(exit::code_for(&err))
         }
     }

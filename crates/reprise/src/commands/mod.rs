@@ -15,6 +15,7 @@ mod incident;
 mod init;
 mod inventory;
 mod journal;
+mod man;
 mod plan;
 mod readiness;
 mod repo;
@@ -49,6 +50,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         } => init::recover(dir, &location, &key, master_key_file.as_deref()).await,
         Command::Init { dir, .. } => init::run(&cli.global, dir).await,
         Command::Demo { dir } => demo::run(&cli.global, dir).await,
+        Command::Completions { shell } => {
+            let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "reprise", &mut std::io::stdout());
+            Ok(crate::exit::SUCCESS)
+        }
+        Command::Man { out } => man::run(&out),
         Command::Check { json } => check::run(&cli.global, json).await,
         Command::Inventory(cmd) => inventory::run(&cli.global, cmd).await,
         Command::Devices { json, command } => devices::run(&cli.global, json, command).await,

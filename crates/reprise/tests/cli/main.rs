@@ -11,6 +11,7 @@ mod check;
 mod demo;
 mod devices;
 mod drill;
+mod habits;
 mod import;
 mod incident;
 mod init;
