@@ -110,6 +110,9 @@ pub struct ServerSettings {
     /// The account data-set commands, hooks and checks run as (by name); the server's
     /// own when `None`.
     pub commands_user: Option<String>,
+    /// The address people reach the web UI at (`https://reprise.example.org`): messages
+    /// link to the page of what they are about.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -122,6 +125,7 @@ impl Default for ServerSettings {
             tls_cert: None,
             tls_key: None,
             commands_user: None,
+            public_url: None,
         }
     }
 }

@@ -5,9 +5,10 @@
 //! pause and then given up on; it never stops the other channels, and callers run this
 //! in the background so that it never holds the scheduler.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
-use lettre::message::header::ContentType;
+use lettre::message::MultiPart;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -15,6 +16,7 @@ use reprise_domain::{Channel, Email, Notifier, SmtpTls, severity_rank};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use reprise_workspace::html::escape;
 use reprise_workspace::workspace::Workspace;
 
 /// A condition someone must hear about: an alert's key, severity and sentence.
@@ -131,22 +133,62 @@ fn severity_word(severity: &str, fr: bool) -> String {
     }
 }
 
-/// One line: a message's first line (a device change carries its diff below it).
+/// The longest subject, in characters: mail clients show about this much.
+const SUBJECT_CHARS: usize = 90;
+
+/// One short line: the severity and the message's first line (a device change carries
+/// its diff below it), cut to what a mail client shows. An incident update is titled as
+/// one, its text being the body.
 fn title(m: &Message, fr: bool) -> String {
-    if m.resolved {
+    let line = if m.resolved {
         if fr {
-            format!("[Reprise] résolue : {}", m.key)
+            format!("[Reprise] résolue — {}", m.key)
         } else {
-            format!("[Reprise] resolved: {}", m.key)
+            format!("[Reprise] resolved — {}", m.key)
+        }
+    } else if let Some(id) = incident_update(m) {
+        if fr {
+            format!("[Reprise] Incident {id} — point d'étape")
+        } else {
+            format!("[Reprise] Incident {id} — status update")
         }
     } else {
         let first = m.text.lines().next().unwrap_or("");
-        let colon = if fr { " :" } else { ":" };
-        format!(
-            "[Reprise] {}{colon} {first}",
-            severity_word(&m.severity, fr)
-        )
+        format!("[Reprise] {} — {first}", severity_word(&m.severity, fr))
+    };
+    shorten(&line, SUBJECT_CHARS)
+}
+
+/// The incident an update message is about (`incident:3:update`).
+fn incident_update(m: &Message) -> Option<&str> {
+    m.key
+        .strip_prefix("incident:")
+        .and_then(|rest| rest.strip_suffix(":update"))
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
     }
+    let cut: String = text.chars().take(max - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+/// The web page a message is about, when the server's public address is known.
+fn link(m: &Message, public_url: Option<&str>) -> Option<String> {
+    let base = public_url?;
+    let (kind, subject) = m.key.split_once(':').unwrap_or((&m.key, ""));
+    let asset = subject.split('/').next().unwrap_or(subject);
+    Some(match kind {
+        "incident" => format!(
+            "{base}/incidents/{}",
+            subject.split(':').next().unwrap_or("")
+        ),
+        "change" | "device" => format!("{base}/devices"),
+        "repo" | "rotation" => format!("{base}/alerts"),
+        _ if !asset.is_empty() => format!("{base}/assets/{asset}"),
+        _ => format!("{base}/alerts"),
+    })
 }
 
 /// What follows a message's first line (a diff), if anything.
@@ -194,7 +236,12 @@ fn routed(n: &Notifier, m: &Message) -> bool {
 
 /// Sends `messages` to every channel. Returns one line per failed delivery (after
 /// retries), naming the channel and never a secret.
-pub async fn send(ws: &Workspace, notifiers: &[Notifier], messages: &[Message]) -> Vec<String> {
+pub async fn send(
+    ws: &Workspace,
+    notifiers: &[Notifier],
+    public_url: Option<&str>,
+    messages: &[Message],
+) -> Vec<String> {
     let mut failures = Vec::new();
     for n in notifiers {
         let localized: Vec<Message> = messages
@@ -225,7 +272,7 @@ pub async fn send(ws: &Workspace, notifiers: &[Notifier], messages: &[Message]) 
                 failures.extend(send_webhooks(&n.id, &url, format, &mine, n.lang == "fr").await);
             }
             Channel::Email(email) => {
-                let mail = compose(&mine, n.lang == "fr");
+                let mail = compose(&mine, n.lang == "fr", public_url);
                 if let Err(e) = retried(|| send_email(ws, email, &mail)).await {
                     failures.push(format!(
                         "notify `{}`: e-mail to {} not delivered: {e}",
@@ -298,10 +345,12 @@ async fn send_webhooks(
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mail {
     pub subject: String,
+    /// The HTML alternative of `text`.
+    pub html: String,
     pub text: String,
 }
 
-pub(crate) fn compose(messages: &[&Message], fr: bool) -> Mail {
+pub(crate) fn compose(messages: &[&Message], fr: bool, public_url: Option<&str>) -> Mail {
     let opened: Vec<&&Message> = messages.iter().filter(|m| !m.resolved).collect();
     let resolved: Vec<&&Message> = messages.iter().filter(|m| m.resolved).collect();
     let subject = match messages {
@@ -314,14 +363,14 @@ pub(crate) fn compose(messages: &[&Message], fr: bool) -> Mail {
                 .unwrap_or("info");
             if fr {
                 format!(
-                    "[Reprise] {} : {} alerte(s) ouverte(s), {} résolue(s)",
+                    "[Reprise] {} — {} alerte(s) ouverte(s), {} résolue(s)",
                     severity_word(worst, fr),
                     opened.len(),
                     resolved.len()
                 )
             } else {
                 format!(
-                    "[Reprise] {}: {} alert(s) opened, {} resolved",
+                    "[Reprise] {} — {} alert(s) opened, {} resolved",
                     worst.to_uppercase(),
                     opened.len(),
                     resolved.len()
@@ -329,33 +378,86 @@ pub(crate) fn compose(messages: &[&Message], fr: bool) -> Mail {
             }
         }
     };
+    // An incident update is the drafted text itself, as its readers (a client) expect.
+    if let [one] = messages
+        && incident_update(one).is_some()
+    {
+        let mut text = one.text.clone();
+        let mut html = format!("<pre>{}</pre>", escape(&one.text));
+        if let Some(url) = link(one, public_url) {
+            text.push_str(&format!("\n\n{url}\n"));
+            html.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>", escape(&url)));
+        }
+        return Mail {
+            subject,
+            text,
+            html,
+        };
+    }
     let mut text = String::new();
+    let mut html = format!("<h1>{}</h1>\n", escape(&subject));
+    let open_word = if fr { "Alertes ouvertes" } else { "Opened" };
+    let resolved_word = if fr { "Résolues" } else { "Resolved" };
+    // French puts a space before a colon.
+    let colon = if fr { " :" } else { ":" };
     if !opened.is_empty() {
-        text.push_str(if fr { "Ouvertes :\n" } else { "Opened:\n" });
+        text.push_str(&format!("{open_word}{colon}\n"));
+        let _ = write!(html, "<h2>{open_word}</h2>\n<ul>\n");
         for m in &opened {
+            let severity = severity_word(&m.severity, fr);
             text.push_str(&format!(
-                "  [{}] {}\n      {}\n",
-                severity_word(&m.severity, fr),
+                "  [{severity}] {}\n      {}\n",
                 m.key,
                 m.text.replace('\n', "\n      ")
             ));
+            let (first, more) = m.text.split_once('\n').unwrap_or((&m.text, ""));
+            let _ = write!(
+                html,
+                "<li><strong>{severity}</strong> <code>{}</code>{colon} {}",
+                escape(&m.key),
+                escape(first)
+            );
+            if !more.is_empty() {
+                let _ = write!(html, "<pre>{}</pre>", escape(more));
+            }
+            if let Some(url) = link(m, public_url) {
+                text.push_str(&format!("      {url}\n"));
+                let _ = write!(html, " <a href=\"{0}\">{0}</a>", escape(&url));
+            }
+            html.push_str("</li>\n");
         }
+        html.push_str("</ul>\n");
     }
     if !resolved.is_empty() {
         if !opened.is_empty() {
             text.push('\n');
         }
-        text.push_str(if fr { "Résolues :\n" } else { "Resolved:\n" });
+        text.push_str(&format!("{resolved_word}{colon}\n"));
+        let _ = write!(html, "<h2>{resolved_word}</h2>\n<ul>\n");
         for m in &resolved {
             text.push_str(&format!("  {}\n", m.key));
+            let _ = writeln!(html, "<li><code>{}</code></li>", escape(&m.key));
         }
+        html.push_str("</ul>\n");
     }
-    text.push_str(if fr {
-        "\nAlertes ouvertes : `reprise alerts`, ou GET /api/v1/alerts sur le serveur Reprise.\n"
-    } else {
-        "\nOpen alerts: `reprise alerts`, or GET /api/v1/alerts on the Reprise server.\n"
-    });
-    Mail { subject, text }
+    let footer = match (public_url, fr) {
+        (Some(url), true) => format!("Alertes ouvertes : {url}/alerts, ou `reprise alerts`."),
+        (Some(url), false) => format!("Open alerts: {url}/alerts, or `reprise alerts`."),
+        (None, true) => {
+            "Alertes ouvertes : `reprise alerts`, ou GET /api/v1/alerts sur le serveur Reprise."
+                .into()
+        }
+        (None, false) => {
+            "Open alerts: `reprise alerts`, or GET /api/v1/alerts on the Reprise server.".into()
+        }
+    };
+    text.push_str(&format!("\n{footer}\n"));
+    let _ = writeln!(html, "<p>{}</p>", escape(&footer));
+    Mail {
+        subject,
+        text,
+        html,
+    }
 }
 
 /// The SMTP password, from the environment or a file; never from the configuration.
@@ -415,11 +517,18 @@ async fn send_email(ws: &Workspace, email: &Email, mail: &Mail) -> Result<(), St
                 .map_err(|e| format!("`from` {}: {e}", email.from))?,
         )
         .subject(mail.subject.clone())
-        .header(ContentType::TEXT_PLAIN);
+        // `<uuid@host>`: threads and deduplication in mail clients need one.
+        .message_id(None);
     for to in &email.to {
         builder = builder.to(to.parse().map_err(|e| format!("`to` {to}: {e}"))?);
     }
-    let message = builder.body(mail.text.clone()).map_err(|e| e.to_string())?;
+    // Text and HTML alternatives (MIME-Version and the boundaries come with it).
+    let message = builder
+        .multipart(MultiPart::alternative_plain_html(
+            mail.text.clone(),
+            mail.html.clone(),
+        ))
+        .map_err(|e| e.to_string())?;
     transport
         .build()
         .send(message)
@@ -455,7 +564,7 @@ mod tests {
         };
         assert_eq!(
             body("slack", &m, false)["text"],
-            "[Reprise] CRITICAL: mail: RPO breached"
+            "[Reprise] CRITICAL — mail: RPO breached"
         );
         assert_eq!(body("teams", &m, false)["@type"], "MessageCard");
         assert_eq!(body("generic", &m, false)["status"], "open");
@@ -466,24 +575,67 @@ mod tests {
         let a = message("rpo:mail", "critical", false);
         let b = message("missed:vpn", "warning", false);
         let c = message("backup:nas", "info", true);
-        let mail = compose(&[&a, &b, &c], false);
+        let mail = compose(&[&a, &b, &c], false, None);
         assert_eq!(
             mail.subject,
-            "[Reprise] CRITICAL: 2 alert(s) opened, 1 resolved"
+            "[Reprise] CRITICAL — 2 alert(s) opened, 1 resolved"
         );
         assert!(mail.text.contains("[CRITICAL] rpo:mail"));
         assert!(mail.text.contains("Resolved:\n  backup:nas"));
+        assert!(mail.html.contains("<code>rpo:mail</code>"), "{}", mail.html);
         assert_eq!(
-            compose(&[&a], false).subject,
-            "[Reprise] CRITICAL: rpo:mail: something"
+            compose(&[&a], false, None).subject,
+            "[Reprise] CRITICAL — rpo:mail: something"
         );
         // In French for a channel that reads French.
-        let fr = compose(&[&a, &b, &c], true);
+        let fr = compose(&[&a, &b, &c], true, None);
         assert_eq!(
             fr.subject,
-            "[Reprise] CRITIQUE : 2 alerte(s) ouverte(s), 1 résolue(s)"
+            "[Reprise] CRITIQUE — 2 alerte(s) ouverte(s), 1 résolue(s)"
         );
         assert!(fr.text.contains("Résolues :\n  backup:nas"), "{}", fr.text);
+    }
+
+    #[test]
+    fn subjects_are_short_and_messages_link_to_their_page() {
+        let mut long = message("rpo:mail", "critical", false);
+        long.text = format!("{}\nsecond line", "x".repeat(300));
+        let subject = compose(&[&long], false, None).subject;
+        assert!(subject.chars().count() <= SUBJECT_CHARS, "{subject}");
+        assert!(
+            subject.ends_with('…') && !subject.contains("second"),
+            "{subject}"
+        );
+        let mail = compose(&[&long], false, Some("https://reprise.example.org"));
+        assert!(
+            mail.text
+                .contains("https://reprise.example.org/assets/mail"),
+            "{}",
+            mail.text
+        );
+        assert!(
+            mail.html
+                .contains("href=\"https://reprise.example.org/assets/mail\"")
+        );
+    }
+
+    #[test]
+    fn an_incident_update_is_its_drafted_text() {
+        let mut update = message("incident:3:update", "critical", false);
+        update.text = "Point d'étape n°2\nLe routeur est rétabli.\nProchain point à 14 h.".into();
+        let mail = compose(&[&update], true, Some("https://reprise.example.org"));
+        assert_eq!(mail.subject, "[Reprise] Incident 3 — point d'étape");
+        assert!(
+            mail.text
+                .starts_with("Point d'étape n°2\nLe routeur est rétabli."),
+            "{}",
+            mail.text
+        );
+        assert!(!mail.text.contains("incident:3:update") && !mail.text.contains("Opened"));
+        assert!(
+            mail.text
+                .contains("https://reprise.example.org/incidents/3")
+        );
     }
 
     #[test]

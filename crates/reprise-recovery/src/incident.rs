@@ -1319,7 +1319,13 @@ pub async fn send_update(
         // Drafted in its audience's language already.
         text_fr: None,
     };
-    Ok(reprise_ops::notify::send(ctx.workspace(), &ctx.inventory().notifiers, &[message]).await)
+    Ok(reprise_ops::notify::send(
+        ctx.workspace(),
+        &ctx.inventory().notifiers,
+        ctx.loaded.config.server.public_url.as_deref(),
+        &[message],
+    )
+    .await)
 }
 
 /// The return-to-service report (PV, R000.5) as plain text: what is signed and hashed.

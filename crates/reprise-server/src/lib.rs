@@ -732,8 +732,12 @@ pub async fn supervise(state: &State) -> Option<Arc<Overview>> {
             if !messages.is_empty() {
                 let notifiers = state.loaded.config.inventory.notifiers.clone();
                 let ws = state.loaded.workspace.clone();
+                let public_url = state.loaded.config.server.public_url.clone();
                 tokio::spawn(async move {
-                    for failure in reprise_ops::notify::send(&ws, &notifiers, &messages).await {
+                    for failure in
+                        reprise_ops::notify::send(&ws, &notifiers, public_url.as_deref(), &messages)
+                            .await
+                    {
                         tracing::error!(failure = %failure, "notification not delivered");
                     }
                 });

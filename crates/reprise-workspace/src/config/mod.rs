@@ -264,6 +264,7 @@ const SERVER_KEYS: &[&str] = &[
     "tls_cert",
     "tls_key",
     "commands_user",
+    "public_url",
 ];
 const SUPERVISION_KEYS: &[&str] = &[
     "rpo_at_risk",
@@ -601,6 +602,13 @@ fn server(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> ServerSettings {
         tls_cert: r.string(t, "tls_cert", false).map(|l| l.value),
         tls_key: r.string(t, "tls_key", false).map(|l| l.value),
         commands_user: r.string(t, "commands_user", false).map(|l| l.value),
+        public_url: r.parsed(t, "public_url", false, |u| {
+            if u.starts_with("http://") || u.starts_with("https://") {
+                Ok(u.trim_end_matches('/').to_string())
+            } else {
+                Err("the web UI's address starts with https:// (or http://)")
+            }
+        }),
         ..ServerSettings::default()
     };
     if server.tls_cert.is_some() != server.tls_key.is_some() {

@@ -34,7 +34,14 @@ pub async fn run(
         .await?
         .changes;
     let messages = reprise_ops::notify::messages(&changes, inv);
-    for failure in reprise_ops::notify::send(ctx.workspace(), &inv.notifiers, &messages).await {
+    for failure in reprise_ops::notify::send(
+        ctx.workspace(),
+        &inv.notifiers,
+        ctx.loaded.config.server.public_url.as_deref(),
+        &messages,
+    )
+    .await
+    {
         eprintln!("warning: {failure}");
     }
     let alerts = session.catalog.alerts(!all).await?;

@@ -94,7 +94,7 @@ fn an_empty_dump_raises_an_anomaly_that_reaches_the_webhook_and_the_mailbox_then
             .any(|b| b["key"] == "anomaly:db/dump" && b["status"] == "open"),
         "{received:?}"
     );
-    let mails = smtp.messages();
+    let mails = smtp.read();
     let anomaly_mail = mails
         .iter()
         .find(|m| m.contains("anomaly:db/dump"))
@@ -144,7 +144,7 @@ fn an_empty_dump_raises_an_anomaly_that_reaches_the_webhook_and_the_mailbox_then
             .iter()
             .any(|b| b.contains("anomaly:db/dump") && b.contains("\"resolved\""))
     );
-    let mails = smtp.messages();
+    let mails = smtp.read();
     assert_eq!(
         mails
             .iter()
@@ -170,7 +170,7 @@ fn an_empty_dump_raises_an_anomaly_that_reaches_the_webhook_and_the_mailbox_then
     assert!(
         mails
             .iter()
-            .any(|m| m.contains("Subject: [Reprise] resolved: anomaly:db/dump"))
+            .any(|m| m.contains("Subject: [Reprise] resolved — anomaly:db/dump"))
     );
 }
 
@@ -191,7 +191,7 @@ fn e_mail_goes_over_starttls_to_a_relay_trusted_through_a_private_ca() {
     ws.write_config(&config);
     ws.cmd().args(["backup", "db"]).assert().code(1);
     ws.cmd().arg("alerts").assert().success();
-    let mails = smtp.messages();
+    let mails = smtp.read();
     assert_eq!(mails.len(), 1, "{mails:#?}");
     assert!(mails[0].contains("backup:db"), "{}", mails[0]);
     assert!(mails[0].contains("direction@example.org"));
@@ -202,7 +202,7 @@ fn e_mail_goes_over_starttls_to_a_relay_trusted_through_a_private_ca() {
     ws.write_config(&config.replace("exit 3", "echo ok"));
     ws.cmd().args(["backup", "db"]).assert().success();
     ws.cmd().arg("alerts").assert().success();
-    assert_eq!(smtp.messages().len(), 2);
+    assert_eq!(smtp.read().len(), 2);
 
     // Without the private CA, the relay's certificate is refused: nothing is sent in
     // clear, and the failure names the channel.
@@ -215,7 +215,7 @@ fn e_mail_goes_over_starttls_to_a_relay_trusted_through_a_private_ca() {
         .stderr(predicate::str::contains(
             "notify `mgmt`: e-mail to direction@example.org not delivered",
         ));
-    assert_eq!(smtp.messages().len(), 2);
+    assert_eq!(smtp.read().len(), 2);
 }
 
 #[test]

@@ -78,7 +78,7 @@ fn a_router_is_read_over_ssh_backed_up_when_it_changes_and_its_diff_masks_secret
     std::fs::copy(&server.key, &key).unwrap();
     let smtp = SmtpSink::start(None);
     let notify = format!(
-        "\n[[notify]]\nid = \"noc\"\nsmtp = \"127.0.0.1:{}\"\ntls = \"none\"\nfrom = \"reprise@example.org\"\nto = \"noc@example.org\"\nmin_severity = \"warning\"\n",
+        "\n[[notify]]\nid = \"noc\"\nsmtp = \"127.0.0.1:{}\"\ntls = \"none\"\nfrom = \"reprise@example.org\"\nto = \"noc@example.org\"\nmin_severity = \"warning\"\n\n[server]\npublic_url = \"https://reprise.example.org\"\n",
         smtp.port
     );
     ws.write_config(&router_config(&server, &key, "", &notify));
@@ -175,7 +175,7 @@ fn a_router_is_read_over_ssh_backed_up_when_it_changes_and_its_diff_masks_secret
         "{text}"
     );
     assert_eq!(snaps(&ws), 2);
-    let mails = smtp.messages();
+    let mails = smtp.read();
     let change: Vec<&String> = mails
         .iter()
         .filter(|m| m.contains("change:router/config"))
@@ -192,8 +192,16 @@ fn a_router_is_read_over_ssh_backed_up_when_it_changes_and_its_diff_masks_secret
         "{mail}"
     );
     assert!(mail.contains("encrypted-password '********'"), "{mail}");
+    // Mail as mail clients expect it: an id, a date, text and HTML alternatives.
+    for header in ["Message-ID", "Date", "MIME-Version"] {
+        assert!(mail.contains(header), "{header}: {mail}");
+    }
+    assert!(
+        mail.contains("Content-Type: multipart/alternative"),
+        "{mail}"
+    );
     // The subject is the first line, not the diff.
-    let subject = mail.lines().find(|l| l.starts_with("Subject:")).unwrap();
+    let subject = mail.lines().rfind(|l| l.starts_with("Subject:")).unwrap();
     assert!(
         subject.contains("configuration changed on the device") && !subject.contains("+set"),
         "{subject}"
@@ -443,7 +451,7 @@ fn a_camera_is_read_over_http_digest_and_volatile_lines_never_trigger() {
     assert!(!text.contains("New-S3cret"), "{text}");
     // The channel reads French: the alert says so in French, with the diff, masked.
     let mails: Vec<String> = smtp
-        .messages()
+        .read()
         .iter()
         .map(|m| m.replace("=\n", "").replace("\n ", " "))
         .filter(|m| m.contains("change:camera/config"))

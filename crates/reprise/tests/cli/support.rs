@@ -222,6 +222,15 @@ impl SmtpSink {
         }
     }
 
+    /// Every message received so far, raw, each followed by how a person reads it
+    /// ([`mail_text`]: the subject and text decoded).
+    pub fn read(&self) -> Vec<String> {
+        self.messages()
+            .iter()
+            .map(|m| format!("{m}\n----- read -----\n{}", mail_text(m)))
+            .collect()
+    }
+
     /// Every message received so far, as raw text.
     pub fn messages(&self) -> Vec<String> {
         std::fs::read_dir(self.maildir.path().join("mail/new"))
@@ -341,4 +350,38 @@ pub fn sql(url: &str, statement: &str) {
                 .unwrap();
         }
     });
+}
+
+/// A received mail as a person reads it: `Subject: …` (decoded), its headers' names, then
+/// the text part decoded (quoted-printable or base64), by Python's `email` package.
+pub fn mail_text(raw: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import email,email.policy,sys\n\
+             m=email.message_from_string(sys.stdin.read(), policy=email.policy.default)\n\
+             print('Subject: ' + str(m['subject']))\n\
+             print('Headers: ' + ' '.join(m.keys()))\n\
+             print('Content-Type: ' + m.get_content_type())\n\
+             b=m.get_body(preferencelist=('plain',))\n\
+             print()\n\
+             print(b.get_content() if b else '')",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(raw.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "python could not read the mail:\n{raw}"
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
