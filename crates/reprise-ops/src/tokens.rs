@@ -190,6 +190,15 @@ pub async fn create(
     expires_in: Option<Interval>,
     now: Timestamp,
 ) -> AppResult<(String, TokenRow)> {
+    // A token is revoked and listed by its name: it needs one that can be written.
+    let named = !name.trim().is_empty()
+        && name.chars().count() <= 64
+        && !name.chars().any(char::is_control);
+    if !named {
+        return Err(AppError::Invalid(format!(
+            "`{name}` is not a token name: give it one (1 to 64 characters, `ci`, `prometheus`)"
+        )));
+    }
     let account = catalog.user(user).await?.ok_or_else(|| {
         AppError::NotFound(format!(
             "no account `{user}` (see `reprise user list`; `reprise user add {user} --role admin` creates it)"

@@ -58,6 +58,12 @@ fn accounts_and_tokens_are_managed_from_the_command_line() {
         .stdout(predicate::str::contains(
             "Account `paul` created: operator, limited to site:main, with a password.",
         ));
+    // A token has a name one can revoke it by.
+    ws.cmd()
+        .args(["token", "create", "", "--user", "paul"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a token name"));
     // A token never has more than its account.
     ws.cmd()
         .args(["token", "create", "ci", "--user", "paul", "--role", "admin"])

@@ -1337,6 +1337,22 @@ fn mutated_api_requests_get_clear_errors_and_never_bring_the_server_down() {
     );
     assert_eq!(status, 413);
     assert_eq!(error["code"], "too_large");
+    // A token without a name is refused, not made.
+    let (status, error) = post(
+        &http,
+        &server,
+        &token,
+        "tokens",
+        serde_json::json!({ "name": "" }),
+    );
+    assert_eq!(status, 400, "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a token name"),
+        "{error}"
+    );
     // And the server still answers.
     assert_eq!(
         http.get(format!("{}/healthz", server.base))
