@@ -14,8 +14,8 @@ use reprise_catalog::{
     ErasureRow, IncidentEvent, IncidentRow, IncidentSave, JournalEntry, NewIncidentRow,
     NewJournalEntry, NewRequestRow, NewRun, Provenance, RecordedState, RepoVerification,
     RequestEvent, RequestRow, RequestSave, RestorePoint, Run, RunFilter, RunKind, RunOutcome,
-    RunStatus, Seal, TokenRow, UserRow, Verification, diff_inventory, from_micros, opt_i64,
-    opt_time, opt_u64, parse_state, to_micros,
+    RunStatus, Seal, Suspicion, TokenRow, UserRow, Verification, diff_inventory, from_micros,
+    opt_i64, opt_time, opt_u64, parse_state, to_micros,
 };
 use reprise_domain::AssetState;
 use sqlx::{AssertSqlSafe, Row, Transaction};
@@ -428,6 +428,66 @@ impl Catalog for Store {
             .await
             .map_err(|e| CatalogError::query("reading where restore points come from", e))?;
         rows.iter().map(provenance_from_row).collect()
+    }
+
+    async fn record_suspicion(&self, s: &Suspicion) -> Result<(), CatalogError> {
+        sqlx::query(
+            "INSERT INTO suspicions (asset_id, dataset, time_us, repo_id, snapshot_id, at_us, \
+             reasons, signals) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (asset_id, dataset, time_us) DO NOTHING",
+        )
+        .bind(&s.asset)
+        .bind(&s.dataset)
+        .bind(to_micros(s.time))
+        .bind(&s.repository)
+        .bind(&s.snapshot)
+        .bind(to_micros(s.at))
+        .bind(&s.reasons)
+        .bind(&s.signals)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("recording a suspect restore point", e))?;
+        Ok(())
+    }
+
+    async fn clear_suspicion(
+        &self,
+        asset: &str,
+        dataset: &str,
+        time: Timestamp,
+        at: Timestamp,
+        by: &str,
+        reason: &str,
+    ) -> Result<bool, CatalogError> {
+        let done = sqlx::query(
+            "UPDATE suspicions SET cleared_us = $1, cleared_by = $2, clearance = $3 \
+             WHERE asset_id = $4 AND dataset = $5 AND time_us = $6 AND cleared_us IS NULL",
+        )
+        .bind(to_micros(at))
+        .bind(by)
+        .bind(reason)
+        .bind(asset)
+        .bind(dataset)
+        .bind(to_micros(time))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("clearing a suspect restore point", e))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn suspicions(&self, asset: Option<&str>) -> Result<Vec<Suspicion>, CatalogError> {
+        let query = match asset {
+            Some(a) => sqlx::query(
+                "SELECT * FROM suspicions WHERE asset_id = $1 ORDER BY time_us, dataset",
+            )
+            .bind(a.to_string()),
+            None => sqlx::query("SELECT * FROM suspicions ORDER BY time_us, asset_id, dataset"),
+        };
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading suspect restore points", e))?;
+        rows.iter().map(suspicion_from_row).collect()
     }
 
     async fn mark_verified(
@@ -1029,23 +1089,27 @@ impl Store {
     ) -> Result<Vec<RestorePoint>, CatalogError> {
         let sql = match (asset.is_some(), trusted) {
             (true, true) => {
-                "SELECT p.* FROM restore_points p JOIN provenance o \
+                "SELECT p.*, s.reasons AS suspect FROM restore_points p JOIN provenance o \
                  ON o.repo_id = p.repo_id AND o.snapshot_id = p.snapshot_id \
+                 LEFT JOIN suspicions s ON s.asset_id = p.asset_id AND s.dataset = p.dataset \
+                 AND s.time_us = p.time_us AND s.cleared_us IS NULL \
                  WHERE p.asset_id = $1 ORDER BY p.time_us, p.repo_id, p.snapshot_id"
             }
             (false, true) => {
-                "SELECT p.* FROM restore_points p JOIN provenance o \
+                "SELECT p.*, s.reasons AS suspect FROM restore_points p JOIN provenance o \
                  ON o.repo_id = p.repo_id AND o.snapshot_id = p.snapshot_id \
+                 LEFT JOIN suspicions s ON s.asset_id = p.asset_id AND s.dataset = p.dataset \
+                 AND s.time_us = p.time_us AND s.cleared_us IS NULL \
                  ORDER BY p.time_us, p.repo_id, p.snapshot_id"
             }
             (true, false) => {
-                "SELECT p.* FROM restore_points p LEFT JOIN provenance o \
+                "SELECT p.*, CAST(NULL AS TEXT) AS suspect FROM restore_points p LEFT JOIN provenance o \
                  ON o.repo_id = p.repo_id AND o.snapshot_id = p.snapshot_id \
                  WHERE o.snapshot_id IS NULL AND p.asset_id = $1 \
                  ORDER BY p.time_us, p.repo_id, p.snapshot_id"
             }
             (false, false) => {
-                "SELECT p.* FROM restore_points p LEFT JOIN provenance o \
+                "SELECT p.*, CAST(NULL AS TEXT) AS suspect FROM restore_points p LEFT JOIN provenance o \
                  ON o.repo_id = p.repo_id AND o.snapshot_id = p.snapshot_id \
                  WHERE o.snapshot_id IS NULL ORDER BY p.time_us, p.repo_id, p.snapshot_id"
             }
@@ -1495,5 +1559,23 @@ fn point_from_row(row: &DbRow) -> Result<RestorePoint, CatalogError> {
         verified: opt_time(row.try_get("verified_us").map_err(read)?)?,
         failed: opt_time(row.try_get("failed_us").map_err(read)?)?,
         failure: row.try_get("failure").map_err(read)?,
+        suspect: row.try_get("suspect").map_err(read)?,
+    })
+}
+
+fn suspicion_from_row(row: &DbRow) -> Result<Suspicion, CatalogError> {
+    let read = |e| CatalogError::query("reading suspect restore points", e);
+    Ok(Suspicion {
+        asset: row.try_get("asset_id").map_err(read)?,
+        dataset: row.try_get("dataset").map_err(read)?,
+        time: from_micros(row.try_get("time_us").map_err(read)?)?,
+        repository: row.try_get("repo_id").map_err(read)?,
+        snapshot: row.try_get("snapshot_id").map_err(read)?,
+        at: from_micros(row.try_get("at_us").map_err(read)?)?,
+        reasons: row.try_get("reasons").map_err(read)?,
+        signals: row.try_get("signals").map_err(read)?,
+        cleared: opt_time(row.try_get("cleared_us").map_err(read)?)?,
+        cleared_by: row.try_get("cleared_by").map_err(read)?,
+        clearance: row.try_get("clearance").map_err(read)?,
     })
 }

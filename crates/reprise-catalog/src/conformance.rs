@@ -9,7 +9,7 @@ use reprise_domain::AssetState;
 use crate::{
     Approval, AssetRecord, Catalog, CatalogError, ChangeKind, IncidentEvent, IncidentSave,
     NewIncidentRow, NewJournalEntry, NewRequestRow, NewRun, Provenance, RepoVerification,
-    RequestEvent, RequestSave, RestorePoint, RunFilter, RunKind, RunOutcome, RunStatus,
+    RequestEvent, RequestSave, RestorePoint, RunFilter, RunKind, RunOutcome, RunStatus, Suspicion,
     Verification,
 };
 
@@ -206,6 +206,96 @@ async fn trust(catalog: &dyn Catalog, p: &RestorePoint, how: &str) {
         .unwrap();
 }
 
+pub async fn a_suspect_backup_stays_suspect_in_every_copy_until_cleared(catalog: &dyn Catalog) {
+    let clean = point("local", "clean", "mail", 0);
+    let bad = point("local", "bad", "mail", 10);
+    let copy = point("offsite", "bad-copy", "mail", 10);
+    for p in [&clean, &bad, &copy] {
+        trust(catalog, p, "backup").await;
+    }
+    catalog
+        .sync_restore_points("local", &[clean.clone(), bad.clone()])
+        .await
+        .unwrap();
+    catalog
+        .sync_restore_points("offsite", std::slice::from_ref(&copy))
+        .await
+        .unwrap();
+    let suspicion = Suspicion {
+        asset: "mail".into(),
+        dataset: "files".into(),
+        time: t(10),
+        repository: "local".into(),
+        snapshot: "bad".into(),
+        at: t(11),
+        reasons: "97 % of the files rewritten".into(),
+        signals: Some("{}".into()),
+        cleared: None,
+        cleared_by: None,
+        clearance: None,
+    };
+    catalog.record_suspicion(&suspicion).await.unwrap();
+    // A second record of the same backup keeps the first.
+    let mut again = suspicion.clone();
+    again.reasons = "other".into();
+    catalog.record_suspicion(&again).await.unwrap();
+    let suspect = |points: Vec<RestorePoint>| -> Vec<(String, Option<String>)> {
+        points
+            .into_iter()
+            .map(|p| (p.snapshot, p.suspect))
+            .collect()
+    };
+    let why = Some("97 % of the files rewritten".to_string());
+    assert_eq!(
+        suspect(catalog.restore_points(Some("mail")).await.unwrap()),
+        [
+            ("clean".to_string(), None),
+            ("bad".to_string(), why.clone()),
+            ("bad-copy".to_string(), why.clone())
+        ]
+    );
+    assert!(
+        !catalog
+            .clear_suspicion("mail", "files", t(0), t(20), "alice", "no reason")
+            .await
+            .unwrap()
+    );
+    assert!(
+        catalog
+            .clear_suspicion(
+                "mail",
+                "files",
+                t(10),
+                t(20),
+                "alice",
+                "checked: a migration"
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !catalog
+            .clear_suspicion("mail", "files", t(10), t(30), "bob", "twice")
+            .await
+            .unwrap()
+    );
+    assert!(
+        catalog
+            .restore_points(None)
+            .await
+            .unwrap()
+            .iter()
+            .all(|p| p.suspect.is_none())
+    );
+    let kept = catalog.suspicions(Some("mail")).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].reasons, "97 % of the files rewritten");
+    assert_eq!(kept[0].cleared, Some(t(20)));
+    assert_eq!(kept[0].cleared_by.as_deref(), Some("alice"));
+    assert_eq!(kept[0].clearance.as_deref(), Some("checked: a migration"));
+    assert!(catalog.suspicions(Some("web")).await.unwrap().is_empty());
+}
+
 pub async fn only_snapshots_with_a_provenance_are_restore_points(catalog: &dyn Catalog) {
     let made = point("local", "made", "mail", 0);
     let forged = point("local", "forged", "mail", 10);
@@ -274,6 +364,7 @@ fn point(repo: &str, snapshot: &str, asset: &str, at: i64) -> RestorePoint {
         verified: None,
         failed: None,
         failure: None,
+        suspect: None,
     }
 }
 
@@ -1139,6 +1230,7 @@ macro_rules! catalog_conformance_tests {
             the_newest_approval_of_each_asset_counts,
             the_newest_recorded_state_of_each_asset_counts,
             a_device_record_is_replaced_whole,
+            a_suspect_backup_stays_suspect_in_every_copy_until_cleared,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {

@@ -32,7 +32,7 @@ pub use inventory::{AssetChange, AssetRecord, ChangeKind, RecordedState, diff_in
 pub use journal::{JournalEntry, NewJournalEntry, Seal};
 pub use runs::{
     NewRun, Provenance, RepoVerification, RestorePoint, Run, RunFilter, RunKind, RunOutcome,
-    RunStatus, Verification,
+    RunStatus, Suspicion, Verification,
 };
 
 use async_trait::async_trait;
@@ -144,6 +144,25 @@ pub trait Catalog: Send + Sync {
 
     /// Every recorded provenance, in one read (the journal checks them all).
     async fn provenances(&self) -> Result<Vec<Provenance>, CatalogError>;
+
+    /// Records that a backup looks like an attack; a backup already suspect keeps its
+    /// first record.
+    async fn record_suspicion(&self, suspicion: &Suspicion) -> Result<(), CatalogError>;
+
+    /// Clears the suspicion on the backup of `asset`/`dataset` taken at `time`; false when
+    /// there was none left to clear.
+    async fn clear_suspicion(
+        &self,
+        asset: &str,
+        dataset: &str,
+        time: Timestamp,
+        at: Timestamp,
+        by: &str,
+        reason: &str,
+    ) -> Result<bool, CatalogError>;
+
+    /// Suspicions of one asset (all when `None`), cleared ones included, oldest first.
+    async fn suspicions(&self, asset: Option<&str>) -> Result<Vec<Suspicion>, CatalogError>;
 
     /// Records a verification of some restore points of a repository.
     async fn mark_verified(

@@ -154,6 +154,32 @@ pub struct RestorePoint {
     /// When a verification last found it damaged (cleared by a later success).
     pub failed: Option<Timestamp>,
     pub failure: Option<String>,
+    /// Why its backup looks like an attack, while no one has cleared it: a suspect point
+    /// is never the last verified good one.
+    pub suspect: Option<String>,
+}
+
+/// A backup whose signals look like an attack (files rewritten with data that does not
+/// compress, mass deletion, ransom notes). It concerns the moment backed up, so every
+/// repository holding that backup (copies too) holds a suspect point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suspicion {
+    pub asset: String,
+    pub dataset: String,
+    /// The restore point's time.
+    pub time: Timestamp,
+    /// Where it was found suspect first.
+    pub repository: String,
+    pub snapshot: String,
+    pub at: Timestamp,
+    /// Why, reasons separated by `; `.
+    pub reasons: String,
+    /// The signals measured, as JSON.
+    pub signals: Option<String>,
+    /// When a person cleared it, who, and why.
+    pub cleared: Option<Timestamp>,
+    pub cleared_by: Option<String>,
+    pub clearance: Option<String>,
 }
 
 /// Why Reprise trusts a snapshot as a restore point: it made it, copied it, or an

@@ -211,6 +211,12 @@ pub struct AssessedAsset {
     /// must be redone by hand (R000.3).
     pub predates_change: Option<Timestamp>,
     pub rpo_seconds: Option<u64>,
+    /// The first suspect backup (it looks like an attack) and why: `last_verified` is
+    /// then the last clean point, the newest verified one before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspect_since: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspect_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

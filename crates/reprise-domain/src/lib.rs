@@ -30,6 +30,7 @@ mod policy;
 pub mod request;
 mod retention;
 mod schedule;
+pub mod signals;
 mod vocabulary;
 
 pub use asset::{Asset, DEFAULT_DRILL_TIMEOUT, DataSet, DataSource};

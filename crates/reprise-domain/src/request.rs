@@ -786,11 +786,15 @@ pub struct Candidate {
     pub verified: Option<Timestamp>,
     /// When a verification last found it damaged.
     pub failed: Option<Timestamp>,
+    /// Why its backup looks like an attack (or follows one that does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspect: Option<String>,
 }
 
 impl Candidate {
+    /// Proven intact, and not suspect.
     pub fn proven(&self) -> bool {
-        self.verified.is_some() && self.failed.is_none()
+        self.verified.is_some() && self.failed.is_none() && self.suspect.is_none()
     }
 }
 
@@ -812,6 +816,9 @@ pub enum Verdict {
     UnknownPoint,
     /// Points match, but none was ever proven intact (or the match was found damaged).
     OnlyUnverified,
+    /// The only points that match are suspect: their backup looks like an attack, or
+    /// follows one that does.
+    OnlySuspect,
 }
 
 impl Verdict {
@@ -842,6 +849,12 @@ impl Verdict {
             }
             (Self::OnlyUnverified, Lang::Fr) => {
                 "seuls des points non vérifiés correspondent (lancer `reprise verify --read-data`)"
+            }
+            (Self::OnlySuspect, Lang::En) => {
+                "only suspect restore points match: their backup looks like an attack or follows one (`reprise snapshots suspect`)"
+            }
+            (Self::OnlySuspect, Lang::Fr) => {
+                "seuls des points suspects correspondent : leur sauvegarde ressemble à une attaque ou en suit une (`reprise snapshots suspect`)"
             }
         }
     }
@@ -882,10 +895,13 @@ pub fn assess(
             .filter(|p| p.snapshot.starts_with(snapshot.as_str()))
             .collect(),
         Target::At { at } => {
-            // Every copy of the newest point at or before the time.
-            let newest = points
+            // Every copy of the newest point at or before the time: the newest clean one,
+            // when points after it are suspect.
+            let before: Vec<&Candidate> = points.iter().filter(|p| p.time <= *at).collect();
+            let clean = before.iter().any(|p| p.suspect.is_none());
+            let newest = before
                 .iter()
-                .filter(|p| p.time <= *at)
+                .filter(|p| !clean || p.suspect.is_none())
                 .map(|p| p.time)
                 .max();
             points.iter().filter(|p| Some(p.time) == newest).collect()
@@ -905,6 +921,8 @@ pub fn assess(
         Verdict::NeverBackedUp
     } else if proven.is_some() {
         Verdict::Ok
+    } else if !matching.is_empty() && matching.iter().all(|p| p.suspect.is_some()) {
+        Verdict::OnlySuspect
     } else if !matching.is_empty() {
         Verdict::OnlyUnverified
     } else {
@@ -1083,6 +1101,7 @@ mod tests {
             time: ts(time),
             verified: verified.then(|| ts(time)),
             failed: None,
+            suspect: None,
         }
     }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 use rustic_core::{BackupOptions, PathList, SnapshotOptions};
 
-use crate::{EngineError, Repo, Result, SnapshotInfo, repo_error};
+use crate::{Changes, EngineError, Repo, Result, SnapshotInfo, repo_error};
 
 /// What to back up.
 #[derive(Debug, Clone)]
@@ -33,6 +33,9 @@ pub struct BackupRequest {
     pub label: String,
     /// The snapshot's time; now when `None`.
     pub time: Option<Timestamp>,
+    /// When set, what the backup changed against its parent snapshot is measured
+    /// ([`Changes`]), and new files whose names match one of these patterns are named.
+    pub changes: Option<Vec<String>>,
 }
 
 impl Repo {
@@ -85,6 +88,42 @@ impl Repo {
         let saved = indexed
             .backup(&opts, &list, snap)
             .map_err(repo_error(&self.location))?;
-        Ok(SnapshotInfo::from_file(&saved))
+        let mut info = SnapshotInfo::from_file(&saved);
+        if let Some(patterns) = &request.changes {
+            info.changes = Some(self.changes_of(&saved, patterns)?);
+        }
+        Ok(info)
+    }
+
+    /// What `snap` changed against its parent. The index is read again: the one the
+    /// backup used does not know the trees it wrote.
+    fn changes_of(
+        &self,
+        snap: &rustic_core::repofile::SnapshotFile,
+        patterns: &[String],
+    ) -> Result<Changes> {
+        let repo = self
+            .reopen()?
+            .to_indexed_ids()
+            .map_err(repo_error(&self.location))?;
+        let parent = match &snap.parent {
+            Some(id) => repo
+                .get_snapshots(&[id.to_string()])
+                .map_err(repo_error(&self.location))?
+                .pop(),
+            None => None,
+        };
+        let mut changes =
+            crate::changes::compare(&repo, parent.as_ref().map(|p| p.tree), snap.tree, patterns)
+                .map_err(repo_error(&self.location))?;
+        changes.files_before = parent
+            .as_ref()
+            .and_then(|p| p.summary.as_ref())
+            .map_or(0, |s| s.total_files_processed);
+        if let Some(summary) = &snap.summary {
+            changes.new_bytes = summary.data_added_files;
+            changes.new_bytes_packed = summary.data_added_files_packed;
+        }
+        Ok(changes)
     }
 }

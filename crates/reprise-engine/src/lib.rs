@@ -10,6 +10,7 @@
 //! files, integrity of exactly the data it needs) before [`Repo::restore`] writes anything.
 
 mod backup;
+mod changes;
 mod check;
 mod confined;
 mod erase;
@@ -30,6 +31,7 @@ use rustic_core::{
 };
 
 pub use backup::{BackupRequest, BackupSource};
+pub use changes::{Changes, name_matches};
 pub use check::{CheckReport, PackProblem, ReadMode};
 pub use erase::{Erased, Found, is_erased};
 pub use progress::{NoProgress, Progress, ProgressKind, Task};
@@ -189,6 +191,9 @@ pub struct SnapshotInfo {
     /// Bytes this snapshot added to the repository (after deduplication).
     pub bytes_added: Option<u64>,
     pub duration_seconds: Option<f64>,
+    /// What a backup just made changed against its parent, when it was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
 }
 
 impl SnapshotInfo {
@@ -204,6 +209,7 @@ impl SnapshotInfo {
             bytes: summary.map(|s| s.total_bytes_processed),
             bytes_added: summary.map(|s| s.data_added_packed),
             duration_seconds: summary.map(|s| s.backup_duration),
+            changes: None,
         }
     }
 

@@ -45,6 +45,7 @@ fn backup(repo: &Repo, data: &Path) -> reprise_engine::SnapshotInfo {
         tags: vec!["asset:mail".into(), "dataset:files".into()],
         label: "mail/files".into(),
         time: None,
+        changes: None,
     })
     .unwrap()
 }
@@ -389,4 +390,53 @@ fn an_init_interrupted_before_the_configuration_is_done_again_cleanly() {
     let repo = open(&spec);
     let snap = backup(&repo, &data(dir.path()));
     assert_eq!(repo.snapshots().unwrap()[0].id, snap.id);
+}
+
+#[test]
+fn a_backup_measures_what_it_changed_against_its_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec(dir.path());
+    reprise_engine::init(&spec).unwrap();
+    let repo = open(&spec);
+    let data = dir.path().join("data");
+    fs::create_dir_all(data.join("old")).unwrap();
+    for i in 0..6 {
+        fs::write(
+            data.join(format!("f{i}.txt")),
+            format!("file {i}\n").repeat(100),
+        )
+        .unwrap();
+    }
+    fs::write(data.join("old/moved.txt"), "moved away\n".repeat(50)).unwrap();
+    let request = |changes: Option<Vec<String>>| BackupRequest {
+        source: BackupSource::Paths {
+            paths: vec![data.clone()],
+            exclude: vec![],
+        },
+        hostname: "share".into(),
+        tags: vec!["asset:share".into(), "dataset:docs".into()],
+        label: "share/docs".into(),
+        time: None,
+        changes,
+    };
+    let first = repo.backup(&request(Some(vec![]))).unwrap();
+    let c = first.changes.unwrap();
+    assert_eq!((c.files_before, c.added), (0, 7));
+
+    fs::write(data.join("f0.txt"), "rewritten\n").unwrap();
+    fs::write(data.join("f1.txt"), "rewritten too\n").unwrap();
+    fs::remove_file(data.join("f2.txt")).unwrap();
+    fs::create_dir_all(data.join("new")).unwrap();
+    fs::rename(data.join("old/moved.txt"), data.join("new/moved.txt")).unwrap();
+    fs::write(data.join("new/README_FOR_DECRYPT.txt"), "pay\n").unwrap();
+    let patterns = vec!["*readme_for_decrypt*".to_string()];
+    let second = repo.backup(&request(Some(patterns))).unwrap();
+    let c = second.changes.unwrap();
+    assert_eq!(c.files_before, 7);
+    assert_eq!((c.changed, c.deleted, c.renamed, c.added), (2, 1, 1, 1));
+    assert_eq!(c.suspicious_names.len(), 1);
+    assert!(c.suspicious_names[0].ends_with("/new/README_FOR_DECRYPT.txt"));
+    assert!(c.new_bytes > 0 && c.new_bytes_packed > 0);
+    // Without asking, nothing is measured.
+    assert!(repo.backup(&request(None)).unwrap().changes.is_none());
 }

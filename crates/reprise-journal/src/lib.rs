@@ -517,6 +517,54 @@ impl Catalog for Journaled {
         self.inner.foreign_points(asset).await
     }
 
+    async fn record_suspicion(&self, s: &reprise_catalog::Suspicion) -> Result<(), CatalogError> {
+        self.inner.record_suspicion(s).await?;
+        self.record(
+            "point.suspect",
+            &format!("{}/{}", s.asset, s.dataset),
+            format!(
+                "restore point {} of {} ({}) is suspect: {}",
+                reprise_workspace::text::short(&s.snapshot),
+                s.repository,
+                s.time,
+                s.reasons
+            ),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn clear_suspicion(
+        &self,
+        asset: &str,
+        dataset: &str,
+        time: Timestamp,
+        at: Timestamp,
+        by: &str,
+        reason: &str,
+    ) -> Result<bool, CatalogError> {
+        let cleared = self
+            .inner
+            .clear_suspicion(asset, dataset, time, at, by, reason)
+            .await?;
+        if cleared {
+            self.record(
+                "point.cleared",
+                &format!("{asset}/{dataset}"),
+                format!("the restore point of {time} cleared by {by}: {reason}"),
+            )
+            .await?;
+        }
+        Ok(cleared)
+    }
+
+    async fn suspicions(
+        &self,
+        asset: Option<&str>,
+    ) -> Result<Vec<reprise_catalog::Suspicion>, CatalogError> {
+        self.inner.suspicions(asset).await
+    }
+
     async fn record_provenance(&self, p: &Provenance) -> Result<(), CatalogError> {
         self.inner.record_provenance(p).await?;
         // What is stored (a second record of the same snapshot keeps the first) is sealed:

@@ -49,6 +49,9 @@ pub struct DataSetOutcome {
     /// Repositories the new restore point was copied to.
     pub copied_to: Vec<String>,
     pub error: Option<String>,
+    /// Why the new restore point looks like an attack (it is then suspect).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suspect: Vec<String>,
 }
 
 /// Resolves a selection to assets, in inventory order.
@@ -118,6 +121,7 @@ pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetO
                         "another process is backing this asset up, or pruning its repository, right now"
                             .into(),
                     ),
+                    suspect: vec![],
                 });
             }
             continue;
@@ -225,6 +229,7 @@ async fn back_up_one(
         seconds: 0.0,
         copied_to: vec![],
         error: None,
+        suspect: vec![],
     };
     let run_id = ctx
         .catalog
@@ -239,7 +244,10 @@ async fn back_up_one(
     let result = attempt(ctx, asset, set, policy, repository, collected, open).await;
     outcome.seconds = clock.elapsed().as_secs_f64();
     let mut record = RunOutcome::new(Timestamp::now(), RunStatus::Succeeded);
-    record.detail = reason.map(|r| serde_json::json!({ "reason": r }).to_string());
+    let mut detail = serde_json::Map::new();
+    if let Some(r) = reason {
+        detail.insert("reason".into(), r.into());
+    }
     match &result {
         Ok(snap) => {
             outcome.ok = true;
@@ -261,7 +269,19 @@ async fn back_up_one(
     if let Ok(snap) = &result {
         // Made here: a restore point. A snapshot written by anyone else is not.
         let _ = crate::points::trust(ctx, repository, &snap.id, "backup", None, None).await;
+        if let Some(signals) = crate::suspects::measured(snap) {
+            // Judged before this run is recorded: against the earlier ones only.
+            // A catalog failing here shows when the run is recorded, just below.
+            outcome.suspect =
+                crate::suspects::judge(ctx, &outcome.asset, &set.name, repository, snap, &signals)
+                    .await
+                    .unwrap_or_default();
+            if let Ok(value) = serde_json::to_value(&signals) {
+                detail.insert("signals".into(), value);
+            }
+        }
     }
+    record.detail = (!detail.is_empty()).then(|| serde_json::Value::Object(detail).to_string());
     if let Ok(id) = run_id {
         // A catalog that fails here must not hide the backup's own result.
         let _ = ctx.catalog.finish_run(id, &record).await;
@@ -349,6 +369,7 @@ async fn attempt(
         ],
         label: format!("{}/{}", asset.id, set.name),
         time: None,
+        changes: Some(crate::suspects::patterns()),
     };
     let result = blocking(move || repo.backup(&request)).await;
     let _ = std::fs::remove_dir_all(&staged_dir);

@@ -15,7 +15,6 @@ use jiff::Timestamp;
 use reprise_catalog::DeviceRecord;
 use reprise_domain::device::{self, Collect, DeviceModel, HostKeyCheck, Rules, Transport};
 use reprise_domain::{Asset, DataSet, DataSource, Interval};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::context::Ctx;
@@ -572,8 +571,8 @@ fn http_url(d: &Device<'_>) -> Result<reqwest::Url, String> {
     reqwest::Url::parse(&text).map_err(|e| format!("`{text}` is not a URL: {e}"))
 }
 
-/// The `Authorization` header answering a digest challenge (RFC 7616: MD5, MD5-sess or
-/// SHA-256, `qop=auth`).
+/// The `Authorization` header answering a digest challenge (RFC 2069, 2617 and 7616:
+/// MD5, SHA-256 and their `-sess` forms, `qop=auth`), through the `digest_auth` crate.
 fn digest_auth(
     challenge: &str,
     user: &str,
@@ -581,77 +580,23 @@ fn digest_auth(
     method: &str,
     url: &reqwest::Url,
 ) -> Result<String, String> {
-    let params = challenge_params(challenge.split_once(' ').map_or("", |(_, rest)| rest));
-    let get = |k: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(k))
-            .map(|(_, v)| v.as_str())
-    };
-    let realm = get("realm").unwrap_or("");
-    let nonce = get("nonce").ok_or("the device's digest challenge has no nonce")?;
-    let algorithm = get("algorithm").unwrap_or("MD5");
-    let qop = get("qop").map(|q| q.split(',').map(str::trim).any(|q| q == "auth"));
-    let h: fn(&str) -> String = match algorithm.to_ascii_uppercase().as_str() {
-        "MD5" | "MD5-SESS" => |s| hex(&<md5::Md5 as md5::Digest>::digest(s.as_bytes())),
-        "SHA-256" | "SHA-256-SESS" => |s| hex(&Sha256::digest(s.as_bytes())),
-        other => {
-            return Err(format!(
-                "the device asks for digest algorithm `{other}`, which Reprise does not speak"
-            ));
-        }
-    };
-    let mut c = [0u8; 8];
-    getrandom::fill(&mut c).map_err(|e| e.to_string())?;
-    let cnonce = hex(&c);
-    let mut ha1 = h(&format!("{user}:{realm}:{password}"));
-    if algorithm.to_ascii_uppercase().ends_with("-SESS") {
-        ha1 = h(&format!("{ha1}:{nonce}:{cnonce}"));
-    }
     let uri = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
     };
-    let ha2 = h(&format!("{method}:{uri}"));
-    let nc = "00000001";
-    let (response, qop_part) = if qop == Some(true) {
-        (
-            h(&format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")),
-            format!(", qop=auth, nc={nc}, cnonce=\"{cnonce}\""),
-        )
-    } else {
-        (h(&format!("{ha1}:{nonce}:{ha2}")), String::new())
-    };
-    let opaque = get("opaque")
-        .map(|o| format!(", opaque=\"{o}\""))
-        .unwrap_or_default();
-    Ok(format!(
-        "Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", algorithm={algorithm}, response=\"{response}\"{qop_part}{opaque}"
-    ))
-}
-
-/// `a="x, y", b=z` as pairs, quotes removed.
-fn challenge_params(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut rest = text.trim();
-    while !rest.is_empty() {
-        let Some(eq) = rest.find('=') else { break };
-        let name = rest[..eq].trim().trim_start_matches(',').trim().to_string();
-        rest = rest[eq + 1..].trim_start();
-        let value;
-        if let Some(quoted) = rest.strip_prefix('"') {
-            let end = quoted.find('"').unwrap_or(quoted.len());
-            value = quoted[..end].to_string();
-            rest = quoted.get(end + 1..).unwrap_or("");
-        } else {
-            let end = rest.find(',').unwrap_or(rest.len());
-            value = rest[..end].trim().to_string();
-            rest = &rest[end..];
-        }
-        rest = rest.trim_start().trim_start_matches(',').trim_start();
-        out.push((name, value));
-    }
-    out
+    let mut prompt = digest_auth::parse(challenge)
+        .map_err(|e| format!("the device's digest challenge cannot be read: {e}"))?;
+    let context = digest_auth::AuthContext::new_with_method(
+        user,
+        password,
+        uri,
+        Option::<&[u8]>::None,
+        digest_auth::HttpMethod::from(method),
+    );
+    prompt
+        .respond(&context)
+        .map(|answer| answer.to_header_string())
+        .map_err(|e| format!("the device's digest challenge cannot be answered: {e}"))
 }
 
 /// When a device of `asset` was last seen changing, if one was: a restore point older
@@ -756,78 +701,6 @@ pub(crate) fn change_of(r: &DeviceRecord, reading: &Reading) -> Option<device::C
                 reading.raw.len()
             ),
         }),
-    }
-}
-
-/// One device for `reprise devices`.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeviceView {
-    pub asset: String,
-    pub name: String,
-    pub site: String,
-    pub dataset: String,
-    pub model: String,
-    pub address: String,
-    pub watch: Option<String>,
-    pub checked: Option<Timestamp>,
-    pub checks: u64,
-    pub changed: Option<Timestamp>,
-    pub backed_up: Option<Timestamp>,
-    pub snapshot: Option<String>,
-    /// `ok`, `failing`, or `never read`.
-    pub status: &'static str,
-    pub error: Option<String>,
-    /// The last change seen, secrets masked.
-    pub change: Option<String>,
-    /// How its configuration goes back, for people.
-    pub push: Vec<String>,
-    pub can_apply: bool,
-}
-
-/// Every device data set with what was last seen of it, in inventory order.
-pub async fn list(ctx: &Ctx<'_>) -> AppResult<Vec<DeviceView>> {
-    let records = records(ctx).await?;
-    Ok(all(ctx)
-        .into_iter()
-        .map(|d| {
-            view(
-                &d,
-                records
-                    .iter()
-                    .find(|r| r.asset == d.asset.id.as_str() && r.dataset == d.set.name),
-            )
-        })
-        .collect())
-}
-
-fn view(d: &Device<'_>, r: Option<&DeviceRecord>) -> DeviceView {
-    let file = match &d.set.source {
-        DataSource::Device { filename, .. } => filename.clone(),
-        _ => String::new(),
-    };
-    DeviceView {
-        asset: d.asset.id.to_string(),
-        name: d.asset.name.clone(),
-        site: d.asset.site.to_string(),
-        dataset: d.set.name.clone(),
-        model: d.model.name.clone(),
-        address: d.collect.address.clone(),
-        watch: d.collect.watch.map(|w| w.to_string()),
-        checked: r.and_then(|r| r.checked),
-        checks: r.map_or(0, |r| r.checks),
-        changed: r.and_then(|r| r.changed),
-        backed_up: r.and_then(|r| r.backed_up),
-        snapshot: r.and_then(|r| r.snapshot.clone()),
-        status: match r {
-            None => "never read",
-            Some(r) if r.error.is_some() => "failing",
-            Some(r) if r.checked.is_none() => "never read",
-            Some(_) => "ok",
-        },
-        error: r.and_then(|r| r.error.clone()),
-        change: r.and_then(|r| r.change.clone()),
-        push: device::push_steps(&d.model, d.collect, &file),
-        can_apply: d.model.apply.is_some() && d.model.transport == Transport::Ssh,
     }
 }
 
@@ -974,27 +847,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn digest_challenges_are_read_with_quoted_commas() {
-        let p = challenge_params(
-            r#"realm="cam, lobby", qop="auth,auth-int", nonce="abc", algorithm=MD5"#,
-        );
-        assert_eq!(p[0], ("realm".into(), "cam, lobby".into()));
-        assert_eq!(p[1], ("qop".into(), "auth,auth-int".into()));
-        assert_eq!(p[3], ("algorithm".into(), "MD5".into()));
-    }
-
-    #[test]
     fn the_rfc_2617_digest_example_is_answered() {
         // RFC 2617 §3.5, with its client nonce: the response is the RFC's.
-        let ha1 = hex(&<md5::Md5 as md5::Digest>::digest(
-            b"Mufasa:testrealm@host.com:Circle Of Life",
-        ));
-        let ha2 = hex(&<md5::Md5 as md5::Digest>::digest(b"GET:/dir/index.html"));
-        let r = hex(&<md5::Md5 as md5::Digest>::digest(
-            format!("{ha1}:dcd98b7102dd2f0e8b11d0f600bfb0c093:00000001:0a4f113b:auth:{ha2}")
-                .as_bytes(),
-        ));
-        assert_eq!(r, "6629fae49393a05397450978507c4ef1");
+        let mut prompt = digest_auth::parse(
+            r#"Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41""#,
+        )
+        .unwrap();
+        let mut context = digest_auth::AuthContext::new_with_method(
+            "Mufasa",
+            "Circle Of Life",
+            "/dir/index.html",
+            Option::<&[u8]>::None,
+            digest_auth::HttpMethod::from("GET"),
+        );
+        context.set_custom_cnonce("0a4f113b");
+        let header = prompt.respond(&context).unwrap().to_header_string();
+        assert!(
+            header.contains(r#"response="6629fae49393a05397450978507c4ef1""#),
+            "{header}"
+        );
     }
 
     #[test]
@@ -1004,7 +875,7 @@ mod tests {
             "host ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
         assert_eq!(
             key_fingerprint(line).unwrap(),
-            "SHA256:FKAr0jMC+YLSoJV6hzdwPAWwJ/QV6l+cHv9jofPMU7M (ssh-ed25519)"
+            "SHA256:+DiY3wvvV6TuJJhbpZisF/zLDA0zPMSvHdkr4UvCOqU (ssh-ed25519)"
         );
     }
 }

@@ -7,6 +7,7 @@
 //! - [`tokens`], [`secrets`]: accounts, sign-in and tokens; the encrypted secret store;
 //! - [`repos`], [`points`], [`snapshots`], [`status`]: repositories opened from the
 //!   configuration, their restore points in the catalog, RPO from verified points;
+//! - [`suspects`]: backups that look like an attack, the points after them, clearing;
 //! - [`backup`], [`restore`] (with [`target`]: where a restore may write), [`verify`],
 //!   [`retention`], [`erase`], [`selfbackup`]: the engine's work, recorded;
 //! - [`devices`], [`watch`]: routers, switches and cameras whose configuration is
@@ -38,6 +39,7 @@ pub mod selfbackup;
 pub mod snapshots;
 pub mod states;
 pub mod status;
+pub mod suspects;
 pub mod target;
 pub mod tokens;
 pub mod verify;

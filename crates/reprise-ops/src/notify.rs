@@ -95,6 +95,9 @@ pub fn french(key: &str, message: &str, name_of: impl Fn(&str) -> Option<String>
             subject.split_once('/').map_or("", |(_, d)| d)
         ),
         "device" => format!("Configuration illisible sur l'équipement : {who}"),
+        "suspect" => format!(
+            "Sauvegarde suspecte (elle ressemble à une attaque) : {subject} ; ce point et les suivants ne sont plus fiables, le dernier point sain est celui d'avant"
+        ),
         "incident" => {
             let (id, what) = subject.split_once(':').unwrap_or((subject, ""));
             let what = match what {

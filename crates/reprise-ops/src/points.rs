@@ -31,6 +31,7 @@ pub(crate) fn from_snapshots(repository: &str, snaps: &[SnapshotInfo]) -> Vec<Re
                 verified: None,
                 failed: None,
                 failure: None,
+                suspect: None,
             })
         })
         .collect()

@@ -101,14 +101,24 @@ pub fn choose(points: &[RestorePoint], opts: &RestoreOptions) -> AppResult<Vec<R
     let at = opts.at.unwrap_or_else(Timestamp::now);
     let mut chosen = Vec::new();
     for dataset in by_dataset {
-        // Prefer the primary repository's copy: it is listed first for equal times.
-        let best = points
-            .iter()
-            .filter(|p| p.dataset == dataset && p.time <= at)
-            .max_by(|a, b| a.time.cmp(&b.time).then(b.repository.cmp(&a.repository)));
-        match best {
-            Some(p) => chosen.push(p.clone()),
-            None => {
+        // Prefer the primary repository's copy: it is listed first for equal times. Never
+        // a suspect point unless it is named.
+        let newest = |suspect: bool| {
+            points
+                .iter()
+                .filter(|p| p.dataset == dataset && p.time <= at && p.suspect.is_some() == suspect)
+                .max_by(|a, b| a.time.cmp(&b.time).then(b.repository.cmp(&a.repository)))
+        };
+        match (newest(false), newest(true)) {
+            (Some(p), _) => chosen.push(p.clone()),
+            (None, Some(p)) => {
+                return Err(AppError::Invalid(format!(
+                    "asset `{}`, data set `{dataset}`: every restore point at or before {at} is suspect ({}); check one and name it with --snapshot, or clear it with `reprise snapshots clear`",
+                    opts.asset,
+                    p.suspect.as_deref().unwrap_or_default()
+                )));
+            }
+            (None, None) => {
                 return Err(AppError::Invalid(format!(
                     "asset `{}`, data set `{dataset}`: no restore point at or before {at}",
                     opts.asset
@@ -133,7 +143,7 @@ async fn choose_points(
     asset: &str,
     opts: &RestoreOptions,
 ) -> AppResult<(Vec<RestorePoint>, Vec<RestorePoint>, bool)> {
-    let points = ctx.catalog.restore_points(Some(asset)).await?;
+    let points = crate::suspects::points(ctx, Some(asset)).await?;
     let refused = match choose(&points, opts) {
         Ok(chosen) => return Ok((points, chosen, false)),
         Err(e) => e,

@@ -201,6 +201,7 @@ async fn back_up_into(
         tags: vec![TAG.to_string(), format!("repository:{}", repo.id)],
         label: "Reprise catalog and configuration".into(),
         time: None,
+        changes: None,
     };
     let snap = blocking({
         let open = open.clone();

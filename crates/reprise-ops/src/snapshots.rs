@@ -38,6 +38,17 @@ pub struct PointView {
     /// Tagged for the asset, but not made, copied or adopted by Reprise: listed, never
     /// restored unless named, never counted (`reprise snapshots adopt` trusts it).
     pub foreign: bool,
+    /// Why its backup looks like an attack, or that it follows one that does: never the
+    /// last verified good point, never chosen unless named, until cleared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspect: Option<String>,
+}
+
+impl PointView {
+    /// Read back intact and not suspect: a point to count on.
+    pub fn trusted(&self) -> bool {
+        matches!(self.integrity, Integrity::Verified { .. }) && self.suspect.is_none()
+    }
 }
 
 pub fn integrity(p: &RestorePoint) -> Integrity {
@@ -78,6 +89,7 @@ pub fn group(points: &[RestorePoint]) -> Vec<PointView> {
                     integrity: Integrity::Unverified,
                     copies: vec![copy],
                     foreign: false,
+                    suspect: p.suspect.clone(),
                 });
             }
         }
@@ -134,7 +146,7 @@ pub async fn list(ctx: &Ctx<'_>, asset: Option<&str>) -> AppResult<(Vec<PointVie
 /// The restore points of `asset` (all when `None`) and, marked, the foreign snapshots
 /// tagged for it, oldest first.
 pub async fn with_foreign(ctx: &Ctx<'_>, asset: Option<&str>) -> AppResult<Vec<PointView>> {
-    let mut views = group(&ctx.catalog.restore_points(asset).await?);
+    let mut views = group(&crate::suspects::points(ctx, asset).await?);
     let mut foreign = group(&ctx.catalog.foreign_points(asset).await?);
     for view in &mut foreign {
         view.foreign = true;

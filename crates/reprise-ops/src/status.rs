@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::AppResult;
-use crate::snapshots::{Integrity, PointView, group};
+use crate::snapshots::{PointView, group};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,7 +90,7 @@ pub fn last_runs_by_dataset(runs: &[Run]) -> HashMap<(&str, &str), &Run> {
 
 /// Each asset's status at `now`, in inventory order.
 pub async fn run(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<AssetStatus>> {
-    let points = group(&ctx.catalog.restore_points(None).await?);
+    let points = group(&crate::suspects::points(ctx, None).await?);
     let runs = ctx.catalog.latest_runs(RunKind::Backup).await?;
     let mut statuses = compute(ctx, now, &points, &last_runs(&runs));
     let current = crate::states::current(ctx.catalog, ctx.inventory()).await?;
@@ -125,9 +125,7 @@ pub fn compute(
         for set in &asset.datasets {
             let best = mine
                 .iter()
-                .filter(|p| {
-                    p.dataset == set.name && matches!(p.integrity, Integrity::Verified { .. })
-                })
+                .filter(|p| p.dataset == set.name && p.trusted())
                 .map(|p| p.time)
                 .max();
             match best {

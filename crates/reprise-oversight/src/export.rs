@@ -705,6 +705,7 @@ async fn store_staged(
         tags: vec![format!("export:{}", settings.id)],
         label: format!("Reprise export {}", settings.id),
         time: Some(now),
+        changes: None,
     };
     // Held while it writes, so that no prune runs beside it.
     let lease = reprise_ops::leases::export_key(&settings.id);

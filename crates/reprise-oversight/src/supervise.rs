@@ -11,6 +11,7 @@
 //! - a failed drill, or one that did not happen within its period (R002.9: quarterly);
 //! - an open incident whose status update is late, whose assessment was not shared in
 //!   time, whose GDPR notification deadline is near, or whose review is due;
+//! - a backup that looks like an attack (its restore point is suspect until cleared);
 //! - a device whose configuration changed (for a day, with its diff, secrets masked), or
 //!   that cannot be read (R000.3).
 
@@ -28,7 +29,8 @@ use reprise_ops::snapshots::{Integrity, PointView, group};
 use reprise_ops::status::{self, AssetStatus, RpoStatus};
 
 /// Alert keys this module owns, by prefix: other alerts are never resolved here.
-const PREFIXES: [&str; 13] = [
+const PREFIXES: [&str; 14] = [
+    "suspect:",
     "change:",
     "device:",
     "rotation:",
@@ -72,9 +74,10 @@ pub async fn conditions(
     let mut out = repository_conditions(probes.unwrap_or_default());
     let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
     let runs = runs_of(ctx, RunKind::Backup).await?;
-    let points = group(&ctx.catalog.restore_points(None).await?);
+    let points = group(&reprise_ops::suspects::points(ctx, None).await?);
     out.extend(incident_conditions(ctx, now).await?);
     out.extend(device_conditions(ctx, now).await?);
+    out.extend(suspect_conditions(ctx).await?);
     out.extend(rotation_conditions(ctx, now, &tz).await?);
     let drill_runs = runs_of(ctx, RunKind::Drill).await?;
     let seen = Seen {
@@ -111,6 +114,31 @@ pub async fn conditions(
         out.extend(anomaly_conditions(s, asset, &mine));
     }
     Ok((out, statuses))
+}
+
+/// A backup that looks like an attack, while no one has cleared it: one alert per data
+/// set, about its first suspect point.
+async fn suspect_conditions(ctx: &Ctx<'_>) -> AppResult<Vec<Condition>> {
+    let mut out: Vec<Condition> = Vec::new();
+    for s in ctx.catalog.suspicions(None).await? {
+        let key = format!("suspect:{}/{}", s.asset, s.dataset);
+        if s.cleared.is_some() || out.iter().any(|c| c.key == key) {
+            continue;
+        }
+        out.push(Condition {
+            key,
+            severity: "critical",
+            message: format!(
+                "{}/{}: the backup of {} looks like an attack ({}) — its restore point and every later one are suspect; the last clean point is the one before (`reprise snapshots clear {}` once checked)",
+                s.asset,
+                s.dataset,
+                s.time,
+                s.reasons,
+                reprise_workspace::text::short(&s.snapshot)
+            ),
+        });
+    }
+    Ok(out)
 }
 
 /// How long a device's change stays an open alert: long enough to be read the next

@@ -148,12 +148,11 @@ async fn drill_one(
         reprise_workspace::text::hex(&suffix),
         asset.id
     )));
-    let points: Vec<_> = ctx
-        .catalog
-        .restore_points(Some(asset.id.as_str()))
+    // Suspect points are never drilled by choice: a drill tests what a restore would use.
+    let points: Vec<_> = reprise_ops::suspects::points(ctx, Some(asset.id.as_str()))
         .await?
         .into_iter()
-        .filter(|p| p.dataset == set.name)
+        .filter(|p| p.dataset == set.name && p.suspect.is_none())
         .collect();
     let chosen = if opts.random && !points.is_empty() {
         let mut b = [0u8; 8];

@@ -339,17 +339,23 @@ async fn assess(
     opened: Timestamp,
     now: Timestamp,
 ) -> AppResult<Assessment> {
-    let points = group(&ctx.catalog.restore_points(None).await?);
+    let points = group(&reprise_ops::suspects::points(ctx, None).await?);
     let mut assets = Vec::new();
     for a in affected {
         let Some(asset) = ctx.inventory().asset(&a.asset) else {
             continue;
         };
+        // Points after a suspect backup are suspect too: the newest trusted one is the
+        // last clean point.
         let verified = points
             .iter()
-            .filter(|p| p.asset == a.asset && matches!(p.integrity, Integrity::Verified { .. }))
+            .filter(|p| p.asset == a.asset && p.trusted())
             .map(|p| p.time)
             .max();
+        let first_suspect = points
+            .iter()
+            .filter(|p| p.asset == a.asset && p.suspect.is_some())
+            .min_by_key(|p| p.time);
         // The inventory's record of a change, or the device's own, seen by reading it.
         let last_change = ctx
             .catalog
@@ -381,6 +387,8 @@ async fn assess(
                 _ => None,
             },
             rpo_seconds: asset.rpo.map(|r| r.as_secs()),
+            suspect_since: first_suspect.map(|p| p.time),
+            suspect_reason: first_suspect.and_then(|p| p.suspect.clone()),
         });
     }
     Ok(Assessment {

@@ -131,7 +131,7 @@ async fn estimate(ctx: &Ctx<'_>, scope: &[(String, AssetState)]) -> AppResult<Ve
         .filter(|r| r.status == RunStatus::Succeeded)
         .collect();
     let throughput = measured_throughput(&restores);
-    let points = group(&ctx.catalog.restore_points(None).await?);
+    let points = group(&reprise_ops::suspects::points(ctx, None).await?);
     let points_of = reprise_ops::status::by_asset(&points, |p| p.asset.as_str());
     let manual = settings.manual_step.as_secs();
     let mut out = Vec::new();
@@ -148,15 +148,39 @@ async fn estimate(ctx: &Ctx<'_>, scope: &[(String, AssetState)]) -> AppResult<Ve
         for set in &asset.datasets {
             let candidates: Vec<&&PointView> =
                 mine.iter().filter(|p| p.dataset == set.name).collect();
+            // Never a suspect point: the newest trusted one, else the newest clean one.
             let best = candidates
                 .iter()
-                .filter(|p| matches!(p.integrity, Integrity::Verified { .. }))
+                .filter(|p| p.trusted())
                 .max_by_key(|p| p.time)
-                .or_else(|| candidates.iter().max_by_key(|p| p.time));
+                .or_else(|| {
+                    candidates
+                        .iter()
+                        .filter(|p| p.suspect.is_none())
+                        .max_by_key(|p| p.time)
+                });
             let Some(point) = best else {
                 missing.push(set.name.clone());
                 continue;
             };
+            if let Some(skipped) = candidates
+                .iter()
+                .filter(|p| p.suspect.is_some() && p.time > point.time)
+                .min_by_key(|p| p.time)
+            {
+                basis.push(format!(
+                    "{}: the last clean point, not the suspect ones since {} ({})",
+                    set.name,
+                    skipped.time,
+                    skipped.suspect.as_deref().unwrap_or_default()
+                ));
+                basis_fr.push(format!(
+                    "{} : le dernier point sain, pas les points suspects depuis {} ({})",
+                    set.name,
+                    skipped.time,
+                    skipped.suspect.as_deref().unwrap_or_default()
+                ));
+            }
             if let Some(copy) = point.copies.first() {
                 planned.push(PlannedPoint {
                     dataset: set.name.clone(),

@@ -317,7 +317,7 @@ async fn assess(
     let mut last_asset: Option<(String, Vec<reprise_catalog::RestorePoint>)> = None;
     for item in items {
         if last_asset.as_ref().is_none_or(|(a, _)| *a != item.asset) {
-            let points = ctx.catalog.restore_points(Some(&item.asset)).await?;
+            let points = reprise_ops::suspects::points(ctx, Some(&item.asset)).await?;
             last_asset = Some((item.asset.clone(), points));
         }
         let points = &last_asset.as_ref().expect("just set").1;
@@ -330,6 +330,7 @@ async fn assess(
                 time: p.time,
                 verified: p.verified,
                 failed: p.failed,
+                suspect: p.suspect.clone(),
             })
             .collect();
         let retention = ctx

@@ -46,7 +46,7 @@ pub async fn export(ctx: &Ctx<'_>, fr: bool, now: Timestamp) -> AppResult<String
         .name
         .clone()
         .unwrap_or_else(|| "Reprise".into());
-    let points = group(&ctx.catalog.restore_points(None).await?);
+    let points = group(&reprise_ops::suspects::points(ctx, None).await?);
     // The order for a total loss: every asset down.
     let everything: Vec<String> = inv.assets.iter().map(|a| a.id.to_string()).collect();
     let plan = if everything.is_empty() {

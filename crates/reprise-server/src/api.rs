@@ -33,6 +33,8 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/repositories", get(repositories))
         .route("/alerts", get(alerts))
         .route("/devices", get(devices))
+        .route("/suspicions", get(suspicions))
+        .route("/suspicions/clearances", post(clear_suspicion))
         .route("/devices/checks", post(check_devices))
         .route("/alerts/acknowledgements", post(acknowledge_alert))
         .route(
@@ -570,11 +572,49 @@ async fn alerts(
     Ok(Json(alerts))
 }
 
+/// Backups that looked like an attack, cleared ones too, oldest first.
+async fn suspicions(
+    Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(principal): axum::extract::Extension<Principal>,
+    q: Result<Query<AssetQuery>, QueryRejection>,
+) -> ApiResult<Vec<reprise_catalog::Suspicion>> {
+    let q = query(q)?;
+    if let Some(id) = &q.asset {
+        crate::auth::check_asset(&state, &principal, id)?;
+    }
+    let mut all = reprise_ops::suspects::list(&state.ctx(), q.asset.as_deref()).await?;
+    all.retain(|s| crate::auth::covers(&state, &principal, &s.asset));
+    Ok(Json(all))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClearanceBody {
+    /// The suspect snapshot's id, or its first characters.
+    snapshot: String,
+    /// What was checked, and why the point can be trusted.
+    reason: String,
+}
+
+/// Trusts a suspect restore point again (and the points after it), journaled with who
+/// and why: a decision on trust, for administrators.
+async fn clear_suspicion(
+    Extract(state): Extract<Arc<State>>,
+    axum::extract::Extension(Actor(actor)): axum::extract::Extension<Actor>,
+    payload: Result<Json<ClearanceBody>, JsonRejection>,
+) -> ApiResult<reprise_catalog::Suspicion> {
+    let b = body(payload)?;
+    let cleared =
+        reprise_ops::suspects::clear(&state.ctx(), &b.snapshot, &b.reason, &actor).await?;
+    state.forget_overview();
+    Ok(Json(cleared))
+}
+
 async fn devices(
     Extract(state): Extract<Arc<State>>,
     axum::extract::Extension(principal): axum::extract::Extension<Principal>,
-) -> ApiResult<Vec<reprise_ops::devices::DeviceView>> {
-    let mut all = reprise_ops::devices::list(&state.ctx()).await?;
+) -> ApiResult<Vec<reprise_oversight::devices::DeviceView>> {
+    let mut all = reprise_oversight::devices::list(&state.ctx()).await?;
     all.retain(|d| crate::auth::covers(&state, &principal, &d.asset));
     Ok(Json(all))
 }

@@ -24,6 +24,7 @@ pub fn policy(method: &Method, path: &str) -> Action {
         "/me" | "/tokens" | "/tokens/{name}" => Action::Read,
         "/assets" | "/status" | "/runs" | "/restore-points" | "/alerts" | "/repositories"
         | "/readiness" | "/categories" | "/openapi.json" | "/metrics" | "/devices"
+        | "/suspicions"
             if read =>
         {
             Action::Read

@@ -155,6 +155,7 @@ pub async fn render(
         }
     }
     device_metrics(&mut out, &state, &principal).await;
+    suspect_metrics(&mut out, &state, &principal).await;
     if !everything {
         return ([(header::CONTENT_TYPE, TEXT)], out);
     }
@@ -184,6 +185,35 @@ pub async fn render(
         );
     }
     ([(header::CONTENT_TYPE, TEXT)], out)
+}
+
+/// Per data set the token sees: 1 while a backup of it is suspect (it looked like an
+/// attack and no one has cleared it), else 0.
+async fn suspect_metrics(out: &mut String, state: &State, principal: &Principal) {
+    let suspicions = state.catalog.suspicions(None).await.unwrap_or_default();
+    let name = "reprise_dataset_suspect";
+    let _ = writeln!(
+        out,
+        "# HELP {name} 1 while a backup of the data set looks like an attack and is not cleared: its points are not trusted\n# TYPE {name} gauge"
+    );
+    let ctx = state.ctx();
+    for asset in &ctx.inventory().assets {
+        if !crate::auth::covers(state, principal, asset.id.as_str()) {
+            continue;
+        }
+        for set in &asset.datasets {
+            let suspect = suspicions.iter().any(|s| {
+                s.asset == asset.id.as_str() && s.dataset == set.name && s.cleared.is_none()
+            });
+            let _ = writeln!(
+                out,
+                "{name}{{asset=\"{}\",dataset=\"{}\"}} {}",
+                escape(asset.id.as_str()),
+                escape(&set.name),
+                u8::from(suspect)
+            );
+        }
+    }
 }
 
 /// Per device data set the token sees: whether its last read worked, when it was read

@@ -234,6 +234,17 @@ pub async fn document() -> Json<Value> {
             } },
             "/repositories": list("Each repository as last probed: reachable, initialised, size", json!([])),
             "/devices": list("Devices whose configuration is collected: model, address, last read, last change (its diff, secrets masked), last backup, status, how to load it back", json!([])),
+            "/suspicions": list("Backups that looked like an attack (files rewritten with data that does not compress, mass deletion, ransom-note names), cleared ones too: the point and every later one of its data set are not trusted until cleared", json!([
+                query("asset", "only this asset's", "string")
+            ])),
+            "/suspicions/clearances": { "post": {
+                "summary": "Trust a suspect restore point again after checking it (administrators; journaled with who and why)",
+                "requestBody": body(json!({
+                    "snapshot": { "type": "string", "minLength": 4, "description": "the suspect snapshot's id or its first characters" },
+                    "reason": { "type": "string", "minLength": 1, "description": "what was checked" }
+                }), &["snapshot", "reason"]),
+                "responses": object_responses("200", "the suspicion, cleared")
+            } },
             "/devices/checks": { "post": {
                 "summary": "Read devices now: unchanged, the read is recorded; changed or never stored, backed up at once",
                 "requestBody": body(json!({ "assets": strings }), &[]),

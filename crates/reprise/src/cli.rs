@@ -355,6 +355,24 @@ pub enum SnapshotsCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Backups that look like an attack (files rewritten with data that does not
+    /// compress, mass deletion, ransom-note names), cleared ones too.
+    Suspect {
+        /// Only this asset's.
+        asset: Option<String>,
+        /// Print the result as JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Trust a suspect restore point again after checking it (journaled with who and
+    /// why): it and the points after it count again.
+    Clear {
+        /// The suspect snapshot's id, or its first characters.
+        snapshot: String,
+        /// What was checked, and why the point can be trusted.
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,8 @@
 //!   what it checked);
 //! - 2: bad usage or invalid input: unknown arguments, no workspace, an invalid
 //!   configuration, an unreadable import file, an unknown asset, a restore target
-//!   refused (a protected place).
+//!   refused (a protected place);
+//! - 3: done, and a person must look: a backup whose restore point is suspect.
 
 use reprise_ops::error::{AppError, ErrorKind};
 use reprise_workspace::config::Severity;
@@ -14,6 +15,7 @@ use reprise_workspace::workspace::WorkspaceError;
 pub const SUCCESS: u8 = 0;
 pub const FAILURE: u8 = 1;
 pub const USAGE: u8 = 2;
+pub const ATTENTION: u8 = 3;
 
 /// An error that is the user's input, not the operation: exit code 2.
 #[derive(Debug, thiserror::Error)]

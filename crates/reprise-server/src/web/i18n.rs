@@ -163,6 +163,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "foreign: not made by Reprise, never used",
         "étranger : non créé par Reprise, jamais utilisé",
     ),
+    (
+        "suspect",
+        "SUSPECT: looks like an attack, not trusted until cleared",
+        "SUSPECT : ressemble à une attaque, non fiable tant que non levé",
+    ),
     ("repositories", "Repositories", "Dépôts"),
     ("runs", "Runs", "Exécutions"),
     ("kind", "Kind", "Type"),

@@ -508,6 +508,7 @@ pub async fn asset(
         .map(|p| {
             let (integrity, at) = match &p.integrity {
                 _ if p.foreign => ("foreign", None),
+                _ if p.suspect.is_some() => ("suspect", p.suspect.clone()),
                 Integrity::Unverified => ("unverified", None),
                 Integrity::Verified { at } => ("verified", Some(when(*at, &tz, fr))),
                 Integrity::Failed { at, .. } => ("damaged", Some(when(*at, &tz, fr))),

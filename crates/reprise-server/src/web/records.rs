@@ -581,7 +581,7 @@ pub async fn devices(
     };
     let tz = tz(&state);
     let fr = viewer.fr();
-    let rows: Vec<Value> = reprise_ops::devices::list(&state.ctx())
+    let rows: Vec<Value> = reprise_oversight::devices::list(&state.ctx())
         .await
         .unwrap_or_default()
         .into_iter()

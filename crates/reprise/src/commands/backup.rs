@@ -35,6 +35,18 @@ pub async fn run(global: &Global, selection: Selection, json: bool) -> anyhow::R
                     bytes(o.bytes_added.unwrap_or(0)),
                     o.seconds
                 );
+                if !o.suspect.is_empty() {
+                    println!(
+                        "SUSPECT {}/{}: this backup looks like an attack: {}",
+                        o.asset,
+                        o.dataset,
+                        o.suspect.join("; ")
+                    );
+                    println!(
+                        "        it and every later point are not trusted until cleared: `reprise snapshots suspect {}`",
+                        o.asset
+                    );
+                }
             } else {
                 println!(
                     "FAILED  {}/{} → {}: {}",
@@ -50,8 +62,11 @@ pub async fn run(global: &Global, selection: Selection, json: bool) -> anyhow::R
             outcomes.len() - failed
         );
     }
+    let suspect = outcomes.iter().any(|o| !o.suspect.is_empty());
     Ok(if failed > 0 {
         exit::FAILURE
+    } else if suspect {
+        exit::ATTENTION
     } else {
         exit::SUCCESS
     })

@@ -222,7 +222,7 @@ pub async fn run(
 
 async fn list(session: &Session, json: bool) -> anyhow::Result<u8> {
     let ctx = session.ctx();
-    let views = devices::list(&ctx).await?;
+    let views = reprise_oversight::devices::list(&ctx).await?;
     if json {
         print_json(&views)?;
         return Ok(exit::SUCCESS);

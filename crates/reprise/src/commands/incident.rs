@@ -556,6 +556,24 @@ fn print_assessment(view: &incident::IncidentView, fr: bool, tz: &jiff::tz::Time
                 )
             ),
         }
+        if let (Some(since), Some(why)) = (line.suspect_since, &line.suspect_reason) {
+            println!(
+                "      {} {} — {why}",
+                l(
+                    "SUSPECT since the backup of",
+                    "SUSPECT depuis la sauvegarde du"
+                ),
+                local_time(since, tz)
+            );
+            println!(
+                "      {} {}",
+                l("last clean point:", "dernier point sain :"),
+                line.last_verified
+                    .map_or(l("none verified", "aucun vérifié").to_string(), |t| {
+                        local_time(t, tz)
+                    })
+            );
+        }
         if let Some(c) = line.predates_change {
             println!(
                 "      {} {}",

@@ -28,4 +28,5 @@ mod security;
 mod selfbackup;
 mod serve;
 mod support;
+mod suspects;
 mod web;

@@ -1,0 +1,259 @@
+//! Ransomware in the backups: files overwritten with random bytes between two backups
+//! make the second restore point suspect (critical alert, exit code 3), and every later
+//! one; the RPO, restores, the damage assessment and an incident's restore step all use
+//! the last clean point until a person clears the suspicion, journaled. A normal day's
+//! churn raises nothing.
+
+use predicates::prelude::*;
+
+use crate::support::{BASE, TestWorkspace, asset, files_under};
+
+const DOCS: usize = 40;
+
+/// A file share's documents: text that compresses, as office files' contents do.
+fn document(i: usize, day: usize) -> String {
+    (0..300)
+        .map(|line| format!("Compte rendu {i}, jour {day}, ligne {line} : rien à signaler.\n"))
+        .collect()
+}
+
+fn share(ws: &TestWorkspace) -> std::path::PathBuf {
+    ws.write_config(&format!(
+        "{BASE}{}",
+        asset(
+            "share",
+            "rpo = \"1d\"\n\n[[asset.dataset]]\nname = \"docs\"\npaths = [\"data\"]"
+        )
+    ));
+    let data = ws.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for i in 0..DOCS {
+        std::fs::write(data.join(format!("doc-{i:02}.txt")), document(i, 0)).unwrap();
+    }
+    data
+}
+
+fn suspect_of(ws: &TestWorkspace) -> Vec<Option<String>> {
+    ws.json(&["snapshots", "share", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["suspect"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn an_encryption_wave_makes_points_suspect_until_cleared_and_the_last_clean_one_is_restored() {
+    let ws = TestWorkspace::init();
+    let data = share(&ws);
+    ws.cmd().args(["backup", "share"]).assert().success();
+    // An ordinary day: one document edited.
+    std::fs::write(data.join("doc-03.txt"), document(3, 1)).unwrap();
+    ws.cmd().args(["backup", "share"]).assert().success();
+
+    // The attack: every document overwritten with bytes that do not compress.
+    for i in 0..DOCS {
+        let size = document(i, 0).len();
+        std::fs::write(
+            data.join(format!("doc-{i:02}.txt")),
+            reprise_testkit::noise(size, 7 + i as u64),
+        )
+        .unwrap();
+    }
+    ws.cmd()
+        .args(["backup", "share"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("SUSPECT share/docs"))
+        .stdout(predicate::str::contains(
+            "100 % of the files rewritten in one backup",
+        ))
+        .stdout(predicate::str::contains("it looks encrypted"));
+    // The next backup finds nothing unusual, and is suspect all the same: it holds what
+    // the attack left.
+    ws.cmd().args(["backup", "share"]).assert().success();
+    let suspect = suspect_of(&ws);
+    assert_eq!(suspect.len(), 4, "{suspect:?}");
+    assert_eq!(suspect[..2], [None, None]);
+    assert!(
+        suspect[2].as_deref().unwrap().contains("rewritten"),
+        "{suspect:?}"
+    );
+    assert!(
+        suspect[3]
+            .as_deref()
+            .unwrap()
+            .starts_with("taken after the suspect backup of"),
+        "{suspect:?}"
+    );
+    ws.cmd()
+        .args(["snapshots", "share"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "SUSPECT: 100 % of the files rewritten",
+        ));
+
+    // Supervision: a critical alert about the suspect backup.
+    let alerts = ws.json(&["alerts", "--json"]);
+    let alert = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["key"] == "suspect:share/docs")
+        .unwrap_or_else(|| panic!("no suspect alert in {alerts}"));
+    assert_eq!(alert["severity"], "critical");
+    assert!(
+        alert["message"]
+            .as_str()
+            .unwrap()
+            .contains("looks like an attack")
+    );
+
+    // Every point read back intact: the RPO still counts from the last clean one.
+    ws.cmd().args(["verify", "--read-data"]).assert().success();
+    let points = ws.json(&["snapshots", "share", "--json"]);
+    let clean_time = points[1]["time"].as_str().unwrap().to_string();
+    let status = ws.json(&["status", "--json"]);
+    assert_eq!(status[0]["last_verified"], clean_time.as_str(), "{status}");
+
+    // A restore without a named point takes the last clean one.
+    ws.cmd()
+        .args(["restore", "share", "--target", "out"])
+        .assert()
+        .success();
+    let restored = files_under(&ws.path().join("out"));
+    let doc = restored
+        .iter()
+        .find(|p| p.ends_with("doc-03.txt"))
+        .unwrap_or_else(|| panic!("doc-03.txt not restored: {restored:?}"));
+    assert_eq!(std::fs::read_to_string(doc).unwrap(), document(3, 1));
+
+    // The damage assessment names it; the incident's restore step restores it.
+    ws.cmd()
+        .args([
+            "incident",
+            "open",
+            "Ransomware on the share",
+            "--asset",
+            "share",
+        ])
+        .assert()
+        .success();
+    ws.cmd()
+        .args(["incident", "show", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("SUSPECT since the backup of"))
+        .stdout(predicate::str::contains("last clean point:"));
+    ws.cmd()
+        .args(["incident", "plan", "1", "--approve"])
+        .assert()
+        .success();
+    ws.cmd()
+        .args(["incident", "step", "1", "share", "start"])
+        .assert()
+        .success();
+    let area = files_under(&ws.path().join(".reprise/recovery/incident-1/share"));
+    let doc = area
+        .iter()
+        .find(|p| p.ends_with("doc-07.txt"))
+        .unwrap_or_else(|| panic!("doc-07.txt not restored by the step: {area:?}"));
+    assert_eq!(std::fs::read_to_string(doc).unwrap(), document(7, 0));
+
+    // Cleared by a person: journaled, and the points count again.
+    let id = points[2]["copies"][0]["snapshot"].as_str().unwrap()[..8].to_string();
+    ws.cmd()
+        .args(["snapshots", "clear", &id, "--reason", ""])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--reason"));
+    let later = points[3]["copies"][0]["snapshot"].as_str().unwrap()[..8].to_string();
+    ws.cmd()
+        .args(["snapshots", "clear", &later, "--reason", "checked"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("clear that one"));
+    ws.cmd()
+        .args([
+            "snapshots",
+            "clear",
+            &id,
+            "--reason",
+            "a test of the encryption tool, approved",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("trusted again"));
+    assert_eq!(suspect_of(&ws), [None, None, None, None]);
+    let cleared = ws.json(&["snapshots", "suspect", "share", "--json"]);
+    assert_eq!(
+        cleared[0]["clearance"],
+        "a test of the encryption tool, approved"
+    );
+    ws.cmd()
+        .args(["journal", "list", "--limit", "1000"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("point.suspect"))
+        .stdout(predicate::str::contains("point.cleared"));
+    let alerts = ws.json(&["alerts", "--json"]);
+    assert!(
+        !alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["key"] == "suspect:share/docs" && a["status"] == "open"),
+        "{alerts}"
+    );
+}
+
+#[test]
+fn ransom_notes_make_a_backup_suspect_and_ordinary_days_raise_nothing() {
+    let ws = TestWorkspace::init();
+    let data = share(&ws);
+    // Eight ordinary days: a few documents edited, one added, one removed.
+    for day in 0..8 {
+        for i in [day % DOCS, (day * 7 + 3) % DOCS] {
+            std::fs::write(data.join(format!("doc-{i:02}.txt")), document(i, day)).unwrap();
+        }
+        std::fs::write(
+            data.join(format!("new-{day}.txt")),
+            document(100 + day, day),
+        )
+        .unwrap();
+        if day > 0 {
+            std::fs::remove_file(data.join(format!("new-{}.txt", day - 1))).unwrap();
+        }
+        ws.cmd().args(["backup", "share"]).assert().success();
+    }
+    assert!(suspect_of(&ws).iter().all(Option::is_none));
+    let alerts = ws.json(&["alerts", "--json"]);
+    assert!(
+        !alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["key"].as_str().unwrap().starts_with("suspect:")),
+        "{alerts}"
+    );
+    // A note left beside the documents, nothing else changed.
+    std::fs::write(
+        data.join("HOW_TO_DECRYPT_FILES.txt"),
+        "Your files are encrypted.\n",
+    )
+    .unwrap();
+    ws.cmd()
+        .args(["backup", "share", "--json"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("HOW_TO_DECRYPT_FILES.txt"));
+    let listed = ws.json(&["snapshots", "suspect", "--json"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert!(
+        listed[0]["reasons"]
+            .as_str()
+            .unwrap()
+            .contains("ransomware names its notes")
+    );
+}
