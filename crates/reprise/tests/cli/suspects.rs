@@ -257,3 +257,70 @@ fn ransom_notes_make_a_backup_suspect_and_ordinary_days_raise_nothing() {
             .contains("ransomware names its notes")
     );
 }
+
+#[test]
+fn the_api_lists_suspicions_and_only_an_administrator_clears_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::support::reprise(dir.path())
+        .arg("init")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let admin = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("rp_"))
+        .expect("init prints the first token")
+        .to_string();
+    let ws = TestWorkspace { dir };
+    let data = share(&ws);
+    ws.cmd().args(["backup", "share"]).assert().success();
+    std::fs::write(data.join("READ_ME_TO_DECRYPT.txt"), "pay\n").unwrap();
+    ws.cmd().args(["backup", "share"]).assert().code(3);
+    let operator = crate::serve::account(&ws, "olivier", "operator", "");
+    let server = crate::serve::serve(&ws);
+    let http = crate::serve::client();
+    let listed: serde_json::Value = http
+        .get(format!("{}/api/v1/suspicions?asset=share", server.base))
+        .bearer_auth(&operator)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert!(
+        listed[0]["reasons"]
+            .as_str()
+            .unwrap()
+            .contains("READ_ME_TO_DECRYPT.txt")
+    );
+    let snapshot = listed[0]["snapshot"].as_str().unwrap()[..8].to_string();
+    let body = serde_json::json!({ "snapshot": snapshot, "reason": "a test note, removed" });
+    let (status, _) = crate::serve::post(
+        &http,
+        &server,
+        &operator,
+        "suspicions/clearances",
+        body.clone(),
+    );
+    assert_eq!(status, 403);
+    let (status, cleared) =
+        crate::serve::post(&http, &server, &admin, "suspicions/clearances", body);
+    assert_eq!(status, 200, "{cleared}");
+    assert_eq!(cleared["clearance"], "a test note, removed");
+    let points: serde_json::Value = http
+        .get(format!("{}/api/v1/restore-points?asset=share", server.base))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(
+        points
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["suspect"].is_null()),
+        "{points}"
+    );
+}
