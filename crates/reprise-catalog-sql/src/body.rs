@@ -319,6 +319,26 @@ impl Catalog for Store {
         rows.iter().map(run_from_row).collect()
     }
 
+    async fn run_counts(&self) -> Result<Vec<(RunKind, RunStatus, u64)>, CatalogError> {
+        let read = |e| CatalogError::query("counting runs", e);
+        let rows = sqlx::query(
+            "SELECT kind, status, COUNT(*) AS n FROM runs GROUP BY kind, status ORDER BY kind, status",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read)?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let kind: String = row.try_get("kind").map_err(read)?;
+            let status: String = row.try_get("status").map_err(read)?;
+            let n: i64 = row.try_get("n").map_err(read)?;
+            if let (Some(kind), Some(status)) = (RunKind::parse(&kind), RunStatus::parse(&status)) {
+                out.push((kind, status, u64::try_from(n).unwrap_or(0)));
+            }
+        }
+        Ok(out)
+    }
+
     async fn latest_runs(&self, kind: RunKind) -> Result<Vec<Run>, CatalogError> {
         let rows = sqlx::query(super::LATEST_RUNS)
             .bind(kind.as_str())

@@ -387,6 +387,10 @@ pub async fn runs_are_recorded_from_start_to_end(catalog: &dyn Catalog) {
     outcome.bytes_read = Some(4096);
     outcome.bytes_added = Some(100);
     catalog.finish_run(id, &outcome).await.unwrap();
+    assert_eq!(
+        catalog.run_counts().await.unwrap(),
+        [(RunKind::Backup, RunStatus::Succeeded, 1)]
+    );
     let runs = catalog
         .runs(&RunFilter {
             asset: Some("mail".into()),

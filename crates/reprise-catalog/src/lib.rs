@@ -114,6 +114,10 @@ pub trait Catalog: Send + Sync {
     /// particular order: what status pages need, without reading every run.
     async fn latest_runs(&self, kind: RunKind) -> Result<Vec<Run>, CatalogError>;
 
+    /// How many runs ended (or are running) of each kind and status: counters for
+    /// metrics, without reading every run.
+    async fn run_counts(&self) -> Result<Vec<(RunKind, RunStatus, u64)>, CatalogError>;
+
     /// Replaces what the catalog knows of `repository`'s restore points by `points`:
     /// new ones are added, vanished ones removed, and known ones keep their verification
     /// status.

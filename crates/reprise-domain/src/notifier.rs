@@ -141,6 +141,9 @@ pub struct SupervisionSettings {
     pub self_backup: crate::Schedule,
     /// Secrets of the encrypted store older than this raise an alert (R002.8).
     pub secret_max_age: Option<crate::Interval>,
+    /// File name patterns a backup's new files are looked for under, besides the
+    /// built-in ransom-note names (`signals::RANSOM_NAMES`).
+    pub ransom_names: Vec<String>,
 }
 
 impl Default for SupervisionSettings {
@@ -150,6 +153,7 @@ impl Default for SupervisionSettings {
             probe_every: crate::Interval::from_secs(300),
             self_backup: crate::Schedule::parse("daily at 03:00").expect("a valid schedule"),
             secret_max_age: None,
+            ransom_names: Vec::new(),
         }
     }
 }

@@ -500,6 +500,12 @@ impl Catalog for Journaled {
         self.inner.latest_runs(kind).await
     }
 
+    async fn run_counts(
+        &self,
+    ) -> Result<Vec<(RunKind, reprise_catalog::RunStatus, u64)>, CatalogError> {
+        self.inner.run_counts().await
+    }
+
     async fn sync_restore_points(
         &self,
         repository: &str,

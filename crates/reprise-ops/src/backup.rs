@@ -369,7 +369,7 @@ async fn attempt(
         ],
         label: format!("{}/{}", asset.id, set.name),
         time: None,
-        changes: Some(crate::suspects::patterns()),
+        changes: Some(crate::suspects::patterns(ctx)),
     };
     let result = blocking(move || repo.backup(&request)).await;
     let _ = std::fs::remove_dir_all(&staged_dir);

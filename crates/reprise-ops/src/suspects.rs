@@ -19,11 +19,13 @@ use crate::error::{AppError, AppResult};
 /// How many of a data set's earlier backups a new one is judged against.
 const HISTORY: usize = 30;
 
-/// The name patterns every backup looks for in its new files.
-pub fn patterns() -> Vec<String> {
+/// The name patterns every backup looks for in its new files: the built-in ones and
+/// `[supervision] ransom_names`.
+pub fn patterns(ctx: &Ctx<'_>) -> Vec<String> {
     signals::RANSOM_NAMES
         .iter()
         .map(|p| p.to_string())
+        .chain(ctx.loaded.config.supervision.ransom_names.iter().cloned())
         .collect()
 }
 

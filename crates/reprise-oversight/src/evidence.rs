@@ -1009,7 +1009,9 @@ fn write_summaries(pack: &Pack, dir: &Path, tz: &TimeZone) -> AppResult<()> {
         )?;
         write(
             format!("summary.{lang}.pdf"),
-            &reprise_workspace::pdf::text_document(&title, &text),
+            &reprise_workspace::pdf::text_document(&title, &text).map_err(|e| {
+                AppError::Failed(format!("the summary's PDF could not be laid out: {e}"))
+            })?,
         )?;
     }
     Ok(())

@@ -182,10 +182,9 @@ async fn points(ctx: &Ctx<'_>, within: &Within<'_>) -> AppResult<Columns> {
         "bytes",
         "verified",
         "damaged",
+        "suspect",
     ];
-    let rows = ctx
-        .catalog
-        .restore_points(None)
+    let rows = reprise_ops::suspects::points(ctx, None)
         .await?
         .into_iter()
         .filter(|p| within.at_site(Some(&p.asset)) && within.filter.in_period(p.time))
@@ -212,6 +211,7 @@ async fn points(ctx: &Ctx<'_>, within: &Within<'_>) -> AppResult<Columns> {
                         opt(p.bytes),
                         opt(p.verified.map(time)),
                         opt(p.failed.map(time)),
+                        opt(p.suspect.clone()),
                     ]
                 })
         })

@@ -4,6 +4,7 @@
 //!   predictions from measured restores;
 //! - [`incident`]: incidents from detection and damage assessment to the signed report
 //!   and the review;
+//! - [`pv`]: the return-to-service report as a document a client signs (PDF);
 //! - [`request`]: ticketed restore requests, judged feasible, approved, run in their
 //!   window and reported;
 //! - [`drill`]: restore tests into sandboxes that measure real RTO and RPO;
@@ -13,6 +14,7 @@
 pub mod drill;
 pub mod incident;
 pub mod plan;
+pub mod pv;
 pub mod readiness;
 pub mod request;
 pub mod runbook;

@@ -1,203 +1,196 @@
-//! A small PDF writer for text documents (reports): A4 pages, the standard Helvetica
-//! fonts every reader has (nothing embedded, nothing fetched), WinAnsi encoding so that
-//! French accents print as they should, long lines wrapped at word boundaries, and the
-//! first line as a bold title. Characters outside WinAnsi get a close ASCII stand-in.
+//! PDF documents laid out by Typst, used as a library: A4 pages, fonts embedded (the
+//! Libertinus Serif and DejaVu Sans Mono families Typst ships), full Unicode (accents,
+//! arrows, check marks), tables, page numbers. Reports are written as Typst markup by
+//! their owners; [`escape`] and [`string`] make any text safe to put in it. Nothing is
+//! read from the system or the network: the same input gives the same layout anywhere.
 
-use std::fmt::Write;
+use std::sync::LazyLock;
 
-const PAGE_WIDTH: f32 = 595.0;
-const PAGE_HEIGHT: f32 = 842.0;
-const MARGIN: f32 = 50.0;
-const SIZE: f32 = 9.5;
-const LEADING: f32 = 12.5;
-/// Characters per line at this size (Helvetica averages about half its size per
-/// character; kept conservative for wide letters).
-const WRAP: usize = 96;
+use typst::diag::{FileError, FileResult};
+use typst::foundations::{Bytes, Datetime, Duration};
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World};
+use typst_layout::PagedDocument;
 
-/// One character in WinAnsi, or a stand-in.
-fn win_ansi(c: char, out: &mut Vec<u8>) {
-    let code = c as u32;
-    let byte = match c {
-        ' '..='~' => Some(code as u8),
-        '\u{a0}'..='\u{ff}' => Some(code as u8),
-        '€' => Some(0x80),
-        '‚' => Some(0x82),
-        '…' => Some(0x85),
-        'Œ' => Some(0x8c),
-        '‘' => Some(0x91),
-        '’' => Some(0x92),
-        '“' => Some(0x93),
-        '”' => Some(0x94),
-        '•' => Some(0x95),
-        '–' => Some(0x96),
-        '—' => Some(0x97),
-        'œ' => Some(0x9c),
-        _ => None,
-    };
-    match byte {
-        Some(b) => out.push(b),
-        None => {
-            let stand_in = match c {
-                '→' => "->",
-                '←' => "<-",
-                '✓' => "v",
-                '✗' => "x",
-                '☐' => "[ ]",
-                '\t' => "    ",
-                _ => "?",
-            };
-            out.extend_from_slice(stand_in.as_bytes());
+struct Fonts {
+    book: LazyHash<FontBook>,
+    fonts: Vec<Font>,
+}
+
+static FONTS: LazyLock<Fonts> = LazyLock::new(|| {
+    let fonts: Vec<Font> = typst_assets::fonts()
+        .flat_map(|data| Font::iter(Bytes::new(data)))
+        .collect();
+    Fonts {
+        book: LazyHash::new(FontBook::from_fonts(&fonts)),
+        fonts,
+    }
+});
+
+static LIBRARY: LazyLock<LazyHash<Library>> = LazyLock::new(|| LazyHash::new(Library::default()));
+
+fn file_id(path: &str) -> FileId {
+    FileId::new(RootedPath::new(
+        VirtualRoot::Project,
+        VirtualPath::new(path).expect("a valid virtual path"),
+    ))
+}
+
+/// One document: its markup and the files it may read (a logo).
+struct Document {
+    main: Source,
+    files: Vec<(FileId, Bytes)>,
+    today: Option<Datetime>,
+}
+
+impl World for Document {
+    fn library(&self) -> &LazyHash<Library> {
+        &LIBRARY
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        &FONTS.book
+    }
+
+    fn main(&self) -> FileId {
+        self.main.id()
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        if id == self.main.id() {
+            Ok(self.main.clone())
+        } else {
+            Err(FileError::NotFound(id.vpath().get_with_slash().into()))
         }
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        self.files
+            .iter()
+            .find(|(f, _)| *f == id)
+            .map(|(_, b)| b.clone())
+            .ok_or_else(|| FileError::NotFound(id.vpath().get_with_slash().into()))
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        FONTS.fonts.get(index).cloned()
+    }
+
+    fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
+        self.today
     }
 }
 
-/// A PDF string literal: WinAnsi bytes with `\`, `(` and `)` escaped.
-fn literal(text: &str) -> Vec<u8> {
-    let mut raw = Vec::new();
+/// Lays out `markup` (Typst) as a PDF. `files` are the files it may read by name
+/// (`("logo.png", bytes)` is read as `image("/logo.png")`).
+pub fn typeset(markup: &str, files: &[(&str, Vec<u8>)]) -> Result<Vec<u8>, String> {
+    let now = jiff::Zoned::now();
+    let document = Document {
+        main: Source::new(file_id("/main.typ"), markup.to_string()),
+        files: files
+            .iter()
+            .map(|(name, bytes)| (file_id(&format!("/{name}")), Bytes::new(bytes.clone())))
+            .collect(),
+        today: Datetime::from_ymd(now.year().into(), now.month() as u8, now.day() as u8),
+    };
+    let compiled = typst::compile::<PagedDocument>(&document).output;
+    let paged = compiled.map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| e.message.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    typst_pdf::pdf(&paged, &typst_pdf::PdfOptions::default()).map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| e.message.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+}
+
+/// `text` as Typst markup shows it: every character that means something to Typst
+/// escaped.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        win_ansi(c, &mut raw);
-    }
-    let mut out = vec![b'('];
-    for b in raw {
-        if matches!(b, b'\\' | b'(' | b')') {
-            out.push(b'\\');
+        if matches!(
+            c,
+            '\\' | '#'
+                | '$'
+                | '*'
+                | '_'
+                | '`'
+                | '<'
+                | '>'
+                | '@'
+                | '['
+                | ']'
+                | '~'
+                | '/'
+                | '='
+                | '-'
+                | '+'
+                | '"'
+                | '\''
+                | ':'
+                | '.'
+        ) {
+            out.push('\\');
         }
-        out.push(b);
-    }
-    out.push(b')');
-    out
-}
-
-/// Wraps `line` at word boundaries, keeping its indentation on continuation lines.
-fn wrap(line: &str) -> Vec<String> {
-    if line.chars().count() <= WRAP {
-        return vec![line.to_string()];
-    }
-    let indent: String = line.chars().take_while(|c| *c == ' ').collect();
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for word in line.split(' ') {
-        let len = current.chars().count();
-        if len > 0 && len + 1 + word.chars().count() > WRAP {
-            out.push(std::mem::take(&mut current));
-            current.push_str(&indent);
-            current.push_str("  ");
-        } else if len > 0 {
-            current.push(' ');
-        }
-        current.push_str(word);
-    }
-    if !current.trim().is_empty() {
-        out.push(current);
+        out.push(c);
     }
     out
 }
 
-/// Renders `text` as a PDF document titled `title`.
-pub fn text_document(title: &str, text: &str) -> Vec<u8> {
-    let lines: Vec<String> = text.lines().flat_map(wrap).collect();
-    let per_page = ((PAGE_HEIGHT - 2.0 * MARGIN) / LEADING) as usize;
-    let pages: Vec<&[String]> = if lines.is_empty() {
-        vec![&[]]
-    } else {
-        lines.chunks(per_page).collect()
-    };
-
-    // Objects: 1 catalog, 2 pages, 3 regular font, 4 bold font, 5 info, then a page
-    // and its content stream for each page.
-    let mut objects: Vec<Vec<u8>> = Vec::new();
-    let page_ids: Vec<usize> = (0..pages.len()).map(|i| 6 + 2 * i).collect();
-    objects.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
-    let kids: Vec<String> = page_ids.iter().map(|id| format!("{id} 0 R")).collect();
-    objects.push(
-        format!(
-            "<< /Type /Pages /Kids [{}] /Count {} >>",
-            kids.join(" "),
-            pages.len()
-        )
-        .into_bytes(),
-    );
-    objects.push(
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-            .to_vec(),
-    );
-    objects.push(
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"
-            .to_vec(),
-    );
-    let mut info = b"<< /Producer (Reprise) /Title ".to_vec();
-    info.extend(literal(title));
-    info.extend_from_slice(b" >>");
-    objects.push(info);
-    for (n, page) in pages.iter().enumerate() {
-        let mut stream = Vec::new();
-        let _ = write!(
-            Buf(&mut stream),
-            "BT\n{LEADING} TL\n{MARGIN} {} Td\n",
-            PAGE_HEIGHT - MARGIN
-        );
-        for (i, line) in page.iter().enumerate() {
-            let bold = n == 0 && i == 0;
-            let _ = writeln!(
-                Buf(&mut stream),
-                "/{} {} Tf",
-                if bold { "F2" } else { "F1" },
-                if bold { SIZE + 2.0 } else { SIZE }
-            );
-            stream.extend(literal(line));
-            stream.extend_from_slice(b" Tj T*\n");
+/// `text` as a Typst string literal, quotes included.
+pub fn string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
         }
-        let _ = write!(
-            Buf(&mut stream),
-            "/F1 8 Tf\n0 {} Td\n({} / {}) Tj\nET\n",
-            -(PAGE_HEIGHT - 2.0 * MARGIN - (page.len() as f32) * LEADING) + 10.0,
-            n + 1,
-            pages.len()
-        );
-        objects.push(
-            format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_WIDTH} {PAGE_HEIGHT}] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {} 0 R >>",
-                page_ids[n] + 1
-            )
-            .into_bytes(),
-        );
-        let mut content = format!("<< /Length {} >>\nstream\n", stream.len()).into_bytes();
-        content.extend(stream);
-        content.extend_from_slice(b"\nendstream");
-        objects.push(content);
     }
-
-    let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend(format!("{} 0 obj\n", i + 1).into_bytes());
-        out.extend(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).into_bytes());
-    for offset in offsets {
-        out.extend(format!("{offset:010} 00000 n \n").into_bytes());
-    }
-    out.extend(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R /Info 5 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .into_bytes(),
-    );
+    out.push('"');
     out
 }
 
-/// `write!` into a byte buffer.
-struct Buf<'a>(&'a mut Vec<u8>);
+/// The page set-up every report shares: A4, margins, the serif text font, page numbers
+/// and `footer` at the bottom of every page.
+pub fn preamble(title: &str, footer: &str) -> String {
+    format!(
+        "#set document(title: {title})\n\
+         #set page(paper: \"a4\", margin: (x: 1.8cm, y: 2cm), footer: context [#set text(size: 7.5pt, fill: luma(90)); {footer} #h(1fr) #counter(page).display(\"1 / 1\", both: true)])\n\
+         #set text(font: \"Libertinus Serif\", size: 10pt)\n\
+         #set par(justify: false)\n\
+         #show raw: set text(font: \"DejaVu Sans Mono\", size: 8pt)\n",
+        title = string(title),
+        footer = escape(footer),
+    )
+}
 
-impl std::fmt::Write for Buf<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
-    }
+/// Renders `text` (a report written as plain text, aligned in columns) as a PDF titled
+/// `title`: the first line bold, the rest in a monospace font so its columns hold.
+pub fn text_document(title: &str, text: &str) -> Result<Vec<u8>, String> {
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or(title);
+    let rest: Vec<&str> = lines.collect();
+    let markup = format!(
+        "{}#text(weight: \"bold\", size: 12pt)[{}]\n\n#raw(block: true, {})\n",
+        preamble(title, "Reprise"),
+        escape(first),
+        string(&rest.join("\n"))
+    );
+    typeset(&markup, &[])
 }
 
 #[cfg(test)]
@@ -205,37 +198,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_is_encoded_for_the_standard_fonts() {
-        assert_eq!(
-            literal("Gravité (SEV1) \\ ok"),
-            b"(Gravit\xe9 \\(SEV1\\) \\\\ ok)"
-        );
-        assert_eq!(literal("a → b — c"), b"(a -> b \x97 c)");
+    fn a_text_report_is_a_pdf_whatever_its_characters() {
+        let pdf = text_document(
+            "Rapport",
+            "RAPPORT — tests\n✓ restauré → vérifié « ok »\n#[*_]$ \\ \"quoted\"",
+        )
+        .unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        // Fonts are embedded: a font file stream is in the document.
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("/FontFile"), "no embedded font");
     }
 
     #[test]
-    fn long_lines_wrap_at_words_and_keep_their_indent() {
-        let line = format!("    {}", "word ".repeat(40));
-        let wrapped = wrap(&line);
-        assert!(wrapped.len() > 1);
-        assert!(wrapped.iter().all(|l| l.chars().count() <= WRAP + 8));
-        assert!(wrapped[1].starts_with("      word"));
-    }
-
-    #[test]
-    fn the_document_is_well_formed_with_a_page_per_chunk_of_lines() {
-        let text = (0..150)
-            .map(|i| format!("line {i}"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let pdf = text_document("Report", &text);
-        let body = String::from_utf8_lossy(&pdf);
-        assert!(body.starts_with("%PDF-1.4"));
-        assert!(body.trim_end().ends_with("%%EOF"));
-        assert!(body.contains("/Count 3"));
-        // `startxref` gives the byte offset of the cross-reference table.
-        let tail = &body[body.rfind("startxref\n").unwrap() + 10..];
-        let xref: usize = tail.lines().next().unwrap().parse().unwrap();
-        assert_eq!(&pdf[xref..xref + 4], b"xref");
+    fn escaped_text_never_becomes_markup() {
+        let markup = format!("{}\n", escape("#panic() *bold* $x$ <label> @ref [a] // c"));
+        assert!(typeset(&markup, &[]).is_ok());
+        assert!(typeset("#panic()", &[]).is_err());
     }
 }

@@ -119,7 +119,9 @@ pub fn write_report(
     }
     if let Some(path) = pdf {
         let head = text.lines().next().unwrap_or("Reprise");
-        std::fs::write(path, reprise_workspace::pdf::text_document(head, text))?;
+        let pdf = reprise_workspace::pdf::text_document(head, text)
+            .map_err(|e| anyhow::anyhow!("the PDF could not be laid out: {e}"))?;
+        std::fs::write(path, pdf)?;
     }
     if out.is_none() && html.is_none() && pdf.is_none() {
         print!("{text}");

@@ -22,14 +22,24 @@ type Fields = Form<HashMap<String, String>>;
 pub fn report(text: String, name: &str, fr: bool, format: Option<&str>) -> Response {
     let attach = |ext: &str| format!("attachment; filename=\"{name}.{ext}\"");
     match format {
-        Some("pdf") => (
-            [
-                (header::CONTENT_TYPE, "application/pdf".to_string()),
-                (header::CONTENT_DISPOSITION, attach("pdf")),
-            ],
-            reprise_workspace::pdf::text_document(text.lines().next().unwrap_or(name), &text),
-        )
-            .into_response(),
+        Some("pdf") => {
+            match reprise_workspace::pdf::text_document(text.lines().next().unwrap_or(name), &text)
+            {
+                Ok(pdf) => (
+                    [
+                        (header::CONTENT_TYPE, "application/pdf".to_string()),
+                        (header::CONTENT_DISPOSITION, attach("pdf")),
+                    ],
+                    pdf,
+                )
+                    .into_response(),
+                Err(e) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the PDF could not be laid out: {e}"),
+                )
+                    .into_response(),
+            }
+        }
         Some("html") => (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),

@@ -52,7 +52,19 @@ pub struct Config {
     pub priority_rules: Vec<PriorityRule>,
     /// `[[export]]`: CSV exports on a schedule.
     pub exports: Vec<ExportSettings>,
+    /// `[report]`: who signs reports as the provider, and their logo.
+    pub report: ReportSettings,
     spans: Spans,
+}
+
+/// How reports are branded, from `[report]`: the provider running the recovery (an
+/// IT department or a managed-service provider), its address, and its logo (a PNG, JPEG
+/// or SVG file, from the workspace).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportSettings {
+    pub provider: Option<String>,
+    pub address: Option<String>,
+    pub logo: Option<String>,
 }
 
 /// What can be exported (CSV sheets, on demand or in `[[export]]`).
@@ -206,7 +218,9 @@ const TOP_KEYS: &[&str] = &[
     "category",
     "export",
     "device_model",
+    "report",
 ];
+const REPORT_KEYS: &[&str] = &["provider", "address", "logo"];
 const EXPORT_KEYS: &[&str] = &[
     "id",
     "kinds",
@@ -271,6 +285,7 @@ const SUPERVISION_KEYS: &[&str] = &[
     "probe_every",
     "self_backup",
     "secret_max_age",
+    "ransom_names",
 ];
 const WORKSPACE_KEYS: &[&str] = &[
     "name",
@@ -466,6 +481,28 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         exports.push(export(&mut r, &mut t, &inventory));
         r.finish(t, EXPORT_KEYS);
     }
+    let mut report = ReportSettings::default();
+    for mut t in r.tables(&mut top, "report", "[report]") {
+        report.provider = r.string(&mut t, "provider", false).map(|l| l.value);
+        report.address = r.string(&mut t, "address", false).map(|l| l.value);
+        if let Some(logo) = r.string(&mut t, "logo", false) {
+            let lower = logo.value.to_ascii_lowercase();
+            if [".png", ".jpg", ".jpeg", ".svg"]
+                .iter()
+                .any(|e| lower.ends_with(e))
+            {
+                report.logo = Some(logo.value);
+            } else {
+                r.error(
+                    logo.span,
+                    Some("[report]"),
+                    Some("logo"),
+                    "a PNG, JPEG or SVG file, from the workspace (`branding/logo.png`)",
+                );
+            }
+        }
+        r.finish(t, REPORT_KEYS);
+    }
     let mut recovery = RecoverySettings::default();
     for mut t in r.tables(&mut top, "recovery", "[recovery]") {
         recovery = self::recovery(&mut r, &mut t);
@@ -504,6 +541,7 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
             recovery,
             priority_rules,
             exports,
+            report,
             spans,
         }),
         diagnostics,
@@ -656,6 +694,18 @@ fn supervision(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> SupervisionSett
     }
     if let Some(a) = r.parsed(t, "secret_max_age", false, Interval::parse) {
         supervision.secret_max_age = Some(a);
+    }
+    for name in r.strings(t, "ransom_names") {
+        if name.value.trim().is_empty() || name.value.contains('/') {
+            r.error(
+                name.span,
+                Some("[supervision]"),
+                Some("ransom_names"),
+                "a file name pattern (`*.crypt`, `DECRYPT_*.txt`), without `/`",
+            );
+        } else {
+            supervision.ransom_names.push(name.value);
+        }
     }
     if let Some(p) = r.parsed(t, "probe_every", false, Interval::parse) {
         supervision.probe_every = p;

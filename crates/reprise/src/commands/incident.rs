@@ -367,17 +367,8 @@ async fn pv(ctx: &Ctx<'_>, tz: &jiff::tz::TimeZone, args: PvIncident) -> anyhow:
         std::fs::write(path, pv_html(&text, sign_off.as_ref(), fr, tz))?;
     }
     if let Some(path) = &pdf {
-        let mut body = text.clone();
-        if let Some(s) = &sign_off {
-            body.push_str(&format!(
-                "\n{} {}\nSHA-256 {}\n",
-                if fr { "Signé le" } else { "Signed on" },
-                local_time(s.at, tz),
-                s.sha256
-            ));
-        }
-        let title = text.lines().next().unwrap_or("Reprise");
-        std::fs::write(path, reprise_workspace::pdf::text_document(title, &body))?;
+        let inc = incident::load(ctx, id).await?;
+        std::fs::write(path, reprise_recovery::pv::pdf(ctx, &inc, &text, fr, tz)?)?;
     }
     if out.is_none() && html.is_none() && pdf.is_none() {
         print!("{text}");

@@ -291,6 +291,86 @@ fn an_incident_runs_from_assessment_to_the_signed_report_and_the_review() {
         ],
     );
 
+    // The signed report as a document: the provider's letterhead and logo, the client and
+    // sites, tables, check marks, both signature blocks, the hash and how to check it;
+    // every font embedded.
+    let config = ws.config();
+    std::fs::create_dir_all(ws.path().join("branding")).unwrap();
+    std::fs::write(
+        ws.path().join("branding/logo.svg"),
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="#1d4ed8"/></svg>"##,
+    )
+    .unwrap();
+    ws.write_config(&format!(
+        "{config}\n[report]\nprovider = \"Infogérance des Alpes\"\naddress = \"12 rue du Lac, 74000 Annecy\"\nlogo = \"branding/logo.svg\"\n"
+    ));
+    for (lang, words) in [
+        (
+            "en",
+            &[
+                "RETURN-TO-SERVICE REPORT",
+                "Infogérance des Alpes",
+                "12 rue du Lac, 74000 Annecy",
+                "Scope restored",
+                "Routeur Vyos",
+                "✓ pass",
+                "⚠ reserved",
+                "NAT rules to review",
+                "The technician",
+                "The client",
+                "Joris",
+            ][..],
+        ),
+        (
+            "fr",
+            &[
+                "PROCÈS-VERBAL DE REMISE EN SERVICE",
+                "Périmètre rétabli",
+                "✓ conforme",
+                "Le technicien",
+                "Le client",
+                "Réserves",
+            ][..],
+        ),
+    ] {
+        let pdf = ws.path().join(format!("pv-{lang}.pdf"));
+        run(
+            &ws,
+            &[
+                "incident",
+                "pv",
+                "1",
+                "--lang",
+                lang,
+                "--pdf",
+                pdf.to_str().unwrap(),
+            ],
+        );
+        let text = std::process::Command::new("pdftotext")
+            .args(["-layout"])
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .unwrap();
+        let text = String::from_utf8(text.stdout).unwrap();
+        for w in words {
+            assert!(text.contains(w), "{w} not in the {lang} PDF:\n{text}");
+        }
+        assert!(text.contains(hash), "the hash is in the PDF:\n{text}");
+        let fonts = std::process::Command::new("pdffonts")
+            .arg(&pdf)
+            .output()
+            .unwrap();
+        let fonts = String::from_utf8(fonts.stdout).unwrap();
+        let listed: Vec<&str> = fonts.lines().skip(2).collect();
+        assert!(!listed.is_empty(), "{fonts}");
+        for line in listed {
+            // name type encoding emb sub uni object ID
+            assert!(line.contains(" yes "), "a font not embedded: {line}");
+        }
+    }
+    ws.write_config(&config);
+
     // Review and close; the action lands in the risk register.
     ws.cmd()
         .args(["incident", "phase", "1", "closed"])

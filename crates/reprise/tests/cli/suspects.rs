@@ -6,7 +6,7 @@
 
 use predicates::prelude::*;
 
-use crate::support::{BASE, TestWorkspace, asset, files_under};
+use crate::support::{BASE, TestWorkspace, asset, files_under, line_of};
 
 const DOCS: usize = 40;
 
@@ -256,6 +256,30 @@ fn ransom_notes_make_a_backup_suspect_and_ordinary_days_raise_nothing() {
             .unwrap()
             .contains("ransomware names its notes")
     );
+    // Names of one's own: `[supervision] ransom_names`, checked where they are written.
+    let config = ws.config();
+    let wrong = format!("{config}\n[supervision]\nransom_names = [\"a/b\"]\n");
+    ws.write_config(&wrong);
+    let at = format!(
+        "{}:{}:",
+        ws.config_path().canonicalize().unwrap().display(),
+        line_of(&wrong, "ransom_names")
+    );
+    ws.cmd()
+        .args(["check"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(at))
+        .stderr(predicate::str::contains("without `/`"));
+    ws.write_config(&format!(
+        "{config}\n[supervision]\nransom_names = [\"*.payme\"]\n"
+    ));
+    std::fs::write(data.join("invoice.pdf.payme"), "x").unwrap();
+    ws.cmd()
+        .args(["backup", "share"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("invoice.pdf.payme"));
 }
 
 #[test]

@@ -1,0 +1,364 @@
+//! The return-to-service report (PV, R000.5) as a document a client signs: the provider,
+//! the client and the sites; the incident and its dates; tables of the scope restored,
+//! skipped, failed and still open, with the restore points used and their times; every
+//! check and its result; the reservations and their deadlines; signature blocks for the
+//! technician and the client; the SHA-256 of the signed text and how to check it. Laid
+//! out by Typst, fonts embedded, in English or French.
+
+use jiff::Timestamp;
+use reprise_domain::incident::{CheckResult, StepRecord, StepStatus};
+use reprise_ops::context::Ctx;
+use reprise_ops::error::{AppError, AppResult};
+use reprise_workspace::pdf::{escape, preamble, string, typeset};
+
+use crate::incident::{Incident, sha256};
+
+/// One table cell: escaped text in brackets.
+fn cell(text: &str) -> String {
+    format!("[{}]", escape(text))
+}
+
+fn header_cell(text: &str) -> String {
+    format!("[*{}*]", escape(text))
+}
+
+/// The PV of `incident` as a PDF. `text` is the report's text as shown and signed
+/// (`pv_text`): its SHA-256 is printed with the sign-off, so the PDF says how to check it.
+pub fn pdf(
+    ctx: &Ctx<'_>,
+    incident: &Incident,
+    text: &str,
+    fr: bool,
+    tz: &jiff::tz::TimeZone,
+) -> AppResult<Vec<u8>> {
+    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
+    let time = |t: Timestamp| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let config = &ctx.loaded.config;
+    let report = &config.report;
+    let client = config
+        .name
+        .clone()
+        .unwrap_or_else(|| ctx.workspace().root.display().to_string());
+    let provider = report.provider.clone().unwrap_or_else(|| client.clone());
+    let id = incident.row.id;
+    let title = format!(
+        "{} — {} {id}",
+        l(
+            "Return-to-service report",
+            "Procès-verbal de remise en service"
+        ),
+        l("incident", "incident")
+    );
+    let digest = sha256(text);
+    let mut m = preamble(
+        &title,
+        &format!(
+            "{} — {} {id} — SHA-256 {}",
+            provider,
+            l("incident", "incident"),
+            &digest[..16]
+        ),
+    );
+    // The provider's letterhead, with its logo when the workspace has one.
+    let mut files = Vec::new();
+    let logo = match &report.logo {
+        Some(path) => {
+            let file = ctx.workspace().resolve(path);
+            let bytes = std::fs::read(&file).map_err(|e| {
+                AppError::Failed(format!(
+                    "[report] logo {}: cannot be read: {e}",
+                    file.display()
+                ))
+            })?;
+            let name = format!(
+                "logo.{}",
+                file.extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("png")
+                    .to_ascii_lowercase()
+            );
+            let markup = format!("#image({}, height: 1.4cm)", string(&format!("/{name}")));
+            files.push((name, bytes));
+            markup
+        }
+        None => String::new(),
+    };
+    m.push_str(&format!(
+        "#grid(columns: (1fr, auto), align: (left + horizon, right + horizon), [#text(size: 11pt, weight: \"bold\")[{}] \\ #text(size: 8.5pt)[{}]], [{logo}])\n#v(0.4cm)\n",
+        escape(&provider),
+        escape(report.address.as_deref().unwrap_or("")),
+    ));
+    m.push_str(&format!(
+        "#align(center)[#text(size: 15pt, weight: \"bold\")[{}]]\n#v(0.3cm)\n",
+        escape(l(
+            "RETURN-TO-SERVICE REPORT",
+            "PROCÈS-VERBAL DE REMISE EN SERVICE"
+        ))
+    ));
+    // Who, where, what, when.
+    let mut sites: Vec<String> = Vec::new();
+    for a in &incident.doc.affected {
+        if let Some(asset) = ctx.inventory().asset(&a.asset)
+            && let Some(site) = ctx.inventory().site(asset.site.as_str())
+        {
+            let line = match &site.address {
+                Some(address) => format!("{} — {address}", site.name),
+                None => site.name.clone(),
+            };
+            if !sites.contains(&line) {
+                sites.push(line);
+            }
+        }
+    }
+    let mut facts = vec![
+        (l("Client", "Client"), client.clone()),
+        (l("Provider", "Prestataire"), provider.clone()),
+        (l("Site(s)", "Site(s)"), sites.join("; ")),
+        (
+            l("Incident", "Incident"),
+            format!("{id} — {}", incident.row.title),
+        ),
+        (
+            l("Severity", "Gravité"),
+            incident.severity.as_str().to_string(),
+        ),
+        (l("Opened", "Ouvert le"), time(incident.row.opened)),
+        (
+            l("Service restored", "Service rétabli le"),
+            incident.doc.recovered.map_or("—".into(), time),
+        ),
+    ];
+    if let Some(c) = &incident.doc.roles.commander {
+        facts.push((l("Incident commander", "Commandant d'incident"), c.clone()));
+    }
+    m.push_str("#table(columns: (4.2cm, 1fr), stroke: 0.5pt + luma(170), inset: 5pt,\n");
+    for (k, v) in &facts {
+        m.push_str(&format!("  {}, {},\n", header_cell(k), cell(v)));
+    }
+    m.push_str(")\n");
+    // The scope, by what became of each step.
+    let steps: &[StepRecord] = incident.doc.plan.as_ref().map_or(&[], |p| &p.steps);
+    let sections = [
+        (
+            l("Scope restored", "Périmètre rétabli"),
+            &[StepStatus::Done][..],
+        ),
+        (l("Skipped", "Non traité"), &[StepStatus::Skipped][..]),
+        (l("Failed", "En échec"), &[StepStatus::Failed][..]),
+        (
+            l("Not settled yet", "Pas encore réglé"),
+            &[StepStatus::Pending, StepStatus::Running][..],
+        ),
+    ];
+    for (heading, statuses) in sections {
+        let mine: Vec<&StepRecord> = steps
+            .iter()
+            .filter(|s| statuses.contains(&s.status))
+            .collect();
+        if mine.is_empty() && statuses != [StepStatus::Done] {
+            continue;
+        }
+        m.push_str(&format!("\n== {}\n", escape(heading)));
+        if mine.is_empty() {
+            m.push_str(&format!("{}\n", escape(l("None.", "Aucun."))));
+            continue;
+        }
+        m.push_str("#table(columns: (1.5fr, 1fr, 0.8fr, 1fr, 1fr, 2fr), stroke: 0.5pt + luma(170), inset: 4pt,\n  table.header(");
+        for h in [
+            l("Step", "Étape"),
+            l("Asset", "Actif"),
+            l("Status", "État"),
+            l("Started", "Début"),
+            l("Finished", "Fin"),
+            l("Restored from", "Restauré depuis"),
+        ] {
+            m.push_str(&header_cell(h));
+            m.push_str(", ");
+        }
+        m.push_str("),\n");
+        for s in mine {
+            let restored: Vec<String> = s
+                .restored
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} ← {} ({}), {} {}",
+                        r.dataset,
+                        reprise_workspace::text::short(&r.snapshot),
+                        time(r.time),
+                        r.files,
+                        l("file(s)", "fichier(s)")
+                    )
+                })
+                .chain(
+                    s.note
+                        .iter()
+                        .map(|n| format!("{} {n}", l("note:", "note :"))),
+                )
+                .chain(s.failure.iter().map(|(en, f)| {
+                    format!("{} {}", l("failed:", "échec :"), if fr { f } else { en })
+                }))
+                .collect();
+            let status = if fr {
+                s.status.label_fr()
+            } else {
+                s.status.as_str()
+            };
+            m.push_str(&format!(
+                "  {}, {}, {}, {}, {}, [{}],\n",
+                cell(&s.name),
+                cell(&s.asset),
+                cell(status),
+                cell(&s.started.map_or("—".into(), time)),
+                cell(&s.finished.map_or("—".into(), time)),
+                restored
+                    .iter()
+                    .map(|r| escape(r))
+                    .collect::<Vec<_>>()
+                    .join(" \\ ")
+            ));
+        }
+        m.push_str(")\n");
+    }
+    // Every check, and what it found; unrecorded ones and forced steps are reservations.
+    let mut reservations: Vec<String> = Vec::new();
+    let mut checks = Vec::new();
+    for s in steps {
+        if let Some(why) = &s.forced {
+            reservations.push(format!(
+                "{} — {} {why}",
+                s.name,
+                l(
+                    "declared done without all its checks:",
+                    "déclaré terminé sans toutes ses vérifications :"
+                )
+            ));
+        }
+        for c in &s.checks {
+            let label = if fr { &c.fr } else { &c.en };
+            let (mark, result) = match c.result {
+                Some(CheckResult::Pass) => ("✓", if fr { "conforme" } else { "pass" }),
+                Some(CheckResult::Fail) => ("✗", if fr { "non conforme" } else { "fail" }),
+                Some(CheckResult::Reserved) => ("⚠", if fr { "réserve" } else { "reserved" }),
+                None => ("—", l("not checked", "non vérifié")),
+            };
+            checks.push((
+                s.name.clone(),
+                label.clone(),
+                format!("{mark} {result}"),
+                c.note.clone().unwrap_or_default(),
+            ));
+            match c.result {
+                Some(CheckResult::Reserved) => reservations.push(format!(
+                    "{} / {label} — {} {}{}",
+                    s.name,
+                    l("to lift by", "à lever d'ici le"),
+                    c.deadline.map_or("—".into(), |d| d.to_string()),
+                    c.note
+                        .as_ref()
+                        .map(|n| format!(" — {n}"))
+                        .unwrap_or_default()
+                )),
+                None if s.status == StepStatus::Done => reservations.push(format!(
+                    "{} / {label} — {}",
+                    s.name,
+                    l("not checked", "non vérifié")
+                )),
+                _ => {}
+            }
+        }
+    }
+    m.push_str(&format!("\n== {}\n", escape(l("Checks", "Vérifications"))));
+    if checks.is_empty() {
+        m.push_str(&format!(
+            "{}\n",
+            escape(l("None recorded.", "Aucune enregistrée."))
+        ));
+    } else {
+        m.push_str("#table(columns: (1.3fr, 2fr, 1fr, 1.7fr), stroke: 0.5pt + luma(170), inset: 4pt,\n  table.header(");
+        for h in [
+            l("Step", "Étape"),
+            l("Check", "Vérification"),
+            l("Result", "Résultat"),
+            l("Note", "Note"),
+        ] {
+            m.push_str(&header_cell(h));
+            m.push_str(", ");
+        }
+        m.push_str("),\n");
+        for (step, label, result, note) in &checks {
+            m.push_str(&format!(
+                "  {}, {}, {}, {},\n",
+                cell(step),
+                cell(label),
+                cell(result),
+                cell(note)
+            ));
+        }
+        m.push_str(")\n");
+    }
+    m.push_str(&format!("\n== {}\n", escape(l("Reservations", "Réserves"))));
+    if reservations.is_empty() {
+        m.push_str(&format!("{}\n", escape(l("None.", "Aucune."))));
+    } else {
+        for r in &reservations {
+            m.push_str(&format!("- {}\n", escape(r)));
+        }
+    }
+    // The signatures: the technician's is recorded by Reprise, the client's by hand.
+    let signed = incident.doc.sign_off.as_ref();
+    let block = |who: &str, name: &str, date: &str| {
+        format!(
+            "rect(width: 100%, stroke: 0.6pt, inset: 8pt)[*{}* \\ {} {} \\ {} {} \\ {} #v(1.6cm)]",
+            escape(who),
+            escape(l("Name:", "Nom :")),
+            escape(name),
+            escape(l("Date:", "Date :")),
+            escape(date),
+            escape(l("Signature:", "Signature :")),
+        )
+    };
+    m.push_str(&format!(
+        "\n== {}\n#grid(columns: (1fr, 1fr), gutter: 14pt, {}, {})\n",
+        escape(l("Signatures", "Signatures")),
+        block(
+            l("The technician", "Le technicien"),
+            signed.map_or("", |s| s.by.as_str()),
+            &signed.map_or(String::new(), |s| time(s.at)),
+        ),
+        block(l("The client", "Le client"), "", ""),
+    ));
+    m.push_str(&format!("\n== {}\n", escape(l("Integrity", "Intégrité"))));
+    match signed {
+        Some(s) => m.push_str(&format!(
+            "{} #raw({}) \\\n{} #raw({}) {} #raw(\"sha256sum pv.txt\") {}\n",
+            escape(l("SHA-256 of the signed text:", "SHA-256 du texte signé :")),
+            string(&s.sha256),
+            escape(l("To check it:", "Pour le vérifier :")),
+            string(&format!(
+                "reprise incident pv {id} --lang {} --out pv.txt",
+                s.lang
+            )),
+            escape(l("then", "puis")),
+            escape(l(
+                "must print the same value.",
+                "doit afficher la même valeur."
+            )),
+        )),
+        None => m.push_str(&format!(
+            "{} #raw({})\n",
+            escape(l(
+                "Not signed yet; the technician signs with",
+                "Pas encore signé ; le technicien signe avec"
+            )),
+            string(&format!("reprise incident pv {id} --sign NAME")),
+        )),
+    }
+    let files: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    typeset(&m, &files)
+        .map_err(|e| AppError::Failed(format!("the report could not be laid out: {e}")))
+}
