@@ -14,56 +14,38 @@ use reprise_workspace::pdf::{escape, preamble, string, typeset};
 use crate::incident::{Incident, sha256};
 
 /// One table cell: escaped text in brackets.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     format!("[{}]", escape(text))
 }
 
-fn header_cell(text: &str) -> String {
+pub(crate) fn header_cell(text: &str) -> String {
     format!("[*{}*]", escape(text))
 }
 
-/// The PV of `incident` as a PDF. `text` is the report's text as shown and signed
-/// (`pv_text`): its SHA-256 is printed with the sign-off, so the PDF says how to check it.
-pub fn pdf(
-    ctx: &Ctx<'_>,
-    incident: &Incident,
-    text: &str,
-    fr: bool,
-    tz: &jiff::tz::TimeZone,
-) -> AppResult<Vec<u8>> {
-    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
-    let time = |t: Timestamp| {
-        t.to_zoned(tz.clone())
-            .strftime("%Y-%m-%d %H:%M")
-            .to_string()
-    };
+/// The files a report reads (its logo), by name.
+pub(crate) type Files = Vec<(String, Vec<u8>)>;
+
+/// Who runs the recovery, as `[report]` says (the workspace's name by default), and who
+/// it is for.
+pub(crate) fn provider_and_client(ctx: &Ctx<'_>) -> (String, String) {
     let config = &ctx.loaded.config;
-    let report = &config.report;
     let client = config
         .name
         .clone()
         .unwrap_or_else(|| ctx.workspace().root.display().to_string());
-    let provider = report.provider.clone().unwrap_or_else(|| client.clone());
-    let id = incident.row.id;
-    let title = format!(
-        "{} — {} {id}",
-        l(
-            "Return-to-service report",
-            "Procès-verbal de remise en service"
-        ),
-        l("incident", "incident")
-    );
-    let digest = sha256(text);
-    let mut m = preamble(
-        &title,
-        &format!(
-            "{} — {} {id} — SHA-256 {}",
-            provider,
-            l("incident", "incident"),
-            &digest[..16]
-        ),
-    );
-    // The provider's letterhead, with its logo when the workspace has one.
+    let provider = config
+        .report
+        .provider
+        .clone()
+        .unwrap_or_else(|| client.clone());
+    (provider, client)
+}
+
+/// The provider's letterhead (name, address, logo from `[report]`) as markup, and the
+/// files it reads.
+pub(crate) fn letterhead(ctx: &Ctx<'_>) -> AppResult<(String, Files)> {
+    let report = &ctx.loaded.config.report;
+    let (provider, _) = provider_and_client(ctx);
     let mut files = Vec::new();
     let logo = match &report.logo {
         Some(path) => {
@@ -87,11 +69,58 @@ pub fn pdf(
         }
         None => String::new(),
     };
-    m.push_str(&format!(
+    let head = format!(
         "#grid(columns: (1fr, auto), align: (left + horizon, right + horizon), [#text(size: 11pt, weight: \"bold\")[{}] \\ #text(size: 8.5pt)[{}]], [{logo}])\n#v(0.4cm)\n",
         escape(&provider),
         escape(report.address.as_deref().unwrap_or("")),
-    ));
+    );
+    Ok((head, files))
+}
+
+/// Lays out a report's markup with the files its letterhead reads.
+pub(crate) fn render(markup: &str, files: &Files) -> AppResult<Vec<u8>> {
+    let files: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    typeset(markup, &files)
+        .map_err(|e| AppError::Failed(format!("the report could not be laid out: {e}")))
+}
+
+/// The PV of `incident` as a PDF. `text` is the report's text as shown and signed
+/// (`pv_text`): its SHA-256 is printed with the sign-off, so the PDF says how to check it.
+pub fn pdf(
+    ctx: &Ctx<'_>,
+    incident: &Incident,
+    text: &str,
+    fr: bool,
+    tz: &jiff::tz::TimeZone,
+) -> AppResult<Vec<u8>> {
+    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
+    let time = |t: Timestamp| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let (provider, client) = provider_and_client(ctx);
+    let id = incident.row.id;
+    let title = format!(
+        "{} — {} {id}",
+        l(
+            "Return-to-service report",
+            "Procès-verbal de remise en service"
+        ),
+        l("incident", "incident")
+    );
+    let digest = sha256(text);
+    let mut m = preamble(
+        &title,
+        &format!(
+            "{} — {} {id} — SHA-256 {}",
+            provider,
+            l("incident", "incident"),
+            &digest[..16]
+        ),
+    );
+    let (head, files) = letterhead(ctx)?;
+    m.push_str(&head);
     m.push_str(&format!(
         "#align(center)[#text(size: 15pt, weight: \"bold\")[{}]]\n#v(0.3cm)\n",
         escape(l(
@@ -358,7 +387,5 @@ pub fn pdf(
             string(&format!("reprise incident pv {id} --sign NAME")),
         )),
     }
-    let files: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-    typeset(&m, &files)
-        .map_err(|e| AppError::Failed(format!("the report could not be laid out: {e}")))
+    render(&m, &files)
 }

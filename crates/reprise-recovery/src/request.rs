@@ -1500,6 +1500,317 @@ window = "2026-11-24 20:00/2026-11-24 22:00"
 # destination = "/srv/restaurations/erp"  # facultatif : un répertoire absolu
 "#;
 
+/// The request's report as a document (PDF): the provider's letterhead, the request
+/// (who, when, why, what, the downtime agreed), each data set's feasibility and the
+/// point chosen, the decision, what was restored (from which point, where, how much, how
+/// fast), every check, the outcome and the timeline; fonts embedded.
+pub fn report_pdf(
+    ctx: &Ctx<'_>,
+    view: &RequestView,
+    lang: Lang,
+    tz: &jiff::tz::TimeZone,
+) -> AppResult<Vec<u8>> {
+    use crate::pv::{cell, header_cell, letterhead, provider_and_client, render};
+    use reprise_workspace::pdf::{escape, preamble};
+    let fr = lang == Lang::Fr;
+    let (l, time) = words(fr, tz);
+    let r = &view.request;
+    let q = &r.doc.request;
+    let heading = l(
+        "RESTORE REQUEST REPORT",
+        "RAPPORT DE DEMANDE DE RESTAURATION",
+    );
+    let (provider, client) = provider_and_client(ctx);
+    let mut m = preamble(
+        &format!("{heading} #{}", r.row.id),
+        &format!("{provider} — {heading} #{}", r.row.id),
+    );
+    let (head, files) = letterhead(ctx)?;
+    m.push_str(&head);
+    m.push_str(&format!(
+        "#align(center)[#text(size: 15pt, weight: \"bold\")[{} \\#{}]]\n#v(0.3cm)\n",
+        escape(heading),
+        r.row.id
+    ));
+    let table = |m: &mut String, columns: &str, headers: &[&str], rows: &[Vec<String>]| {
+        m.push_str(&format!(
+            "#table(columns: {columns}, stroke: 0.5pt + luma(170), inset: 4pt,\n  table.header("
+        ));
+        for h in headers {
+            m.push_str(&header_cell(h));
+            m.push_str(", ");
+        }
+        m.push_str("),\n");
+        for row in rows {
+            m.push_str("  ");
+            for c in row {
+                m.push_str(&cell(c));
+                m.push_str(", ");
+            }
+            m.push('\n');
+        }
+        m.push_str(")\n");
+    };
+    let facts: Vec<Vec<String>> = [
+        (l("Client", "Client"), client.clone()),
+        (l("Provider", "Prestataire"), provider.clone()),
+        (l("State", "État"), r.state.label(lang).to_string()),
+        (l("Requester", "Demandeur"), q.requester.clone()),
+        (l("Submitted", "Soumise le"), time(r.row.created)),
+        (l("Environment", "Environnement"), q.environment.clone()),
+        (
+            l("Context", "Contexte"),
+            format!(
+                "{} — {}{}",
+                q.context.kind.label(lang),
+                q.context.description,
+                q.context
+                    .incident
+                    .map(|i| format!(" (incident {i})"))
+                    .unwrap_or_default()
+            ),
+        ),
+        (l("Urgency", "Urgence"), q.urgency.label(lang).to_string()),
+        (l("Impact", "Impact"), q.impact.clone()),
+        (l("Target", "Cible"), target_text(&q.target, lang, tz)),
+        (
+            l("Downtime", "Interruption"),
+            match q.window {
+                Some(w) => format!(
+                    "{} {} → {}",
+                    l("approved, window", "acceptée, fenêtre"),
+                    time(w.from),
+                    time(w.to)
+                ),
+                None => l(
+                    "not approved: restored beside production",
+                    "non acceptée : restauration à côté de la production",
+                )
+                .to_string(),
+            },
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| vec![k.to_string(), v])
+    .collect();
+    table(
+        &mut m,
+        "(4.2cm, 1fr)",
+        &[l("Request", "Demande"), ""],
+        &facts,
+    );
+    m.push_str(&format!(
+        "\n== {} ({} {})\n",
+        escape(l("Feasibility", "Faisabilité")),
+        escape(l("assessed", "évaluée le")),
+        escape(&time(r.doc.assessed))
+    ));
+    let proven = |c: &Candidate| {
+        if c.proven() {
+            l("verified", "vérifié")
+        } else {
+            l("unverified", "non vérifié")
+        }
+    };
+    let rows: Vec<Vec<String>> = r
+        .doc
+        .feasibility
+        .iter()
+        .map(|f| {
+            vec![
+                format!("{}/{}", f.asset, f.dataset),
+                f.verdict.explain(lang).to_string(),
+                f.chosen.as_ref().map_or("—".into(), |c| {
+                    format!(
+                        "{} ({}, {})",
+                        reprise_workspace::text::short(&c.snapshot),
+                        time(c.time),
+                        proven(c)
+                    )
+                }),
+                f.alternatives
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{} ({}, {})",
+                            reprise_workspace::text::short(&a.snapshot),
+                            time(a.time),
+                            proven(a)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ]
+        })
+        .collect();
+    table(
+        &mut m,
+        "(1.3fr, 2fr, 1.6fr, 1.6fr)",
+        &[
+            l("Data set", "Jeu de données"),
+            l("Verdict", "Verdict"),
+            l("Point chosen", "Point retenu"),
+            l("Alternatives", "Alternatives"),
+        ],
+        &rows,
+    );
+    let decision = match (&r.doc.approval, &r.doc.rejection) {
+        (Some(d), _) => Some(format!(
+            "{} {} — {}{}",
+            l("Approved by", "Approuvée par"),
+            d.by,
+            time(d.at),
+            d.note
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        )),
+        (None, Some(d)) => Some(format!(
+            "{} {} — {}: {}",
+            l("Rejected by", "Refusée par"),
+            d.by,
+            time(d.at),
+            d.note.as_deref().unwrap_or("")
+        )),
+        _ => None,
+    };
+    if let Some(d) = decision {
+        m.push_str(&format!(
+            "\n== {}\n{}\n",
+            escape(l("Decision", "Décision")),
+            escape(&d)
+        ));
+    }
+    if let Some(e) = &r.doc.execution {
+        m.push_str(&format!(
+            "\n== {}\n{} {} — {} {} — {} {}\n\n",
+            escape(l("Execution", "Exécution")),
+            escape(l("started", "début")),
+            escape(&time(e.started)),
+            escape(l("finished", "fin")),
+            escape(&e.finished.map(time).unwrap_or_else(|| "—".into())),
+            escape(l("by", "par")),
+            escape(&e.by)
+        ));
+        let rows: Vec<Vec<String>> = e
+            .restored
+            .iter()
+            .map(|d| {
+                vec![
+                    format!("{}/{}", d.asset, d.dataset),
+                    format!(
+                        "{} ({}, {})",
+                        reprise_workspace::text::short(&d.snapshot),
+                        time(d.point_time),
+                        d.repository
+                    ),
+                    d.target.display().to_string(),
+                    format!(
+                        "{} {}, {} {}",
+                        d.files,
+                        l("files", "fichiers"),
+                        d.bytes,
+                        l("bytes", "octets")
+                    ),
+                    format!("{:.1} s", d.seconds),
+                ]
+            })
+            .collect();
+        table(
+            &mut m,
+            "(1.3fr, 1.8fr, 2fr, 1.2fr, 0.7fr)",
+            &[
+                l("Data set", "Jeu de données"),
+                l("From", "Depuis"),
+                l("Into", "Vers"),
+                l("Restored", "Restauré"),
+                l("Time", "Durée"),
+            ],
+            &rows,
+        );
+        if let Some(err) = &e.error {
+            m.push_str(&format!(
+                "\n{} {}\n",
+                escape(l("Error:", "Erreur :")),
+                escape(err)
+            ));
+        }
+    }
+    if !r.doc.checks.is_empty() {
+        m.push_str(&format!("\n== {}\n", escape(l("Checks", "Vérifications"))));
+        let rows: Vec<Vec<String>> = r
+            .doc
+            .checks
+            .iter()
+            .map(|c| {
+                vec![
+                    format!("{}/{}", c.asset, c.key),
+                    format!(
+                        "{}{}",
+                        if fr { &c.fr } else { &c.en },
+                        c.detail
+                            .as_ref()
+                            .map(|d| format!(": {d}"))
+                            .unwrap_or_default()
+                    ),
+                    match c.ok {
+                        Some(true) => "✓".into(),
+                        Some(false) => "✗".into(),
+                        None => "—".into(),
+                    },
+                    match (&c.by, c.at) {
+                        (Some(by), Some(at)) if !c.automatic => format!("{by}, {}", time(at)),
+                        _ => l("Reprise", "Reprise").to_string(),
+                    },
+                ]
+            })
+            .collect();
+        table(
+            &mut m,
+            "(1.3fr, 2.6fr, 0.5fr, 1.3fr)",
+            &[
+                l("What", "Quoi"),
+                l("Check", "Vérification"),
+                l("Result", "Résultat"),
+                l("By", "Par"),
+            ],
+            &rows,
+        );
+    }
+    if let Some(o) = r.doc.outcome_in(lang) {
+        m.push_str(&format!(
+            "\n== {}\n{}\n",
+            escape(l("Outcome", "Issue")),
+            escape(o)
+        ));
+    }
+    m.push_str(&format!("\n== {}\n", escape(l("Timeline", "Chronologie"))));
+    let rows: Vec<Vec<String>> = view
+        .timeline
+        .iter()
+        .map(|e| {
+            vec![
+                time(e.at),
+                event_kind(&e.kind, lang).to_string(),
+                e.actor.clone().unwrap_or_default(),
+                lang.pick(&e.text, e.text_fr.as_deref()).to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &mut m,
+        "(1.2fr, 0.9fr, 0.9fr, 3fr)",
+        &[
+            l("When", "Quand"),
+            l("What", "Quoi"),
+            l("Who", "Qui"),
+            l("Detail", "Détail"),
+        ],
+        &rows,
+    );
+    render(&m, &files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

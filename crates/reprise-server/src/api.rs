@@ -343,9 +343,9 @@ async fn backups(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct VerifyBody {
-    /// Only the repositories of these assets (all when empty).
-    #[serde(default)]
-    assets: Vec<String>,
+    /// Only the repositories of these assets (every repository when left out; an empty
+    /// list is refused, being most likely a mistake).
+    assets: Option<Vec<String>>,
     /// `structure` (default), `read-data`, `subset` (with `percent`) or `rolling` (with
     /// `slices`).
     #[serde(default)]
@@ -391,11 +391,20 @@ async fn verifications(
             )));
         }
     };
-    for id in &body.assets {
+    let assets = match body.assets {
+        Some(list) if list.is_empty() => {
+            return Err(invalid(
+                "`assets` is empty: name at least one asset, or leave `assets` out to verify every repository".into(),
+            ));
+        }
+        Some(list) => list,
+        None => Vec::new(),
+    };
+    for id in &assets {
         state.ctx().asset(id)?;
     }
     let worker = state.clone();
-    let assets = body.assets.clone();
+    let accepted = assets.clone();
     tokio::spawn(async move {
         crate::job(&worker, async {
             match reprise_ops::verify::run(&worker.ctx(), &assets, mode).await {
@@ -416,7 +425,7 @@ async fn verifications(
     Ok((
         StatusCode::ACCEPTED,
         Json(
-            serde_json::json!({ "accepted": body.assets, "mode": body.mode.unwrap_or_else(|| "structure".into()) }),
+            serde_json::json!({ "accepted": accepted, "mode": body.mode.unwrap_or_else(|| "structure".into()) }),
         ),
     ))
 }

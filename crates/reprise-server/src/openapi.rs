@@ -251,9 +251,9 @@ pub async fn document() -> Json<Value> {
                 "responses": list_responses()
             } },
             "/verifications": { "post": {
-                "summary": "Start a verification of the repositories holding these assets (all when empty)",
+                "summary": "Start a verification of the repositories holding these assets (every repository when `assets` is left out; an empty list is refused)",
                 "requestBody": body(json!({
-                    "assets": strings,
+                    "assets": { "type": "array", "items": { "type": "string" }, "minItems": 1 },
                     "mode": { "type": "string", "enum": ["structure", "read-data", "subset", "rolling"] },
                     "percent": { "type": "number", "description": "with mode subset" },
                     "slices": { "type": "integer", "description": "with mode rolling: all data every N runs" }

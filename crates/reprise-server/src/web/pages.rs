@@ -1521,6 +1521,12 @@ pub async fn pv(
         None => (viewer.fr(), None),
     };
     let text = incident::pv_text(&inc, fr, &tz, signer.as_deref());
+    if q.get("format").map(String::as_str) == Some("pdf") {
+        return super::records::pdf_document(
+            &format!("pv-incident-{id}"),
+            reprise_recovery::pv::pdf(&ctx, &inc, &text, fr, &tz),
+        );
+    }
     super::records::report(
         text,
         &format!("pv-incident-{id}"),

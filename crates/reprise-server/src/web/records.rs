@@ -18,6 +18,24 @@ use crate::State;
 
 type Fields = Form<HashMap<String, String>>;
 
+/// A report laid out as a document (PDF), or why it could not be.
+pub fn pdf_document(name: &str, pdf: Result<Vec<u8>, reprise_ops::error::AppError>) -> Response {
+    match pdf {
+        Ok(pdf) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.pdf\""),
+                ),
+            ],
+            pdf,
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
 /// A report as text, HTML or PDF, as asked by `?format=`.
 pub fn report(text: String, name: &str, fr: bool, format: Option<&str>) -> Response {
     let attach = |ext: &str| format!("attachment; filename=\"{name}.{ext}\"");
@@ -316,6 +334,12 @@ pub(crate) async fn request_page(
     }
     let tz = tz(&state);
     if let Some(format) = q.get("format") {
+        if format == "pdf" {
+            return pdf_document(
+                &format!("request-{id}"),
+                request::report_pdf(&ctx, &view, viewer.language(), &tz),
+            );
+        }
         let text = request::report_text(&view, viewer.language(), &tz);
         return report(text, &format!("request-{id}"), viewer.fr(), Some(format));
     }
@@ -410,6 +434,12 @@ pub async fn drills(
             .name
             .clone()
             .unwrap_or_else(|| "Reprise".into());
+        if format == "pdf" {
+            return pdf_document(
+                "drills",
+                reprise_recovery::drill::report_pdf(&ctx, &history, viewer.fr(), &tz, &title),
+            );
+        }
         let text = reprise_recovery::drill::report_text(&history, viewer.fr(), &tz, &title);
         return report(text, "drills", viewer.fr(), Some(format));
     }

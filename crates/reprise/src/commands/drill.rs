@@ -115,13 +115,12 @@ pub async fn run(global: &Global, cmd: DrillCommand) -> anyhow::Result<u8> {
                 title.push_str(&format!(" — {} → {}", show(since), show(until)));
             }
             let text = drill::report_text(&drills, fr, tz, &title);
-            crate::output::write_report(
-                &text,
-                fr,
-                out.as_deref(),
-                html.as_deref(),
-                pdf.as_deref(),
-            )?;
+            if let Some(path) = &pdf {
+                std::fs::write(path, drill::report_pdf(&ctx, &drills, fr, tz, &title)?)?;
+            }
+            if pdf.is_none() || out.is_some() || html.is_some() {
+                crate::output::write_report(&text, fr, out.as_deref(), html.as_deref(), None)?;
+            }
             Ok(exit::SUCCESS)
         }
     }

@@ -132,13 +132,12 @@ pub async fn run(global: &Global, cmd: RequestCommand) -> anyhow::Result<u8> {
             let lang = lang_of(lang, &view);
             let text = request::report_text(&view, lang, tz);
             let fr = lang == DomainLang::Fr;
-            crate::output::write_report(
-                &text,
-                fr,
-                out.as_deref(),
-                html.as_deref(),
-                pdf.as_deref(),
-            )?;
+            if let Some(path) = &pdf {
+                std::fs::write(path, request::report_pdf(&ctx, &view, lang, tz)?)?;
+            }
+            if pdf.is_none() || out.is_some() || html.is_some() {
+                crate::output::write_report(&text, fr, out.as_deref(), html.as_deref(), None)?;
+            }
             Ok(exit::SUCCESS)
         }
     }

@@ -642,10 +642,19 @@ fn the_server_watches_devices_and_the_api_lists_and_reads_them() {
         .unwrap()
         .text()
         .unwrap();
-    assert!(
-        metrics.contains("reprise_device_up{asset=\"camera\",dataset=\"config\",model=\"http\"} 1"),
-        "{metrics}"
-    );
+    let up = metrics
+        .lines()
+        .find(|l| l.starts_with("reprise_device_up{"))
+        .unwrap_or_else(|| panic!("no reprise_device_up in\n{metrics}"));
+    for label in [
+        "asset=\"camera\"",
+        "dataset=\"config\"",
+        "model=\"http\"",
+        "site=\"",
+    ] {
+        assert!(up.contains(label), "{label} in {up}");
+    }
+    assert!(up.ends_with("} 1"), "{up}");
     assert!(metrics.contains("reprise_device_last_change_timestamp_seconds{asset=\"camera\""));
     // Read on request through the API.
     let (status, outcomes) = crate::serve::post(

@@ -94,9 +94,18 @@ fn a_drill_passes_a_failing_check_fails_it_and_the_report_says_so() {
         "RÉUSSI",
         "RTO mesuré",
         "nombre de fichiers",
+        "Prestataire",
     ] {
         assert!(text.contains(expected), "{expected} in\n{text}");
     }
+    // A document: fonts embedded.
+    let fonts = Command::new("pdffonts").arg(&pdf).output().unwrap();
+    let fonts = String::from_utf8(fonts.stdout).unwrap();
+    assert!(fonts.lines().count() > 2, "{fonts}");
+    assert!(
+        fonts.lines().skip(2).all(|l| l.contains(" yes ")),
+        "{fonts}"
+    );
     // A report per period: the quarter's drills, or none for a quarter still to come.
     let today = jiff::Zoned::now()
         .with_time_zone(jiff::tz::TimeZone::UTC)

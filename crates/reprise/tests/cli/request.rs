@@ -298,6 +298,24 @@ window = "{window}"
         .assert()
         .success();
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    let read = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let read = String::from_utf8(read.stdout).unwrap();
+    for (en, fr) in [
+        ("Feasibility", "Faisabilité"),
+        ("Execution", "Exécution"),
+        ("Timeline", "Chronologie"),
+        ("✓", "✓"),
+    ] {
+        assert!(
+            read.contains(en) || read.contains(fr),
+            "{en} / {fr} not in the report:\n{read}"
+        );
+    }
     ws.cmd()
         .args(["request", "report", "1"])
         .assert()

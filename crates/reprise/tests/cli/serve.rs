@@ -605,6 +605,20 @@ fn verifications_and_restores_are_started_through_the_api() {
     );
     assert_eq!(status, 400);
     assert!(body["message"].as_str().unwrap().contains("percent"));
+    let (status, body) = post(
+        &http,
+        &server,
+        &token,
+        "verifications",
+        serde_json::json!({ "assets": [] }),
+    );
+    assert_eq!(status, 400, "an empty asset list is a mistake, not \"all\"");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("leave `assets` out")
+    );
 
     // A restore is checked before it is accepted…
     let (status, body) = post(
