@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     name = "reprise",
     version,
     about = "Self-hosted disaster recovery: back up what you must not lose, prove it restores, run the recovery.",
-    after_help = "Exit codes: 0 success, 1 the operation failed, 2 bad usage or invalid input (arguments, configuration, imported file)."
+    after_help = "Exit codes: 0 success, 1 the operation failed, 2 bad usage or invalid input (arguments, configuration, imported file), 3 done but a person must look (a backup that looks like an attack)."
 )]
 pub struct Cli {
     #[command(flatten)]
