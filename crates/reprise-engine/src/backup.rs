@@ -90,7 +90,10 @@ impl Repo {
             .map_err(repo_error(&self.location))?;
         let mut info = SnapshotInfo::from_file(&saved);
         if let Some(patterns) = &request.changes {
-            info.changes = Some(self.changes_of(&saved, patterns)?);
+            // The snapshot is saved: failing to measure what it changed (its parent
+            // forgotten meanwhile, the storage gone for a moment) must not turn the
+            // backup into a failure. It is then simply not judged.
+            info.changes = self.changes_of(&saved, patterns).ok();
         }
         Ok(info)
     }
