@@ -144,6 +144,17 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Une sauvegarde de cet actif est déjà en attente ou en cours.",
     ),
     (
+        "suspicion_cleared",
+        "Suspicion cleared: the point and the ones after it count again.",
+        "Suspicion levée : le point et les suivants comptent de nouveau.",
+    ),
+    ("clear_suspicion", "Trust it again", "Lever la suspicion"),
+    (
+        "what_was_checked",
+        "what was checked",
+        "ce qui a été vérifié",
+    ),
+    (
         "verify_started",
         "Verification started: restore points turn verified when it is done.",
         "Vérification lancée : les points deviennent vérifiés une fois terminée.",

@@ -40,6 +40,10 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/assets/{id}/backup", post(pages::backup))
         .route("/assets/{id}/verify", post(pages::verify))
         .route(
+            "/assets/{id}/suspicions/clear",
+            post(pages::clear_suspicion),
+        )
+        .route(
             "/incidents",
             get(pages::incidents).post(pages::open_incident),
         )

@@ -449,6 +449,9 @@ struct PointRow {
     integrity: &'static str,
     integrity_at: Option<String>,
     copies: Vec<String>,
+    /// The snapshot to name when clearing, when this point is the suspect one itself
+    /// (not one only following it).
+    clearable: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -501,6 +504,11 @@ pub async fn asset(
     let mut views = reprise_ops::snapshots::with_foreign(&state.ctx(), Some(&id))
         .await
         .unwrap_or_default();
+    let suspicions = state
+        .catalog
+        .suspicions(Some(&id))
+        .await
+        .unwrap_or_default();
     views.reverse();
     let points: Vec<PointRow> = views
         .iter()
@@ -520,6 +528,10 @@ pub async fn asset(
                 integrity,
                 integrity_at: at,
                 copies: p.copies.iter().map(|c| c.repository.clone()).collect(),
+                clearable: suspicions
+                    .iter()
+                    .any(|s| s.dataset == p.dataset && s.time == p.time && s.cleared.is_none())
+                    .then(|| p.copies[0].snapshot.clone()),
             }
         })
         .collect();
@@ -640,6 +652,7 @@ pub async fn asset(
             size_chart => size_chart.map(Value::from_safe_string),
             can_operate => principal.role.allows(Action::Operate),
             can_verify => principal.role.allows(Action::Operate) && principal.scope.is_everything(),
+            can_clear => principal.role.allows(Action::Administer),
             flash => flash(&viewer, &q),
         },
     )
@@ -823,6 +836,39 @@ pub async fn verify(
         .await;
     });
     back(&format!("/assets/{id}"), "verify_started")
+}
+
+/// Trusts a suspect restore point again, after a person checked it: administrators only,
+/// journaled with who and why.
+pub async fn clear_suspicion(
+    Extract(state): Extract<Arc<State>>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Fields,
+) -> Response {
+    let principal = match viewer.form_user(Action::Administer, &form) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    if !crate::auth::covers(&state, &principal, &id) {
+        return viewer.message(StatusCode::FORBIDDEN, "forbidden");
+    }
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    let ctx = state.ctx();
+    let user = principal.user.clone();
+    match super::as_user(
+        &principal,
+        reprise_ops::suspects::clear(&ctx, field("snapshot"), field("reason"), &user),
+    )
+    .await
+    {
+        Ok(s) if s.asset == id => {
+            state.forget_overview();
+            back(&format!("/assets/{id}"), "suspicion_cleared")
+        }
+        Ok(_) => viewer.message(StatusCode::FORBIDDEN, "forbidden"),
+        Err(e) => viewer.error(e),
+    }
 }
 
 // --- Incidents -------------------------------------------------------------------

@@ -632,3 +632,44 @@ fn a_page_left_open_while_someone_else_changed_the_incident_asks_to_reload() {
     );
     assert_eq!(b.text("#incident-phase"), "confinement");
 }
+
+#[test]
+fn an_administrator_clears_a_suspect_backup_from_the_asset_page() {
+    let ws = workspace();
+    // A ransom note in the badge server's data: its first backup is suspect.
+    std::fs::write(
+        ws.path().join("data/badges/HOW_TO_DECRYPT.txt"),
+        "your files are encrypted\n",
+    )
+    .unwrap();
+    ws.cmd().args(["backup", "badges"]).assert().code(3);
+    let server = serve(&ws);
+    let b = Browser::start("en");
+    sign_in(&b, &server.base);
+    b.goto(&format!("{}/assets/badges", server.base));
+    assert!(
+        b.text("#points").contains("SUSPECT"),
+        "{}",
+        b.text("#points")
+    );
+    b.type_into("#clear-reason", "a note left by the security team's drill");
+    submit(
+        &b,
+        "#clear-suspicion",
+        false,
+        "Suspicion cleared: the point and the ones after it count again.",
+        "",
+    );
+    assert!(
+        !b.text("#points").contains("SUSPECT"),
+        "{}",
+        b.text("#points")
+    );
+    assert!(!b.exists("#clear-suspicion"));
+    let cleared = ws.json(&["snapshots", "suspect", "badges", "--json"]);
+    assert_eq!(
+        cleared[0]["clearance"],
+        "a note left by the security team's drill"
+    );
+    assert_eq!(cleared[0]["cleared_by"], "ada");
+}
