@@ -592,7 +592,7 @@ pub fn report_pdf(
     tz: &jiff::tz::TimeZone,
     title: &str,
 ) -> AppResult<Vec<u8>> {
-    use crate::pv::{cell, header_cell, letterhead, provider_and_client, render};
+    use crate::pv::{facts_table, letterhead, provider_and_client, render, table};
     use reprise_workspace::pdf::{escape, preamble};
     let l = |en: &'static str, f: &'static str| if fr { f } else { en };
     let time = |t: Timestamp| {
@@ -631,23 +631,22 @@ pub fn report_pdf(
         .filter_map(|d| d.record.as_ref())
         .filter(|r| r.rto_seconds.is_some())
         .count();
-    m.push_str("#table(columns: (4.2cm, 1fr), stroke: 0.5pt + luma(170), inset: 5pt,\n");
-    for (k, v) in [
-        (l("Client", "Client"), client.clone()),
-        (l("Provider", "Prestataire"), provider.clone()),
-        (l("Drills", "Tests"), drills.len().to_string()),
-        (
-            l("Passed", "Réussis"),
-            format!("{passed} / {}", drills.len()),
-        ),
-        (
-            l("Within the RTO", "Dans le RTO"),
-            format!("{rto_met} / {with_rto}"),
-        ),
-    ] {
-        m.push_str(&format!("  {}, {},\n", header_cell(k), cell(&v)));
-    }
-    m.push_str(")\n");
+    facts_table(
+        &mut m,
+        &[
+            (l("Client", "Client"), client.clone()),
+            (l("Provider", "Prestataire"), provider.clone()),
+            (l("Drills", "Tests"), drills.len().to_string()),
+            (
+                l("Passed", "Réussis"),
+                format!("{passed} / {}", drills.len()),
+            ),
+            (
+                l("Within the RTO", "Dans le RTO"),
+                format!("{rto_met} / {with_rto}"),
+            ),
+        ],
+    );
     m.push_str(&format!("\n== {}\n", escape(l("Drills", "Tests"))));
     if drills.is_empty() {
         m.push_str(&format!(
@@ -658,83 +657,72 @@ pub fn report_pdf(
             ))
         ));
     } else {
-        m.push_str("#table(columns: (1fr, 1.5fr, 1.6fr, 0.9fr, 1.4fr, 1.1fr, 0.8fr), stroke: 0.5pt + luma(170), inset: 4pt,\n  table.header(");
-        for h in [
-            l("When", "Date"),
-            l("Asset / data set", "Actif / jeu"),
-            l("Scenario, by", "Scénario, par"),
-            l("Point (RPO)", "Point (RPO)"),
-            l("Measured RTO", "RTO mesuré"),
-            l("Target", "Cible"),
-            l("Result", "Résultat"),
-        ] {
-            m.push_str(&header_cell(h));
-            m.push_str(", ");
-        }
-        m.push_str("),\n");
-        for d in drills {
-            let result = if d.ok {
-                l("✓ PASSED", "✓ RÉUSSI")
-            } else {
-                l("✗ FAILED", "✗ ÉCHOUÉ")
-            };
-            let (scenario, point, rto, target) = match &d.record {
-                Some(r) => (
-                    format!(
-                        "{}, {}",
-                        if fr { &r.scenario_fr } else { &r.scenario },
-                        r.by
+        let rows: Vec<Vec<String>> = drills
+            .iter()
+            .map(|d| {
+                let result = if d.ok {
+                    l("✓ PASSED", "✓ RÉUSSI")
+                } else {
+                    l("✗ FAILED", "✗ ÉCHOUÉ")
+                };
+                let (scenario, point, rto, target) = match &d.record {
+                    Some(r) => (
+                        format!(
+                            "{}, {}",
+                            if fr { &r.scenario_fr } else { &r.scenario },
+                            r.by
+                        ),
+                        format!(
+                            "{} ({})",
+                            d.snapshot
+                                .as_deref()
+                                .map_or("—", |s| reprise_workspace::text::short(s)),
+                            human(r.measured_rpo_seconds as f64)
+                        ),
+                        format!(
+                            "{} + {} = {}",
+                            human(r.restore_seconds),
+                            human(r.verify_seconds),
+                            human(r.measured_rto_seconds)
+                        ),
+                        match r.rto_seconds {
+                            Some(t) if r.measured_rto_seconds <= t as f64 => {
+                                format!("{} ✓", reprise_workspace::text::human(t))
+                            }
+                            Some(t) => format!("{} ✗", reprise_workspace::text::human(t)),
+                            None => l("none", "aucune").to_string(),
+                        },
                     ),
-                    format!(
-                        "{} ({})",
-                        d.snapshot
-                            .as_deref()
-                            .map_or("—", |s| reprise_workspace::text::short(s)),
-                        human(r.measured_rpo_seconds as f64)
-                    ),
-                    format!(
-                        "{} + {} = {}",
-                        human(r.restore_seconds),
-                        human(r.verify_seconds),
-                        human(r.measured_rto_seconds)
-                    ),
-                    match r.rto_seconds {
-                        Some(t) if r.measured_rto_seconds <= t as f64 => {
-                            format!("{} ✓", reprise_workspace::text::human(t))
-                        }
-                        Some(t) => format!("{} ✗", reprise_workspace::text::human(t)),
-                        None => l("none", "aucune").to_string(),
-                    },
-                ),
-                None => ("—".into(), "—".into(), "—".into(), "—".into()),
-            };
-            m.push_str(&format!(
-                "  {}, {}, {}, {}, {}, {}, {},\n",
-                cell(&time(d.started)),
-                cell(&format!("{}/{}", d.asset, d.dataset)),
-                cell(&scenario),
-                cell(&point),
-                cell(&rto),
-                cell(&target),
-                cell(result)
-            ));
-        }
-        m.push_str(")\n");
+                    None => ("—".into(), "—".into(), "—".into(), "—".into()),
+                };
+                vec![
+                    time(d.started),
+                    format!("{}/{}", d.asset, d.dataset),
+                    scenario,
+                    point,
+                    rto,
+                    target,
+                    result.to_string(),
+                ]
+            })
+            .collect();
+        table(
+            &mut m,
+            "(1fr, 1.5fr, 1.6fr, 0.9fr, 1.4fr, 1.1fr, 0.8fr)",
+            &[
+                l("When", "Date"),
+                l("Asset / data set", "Actif / jeu"),
+                l("Scenario, by", "Scénario, par"),
+                l("Point (RPO)", "Point (RPO)"),
+                l("Measured RTO", "RTO mesuré"),
+                l("Target", "Cible"),
+                l("Result", "Résultat"),
+            ],
+            &rows,
+        );
     }
-    // Every check of every drill, and the errors, in words.
-    m.push_str(&format!("\n== {}\n", escape(l("Checks", "Vérifications"))));
-    m.push_str("#table(columns: (1.3fr, 1.3fr, 0.6fr, 2.6fr), stroke: 0.5pt + luma(170), inset: 4pt,\n  table.header(");
-    for h in [
-        l("Drill", "Test"),
-        l("Check", "Vérification"),
-        l("Result", "Résultat"),
-        l("Detail", "Détail"),
-    ] {
-        m.push_str(&header_cell(h));
-        m.push_str(", ");
-    }
-    m.push_str("),\n");
-    // A command's output can be long: its start says what happened.
+    // Every check of every drill, and the errors, in words. A command's output can be
+    // long: its start says what happened.
     let brief = |text: &str| -> String {
         let text = text.trim();
         match text.char_indices().nth(240) {
@@ -742,6 +730,7 @@ pub fn report_pdf(
             None => text.to_string(),
         }
     };
+    let mut rows: Vec<Vec<String>> = Vec::new();
     for d in drills {
         let what = format!("{} {}/{}", time(d.started), d.asset, d.dataset);
         for c in d.record.iter().flat_map(|r| r.checks.iter()) {
@@ -750,24 +739,29 @@ pub fn report_pdf(
             } else {
                 (&c.name, &c.detail)
             };
-            m.push_str(&format!(
-                "  {}, {}, {}, {},\n",
-                cell(&what),
-                cell(name),
-                cell(if c.ok { "✓" } else { "✗" }),
-                cell(&brief(detail))
-            ));
+            let mark = if c.ok { "✓" } else { "✗" };
+            rows.push(vec![what.clone(), name.clone(), mark.into(), brief(detail)]);
         }
         if let Some(e) = &d.error {
-            m.push_str(&format!(
-                "  {}, {}, {}, {},\n",
-                cell(&what),
-                cell(l("error", "erreur")),
-                cell("✗"),
-                cell(&brief(e))
-            ));
+            rows.push(vec![
+                what.clone(),
+                l("error", "erreur").into(),
+                "✗".into(),
+                brief(e),
+            ]);
         }
     }
-    m.push_str(")\n");
+    m.push_str(&format!("\n== {}\n", escape(l("Checks", "Vérifications"))));
+    table(
+        &mut m,
+        "(1.3fr, 1.3fr, 0.6fr, 2.6fr)",
+        &[
+            l("Drill", "Test"),
+            l("Check", "Vérification"),
+            l("Result", "Résultat"),
+            l("Detail", "Détail"),
+        ],
+        &rows,
+    );
     render(&m, &files)
 }

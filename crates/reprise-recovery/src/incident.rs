@@ -1375,44 +1375,23 @@ pub fn pv_text(
             l("Incident commander:", "Commandant d'incident :")
         ));
     }
-    let steps: &[StepRecord] = incident.doc.plan.as_ref().map_or(&[], |p| &p.steps);
-    let mut reservations = Vec::new();
-    let sections = [
-        (
-            l("SCOPE RESTORED", "PÉRIMÈTRE RÉTABLI"),
-            &[StepStatus::Done][..],
-        ),
-        (l("SKIPPED", "NON TRAITÉ"), &[StepStatus::Skipped][..]),
-        (l("FAILED", "EN ÉCHEC"), &[StepStatus::Failed][..]),
-        (
-            l("NOT SETTLED YET", "PAS ENCORE RÉGLÉ"),
-            &[StepStatus::Pending, StepStatus::Running][..],
-        ),
-    ];
-    for (title, statuses) in sections {
-        let mine: Vec<&StepRecord> = steps
-            .iter()
-            .filter(|s| statuses.contains(&s.status))
-            .collect();
-        // The restored scope is always shown, even empty; the others when they hold a step.
-        if mine.is_empty() && statuses != [StepStatus::Done] {
-            continue;
-        }
-        out.push_str(&format!("\n{title}\n"));
+    let sections = pv_sections(incident);
+    for ((en, f), mine) in &sections {
+        out.push_str(&format!("\n{}\n", l(en, f).to_uppercase()));
         if mine.is_empty() {
             out.push_str(l("none\n", "aucun\n"));
         }
         for s in mine {
-            pv_step(&mut out, s, fr, &time, &mut reservations);
+            pv_step(&mut out, s, fr, &time);
         }
     }
     out.push_str(&format!("\n{}\n", l("RESERVATIONS", "RÉSERVES")));
+    let reservations = pv_reservations(&sections, fr);
     if reservations.is_empty() {
         out.push_str(l("none\n", "aucune\n"));
     } else {
         for r in reservations {
-            out.push_str(&r);
-            out.push('\n');
+            out.push_str(&format!("- {r}\n"));
         }
     }
     if let Some(by) = signer {
@@ -1424,15 +1403,81 @@ pub fn pv_text(
     out
 }
 
-/// One step of the report: its times, what was restored, each check; unrecorded checks
-/// and a step forced done without them become reservations.
-fn pv_step(
-    out: &mut String,
-    s: &StepRecord,
-    fr: bool,
-    time: &dyn Fn(Timestamp) -> String,
-    reservations: &mut Vec<String>,
-) {
+/// A section of the report: its heading (English, French) and its steps.
+pub(crate) type Section<'a> = ((&'static str, &'static str), Vec<&'a StepRecord>);
+
+/// The report's sections: the scope restored, always, even empty; then what was skipped,
+/// failed or is not settled yet, when they hold a step.
+pub(crate) fn pv_sections(incident: &Incident) -> Vec<Section<'_>> {
+    let steps: &[StepRecord] = incident.doc.plan.as_ref().map_or(&[], |p| &p.steps);
+    let sections: [((&'static str, &'static str), &[StepStatus]); 4] = [
+        (("Scope restored", "Périmètre rétabli"), &[StepStatus::Done]),
+        (("Skipped", "Non traité"), &[StepStatus::Skipped]),
+        (("Failed", "En échec"), &[StepStatus::Failed]),
+        (
+            ("Not settled yet", "Pas encore réglé"),
+            &[StepStatus::Pending, StepStatus::Running],
+        ),
+    ];
+    sections
+        .into_iter()
+        .filter_map(|(headings, statuses)| {
+            let mine: Vec<&StepRecord> = steps
+                .iter()
+                .filter(|s| statuses.contains(&s.status))
+                .collect();
+            (!mine.is_empty() || statuses == [StepStatus::Done]).then_some((headings, mine))
+        })
+        .collect()
+}
+
+/// What the report accepts with reservations, in the order of its sections: a step
+/// declared done without all its checks, each check reserved (with its deadline), each
+/// check left unrecorded on a step done.
+pub(crate) fn pv_reservations(sections: &[Section<'_>], fr: bool) -> Vec<String> {
+    let l = |en: &'static str, f: &'static str| if fr { f } else { en };
+    let mut out = Vec::new();
+    for s in sections.iter().flat_map(|(_, steps)| steps) {
+        if let Some(why) = &s.forced {
+            out.push(format!(
+                "{}{} {} {why}",
+                s.name,
+                l(":", " :"),
+                l(
+                    "done without all its checks:",
+                    "terminé sans toutes ses vérifications :"
+                )
+            ));
+        }
+        for c in &s.checks {
+            let label = if fr { &c.fr } else { &c.en };
+            match c.result {
+                Some(CheckResult::Reserved) => out.push(format!(
+                    "{} / {label}{} {} {}{}",
+                    s.name,
+                    l(":", " :"),
+                    l("by", "d'ici le"),
+                    c.deadline.map_or("—".into(), |d| d.to_string()),
+                    c.note
+                        .as_ref()
+                        .map(|n| format!(" — {n}"))
+                        .unwrap_or_default()
+                )),
+                None if s.status == StepStatus::Done => out.push(format!(
+                    "{} / {label}{} {}",
+                    s.name,
+                    l(":", " :"),
+                    l("not checked", "non vérifié")
+                )),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// One step of the report: its times, what was restored, each check.
+fn pv_step(out: &mut String, s: &StepRecord, fr: bool, time: &dyn Fn(Timestamp) -> String) {
     let l = |en: &'static str, f: &'static str| if fr { f } else { en };
     let status = if fr {
         s.status.label_fr()
@@ -1478,15 +1523,6 @@ fn pv_step(
                 "déclaré terminé sans toutes ses vérifications :"
             )
         ));
-        reservations.push(format!(
-            "- {}{} {} {why}",
-            s.name,
-            l(":", " :"),
-            l(
-                "done without all its checks:",
-                "terminé sans toutes ses vérifications :"
-            )
-        ));
     }
     for c in &s.checks {
         let label = if fr { &c.fr } else { &c.en };
@@ -1505,26 +1541,6 @@ fn pv_step(
             out.push_str(&format!(" — {n}"));
         }
         out.push('\n');
-        match c.result {
-            Some(CheckResult::Reserved) => reservations.push(format!(
-                "- {} / {label}{} {} {}{}",
-                s.name,
-                l(":", " :"),
-                l("by", "d'ici le"),
-                c.deadline.map_or("—".into(), |d| d.to_string()),
-                c.note
-                    .as_ref()
-                    .map(|n| format!(" — {n}"))
-                    .unwrap_or_default()
-            )),
-            None if s.status == StepStatus::Done => reservations.push(format!(
-                "- {} / {label}{} {}",
-                s.name,
-                l(":", " :"),
-                l("not checked", "non vérifié")
-            )),
-            _ => {}
-        }
     }
 }
 

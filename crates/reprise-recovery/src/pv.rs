@@ -6,20 +6,50 @@
 //! out by Typst, fonts embedded, in English or French.
 
 use jiff::Timestamp;
-use reprise_domain::incident::{CheckResult, StepRecord, StepStatus};
+use reprise_domain::incident::{CheckResult, StepRecord};
 use reprise_ops::context::Ctx;
 use reprise_ops::error::{AppError, AppResult};
 use reprise_workspace::pdf::{escape, preamble, string, typeset};
 
-use crate::incident::{Incident, sha256};
+use crate::incident::{Incident, pv_reservations, pv_sections, sha256};
 
-/// One table cell: escaped text in brackets.
-pub(crate) fn cell(text: &str) -> String {
-    format!("[{}]", escape(text))
+/// One table cell: escaped text in brackets, its lines kept.
+fn cell(text: &str) -> String {
+    format!("[{}]", escape(text).replace('\n', " \\\n"))
 }
 
-pub(crate) fn header_cell(text: &str) -> String {
+fn header_cell(text: &str) -> String {
     format!("[*{}*]", escape(text))
+}
+
+/// A table of the reports' kind: thin rules, a header row repeated on each page.
+pub(crate) fn table(m: &mut String, columns: &str, headers: &[&str], rows: &[Vec<String>]) {
+    m.push_str(&format!(
+        "#table(columns: {columns}, stroke: 0.5pt + luma(170), inset: 4pt,\n  table.header("
+    ));
+    for h in headers {
+        m.push_str(&header_cell(h));
+        m.push_str(", ");
+    }
+    m.push_str("),\n");
+    for row in rows {
+        m.push_str("  ");
+        for c in row {
+            m.push_str(&cell(c));
+            m.push_str(", ");
+        }
+        m.push('\n');
+    }
+    m.push_str(")\n");
+}
+
+/// A two-column table of facts: what, in bold, and its value.
+pub(crate) fn facts_table(m: &mut String, facts: &[(&str, String)]) {
+    m.push_str("#table(columns: (4.2cm, 1fr), stroke: 0.5pt + luma(170), inset: 5pt,\n");
+    for (k, v) in facts {
+        m.push_str(&format!("  {}, {},\n", header_cell(k), cell(v)));
+    }
+    m.push_str(")\n");
 }
 
 /// The files a report reads (its logo), by name.
@@ -164,143 +194,89 @@ pub fn pdf(
     if let Some(c) = &incident.doc.roles.commander {
         facts.push((l("Incident commander", "Commandant d'incident"), c.clone()));
     }
-    m.push_str("#table(columns: (4.2cm, 1fr), stroke: 0.5pt + luma(170), inset: 5pt,\n");
-    for (k, v) in &facts {
-        m.push_str(&format!("  {}, {},\n", header_cell(k), cell(v)));
-    }
-    m.push_str(")\n");
+    facts_table(&mut m, &facts);
     // The scope, by what became of each step.
-    let steps: &[StepRecord] = incident.doc.plan.as_ref().map_or(&[], |p| &p.steps);
-    let sections = [
-        (
-            l("Scope restored", "Périmètre rétabli"),
-            &[StepStatus::Done][..],
-        ),
-        (l("Skipped", "Non traité"), &[StepStatus::Skipped][..]),
-        (l("Failed", "En échec"), &[StepStatus::Failed][..]),
-        (
-            l("Not settled yet", "Pas encore réglé"),
-            &[StepStatus::Pending, StepStatus::Running][..],
-        ),
-    ];
-    for (heading, statuses) in sections {
-        let mine: Vec<&StepRecord> = steps
-            .iter()
-            .filter(|s| statuses.contains(&s.status))
-            .collect();
-        if mine.is_empty() && statuses != [StepStatus::Done] {
-            continue;
-        }
-        m.push_str(&format!("\n== {}\n", escape(heading)));
+    let sections = pv_sections(incident);
+    for ((en, f), mine) in &sections {
+        m.push_str(&format!("\n== {}\n", escape(l(en, f))));
         if mine.is_empty() {
             m.push_str(&format!("{}\n", escape(l("None.", "Aucun."))));
             continue;
         }
-        m.push_str("#table(columns: (1.5fr, 1fr, 0.8fr, 1fr, 1fr, 2fr), stroke: 0.5pt + luma(170), inset: 4pt,\n  table.header(");
-        for h in [
-            l("Step", "Étape"),
-            l("Asset", "Actif"),
-            l("Status", "État"),
-            l("Started", "Début"),
-            l("Finished", "Fin"),
-            l("Restored from", "Restauré depuis"),
-        ] {
-            m.push_str(&header_cell(h));
-            m.push_str(", ");
-        }
-        m.push_str("),\n");
-        for s in mine {
-            let restored: Vec<String> = s
-                .restored
-                .iter()
-                .map(|r| {
-                    format!(
-                        "{} ← {} ({}), {} {}",
-                        r.dataset,
-                        reprise_workspace::text::short(&r.snapshot),
-                        time(r.time),
-                        r.files,
-                        l("file(s)", "fichier(s)")
-                    )
-                })
-                .chain(
-                    s.note
-                        .iter()
-                        .map(|n| format!("{} {n}", l("note:", "note :"))),
-                )
-                .chain(s.failure.iter().map(|(en, f)| {
-                    format!("{} {}", l("failed:", "échec :"), if fr { f } else { en })
-                }))
-                .collect();
-            let status = if fr {
-                s.status.label_fr()
-            } else {
-                s.status.as_str()
-            };
-            m.push_str(&format!(
-                "  {}, {}, {}, {}, {}, [{}],\n",
-                cell(&s.name),
-                cell(&s.asset),
-                cell(status),
-                cell(&s.started.map_or("—".into(), time)),
-                cell(&s.finished.map_or("—".into(), time)),
-                restored
+        let rows: Vec<Vec<String>> = mine
+            .iter()
+            .map(|s| {
+                let restored: Vec<String> = s
+                    .restored
                     .iter()
-                    .map(|r| escape(r))
-                    .collect::<Vec<_>>()
-                    .join(" \\ ")
-            ));
-        }
-        m.push_str(")\n");
+                    .map(|r| {
+                        format!(
+                            "{} ← {} ({}), {} {}",
+                            r.dataset,
+                            reprise_workspace::text::short(&r.snapshot),
+                            time(r.time),
+                            r.files,
+                            l("file(s)", "fichier(s)")
+                        )
+                    })
+                    .chain(
+                        s.note
+                            .iter()
+                            .map(|n| format!("{} {n}", l("note:", "note :"))),
+                    )
+                    .chain(s.failure.iter().map(|(en, f)| {
+                        format!("{} {}", l("failed:", "échec :"), if fr { f } else { en })
+                    }))
+                    .collect();
+                vec![
+                    s.name.clone(),
+                    s.asset.clone(),
+                    if fr {
+                        s.status.label_fr()
+                    } else {
+                        s.status.as_str()
+                    }
+                    .to_string(),
+                    s.started.map_or("—".into(), time),
+                    s.finished.map_or("—".into(), time),
+                    restored.join("\n"),
+                ]
+            })
+            .collect();
+        table(
+            &mut m,
+            "(1.5fr, 1fr, 0.8fr, 1fr, 1fr, 2fr)",
+            &[
+                l("Step", "Étape"),
+                l("Asset", "Actif"),
+                l("Status", "État"),
+                l("Started", "Début"),
+                l("Finished", "Fin"),
+                l("Restored from", "Restauré depuis"),
+            ],
+            &rows,
+        );
     }
-    // Every check, and what it found; unrecorded ones and forced steps are reservations.
-    let mut reservations: Vec<String> = Vec::new();
-    let mut checks = Vec::new();
-    for s in steps {
-        if let Some(why) = &s.forced {
-            reservations.push(format!(
-                "{} — {} {why}",
-                s.name,
-                l(
-                    "declared done without all its checks:",
-                    "déclaré terminé sans toutes ses vérifications :"
-                )
-            ));
-        }
-        for c in &s.checks {
-            let label = if fr { &c.fr } else { &c.en };
+    // Every check, and what it found.
+    let steps: &[StepRecord] = incident.doc.plan.as_ref().map_or(&[], |p| &p.steps);
+    let checks: Vec<Vec<String>> = steps
+        .iter()
+        .flat_map(|s| s.checks.iter().map(move |c| (s, c)))
+        .map(|(s, c)| {
             let (mark, result) = match c.result {
-                Some(CheckResult::Pass) => ("✓", if fr { "conforme" } else { "pass" }),
-                Some(CheckResult::Fail) => ("✗", if fr { "non conforme" } else { "fail" }),
-                Some(CheckResult::Reserved) => ("⚠", if fr { "réserve" } else { "reserved" }),
+                Some(CheckResult::Pass) => ("✓", l("pass", "conforme")),
+                Some(CheckResult::Fail) => ("✗", l("fail", "non conforme")),
+                Some(CheckResult::Reserved) => ("⚠", l("reserved", "réserve")),
                 None => ("—", l("not checked", "non vérifié")),
             };
-            checks.push((
+            vec![
                 s.name.clone(),
-                label.clone(),
+                if fr { &c.fr } else { &c.en }.clone(),
                 format!("{mark} {result}"),
                 c.note.clone().unwrap_or_default(),
-            ));
-            match c.result {
-                Some(CheckResult::Reserved) => reservations.push(format!(
-                    "{} / {label} — {} {}{}",
-                    s.name,
-                    l("to lift by", "à lever d'ici le"),
-                    c.deadline.map_or("—".into(), |d| d.to_string()),
-                    c.note
-                        .as_ref()
-                        .map(|n| format!(" — {n}"))
-                        .unwrap_or_default()
-                )),
-                None if s.status == StepStatus::Done => reservations.push(format!(
-                    "{} / {label} — {}",
-                    s.name,
-                    l("not checked", "non vérifié")
-                )),
-                _ => {}
-            }
-        }
-    }
+            ]
+        })
+        .collect();
     m.push_str(&format!("\n== {}\n", escape(l("Checks", "Vérifications"))));
     if checks.is_empty() {
         m.push_str(&format!(
@@ -308,29 +284,21 @@ pub fn pdf(
             escape(l("None recorded.", "Aucune enregistrée."))
         ));
     } else {
-        m.push_str("#table(columns: (1.3fr, 2fr, 1fr, 1.7fr), stroke: 0.5pt + luma(170), inset: 4pt,\n  table.header(");
-        for h in [
-            l("Step", "Étape"),
-            l("Check", "Vérification"),
-            l("Result", "Résultat"),
-            l("Note", "Note"),
-        ] {
-            m.push_str(&header_cell(h));
-            m.push_str(", ");
-        }
-        m.push_str("),\n");
-        for (step, label, result, note) in &checks {
-            m.push_str(&format!(
-                "  {}, {}, {}, {},\n",
-                cell(step),
-                cell(label),
-                cell(result),
-                cell(note)
-            ));
-        }
-        m.push_str(")\n");
+        table(
+            &mut m,
+            "(1.3fr, 2fr, 1fr, 1.7fr)",
+            &[
+                l("Step", "Étape"),
+                l("Check", "Vérification"),
+                l("Result", "Résultat"),
+                l("Note", "Note"),
+            ],
+            &checks,
+        );
     }
+    // The same reservations as the signed text.
     m.push_str(&format!("\n== {}\n", escape(l("Reservations", "Réserves"))));
+    let reservations = pv_reservations(&sections, fr);
     if reservations.is_empty() {
         m.push_str(&format!("{}\n", escape(l("None.", "Aucune."))));
     } else {

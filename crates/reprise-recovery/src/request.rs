@@ -1206,7 +1206,6 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
     let fr = lang == Lang::Fr;
     let (l, time) = words(fr, tz);
     let r = &view.request;
-    let q = &r.doc.request;
     let mut out = format!(
         "{} #{}\n{} {}\n\n",
         l(
@@ -1217,41 +1216,9 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
         l("State:", "État :"),
         r.state.label(lang)
     );
-    let mut line = |k: &str, v: String| out.push_str(&format!("{k} {v}\n"));
-    line(l("Requester:", "Demandeur :"), q.requester.clone());
-    line(l("Submitted:", "Soumise le :"), time(r.row.created));
-    line(l("Environment:", "Environnement :"), q.environment.clone());
-    line(
-        l("Context:", "Contexte :"),
-        format!(
-            "{} — {}{}",
-            q.context.kind.label(lang),
-            q.context.description,
-            q.context
-                .incident
-                .map(|i| format!(" (incident {i})"))
-                .unwrap_or_default()
-        ),
-    );
-    line(l("Urgency:", "Urgence :"), q.urgency.label(lang).into());
-    line(l("Impact:", "Impact :"), q.impact.clone());
-    line(l("Target:", "Cible :"), target_text(&q.target, lang, tz));
-    line(
-        l("Downtime:", "Interruption :"),
-        match q.window {
-            Some(w) => format!(
-                "{} {} → {}",
-                l("approved, window", "acceptée, fenêtre"),
-                time(w.from),
-                time(w.to)
-            ),
-            None => l(
-                "not approved: restored beside production",
-                "non acceptée : restauration à côté de la production",
-            )
-            .into(),
-        },
-    );
+    for (k, v) in request_facts(r, lang, tz) {
+        out.push_str(&format!("{k}{} {v}\n", l(":", " :")));
+    }
     out.push_str(&format!(
         "\n{} ({} {})\n",
         l("FEASIBILITY", "FAISABILITÉ"),
@@ -1299,6 +1266,49 @@ pub fn report_text(view: &RequestView, lang: Lang, tz: &jiff::tz::TimeZone) -> S
         ));
     }
     out
+}
+
+/// Who asked, when, from where, why and for what, and the downtime agreed: the request
+/// as its reports show it, each with its label.
+fn request_facts(r: &Loaded, lang: Lang, tz: &jiff::tz::TimeZone) -> Vec<(&'static str, String)> {
+    let (l, time) = words(lang == Lang::Fr, tz);
+    let q = &r.doc.request;
+    vec![
+        (l("Requester", "Demandeur"), q.requester.clone()),
+        (l("Submitted", "Soumise le"), time(r.row.created)),
+        (l("Environment", "Environnement"), q.environment.clone()),
+        (
+            l("Context", "Contexte"),
+            format!(
+                "{} — {}{}",
+                q.context.kind.label(lang),
+                q.context.description,
+                q.context
+                    .incident
+                    .map(|i| format!(" (incident {i})"))
+                    .unwrap_or_default()
+            ),
+        ),
+        (l("Urgency", "Urgence"), q.urgency.label(lang).to_string()),
+        (l("Impact", "Impact"), q.impact.clone()),
+        (l("Target", "Cible"), target_text(&q.target, lang, tz)),
+        (
+            l("Downtime", "Interruption"),
+            match q.window {
+                Some(w) => format!(
+                    "{} {} → {}",
+                    l("approved, window", "acceptée, fenêtre"),
+                    time(w.from),
+                    time(w.to)
+                ),
+                None => l(
+                    "not approved: restored beside production",
+                    "non acceptée : restauration à côté de la production",
+                )
+                .to_string(),
+            },
+        ),
+    ]
 }
 
 /// Each data set's verdict, the point chosen and the alternatives.
@@ -1510,12 +1520,11 @@ pub fn report_pdf(
     lang: Lang,
     tz: &jiff::tz::TimeZone,
 ) -> AppResult<Vec<u8>> {
-    use crate::pv::{cell, header_cell, letterhead, provider_and_client, render};
+    use crate::pv::{facts_table, letterhead, provider_and_client, render, table};
     use reprise_workspace::pdf::{escape, preamble};
     let fr = lang == Lang::Fr;
     let (l, time) = words(fr, tz);
     let r = &view.request;
-    let q = &r.doc.request;
     let heading = l(
         "RESTORE REQUEST REPORT",
         "RAPPORT DE DEMANDE DE RESTAURATION",
@@ -1532,73 +1541,13 @@ pub fn report_pdf(
         escape(heading),
         r.row.id
     ));
-    let table = |m: &mut String, columns: &str, headers: &[&str], rows: &[Vec<String>]| {
-        m.push_str(&format!(
-            "#table(columns: {columns}, stroke: 0.5pt + luma(170), inset: 4pt,\n  table.header("
-        ));
-        for h in headers {
-            m.push_str(&header_cell(h));
-            m.push_str(", ");
-        }
-        m.push_str("),\n");
-        for row in rows {
-            m.push_str("  ");
-            for c in row {
-                m.push_str(&cell(c));
-                m.push_str(", ");
-            }
-            m.push('\n');
-        }
-        m.push_str(")\n");
-    };
-    let facts: Vec<Vec<String>> = [
+    let mut facts = vec![
         (l("Client", "Client"), client.clone()),
         (l("Provider", "Prestataire"), provider.clone()),
         (l("State", "État"), r.state.label(lang).to_string()),
-        (l("Requester", "Demandeur"), q.requester.clone()),
-        (l("Submitted", "Soumise le"), time(r.row.created)),
-        (l("Environment", "Environnement"), q.environment.clone()),
-        (
-            l("Context", "Contexte"),
-            format!(
-                "{} — {}{}",
-                q.context.kind.label(lang),
-                q.context.description,
-                q.context
-                    .incident
-                    .map(|i| format!(" (incident {i})"))
-                    .unwrap_or_default()
-            ),
-        ),
-        (l("Urgency", "Urgence"), q.urgency.label(lang).to_string()),
-        (l("Impact", "Impact"), q.impact.clone()),
-        (l("Target", "Cible"), target_text(&q.target, lang, tz)),
-        (
-            l("Downtime", "Interruption"),
-            match q.window {
-                Some(w) => format!(
-                    "{} {} → {}",
-                    l("approved, window", "acceptée, fenêtre"),
-                    time(w.from),
-                    time(w.to)
-                ),
-                None => l(
-                    "not approved: restored beside production",
-                    "non acceptée : restauration à côté de la production",
-                )
-                .to_string(),
-            },
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| vec![k.to_string(), v])
-    .collect();
-    table(
-        &mut m,
-        "(4.2cm, 1fr)",
-        &[l("Request", "Demande"), ""],
-        &facts,
-    );
+    ];
+    facts.extend(request_facts(r, lang, tz));
+    facts_table(&mut m, &facts);
     m.push_str(&format!(
         "\n== {} ({} {})\n",
         escape(l("Feasibility", "Faisabilité")),
