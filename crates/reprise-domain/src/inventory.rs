@@ -705,6 +705,7 @@ mod tests {
                 rotate_every: None,
                 medium: "disk".into(),
                 location: Location::OnSite,
+                immutable: None,
             }],
             default_policy: Some(PolicyId::parse("daily").unwrap()),
             notifiers: vec![],

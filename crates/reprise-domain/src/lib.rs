@@ -42,7 +42,7 @@ pub use notifier::{
     Channel, Email, Notifier, ServerSettings, SmtpTls, SupervisionSettings, jitter_offset,
     severity_rank,
 };
-pub use policy::{Location, Policy, RepoBackend, Repository, Retention};
+pub use policy::{Immutability, Location, LockMode, Policy, RepoBackend, Repository, Retention};
 pub use retention::{RetentionDecision, plan_retention};
 pub use schedule::{Schedule, ScheduleError};
 pub use vocabulary::{AssetState, Category, Criticality, UnknownWord, ZoneRisk, normalize_word};

@@ -69,6 +69,43 @@ pub struct Repository {
     /// The kind of medium (`disk`, `nas`, `object-storage`, `tape`…) for the 3-2-1 rule.
     pub medium: String,
     pub location: Location,
+    /// How long nobody, Reprise's own credentials included, can delete what is written
+    /// there (S3 Object Lock), and in which mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub immutable: Option<Immutability>,
+}
+
+/// An immutable repository's lock: `immutable_for = "30d"`, `lock_mode = "compliance"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Immutability {
+    pub period: crate::Interval,
+    /// `compliance` (nobody lifts it) or `governance` (lifted with a special right).
+    pub mode: LockMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockMode {
+    #[default]
+    Compliance,
+    Governance,
+}
+
+impl LockMode {
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "compliance" => Some(Self::Compliance),
+            "governance" => Some(Self::Governance),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Compliance => "compliance",
+            Self::Governance => "governance",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -14,7 +14,9 @@ mod changes;
 mod check;
 mod confined;
 mod erase;
+mod immutable;
 mod keys;
+mod lock;
 mod object;
 mod progress;
 mod restore;
@@ -34,6 +36,8 @@ pub use backup::{BackupRequest, BackupSource};
 pub use changes::{Changes, name_matches};
 pub use check::{CheckReport, PackProblem, ReadMode};
 pub use erase::{Erased, Found, is_erased};
+pub use immutable::{LockReport, Recovered, object_lock_enabled, recover};
+pub use lock::{LockMode, ObjectLock};
 pub use progress::{NoProgress, Progress, ProgressKind, Task};
 pub use restore::{RestorePlan, RestoreRequest, RestoreSummary};
 
@@ -70,6 +74,8 @@ pub struct RepoSpec {
     pub s3: Option<S3Credentials>,
     /// How an `sftp:` location is reached.
     pub ssh: SshOptions,
+    /// An immutable repository's Object Lock (`s3:` locations only).
+    pub lock: Option<ObjectLock>,
 }
 
 impl RepoSpec {
@@ -81,6 +87,7 @@ impl RepoSpec {
             password,
             s3: None,
             ssh: SshOptions::default(),
+            lock: None,
         }
     }
 }
@@ -227,6 +234,8 @@ pub struct Repo {
     spec: RepoSpec,
     progress: Arc<dyn Progress>,
     location: String,
+    /// The object storage `inner` writes to, for what Object Lock needs beyond it.
+    object: Option<Arc<object::ObjectBackend>>,
 }
 
 fn options() -> RepositoryOptions {
@@ -236,12 +245,38 @@ fn options() -> RepositoryOptions {
 }
 
 fn backends(spec: &RepoSpec) -> Result<rustic_core::RepositoryBackends> {
-    let remote: Option<Arc<dyn rustic_core::WriteBackend>> = if spec.location.starts_with("s3:") {
-        Some(Arc::new(object::ObjectBackend::open_s3(
+    backends_with_object(spec).map(|(backends, _)| backends)
+}
+
+/// The backends of a repository, and its object storage when it is in a bucket.
+fn backends_with_object(
+    spec: &RepoSpec,
+) -> Result<(
+    rustic_core::RepositoryBackends,
+    Option<Arc<object::ObjectBackend>>,
+)> {
+    if spec.location.starts_with("s3:") {
+        let object = Arc::new(object::ObjectBackend::open_s3(
             &spec.location,
             spec.s3.as_ref(),
-        )?))
-    } else if spec.location.starts_with("sftp:") {
+            spec.lock,
+        )?);
+        return Ok((
+            rustic_core::RepositoryBackends::new(object.clone(), None),
+            Some(object),
+        ));
+    }
+    if spec.lock.is_some() {
+        return Err(EngineError::Repository {
+            location: spec.location.clone(),
+            reason: "only S3 storage with Object Lock keeps a repository immutable".into(),
+        });
+    }
+    backends_plain(spec).map(|backends| (backends, None))
+}
+
+fn backends_plain(spec: &RepoSpec) -> Result<rustic_core::RepositoryBackends> {
+    let remote: Option<Arc<dyn rustic_core::WriteBackend>> = if spec.location.starts_with("sftp:") {
         Some(Arc::new(sftp::SftpBackend::open(
             &spec.location,
             &spec.ssh,
@@ -330,6 +365,15 @@ pub fn init(spec: &RepoSpec) -> Result<()> {
     if let Some(path) = local_path(&spec.location) {
         std::fs::create_dir_all(&path)
             .map_err(|e| EngineError::Io(format!("cannot create {}: {e}", path.display())))?;
+    }
+    if spec.lock.is_some() && !object_lock_enabled(spec)? {
+        return Err(EngineError::Repository {
+            location: spec.location.clone(),
+            reason: "the bucket has no Object Lock: an immutable repository needs a bucket \
+                     created with Object Lock enabled (`aws s3api create-bucket \
+                     --object-lock-enabled-for-bucket`, or your provider's console)"
+                .into(),
+        });
     }
     let backends = backends(spec)?;
     let repo = Repository::new(&options(), &backends).map_err(repo_error(&spec.location))?;
@@ -430,12 +474,10 @@ impl Repo {
     /// Opens the repository, telling a wrong password from a missing repository.
     pub fn open(spec: &RepoSpec, progress: Arc<dyn Progress>) -> Result<Self> {
         let location = spec.location.clone();
-        let repo = Repository::new_with_progress(
-            &options(),
-            &backends(spec)?,
-            progress::Bars(progress.clone()),
-        )
-        .map_err(repo_error(&location))?;
+        let (backends, object) = backends_with_object(spec)?;
+        let repo =
+            Repository::new_with_progress(&options(), &backends, progress::Bars(progress.clone()))
+                .map_err(repo_error(&location))?;
         match repo.config_id() {
             Ok(Some(_)) => {}
             Ok(None) => {
@@ -471,6 +513,7 @@ impl Repo {
             spec: spec.clone(),
             progress,
             location,
+            object,
         })
     }
 

@@ -6,6 +6,9 @@
 //! scheme for HTTPS). Credentials come from the environment, as for restic:
 //! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, and `AWS_DEFAULT_REGION` (default
 //! `us-east-1`); they never appear in the configuration.
+//!
+//! An immutable repository (`lock`) writes what a restore needs with an Object Lock
+//! retention, and deletes by version only what is no longer locked (see `lock.rs`).
 
 use std::future::IntoFuture;
 
@@ -15,6 +18,7 @@ use rustic_core::{
     BytesList, ErrorKind, FileType, Id, ReadBackend, RusticError, RusticResult, WriteBackend,
 };
 
+use crate::lock::{ObjectLock, S3Api};
 use crate::{EngineError, Result, S3Credentials};
 
 /// A bucket (and prefix) holding one repository.
@@ -24,6 +28,19 @@ pub(crate) struct ObjectBackend {
     op: Option<Operator>,
     runtime: Option<tokio::runtime::Runtime>,
     location: String,
+    /// The lock of an immutable repository, and the requests OpenDAL cannot make.
+    locked: Option<(ObjectLock, S3Api)>,
+    /// Packs a prune no longer needed but left in place because their lock holds.
+    kept: std::sync::Mutex<Vec<(String, jiff::Timestamp)>>,
+}
+
+/// Whether a file of this type is locked in an immutable repository: what a restore
+/// needs. Index files are derived from the packs, lock files are transient.
+pub(crate) fn locked_type(tpe: FileType) -> bool {
+    matches!(
+        tpe,
+        FileType::Config | FileType::Key | FileType::Snapshot | FileType::Pack
+    )
 }
 
 impl Drop for ObjectBackend {
@@ -92,30 +109,52 @@ fn env(name: &str, location: &str) -> Result<String> {
 }
 
 impl ObjectBackend {
-    pub(crate) fn open_s3(location: &str, credentials: Option<&S3Credentials>) -> Result<Self> {
+    pub(crate) fn open_s3(
+        location: &str,
+        credentials: Option<&S3Credentials>,
+        lock: Option<ObjectLock>,
+    ) -> Result<Self> {
         let (endpoint, bucket, root) = parse_s3(location)?;
         // Installs the HTTP client once per process (later calls do nothing).
         opendal::install_default();
         let region = std::env::var("AWS_DEFAULT_REGION").unwrap_or_else(|_| "us-east-1".into());
+        let key_id = match credentials {
+            Some(c) => c.access_key_id.clone(),
+            None => env("AWS_ACCESS_KEY_ID", location)?,
+        };
+        let secret = match credentials {
+            Some(c) => c.secret_access_key.expose().to_string(),
+            None => env("AWS_SECRET_ACCESS_KEY", location)?,
+        };
         let builder = opendal::services::S3::default()
             .endpoint(&endpoint)
             .bucket(&bucket)
             .root(&root)
             .region(&region)
-            .access_key_id(&match credentials {
-                Some(c) => c.access_key_id.clone(),
-                None => env("AWS_ACCESS_KEY_ID", location)?,
-            })
-            .secret_access_key(&match credentials {
-                Some(c) => c.secret_access_key.expose().to_string(),
-                None => env("AWS_SECRET_ACCESS_KEY", location)?,
-            })
+            .access_key_id(&key_id)
+            .secret_access_key(&secret)
             .disable_config_load()
             .disable_ec2_metadata();
-        Self::with(Operator::new(builder), location)
+        let locked = match lock {
+            Some(lock) => Some((
+                lock,
+                S3Api::new(&endpoint, &bucket, &root, &region, &key_id, &secret).map_err(
+                    |reason| EngineError::Repository {
+                        location: location.to_string(),
+                        reason,
+                    },
+                )?,
+            )),
+            None => None,
+        };
+        Self::with(Operator::new(builder), location, locked)
     }
 
-    fn with(op: opendal::Result<Operator>, location: &str) -> Result<Self> {
+    fn with(
+        op: opendal::Result<Operator>,
+        location: &str,
+        locked: Option<(ObjectLock, S3Api)>,
+    ) -> Result<Self> {
         let op = op
             .map_err(|e| EngineError::Repository {
                 location: location.to_string(),
@@ -133,7 +172,25 @@ impl ObjectBackend {
             op: Some(op),
             runtime: Some(runtime),
             location: location.to_string(),
+            locked,
+            kept: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// The lock and the signed requests of an immutable repository.
+    pub(crate) fn locked(&self) -> Option<&(ObjectLock, S3Api)> {
+        self.locked.as_ref()
+    }
+
+    /// Drains the packs a prune left because their lock holds.
+    pub(crate) fn take_kept(&self) -> Vec<(String, jiff::Timestamp)> {
+        std::mem::take(&mut *self.kept.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn fail_lock(&self, what: String) -> Box<RusticError> {
+        RusticError::new(ErrorKind::Backend, "S3 Object Lock: {what}")
+            .attach_context("what", what)
+            .attach_context("location", self.location.clone())
     }
 
     fn op(&self) -> &Operator {
@@ -142,7 +199,7 @@ impl ObjectBackend {
             .expect("the operator lives as long as the backend")
     }
 
-    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+    pub(crate) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime
             .as_ref()
             .expect("the runtime lives as long as the backend")
@@ -247,6 +304,16 @@ impl WriteBackend for ObjectBackend {
         _cacheable: bool,
         content: BytesList,
     ) -> RusticResult<()> {
+        if let Some((lock, api)) = &self.locked
+            && locked_type(tpe)
+        {
+            let body: Vec<u8> = content.into_vec().concat();
+            let key = api.key(&Self::path(tpe, id));
+            let until = lock.until(jiff::Timestamp::now());
+            return self
+                .block_on(api.put_locked(&key, Bytes::from(body), *lock, until))
+                .map_err(|e| self.fail_lock(e));
+        }
         let buffer: opendal::Buffer = content.into_vec().into_iter().collect();
         self.block_on(self.op().write(&Self::path(tpe, id), buffer))
             .map_err(|e| self.fail("write", e))?;
@@ -254,8 +321,42 @@ impl WriteBackend for ObjectBackend {
     }
 
     fn remove(&self, tpe: FileType, id: &Id, _cacheable: bool) -> RusticResult<()> {
-        self.block_on(self.op().delete(&Self::path(tpe, id)))
-            .map_err(|e| self.fail("delete", e))
+        let Some((_, api)) = &self.locked else {
+            return self
+                .block_on(self.op().delete(&Self::path(tpe, id)))
+                .map_err(|e| self.fail("delete", e));
+        };
+        // Never a delete of a locked object: a pack no longer needed stays until its lock
+        // lapses (the next prune takes it), anything else is refused. What is deleted is
+        // deleted by version, so that the storage is freed and no delete marker hides it.
+        let key = api.key(&Self::path(tpe, id));
+        let head = self
+            .block_on(api.head(&key, None))
+            .map_err(|e| self.fail_lock(e))?;
+        let Some(head) = head else {
+            return Ok(());
+        };
+        let now = jiff::Timestamp::now();
+        if let Some(until) = head.retain_until.filter(|until| *until > now) {
+            if tpe == FileType::Pack {
+                self.kept
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((key, until));
+                return Ok(());
+            }
+            return Err(self.fail_lock(format!(
+                "{key} is locked until {until}: it cannot be deleted before"
+            )));
+        }
+        match head.version_id {
+            Some(version) => self
+                .block_on(api.delete_version(&key, &version))
+                .map_err(|e| self.fail_lock(e)),
+            None => self
+                .block_on(self.op().delete(&Self::path(tpe, id)))
+                .map_err(|e| self.fail("delete", e)),
+        }
     }
 }
 

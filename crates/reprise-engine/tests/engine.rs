@@ -15,6 +15,7 @@ fn spec(dir: &Path) -> RepoSpec {
         password: Secret::new("correct horse battery staple"),
         s3: None,
         ssh: Default::default(),
+        lock: None,
     }
 }
 
@@ -179,6 +180,7 @@ fn forget_prune_and_copy() {
         password: Secret::new("another"),
         s3: None,
         ssh: Default::default(),
+        lock: None,
     };
     reprise_engine::init(&spec1).unwrap();
     reprise_engine::init(&spec2).unwrap();
@@ -234,6 +236,7 @@ fn an_s3_repository_on_a_real_s3_server_works_like_a_local_one() {
             access_key_id: reprise_testkit::s3::ACCESS_KEY.into(),
             secret_access_key: Secret::new(reprise_testkit::s3::SECRET_KEY),
         }),
+        lock: None,
     };
     assert!(!reprise_engine::exists(&spec).unwrap());
     reprise_engine::init(&spec).unwrap();

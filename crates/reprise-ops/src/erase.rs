@@ -304,6 +304,23 @@ async fn execute_now(
                 .filter(|p| p.repository == repo.id.as_str())
                 .collect();
             let snapshots: Vec<String> = mine.iter().map(|h| h.snapshot.clone()).collect();
+            if open.is_immutable() {
+                // A lock nobody can lift: rewriting would leave the originals in place.
+                let handle = open.clone();
+                let held = blocking(move || handle.snapshot_locks()).await?;
+                let locked: Vec<_> = held
+                    .iter()
+                    .filter(|(sid, _)| snapshots.iter().any(|s| sid.starts_with(s.as_str())))
+                    .collect();
+                if let Some(latest) = locked.iter().map(|(_, until)| **until).max() {
+                    return Err(AppError::Refused(format!(
+                        "repository `{}` is immutable: {} restore point(s) holding these paths are locked until {} at the latest, and nobody can delete them before; the erasure stays pending (run `reprise erase run {id}` again once they are no longer kept and their locks lapsed)",
+                        repo.id,
+                        locked.len(),
+                        latest.strftime("%Y-%m-%d %H:%M UTC")
+                    )));
+                }
+            }
             let paths = doc.paths.clone();
             let worker = open.clone();
             let tag = format!("erased:{id}");

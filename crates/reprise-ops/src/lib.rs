@@ -27,6 +27,7 @@ pub mod journal;
 /// The master key (in `reprise-journal`, which seals with it).
 pub use reprise_journal::keys;
 pub mod leases;
+pub mod locks;
 pub mod notify;
 pub mod places;
 pub mod points;

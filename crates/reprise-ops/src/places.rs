@@ -171,6 +171,7 @@ mod tests {
             rotate_every: None,
             medium: medium.into(),
             location,
+            immutable: None,
         }
     }
 

@@ -74,7 +74,21 @@ pub fn password(ws: &Workspace, repo: &Repository) -> AppResult<Secret> {
 pub fn spec(ws: &Workspace, repo: &Repository) -> AppResult<RepoSpec> {
     let mut spec = RepoSpec::new(location(ws, repo), password(ws, repo)?);
     spec.ssh = ssh(ws, repo);
+    spec.lock = repo.immutable.map(lock);
     Ok(spec)
+}
+
+/// The engine's Object Lock for a repository's `immutable_for`.
+pub fn lock(immutable: reprise_domain::Immutability) -> reprise_engine::ObjectLock {
+    reprise_engine::ObjectLock {
+        period: jiff::SignedDuration::from_secs(
+            i64::try_from(immutable.period.as_secs()).unwrap_or(i64::MAX),
+        ),
+        mode: match immutable.mode {
+            reprise_domain::LockMode::Compliance => reprise_engine::LockMode::Compliance,
+            reprise_domain::LockMode::Governance => reprise_engine::LockMode::Governance,
+        },
+    }
 }
 
 /// How ssh reaches an SFTP repository (S3 credentials come from the environment, as for
@@ -237,6 +251,10 @@ pub struct Rotation {
     pub stored_in: String,
     /// Per repository: the old key removed and the new one.
     pub keys: Vec<(String, Option<String>, String)>,
+    /// Immutable repositories whose old key could not be removed: it is locked, and
+    /// the old password opens them until the lock lapses.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub old_key_locked: Vec<String>,
     pub at: jiff::Timestamp,
 }
 
@@ -325,9 +343,12 @@ pub async fn rotate_key(ctx: &crate::context::Ctx<'_>, id: &str) -> AppResult<Ro
     };
     // 4. The old keys out.
     let mut keys = Vec::new();
+    let mut old_key_locked = Vec::new();
     for ((rid, old, added), handle) in opened.into_iter().zip(reopened) {
         let old_key = old.key_id();
-        if let Some(old_id) = old_key.clone() {
+        if handle.is_immutable() {
+            old_key_locked.push(rid.clone());
+        } else if let Some(old_id) = old_key.clone() {
             blocking(move || handle.delete_key(&old_id)).await?;
         }
         keys.push((rid, old_key, added));
@@ -342,6 +363,7 @@ pub async fn rotate_key(ctx: &crate::context::Ctx<'_>, id: &str) -> AppResult<Ro
         repositories: keys.iter().map(|k| k.0.clone()).collect(),
         stored_in,
         keys,
+        old_key_locked,
         at,
     })
 }

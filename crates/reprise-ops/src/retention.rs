@@ -22,6 +22,10 @@ pub struct GroupPlan {
     /// The data set's category, whose maximum retention caps the policy's.
     pub category: Option<String>,
     pub decisions: Vec<RetentionDecision>,
+    /// Points the rules remove but an immutable repository's lock still holds (kept,
+    /// and left to lapse: their locks are not extended).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locked: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +40,16 @@ pub struct Applied {
     pub error: Option<String>,
     /// Restore points still to remove here.
     pub left: usize,
+    /// Packs no longer needed that stay, locked, until the earliest of these dates: a
+    /// prune after it removes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_locked: Option<KeptLocked>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KeptLocked {
+    pub packs: usize,
+    pub until: Timestamp,
 }
 
 /// Whether every repository was done.
@@ -51,9 +65,16 @@ pub async fn plan(ctx: &Ctx<'_>, assets: &[String], now: Timestamp) -> AppResult
     let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
     let mut plans = Vec::new();
     // What each repository holds now; one out of reach is planned from what the catalog
-    // last saw of it (applying then fails there, says so, and is run again later).
+    // last saw of it (applying then fails there, says so, and is run again later). An
+    // immutable repository also says which snapshots are still locked, and until when.
+    let mut locks: BTreeMap<String, BTreeMap<String, Timestamp>> = BTreeMap::new();
     for repo in &ctx.inventory().repositories {
         if let Ok(open) = repos::open(ctx.workspace(), repo, ctx.progress.clone()).await {
+            if repo.immutable.is_some() {
+                let handle = open.clone();
+                let held = blocking(move || handle.snapshot_locks()).await?;
+                locks.insert(repo.id.to_string(), held);
+            }
             crate::points::sync(ctx, repo.id.as_str(), open).await?;
         }
     }
@@ -102,7 +123,32 @@ pub async fn plan(ctx: &Ctx<'_>, assets: &[String], now: Timestamp) -> AppResult
                 }
             }
         }
+        // A lock nobody can lift keeps a point whatever the rules say.
+        let mut locked = Vec::new();
+        if let Some(held) = locks.get(&repository) {
+            let period = ctx
+                .repository(&repository)
+                .ok()
+                .and_then(|r| r.immutable)
+                .map(|i| i.period.to_string())
+                .unwrap_or_default();
+            for d in decisions.iter_mut().filter(|d| !d.keep) {
+                let lock = held
+                    .iter()
+                    .find(|(id, _)| id.starts_with(d.id.as_str()))
+                    .map(|(_, until)| *until);
+                if let Some(until) = lock {
+                    d.keep = true;
+                    d.reasons = vec![format!(
+                        "locked until {} (immutable for {period}), then removed",
+                        until.strftime("%Y-%m-%d %H:%M UTC")
+                    )];
+                    locked.push(d.id.clone());
+                }
+            }
+        }
         plans.push(GroupPlan {
+            locked,
             repository,
             asset: asset_id,
             dataset,
@@ -168,13 +214,27 @@ async fn apply_now(ctx: &Ctx<'_>, plans: &[GroupPlan]) -> AppResult<Vec<Applied>
             let repo = repos::open(ctx.workspace(), config, ctx.progress.clone()).await?;
             let worker = repo.clone();
             let forget = ids.clone();
-            let freed = blocking(move || {
+            let (freed, kept) = blocking(move || {
                 worker.forget(&forget)?;
-                worker.prune()
+                let freed = worker.prune()?;
+                let kept = worker.kept_locked();
+                // The locks of what is left are kept ahead of their lapse.
+                if worker.is_immutable() {
+                    worker.extend_locks(&[])?;
+                }
+                Ok::<_, reprise_engine::EngineError>((freed, kept))
             })
             .await?;
             crate::points::sync(ctx, repo_id, repo).await?;
-            Ok::<u64, crate::error::AppError>(freed)
+            let kept = kept
+                .iter()
+                .map(|(_, until)| *until)
+                .min()
+                .map(|until| KeptLocked {
+                    packs: kept.len(),
+                    until,
+                });
+            Ok::<_, crate::error::AppError>((freed, kept))
         }
         .await;
         let mut outcome = RunOutcome::new(Timestamp::now(), RunStatus::Succeeded);
@@ -185,12 +245,13 @@ async fn apply_now(ctx: &Ctx<'_>, plans: &[GroupPlan]) -> AppResult<Vec<Applied>
         }
         ctx.catalog.finish_run(run, &outcome).await?;
         applied.push(match result {
-            Ok(freed) => Applied {
+            Ok((freed, kept_locked)) => Applied {
                 repository: repo_id.to_string(),
                 removed: ids.len(),
                 bytes_freed: freed,
                 error: None,
                 left: 0,
+                kept_locked,
             },
             // Another writer is a reason to wait, not a failure of this repository.
             Err(e @ crate::error::AppError::Busy(_)) => return Err(e),
@@ -200,6 +261,7 @@ async fn apply_now(ctx: &Ctx<'_>, plans: &[GroupPlan]) -> AppResult<Vec<Applied>
                 bytes_freed: 0,
                 error: Some(e.to_string()),
                 left: ids.len(),
+                kept_locked: None,
             },
         });
     }

@@ -62,6 +62,8 @@ pub struct State {
     probes: std::sync::Mutex<Option<(Timestamp, Vec<RepoProbe>)>>,
     /// When restore points past their maximum retention were last purged.
     purged: std::sync::Mutex<Option<Timestamp>>,
+    /// When the locks of immutable repositories were last extended.
+    locks_extended: std::sync::Mutex<Option<Timestamp>>,
     /// Served over TLS: the web UI's cookies are then marked Secure.
     pub tls: std::sync::atomic::AtomicBool,
     /// Every asset's status and the open alerts, as last read (pages read them; jobs and
@@ -83,6 +85,7 @@ impl State {
             started: Timestamp::now(),
             probes: std::sync::Mutex::new(None),
             purged: std::sync::Mutex::new(None),
+            locks_extended: std::sync::Mutex::new(None),
             overview: std::sync::Mutex::new(None),
             refreshing: std::sync::atomic::AtomicBool::new(false),
             tls: std::sync::atomic::AtomicBool::new(false),
@@ -328,6 +331,7 @@ pub async fn scheduler(
         drills_due(&state).await;
         self_backup_if_due(&state).await;
         purge_expired(&state).await;
+        extend_locks_if_due(&state).await;
         exports_due(&state).await;
         // Warm for the pages: what supervision saw (computed here rather than on a
         // user's request), swapped in whole, so that pages keep reading the previous
@@ -665,6 +669,79 @@ async fn purge_expired(state: &Arc<State>) {
         })
         .await;
         worker.unclaim(&key);
+    });
+}
+
+/// How often the server extends the locks of immutable repositories: a lock is renewed
+/// once half its period (at least two days) has passed, so a missed day never lets it
+/// lapse.
+const EXTEND_LOCKS_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+/// Extends, at start and then daily, the locks of what the kept restore points of every
+/// immutable repository need; objects found missing are logged and journaled.
+async fn extend_locks_if_due(state: &Arc<State>) {
+    let now = Timestamp::now();
+    if !state
+        .loaded
+        .config
+        .inventory
+        .repositories
+        .iter()
+        .any(|r| r.immutable.is_some())
+    {
+        return;
+    }
+    {
+        let mut last = state.locks_extended.lock().expect("lock time");
+        if last.is_some_and(|at| now.duration_since(at) < EXTEND_LOCKS_EVERY) {
+            return;
+        }
+        *last = Some(now);
+    }
+    let worker = state.clone();
+    tokio::spawn(async move {
+        let ctx = worker.ctx();
+        match reprise_ops::locks::extend(&ctx, None).await {
+            Ok(locks) => {
+                for l in locks {
+                    match (&l.report, &l.error) {
+                        (Some(r), _) if r.missing.is_empty() => tracing::info!(
+                            repository = %l.repository,
+                            objects = r.objects,
+                            extended = r.extended,
+                            "immutable repository: locks extended"
+                        ),
+                        (Some(r), _) => {
+                            tracing::error!(
+                                repository = %l.repository,
+                                missing = r.missing.len(),
+                                "immutable repository: objects a kept restore point needs are missing (run `reprise repo recover`)"
+                            );
+                            let _ = ctx
+                                .catalog
+                                .note(
+                                    "repository.missing",
+                                    &l.repository,
+                                    &format!(
+                                        "{} object(s) a kept restore point needs are missing: {}",
+                                        r.missing.len(),
+                                        r.missing.join(", ")
+                                    ),
+                                )
+                                .await;
+                        }
+                        (None, e) => {
+                            // Tried again tomorrow, well before any lock lapses (a lock
+                            // is renewed with at least a day left).
+                            tracing::error!(repository = %l.repository, error = ?e, "immutable repository: cannot extend the locks");
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "immutable repositories: cannot extend the locks")
+            }
+        }
     });
 }
 

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use sqlx::Connection;
 
 pub mod fuzz;
+pub mod moto;
 pub mod rest;
 pub mod s3;
 pub mod sftp;

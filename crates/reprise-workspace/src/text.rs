@@ -25,6 +25,22 @@ pub fn short(id: &str) -> &str {
 }
 
 /// `42s`, `12m`, `3h 20m`.
+/// `1.5 MiB`: sizes for people.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 pub fn human(seconds: u64) -> String {
     match seconds {
         s if s < 60 => format!("{s}s"),

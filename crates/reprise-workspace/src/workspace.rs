@@ -175,6 +175,67 @@ impl Loaded {
     /// Checks what only the disk can tell: the repository key exists and is private, local
     /// repository locations exist, data-set paths exist. Warnings, since a path may be
     /// mounted only at backup time.
+    /// What an immutable repository's lock implies, as warnings on its `immutable_for`:
+    /// a policy removing points sooner than the lock lets it, and the storage the longer
+    /// life of removed data costs (from `added_per_day`, each repository's new data per
+    /// day over the last 30 days, when known).
+    pub fn lock_checks(
+        &self,
+        added_per_day: &std::collections::BTreeMap<String, u64>,
+    ) -> Vec<Diagnostic> {
+        let path = self.workspace.config_path();
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        let source = Source::new(&path, &text);
+        let inv = &self.config.inventory;
+        let mut out = Vec::new();
+        for (i, repo) in inv.repositories.iter().enumerate() {
+            let Some(immutable) = repo.immutable else {
+                continue;
+            };
+            let warn = |message: String| {
+                source.diagnostic(
+                    Severity::Warning,
+                    self.config.repository_span(i),
+                    Some(format!("repository `{}`", repo.id)),
+                    Some("immutable_for"),
+                    message,
+                )
+            };
+            for policy in inv
+                .policies
+                .iter()
+                .filter(|p| p.repository.as_str() == repo.id.as_str())
+            {
+                if let Some(max) = policy.retention.max_age
+                    && max.as_secs() < immutable.period.as_secs()
+                {
+                    out.push(warn(format!(
+                        "policy `{}` removes points after {max}, but they are locked for {}: each stays until its lock lapses",
+                        policy.id, immutable.period
+                    )));
+                }
+            }
+            // Removed data stays until its lock lapses (the lock of what a kept point
+            // needs is renewed for a full period once half has passed), and its packs
+            // until a prune after that: up to twice the period.
+            let days = immutable.period.as_secs().div_ceil(86_400) * 2;
+            let cost = added_per_day
+                .get(repo.id.as_str())
+                .map_or_else(String::new, |b| {
+                    format!(
+                        ", about {} more at the last 30 days' rate of new data",
+                        crate::text::bytes(b.saturating_mul(days))
+                    )
+                });
+            out.push(warn(format!(
+                "immutable for {} ({}): removed restore points and their data stay stored up to {days} days longer{cost}; retention and prune leave what is locked, and the server renews the locks daily",
+                immutable.period,
+                immutable.mode.as_str()
+            )));
+        }
+        out
+    }
+
     pub fn disk_checks(&self) -> Vec<Diagnostic> {
         let path = self.workspace.config_path();
         let text = fs::read_to_string(&path).unwrap_or_default();

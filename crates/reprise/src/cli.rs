@@ -1125,6 +1125,25 @@ pub enum RepoCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Immutable repositories' locks: extend those with less than half their period
+    /// left, and name any object a kept restore point needs that the bucket no longer
+    /// shows (exit 1).
+    Locks {
+        /// Only this repository, by its id.
+        repo: Option<String>,
+        /// Print the result as JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring back what someone deleted or wrote over in an immutable repository: each
+    /// object's original version becomes current again, the index is rebuilt.
+    Recover {
+        /// The repository, by its id.
+        repo: String,
+        /// Print the result as JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

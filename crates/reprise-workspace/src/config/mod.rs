@@ -308,6 +308,8 @@ const REPOSITORY_KEYS: &[&str] = &[
     "rotate_every",
     "ssh_key",
     "known_hosts",
+    "immutable_for",
+    "lock_mode",
 ];
 const POLICY_KEYS: &[&str] = &[
     "id",
@@ -1331,6 +1333,7 @@ fn repository(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Repository, Ran
         );
     }
     let rotate_every = r.parsed(t, "rotate_every", false, Interval::parse);
+    let immutable = immutability(r, t, &backend);
     let medium = r
         .string(t, "medium", false)
         .map_or_else(|| "disk".to_string(), |l| l.value);
@@ -1352,9 +1355,86 @@ fn repository(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Repository, Ran
             rotate_every,
             medium,
             location,
+            immutable,
         },
         span,
     )
+}
+
+/// `immutable_for` and `lock_mode`: only S3 storage enforces a lock Reprise's own
+/// credentials cannot lift, and a lock shorter than two days would lapse on a missed day
+/// of maintenance.
+fn immutability(
+    r: &mut Reader<'_>,
+    t: &mut TableView<'_, '_>,
+    backend: &RepoBackend,
+) -> Option<reprise_domain::Immutability> {
+    let subject = t.subject.clone();
+    let period = r.string(t, "immutable_for", false);
+    let mode = r.string(t, "lock_mode", false);
+    let Some(period) = period else {
+        if let Some(mode) = mode {
+            r.error(
+                mode.span,
+                Some(&subject),
+                Some("lock_mode"),
+                "`lock_mode` goes with `immutable_for` (how long what is written cannot be deleted)",
+            );
+        }
+        return None;
+    };
+    if !matches!(backend, RepoBackend::S3 { .. }) {
+        r.error(
+            period.span,
+            Some(&subject),
+            Some("immutable_for"),
+            "only an S3 repository (`url = \"s3:…\"`, a bucket with Object Lock) can be immutable: a local, SFTP or REST repository can be deleted by whoever holds its credentials",
+        );
+        return None;
+    }
+    let interval = match Interval::parse(&period.value) {
+        Ok(i) => i,
+        Err(e) => {
+            r.error(
+                period.span,
+                Some(&subject),
+                Some("immutable_for"),
+                e.to_string(),
+            );
+            return None;
+        }
+    };
+    if interval.as_secs() < 2 * 86_400 {
+        r.error(
+            period.span,
+            Some(&subject),
+            Some("immutable_for"),
+            "an immutable period under 2 days would lapse when a day of maintenance is missed: give at least `2d` (7 to 90 days is usual)",
+        );
+        return None;
+    }
+    let mode = match mode {
+        None => reprise_domain::LockMode::Compliance,
+        Some(m) => match reprise_domain::LockMode::parse(&m.value) {
+            Some(mode) => mode,
+            None => {
+                r.error(
+                    m.span,
+                    Some(&subject),
+                    Some("lock_mode"),
+                    format!(
+                        "unknown lock mode `{}` (compliance: nobody can lift the lock; governance: users with the bypass right can)",
+                        m.value
+                    ),
+                );
+                return None;
+            }
+        },
+    };
+    Some(reprise_domain::Immutability {
+        period: interval,
+        mode,
+    })
 }
 
 fn policy(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Policy, PolicySpans, PolicyErrors) {

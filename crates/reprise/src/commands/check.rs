@@ -60,6 +60,7 @@ pub async fn run(global: &Global, json: bool) -> anyhow::Result<u8> {
         let location = ws.catalog_location(Some(&config), global.catalog.as_deref());
         let status = match crate::catalog::open(&location).await {
             Ok(catalog) => {
+                diagnostics.extend(loaded.lock_checks(&added_per_day(&*catalog).await));
                 match workspace::record_inventory(&*catalog, inv, Timestamp::now()).await {
                     Ok(changes) => CatalogStatus {
                         location: catalog.location(),
@@ -108,6 +109,30 @@ pub async fn run(global: &Global, json: bool) -> anyhow::Result<u8> {
     } else {
         exit::SUCCESS
     })
+}
+
+/// Each repository's new data per day, over the last 30 days of backups.
+async fn added_per_day(
+    catalog: &dyn reprise_catalog::Catalog,
+) -> std::collections::BTreeMap<String, u64> {
+    let since = Timestamp::now() - jiff::SignedDuration::from_hours(24 * 30);
+    let runs = catalog
+        .runs(&reprise_catalog::RunFilter {
+            kind: Some(reprise_catalog::RunKind::Backup),
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_default();
+    let mut total: std::collections::BTreeMap<String, u64> = Default::default();
+    for run in runs.iter().filter(|r| r.started >= since) {
+        if let (Some(repo), Some(bytes)) = (&run.repository, run.bytes_added) {
+            *total.entry(repo.clone()).or_default() += bytes;
+        }
+    }
+    total
+        .into_iter()
+        .map(|(repo, bytes)| (repo, bytes / 30))
+        .collect()
 }
 
 fn print_human(report: &Report, config: &std::path::Path) {

@@ -1,11 +1,11 @@
-//! `reprise repo init|env|list|rotate-key`.
+//! `reprise repo init|env|list|rotate-key|locks|recover`.
 
-use reprise_ops::repos;
+use reprise_ops::{locks, repos};
 
 use super::{Session, find_workspace};
 use crate::cli::{Global, RepoCommand};
 use crate::exit::{self, UsageError};
-use crate::output::{Table, print_json};
+use crate::output::{Table, local_time, print_json};
 
 pub async fn run(global: &Global, cmd: RepoCommand) -> anyhow::Result<u8> {
     match cmd {
@@ -63,13 +63,17 @@ pub async fn run(global: &Global, cmd: RepoCommand) -> anyhow::Result<u8> {
                 print_json(repositories)?;
                 return Ok(exit::SUCCESS);
             }
-            let mut table = Table::new(&["ID", "LOCATION", "MEDIUM", "SITE"]);
+            let mut table = Table::new(&["ID", "LOCATION", "MEDIUM", "SITE", "IMMUTABLE"]);
             for r in repositories {
                 table.row(vec![
                     r.id.to_string(),
                     repos::location(&ws, r),
                     r.medium.clone(),
                     r.location.as_str().into(),
+                    r.immutable.map_or_else(
+                        || "-".to_string(),
+                        |i| format!("{} ({})", i.period, i.mode.as_str()),
+                    ),
                 ]);
             }
             print!("{}", table.render());
@@ -89,9 +93,85 @@ pub async fn run(global: &Global, cmd: RepoCommand) -> anyhow::Result<u8> {
                             .map_or("-", |k| reprise_workspace::text::short(k))
                     );
                 }
+                for rid in &rotation.old_key_locked {
+                    println!(
+                        "Repository `{rid}` is immutable: its old key is locked and stays; the old password opens it until the lock lapses."
+                    );
+                }
                 println!(
                     "The new password is in {}: keep a copy safe, as you kept the old one.",
                     rotation.stored_in
+                );
+            }
+            Ok(exit::SUCCESS)
+        }
+        RepoCommand::Locks { repo, json } => {
+            let session = Session::open(global).await?;
+            let locks = locks::extend(&session.ctx(), repo.as_deref()).await?;
+            let code = if locks::all_held(&locks) {
+                exit::SUCCESS
+            } else {
+                exit::FAILURE
+            };
+            if json {
+                print_json(&locks)?;
+                return Ok(code);
+            }
+            if locks.is_empty() {
+                println!("No immutable repository (`immutable_for` on an S3 repository).");
+            }
+            for l in &locks {
+                match (&l.report, &l.error) {
+                    (Some(r), _) => {
+                        println!(
+                            "repository `{}` (immutable for {}, {}): {} object(s) a kept restore point needs, {} lock(s) extended, all locked until at least {}",
+                            l.repository,
+                            l.immutable_for,
+                            l.mode,
+                            r.objects,
+                            r.extended,
+                            r.earliest
+                                .map_or_else(|| "-".to_string(), |t| local_time(t, &session.tz))
+                        );
+                        if !r.missing.is_empty() {
+                            println!(
+                                "  MISSING {} object(s) (deleted or hidden by someone): {}\n  Bring them back: reprise repo recover {}",
+                                r.missing.len(),
+                                r.missing.join(", "),
+                                l.repository
+                            );
+                        }
+                    }
+                    (None, error) => println!(
+                        "repository `{}`: FAILED: {}",
+                        l.repository,
+                        error.as_deref().unwrap_or("unknown error")
+                    ),
+                }
+            }
+            Ok(code)
+        }
+        RepoCommand::Recover { repo, json } => {
+            let session = Session::open(global).await?;
+            let recovered = locks::recover(&session.ctx(), &repo).await?;
+            if json {
+                print_json(&recovered)?;
+                return Ok(exit::SUCCESS);
+            }
+            if recovered.restored.is_empty() {
+                println!(
+                    "repository `{repo}`: nothing was deleted or written over; the index was checked against the packs."
+                );
+            } else {
+                println!(
+                    "repository `{repo}`: {} object(s) brought back to the version Reprise wrote:",
+                    recovered.restored.len()
+                );
+                for path in &recovered.restored {
+                    println!("  {path}");
+                }
+                println!(
+                    "The index was rebuilt from the packs. Check it: reprise verify --full, or restic check --read-data."
                 );
             }
             Ok(exit::SUCCESS)

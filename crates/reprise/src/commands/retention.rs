@@ -66,12 +66,21 @@ pub async fn run(global: &Global, cmd: RetentionCommand) -> anyhow::Result<u8> {
         Some(applied) => {
             for a in &applied {
                 match &a.error {
-                    None => println!(
-                        "repository `{}`: removed {} restore point(s), freed {}",
-                        a.repository,
-                        a.removed,
-                        bytes(a.bytes_freed)
-                    ),
+                    None => {
+                        println!(
+                            "repository `{}`: removed {} restore point(s), freed {}",
+                            a.repository,
+                            a.removed,
+                            bytes(a.bytes_freed)
+                        );
+                        if let Some(k) = &a.kept_locked {
+                            println!(
+                                "  {} pack(s) no longer needed stay, locked until {} at the earliest: a prune after that removes them",
+                                k.packs,
+                                local_time(k.until, &session.tz)
+                            );
+                        }
+                    }
                     Some(e) => println!(
                         "repository `{}`: FAILED, {} restore point(s) left to remove: {e}",
                         a.repository, a.left

@@ -12,6 +12,7 @@ mod demo;
 mod devices;
 mod drill;
 mod habits;
+mod immutable;
 mod import;
 mod incident;
 mod init;
