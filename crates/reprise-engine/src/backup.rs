@@ -105,6 +105,7 @@ impl Repo {
         snap: &rustic_core::repofile::SnapshotFile,
         patterns: &[String],
     ) -> Result<Changes> {
+        let started = std::time::Instant::now();
         let repo = self
             .reopen()?
             .to_indexed_ids()
@@ -127,6 +128,7 @@ impl Repo {
             changes.new_bytes = summary.data_added_files;
             changes.new_bytes_packed = summary.data_added_files_packed;
         }
+        changes.measured_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         Ok(changes)
     }
 }

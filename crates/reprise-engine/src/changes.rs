@@ -27,6 +27,10 @@ pub struct Changes {
     pub new_bytes_packed: u64,
     /// New files (at most ten) whose names match the patterns asked for.
     pub suspicious_names: Vec<String>,
+    /// How long measuring this took (the index read again, the trees compared), in
+    /// milliseconds: the signals' cost beside the backup's own duration.
+    #[serde(default)]
+    pub measured_ms: u64,
 }
 
 /// Whether `name` matches `pattern`, case-insensitively; `*` stands for any run of

@@ -279,6 +279,9 @@ async fn back_up_one(
             if let Ok(value) = serde_json::to_value(&signals) {
                 detail.insert("signals".into(), value);
             }
+            if let Some(changes) = &snap.changes {
+                detail.insert("signals_ms".into(), changes.measured_ms.into());
+            }
         }
     }
     record.detail = (!detail.is_empty()).then(|| serde_json::Value::Object(detail).to_string());

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# What the attack signals cost a backup: a generated dataset, then --days rounds of the
+# harness's ordinary mutation, each followed by a backup. Each run records how long
+# measuring its changes took (`signals_ms` in its detail: the index read again and the
+# two trees compared) beside its own duration; prints, per seed, the share of backup
+# time the signals took.
+#   bash bench/signals_cost.sh --size-mb 200 --days 10 --seeds "42 7"
+# Uses target/release/reprise when built, else target/debug/reprise.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+gen=${GEN:-$here/../../shared/bench/gen_dataset.py}
+size=200 days=10 seeds="42"
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --size-mb) size=$2; shift 2 ;;
+    --days) days=$2; shift 2 ;;
+    --seeds) seeds=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+bin=$here/../target/release/reprise
+[[ -x $bin ]] || bin=$here/../target/debug/reprise
+[[ -x $bin ]] || { echo "build reprise first (cargo build --release -p reprise)" >&2; exit 2; }
+for seed in $seeds; do
+  tmp=$(mktemp -d)
+  python3 "$gen" generate --size-mb "$size" --seed "$seed" "$tmp/data" >/dev/null
+  (cd "$tmp" && "$bin" init >/dev/null)
+  cat >>"$tmp/reprise.toml" <<TOML
+
+[[asset]]
+id = "share"
+name = "File share"
+site = "$(sed -n 's/^id = "\(.*\)"/\1/p' "$tmp/reprise.toml" | head -1)"
+category = "server"
+criticality = "major"
+
+[[asset.dataset]]
+name = "files"
+paths = ["data"]
+TOML
+  (cd "$tmp" && "$bin" backup share >/dev/null)
+  for day in $(seq 1 "$days"); do
+    python3 "$gen" mutate --seed "$seed" --round "$day" "$tmp/data" >/dev/null
+    (cd "$tmp" && "$bin" backup share >/dev/null) || [[ $? -eq 3 ]]
+  done
+  (cd "$tmp" && "$bin" runs --json) | python3 -c '
+import json, sys
+from datetime import datetime
+def t(s): return datetime.fromisoformat(s.replace("Z", "+00:00"))
+first = incr = signals_first = signals_incr = 0.0
+backups = [r for r in json.load(sys.stdin) if r["kind"] == "backup" and r["finished"]]
+backups.sort(key=lambda r: r["started"])
+for i, r in enumerate(backups):
+    took = (t(r["finished"]) - t(r["started"])).total_seconds()
+    ms = json.loads(r.get("detail") or "{}").get("signals_ms", 0) / 1000
+    if i == 0: first, signals_first = took, ms
+    else: incr, signals_incr = incr + took, signals_incr + ms
+print(f"seed {sys.argv[1]}, {sys.argv[2]} MiB: first backup {first:.1f}s of which signals {signals_first:.2f}s ({100*signals_first/first:.1f} %); "
+      f"{len(backups)-1} incremental backups {incr:.1f}s of which signals {signals_incr:.2f}s ({100*signals_incr/max(incr,1e-9):.1f} %)")
+' "$seed" "$size"
+  rm -rf "$tmp"
+done
