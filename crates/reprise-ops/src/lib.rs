@@ -45,3 +45,4 @@ pub mod target;
 pub mod tokens;
 pub mod verify;
 pub mod watch;
+pub mod writers;

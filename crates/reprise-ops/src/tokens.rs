@@ -235,10 +235,7 @@ pub async fn create(
             "`{user}` already has a token `{name}`: revoke it first, or choose another name"
         )));
     }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| AppError::Failed(format!("no randomness for a token: {e}")))?;
-    let token = format!("rp_{}", hex(&bytes));
+    let token = new_token()?;
     let row = TokenRow {
         hash: hash(&token),
         name: name.to_string(),
@@ -251,6 +248,14 @@ pub async fn create(
     };
     catalog.create_token(&row).await?;
     Ok((token, row))
+}
+
+/// A new token: 32 random bytes, written `rp_` and hex.
+pub(crate) fn new_token() -> AppResult<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| AppError::Failed(format!("no randomness for a token: {e}")))?;
+    Ok(format!("rp_{}", hex(&bytes)))
 }
 
 /// The first account of a new workspace, `admin`, with a token (returned, shown once):

@@ -109,13 +109,17 @@ pub fn router(state: Arc<State>) -> Router {
         .layer(middleware::map_response(json_errors))
         .with_state(state.clone());
     // The web UI's pages answer in HTML; everything else keeps the API's JSON errors.
-    crate::web::router(state)
+    let limited = crate::web::router(state.clone())
         .merge(api)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             crate::http::BODY_TIMEOUT,
         ))
-        .layer(middleware::from_fn(crate::http::declared_size))
+        .layer(middleware::from_fn(crate::http::declared_size));
+    // restic's REST protocol for writers takes packs: limits of its own.
+    limited.merge(crate::rest::router(state).layer(
+        tower_http::timeout::RequestBodyTimeoutLayer::new(std::time::Duration::from_secs(600)),
+    ))
 }
 
 /// Errors axum answers by itself (a method the route does not take, a path parameter of

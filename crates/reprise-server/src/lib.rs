@@ -21,6 +21,7 @@ mod metrics;
 mod openapi;
 mod records;
 mod requests;
+mod rest;
 pub mod tls;
 mod web;
 

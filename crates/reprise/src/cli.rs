@@ -1144,6 +1144,47 @@ pub enum RepoCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Writers: credentials for another host's restic to append backups to a local
+    /// repository through `reprise serve`, and nothing else.
+    #[command(subcommand)]
+    Writer(WriterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WriterCommand {
+    /// Make a writer: its token (shown once) lets restic add snapshots to REPO over
+    /// `rest:https://NAME:TOKEN@server/rest/REPO/`; never delete or rewrite.
+    Add {
+        /// The local repository, by its id.
+        repo: String,
+        /// The writer's name: the host it runs on (`mail-01`).
+        name: String,
+        /// An asset it backs up (repeat it): its snapshots tagged `asset:ID` become
+        /// that asset's restore points.
+        #[arg(long = "asset", required = true)]
+        assets: Vec<String>,
+        /// Lifetime (`90d`, `12h`); default: until revoked.
+        #[arg(long)]
+        expires: Option<String>,
+        /// Print the result as JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Writers, revoked ones too (never their tokens).
+    List {
+        /// Only this repository's.
+        repo: Option<String>,
+        /// Print the result as JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a writer: its next request is refused, and journaled.
+    Revoke {
+        /// The repository, by its id.
+        repo: String,
+        /// The writer's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

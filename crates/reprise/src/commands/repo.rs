@@ -1,9 +1,9 @@
-//! `reprise repo init|env|list|rotate-key|locks|recover`.
+//! `reprise repo init|env|list|rotate-key|locks|recover|writer`.
 
-use reprise_ops::{locks, repos};
+use reprise_ops::{locks, repos, writers};
 
 use super::{Session, find_workspace};
-use crate::cli::{Global, RepoCommand};
+use crate::cli::{Global, RepoCommand, WriterCommand};
 use crate::exit::{self, UsageError};
 use crate::output::{Table, local_time, print_json};
 
@@ -175,6 +175,95 @@ pub async fn run(global: &Global, cmd: RepoCommand) -> anyhow::Result<u8> {
                 );
             }
             Ok(exit::SUCCESS)
+        }
+        RepoCommand::Writer(cmd) => writer(global, cmd).await,
+    }
+}
+
+async fn writer(global: &Global, cmd: WriterCommand) -> anyhow::Result<u8> {
+    let session = Session::open(global).await?;
+    let ctx = session.ctx();
+    match cmd {
+        WriterCommand::Add {
+            repo,
+            name,
+            assets,
+            expires,
+            json,
+        } => {
+            let expires = expires
+                .map(|e| {
+                    reprise_domain::Interval::parse(&e)
+                        .map_err(|e| UsageError(format!("--expires: {e}")))
+                })
+                .transpose()?;
+            let (token, writer) =
+                writers::add(&ctx, &repo, &name, &assets, expires, jiff::Timestamp::now()).await?;
+            let server = ctx
+                .loaded
+                .config
+                .server
+                .public_url
+                .clone()
+                .unwrap_or_else(|| "https://SERVER:8443".into());
+            let host = server.trim_end_matches('/');
+            let (scheme, rest) = host.split_once("://").unwrap_or(("https", host));
+            let url = format!("rest:{scheme}://{name}:{token}@{rest}/rest/{repo}/");
+            if json {
+                print_json(
+                    &serde_json::json!({ "writer": writer, "token": token, "restic_repository": url }),
+                )?;
+                return Ok(exit::SUCCESS);
+            }
+            println!(
+                "Writer `{name}` of repository `{repo}` made, for {}. Its token is shown once: on the host, give restic",
+                writer.assets.join(", ")
+            );
+            println!("  RESTIC_REPOSITORY='{url}'");
+            println!(
+                "  and the repository's password; tag each backup `--tag asset:ID` (one of its assets) so that it counts as a restore point."
+            );
+            println!(
+                "It may read the repository and add to it; never delete or rewrite. Revoke it with `reprise repo writer revoke {repo} {name}`."
+            );
+            Ok(exit::SUCCESS)
+        }
+        WriterCommand::List { repo, json } => {
+            let list = writers::list(ctx.catalog, repo.as_deref()).await?;
+            if json {
+                print_json(&list)?;
+                return Ok(exit::SUCCESS);
+            }
+            let mut table = Table::new(&["REPOSITORY", "WRITER", "ASSETS", "CREATED", "STATE"]);
+            for w in &list {
+                let state = match (w.revoked, w.expires) {
+                    (Some(at), _) => format!("revoked {}", local_time(at, &session.tz)),
+                    (None, Some(at)) if at <= jiff::Timestamp::now() => {
+                        format!("expired {}", local_time(at, &session.tz))
+                    }
+                    (None, Some(at)) => format!("until {}", local_time(at, &session.tz)),
+                    (None, None) => "active".into(),
+                };
+                table.row(vec![
+                    w.repository.clone(),
+                    w.name.clone(),
+                    w.assets.join(", "),
+                    local_time(w.created, &session.tz),
+                    state,
+                ]);
+            }
+            print!("{}", table.render());
+            Ok(exit::SUCCESS)
+        }
+        WriterCommand::Revoke { repo, name } => {
+            if writers::revoke(ctx.catalog, &repo, &name, jiff::Timestamp::now()).await? {
+                println!(
+                    "Writer `{name}` of repository `{repo}` revoked: its next request is refused."
+                );
+                Ok(exit::SUCCESS)
+            } else {
+                Err(UsageError(format!("repository `{repo}` has no live writer `{name}`")).into())
+            }
         }
     }
 }

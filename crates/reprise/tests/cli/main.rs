@@ -31,3 +31,4 @@ mod serve;
 mod support;
 mod suspects;
 mod web;
+mod writers;
