@@ -50,9 +50,9 @@ pub fn name_matches(pattern: &str, name: &str) -> bool {
     glob(&p, &n)
 }
 
-struct Walk<'a, S: IndexedTree> {
-    repo: &'a Repository<S>,
-    patterns: &'a [String],
+/// What a part of the trees holds that differs.
+#[derive(Default)]
+struct Found {
     changes: Changes,
     /// Contents of deleted files, and how many were deleted with each.
     deleted: HashMap<Vec<DataId>, u64>,
@@ -60,73 +60,21 @@ struct Walk<'a, S: IndexedTree> {
     added: Vec<Vec<DataId>>,
 }
 
-impl<S: IndexedTree> Walk<'_, S> {
-    fn nodes(&self, tree: Option<TreeId>) -> rustic_core::RusticResult<BTreeMap<String, Node>> {
-        let mut out = BTreeMap::new();
-        if let Some(id) = tree {
-            for node in self.repo.get_tree(&id)?.nodes {
-                let kind = match node.node_type {
-                    NodeType::File => Node::File(node.content.unwrap_or_default()),
-                    NodeType::Dir => match node.subtree {
-                        Some(t) => Node::Dir(t),
-                        None => continue,
-                    },
-                    _ => continue,
-                };
-                out.insert(node.name, kind);
+impl Found {
+    fn merge(&mut self, other: Found) {
+        let (c, o) = (&mut self.changes, other.changes);
+        c.added += o.added;
+        c.changed += o.changed;
+        c.deleted += o.deleted;
+        for name in o.suspicious_names {
+            if c.suspicious_names.len() < MAX_NAMES {
+                c.suspicious_names.push(name);
             }
         }
-        Ok(out)
-    }
-
-    fn diff(
-        &mut self,
-        path: &str,
-        old: Option<TreeId>,
-        new: Option<TreeId>,
-    ) -> rustic_core::RusticResult<()> {
-        if old == new {
-            return Ok(());
+        for (content, n) in other.deleted {
+            *self.deleted.entry(content).or_default() += n;
         }
-        let before = self.nodes(old)?;
-        let after = self.nodes(new)?;
-        for (name, node) in &before {
-            let child = format!("{path}/{name}");
-            match (node, after.get(name)) {
-                (Node::Dir(a), Some(Node::Dir(b))) => self.diff(&child, Some(*a), Some(*b))?,
-                (Node::File(a), Some(Node::File(b))) => {
-                    if a != b {
-                        self.changes.changed += 1;
-                    }
-                }
-                (Node::Dir(a), _) => self.diff(&child, Some(*a), None)?,
-                (Node::File(a), _) => {
-                    self.changes.deleted += 1;
-                    if !a.is_empty() {
-                        *self.deleted.entry(a.clone()).or_default() += 1;
-                    }
-                }
-            }
-        }
-        for (name, node) in &after {
-            let child = format!("{path}/{name}");
-            match (node, before.get(name)) {
-                (Node::Dir(_), Some(Node::Dir(_))) | (Node::File(_), Some(Node::File(_))) => {}
-                (Node::Dir(b), _) => self.diff(&child, None, Some(*b))?,
-                (Node::File(b), _) => {
-                    self.changes.added += 1;
-                    if !b.is_empty() {
-                        self.added.push(b.clone());
-                    }
-                    if self.changes.suspicious_names.len() < MAX_NAMES
-                        && self.patterns.iter().any(|p| name_matches(p, name))
-                    {
-                        self.changes.suspicious_names.push(child);
-                    }
-                }
-            }
-        }
-        Ok(())
+        self.added.extend(other.added);
     }
 }
 
@@ -135,21 +83,99 @@ enum Node {
     Dir(TreeId),
 }
 
+fn nodes<S: IndexedTree>(
+    repo: &Repository<S>,
+    tree: Option<TreeId>,
+) -> rustic_core::RusticResult<BTreeMap<String, Node>> {
+    let mut out = BTreeMap::new();
+    if let Some(id) = tree {
+        for node in repo.get_tree(&id)?.nodes {
+            let kind = match node.node_type {
+                NodeType::File => Node::File(node.content.unwrap_or_default()),
+                NodeType::Dir => match node.subtree {
+                    Some(t) => Node::Dir(t),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            out.insert(node.name, kind);
+        }
+    }
+    Ok(out)
+}
+
+/// What differs below `path` between the trees `old` and `new`; subdirectories are
+/// compared in parallel (reading and decrypting trees is the work), in order, so the
+/// outcome is the same as one walk's.
+fn diff<S: IndexedTree + Sync>(
+    repo: &Repository<S>,
+    patterns: &[String],
+    path: &str,
+    old: Option<TreeId>,
+    new: Option<TreeId>,
+) -> rustic_core::RusticResult<Found> {
+    use rayon::prelude::*;
+    let mut found = Found::default();
+    if old == new {
+        return Ok(found);
+    }
+    let before = nodes(repo, old)?;
+    let after = nodes(repo, new)?;
+    let mut dirs: Vec<(String, Option<TreeId>, Option<TreeId>)> = Vec::new();
+    for (name, node) in &before {
+        let child = format!("{path}/{name}");
+        match (node, after.get(name)) {
+            (Node::Dir(a), Some(Node::Dir(b))) => dirs.push((child, Some(*a), Some(*b))),
+            (Node::File(a), Some(Node::File(b))) => {
+                if a != b {
+                    found.changes.changed += 1;
+                }
+            }
+            (Node::Dir(a), _) => dirs.push((child, Some(*a), None)),
+            (Node::File(a), _) => {
+                found.changes.deleted += 1;
+                if !a.is_empty() {
+                    *found.deleted.entry(a.clone()).or_default() += 1;
+                }
+            }
+        }
+    }
+    for (name, node) in &after {
+        let child = format!("{path}/{name}");
+        match (node, before.get(name)) {
+            (Node::Dir(_), Some(Node::Dir(_))) | (Node::File(_), Some(Node::File(_))) => {}
+            (Node::Dir(b), _) => dirs.push((child, None, Some(*b))),
+            (Node::File(b), _) => {
+                found.changes.added += 1;
+                if !b.is_empty() {
+                    found.added.push(b.clone());
+                }
+                if found.changes.suspicious_names.len() < MAX_NAMES
+                    && patterns.iter().any(|p| name_matches(p, name))
+                {
+                    found.changes.suspicious_names.push(child);
+                }
+            }
+        }
+    }
+    let below: Vec<rustic_core::RusticResult<Found>> = dirs
+        .into_par_iter()
+        .map(|(child, a, b)| diff(repo, patterns, &child, a, b))
+        .collect();
+    for part in below {
+        found.merge(part?);
+    }
+    Ok(found)
+}
+
 /// Compares the tree `new` with `old` (none for a first backup).
-pub(crate) fn compare<S: IndexedTree>(
+pub(crate) fn compare<S: IndexedTree + Sync>(
     repo: &Repository<S>,
     old: Option<TreeId>,
     new: TreeId,
     patterns: &[String],
 ) -> rustic_core::RusticResult<Changes> {
-    let mut walk = Walk {
-        repo,
-        patterns,
-        changes: Changes::default(),
-        deleted: HashMap::new(),
-        added: Vec::new(),
-    };
-    walk.diff("", old, Some(new))?;
+    let mut walk = diff(repo, patterns, "", old, Some(new))?;
     for content in std::mem::take(&mut walk.added) {
         if let Some(left) = walk.deleted.get_mut(&content)
             && *left > 0
