@@ -121,9 +121,15 @@ impl Repo {
         Ok((object, *lock, api))
     }
 
-    /// Whether the repository is immutable (written under Object Lock).
-    pub fn is_immutable(&self) -> bool {
+    /// Whether the repository is written under S3 Object Lock.
+    pub fn has_object_lock(&self) -> bool {
         self.locked().is_ok()
+    }
+
+    /// Whether the repository is immutable: under Object Lock, or a local one whose
+    /// restore points and packs Reprise keeps for the period.
+    pub fn is_immutable(&self) -> bool {
+        self.spec.lock.is_some()
     }
 
     /// Extends the lock of every object a kept restore point needs, when less than half
@@ -202,13 +208,25 @@ impl Repo {
         Ok(report)
     }
 
-    /// Until when each snapshot (by full id) whose lock still holds is locked.
+    /// Until when each snapshot (by full id) whose lock still holds is locked. In a
+    /// local immutable repository, a snapshot is held for the period after its time.
     pub fn snapshot_locks(&self) -> Result<std::collections::BTreeMap<String, Timestamp>> {
+        let now = Timestamp::now();
+        if let (Some(lock), None) = (self.spec.lock, &self.object) {
+            let snapshots = self
+                .inner
+                .get_all_snapshots()
+                .map_err(repo_error(&self.location))?;
+            return Ok(snapshots
+                .iter()
+                .map(|s| (s.id.to_hex().to_string(), lock.until(s.time.timestamp())))
+                .filter(|(_, until)| *until > now)
+                .collect());
+        }
         let (object, _, api) = self.locked()?;
         let ids = object
             .list_with_size(FileType::Snapshot)
             .map_err(repo_error(&self.location))?;
-        let now = Timestamp::now();
         let heads: Vec<std::result::Result<(String, Option<Timestamp>), String>> = object.block_on(
             futures_util::stream::iter(ids.iter().map(|(id, _)| async move {
                 let key = api.key(&object::layout(FileType::Snapshot, id));

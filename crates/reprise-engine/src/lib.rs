@@ -266,10 +266,12 @@ fn backends_with_object(
             Some(object),
         ));
     }
-    if spec.lock.is_some() {
+    if spec.lock.is_some() && local_path(&spec.location).is_none() {
         return Err(EngineError::Repository {
             location: spec.location.clone(),
-            reason: "only S3 storage with Object Lock keeps a repository immutable".into(),
+            reason: "only S3 storage with Object Lock, or a local repository Reprise serves \
+                     to writers, can be immutable"
+                .into(),
         });
     }
     backends_plain(spec).map(|backends| (backends, None))
@@ -619,8 +621,15 @@ impl Repo {
     }
 
     /// Removes data no snapshot references any more. Returns the bytes of data removed.
+    /// A local immutable repository keeps every pack younger than its period.
     pub fn prune(&self) -> Result<u64> {
-        self.prune_with(rustic_core::PruneOptions::default().instant_delete(true))
+        let mut opts = rustic_core::PruneOptions::default().instant_delete(true);
+        if let Some(lock) = self.spec.lock
+            && self.object.is_none()
+        {
+            opts = opts.keep_pack(jiff::Span::new().seconds(lock.period.as_secs()));
+        }
+        self.prune_with(opts)
     }
 
     /// Removes every byte no snapshot references: packs holding any unused data are

@@ -40,14 +40,25 @@ fn immutable<'a>(ctx: &'a Ctx<'_>, id: &str) -> AppResult<&'a Repository> {
 /// point needs is locked for the full period again once half of it has passed; the
 /// points retention removes are left to lapse. Objects found missing are reported.
 pub async fn extend(ctx: &Ctx<'_>, only: Option<&str>) -> AppResult<Vec<RepoLocks>> {
-    if let Some(id) = only {
-        immutable(ctx, id)?;
+    if let Some(id) = only
+        && !matches!(
+            immutable(ctx, id)?.backend,
+            reprise_domain::RepoBackend::S3 { .. }
+        )
+    {
+        return Err(AppError::Invalid(format!(
+            "repository `{id}` is a local immutable repository: Reprise keeps its points and packs for the period by its own rules, there is no lock to extend"
+        )));
     }
     let targets: Vec<&Repository> = ctx
         .inventory()
         .repositories
         .iter()
-        .filter(|r| r.immutable.is_some() && only.is_none_or(|id| r.id.as_str() == id))
+        .filter(|r| {
+            r.immutable.is_some()
+                && matches!(r.backend, reprise_domain::RepoBackend::S3 { .. })
+                && only.is_none_or(|id| r.id.as_str() == id)
+        })
         .collect();
     if targets.is_empty() {
         return Ok(Vec::new());
@@ -100,6 +111,11 @@ pub fn all_held(locks: &[RepoLocks]) -> bool {
 /// `reprise_engine::recover`), with the repository's writers stopped; journaled.
 pub async fn recover(ctx: &Ctx<'_>, id: &str) -> AppResult<Recovered> {
     let repo = immutable(ctx, id)?;
+    if !matches!(repo.backend, reprise_domain::RepoBackend::S3 { .. }) {
+        return Err(AppError::Invalid(format!(
+            "repository `{id}` is local: only an S3 bucket keeps the versions to recover from"
+        )));
+    }
     let spec = repos::spec(ctx.workspace(), repo)?;
     let progress = ctx.progress.clone();
     let recovered = crate::leases::with_writers_stopped(ctx, &[id], async {

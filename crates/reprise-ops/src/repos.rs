@@ -346,7 +346,7 @@ pub async fn rotate_key(ctx: &crate::context::Ctx<'_>, id: &str) -> AppResult<Ro
     let mut old_key_locked = Vec::new();
     for ((rid, old, added), handle) in opened.into_iter().zip(reopened) {
         let old_key = old.key_id();
-        if handle.is_immutable() {
+        if handle.has_object_lock() {
             old_key_locked.push(rid.clone());
         } else if let Some(old_id) = old_key.clone() {
             blocking(move || handle.delete_key(&old_id)).await?;

@@ -219,7 +219,7 @@ async fn apply_now(ctx: &Ctx<'_>, plans: &[GroupPlan]) -> AppResult<Vec<Applied>
                 let freed = worker.prune()?;
                 let kept = worker.kept_locked();
                 // The locks of what is left are kept ahead of their lapse.
-                if worker.is_immutable() {
+                if worker.has_object_lock() {
                     worker.extend_locks(&[])?;
                 }
                 Ok::<_, reprise_engine::EngineError>((freed, kept))

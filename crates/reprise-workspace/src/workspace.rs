@@ -227,11 +227,17 @@ impl Loaded {
                         crate::text::bytes(b.saturating_mul(days))
                     )
                 });
-            out.push(warn(format!(
-                "immutable for {} ({}): removed restore points and their data stay stored up to {days} days longer{cost}; retention and prune leave what is locked, and the server renews the locks daily",
-                immutable.period,
-                immutable.mode.as_str()
-            )));
+            out.push(warn(match repo.backend {
+                RepoBackend::S3 { .. } => format!(
+                    "immutable for {} ({}): removed restore points and their data stay stored up to {days} days longer{cost}; retention and prune leave what is locked, and the server renews the locks daily",
+                    immutable.period,
+                    immutable.mode.as_str()
+                ),
+                _ => format!(
+                    "immutable for {}: writers only append, and Reprise's retention and prune keep every restore point and pack younger than that{cost}; whoever is root on this host can still delete the directory (S3 Object Lock protects against that)",
+                    immutable.period
+                ),
+            }));
         }
         out
     }

@@ -1383,12 +1383,12 @@ fn immutability(
         }
         return None;
     };
-    if !matches!(backend, RepoBackend::S3 { .. }) {
+    if !matches!(backend, RepoBackend::S3 { .. } | RepoBackend::Local { .. }) {
         r.error(
             period.span,
             Some(&subject),
             Some("immutable_for"),
-            "only an S3 repository (`url = \"s3:…\"`, a bucket with Object Lock) can be immutable: a local, SFTP or REST repository can be deleted by whoever holds its credentials",
+            "only an S3 repository (`url = \"s3:…\"`, a bucket with Object Lock) or a local one Reprise serves to writers can be immutable: an SFTP or REST repository can be deleted by whoever holds its credentials",
         );
         return None;
     }

@@ -242,7 +242,7 @@ fn an_intruder_with_the_repositorys_credentials_cannot_destroy_an_immutable_repo
 }
 
 #[test]
-fn only_an_s3_repository_can_be_declared_immutable_and_its_period_is_checked() {
+fn only_s3_and_local_repositories_can_be_immutable_and_the_period_is_checked() {
     let ws = TestWorkspace::init();
     let text = config("s3:http://127.0.0.1:1/vault", "immutable_for = \"1d\"");
     ws.write_config(&text);
@@ -265,18 +265,125 @@ fn only_an_s3_repository_can_be_declared_immutable_and_its_period_is_checked() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("unknown lock mode `strict`"));
-    let local = crate::support::BASE.replace(
-        "password_file = \".reprise/keys/local.key\"",
-        "password_file = \".reprise/keys/local.key\"\nimmutable_for = \"30d\"",
+    let sftp = config(
+        "sftp:backup@nas.example.org:/srv/restic",
+        "immutable_for = \"30d\"",
     );
-    ws.write_config(&local);
+    ws.write_config(&sftp);
     ws.cmd()
         .arg("check")
         .assert()
         .code(2)
         .stderr(predicate::str::contains(format!(
             "reprise.toml:{}",
-            line_of(&local, "immutable_for")
+            line_of(&sftp, "immutable_for")
         )))
         .stderr(predicate::str::contains("only an S3 repository"));
+}
+
+#[test]
+fn a_local_immutable_repository_keeps_points_and_packs_for_its_period() {
+    let ws = TestWorkspace::init();
+    std::fs::write(ws.path().join("notes.txt"), "first notes\n").unwrap();
+    let config = format!(
+        "{}{}",
+        crate::support::BASE
+            .replace(
+                "password_file = \".reprise/keys/local.key\"",
+                "password_file = \".reprise/keys/local.key\"\nimmutable_for = \"2d\"",
+            )
+            .replace(
+                "repository = \"local\"\n",
+                "repository = \"local\"\nkeep_last = 1\n"
+            ),
+        asset(
+            "ok",
+            "\n[[asset.dataset]]\nname = \"files\"\npaths = [\"notes.txt\"]"
+        )
+    );
+    ws.write_config(&config);
+    ws.cmd().args(["backup", "ok"]).assert().success();
+    std::fs::write(ws.path().join("notes.txt"), "second notes\n").unwrap();
+    ws.cmd().args(["backup", "ok"]).assert().success();
+    ws.cmd()
+        .args(["retention", "apply"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("locked until"))
+        .stdout(predicate::str::contains("Nothing to remove."));
+    assert_eq!(
+        ws.json(&["snapshots", "ok", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    ws.cmd()
+        .args(["repo", "locks", "local"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no lock to extend"));
+    ws.cmd()
+        .arg("check")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("writers only append"));
+}
+
+#[test]
+fn a_prune_leaves_locked_packs_and_frees_what_lapsed_by_version() {
+    let moto = MotoServer::start();
+    moto.bucket("vault", true);
+    let ws = TestWorkspace::init();
+    std::fs::write(
+        ws.path().join(".reprise/keys/vault.key"),
+        format!("{KEY}\n"),
+    )
+    .unwrap();
+    std::fs::write(ws.path().join("notes.txt"), "first notes\n").unwrap();
+    let location = format!("s3:{}/vault/reprise", moto.endpoint);
+    ws.write_config(&config(
+        &location,
+        "immutable_for = \"2d\"\nlock_mode = \"governance\"",
+    ));
+    with_s3(ws.cmd().args(["repo", "init", "vault"]))
+        .assert()
+        .success();
+    with_s3(ws.cmd().args(["backup", "ok"])).assert().success();
+    std::fs::write(ws.path().join("notes.txt"), "second notes\n").unwrap();
+    with_s3(ws.cmd().args(["backup", "ok"])).assert().success();
+
+    // The older point's snapshot file lapses (governance lets an administrator shorten
+    // it): retention removes the point; the pack only it used is still locked, and stays.
+    let older = moto.python(
+        "snaps = [o for o in s3.list_objects_v2(Bucket='vault', Prefix='reprise/snapshots/')['Contents']]\n\
+         older = sorted(snaps, key=lambda o: o['LastModified'])[0]['Key']\n\
+         soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=2)\n\
+         s3.put_object_retention(Bucket='vault', Key=older, BypassGovernanceRetention=True, \
+         Retention={'Mode': 'GOVERNANCE', 'RetainUntilDate': soon})\n\
+         print(older)",
+    );
+    let older = older.trim().to_string();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    with_s3(ws.cmd().args(["retention", "apply"]))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("removed 1 restore point(s)"))
+        .stdout(predicate::str::contains(
+            "pack(s) no longer needed stay, locked until",
+        ));
+    // The lapsed snapshot is gone for good (deleted by version, no marker left), the
+    // locked pack is still there, and stock restic reads the repository.
+    let left = moto.python(&format!(
+        "v = s3.list_object_versions(Bucket='vault', Prefix='{older}')\n\
+         print(len(v.get('Versions', [])), len(v.get('DeleteMarkers', [])))"
+    ));
+    assert_eq!(left.trim(), "0 0", "{left}");
+    let check = restic(&ws, &location, &["check", "--read-data"]);
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
 }
