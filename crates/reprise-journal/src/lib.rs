@@ -251,6 +251,22 @@ impl Journaled {
 
     /// Appends one entry that seals `record` as it now is (`digest`; `None` when the
     /// catalog no longer has it).
+    /// The suspicion stored for a data set's point at `time`, as sealed.
+    async fn stored_suspicion(
+        &self,
+        asset: &str,
+        dataset: &str,
+        time: Timestamp,
+    ) -> Result<Option<reprise_catalog::Suspicion>, CatalogError> {
+        Ok(self
+            .inner
+            .suspicions(Some(asset))
+            .await?
+            .into_iter()
+            // The catalog keeps microseconds.
+            .find(|s| s.dataset == dataset && s.time.as_microsecond() == time.as_microsecond()))
+    }
+
     async fn sealing(
         &self,
         action: &str,
@@ -525,7 +541,8 @@ impl Catalog for Journaled {
 
     async fn record_suspicion(&self, s: &reprise_catalog::Suspicion) -> Result<(), CatalogError> {
         self.inner.record_suspicion(s).await?;
-        self.record(
+        let stored = self.stored_suspicion(&s.asset, &s.dataset, s.time).await?;
+        self.sealing(
             "point.suspect",
             &format!("{}/{}", s.asset, s.dataset),
             format!(
@@ -535,6 +552,12 @@ impl Catalog for Journaled {
                 s.time,
                 s.reasons
             ),
+            records::suspicion_key(
+                &s.asset,
+                &s.dataset,
+                stored.as_ref().map_or(s.time, |stored| stored.time),
+            ),
+            stored.as_ref().map(records::suspicion),
         )
         .await?;
         Ok(())
@@ -554,10 +577,17 @@ impl Catalog for Journaled {
             .clear_suspicion(asset, dataset, time, at, by, reason)
             .await?;
         if cleared {
-            self.record(
+            let stored = self.stored_suspicion(asset, dataset, time).await?;
+            self.sealing(
                 "point.cleared",
                 &format!("{asset}/{dataset}"),
                 format!("the restore point of {time} cleared by {by}: {reason}"),
+                records::suspicion_key(
+                    asset,
+                    dataset,
+                    stored.as_ref().map_or(time, |stored| stored.time),
+                ),
+                stored.as_ref().map(records::suspicion),
             )
             .await?;
         }
@@ -585,6 +615,16 @@ impl Catalog for Journaled {
                     p.snapshot,
                     p.repository,
                     p.reason.as_deref().unwrap_or("")
+                ),
+            )
+        } else if p.how == "writer" {
+            (
+                "snapshot.recorded",
+                format!(
+                    "snapshot {} of repository {} added by writer {}",
+                    reprise_workspace::text::short(&p.snapshot),
+                    p.repository,
+                    p.actor.as_deref().unwrap_or("?")
                 ),
             )
         } else {

@@ -225,6 +225,28 @@ pub(crate) fn provenance(p: &Provenance) -> String {
     f.finish()
 }
 
+pub(crate) fn suspicion_key(asset: &str, dataset: &str, time: Timestamp) -> String {
+    format!("suspicion:{asset}/{dataset}/{time}")
+}
+
+/// A suspicion and its clearance: removing or clearing one by hand would make a
+/// suspect point trusted again.
+pub(crate) fn suspicion(s: &reprise_catalog::Suspicion) -> String {
+    let mut f = Fields::new("suspicion");
+    f.text(&s.asset)
+        .text(&s.dataset)
+        .at(s.time)
+        .text(&s.repository)
+        .text(&s.snapshot)
+        .at(s.at)
+        .text(&s.reasons)
+        .opt(s.signals.as_deref())
+        .at_opt(s.cleared)
+        .opt(s.cleared_by.as_deref())
+        .opt(s.clearance.as_deref());
+    f.finish()
+}
+
 /// The digest sealing a record an administrator accepted as removed.
 pub const REMOVED: &str = "removed";
 
@@ -270,6 +292,9 @@ pub async fn current(catalog: &dyn Catalog) -> Result<BTreeMap<String, String>, 
     }
     for t in catalog.tokens().await? {
         out.insert(token_key(&t), token(&t));
+    }
+    for s in catalog.suspicions(None).await? {
+        out.insert(suspicion_key(&s.asset, &s.dataset, s.time), suspicion(&s));
     }
     // The provenance of every restore point still listed, read at once.
     let listed: BTreeSet<(String, String)> = catalog

@@ -256,6 +256,20 @@ fn ransom_notes_make_a_backup_suspect_and_ordinary_days_raise_nothing() {
             .unwrap()
             .contains("ransomware names its notes")
     );
+    // The journal seals the suspicion: removing its row by hand, to make the point
+    // trusted again, is named.
+    ws.cmd().args(["journal", "verify"]).assert().success();
+    let db = ws.path().join(".reprise/catalog.db");
+    crate::support::sql(db.to_str().unwrap(), "DELETE FROM suspicions");
+    ws.cmd()
+        .args(["journal", "verify"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("suspicion:share/docs/"));
+    ws.cmd()
+        .args(["journal", "seal", "--reason", "test", "--accept-changes"])
+        .assert()
+        .success();
     // Names of one's own: `[supervision] ransom_names`, checked where they are written.
     let config = ws.config();
     let wrong = format!("{config}\n[supervision]\nransom_names = [\"a/b\"]\n");
