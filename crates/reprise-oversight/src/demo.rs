@@ -521,6 +521,58 @@ pub async fn erasure(ctx: &reprise_ops::context::Ctx<'_>) -> reprise_ops::error:
     Ok(plan.id)
 }
 
+/// The storage's shares, which the demo's ransomware encrypts.
+const SHARES: &str = "data/gui-storage/shares";
+
+/// The note the demo's ransomware leaves.
+pub const RANSOM_NOTE: &str = "HOW_TO_DECRYPT_FILES.txt";
+
+/// Ransomware on the storage server: every file of its shares replaced by bytes that look
+/// encrypted and renamed `….locked`, a note left; then the next backup. It is suspect: the
+/// point before it is the last clean one, which restores, plans and drills take.
+pub async fn ransomware(
+    ctx: &reprise_ops::context::Ctx<'_>,
+) -> reprise_ops::error::AppResult<Vec<reprise_ops::backup::DataSetOutcome>> {
+    let failed = |e: std::io::Error| reprise_ops::error::AppError::Failed(e.to_string());
+    let root = ctx.workspace().resolve(SHARES);
+    let mut files = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).map_err(failed)? {
+            let path = entry.map_err(failed)?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
+        let size = std::fs::metadata(&path).map_err(failed)?.len().max(4096);
+        let mut bytes = vec![0u8; usize::try_from(size).unwrap_or(4096)];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| reprise_ops::error::AppError::Failed(e.to_string()))?;
+        let mut locked = path.clone().into_os_string();
+        locked.push(".locked");
+        std::fs::write(&locked, bytes).map_err(failed)?;
+        std::fs::remove_file(&path).map_err(failed)?;
+    }
+    std::fs::write(
+        root.join(RANSOM_NOTE),
+        "Vos fichiers sont chiffrés. Pour les récupérer, écrivez à …\n",
+    )
+    .map_err(failed)?;
+    reprise_ops::backup::run(
+        ctx,
+        &reprise_ops::backup::Selection {
+            assets: vec!["gui-storage".into()],
+            datasets: vec!["shares".into()],
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 /// The entrance camera's export, as the demo's camera serves it.
 pub const CAMERA_EXPORT: &str = "{\"model\": \"IPC-4MP\", \"resolution\": \"2688x1520\", \"fps\": 25, \"recording\": \"continuous\", \"retention_days\": 30, \"admin_password\": \"Entree-2024\"}\n";
 

@@ -72,6 +72,9 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     let requests = reprise_oversight::demo::requests(&ctx).await?;
     // A consent withdrawn: the form is erased from every restore point, with proof.
     let erasure = reprise_oversight::demo::erasure(&ctx).await?;
+    // Ransomware on the storage's shares: the next backup is suspect, the one before is
+    // the last clean point.
+    let attacked = reprise_oversight::demo::ransomware(&ctx).await?;
     // The week's CSV exports, as the server writes them every Monday.
     let export = reprise_oversight::export::run_configured(&ctx, "hebdo", Timestamp::now()).await?;
     // Reprise's own catalog and configuration, so that `init --from-repository` works too.
@@ -133,6 +136,11 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     println!(
         "A withdrawn consent was erased from every restore point and copy, with proof (erasure {erasure})."
     );
+    if attacked.iter().any(|o| !o.suspect.is_empty()) {
+        println!(
+            "Then ransomware encrypted the storage's shares (files renamed .locked, a ransom note): its backup is SUSPECT, and the point before it is the last clean one."
+        );
+    }
     if let Some(dir) = &export.directory {
         println!("This week's CSV exports are in {}.", dir.display());
     }
@@ -169,7 +177,15 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     println!(
         "  reprise devices diff cam-entree             # what changed on the camera, password masked"
     );
-    println!("  reprise alerts");
+    println!(
+        "  reprise alerts                              # the suspect backup is a critical alert"
+    );
+    println!(
+        "  reprise snapshots suspect                   # why the storage's last backup looks like an attack"
+    );
+    println!(
+        "  reprise restore gui-storage --target /tmp/shares   # the last clean point, not the encrypted one"
+    );
     println!(
         "  reprise categories                          # what each data category keeps, until when, where"
     );
