@@ -7,37 +7,11 @@
 #   bash bench/signals_cost.sh --size-mb 200 --days 10 --seeds "42 7"
 # Uses target/release/reprise when built, else target/debug/reprise.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-gen=${GEN:-$here/../../shared/bench/gen_dataset.py}
+source "$(dirname "$0")/lib.sh"
 size=200 days=10 seeds="42"
-while [[ $# -gt 0 ]]; do
-  case $1 in
-    --size-mb) size=$2; shift 2 ;;
-    --days) days=$2; shift 2 ;;
-    --seeds) seeds=$2; shift 2 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-  esac
-done
-bin=$here/../target/release/reprise
-[[ -x $bin ]] || bin=$here/../target/debug/reprise
-[[ -x $bin ]] || { echo "build reprise first (cargo build --release -p reprise)" >&2; exit 2; }
+parse_options "$@"
 for seed in $seeds; do
-  tmp=$(mktemp -d)
-  python3 "$gen" generate --size-mb "$size" --seed "$seed" "$tmp/data" >/dev/null
-  (cd "$tmp" && "$bin" init >/dev/null)
-  cat >>"$tmp/reprise.toml" <<TOML
-
-[[asset]]
-id = "share"
-name = "File share"
-site = "$(sed -n 's/^id = "\(.*\)"/\1/p' "$tmp/reprise.toml" | head -1)"
-category = "server"
-criticality = "major"
-
-[[asset.dataset]]
-name = "files"
-paths = ["data"]
-TOML
+  tmp=$(share_workspace "$seed")
   (cd "$tmp" && "$bin" backup share >/dev/null)
   for day in $(seq 1 "$days"); do
     python3 "$gen" mutate --seed "$seed" --round "$day" "$tmp/data" >/dev/null

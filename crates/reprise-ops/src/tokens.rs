@@ -224,13 +224,7 @@ pub async fn create(
             "a token of `{user}` cannot see beyond the account's scope `{account_scope}`"
         )));
     }
-    let live = catalog.tokens().await?.into_iter().any(|t| {
-        t.user.as_deref() == Some(user)
-            && t.name == name
-            && t.revoked.is_none()
-            && t.expires.is_none_or(|e| e > now)
-    });
-    if live {
+    if has_live(catalog, user, name, now).await? {
         return Err(AppError::Invalid(format!(
             "`{user}` already has a token `{name}`: revoke it first, or choose another name"
         )));
@@ -248,6 +242,21 @@ pub async fn create(
     };
     catalog.create_token(&row).await?;
     Ok((token, row))
+}
+
+/// Whether `user` has a live (neither revoked nor expired) token `name`.
+pub(crate) async fn has_live(
+    catalog: &dyn Catalog,
+    user: &str,
+    name: &str,
+    now: Timestamp,
+) -> AppResult<bool> {
+    Ok(catalog.tokens().await?.into_iter().any(|t| {
+        t.user.as_deref() == Some(user)
+            && t.name == name
+            && t.revoked.is_none()
+            && t.expires.is_none_or(|e| e > now)
+    }))
 }
 
 /// A new token: 32 random bytes, written `rp_` and hex.

@@ -107,13 +107,7 @@ pub async fn add(
         }
     }
     let user = owner(repository);
-    let live = ctx.catalog.tokens().await?.into_iter().any(|t| {
-        t.user.as_deref() == Some(user.as_str())
-            && t.name == name
-            && t.revoked.is_none()
-            && t.expires.is_none_or(|e| e > now)
-    });
-    if live {
+    if tokens::has_live(ctx.catalog, &user, name, now).await? {
         return Err(AppError::Invalid(format!(
             "repository `{repository}` already has a writer `{name}`: revoke it first, or choose another name"
         )));

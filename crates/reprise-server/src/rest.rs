@@ -32,10 +32,16 @@ const V2: &str = "application/vnd.x.restic.rest.v2";
 
 pub(crate) fn router(state: Arc<State>) -> Router {
     Router::new()
-        .route("/rest/{repo}/", post(create))
+        .route(
+            "/rest/{repo}/",
+            post(|state, repo, headers| refuse(state, repo, headers, "creating a repository")),
+        )
+        // A HEAD of the (small) configuration is answered by its GET, body left out.
         .route(
             "/rest/{repo}/config",
-            get(read_config).head(head_config).post(write_config),
+            get(read_config).post(|state, repo, headers| {
+                refuse(state, repo, headers, "writing the configuration")
+            }),
         )
         .route("/rest/{repo}/{kind}/", get(list))
         .route(
@@ -144,24 +150,15 @@ fn file_path(dir: &Path, kind: &str, name: &str) -> Option<PathBuf> {
     })
 }
 
-async fn create(
+/// A request no writer may make: refused once the writer is known.
+async fn refuse(
     AxumState(state): AxumState<Arc<State>>,
     UrlPath(repo): UrlPath<String>,
     headers: HeaderMap,
+    what: &'static str,
 ) -> Response {
     match admit(&state, &repo, &headers).await {
-        Ok((writer, _)) => forbid(&state, &writer, "creating a repository").await,
-        Err(refusal) => refusal,
-    }
-}
-
-async fn head_config(
-    AxumState(state): AxumState<Arc<State>>,
-    UrlPath(repo): UrlPath<String>,
-    headers: HeaderMap,
-) -> Response {
-    match admit(&state, &repo, &headers).await {
-        Ok((_, dir)) => head(&dir.join("config")).await,
+        Ok((writer, _)) => forbid(&state, &writer, what).await,
         Err(refusal) => refusal,
     }
 }
@@ -173,17 +170,6 @@ async fn read_config(
 ) -> Response {
     match admit(&state, &repo, &headers).await {
         Ok((_, dir)) => read(dir.join("config"), &headers).await,
-        Err(refusal) => refusal,
-    }
-}
-
-async fn write_config(
-    AxumState(state): AxumState<Arc<State>>,
-    UrlPath(repo): UrlPath<String>,
-    headers: HeaderMap,
-) -> Response {
-    match admit(&state, &repo, &headers).await {
-        Ok((writer, _)) => forbid(&state, &writer, "writing the configuration").await,
         Err(refusal) => refusal,
     }
 }
