@@ -87,6 +87,11 @@ pub(crate) struct Version {
     pub version_id: String,
     pub last_modified: String,
     pub delete_marker: bool,
+    /// The content's digest as the bucket gives it: a copy brought back has the
+    /// original's.
+    pub etag: String,
+    /// Whether it is the current state of its key.
+    pub latest: bool,
 }
 
 /// What a HEAD says of an object's current (or given) version.
@@ -161,6 +166,10 @@ struct VersionXml {
     version_id: String,
     #[serde(rename = "LastModified", default)]
     last_modified: String,
+    #[serde(rename = "ETag", default)]
+    etag: String,
+    #[serde(rename = "IsLatest", default)]
+    latest: bool,
 }
 
 #[derive(Deserialize)]
@@ -435,6 +444,8 @@ impl S3Api {
                 version_id: v.version_id,
                 last_modified: v.last_modified,
                 delete_marker,
+                etag: v.etag,
+                latest: v.latest,
             };
             out.extend(page.versions.into_iter().map(|v| version(v, false)));
             out.extend(page.markers.into_iter().map(|v| version(v, true)));
@@ -480,22 +491,27 @@ impl S3Api {
     }
 }
 
-/// For each name whose current state is not its first version (deleted, or written over),
-/// that first version: restic writes a name once, so it is the original.
+/// For each name whose current state is not its first version's content (deleted, or
+/// written over), that first version: restic writes a name once, so it is the original.
+/// A copy of it made current again (same content, same ETag) is the original.
 pub(crate) fn originals_hidden(versions: &[Version]) -> Vec<(String, String)> {
+    // Buckets list the versions of a key newest first (dates alone may tie: some keep
+    // seconds only), and flag the current state of each key.
     let mut by_key: std::collections::BTreeMap<&str, Vec<&Version>> = Default::default();
     for v in versions {
         by_key.entry(v.key.as_str()).or_default().push(v);
     }
     let mut out = Vec::new();
-    for (key, mut list) in by_key {
-        // ISO dates sort as text.
-        list.sort_by(|a, b| a.last_modified.cmp(&b.last_modified));
-        let Some(first) = list.iter().find(|v| !v.delete_marker) else {
+    for (key, list) in by_key {
+        let Some(first) = list.iter().rev().find(|v| !v.delete_marker) else {
             continue;
         };
-        let newest = list[list.len() - 1];
-        if newest.delete_marker || newest.version_id != first.version_id {
+        let Some(newest) = list.iter().find(|v| v.latest) else {
+            continue;
+        };
+        let original = newest.version_id == first.version_id
+            || (!newest.delete_marker && !newest.etag.is_empty() && newest.etag == first.etag);
+        if !original {
             out.push((key.to_string(), first.version_id.clone()));
         }
     }
@@ -506,12 +522,18 @@ pub(crate) fn originals_hidden(versions: &[Version]) -> Vec<(String, String)> {
 mod tests {
     use super::*;
 
-    fn v(key: &str, id: &str, at: &str, marker: bool) -> Version {
+    fn v(key: &str, id: &str, latest: bool, marker: bool) -> Version {
         Version {
             key: key.into(),
             version_id: id.into(),
-            last_modified: at.into(),
+            last_modified: "2026-12-01T10:00:00.000Z".into(),
             delete_marker: marker,
+            etag: if marker {
+                String::new()
+            } else {
+                format!("\"{key}-{id}\"")
+            },
+            latest,
         }
     }
 
@@ -538,19 +560,28 @@ mod tests {
 
     #[test]
     fn the_first_version_of_a_deleted_or_overwritten_name_is_brought_back() {
+        // As buckets list them: versions newest first, delete markers apart, all with
+        // the same date (some buckets keep seconds only).
         let versions = [
-            v("data/ab/ab1", "1", "2026-12-01T10:00:00.000Z", false),
-            v("data/ab/ab1", "2", "2026-12-02T10:00:00.000Z", true),
-            v("snapshots/s1", "3", "2026-12-01T10:00:00.000Z", false),
-            v("snapshots/s1", "4", "2026-12-02T10:00:00.000Z", false),
-            v("keys/k1", "5", "2026-12-01T10:00:00.000Z", false),
+            v("data/ab/ab1", "1", false, false),
+            v("snapshots/s1", "4", true, false),
+            v("snapshots/s1", "3", false, false),
+            v("keys/k1", "5", true, false),
+            Version {
+                etag: "\"index/i1-6\"".into(),
+                ..v("index/i1", "8", true, false)
+            },
+            v("index/i1", "6", false, false),
+            v("data/ab/ab1", "2", true, true),
+            v("index/i1", "7", false, true),
         ];
         assert_eq!(
             originals_hidden(&versions),
             vec![
                 ("data/ab/ab1".to_string(), "1".to_string()),
                 ("snapshots/s1".to_string(), "3".to_string()),
-            ]
+            ],
+            "a key brought back once (index/i1: the copy has the original's content) is left"
         );
     }
 

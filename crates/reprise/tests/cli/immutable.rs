@@ -204,6 +204,13 @@ fn an_intruder_with_the_repositorys_credentials_cannot_destroy_an_immutable_repo
         .success()
         .stdout(predicate::str::contains("brought back"))
         .stdout(predicate::str::contains("config"));
+    // Once is enough: what came back is the original now.
+    with_s3(ws.cmd().args(["repo", "recover", "vault"]))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "nothing was deleted or written over",
+        ));
     let check = restic(&ws, &location, &["check", "--read-data"]);
     assert!(
         check.status.success(),
