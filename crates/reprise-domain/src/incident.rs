@@ -194,6 +194,34 @@ pub struct Affected {
     pub since: Option<Timestamp>,
 }
 
+/// Whether a nature of damage says the asset was compromised by someone (ransomware, an
+/// intrusion, malware), in English or French: restore points taken since it was affected
+/// hold what the intruder left, and are not clean.
+pub fn is_compromise(nature: &str) -> bool {
+    const STEMS: [&str; 15] = [
+        "ransom",
+        "cyber",
+        "rancon",
+        "compromis",
+        "intrusion",
+        "intruder",
+        "malware",
+        "malveillant",
+        "attack",
+        "attaqu",
+        "hack",
+        "pirat",
+        "crypto",
+        "chiffre par",
+        "encrypted by",
+    ];
+    let words = crate::normalize_word(nature);
+    STEMS.iter().any(|s| {
+        words.split(' ').any(|w| w.starts_with(s) || w.ends_with(s))
+            || (s.contains(' ') && words.contains(s))
+    })
+}
+
 /// One line of the damage assessment (R000.1, R004.1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssessedAsset {
@@ -472,6 +500,35 @@ pub fn review_due(recovered: Option<Timestamp>, after: SignedDuration) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compromise_is_told_from_other_damage_in_english_and_french() {
+        for nature in [
+            "ransomware",
+            "Rançongiciel",
+            "compromised software",
+            "compromission du serveur",
+            "intrusion",
+            "malware",
+            "logiciel malveillant",
+            "cyberattaque",
+            "hacked",
+            "piratage",
+            "CryptoLocker",
+            "fichiers chiffrés par un attaquant",
+        ] {
+            assert!(is_compromise(nature), "{nature}");
+        }
+        for nature in [
+            "power loss",
+            "disk failure",
+            "corrupted configuration",
+            "erased data",
+            "",
+        ] {
+            assert!(!is_compromise(nature), "{nature}");
+        }
+    }
 
     fn t(hours: i64) -> Timestamp {
         Timestamp::from_second(1_800_000_000 + hours * 3600).unwrap()

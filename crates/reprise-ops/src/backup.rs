@@ -283,6 +283,15 @@ async fn back_up_one(
                 detail.insert("signals_ms".into(), changes.measured_ms.into());
             }
         }
+        // Whatever it changed, a backup of a host an open incident says is compromised
+        // holds what the intruder left.
+        if outcome.suspect.is_empty()
+            && let Ok(Some(why)) =
+                crate::suspects::judge_compromise(ctx, &outcome.asset, &set.name, repository, snap)
+                    .await
+        {
+            outcome.suspect.push(why);
+        }
     }
     record.detail = (!detail.is_empty()).then(|| serde_json::Value::Object(detail).to_string());
     if let Ok(id) = run_id {

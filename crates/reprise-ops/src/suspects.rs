@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use reprise_catalog::{RestorePoint, RunFilter, RunKind, RunStatus, Suspicion};
+use reprise_domain::incident::{IncidentDoc, is_compromise};
 use reprise_domain::signals::{self, Counts, Signals};
 use reprise_engine::SnapshotInfo;
 
@@ -131,6 +132,136 @@ pub async fn points(ctx: &Ctx<'_>, asset: Option<&str>) -> AppResult<Vec<Restore
     let mut points = ctx.catalog.restore_points(asset).await?;
     taint(&mut points);
     Ok(points)
+}
+
+/// An open incident's compromise of an asset: what was backed up since it began holds
+/// what the intruder left.
+#[derive(Debug, Clone)]
+pub struct Compromise {
+    pub incident: i64,
+    pub asset: String,
+    pub nature: String,
+    pub since: Timestamp,
+}
+
+/// The compromises that open incidents report (of `asset`, all when `None`): affected
+/// assets whose nature of damage is a compromise (`ransomware`, `intrusion`…), since the
+/// time they are affected from.
+pub async fn compromises(ctx: &Ctx<'_>, asset: Option<&str>) -> AppResult<Vec<Compromise>> {
+    let mut out = Vec::new();
+    for row in ctx.catalog.incidents(true).await? {
+        let Ok(doc) = serde_json::from_str::<IncidentDoc>(&row.doc) else {
+            continue;
+        };
+        for a in doc.affected {
+            if asset.is_some_and(|id| id != a.asset) {
+                continue;
+            }
+            if let Some(nature) = a.nature.filter(|n| is_compromise(n)) {
+                out.push(Compromise {
+                    incident: row.id,
+                    asset: a.asset,
+                    nature,
+                    since: a.since.unwrap_or(row.opened),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Records as suspect every restore point of a compromised asset taken since its
+/// compromise began (of `asset`, all when `None`), so that no restore, plan, request or
+/// drill picks one by default and the last clean point is the one before. Points already
+/// suspect, or cleared by a person, keep their record. Returns how many were recorded.
+pub async fn mark_compromised(ctx: &Ctx<'_>, asset: Option<&str>) -> AppResult<usize> {
+    let windows = compromises(ctx, asset).await?;
+    if windows.is_empty() {
+        return Ok(0);
+    }
+    let mut known: std::collections::BTreeSet<(String, String, Timestamp)> = ctx
+        .catalog
+        .suspicions(asset)
+        .await?
+        .into_iter()
+        .map(|s| (s.asset, s.dataset, s.time))
+        .collect();
+    let points = ctx.catalog.restore_points(asset).await?;
+    let mut recorded = 0;
+    for p in &points {
+        if !known.insert((p.asset.clone(), p.dataset.clone(), p.time)) {
+            continue;
+        }
+        // The earliest compromise that covers the point says why.
+        let Some(w) = windows
+            .iter()
+            .filter(|w| w.asset == p.asset && p.time >= w.since)
+            .min_by_key(|w| w.since)
+        else {
+            continue;
+        };
+        ctx.catalog
+            .record_suspicion(&compromised(
+                w,
+                &p.asset,
+                &p.dataset,
+                p.time,
+                &p.repository,
+                &p.snapshot,
+            ))
+            .await?;
+        recorded += 1;
+    }
+    Ok(recorded)
+}
+
+/// A backup just made of an asset an open incident says is compromised since before it:
+/// recorded suspect, and why.
+pub async fn judge_compromise(
+    ctx: &Ctx<'_>,
+    asset: &str,
+    dataset: &str,
+    repository: &str,
+    snap: &SnapshotInfo,
+) -> AppResult<Option<String>> {
+    let windows = compromises(ctx, Some(asset)).await?;
+    let Some(w) = windows
+        .iter()
+        .filter(|w| snap.time >= w.since)
+        .min_by_key(|w| w.since)
+    else {
+        return Ok(None);
+    };
+    let suspicion = compromised(w, asset, dataset, snap.time, repository, &snap.id);
+    ctx.catalog.record_suspicion(&suspicion).await?;
+    Ok(Some(suspicion.reasons))
+}
+
+/// The suspicion of a point taken during the compromise `w`.
+fn compromised(
+    w: &Compromise,
+    asset: &str,
+    dataset: &str,
+    time: Timestamp,
+    repository: &str,
+    snapshot: &str,
+) -> Suspicion {
+    Suspicion {
+        asset: asset.to_string(),
+        dataset: dataset.to_string(),
+        time,
+        repository: repository.to_string(),
+        snapshot: snapshot.to_string(),
+        at: Timestamp::now(),
+        reasons: format!(
+            "taken since the {} of incident {} began ({})",
+            w.nature, w.incident, w.since
+        ),
+        signals: None,
+        cleared: None,
+        cleared_by: None,
+        clearance: None,
+    }
 }
 
 /// Suspicions, cleared ones too, oldest first.

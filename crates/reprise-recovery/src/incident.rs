@@ -116,6 +116,9 @@ pub struct NewIncident {
     pub commander: Option<String>,
     /// When it was detected, if before now: deadlines count from then.
     pub detected: Option<Timestamp>,
+    /// Since when the assets are affected, if before detection (for a compromise, when
+    /// the intruder came in: points taken since are not clean). Default: detection.
+    pub since: Option<Timestamp>,
 }
 
 fn parse_severity(word: &str) -> AppResult<Severity> {
@@ -232,6 +235,15 @@ pub async fn open(
         Some(t) => t,
         None => now,
     };
+    let since = match new.since {
+        Some(t) if t > opened => {
+            return Err(AppError::Invalid(
+                "the assets cannot be affected since after the incident was detected".into(),
+            ));
+        }
+        Some(t) => t,
+        None => opened,
+    };
     let mut affected = Vec::new();
     if new.assets.is_empty() {
         for a in ctx
@@ -244,7 +256,7 @@ pub async fn open(
                 asset: a.id.to_string(),
                 state: a.state,
                 nature: new.nature.clone(),
-                since: Some(opened),
+                since: Some(since),
             });
         }
         if affected.is_empty() {
@@ -267,7 +279,7 @@ pub async fn open(
                 asset: asset.id.to_string(),
                 state,
                 nature: new.nature.clone(),
-                since: Some(opened),
+                since: Some(since),
             });
         }
     }
@@ -298,6 +310,9 @@ pub async fn open(
         })
         .await?;
     let mut incident = load(ctx, id).await?;
+    for a in &incident.doc.affected {
+        reprise_ops::suspects::mark_compromised(ctx, Some(&a.asset)).await?;
+    }
     let assessment = assess(ctx, &incident.doc.affected, opened, now).await?;
     incident.doc.assessment = Some(assessment);
     incident.phase = Phase::Assessment;
@@ -542,7 +557,8 @@ pub async fn edit_assessment(
             events.push(event(id, now, "state", actor, state_change(asset, state)));
         }
     }
-    // The affected list decides what the plan restores: keep it in step.
+    // The affected list decides what the plan restores, and which points are clean after
+    // a compromise: keep it in step.
     if let Some(asset) = asset
         && let Some(a) = incident.doc.affected.iter_mut().find(|a| a.asset == asset)
     {
@@ -552,7 +568,59 @@ pub async fn edit_assessment(
         if edit.since.is_some() {
             a.since = edit.since;
         }
+        if let Some(n) = nature {
+            a.nature = Some(n.to_string());
+        }
     }
+    // A compromise (or an earlier start of one) makes the points taken since suspect: the
+    // assessment's line then names the last clean point.
+    if let Some(asset) = asset
+        && (nature.is_some() || edit.since.is_some())
+    {
+        save(ctx, &incident, now, &events).await?;
+        events.clear();
+        incident = load(ctx, id).await?;
+        if reprise_ops::suspects::mark_compromised(ctx, Some(asset)).await? > 0
+            && let Some(affected) = incident.doc.affected.iter().find(|a| a.asset == asset)
+        {
+            let fresh = assess(
+                ctx,
+                std::slice::from_ref(affected),
+                incident.row.opened,
+                now,
+            )
+            .await?;
+            if let (Some(new), Some(line)) = (
+                fresh.assets.into_iter().next(),
+                incident
+                    .doc
+                    .assessment
+                    .as_mut()
+                    .and_then(|a| a.assets.iter_mut().find(|l| l.asset == asset)),
+            ) {
+                line.last_verified = new.last_verified;
+                line.data_at_risk_seconds = new.data_at_risk_seconds;
+                line.predates_change = new.predates_change;
+                line.suspect_since = new.suspect_since;
+                line.suspect_reason = new.suspect_reason;
+                events.push(event(
+                    id,
+                    now,
+                    "assessment",
+                    actor,
+                    (
+                        format!("{asset}: compromised, the points taken since are suspect"),
+                        format!("{asset} : compromis, les points pris depuis sont suspects"),
+                    ),
+                ));
+            }
+        }
+    }
+    let assessment = incident
+        .doc
+        .assessment
+        .as_mut()
+        .ok_or_else(|| AppError::Invalid(format!("incident {id} has no assessment")))?;
 
     if let Some(n) = note {
         assessment.notes.push(n.to_string());
@@ -581,6 +649,9 @@ pub async fn edit_assessment(
                 ("assessment shared".into(), "évaluation partagée".into())
             },
         ));
+    }
+    if events.is_empty() {
+        return Ok(());
     }
     save(ctx, &incident, now, &events).await
 }

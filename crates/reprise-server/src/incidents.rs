@@ -52,6 +52,9 @@ pub(crate) struct OpenBody {
     commander: Option<String>,
     /// RFC 3339; deadlines count from it.
     detected: Option<Timestamp>,
+    /// RFC 3339: since when the assets are affected, if before detection (for a
+    /// compromise, the points taken since are suspect).
+    since: Option<Timestamp>,
 }
 
 pub async fn open(
@@ -70,6 +73,7 @@ pub async fn open(
         personal_data: b.personal_data,
         commander: b.commander,
         detected: b.detected,
+        since: b.since,
     };
     let id = incident::open(&ctx, &new, Some(&actor), Timestamp::now()).await?;
     let view = incident::show(&ctx, id, Timestamp::now()).await?;

@@ -287,10 +287,11 @@ pub async fn document() -> Json<Value> {
                         "severity": { "type": "string", "enum": ["SEV1", "SEV2", "SEV3", "SEV4"] },
                         "assets": { "type": "array", "items": { "type": "string" }, "description": "ID or ID=partial; default: the assets not working" },
                         "source": { "type": "string" },
-                        "nature": { "type": "string" },
+                        "nature": { "type": "string", "description": "a compromise (ransomware, intrusion…) makes the points taken since the assets are affected suspect" },
                         "personal_data": { "type": "boolean" },
                         "commander": { "type": "string" },
-                        "detected": { "type": "string", "format": "date-time" }
+                        "detected": { "type": "string", "format": "date-time" },
+                        "since": { "type": "string", "format": "date-time", "description": "since when the assets are affected, if before detection" }
                     }), &["title"]),
                     "responses": object_responses("201", "the incident, with its assessment")
                 }

@@ -500,8 +500,9 @@ pub struct OpenIncident {
     /// What detected it (`monitoring`, `client call`, `alert rpo:iredmail`).
     #[arg(long)]
     pub source: Option<String>,
-    /// The nature of the damage (hardware, corrupted configuration, compromised
-    /// software, erased data).
+    /// The nature of the damage (hardware, corrupted configuration, erased data, or a
+    /// compromise: `ransomware`, `intrusion`, whose restore points taken since are not
+    /// clean).
     #[arg(long)]
     pub nature: Option<String>,
     /// Personal data is involved: the GDPR 72-hour deadline applies.
@@ -510,6 +511,10 @@ pub struct OpenIncident {
     /// When it was detected, if earlier (`2026-11-23 08:10`): deadlines count from it.
     #[arg(long, value_name = "TIME")]
     pub detected: Option<String>,
+    /// Since when the assets are affected, if before detection (`2026-11-22 23:00`; for
+    /// a compromise, when the intruder came in). Default: the detection time.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
     /// Who leads the response (the incident commander).
     #[arg(long)]
     pub commander: Option<String>,

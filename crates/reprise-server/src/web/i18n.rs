@@ -210,6 +210,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Default: the assets the inventory says are not working.",
         "Par défaut : les actifs que l'inventaire dit hors service.",
     ),
+    (
+        "nature_hint",
+        "A compromise (ransomware, intrusion) makes the restore points taken since suspect: the last clean one is restored.",
+        "Une compromission (rançongiciel, intrusion) rend suspects les points de restauration pris depuis : le dernier point sain est restauré.",
+    ),
     ("no_incident", "No incident.", "Aucun incident."),
     ("open", "Open", "Ouvrir"),
     ("assessment", "Damage assessment", "Évaluation des dommages"),

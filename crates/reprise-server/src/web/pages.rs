@@ -936,6 +936,10 @@ pub(crate) async fn open_incident(
             })
             .unwrap_or_default(),
         source: Some("web UI".into()),
+        nature: form
+            .get("nature")
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty()),
         ..NewIncident::default()
     };
     let ctx = state.ctx();

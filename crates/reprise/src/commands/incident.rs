@@ -169,14 +169,19 @@ async fn open(
         nature,
         personal_data,
         detected,
+        since,
         commander,
         json,
     } = args;
     let detected = detected
         .map(|t| super::restore::parse_time(&t, tz))
         .transpose()?;
+    let since = since
+        .map(|t| super::restore::parse_time(&t, tz))
+        .transpose()?;
     let new = NewIncident {
         detected,
+        since,
         title,
         severity: Some(severity),
         assets,

@@ -362,3 +362,155 @@ fn the_api_lists_suspicions_and_only_an_administrator_clears_one() {
         "{points}"
     );
 }
+
+#[test]
+fn an_incident_reporting_a_compromise_makes_the_points_since_it_began_suspect() {
+    let ws = TestWorkspace::init();
+    let data = share(&ws);
+    ws.cmd().args(["backup", "share"]).assert().success();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let intrusion = jiff::Timestamp::now().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // The intruder changes one document quietly: nothing a backup's signals would see.
+    std::fs::write(data.join("doc-05.txt"), "wire the money to account 666\n").unwrap();
+    ws.cmd().args(["backup", "share"]).assert().success();
+    ws.cmd().args(["verify"]).assert().success();
+    assert_eq!(suspect_of(&ws), [None, None]);
+
+    // A detection time before the intrusion is refused.
+    ws.cmd()
+        .args([
+            "incident",
+            "open",
+            "Intrusion",
+            "--asset",
+            "share",
+            "--detected",
+            "2020-01-01",
+            "--since",
+            &intrusion,
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("after the incident was detected"));
+
+    // The incident says the share was compromised since the intrusion: the point taken
+    // since is suspect, the assessment names the one before as the last clean point.
+    ws.cmd()
+        .args([
+            "incident",
+            "open",
+            "Intrusion on the share",
+            "--asset",
+            "share",
+            "--nature",
+            "rançongiciel",
+            "--since",
+            &intrusion,
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("SUSPECT since the backup of"))
+        .stdout(predicate::str::contains("last clean point:"));
+    let suspect = suspect_of(&ws);
+    assert_eq!(suspect[0], None, "{suspect:?}");
+    assert!(
+        suspect[1]
+            .as_deref()
+            .unwrap()
+            .starts_with("taken since the rançongiciel of incident 1 began"),
+        "{suspect:?}"
+    );
+    // A backup of the compromised host while the incident is open holds what the
+    // intruder left: suspect too, said at once.
+    ws.cmd()
+        .args(["backup", "share"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("SUSPECT share/docs"))
+        .stdout(predicate::str::contains("incident 1"));
+    // The plan explains its choice, and the step restores the clean document.
+    ws.cmd()
+        .args(["incident", "plan", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "the last clean point, not the suspect ones since",
+        ));
+    ws.cmd()
+        .args(["incident", "plan", "1", "--approve"])
+        .assert()
+        .success();
+    ws.cmd()
+        .args(["incident", "step", "1", "share", "start"])
+        .assert()
+        .success();
+    let area = files_under(&ws.path().join(".reprise/recovery/incident-1/share"));
+    let doc = area
+        .iter()
+        .find(|p| p.ends_with("doc-05.txt"))
+        .unwrap_or_else(|| panic!("doc-05.txt not restored by the step: {area:?}"));
+    assert_eq!(std::fs::read_to_string(doc).unwrap(), document(5, 0));
+    // A restore request or a plain restore takes the clean point too.
+    ws.cmd()
+        .args(["restore", "share", "--target", "out"])
+        .assert()
+        .success();
+    let out = files_under(&ws.path().join("out"));
+    let doc = out.iter().find(|p| p.ends_with("doc-05.txt")).unwrap();
+    assert_eq!(std::fs::read_to_string(doc).unwrap(), document(5, 0));
+}
+
+#[test]
+fn marking_a_compromise_in_the_assessment_later_makes_the_points_since_suspect() {
+    let ws = TestWorkspace::init();
+    let data = share(&ws);
+    ws.cmd().args(["backup", "share"]).assert().success();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let intrusion = jiff::Timestamp::now().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::fs::write(data.join("doc-09.txt"), "changed by someone\n").unwrap();
+    ws.cmd().args(["backup", "share"]).assert().success();
+    // First thought to be a disk failure: nothing is suspect.
+    ws.cmd()
+        .args([
+            "incident",
+            "open",
+            "Share down",
+            "--asset",
+            "share",
+            "--nature",
+            "disk failure",
+        ])
+        .assert()
+        .success();
+    assert_eq!(suspect_of(&ws), [None, None]);
+    ws.cmd().args(["backup", "share"]).assert().success();
+    // Then found to be an intrusion that started earlier.
+    ws.cmd()
+        .args([
+            "incident",
+            "assess",
+            "1",
+            "--asset",
+            "share",
+            "--nature",
+            "intrusion",
+            "--since",
+            &intrusion,
+        ])
+        .assert()
+        .success();
+    let suspect = suspect_of(&ws);
+    assert_eq!(suspect.len(), 3, "{suspect:?}");
+    assert_eq!(suspect[0], None, "{suspect:?}");
+    assert!(suspect[1..].iter().all(Option::is_some), "{suspect:?}");
+    ws.cmd()
+        .args(["incident", "show", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("last clean point:"))
+        .stdout(predicate::str::contains(
+            "compromised, the points taken since are suspect",
+        ));
+}
