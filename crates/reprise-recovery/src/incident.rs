@@ -1335,11 +1335,14 @@ pub fn draft_update(incident: &Incident, fr: bool, tz: &jiff::tz::TimeZone) -> S
 }
 
 /// Records an update as sent and sends it through the notification channels, to the
-/// severity's audience (R001.3). Returns the delivery failures.
+/// severity's audience (R001.3). `drafts`, the update drafted in English and in French
+/// when `text` is one of them: each channel then reads it in its own `lang`. Returns the
+/// delivery failures.
 pub async fn send_update(
     ctx: &Ctx<'_>,
     id: i64,
     text: &str,
+    drafts: Option<(&str, &str)>,
     actor: &str,
 ) -> AppResult<Vec<String>> {
     let mut incident = load(ctx, id).await?;
@@ -1389,14 +1392,18 @@ pub async fn send_update(
         Severity::Sev3 => "warning",
         Severity::Sev4 => "info",
     };
+    // A text written by hand goes as written; a draft goes in each channel's language.
+    let (text, text_fr) = match drafts {
+        Some((en, fr)) => (en.to_string(), Some(fr.to_string())),
+        None => (text.to_string(), None),
+    };
     let message = reprise_ops::notify::Message {
         key: format!("incident:{id}:update"),
         severity: severity.into(),
-        text: text.to_string(),
+        text,
         resolved: false,
         audience,
-        // Drafted in its audience's language already.
-        text_fr: None,
+        text_fr,
     };
     Ok(reprise_ops::notify::send(
         ctx.workspace(),

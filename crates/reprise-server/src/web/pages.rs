@@ -1354,6 +1354,20 @@ pub async fn send_update(
     };
     let text = form.get("text").cloned().unwrap_or_default();
     let ctx = state.ctx();
+    // The draft sent as it was offered goes to each channel in its own language.
+    let tz = tz(&state);
+    let drafts = match incident::load(&ctx, id).await {
+        Ok(inc) => {
+            let (en, fr) = (
+                incident::draft_update(&inc, false, &tz),
+                incident::draft_update(&inc, true, &tz),
+            );
+            let same = |draft: &str| text.replace("\r\n", "\n").trim() == draft.trim();
+            (same(&en) || same(&fr)).then_some((en, fr))
+        }
+        Err(_) => None,
+    };
+    let both = drafts.as_ref().map(|(en, fr)| (en.as_str(), fr.as_str()));
     on_incident(
         &viewer,
         &ctx,
@@ -1361,7 +1375,7 @@ pub async fn send_update(
         id,
         &form,
         "update_sent",
-        incident::send_update(&ctx, id, &text, &principal.user),
+        incident::send_update(&ctx, id, &text, both, &principal.user),
     )
     .await
 }

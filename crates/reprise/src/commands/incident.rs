@@ -131,10 +131,22 @@ pub async fn run(global: &Global, cmd: IncidentCommand) -> anyhow::Result<u8> {
             send,
         } => {
             let inc = incident::load(&ctx, id).await?;
-            let text = text.unwrap_or_else(|| incident::draft_update(&inc, lang == Lang::Fr, tz));
+            // Without a text of one's own, each channel reads the draft in its language.
+            let drafts = text.is_none().then(|| {
+                (
+                    incident::draft_update(&inc, false, tz),
+                    incident::draft_update(&inc, true, tz),
+                )
+            });
+            let text = match (&text, &drafts) {
+                (Some(t), _) => t.clone(),
+                (None, Some((en, fr))) => if lang == Lang::Fr { fr } else { en }.clone(),
+                (None, None) => unreachable!("a draft is made when no text is given"),
+            };
             println!("{text}");
             if send {
-                let failures = incident::send_update(&ctx, id, &text, &who).await?;
+                let both = drafts.as_ref().map(|(en, fr)| (en.as_str(), fr.as_str()));
+                let failures = incident::send_update(&ctx, id, &text, both, &who).await?;
                 for f in &failures {
                     eprintln!("warning: {f}");
                 }

@@ -305,3 +305,62 @@ fn a_bad_notifier_is_located_in_the_configuration() {
         ))
         .stderr(predicate::str::contains("unknown format `pager`"));
 }
+
+#[test]
+fn an_incident_update_reaches_each_channel_in_its_language() {
+    let ws = TestWorkspace::init();
+    let (en_url, en_bodies) = receiver();
+    let (fr_url, fr_bodies) = receiver();
+    ws.write_config(&format!(
+        "{BASE}{}\n[[notify]]\nid = \"team\"\nurl = \"{en_url}\"\n\n[[notify]]\nid = \"client\"\nurl = \"{fr_url}\"\nlang = \"fr\"\n",
+        asset("db", "")
+    ));
+    ws.cmd()
+        .args(["incident", "open", "Database down", "--asset", "db"])
+        .assert()
+        .success();
+    // The draft, sent as it is: each channel reads it in its own language.
+    ws.cmd()
+        .args(["incident", "update", "1", "--send"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Restored:"));
+    let message = |bodies: &Arc<Mutex<Vec<String>>>| {
+        bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|b| serde_json::from_str::<serde_json::Value>(b).unwrap())
+            .find(|b| b["key"] == "incident:1:update")
+            .map(|b| b["message"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no update in {:?}", bodies.lock().unwrap()))
+    };
+    let (en, fr) = (message(&en_bodies), message(&fr_bodies));
+    assert!(en.contains("Restored:") && !en.contains("Rétablis"), "{en}");
+    assert!(
+        fr.contains("Rétablis :") && !fr.contains("Restored:"),
+        "{fr}"
+    );
+    // A text of one's own goes as written, to every channel.
+    en_bodies.lock().unwrap().clear();
+    fr_bodies.lock().unwrap().clear();
+    ws.cmd()
+        .args([
+            "incident",
+            "update",
+            "1",
+            "--text",
+            "Le serveur redémarre / the server restarts",
+            "--send",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        message(&en_bodies),
+        "Le serveur redémarre / the server restarts"
+    );
+    assert_eq!(
+        message(&fr_bodies),
+        "Le serveur redémarre / the server restarts"
+    );
+}
