@@ -1098,6 +1098,12 @@ impl Catalog for Store {
     async fn export_to(&self, dir: &Path) -> Result<PathBuf, CatalogError> {
         super::export(self, dir).await
     }
+
+    async fn change_stamp(&self) -> Result<String, CatalogError> {
+        super::change_stamp(self)
+            .await
+            .map_err(|e| CatalogError::query("reading the catalog's change stamp", e))
+    }
 }
 
 impl Store {

@@ -100,6 +100,15 @@ fn location(catalog: &PostgresCatalog) -> String {
     catalog.location.clone()
 }
 
+/// The cluster's current snapshot (`xmin:xmax:in-progress ids`): a write transaction
+/// that starts moves `xmax`, one that ends leaves the list, so a commit anywhere changes
+/// it; reads do not.
+async fn change_stamp(catalog: &PostgresCatalog) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT pg_current_snapshot()::text")
+        .fetch_one(&catalog.pool)
+        .await
+}
+
 /// A plain SQL dump by `pg_dump`.
 async fn export(catalog: &PostgresCatalog, dir: &Path) -> Result<PathBuf, CatalogError> {
     let file = dir.join("catalog.sql");

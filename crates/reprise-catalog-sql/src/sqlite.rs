@@ -29,6 +29,10 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite
 pub struct SqliteCatalog {
     pool: SqlitePool,
     path: PathBuf,
+    /// A connection of its own that never writes, to read `PRAGMA data_version`: it
+    /// changes when any other connection, of this process or another, commits.
+    watcher: tokio::sync::Mutex<Option<sqlx::SqliteConnection>>,
+    options: SqliteConnectOptions,
 }
 
 impl SqliteCatalog {
@@ -49,7 +53,7 @@ impl SqliteCatalog {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|e| open_error(&location, e))?;
         MIGRATIONS
@@ -62,6 +66,8 @@ impl SqliteCatalog {
         Ok(Self {
             pool,
             path: path.to_path_buf(),
+            watcher: tokio::sync::Mutex::new(None),
+            options,
         })
     }
 }
@@ -93,6 +99,20 @@ const LATEST_RUNS: &str = "SELECT r.* FROM runs r \
 
 fn location(catalog: &SqliteCatalog) -> String {
     format!("sqlite:{}", catalog.path.display())
+}
+
+/// `PRAGMA data_version` on the watching connection (opened on first use).
+async fn change_stamp(catalog: &SqliteCatalog) -> Result<String, sqlx::Error> {
+    use sqlx::Connection as _;
+    let mut watcher = catalog.watcher.lock().await;
+    if watcher.is_none() {
+        *watcher = Some(sqlx::SqliteConnection::connect_with(&catalog.options).await?);
+    }
+    let conn = watcher.as_mut().expect("the watcher was just opened");
+    let version: i64 = sqlx::query_scalar("PRAGMA data_version")
+        .fetch_one(conn)
+        .await?;
+    Ok(version.to_string())
 }
 
 /// VACUUM INTO writes a consistent, compacted copy while others keep writing.
@@ -153,6 +173,27 @@ mod tests {
         }
         let catalog = SqliteCatalog::open(&path).await.unwrap();
         assert_eq!(catalog.asset_history("router").await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn another_process_writing_moves_the_change_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.db");
+        let server = SqliteCatalog::open(&path).await.unwrap();
+        let before = server.change_stamp().await.unwrap();
+        // A command line run beside the server: its own connections.
+        let cli = SqliteCatalog::open(&path).await.unwrap();
+        cli.record_inventory(
+            &[AssetRecord {
+                id: "router".into(),
+                state: AssetState::Failed,
+                fingerprint: "x".into(),
+            }],
+            Timestamp::UNIX_EPOCH,
+        )
+        .await
+        .unwrap();
+        assert_ne!(server.change_stamp().await.unwrap(), before);
     }
 
     #[tokio::test]

@@ -1199,6 +1199,39 @@ pub async fn an_export_is_a_complete_copy_of_the_catalog(catalog: &dyn Catalog) 
     );
 }
 
+pub async fn the_change_stamp_moves_with_every_write_and_only_then(catalog: &dyn Catalog) {
+    let before = catalog.change_stamp().await.unwrap();
+    // Reads leave it as it is.
+    catalog.runs(&RunFilter::default()).await.unwrap();
+    catalog.alerts(true).await.unwrap();
+    assert_eq!(catalog.change_stamp().await.unwrap(), before);
+    catalog
+        .record_inventory(&[record("router", AssetState::Working, "a")], t(0))
+        .await
+        .unwrap();
+    let after_inventory = catalog.change_stamp().await.unwrap();
+    assert_ne!(after_inventory, before, "a recorded inventory is a change");
+    let id = catalog
+        .start_run(&NewRun {
+            kind: Some(RunKind::Backup),
+            asset: Some("router".into()),
+            dataset: Some("config".into()),
+            repository: Some("local".into()),
+            started: Some(t(10)),
+        })
+        .await
+        .unwrap();
+    let started = catalog.change_stamp().await.unwrap();
+    assert_ne!(started, after_inventory, "a started run is a change");
+    catalog
+        .finish_run(id, &RunOutcome::new(t(20), RunStatus::Succeeded))
+        .await
+        .unwrap();
+    let finished = catalog.change_stamp().await.unwrap();
+    assert_ne!(finished, started, "a finished run is a change");
+    assert_eq!(catalog.change_stamp().await.unwrap(), finished);
+}
+
 /// Expands to one `#[tokio::test]` per conformance case. `$make` is an async block or
 /// expression evaluating to something that derefs to a fresh, empty `dyn Catalog`
 /// (typically a `Box` or a guard that also owns the temporary database).
@@ -1235,6 +1268,7 @@ macro_rules! catalog_conformance_tests {
             the_newest_recorded_state_of_each_asset_counts,
             a_device_record_is_replaced_whole,
             a_suspect_backup_stays_suspect_in_every_copy_until_cleared,
+            the_change_stamp_moves_with_every_write_and_only_then,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {

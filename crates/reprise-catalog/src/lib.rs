@@ -359,6 +359,11 @@ pub trait Catalog: Send + Sync {
     /// stays in use, and returns the file written: a SQLite database file (`catalog.db`)
     /// or a PostgreSQL dump (`catalog.sql`). This is what Reprise backs up of itself.
     async fn export_to(&self, dir: &std::path::Path) -> Result<std::path::PathBuf, CatalogError>;
+
+    /// A value that changes whenever anyone, this process or another, commits a change to
+    /// the catalog: what was computed from the catalog under one stamp is still current
+    /// while the stamp is the same. Cheap: one small query.
+    async fn change_stamp(&self) -> Result<String, CatalogError>;
 }
 
 /// Converts a timestamp to the microseconds both dialects store.

@@ -1088,6 +1088,10 @@ impl Catalog for Journaled {
     async fn export_to(&self, dir: &Path) -> Result<PathBuf, CatalogError> {
         self.inner.export_to(dir).await
     }
+
+    async fn change_stamp(&self) -> Result<String, CatalogError> {
+        self.inner.change_stamp().await
+    }
 }
 
 /// What to say when the master key is gone and the journal holds entries it sealed.

@@ -160,24 +160,31 @@ async fn json_errors(response: Response) -> Response {
 async fn assets(
     Extract(state): Extract<Arc<State>>,
     axum::extract::Extension(principal): axum::extract::Extension<Principal>,
-) -> ApiResult<serde_json::Value> {
-    let ctx = state.ctx();
-    let current = reprise_ops::states::current(&*state.catalog, ctx.inventory()).await?;
-    let mine: Vec<serde_json::Value> = ctx
-        .inventory()
-        .assets
-        .iter()
-        .filter(|a| principal.scope.covers(a))
-        .map(|a| {
-            let mut v = serde_json::to_value(a).unwrap_or_default();
-            if let (Some(c), Some(o)) = (current.get(a.id.as_str()), v.as_object_mut()) {
-                o.insert("state_since".into(), serde_json::json!(c.since));
-                o.insert("state_by".into(), serde_json::json!(c.by));
-            }
-            v
+) -> Result<Response, ApiError> {
+    let key = format!("assets#{}", crate::cache::scope_key(&principal));
+    let body = state
+        .answers
+        .get_or_compute(&*state.catalog, &key, || async {
+            let ctx = state.ctx();
+            let current = reprise_ops::states::current(&*state.catalog, ctx.inventory()).await?;
+            let mine: Vec<serde_json::Value> = ctx
+                .inventory()
+                .assets
+                .iter()
+                .filter(|a| principal.scope.covers(a))
+                .map(|a| {
+                    let mut v = serde_json::to_value(a).unwrap_or_default();
+                    if let (Some(c), Some(o)) = (current.get(a.id.as_str()), v.as_object_mut()) {
+                        o.insert("state_since".into(), serde_json::json!(c.since));
+                        o.insert("state_by".into(), serde_json::json!(c.by));
+                    }
+                    v
+                })
+                .collect();
+            Ok(crate::cache::to_json(&mine))
         })
-        .collect();
-    Ok(Json(serde_json::Value::Array(mine)))
+        .await?;
+    Ok(crate::cache::json(body))
 }
 
 #[derive(Deserialize)]
@@ -219,10 +226,19 @@ async fn record_state(
 async fn status(
     Extract(state): Extract<Arc<State>>,
     axum::extract::Extension(principal): axum::extract::Extension<Principal>,
-) -> ApiResult<Vec<reprise_ops::status::AssetStatus>> {
-    let mut all = reprise_ops::status::run(&state.ctx(), Timestamp::now()).await?;
-    all.retain(|s| crate::auth::covers(&state, &principal, &s.asset));
-    Ok(Json(all))
+) -> Result<Response, ApiError> {
+    let key = format!("status#{}", crate::cache::scope_key(&principal));
+    let body = state
+        .answers
+        .get_or_compute(&*state.catalog, &key, || async {
+            // A state recorded beside the server (`reprise inventory set-state`) counts.
+            state.refresh_states().await?;
+            let mut all = reprise_ops::status::run(&state.ctx(), Timestamp::now()).await?;
+            all.retain(|s| crate::auth::covers(&state, &principal, &s.asset));
+            Ok(crate::cache::to_json(&all))
+        })
+        .await?;
+    Ok(crate::cache::json(body))
 }
 
 #[derive(Deserialize)]
@@ -569,20 +585,32 @@ async fn alerts(
     Extract(state): Extract<Arc<State>>,
     axum::extract::Extension(principal): axum::extract::Extension<Principal>,
     q: Result<Query<AlertQuery>, QueryRejection>,
-) -> ApiResult<Vec<reprise_catalog::Alert>> {
+) -> Result<Response, ApiError> {
     let q = query(q)?;
-    let mut alerts = state.catalog.alerts(!q.all).await?;
-    // Alert keys name their asset after the colon (`rpo:erp`, `drill:erp`); the others
-    // (repositories, incidents) concern every site.
-    alerts.retain(|a| {
-        principal.scope.is_everything()
-            || a.key
-                .split_once(':')
-                // A device's alerts name its data set after the asset (`change:sw1/config`).
-                .map(|(_, subject)| subject.split('/').next().unwrap_or(subject))
-                .is_some_and(|asset| crate::auth::covers(&state, &principal, asset))
-    });
-    Ok(Json(alerts))
+    let key = format!(
+        "alerts?all={}#{}",
+        q.all,
+        crate::cache::scope_key(&principal)
+    );
+    let body = state
+        .answers
+        .get_or_compute(&*state.catalog, &key, || async {
+            let mut alerts = state.catalog.alerts(!q.all).await?;
+            // Alert keys name their asset after the colon (`rpo:erp`, `drill:erp`); the
+            // others (repositories, incidents) concern every site.
+            alerts.retain(|a| {
+                principal.scope.is_everything()
+                    || a.key
+                        .split_once(':')
+                        // A device's alerts name its data set after the asset
+                        // (`change:sw1/config`).
+                        .map(|(_, subject)| subject.split('/').next().unwrap_or(subject))
+                        .is_some_and(|asset| crate::auth::covers(&state, &principal, asset))
+            });
+            Ok(crate::cache::to_json(&alerts))
+        })
+        .await?;
+    Ok(crate::cache::json(body))
 }
 
 /// Backups that looked like an attack, cleared ones too, oldest first.

@@ -15,6 +15,7 @@
 mod accounts;
 mod api;
 mod auth;
+mod cache;
 mod http;
 mod incidents;
 mod metrics;
@@ -72,6 +73,8 @@ pub struct State {
     overview: std::sync::Mutex<Option<Arc<Overview>>>,
     /// An overview is being computed in the background.
     refreshing: std::sync::atomic::AtomicBool,
+    /// Whole-inventory answers of the API and `/metrics`, kept while current.
+    pub(crate) answers: cache::Answers,
 }
 
 impl State {
@@ -89,6 +92,7 @@ impl State {
             locks_extended: std::sync::Mutex::new(None),
             overview: std::sync::Mutex::new(None),
             refreshing: std::sync::atomic::AtomicBool::new(false),
+            answers: cache::Answers::default(),
             tls: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -180,6 +184,7 @@ impl State {
             );
         }
         *self.probes.lock().expect("probes") = Some((now, probes.clone()));
+        self.answers.bump();
         probes
     }
 }
@@ -244,6 +249,7 @@ impl State {
     /// The next page computes the overview again (something it shows changed).
     pub(crate) fn forget_overview(&self) {
         *self.overview.lock().expect("overview") = None;
+        self.answers.bump();
     }
 
     /// The overview: the kept one (a stale one is refreshed in the background, never on

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::extract::State as Extract;
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use metrics::{Label, counter, describe_counter, describe_gauge, gauge};
 use metrics_exporter_prometheus::PrometheusBuilder;
@@ -200,8 +200,25 @@ fn seconds(t: Timestamp) -> f64 {
 pub async fn render(
     Extract(state): Extract<Arc<State>>,
     Extension(principal): Extension<Principal>,
-) -> impl IntoResponse {
-    let samples = gather(&state, &principal).await;
+) -> Response {
+    let key = format!("metrics#{}", crate::cache::scope_key(&principal));
+    let text = state
+        .answers
+        .get_or_compute(&*state.catalog, &key, || async {
+            // A state recorded beside the server (`reprise inventory set-state`) counts.
+            state.refresh_states().await?;
+            Ok(axum::body::Bytes::from(text(&state, &principal).await))
+        })
+        .await;
+    match text {
+        Ok(text) => ([(header::CONTENT_TYPE, TEXT)], text).into_response(),
+        Err(e) => crate::http::ApiError::from(e).into_response(),
+    }
+}
+
+/// The exposition of what the token may see.
+async fn text(state: &State, principal: &Principal) -> String {
+    let samples = gather(state, principal).await;
     let recorder = PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
     metrics::with_local_recorder(&recorder, || {
@@ -222,7 +239,7 @@ pub async fn render(
             }
         }
     });
-    ([(header::CONTENT_TYPE, TEXT)], handle.render())
+    handle.render()
 }
 
 /// What the token may see, read from the catalog and the last probes.

@@ -1561,3 +1561,89 @@ fn the_server_purges_points_past_their_category_maximum_and_writes_due_exports()
     let journal = ws.json(&["journal", "list", "--json"]).to_string();
     assert!(journal.contains("reprise-server"), "{journal}");
 }
+
+/// Whole-inventory answers are kept between requests, and never outlive what they were
+/// computed from: a backup made by a command line beside the server, an alert it raised,
+/// a state recorded, each shows in the very next answer.
+#[test]
+fn kept_answers_follow_what_a_command_line_beside_the_server_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crate::support::reprise(dir.path())
+        .arg("init")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = token_of(&out.stdout);
+    let ws = TestWorkspace { dir };
+    ws.write_config(&format!(
+        "{BASE}{}",
+        asset(
+            "files",
+            "rpo = \"1d\"\n\n[[asset.dataset]]\nname = \"docs\"\npaths = [\"data\"]"
+        )
+    ));
+    std::fs::create_dir_all(ws.path().join("data")).unwrap();
+    std::fs::write(ws.path().join("data/a.txt"), "a\n").unwrap();
+    let server = serve(&ws);
+    let http = client();
+    let get = |path: &str| -> serde_json::Value {
+        http.get(format!("{}/api/v1/{path}", server.base))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let status = get("status");
+    assert_eq!(status[0]["restore_points"], 0, "{status}");
+    assert_eq!(get("status"), status, "asked again, the same answer");
+    let scrape = || {
+        http.get(format!("{}/metrics", server.base))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+    };
+    assert!(scrape().contains("reprise_asset_restore_points{"));
+
+    ws.cmd().args(["backup", "files"]).assert().success();
+    let status = get("status");
+    assert_eq!(status[0]["restore_points"], 1, "{status}");
+    assert!(status[0]["last_backup"].is_string(), "{status}");
+    let metrics = scrape();
+    let points = metrics
+        .lines()
+        .find(|l| l.starts_with("reprise_asset_restore_points{") && l.contains("files"))
+        .unwrap_or_else(|| panic!("{metrics}"));
+    assert!(points.ends_with(" 1"), "{points}");
+
+    ws.cmd()
+        .args([
+            "inventory",
+            "set-state",
+            "files",
+            "failed",
+            "--note",
+            "disk",
+        ])
+        .assert()
+        .success();
+    let assets = get("assets");
+    assert!(assets[0]["state_since"].is_string(), "{assets}");
+    assert_eq!(get("status")[0]["state"], "failed");
+
+    std::fs::write(ws.path().join("data/HOW_TO_DECRYPT.txt"), "pay\n").unwrap();
+    ws.cmd().args(["backup", "files"]).assert().code(3);
+    // Supervision run from the command line raises the alert in the catalog.
+    ws.cmd().args(["alerts"]).assert().success();
+    let alerts = get("alerts");
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["key"] == "suspect:files/docs"),
+        "{alerts}"
+    );
+}
