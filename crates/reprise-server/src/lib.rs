@@ -212,6 +212,9 @@ pub async fn job<T>(state: &State, work: impl Future<Output = T>) -> T {
 /// thousand assets.
 pub struct Overview {
     pub at: Timestamp,
+    /// The catalog's change stamp when it was read: a different one means someone (a
+    /// command line beside the server) changed something since.
+    pub stamp: Option<String>,
     pub statuses: Vec<AssetStatus>,
     pub alerts: Vec<reprise_catalog::Alert>,
 }
@@ -223,11 +226,13 @@ const OVERVIEW_FRESH: jiff::SignedDuration = jiff::SignedDuration::from_secs(60)
 impl State {
     async fn compute_overview(&self) -> reprise_ops::error::AppResult<Arc<Overview>> {
         self.refresh_states().await?;
+        let stamp = self.catalog.change_stamp().await.ok();
         let now = Timestamp::now();
         let statuses = reprise_ops::status::run(&self.ctx(), now).await?;
         let alerts = self.catalog.alerts(true).await?;
         Ok(Arc::new(Overview {
             at: now,
+            stamp,
             statuses,
             alerts,
         }))
@@ -257,7 +262,12 @@ impl State {
     pub(crate) async fn overview(self: &Arc<Self>) -> reprise_ops::error::AppResult<Arc<Overview>> {
         let kept = self.overview.lock().expect("overview").clone();
         if let Some(kept) = kept {
-            let stale = Timestamp::now().duration_since(kept.at) >= OVERVIEW_FRESH;
+            // Changed beside the server, or old: refreshed for the next page.
+            let changed = match &kept.stamp {
+                Some(stamp) => self.catalog.change_stamp().await.ok().as_ref() != Some(stamp),
+                None => true,
+            };
+            let stale = changed || Timestamp::now().duration_since(kept.at) >= OVERVIEW_FRESH;
             if stale
                 && !self
                     .refreshing
@@ -798,6 +808,8 @@ async fn self_backup_if_due(state: &Arc<State>) {
 /// channel never holds the scheduler. Returns the overview it saw on the way, unless it
 /// failed.
 pub async fn supervise(state: &State) -> Option<Arc<Overview>> {
+    // Read first: what supervision writes makes the pages read it again once.
+    let stamp = state.catalog.change_stamp().await.ok();
     let now = Timestamp::now();
     let probes = state.refresh_probes(now).await;
     match reprise_oversight::supervise::evaluate(&state.ctx(), now, Some(&probes)).await {
@@ -828,6 +840,7 @@ pub async fn supervise(state: &State) -> Option<Arc<Overview>> {
             }
             Some(Arc::new(Overview {
                 at: now,
+                stamp,
                 statuses,
                 alerts: open,
             }))
