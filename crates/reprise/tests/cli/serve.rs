@@ -66,9 +66,18 @@ fn token_of(output: &[u8]) -> String {
 }
 
 pub(crate) fn demo_with_token() -> (TestWorkspace, String) {
+    made_with_token(&["demo", "."])
+}
+
+/// A new workspace, and the administrator's token `reprise init` printed.
+pub(crate) fn init_with_token() -> (TestWorkspace, String) {
+    made_with_token(&["init"])
+}
+
+fn made_with_token(args: &[&str]) -> (TestWorkspace, String) {
     let dir = tempfile::tempdir().unwrap();
     let out = crate::support::reprise(dir.path())
-        .args(["demo", "."])
+        .args(args)
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -1567,14 +1576,7 @@ fn the_server_purges_points_past_their_category_maximum_and_writes_due_exports()
 /// a state recorded, each shows in the very next answer.
 #[test]
 fn kept_answers_follow_what_a_command_line_beside_the_server_changes() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = crate::support::reprise(dir.path())
-        .arg("init")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let token = token_of(&out.stdout);
-    let ws = TestWorkspace { dir };
+    let (ws, token) = init_with_token();
     ws.write_config(&format!(
         "{BASE}{}",
         asset(

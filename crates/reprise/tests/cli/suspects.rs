@@ -42,6 +42,25 @@ fn suspect_of(ws: &TestWorkspace) -> Vec<Option<String>> {
         .collect()
 }
 
+/// Approves incident 1's plan, runs the share's restore step, and reads `name` where the
+/// step restored it.
+fn restored_by_the_step(ws: &TestWorkspace, name: &str) -> String {
+    ws.cmd()
+        .args(["incident", "plan", "1", "--approve"])
+        .assert()
+        .success();
+    ws.cmd()
+        .args(["incident", "step", "1", "share", "start"])
+        .assert()
+        .success();
+    let area = files_under(&ws.path().join(".reprise/recovery/incident-1/share"));
+    let file = area
+        .iter()
+        .find(|p| p.ends_with(name))
+        .unwrap_or_else(|| panic!("{name} not restored by the step: {area:?}"));
+    std::fs::read_to_string(file).unwrap()
+}
+
 #[test]
 fn an_encryption_wave_makes_points_suspect_until_cleared_and_the_last_clean_one_is_restored() {
     let ws = TestWorkspace::init();
@@ -146,20 +165,7 @@ fn an_encryption_wave_makes_points_suspect_until_cleared_and_the_last_clean_one_
         .success()
         .stdout(predicate::str::contains("SUSPECT since the backup of"))
         .stdout(predicate::str::contains("last clean point:"));
-    ws.cmd()
-        .args(["incident", "plan", "1", "--approve"])
-        .assert()
-        .success();
-    ws.cmd()
-        .args(["incident", "step", "1", "share", "start"])
-        .assert()
-        .success();
-    let area = files_under(&ws.path().join(".reprise/recovery/incident-1/share"));
-    let doc = area
-        .iter()
-        .find(|p| p.ends_with("doc-07.txt"))
-        .unwrap_or_else(|| panic!("doc-07.txt not restored by the step: {area:?}"));
-    assert_eq!(std::fs::read_to_string(doc).unwrap(), document(7, 0));
+    assert_eq!(restored_by_the_step(&ws, "doc-07.txt"), document(7, 0));
 
     // Cleared by a person: journaled, and the points count again.
     let id = points[2]["copies"][0]["snapshot"].as_str().unwrap()[..8].to_string();
@@ -298,19 +304,7 @@ fn ransom_notes_make_a_backup_suspect_and_ordinary_days_raise_nothing() {
 
 #[test]
 fn the_api_lists_suspicions_and_only_an_administrator_clears_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = crate::support::reprise(dir.path())
-        .arg("init")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let admin = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("rp_"))
-        .expect("init prints the first token")
-        .to_string();
-    let ws = TestWorkspace { dir };
+    let (ws, admin) = crate::serve::init_with_token();
     let data = share(&ws);
     ws.cmd().args(["backup", "share"]).assert().success();
     std::fs::write(data.join("READ_ME_TO_DECRYPT.txt"), "pay\n").unwrap();
@@ -437,20 +431,7 @@ fn an_incident_reporting_a_compromise_makes_the_points_since_it_began_suspect() 
         .stdout(predicate::str::contains(
             "the last clean point, not the suspect ones since",
         ));
-    ws.cmd()
-        .args(["incident", "plan", "1", "--approve"])
-        .assert()
-        .success();
-    ws.cmd()
-        .args(["incident", "step", "1", "share", "start"])
-        .assert()
-        .success();
-    let area = files_under(&ws.path().join(".reprise/recovery/incident-1/share"));
-    let doc = area
-        .iter()
-        .find(|p| p.ends_with("doc-05.txt"))
-        .unwrap_or_else(|| panic!("doc-05.txt not restored by the step: {area:?}"));
-    assert_eq!(std::fs::read_to_string(doc).unwrap(), document(5, 0));
+    assert_eq!(restored_by_the_step(&ws, "doc-05.txt"), document(5, 0));
     // A restore request or a plain restore takes the clean point too.
     ws.cmd()
         .args(["restore", "share", "--target", "out"])
