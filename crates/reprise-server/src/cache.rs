@@ -12,8 +12,8 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -39,9 +39,10 @@ struct Entry {
 #[derive(Default)]
 pub struct Answers {
     entries: Mutex<HashMap<String, Entry>>,
-    /// One answer computed at a time: a burst of requests after a change waits for the
-    /// first instead of computing the same thing side by side.
-    filling: tokio::sync::Mutex<()>,
+    /// One computation of an answer at a time, per key: a burst of requests after a
+    /// change waits for the first instead of computing the same thing side by side, and
+    /// never for another route's answer.
+    filling: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     generation: AtomicU64,
 }
 
@@ -64,17 +65,27 @@ impl Answers {
     {
         let stamp = catalog.change_stamp().await?;
         let generation = self.generation.load(Ordering::Acquire);
+        let filling = self.filling_of(key);
         match self.lookup(key, &stamp, generation) {
             Lookup::Current(body) => return Ok(body),
             // Only time moved: whoever is already computing it again brings the new one.
-            Lookup::Aged(body) => match self.filling.try_lock() {
+            Lookup::Aged(body) => match filling.try_lock() {
                 Ok(guard) => return self.fill(catalog, key, compute, guard).await,
                 Err(_) => return Ok(body),
             },
             Lookup::Stale => {}
         }
-        let guard = self.filling.lock().await;
+        let guard = filling.lock().await;
         self.fill(catalog, key, compute, guard).await
+    }
+
+    fn filling_of(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.filling
+            .lock()
+            .expect("answers being computed")
+            .entry(key.to_string())
+            .or_default()
+            .clone()
     }
 
     async fn fill<F, Fut>(
