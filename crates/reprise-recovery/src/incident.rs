@@ -310,8 +310,15 @@ pub async fn open(
         })
         .await?;
     let mut incident = load(ctx, id).await?;
-    for a in &incident.doc.affected {
-        reprise_ops::suspects::mark_compromised(ctx, Some(&a.asset)).await?;
+    // Every affected asset has the incident's nature: only a compromise looks at points.
+    if new
+        .nature
+        .as_deref()
+        .is_some_and(reprise_domain::incident::is_compromise)
+    {
+        for a in &incident.doc.affected {
+            reprise_ops::suspects::mark_compromised(ctx, Some(&a.asset)).await?;
+        }
     }
     let assessment = assess(ctx, &incident.doc.affected, opened, now).await?;
     incident.doc.assessment = Some(assessment);
