@@ -357,17 +357,24 @@ fn the_api_lists_suspicions_and_only_an_administrator_clears_one() {
     );
 }
 
-#[test]
-fn an_incident_reporting_a_compromise_makes_the_points_since_it_began_suspect() {
-    let ws = TestWorkspace::init();
-    let data = share(&ws);
+/// The share backed up, an intruder coming in a second later and changing `doc` quietly
+/// (nothing a backup's signals would see), then backed up again. Returns when the
+/// intruder came in, between the two backups.
+fn quiet_intrusion(ws: &TestWorkspace, doc: &str) -> String {
+    let data = share(ws);
     ws.cmd().args(["backup", "share"]).assert().success();
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let intrusion = jiff::Timestamp::now().to_string();
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    // The intruder changes one document quietly: nothing a backup's signals would see.
-    std::fs::write(data.join("doc-05.txt"), "wire the money to account 666\n").unwrap();
+    std::fs::write(data.join(doc), "wire the money to account 666\n").unwrap();
     ws.cmd().args(["backup", "share"]).assert().success();
+    intrusion
+}
+
+#[test]
+fn an_incident_reporting_a_compromise_makes_the_points_since_it_began_suspect() {
+    let ws = TestWorkspace::init();
+    let intrusion = quiet_intrusion(&ws, "doc-05.txt");
     ws.cmd().args(["verify"]).assert().success();
     assert_eq!(suspect_of(&ws), [None, None]);
 
@@ -445,13 +452,7 @@ fn an_incident_reporting_a_compromise_makes_the_points_since_it_began_suspect() 
 #[test]
 fn marking_a_compromise_in_the_assessment_later_makes_the_points_since_suspect() {
     let ws = TestWorkspace::init();
-    let data = share(&ws);
-    ws.cmd().args(["backup", "share"]).assert().success();
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    let intrusion = jiff::Timestamp::now().to_string();
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    std::fs::write(data.join("doc-09.txt"), "changed by someone\n").unwrap();
-    ws.cmd().args(["backup", "share"]).assert().success();
+    let intrusion = quiet_intrusion(&ws, "doc-09.txt");
     // First thought to be a disk failure: nothing is suspect.
     ws.cmd()
         .args([
