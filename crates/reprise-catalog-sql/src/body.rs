@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use jiff::Timestamp;
 use reprise_catalog::{
-    Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError, ChangeKind, DeviceRecord,
-    ErasureRow, IncidentEvent, IncidentRow, IncidentSave, JournalEntry, NewIncidentRow,
-    NewJournalEntry, NewRequestRow, NewRun, Provenance, RecordedState, RepoVerification,
-    RequestEvent, RequestRow, RequestSave, RestorePoint, Run, RunFilter, RunKind, RunOutcome,
-    RunStatus, Seal, Suspicion, TokenRow, UserRow, Verification, diff_inventory, from_micros,
-    opt_i64, opt_time, opt_u64, parse_state, to_micros,
+    AgentJob, AgentRecord, Alert, Approval, AssetChange, AssetRecord, Catalog, CatalogError,
+    ChangeKind, DeviceRecord, ErasureRow, IncidentEvent, IncidentRow, IncidentSave, JobState,
+    JournalEntry, NewAgentJob, NewIncidentRow, NewJournalEntry, NewRequestRow, NewRun, Provenance,
+    RecordedState, RepoVerification, RequestEvent, RequestRow, RequestSave, RestorePoint, Run,
+    RunFilter, RunKind, RunOutcome, RunStatus, Seal, Suspicion, TokenRow, UserRow, Verification,
+    diff_inventory, from_micros, opt_i64, opt_time, opt_u64, parse_state, to_micros,
 };
 use reprise_domain::AssetState;
 use sqlx::{AssertSqlSafe, Row, Transaction};
@@ -44,6 +44,25 @@ fn provenance_from_row(row: &DbRow) -> Result<Provenance, CatalogError> {
         at: from_micros(row.try_get("at_us").map_err(read)?)?,
         actor: row.try_get("actor").map_err(read)?,
         reason: row.try_get("reason").map_err(read)?,
+    })
+}
+
+fn agent_job_from_row(row: &DbRow) -> Result<AgentJob, CatalogError> {
+    let read = |e| CatalogError::query("reading an agent's job", e);
+    let state: String = row.try_get("state").map_err(read)?;
+    Ok(AgentJob {
+        id: row.try_get("id").map_err(read)?,
+        host: row.try_get("host").map_err(read)?,
+        kind: row.try_get("kind").map_err(read)?,
+        asset: row.try_get("asset_id").map_err(read)?,
+        spec: row.try_get("spec").map_err(read)?,
+        created: from_micros(row.try_get("created_us").map_err(read)?)?,
+        deadline: from_micros(row.try_get("deadline_us").map_err(read)?)?,
+        state: JobState::parse(&state)
+            .ok_or_else(|| CatalogError::query("reading an agent's job", state.clone()))?,
+        started: opt_time(row.try_get("started_us").map_err(read)?)?,
+        finished: opt_time(row.try_get("finished_us").map_err(read)?)?,
+        result: row.try_get("result").map_err(read)?,
     })
 }
 
@@ -249,6 +268,117 @@ impl Catalog for Store {
                 })
             })
             .collect()
+    }
+
+    async fn save_agent(&self, a: &AgentRecord) -> Result<(), CatalogError> {
+        sqlx::query(
+            "INSERT INTO agents (host, enrolled_us, seen_us, version, address) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (host) DO UPDATE SET enrolled_us = excluded.enrolled_us, \
+             seen_us = excluded.seen_us, version = excluded.version, address = excluded.address",
+        )
+        .bind(&a.host)
+        .bind(to_micros(a.enrolled))
+        .bind(a.seen.map(to_micros))
+        .bind(&a.version)
+        .bind(&a.address)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("saving an agent", e))?;
+        Ok(())
+    }
+
+    async fn agents(&self) -> Result<Vec<AgentRecord>, CatalogError> {
+        let read = |e| CatalogError::query("reading agents", e);
+        let rows = sqlx::query("SELECT * FROM agents ORDER BY host")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read)?;
+        rows.iter()
+            .map(|row: &DbRow| {
+                Ok(AgentRecord {
+                    host: row.try_get("host").map_err(read)?,
+                    enrolled: from_micros(row.try_get("enrolled_us").map_err(read)?)?,
+                    seen: opt_time(row.try_get("seen_us").map_err(read)?)?,
+                    version: row.try_get("version").map_err(read)?,
+                    address: row.try_get("address").map_err(read)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn queue_agent_job(&self, job: &NewAgentJob) -> Result<i64, CatalogError> {
+        let row = sqlx::query(
+            "INSERT INTO agent_jobs (host, kind, asset_id, spec, created_us, deadline_us, state) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'waiting') RETURNING id",
+        )
+        .bind(&job.host)
+        .bind(&job.kind)
+        .bind(&job.asset)
+        .bind(&job.spec)
+        .bind(to_micros(job.created))
+        .bind(to_micros(job.deadline))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("queueing a job for an agent", e))?;
+        row.try_get("id")
+            .map_err(|e| CatalogError::query("queueing a job for an agent", e))
+    }
+
+    async fn agent_jobs(
+        &self,
+        host: Option<&str>,
+        open_only: bool,
+    ) -> Result<Vec<AgentJob>, CatalogError> {
+        let rows = sqlx::query(
+            "SELECT * FROM agent_jobs WHERE ($1 IS NULL OR host = $1) \
+             AND ($2 = 0 OR state IN ('waiting', 'running')) ORDER BY id DESC",
+        )
+        .bind(host)
+        .bind(i64::from(open_only))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("reading agents' jobs", e))?;
+        rows.iter().map(agent_job_from_row).collect()
+    }
+
+    async fn agent_job(&self, id: i64) -> Result<Option<AgentJob>, CatalogError> {
+        sqlx::query("SELECT * FROM agent_jobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| CatalogError::query("reading an agent's job", e))?
+            .as_ref()
+            .map(agent_job_from_row)
+            .transpose()
+    }
+
+    async fn move_agent_job(
+        &self,
+        id: i64,
+        from: JobState,
+        to: JobState,
+        at: Timestamp,
+        result: Option<&str>,
+    ) -> Result<bool, CatalogError> {
+        let column = if to == JobState::Running {
+            "started_us"
+        } else {
+            "finished_us"
+        };
+        let done = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE agent_jobs SET state = $1, {column} = $2, result = COALESCE($3, result) \
+             WHERE id = $4 AND state = $5"
+        )))
+        .bind(to.as_str())
+        .bind(to_micros(at))
+        .bind(result)
+        .bind(id)
+        .bind(from.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| CatalogError::query("moving an agent's job", e))?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn start_run(&self, run: &NewRun) -> Result<i64, CatalogError> {

@@ -1010,6 +1010,87 @@ pub async fn the_newest_recorded_state_of_each_asset_counts(catalog: &dyn Catalo
     assert_eq!(newest[1], state("router", AssetState::Working, 30));
 }
 
+pub async fn an_agent_job_is_taken_once_and_ends_once(catalog: &dyn Catalog) {
+    use crate::{AgentRecord, JobState, NewAgentJob};
+    let at = t(1_000);
+    let mut agent = AgentRecord {
+        host: "mail-01".into(),
+        enrolled: at,
+        seen: None,
+        version: None,
+        address: None,
+    };
+    catalog.save_agent(&agent).await.unwrap();
+    agent.seen = Some(t(2_000));
+    agent.version = Some("0.1.0".into());
+    catalog.save_agent(&agent).await.unwrap();
+    assert_eq!(catalog.agents().await.unwrap(), vec![agent]);
+
+    let job = |host: &str| NewAgentJob {
+        host: host.into(),
+        kind: "backup".into(),
+        asset: "mail".into(),
+        spec: "{}".into(),
+        created: at,
+        deadline: t(9_000),
+    };
+    let first = catalog.queue_agent_job(&job("mail-01")).await.unwrap();
+    let other = catalog.queue_agent_job(&job("files-01")).await.unwrap();
+    assert_ne!(first, other);
+    let mine = catalog.agent_jobs(Some("mail-01"), true).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].state, JobState::Waiting);
+    assert_eq!(catalog.agent_jobs(None, true).await.unwrap().len(), 2);
+
+    let (w, r, s) = (JobState::Waiting, JobState::Running, JobState::Succeeded);
+    assert!(
+        catalog
+            .move_agent_job(first, w, r, t(3_000), None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !catalog
+            .move_agent_job(first, w, r, t(3_001), None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        catalog
+            .move_agent_job(first, r, s, t(4_000), Some("{\"ok\":true}"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !catalog
+            .move_agent_job(first, r, JobState::Failed, t(4_001), Some("late"))
+            .await
+            .unwrap()
+    );
+    let done = catalog.agent_job(first).await.unwrap().unwrap();
+    assert_eq!(
+        (done.state, done.started, done.finished),
+        (s, Some(t(3_000)), Some(t(4_000)))
+    );
+    assert_eq!(done.result.as_deref(), Some("{\"ok\":true}"));
+    assert!(
+        catalog
+            .agent_jobs(Some("mail-01"), true)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        catalog
+            .agent_jobs(Some("mail-01"), false)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(catalog.agent_job(other + 100).await.unwrap().is_none());
+}
+
 pub async fn a_device_record_is_replaced_whole(catalog: &dyn Catalog) {
     assert!(catalog.devices().await.unwrap().is_empty());
     let mut seen = crate::DeviceRecord {
@@ -1267,6 +1348,7 @@ macro_rules! catalog_conformance_tests {
             the_newest_approval_of_each_asset_counts,
             the_newest_recorded_state_of_each_asset_counts,
             a_device_record_is_replaced_whole,
+            an_agent_job_is_taken_once_and_ends_once,
             a_suspect_backup_stays_suspect_in_every_copy_until_cleared,
             the_change_stamp_moves_with_every_write_and_only_then,
         );

@@ -11,6 +11,7 @@
 //! clock, so tests control time.
 
 mod accounts;
+mod agents;
 mod alerts;
 pub mod conformance;
 mod devices;
@@ -21,6 +22,7 @@ mod journal;
 mod runs;
 
 pub use accounts::{TokenRow, UserRow};
+pub use agents::{AgentJob, AgentRecord, JobState, NewAgentJob};
 pub use alerts::Alert;
 pub use devices::DeviceRecord;
 pub use erasures::ErasureRow;
@@ -100,6 +102,37 @@ pub trait Catalog: Send + Sync {
 
     /// Every device data set seen, by asset and data set.
     async fn devices(&self) -> Result<Vec<DeviceRecord>, CatalogError>;
+
+    /// Saves what is known of an agent, replacing what was there.
+    async fn save_agent(&self, agent: &AgentRecord) -> Result<(), CatalogError>;
+
+    /// Every agent ever enrolled, by host.
+    async fn agents(&self) -> Result<Vec<AgentRecord>, CatalogError>;
+
+    /// Queues a job for an agent; returns its number.
+    async fn queue_agent_job(&self, job: &NewAgentJob) -> Result<i64, CatalogError>;
+
+    /// The jobs of one host (or all), the newest first; only those not finished when
+    /// `open_only`.
+    async fn agent_jobs(
+        &self,
+        host: Option<&str>,
+        open_only: bool,
+    ) -> Result<Vec<AgentJob>, CatalogError>;
+
+    /// One job.
+    async fn agent_job(&self, id: i64) -> Result<Option<AgentJob>, CatalogError>;
+
+    /// Moves a job from `from` to `to` (with the time it started or finished and the
+    /// result); `false` when it was not in state `from` (another took or ended it).
+    async fn move_agent_job(
+        &self,
+        id: i64,
+        from: JobState,
+        to: JobState,
+        at: Timestamp,
+        result: Option<&str>,
+    ) -> Result<bool, CatalogError>;
 
     /// Records the start of a run and returns its id.
     async fn start_run(&self, run: &NewRun) -> Result<i64, CatalogError>;

@@ -49,10 +49,19 @@ pub struct Asset {
     /// Overrides the policy's drill period for this asset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drill_every: Option<Interval>,
+    /// The host whose agent backs up and restores the asset's data (`mail-01`); the
+    /// server itself when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     pub datasets: Vec<DataSet>,
 }
 
 impl Asset {
+    /// The agent's host, when the asset's data lives on another machine.
+    pub fn host(&self) -> Option<&str> {
+        self.host.as_deref()
+    }
+
     /// The environment the asset belongs to: `production` unless it says otherwise.
     pub fn environment(&self) -> &str {
         self.environment.as_deref().unwrap_or("production")
@@ -80,6 +89,7 @@ impl Asset {
             procedure: None,
             planned_resolution: None,
             drill_every: None,
+            host: None,
             datasets: vec![],
         }
     }
@@ -136,4 +146,14 @@ pub enum DataSource {
         filename: String,
         timeout: Interval,
     },
+}
+
+/// Whether `name` can name a host (and its agent): 1 to 64 letters, digits, `-`, `_`, `.`.
+pub fn is_host_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && !name.starts_with(['.', '-'])
 }

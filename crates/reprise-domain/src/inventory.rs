@@ -37,6 +37,19 @@ pub struct Inventory {
     pub categories: Vec<crate::DataCategory>,
     /// Device models declared by the user (`[[device_model]]`), over the built-in ones.
     pub device_models: Vec<crate::device::DeviceModel>,
+    /// Settings of the hosts whose agents back up assets (`[[host]]`); a host named by an
+    /// asset needs none.
+    pub hosts: Vec<Host>,
+}
+
+/// A host whose agent backs up assets, as `[[host]]` tunes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Host {
+    pub name: String,
+    /// Silence after which its agent is reported (default: twice its assets' shortest
+    /// schedule).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub silent_after: Option<Interval>,
 }
 
 /// Someone to reach during a recovery, written down where the runbook can carry it.
@@ -120,6 +133,16 @@ pub enum ProblemKind {
         category: String,
         policy: PolicyId,
         breach: crate::Breach,
+    },
+    /// A device's configuration is read by the server, never by a host's agent.
+    DeviceOnHost {
+        host: String,
+    },
+    /// An agent reads the repository it writes to: it must hold that host's data only.
+    RepositoryShared {
+        repository: String,
+        host: String,
+        others: Vec<String>,
     },
 }
 
@@ -212,6 +235,19 @@ impl fmt::Display for ProblemKind {
                     "policy `{policy}` may keep restore points forever, longer than data category `{category}` allows ({max}): set max_age"
                 ),
             },
+            ProblemKind::DeviceOnHost { host } => write!(
+                f,
+                "a device's configuration is read by the server, not by the agent of host `{host}`: remove `host` or move this data set to an asset of its own"
+            ),
+            ProblemKind::RepositoryShared {
+                repository,
+                host,
+                others,
+            } => write!(
+                f,
+                "repository `{repository}` also keeps data of {}: the agent of host `{host}` reads the repository it writes to, so give this host a repository of its own",
+                others.join(", ")
+            ),
             ProblemKind::CategoryBreach {
                 category,
                 policy,
@@ -364,7 +400,65 @@ impl Inventory {
         self.asset_problems(&known, &mut push);
         self.category_problems(&mut push);
         self.cycle_problems(&mut push);
+        self.host_problems(&mut push);
         problems
+    }
+
+    /// Assets on other hosts: their agent reads their repository, which must then hold
+    /// that host's data only; devices stay with the server.
+    fn host_problems(&self, push: &mut dyn FnMut(Field, ProblemKind)) {
+        // Who keeps points in each repository: a host, or the server ("the server").
+        let mut keepers: std::collections::BTreeMap<&str, std::collections::BTreeSet<String>> =
+            Default::default();
+        for asset in self.assets.iter().filter(|a| !a.datasets.is_empty()) {
+            let Some(policy) = self.policy_of(asset) else {
+                continue;
+            };
+            let who = match asset.host() {
+                Some(h) => format!("host `{h}`"),
+                None => "the server".to_string(),
+            };
+            for repo in std::iter::once(&policy.repository).chain(&policy.copy_to) {
+                keepers
+                    .entry(repo.as_str())
+                    .or_default()
+                    .insert(who.clone());
+            }
+        }
+        for (i, asset) in self.assets.iter().enumerate() {
+            let Some(host) = asset.host() else { continue };
+            for (j, set) in asset.datasets.iter().enumerate() {
+                if matches!(set.source, crate::DataSource::Device { .. }) {
+                    push(
+                        Field::AssetDataSet { asset: i, index: j },
+                        ProblemKind::DeviceOnHost {
+                            host: host.to_string(),
+                        },
+                    );
+                }
+            }
+            let Some(policy) = self.policy_of(asset).filter(|_| !asset.datasets.is_empty()) else {
+                continue;
+            };
+            let me = format!("host `{host}`");
+            let others: Vec<String> = keepers
+                .get(policy.repository.as_str())
+                .into_iter()
+                .flatten()
+                .filter(|w| **w != me)
+                .cloned()
+                .collect();
+            if !others.is_empty() {
+                push(
+                    Field::AssetPolicy(i),
+                    ProblemKind::RepositoryShared {
+                        repository: policy.repository.to_string(),
+                        host: host.to_string(),
+                        others,
+                    },
+                );
+            }
+        }
     }
 
     /// Sites and repositories declared twice; the ids of each.
@@ -712,6 +806,7 @@ mod tests {
             contacts: vec![],
             categories: vec![],
             device_models: vec![],
+            hosts: vec![],
         }
     }
 

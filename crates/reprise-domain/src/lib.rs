@@ -33,11 +33,11 @@ mod schedule;
 pub mod signals;
 mod vocabulary;
 
-pub use asset::{Asset, DEFAULT_DRILL_TIMEOUT, DataSet, DataSource};
+pub use asset::{Asset, DEFAULT_DRILL_TIMEOUT, DataSet, DataSource, is_host_name};
 pub use category::{BUILT_IN_CATEGORIES, Breach, DataCategory};
 pub use id::{AssetId, IdError, PolicyId, RepoId, SiteId, slugify};
 pub use interval::{Interval, IntervalError};
-pub use inventory::{Contact, Field, Impact, Inventory, Problem, ProblemKind, Site};
+pub use inventory::{Contact, Field, Host, Impact, Inventory, Problem, ProblemKind, Site};
 pub use notifier::{
     Channel, Email, Notifier, ServerSettings, SmtpTls, SupervisionSettings, jitter_offset,
     severity_rank,

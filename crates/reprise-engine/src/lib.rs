@@ -76,6 +76,9 @@ pub struct RepoSpec {
     pub ssh: SshOptions,
     /// An immutable repository's Object Lock (`s3:` locations only).
     pub lock: Option<ObjectLock>,
+    /// A PEM certificate to trust for a `rest:https://…` location, beside the system's
+    /// authorities (a private CA, or a server's own certificate).
+    pub rest_cacert: Option<std::path::PathBuf>,
 }
 
 impl RepoSpec {
@@ -88,6 +91,7 @@ impl RepoSpec {
             s3: None,
             ssh: SshOptions::default(),
             lock: None,
+            rest_cacert: None,
         }
     }
 }
@@ -163,7 +167,9 @@ impl Secret {
         Ok(Self(text.lines().next().unwrap_or("").to_string()))
     }
 
-    pub(crate) fn expose(&self) -> &str {
+    /// The secret itself: for the engine, and for the one place it leaves Reprise (an
+    /// agent's assignment, over TLS, to the host that encrypts its own backups).
+    pub fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -183,7 +189,7 @@ impl std::fmt::Debug for RepoSpec {
 }
 
 /// A restore point as stored in the repository.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SnapshotInfo {
     /// The full snapshot id (64 hex characters).
     pub id: String,
@@ -289,13 +295,20 @@ fn backends_plain(spec: &RepoSpec) -> Result<rustic_core::RepositoryBackends> {
     if let Some(backend) = remote {
         return Ok(rustic_core::RepositoryBackends::new(backend, None));
     }
-    BackendOptions::default()
-        .repository(spec.location.clone())
-        .to_backends()
-        .map_err(|e| EngineError::Repository {
-            location: spec.location.clone(),
-            reason: concise(&e.to_string()),
-        })
+    let mut options = BackendOptions::default().repository(spec.location.clone());
+    if let Some(ca) = spec
+        .rest_cacert
+        .as_ref()
+        .filter(|_| spec.location.starts_with("rest:"))
+    {
+        options
+            .options
+            .insert("cacert".into(), ca.display().to_string());
+    }
+    options.to_backends().map_err(|e| EngineError::Repository {
+        location: spec.location.clone(),
+        reason: concise(&e.to_string()),
+    })
 }
 
 fn repo_error(location: &str) -> impl Fn(Box<rustic_core::RusticError>) -> EngineError + '_ {

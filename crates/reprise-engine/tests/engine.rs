@@ -16,6 +16,7 @@ fn spec(dir: &Path) -> RepoSpec {
         s3: None,
         ssh: Default::default(),
         lock: None,
+        rest_cacert: None,
     }
 }
 
@@ -181,6 +182,7 @@ fn forget_prune_and_copy() {
         s3: None,
         ssh: Default::default(),
         lock: None,
+        rest_cacert: None,
     };
     reprise_engine::init(&spec1).unwrap();
     reprise_engine::init(&spec2).unwrap();
@@ -237,6 +239,7 @@ fn an_s3_repository_on_a_real_s3_server_works_like_a_local_one() {
             secret_access_key: Secret::new(reprise_testkit::s3::SECRET_KEY),
         }),
         lock: None,
+        rest_cacert: None,
     };
     assert!(!reprise_engine::exists(&spec).unwrap());
     reprise_engine::init(&spec).unwrap();

@@ -461,6 +461,64 @@ impl Catalog for Journaled {
         self.inner.devices().await
     }
 
+    /// Check-ins are not journaled (every agent, every minute); enrollment and
+    /// revocation are, by the operations that make them.
+    async fn save_agent(&self, agent: &reprise_catalog::AgentRecord) -> Result<(), CatalogError> {
+        self.inner.save_agent(agent).await
+    }
+
+    async fn agents(&self) -> Result<Vec<reprise_catalog::AgentRecord>, CatalogError> {
+        self.inner.agents().await
+    }
+
+    async fn queue_agent_job(
+        &self,
+        job: &reprise_catalog::NewAgentJob,
+    ) -> Result<i64, CatalogError> {
+        let id = self.inner.queue_agent_job(job).await?;
+        self.record(
+            "agent.job",
+            &job.host,
+            format!("job {id} queued: {} of {}", job.kind, job.asset),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    async fn agent_jobs(
+        &self,
+        host: Option<&str>,
+        open_only: bool,
+    ) -> Result<Vec<reprise_catalog::AgentJob>, CatalogError> {
+        self.inner.agent_jobs(host, open_only).await
+    }
+
+    async fn agent_job(&self, id: i64) -> Result<Option<reprise_catalog::AgentJob>, CatalogError> {
+        self.inner.agent_job(id).await
+    }
+
+    async fn move_agent_job(
+        &self,
+        id: i64,
+        from: reprise_catalog::JobState,
+        to: reprise_catalog::JobState,
+        at: Timestamp,
+        result: Option<&str>,
+    ) -> Result<bool, CatalogError> {
+        let moved = self.inner.move_agent_job(id, from, to, at, result).await?;
+        if moved && !to.is_open() {
+            let host = self
+                .inner
+                .agent_job(id)
+                .await?
+                .map(|j| j.host)
+                .unwrap_or_default();
+            self.record("agent.job", &host, format!("job {id} {}", to.as_str()))
+                .await?;
+        }
+        Ok(moved)
+    }
+
     async fn start_run(&self, run: &NewRun) -> Result<i64, CatalogError> {
         let id = self.inner.start_run(run).await?;
         let kind = run.kind.unwrap_or(RunKind::Backup).as_str();

@@ -101,6 +101,30 @@ pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetO
             continue;
         }
         let policy = ctx.policy_of(asset)?;
+        if let Some(host) = asset.host() {
+            // Its data is on another machine: the server's files of the same name are
+            // not it. The host's agent backs it up.
+            for set in &asset.datasets {
+                outcomes.push(DataSetOutcome {
+                    asset: asset.id.to_string(),
+                    dataset: set.name.clone(),
+                    repository: policy.repository.to_string(),
+                    ok: false,
+                    snapshot: None,
+                    files: None,
+                    bytes: None,
+                    bytes_added: None,
+                    seconds: 0.0,
+                    copied_to: vec![],
+                    error: Some(format!(
+                        "its data is on host `{host}`: the host's agent backs it up (`reprise agent backup {}` queues one now)",
+                        asset.id
+                    )),
+                    suspect: vec![],
+                });
+            }
+            continue;
+        }
         let lease = crate::leases::backup_key(asset.id.as_str());
         if !crate::leases::acquire(ctx.catalog, &lease).await? {
             // Another process is backing this asset up right now (running it twice
@@ -243,12 +267,41 @@ async fn back_up_one(
         .await;
     let result = attempt(ctx, asset, set, policy, repository, collected, open).await;
     outcome.seconds = clock.elapsed().as_secs_f64();
+    record(
+        ctx,
+        run_id.ok(),
+        &set.name,
+        reason,
+        &result,
+        &mut outcome,
+        ("backup", None),
+    )
+    .await;
+    match result {
+        Ok(_) => Ok(outcome),
+        Err(e) => Err((outcome, e)),
+    }
+}
+
+/// Records what came of a backup (made here, or by a host's agent): its run, the
+/// restore point's provenance (`made_by`: how and by whom), its signals judged against
+/// the data set's history, and whether an open incident makes it suspect.
+pub(crate) async fn record(
+    ctx: &Ctx<'_>,
+    run_id: Option<i64>,
+    dataset: &str,
+    reason: Option<&str>,
+    result: &Result<reprise_engine::SnapshotInfo, AppError>,
+    outcome: &mut DataSetOutcome,
+    made_by: (&str, Option<&str>),
+) {
+    let repository = outcome.repository.clone();
     let mut record = RunOutcome::new(Timestamp::now(), RunStatus::Succeeded);
     let mut detail = serde_json::Map::new();
     if let Some(r) = reason {
         detail.insert("reason".into(), r.into());
     }
-    match &result {
+    match result {
         Ok(snap) => {
             outcome.ok = true;
             outcome.snapshot = Some(snap.id.clone());
@@ -266,14 +319,15 @@ async fn back_up_one(
             record.error = Some(e.to_string());
         }
     }
-    if let Ok(snap) = &result {
-        // Made here: a restore point. A snapshot written by anyone else is not.
-        let _ = crate::points::trust(ctx, repository, &snap.id, "backup", None, None).await;
+    if let Ok(snap) = result {
+        // Made by Reprise (here, or by the host's agent): a restore point. A snapshot
+        // written by anyone else is not.
+        let _ = crate::points::trust(ctx, &repository, &snap.id, made_by.0, made_by.1, None).await;
         if let Some(signals) = crate::suspects::measured(snap) {
             // Judged before this run is recorded: against the earlier ones only.
             // A catalog failing here shows when the run is recorded, just below.
             outcome.suspect =
-                crate::suspects::judge(ctx, &outcome.asset, &set.name, repository, snap, &signals)
+                crate::suspects::judge(ctx, &outcome.asset, dataset, &repository, snap, &signals)
                     .await
                     .unwrap_or_default();
             if let Ok(value) = serde_json::to_value(&signals) {
@@ -287,20 +341,16 @@ async fn back_up_one(
         // holds what the intruder left.
         if outcome.suspect.is_empty()
             && let Ok(Some(why)) =
-                crate::suspects::judge_compromise(ctx, &outcome.asset, &set.name, repository, snap)
+                crate::suspects::judge_compromise(ctx, &outcome.asset, dataset, &repository, snap)
                     .await
         {
             outcome.suspect.push(why);
         }
     }
     record.detail = (!detail.is_empty()).then(|| serde_json::Value::Object(detail).to_string());
-    if let Ok(id) = run_id {
+    if let Some(id) = run_id {
         // A catalog that fails here must not hide the backup's own result.
         let _ = ctx.catalog.finish_run(id, &record).await;
-    }
-    match result {
-        Ok(_) => Ok(outcome),
-        Err(e) => Err((outcome, e)),
     }
 }
 
@@ -405,7 +455,7 @@ async fn attempt(
     })
 }
 
-async fn copy_one(
+pub(crate) async fn copy_one(
     ctx: &Ctx<'_>,
     asset: &Asset,
     set: &DataSet,
@@ -475,7 +525,7 @@ async fn copy_one(
 
 /// Runs a command whose standard output is the data, into `staged`, within `timeout`.
 /// A command that fails, or runs out of time, never becomes a restore point.
-async fn capture(
+pub(crate) async fn capture(
     root: &Path,
     command: &str,
     staged: &Path,

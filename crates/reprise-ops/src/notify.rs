@@ -95,6 +95,10 @@ pub fn french(key: &str, message: &str, name_of: impl Fn(&str) -> Option<String>
             subject.split_once('/').map_or("", |(_, d)| d)
         ),
         "device" => format!("Configuration illisible sur l'équipement : {who}"),
+        "agent" => format!(
+            "Agent muet : l'hôte {subject} ne s'est pas manifesté dans le délai ; ses actifs ne sont pas sauvegardés"
+        ),
+        "agent-job" => format!("Tâche {subject} toujours en attente de son agent"),
         "suspect" => format!(
             "Sauvegarde suspecte (elle ressemble à une attaque) : {subject} ; ce point et les suivants ne sont plus fiables, le dernier point sain est celui d'avant"
         ),

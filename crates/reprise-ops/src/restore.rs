@@ -138,7 +138,7 @@ pub fn choose(points: &[RestorePoint], opts: &RestoreOptions) -> AppResult<Vec<R
 /// The restore points to use, from the points they were chosen among (the copies of
 /// each are found there), and whether they are foreign. Reprise's own points only,
 /// unless `--snapshot` names a foreign one: it is never chosen otherwise.
-async fn choose_points(
+pub(crate) async fn choose_points(
     ctx: &Ctx<'_>,
     asset: &str,
     opts: &RestoreOptions,

@@ -38,6 +38,9 @@ pub struct Writer {
     pub expires: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revoked: Option<Timestamp>,
+    /// A host's agent (`reprise agent`) rather than a writer made by hand.
+    #[serde(skip)]
+    pub agent: bool,
 }
 
 fn writer_of(row: &TokenRow) -> Option<Writer> {
@@ -60,6 +63,7 @@ fn writer_of(row: &TokenRow) -> Option<Writer> {
         created: row.created,
         expires: row.expires,
         revoked: row.revoked,
+        agent: false,
     })
 }
 
@@ -204,7 +208,7 @@ pub async fn snapshot_added(ctx: &Ctx<'_>, writer: &Writer, snapshot: &str) -> A
                 ctx,
                 &writer.repository,
                 &listed.id,
-                "writer",
+                if writer.agent { "agent" } else { "writer" },
                 Some(&writer.name),
                 None,
             )

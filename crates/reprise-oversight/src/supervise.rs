@@ -29,7 +29,9 @@ use reprise_ops::snapshots::{Integrity, PointView, group};
 use reprise_ops::status::{self, AssetStatus, RpoStatus};
 
 /// Alert keys this module owns, by prefix: other alerts are never resolved here.
-const PREFIXES: [&str; 14] = [
+const PREFIXES: [&str; 16] = [
+    "agent:",
+    "agent-job:",
     "suspect:",
     "change:",
     "device:",
@@ -77,6 +79,7 @@ pub async fn conditions(
     let points = group(&reprise_ops::suspects::points(ctx, None).await?);
     out.extend(incident_conditions(ctx, now).await?);
     out.extend(device_conditions(ctx, now).await?);
+    out.extend(agent_conditions(ctx, now).await?);
     out.extend(suspect_conditions(ctx).await?);
     out.extend(rotation_conditions(ctx, now, &tz).await?);
     let drill_runs = runs_of(ctx, RunKind::Drill).await?;
@@ -205,6 +208,55 @@ async fn device_conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Condi
                     d.set.name,
                     at.strftime("%Y-%m-%d %H:%M UTC"),
                     r.snapshot.as_deref().map_or("-", reprise_workspace::text::short)
+                ),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Agents silent for longer than they may be, and jobs still waiting for an agent past
+/// half their time (their deadline then fails them, and a backup's failure shows as such).
+async fn agent_conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Condition>> {
+    reprise_ops::agents::expire(ctx, now).await?;
+    let mut out = Vec::new();
+    for a in reprise_ops::agents::list(ctx, now).await? {
+        if !a.silent {
+            continue;
+        }
+        let last = match a.seen {
+            Some(seen) => format!(
+                "last check-in {} ago ({})",
+                human(now.duration_since(seen)),
+                seen.strftime("%Y-%m-%d %H:%M UTC")
+            ),
+            None => "it never checked in".into(),
+        };
+        out.push(Condition {
+            key: format!("agent:{}", a.host),
+            severity: if a.assets.is_empty() { "warning" } else { "critical" },
+            message: format!(
+                "the agent of host {} is silent: {last}, more than its {}; its assets ({}) are not backed up meanwhile",
+                a.host,
+                a.silent_after,
+                if a.assets.is_empty() { "none".to_string() } else { a.assets.join(", ") }
+            ),
+        });
+    }
+    for job in ctx.catalog.agent_jobs(None, true).await? {
+        if job.state == reprise_catalog::JobState::Waiting
+            && now.duration_since(job.created) > (job.deadline.duration_since(job.created)) / 2
+        {
+            out.push(Condition {
+                key: format!("agent-job:{}", job.id),
+                severity: "warning",
+                message: format!(
+                    "job {} ({} of {}) is still waiting for the agent of host {}; it fails at {}",
+                    job.id,
+                    job.kind,
+                    job.asset,
+                    job.host,
+                    job.deadline.strftime("%Y-%m-%d %H:%M UTC")
                 ),
             });
         }

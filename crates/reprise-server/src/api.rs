@@ -86,6 +86,7 @@ pub fn router(state: Arc<State>) -> Router {
             "/tokens/{name}",
             axum::routing::delete(crate::accounts::revoke_token),
         )
+        .merge(crate::agents::api())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             crate::auth::authorize,
@@ -117,6 +118,8 @@ pub fn router(state: Arc<State>) -> Router {
         ))
         .layer(middleware::from_fn(crate::http::declared_size));
     // restic's REST protocol for writers takes packs: limits of its own.
+    let limited = limited
+        .merge(crate::agents::router(state.clone()).layer(middleware::map_response(json_errors)));
     limited.merge(crate::rest::router(state).layer(
         tower_http::timeout::RequestBodyTimeoutLayer::new(std::time::Duration::from_secs(600)),
     ))

@@ -24,7 +24,7 @@ pub fn policy(method: &Method, path: &str) -> Action {
         "/me" | "/tokens" | "/tokens/{name}" => Action::Read,
         "/assets" | "/status" | "/runs" | "/restore-points" | "/alerts" | "/repositories"
         | "/readiness" | "/categories" | "/openapi.json" | "/metrics" | "/devices"
-        | "/suspicions"
+        | "/suspicions" | "/agents" | "/agents/jobs"
             if read =>
         {
             Action::Read
@@ -43,6 +43,7 @@ pub fn policy(method: &Method, path: &str) -> Action {
         | "/restores"
         | "/alerts/acknowledgements"
         | "/devices/checks"
+        | "/agents/{host}/backups"
         | "/assets/{id}/state" => Action::Operate,
         p if p.starts_with("/incidents") || p.starts_with("/requests") => Action::Operate,
         _ => Action::Administer,

@@ -13,6 +13,7 @@
 #![recursion_limit = "256"]
 
 mod accounts;
+mod agents;
 mod api;
 mod auth;
 mod cache;
@@ -367,7 +368,12 @@ pub async fn scheduler(
 async fn start_due(state: &Arc<State>) {
     let due: Vec<String> =
         match reprise_ops::scheduler::due(&state.ctx(), state.started, Timestamp::now()).await {
-            Ok(assets) => assets.iter().map(|a| a.id.to_string()).collect(),
+            // The assets of other hosts are queued for their agents at check-in.
+            Ok(assets) => assets
+                .iter()
+                .filter(|a| a.host().is_none())
+                .map(|a| a.id.to_string())
+                .collect(),
             Err(e) => {
                 tracing::error!(error = %e, "scheduler: cannot tell what is due");
                 return;

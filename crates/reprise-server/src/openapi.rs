@@ -492,6 +492,32 @@ pub async fn document() -> Json<Value> {
                 "parameters": [path("name", "string")],
                 "responses": no_content_responses()
             } },
+            "/agents": list("Hosts and their agents: version, last check-in, assets, last backup, whether silent past twice their shortest schedule, jobs waiting", json!([])),
+            "/agents/jobs": list("Jobs handed to agents (backups, restores), newest first, with their state and report", json!([
+                query("host", "only this host's", "string")
+            ])),
+            "/agents/invitations": { "post": {
+                "summary": "Make a one-time code with which a host enrolls its agent (administrators; shown once)",
+                "requestBody": body(json!({
+                    "host": { "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9_][A-Za-z0-9._-]*$", "description": "the host's name, as assets' `host` name it" },
+                    "valid_for": { "type": "string", "description": "how long the code is valid (`24h` by default)" }
+                }), &["host"]),
+                "responses": object_responses("201", "the code, shown once, and when it expires")
+            } },
+            "/agents/{host}": { "delete": {
+                "summary": "Revoke a host's agent and any unused code: its next request is refused and journaled, its waiting jobs fail",
+                "parameters": [path("host", "string")],
+                "responses": no_content_responses()
+            } },
+            "/agents/{host}/backups": { "post": {
+                "summary": "Queue a backup of one of the host's assets for its agent, now",
+                "parameters": [path("host", "string")],
+                "requestBody": body(json!({
+                    "asset": { "type": "string", "minLength": 1 },
+                    "datasets": { "type": "array", "items": { "type": "string" }, "description": "only these data sets (all when empty)" }
+                }), &["asset"]),
+                "responses": object_responses("202", "the job's number")
+            } },
             "/categories": list("Data categories: retention bounds and, per data set, restore points kept, until when and where", json!([])),
             "/readiness": {
                 "get": {

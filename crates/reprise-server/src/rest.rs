@@ -101,7 +101,42 @@ async fn admit(
     let Some(token) = token(headers) else {
         return Err(unauthorized());
     };
-    match writers::authenticate(ctx.catalog, repo, &token, Timestamp::now()).await {
+    let now = Timestamp::now();
+    // An agent writes to its own host's repository only, and reads nothing else.
+    match reprise_ops::agents::authenticate(ctx.catalog, &token, now).await {
+        Ok(Some(host)) => {
+            return match reprise_ops::agents::writer(&ctx, &host, repo) {
+                Some(writer) => Ok((writer, dir)),
+                None => {
+                    reprise_ops::agents::refused(
+                        ctx.catalog,
+                        &host,
+                        &format!(
+                            "access to repository `{repo}`, which keeps no data of this host only,"
+                        ),
+                    )
+                    .await;
+                    Err(answer(
+                        StatusCode::FORBIDDEN,
+                        &format!("repository `{repo}` is not the repository of host `{host}`"),
+                    ))
+                }
+            };
+        }
+        Ok(None) => {
+            if let Some(host) = reprise_ops::agents::former_host(ctx.catalog, &token).await {
+                reprise_ops::agents::refused(
+                    ctx.catalog,
+                    &host,
+                    &format!("access to repository `{repo}` with a revoked credential"),
+                )
+                .await;
+                return Err(unauthorized());
+            }
+        }
+        Err(e) => return Err(answer(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())),
+    }
+    match writers::authenticate(ctx.catalog, repo, &token, now).await {
         Ok(Some(writer)) => Ok((writer, dir)),
         Ok(None) => {
             if let Ok(Some(row)) = ctx.catalog.token(&reprise_ops::tokens::hash(&token)).await {
@@ -127,7 +162,11 @@ async fn forbid(state: &State, writer: &Writer, what: &str) -> Response {
     writers::refused(
         state.ctx().catalog,
         &writer.repository,
-        &format!("writer `{}`", writer.name),
+        &if writer.agent {
+            format!("agent of host `{}`", writer.name)
+        } else {
+            format!("writer `{}`", writer.name)
+        },
         what,
     )
     .await;

@@ -93,6 +93,10 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<DevicesCommand>,
     },
+    /// Agents: `reprise agent` on the hosts whose data is not on this machine (a mail
+    /// server, a storage server). Invite a host, enroll it there, run it as a service.
+    #[command(subcommand)]
+    Agent(AgentCommand),
     /// Back up assets' data sets into their repositories, then copy them (3-2-1).
     Backup {
         /// Assets to back up.
@@ -151,6 +155,13 @@ pub enum Command {
         /// for this reason, which is journaled.
         #[arg(long, value_name = "REASON")]
         allow_protected_target: Option<String>,
+        /// Where to restore an asset whose data lives on another host: `host` (its agent
+        /// writes the target on that host, the default) or `server` (this machine).
+        #[arg(long, value_name = "WHERE", value_parser = ["host", "server"])]
+        on: Option<String>,
+        /// How long a restore on a host may wait for its agent (`1h` by default).
+        #[arg(long, value_name = "INTERVAL")]
+        deadline: Option<String>,
         /// Print the result as JSON, for scripts.
         #[arg(long)]
         json: bool,
@@ -1153,6 +1164,85 @@ pub enum RepoCommand {
     /// repository through `reprise serve`, and nothing else.
     #[command(subcommand)]
     Writer(WriterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Make a one-time code with which HOST enrolls its agent (shown once; 24 hours).
+    Invite {
+        /// The host's name, as the assets' `host = "…"` name it (`mail-01`).
+        host: String,
+        /// How long the code stays valid (`24h`, `30m`).
+        #[arg(long, value_name = "INTERVAL", default_value = "24h")]
+        valid_for: String,
+        /// Print the result as JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// On the host: enroll with the server, using the code from `reprise agent invite`
+    /// (read from standard input, or REPRISE_ENROLL_CODE; never an argument).
+    Enroll {
+        /// The server's address (`https://backup.example.net:8443`).
+        server: String,
+        /// This host's name, as invited.
+        #[arg(long)]
+        host: String,
+        /// Trust the server's certificate through this certificate authority (PEM).
+        #[arg(long, value_name = "FILE", conflicts_with = "fingerprint")]
+        ca: Option<PathBuf>,
+        /// Trust the server's own self-signed certificate with this SHA-256 fingerprint
+        /// (`SHA256:…`, as `reprise agent invite` prints it).
+        #[arg(long, value_name = "SHA256")]
+        fingerprint: Option<String>,
+        /// Where the agent keeps its credential and work files (default:
+        /// /var/lib/reprise-agent as root, ~/.local/share/reprise-agent otherwise).
+        #[arg(long, env = "REPRISE_AGENT_HOME", value_name = "DIR")]
+        home: Option<PathBuf>,
+    },
+    /// On the host: check in with the server, run the jobs it hands over (backups,
+    /// restores), report, and again every 30 seconds; the service's command.
+    Run {
+        /// Check in and run what is waiting once, then stop (for a timer or a test).
+        #[arg(long)]
+        once: bool,
+        /// The agent's directory (see `enroll`).
+        #[arg(long, env = "REPRISE_AGENT_HOME", value_name = "DIR")]
+        home: Option<PathBuf>,
+    },
+    /// Hosts and their agents: version, last check-in, assets, last backup, silence.
+    List {
+        /// Print the list as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Jobs handed to agents (waiting, running, finished), newest first.
+    Jobs {
+        /// Only this host's.
+        host: Option<String>,
+        /// Print the list as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a backup of an asset for its host's agent now, and wait for it.
+    Backup {
+        /// The asset, by its id (it names a `host`).
+        asset: String,
+        /// Only this data set (repeat it).
+        #[arg(long = "dataset")]
+        datasets: Vec<String>,
+        /// Queue it and return at once.
+        #[arg(long)]
+        no_wait: bool,
+        /// Print the result as JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a host's agent (and any unused code): its next request is refused and
+    /// journaled, the jobs waiting for it fail.
+    Revoke {
+        /// The host's name.
+        host: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -218,8 +218,10 @@ const TOP_KEYS: &[&str] = &[
     "category",
     "export",
     "device_model",
+    "host",
     "report",
 ];
+const HOST_KEYS: &[&str] = &["name", "silent_after"];
 const REPORT_KEYS: &[&str] = &["provider", "address", "logo"];
 const EXPORT_KEYS: &[&str] = &[
     "id",
@@ -346,6 +348,7 @@ const ASSET_KEYS: &[&str] = &[
     "procedure",
     "planned_resolution",
     "drill_every",
+    "host",
     "dataset",
 ];
 const DATASET_KEYS: &[&str] = &[
@@ -432,6 +435,29 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         r.finish(t, POLICY_KEYS);
     }
 
+    for mut t in r.tables(&mut top, "host", "host") {
+        let name = r.string(&mut t, "name", true);
+        let subject = name
+            .as_ref()
+            .map_or_else(|| "host".to_string(), |n| format!("host `{}`", n.value));
+        let silent_after = r.parsed(&mut t, "silent_after", false, Interval::parse);
+        if let Some(name) = name {
+            if reprise_domain::is_host_name(&name.value) {
+                inventory.hosts.push(reprise_domain::Host {
+                    name: name.value,
+                    silent_after,
+                });
+            } else {
+                r.error(
+                    name.span,
+                    Some(&subject),
+                    Some("name"),
+                    "a host is named with 1 to 64 letters, digits, `-`, `_`, `.` (`mail-01`)",
+                );
+            }
+        }
+        r.finish(t, HOST_KEYS);
+    }
     for mut t in r.tables(&mut top, "device_model", "device model") {
         let model = device::model(&mut r, &mut t);
         inventory.device_models.push(model);
@@ -1562,6 +1588,19 @@ fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans, A
     let procedure = r.string(t, "procedure", false).map(|l| l.value);
     let planned_resolution = planned_date(r, t, &subject);
     let drill_every = r.parsed(t, "drill_every", false, Interval::parse);
+    let host = r.string(t, "host", false).and_then(|l| {
+        if reprise_domain::is_host_name(&l.value) {
+            Some(l.value)
+        } else {
+            r.error(
+                l.span,
+                Some(&subject),
+                Some("host"),
+                "a host is named with 1 to 64 letters, digits, `-`, `_`, `.` (`mail-01`): the name its agent enrolled with",
+            );
+            None
+        }
+    });
     let mut datasets = Vec::new();
     let mut dataset_spans = Vec::new();
     for mut d in r.tables(t, "dataset", &subject) {
@@ -1599,6 +1638,7 @@ fn asset(r: &mut Reader<'_>, t: &mut TableView<'_, '_>) -> (Asset, AssetSpans, A
             procedure,
             planned_resolution,
             drill_every,
+            host,
             datasets,
         },
         spans,

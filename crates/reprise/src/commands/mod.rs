@@ -1,6 +1,7 @@
 //! One module per subcommand. Each parses nothing (clap did), calls the use cases of
 //! `reprise-ops`, `reprise-recovery` and `reprise-oversight`, and renders.
 
+mod agent;
 mod alerts;
 mod backup;
 mod categories;
@@ -59,6 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Check { json } => check::run(&cli.global, json).await,
         Command::Inventory(cmd) => inventory::run(&cli.global, cmd).await,
         Command::Devices { json, command } => devices::run(&cli.global, json, command).await,
+        Command::Agent(cmd) => agent::run(&cli.global, cmd).await,
         Command::Backup {
             assets,
             all,
@@ -90,9 +92,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             overwrite,
             no_verify,
             allow_protected_target,
+            on,
+            deadline,
             json,
         } => {
             let opts = restore::Args {
+                on,
+                deadline,
                 asset,
                 dataset,
                 at,

@@ -20,6 +20,9 @@ pub struct Args {
     pub overwrite: bool,
     pub verify: bool,
     pub override_reason: Option<String>,
+    /// `host` or `server`, for an asset whose data lives on another host.
+    pub on: Option<String>,
+    pub deadline: Option<String>,
 }
 
 /// Reads `2026-11-20`, `2026-11-20 14:00` (in the workspace's zone) or RFC 3339.
@@ -40,6 +43,10 @@ pub async fn run(global: &Global, args: Args, json: bool) -> anyhow::Result<u8> 
         .map(|t| parse_time(t, &session.tz))
         .transpose()?;
     let ctx = session.ctx();
+    let on_host = ctx.asset(&args.asset)?.host().map(str::to_string);
+    if let Some(host) = on_host.filter(|_| args.on.as_deref() != Some("server")) {
+        return on_host_restore(&session, &host, args, at, json).await;
+    }
     let restored = restore::run(
         &ctx,
         &RestoreOptions {
@@ -137,4 +144,76 @@ pub async fn run(global: &Global, args: Args, json: bool) -> anyhow::Result<u8> 
         }
     }
     Ok(exit::SUCCESS)
+}
+
+/// An asset whose data lives on another host: its agent restores it there, into the
+/// target on that host; this waits for the agent's report.
+async fn on_host_restore(
+    session: &Session,
+    host: &str,
+    args: Args,
+    at: Option<Timestamp>,
+    json: bool,
+) -> anyhow::Result<u8> {
+    let ctx = session.ctx();
+    let limit = match &args.deadline {
+        Some(text) => reprise_domain::Interval::parse(text)
+            .map_err(|e| UsageError(format!("--deadline: {e}")))?,
+        None => reprise_ops::agents::RESTORE_DEADLINE,
+    };
+    if !args.verify {
+        return Err(UsageError(
+            "an agent always verifies the data it restores: leave out --no-verify, or restore `--on server`".into(),
+        )
+        .into());
+    }
+    let now = Timestamp::now();
+    let deadline = now + jiff::SignedDuration::from_secs(limit.as_secs() as i64);
+    let jobs = reprise_ops::agents::restore_on_host(
+        &ctx,
+        &RestoreOptions {
+            asset: args.asset.clone(),
+            dataset: args.dataset,
+            at,
+            snapshot: args.snapshot,
+            path: args.path,
+            target: args.target,
+            overwrite: args.overwrite,
+            verify: true,
+            guard: reprise_ops::target::Guard::admin(),
+        },
+        deadline,
+        now,
+    )
+    .await?;
+    if !json {
+        eprintln!(
+            "Restore of {} queued for the agent of host `{host}` (job {}); waiting until {} at the latest…",
+            args.asset,
+            jobs.iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            local_time(deadline, &session.tz)
+        );
+    }
+    let mut done = Vec::new();
+    for id in jobs {
+        done.push(super::agent::wait(session, id).await?);
+    }
+    let mut code = exit::SUCCESS;
+    if json {
+        print_json(&done)?;
+        if done
+            .iter()
+            .any(|j| j.state != reprise_catalog::JobState::Succeeded)
+        {
+            code = exit::FAILURE;
+        }
+        return Ok(code);
+    }
+    for job in &done {
+        code = code.max(super::agent::finish(job, false)?);
+    }
+    Ok(code)
 }

@@ -3,6 +3,7 @@
 //! whole CLI keeps link time down.
 
 mod accounts;
+mod agents;
 mod alerts;
 mod architecture;
 mod backup;

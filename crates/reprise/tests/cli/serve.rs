@@ -23,7 +23,11 @@ pub(crate) fn serve(ws: &TestWorkspace) -> Server {
 }
 
 /// The server with extra arguments, its log written to `log` when given.
-fn serve_with(ws: &TestWorkspace, extra: &[&str], log: Option<&std::path::Path>) -> Server {
+pub(crate) fn serve_with(
+    ws: &TestWorkspace,
+    extra: &[&str],
+    log: Option<&std::path::Path>,
+) -> Server {
     let stderr = match log {
         Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
         None => Stdio::null(),
