@@ -473,6 +473,22 @@ pub async fn check_in(
         })
         .await?;
     expire(ctx, now).await?;
+    // An agent checks in between jobs, never during one: a job it took and did not
+    // report was cut short (the agent was killed, the host restarted). What it wrote is
+    // in the repository or not at all; the next backup runs as usual.
+    for job in ctx.catalog.agent_jobs(Some(host), true).await? {
+        if job.state == JobState::Running {
+            fail(
+                ctx,
+                &job,
+                &format!(
+                    "the agent of host `{host}` stopped before reporting it (killed or restarted); earlier restore points are intact"
+                ),
+                now,
+            )
+            .await?;
+        }
+    }
     let open = ctx.catalog.agent_jobs(Some(host), true).await?;
     for asset in crate::scheduler::due(ctx, since, now).await? {
         if asset.host() != Some(host)

@@ -504,3 +504,86 @@ fn a_silent_agent_is_alerted_and_a_job_waiting_for_it_fails_at_its_deadline() {
             "give this host a repository of its own",
         ));
 }
+
+#[test]
+fn an_agent_killed_mid_backup_loses_no_earlier_point_and_its_next_run_succeeds() {
+    let (ws, _) = init_with_token();
+    ws.write_config(&config(ws.path(), "daily at 02:00"));
+    ws.cmd().args(["repo", "init"]).assert().success();
+    let (mail_data, _) = host_data(&ws);
+    let server = started(&ws);
+    let enrolled = enroll(&ws, &server, "mail-01");
+    assert!(enrolled.status.success(), "{}", text(&enrolled));
+    ws.json(&["agent", "backup", "mail", "--no-wait", "--json"]);
+    assert!(run_once(&ws, "mail-01").status.success());
+    let before = ws.json(&["snapshots", "mail", "--json"]);
+
+    // A large backup, killed once the agent has taken it.
+    crate::support::incompressible_files(&mail_data.join("archive"), 60);
+    let cut = ws.json(&["agent", "backup", "mail", "--no-wait", "--json"])["job"]
+        .as_i64()
+        .unwrap();
+    let mut agent = on_host(&ws.path().join("mail-01"))
+        .args(["agent", "run", "--once"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let jobs = ws.json(&["agent", "jobs", "--json"]);
+        let job = jobs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["id"] == cut)
+            .cloned();
+        if job.is_some_and(|j| j["state"] == "running") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the agent never took the job");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+
+    // Its next check-in says what became of the cut job; the next backup succeeds.
+    let next = ws.json(&["agent", "backup", "mail", "--no-wait", "--json"])["job"]
+        .as_i64()
+        .unwrap();
+    let ran = run_once(&ws, "mail-01");
+    assert!(ran.status.success(), "{}", text(&ran));
+    let jobs = ws.json(&["agent", "jobs", "--json"]);
+    let state = |id: i64| {
+        jobs.as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(state(cut)["state"], "failed");
+    assert!(
+        state(cut)["result"]
+            .as_str()
+            .unwrap()
+            .contains("stopped before reporting"),
+        "{}",
+        state(cut)
+    );
+    assert_eq!(state(next)["state"], "succeeded", "{}", state(next));
+    let after = ws.json(&["snapshots", "mail", "--json"]);
+    for point in before.as_array().unwrap() {
+        assert!(
+            after
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["time"] == point["time"] && p["dataset"] == point["dataset"]),
+            "an earlier point was lost: {point}"
+        );
+    }
+    let checked = restic(&ws, "mail-repository", &["check", "--read-data"]);
+    assert!(checked.status.success(), "{}", text(&checked));
+}
