@@ -501,11 +501,14 @@ impl Agent {
                 };
                 let seconds = clock.elapsed().as_secs_f64();
                 Report::Restore(match result {
-                    Ok(summary) => RestoreReport {
+                    Ok((summary, target, check)) => RestoreReport {
                         started,
                         seconds,
                         files: summary.files,
                         bytes: summary.bytes,
+                        target: Some(target.display().to_string()),
+                        withheld: summary.withheld,
+                        check,
                         error: None,
                     },
                     Err(e) => RestoreReport {
@@ -513,6 +516,9 @@ impl Agent {
                         seconds,
                         files: 0,
                         bytes: 0,
+                        target: None,
+                        withheld: vec![],
+                        check: None,
                         error: Some(self.hide(&e.to_string())),
                     },
                 })
@@ -640,32 +646,66 @@ impl Agent {
         result.map_err(|e| AppError::Failed(self.hide(&format!("data set `{}`: {e}", set.dataset))))
     }
 
+    /// Restores into the target on this host (a relative one is under the agent's
+    /// `restores` directory), then runs the check asked, in the restored copy.
     async fn restore(
         &self,
         assignment: &Assignment,
         spec: &RestoreSpec,
         progress: Arc<dyn Progress>,
-    ) -> AppResult<reprise_engine::RestoreSummary> {
+    ) -> AppResult<(
+        reprise_engine::RestoreSummary,
+        PathBuf,
+        Option<crate::agents::CheckReport>,
+    )> {
         let me = self.clone_light();
         let assignment = assignment.clone();
-        let spec = spec.clone();
-        blocking(move || {
-            let repo = me.repository(&assignment, &spec.repository, progress)?;
-            let target = PathBuf::from(&spec.target);
-            std::fs::create_dir_all(&target).map_err(|e| {
-                AppError::Failed(format!("cannot create {}: {e}", target.display()))
-            })?;
+        let job = spec.clone();
+        let target = if Path::new(&spec.target).is_absolute() {
+            PathBuf::from(&spec.target)
+        } else {
+            self.home.join("restores").join(&spec.target)
+        };
+        let into = target.clone();
+        let restored = blocking(move || {
+            let repo = me.repository(&assignment, &job.repository, progress)?;
+            std::fs::create_dir_all(&into)
+                .map_err(|e| AppError::Failed(format!("cannot create {}: {e}", into.display())))?;
             let plan = repo.plan_restore(&RestoreRequest {
-                snapshot: spec.snapshot.clone(),
-                path: spec.path.clone(),
-                target,
-                overwrite: spec.overwrite,
+                snapshot: job.snapshot.clone(),
+                path: job.path.clone(),
+                target: into,
+                overwrite: job.overwrite,
                 verify: true,
-                erased: spec.erased.clone(),
+                erased: job.erased.clone(),
             })?;
-            Ok(repo.restore(plan)?)
+            Ok::<_, AppError>(repo.restore(plan)?)
         })
-        .await
+        .await;
+        let summary = match restored {
+            Ok(summary) => summary,
+            Err(e) => {
+                if spec.scratch {
+                    let _ = std::fs::remove_dir_all(&target);
+                }
+                return Err(e);
+            }
+        };
+        let check = match &spec.check {
+            Some(command) => Some(
+                run_check(
+                    &target,
+                    command,
+                    Duration::from_secs(spec.check_timeout_secs.unwrap_or(600)),
+                )
+                .await,
+            ),
+            None => None,
+        };
+        if spec.scratch {
+            let _ = std::fs::remove_dir_all(&target);
+        }
+        Ok((summary, target, check))
     }
 
     /// What a blocking task needs of the agent.
@@ -712,4 +752,40 @@ async fn run_hook(
 /// A progress that shows nothing (a service has no terminal).
 pub fn quiet() -> Arc<dyn Progress> {
     Arc::new(NoProgress)
+}
+
+/// Runs a check command in a restored copy, within `limit`.
+async fn run_check(dir: &Path, command: &str, limit: Duration) -> crate::agents::CheckReport {
+    let clock = Instant::now();
+    let report = |ok: bool, output: String| crate::agents::CheckReport {
+        ok,
+        output,
+        seconds: clock.elapsed().as_secs_f64(),
+    };
+    let mut cmd = match crate::commands::shell(command, None) {
+        Ok(cmd) => cmd,
+        Err(e) => return report(false, e.to_string()),
+    };
+    cmd.current_dir(dir)
+        .env("REPRISE_DRILL_DIR", dir)
+        .env("REPRISE_RESTORE_DIR", dir)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    match tokio::time::timeout(limit, cmd.output()).await {
+        Err(_) => report(
+            false,
+            format!("`{command}` did not finish within {}s", limit.as_secs()),
+        ),
+        Ok(Err(e)) => report(false, format!("cannot run `{command}`: {e}")),
+        Ok(Ok(out)) => {
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let tail: Vec<&str> = text.lines().rev().take(5).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            report(out.status.success(), tail.join("\n"))
+        }
+    }
 }

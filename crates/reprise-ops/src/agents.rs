@@ -369,6 +369,23 @@ pub struct RestoreSpec {
     /// Paths erased for good: never written.
     #[serde(default)]
     pub erased: Vec<String>,
+    /// A command to run in the restored copy (a drill's check), and its time limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_timeout_secs: Option<u64>,
+    /// A sandbox (a drill's): removed once checked, whatever the outcome.
+    #[serde(default)]
+    pub scratch: bool,
+}
+
+/// What a check run on the host in a restored copy gave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub ok: bool,
+    /// The end of its output, or why it did not run.
+    pub output: String,
+    pub seconds: f64,
 }
 
 /// How one data set's backup went on the host.
@@ -392,6 +409,14 @@ pub struct RestoreReport {
     pub files: u64,
     #[serde(default)]
     pub bytes: u64,
+    /// Where it was written on the host.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Erased paths the point still held, which were not written.
+    #[serde(default)]
+    pub withheld: Vec<String>,
+    #[serde(default)]
+    pub check: Option<CheckReport>,
     #[serde(default)]
     pub error: Option<String>,
 }
@@ -580,7 +605,7 @@ pub async fn queue_backup(
 }
 
 /// Queues a restore of `spec` for the agent of `asset`'s host, to be done before
-/// `deadline`.
+/// `deadline`. A relative target is under the agent's `restores` directory.
 pub async fn queue_restore(
     ctx: &Ctx<'_>,
     asset: &str,
@@ -594,12 +619,6 @@ pub async fn queue_restore(
             "asset `{asset}` names no `host`: the server restores it"
         )));
     };
-    if !spec.target.starts_with('/') {
-        return Err(AppError::Invalid(format!(
-            "the target `{}` must be an absolute path on host `{host}`",
-            spec.target
-        )));
-    }
     queue(
         ctx,
         host,
@@ -1047,15 +1066,41 @@ pub async fn list(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<AgentView>> {
 
 /// A restore of an asset whose data lives on a host, queued for that host's agent: the
 /// same choice of restore points as a restore here (never a suspect one unless named),
-/// the erasure ledger honoured, into `opts.target` on the host. Returns the job of each
-/// data set. The agent reads only its host's repository: a point held only in a copy
-/// must be restored `--on server`.
+/// the erasure ledger honoured, into `opts.target` on the host (absolute). Returns the
+/// job of each data set. The agent reads only its host's repository: a point held only
+/// in a copy must be restored `--on server`.
 pub async fn restore_on_host(
     ctx: &Ctx<'_>,
     opts: &crate::restore::RestoreOptions,
     deadline: Timestamp,
     now: Timestamp,
 ) -> AppResult<Vec<i64>> {
+    if !opts.target.is_absolute() {
+        let host = ctx
+            .asset(&opts.asset)?
+            .host()
+            .unwrap_or_default()
+            .to_string();
+        return Err(AppError::Invalid(format!(
+            "the target `{}` must be an absolute path on host `{host}`",
+            opts.target.display()
+        )));
+    }
+    let target = opts.target.display().to_string();
+    Ok(queue_restores(ctx, opts, &target, deadline, now)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect())
+}
+
+async fn queue_restores(
+    ctx: &Ctx<'_>,
+    opts: &crate::restore::RestoreOptions,
+    target: &str,
+    deadline: Timestamp,
+    now: Timestamp,
+) -> AppResult<Vec<(i64, reprise_catalog::RestorePoint)>> {
     let asset = ctx.asset(&opts.asset)?;
     let Some(host) = asset.host() else {
         return Err(AppError::Invalid(format!(
@@ -1063,15 +1108,10 @@ pub async fn restore_on_host(
             asset.id
         )));
     };
-    let target = opts.target.display().to_string();
-    if !opts.target.is_absolute() {
-        return Err(AppError::Invalid(format!(
-            "the target `{target}` must be an absolute path on host `{host}`"
-        )));
-    }
     if let Some(path) = &opts.path {
         crate::target::check_text("path", std::path::Path::new(path))?;
     }
+    crate::target::check_text("target", std::path::Path::new(target))?;
     crate::points::refresh(ctx, asset).await?;
     let primary = ctx.policy_of(asset)?.repository.to_string();
     let (points, chosen, _) = crate::restore::choose_points(ctx, asset.id.as_str(), opts).await?;
@@ -1088,23 +1128,107 @@ pub async fn restore_on_host(
                 point.time, point.dataset
             )));
         };
-        specs.push(RestoreSpec {
-            repository: primary.clone(),
-            snapshot: held.snapshot.clone(),
-            dataset: held.dataset.clone(),
-            target: if several {
-                format!("{}/{}", target.trim_end_matches('/'), held.dataset)
-            } else {
-                target.clone()
+        specs.push((
+            RestoreSpec {
+                repository: primary.clone(),
+                snapshot: held.snapshot.clone(),
+                dataset: held.dataset.clone(),
+                target: if several {
+                    format!("{}/{}", target.trim_end_matches('/'), held.dataset)
+                } else {
+                    target.to_string()
+                },
+                path: opts.path.clone(),
+                overwrite: opts.overwrite,
+                erased: ledger.paths.clone(),
+                check: opts.host_check.as_ref().map(|(c, _)| c.clone()),
+                check_timeout_secs: opts.host_check.as_ref().map(|(_, t)| t.as_secs()),
+                scratch: opts.scratch,
             },
-            path: opts.path.clone(),
-            overwrite: opts.overwrite,
-            erased: ledger.paths.clone(),
-        });
+            held.clone(),
+        ));
     }
     let mut jobs = Vec::new();
-    for spec in specs {
-        jobs.push(queue_restore(ctx, asset.id.as_str(), &spec, deadline, now).await?);
+    for (spec, point) in specs {
+        jobs.push((
+            queue_restore(ctx, asset.id.as_str(), &spec, deadline, now).await?,
+            point,
+        ));
     }
     Ok(jobs)
+}
+
+/// A restore asked of the server (an incident's step, a restore request, a drill) for an
+/// asset whose data lives on a host: its agent does it, and this waits for its report.
+/// A target inside the workspace (the server's default places) becomes the same path
+/// under the agent's `restores` directory on the host.
+pub async fn restore_and_wait(
+    ctx: &Ctx<'_>,
+    opts: &crate::restore::RestoreOptions,
+) -> AppResult<Vec<crate::restore::Restored>> {
+    let root = &ctx.workspace().root;
+    let target = match opts.target.strip_prefix(root) {
+        Ok(inside) => inside.display().to_string(),
+        Err(_) if opts.target.is_absolute() => opts.target.display().to_string(),
+        Err(_) => opts.target.display().to_string(),
+    };
+    let now = Timestamp::now();
+    let deadline = after(now, RESTORE_DEADLINE);
+    let host = ctx
+        .asset(&opts.asset)?
+        .host()
+        .unwrap_or_default()
+        .to_string();
+    let jobs = queue_restores(ctx, opts, &target, deadline, now).await?;
+    let ledger = crate::erase::ledger(ctx, &opts.asset).await?;
+    let mut out = Vec::new();
+    for (id, point) in jobs {
+        let job = loop {
+            expire(ctx, Timestamp::now()).await?;
+            match ctx.catalog.agent_job(id).await? {
+                Some(job) if !job.state.is_open() => break job,
+                Some(_) => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+                None => return Err(AppError::Failed(format!("job {id} vanished"))),
+            }
+        };
+        let report: Option<RestoreReport> = job
+            .result
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok());
+        let error = report.as_ref().and_then(|r| r.error.clone()).or_else(|| {
+            job.result.as_deref().and_then(|r| {
+                serde_json::from_str::<serde_json::Value>(r)
+                    .ok()
+                    .and_then(|v| v["error"].as_str().map(str::to_string))
+            })
+        });
+        let (JobState::Succeeded, Some(report)) = (job.state, report) else {
+            return Err(AppError::Failed(format!(
+                "{}/{}: the restore on host `{host}` failed (job {id}): {}",
+                point.asset,
+                point.dataset,
+                error.unwrap_or_else(|| "no report".into())
+            )));
+        };
+        out.push(crate::restore::Restored {
+            asset: point.asset.clone(),
+            dataset: point.dataset.clone(),
+            repository: point.repository.clone(),
+            snapshot: point.snapshot.clone(),
+            time: point.time,
+            verified_before: point.verified,
+            predates_change: None,
+            target: std::path::PathBuf::from(report.target.clone().unwrap_or(target.clone())),
+            files: report.files,
+            bytes: report.bytes,
+            seconds: report.seconds,
+            unavailable: vec![],
+            erasures: ledger.erasures,
+            withheld: report.withheld.clone(),
+            foreign: false,
+            host: Some(host.clone()),
+            host_check: report.check.clone(),
+        });
+    }
+    Ok(out)
 }

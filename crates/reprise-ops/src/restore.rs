@@ -33,6 +33,14 @@ pub struct RestoreOptions {
     pub verify: bool,
     /// Who asks, which decides where the restore may write (see [`crate::target`]).
     pub guard: Guard,
+    /// Restore on this machine even when the asset's data lives on another host (whose
+    /// agent restores it otherwise, into the target on that host).
+    pub on_server: bool,
+    /// On a host: a command its agent runs in the restored copy, within a time (a
+    /// drill's check); its result comes back in [`Restored::host_check`].
+    pub host_check: Option<(String, reprise_domain::Interval)>,
+    /// A sandbox (a drill's): on a host, its agent removes it once checked.
+    pub scratch: bool,
 }
 
 /// What was restored, for one data set.
@@ -61,6 +69,12 @@ pub struct Restored {
     /// The point was not made by Reprise: restored only because it was named, and
     /// journaled.
     pub foreign: bool,
+    /// Restored on this host, by its agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// What the check asked in [`RestoreOptions::host_check`] gave on the host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_check: Option<crate::agents::CheckReport>,
 }
 
 /// Chooses, per data set, the restore point to use.
@@ -232,6 +246,9 @@ fn destination(
 
 pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored>> {
     let asset = ctx.asset(&opts.asset)?;
+    if asset.host().is_some() && !opts.on_server {
+        return crate::agents::restore_and_wait(ctx, opts).await;
+    }
     let root = check_target(ctx, opts)?;
     if let Some(reason) = &opts.guard.override_reason {
         crate::journal::note(
@@ -357,6 +374,8 @@ pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored
             erasures: ledger.erasures,
             withheld: summary.withheld,
             foreign,
+            host: None,
+            host_check: None,
         });
     }
     Ok(restored)

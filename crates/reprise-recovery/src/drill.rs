@@ -282,6 +282,13 @@ async fn attempt(
             target: sandbox.to_path_buf(),
             overwrite: false,
             verify: true,
+            on_server: false,
+            // On a host, its agent restores and runs the check there.
+            host_check: asset
+                .host()
+                .and(set.drill_check.clone())
+                .map(|c| (c, set.drill_timeout)),
+            scratch: true,
             guard: reprise_ops::target::Guard::operator(),
         },
     )
@@ -318,7 +325,29 @@ async fn attempt(
             detail_fr: format!("{bytes} octets restaurés, {expected} dans la sauvegarde"),
         });
     }
-    if let Some(command) = &set.drill_check {
+    let on_host = restored
+        .iter()
+        .find_map(|r| r.host.as_ref().map(|h| (h.clone(), r.host_check.clone())));
+    if let (Some(command), Some((host, report))) = (&set.drill_check, on_host) {
+        let (ok, detail) = match report {
+            Some(r) => (
+                r.ok,
+                format!(
+                    "{} on host {host} — {}",
+                    if r.ok { "passed" } else { "failed" },
+                    r.output.trim()
+                ),
+            ),
+            None => (false, format!("the agent of host {host} did not run it")),
+        };
+        checks.push(DrillCheck {
+            name: format!("command `{command}`"),
+            name_fr: format!("commande `{command}`"),
+            ok,
+            detail: detail.clone(),
+            detail_fr: detail,
+        });
+    } else if let Some(command) = &set.drill_check {
         checks.push(
             run_check(
                 command,

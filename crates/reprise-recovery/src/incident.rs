@@ -1042,6 +1042,9 @@ async fn restore_step(
             target: target.join(&set),
             overwrite,
             verify: true,
+            on_server: false,
+            host_check: None,
+            scratch: false,
             guard: guard.clone(),
         };
         match reprise_ops::restore::run(ctx, &opts).await {

@@ -945,6 +945,9 @@ async fn restore_items(
                 overwrite: false,
                 verify: true,
                 // A requester chooses the destination: an operator's rights at most.
+                on_server: false,
+                host_check: None,
+                scratch: false,
                 guard: reprise_ops::target::Guard::operator(),
             },
         )

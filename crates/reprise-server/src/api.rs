@@ -508,6 +508,9 @@ async fn restores(
         target,
         overwrite: body.overwrite,
         verify: true,
+        on_server: false,
+        host_check: None,
+        scratch: false,
         guard: reprise_ops::target::Guard {
             override_reason: body.override_reason,
             ..reprise_ops::target::Guard::for_role(principal.role)

@@ -169,6 +169,9 @@ pub async fn run(
                     target: target.clone(),
                     overwrite: true,
                     verify: true,
+                    on_server: false,
+                    host_check: None,
+                    scratch: false,
                     guard: reprise_ops::target::Guard::admin(),
                 },
             )

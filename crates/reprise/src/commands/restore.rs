@@ -58,6 +58,9 @@ pub async fn run(global: &Global, args: Args, json: bool) -> anyhow::Result<u8> 
             target: args.target,
             overwrite: args.overwrite,
             verify: args.verify,
+            on_server: true,
+            host_check: None,
+            scratch: false,
             guard: reprise_ops::target::Guard {
                 override_reason: args.override_reason,
                 ..reprise_ops::target::Guard::admin()
@@ -180,6 +183,9 @@ async fn on_host_restore(
             target: args.target,
             overwrite: args.overwrite,
             verify: true,
+            on_server: false,
+            host_check: None,
+            scratch: false,
             guard: reprise_ops::target::Guard::admin(),
         },
         deadline,

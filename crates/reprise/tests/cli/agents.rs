@@ -42,7 +42,7 @@ repository = \"files-repo\"
         asset(
             "mail",
             &format!(
-                "host = \"mail-01\"\npolicy = \"mail\"\n\n[[asset.dataset]]\nname = \"mailboxes\"\npaths = [\"{}\"]\n\n[[asset.dataset]]\nname = \"dump\"\ncommand = \"printf 'CREATE TABLE users;\\\\n'\"\nfilename = \"dump.sql\"\n",
+                "host = \"mail-01\"\npolicy = \"mail\"\n\n[[asset.dataset]]\nname = \"mailboxes\"\npaths = [\"{}\"]\n\n[[asset.dataset]]\nname = \"dump\"\ncommand = \"printf 'CREATE TABLE users;\\\\n'\"\nfilename = \"dump.sql\"\ndrill_check = \"grep -q 'CREATE TABLE' dump.sql && test -n \\\"$REPRISE_DRILL_DIR\\\"\"\n",
                 mail.join("var/mail").display()
             )
         ),
@@ -586,4 +586,103 @@ fn an_agent_killed_mid_backup_loses_no_earlier_point_and_its_next_run_succeeds()
     }
     let checked = restic(&ws, "mail-repository", &["check", "--read-data"]);
     assert!(checked.status.success(), "{}", text(&checked));
+}
+
+/// Runs a host's agent pass after pass until `waiting` (a command that waits for it)
+/// ends; its output.
+fn drive(ws: &TestWorkspace, host: &str, waiting: std::process::Child) -> Output {
+    let mut waiting = waiting;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if waiting.try_wait().unwrap().is_some() {
+            return waiting.wait_with_output().unwrap();
+        }
+        assert!(Instant::now() < deadline, "the command never ended");
+        run_once(ws, host);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn drills_and_incident_steps_of_a_hosts_asset_run_on_its_agent() {
+    let (ws, _) = init_with_token();
+    ws.write_config(&config(ws.path(), "daily at 02:00"));
+    ws.cmd().args(["repo", "init"]).assert().success();
+    host_data(&ws);
+    let server = started(&ws);
+    assert!(enroll(&ws, &server, "mail-01").status.success());
+    ws.json(&["agent", "backup", "mail", "--no-wait", "--json"]);
+    assert!(run_once(&ws, "mail-01").status.success());
+
+    // A drill: restored into a sandbox on the host, its check run there, measured.
+    let drill = binary(ws.path())
+        .args(["drill", "run", "mail", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = drive(&ws, "mail-01", drill);
+    assert!(out.status.success(), "{}", text(&out));
+    let drills: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = drills.to_string();
+    assert!(report.contains("on host mail-01"), "{report}");
+    assert!(!report.contains("\"ok\":false"), "{report}");
+    let left: Vec<_> = walk(&ws.path().join("mail-01/agent/restores"));
+    assert!(left.is_empty(), "the host's sandbox is removed: {left:?}");
+
+    // An incident's restore step brings the mail server's data back on its host.
+    ws.cmd()
+        .args([
+            "incident",
+            "open",
+            "Mail server disk lost",
+            "--asset",
+            "mail",
+        ])
+        .assert()
+        .success();
+    ws.cmd()
+        .args(["incident", "plan", "1", "--approve"])
+        .assert()
+        .success();
+    let step = binary(ws.path())
+        .args(["incident", "step", "1", "mail", "start"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = drive(&ws, "mail-01", step);
+    assert!(out.status.success(), "{}", text(&out));
+    let restored = walk(&ws.path().join("mail-01/agent/restores"));
+    let inbox = restored
+        .iter()
+        .find(|p| p.ends_with("inbox.mbox"))
+        .unwrap_or_else(|| panic!("the step restored nothing on the host: {restored:?}"));
+    assert_eq!(
+        std::fs::read_to_string(inbox).unwrap(),
+        "From: a client\n\nthe quote, signed\n"
+    );
+    let shown = ws.cmd().args(["incident", "show", "1"]).output().unwrap();
+    assert!(
+        text(&shown).contains("restored mailboxes"),
+        "{}",
+        text(&shown)
+    );
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
