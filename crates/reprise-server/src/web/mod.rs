@@ -64,6 +64,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/readiness", get(records::readiness))
         .route("/alerts", get(records::alerts))
         .route("/devices", get(records::devices))
+        .route("/agents", get(records::agents))
         .route("/devices/check", post(records::check_device))
         .route("/alerts/acknowledgement", post(records::acknowledge))
         .route("/reports", get(records::reports))
@@ -121,6 +122,7 @@ fn env() -> &'static Environment<'static> {
             ("readiness.html", include_str!("templates/readiness.html")),
             ("alerts.html", include_str!("templates/alerts.html")),
             ("devices.html", include_str!("templates/devices.html")),
+            ("agents.html", include_str!("templates/agents.html")),
             ("reports.html", include_str!("templates/reports.html")),
         ] {
             env.add_template(name, source)

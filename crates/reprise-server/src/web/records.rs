@@ -662,6 +662,84 @@ pub async fn devices(
     )
 }
 
+/// The hosts whose agents back up their data: silent ones first in sight, and the jobs
+/// handed to them lately.
+pub async fn agents(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> Response {
+    let principal = match viewer.require(Action::Read) {
+        Ok(p) => p.clone(),
+        Err(r) => return *r,
+    };
+    let tz = tz(&state);
+    let fr = viewer.fr();
+    let ctx = state.ctx();
+    let now = jiff::Timestamp::now();
+    let rows: Vec<Value> = reprise_ops::agents::list(&ctx, now)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| {
+            a.assets.is_empty()
+                || a.assets
+                    .iter()
+                    .any(|id| crate::auth::covers(&state, &principal, id))
+        })
+        .map(|a| {
+            let (status, badge) = if !a.active {
+                if a.enrolled.is_some() {
+                    ("agent_revoked", "warning")
+                } else {
+                    ("agent_never", "warning")
+                }
+            } else if a.silent {
+                ("agent_silent", "failed")
+            } else {
+                ("agent_ok", "ok")
+            };
+            context! {
+                host => a.host,
+                status => viewer.t(status),
+                badge,
+                version => a.version,
+                seen => a.seen.map(|t| when(t, &tz, fr)),
+                assets => a.assets,
+                last_backup => a.last_backup.map(|t| when(t, &tz, fr)),
+                waiting => a.waiting_jobs,
+            }
+        })
+        .collect();
+    let jobs: Vec<Value> = state
+        .catalog
+        .agent_jobs(None, false)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|j| crate::auth::covers(&state, &principal, &j.asset))
+        .take(50)
+        .map(|j| {
+            let badge = match j.state {
+                reprise_catalog::JobState::Succeeded => "ok",
+                reprise_catalog::JobState::Failed => "failed",
+                _ => "warning",
+            };
+            let result = j.result.as_deref().and_then(|r| {
+                let v: serde_json::Value = serde_json::from_str(r).ok()?;
+                v["error"].as_str().map(str::to_string)
+            });
+            context! {
+                id => j.id,
+                host => j.host,
+                kind => j.kind,
+                asset => j.asset,
+                state => j.state.as_str(),
+                badge,
+                created => when(j.created, &tz, fr),
+                result,
+            }
+        })
+        .collect();
+    viewer.render("agents.html", "agents", context! { rows, jobs })
+}
+
 /// Reads an asset's devices now, in the background.
 pub async fn check_device(
     Extract(state): Extract<Arc<State>>,

@@ -413,6 +413,22 @@ fn two_agents_back_up_and_restore_their_hosts_through_the_server_and_reach_nothi
             .iter()
             .any(|a| a["host"] == "mail-01" && a["active"] == false)
     );
+    // The web page, in French: each host, its state, its assets, the jobs.
+    let page = http
+        .get(format!("{}/agents", server.base))
+        .header(
+            "Cookie",
+            format!("reprise_session={admin}; reprise_lang=fr"),
+        )
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("id=\"agent-mail-01\""), "{page}");
+    assert!(page.contains("révoqué"), "{page}");
+    assert!(page.contains("id=\"agent-files-01\""), "{page}");
+    assert!(page.contains("se signale"), "{page}");
+    assert!(page.contains(&format!("id=\"job-{mail_job}\"")), "{page}");
 }
 
 #[test]

@@ -134,7 +134,7 @@ fn an_unknown_key_is_never_silently_ignored() {
     let stderr = check_fails(&ws, &config);
     assert!(
         stderr.contains(
-            "unknown field `colour` (known fields: workspace, site, repository, policy, asset, notify, server, supervision, recovery, priority, contact, category, export, device_model, report)"
+            "unknown field `colour` (known fields: workspace, site, repository, policy, asset, notify, server, supervision, recovery, priority, contact, category, export, device_model, host, report)"
         ),
         "{stderr}"
     );
