@@ -515,9 +515,9 @@ pub async fn check_in(
         }
     }
     let open = ctx.catalog.agent_jobs(Some(host), true).await?;
-    for asset in crate::scheduler::due(ctx, since, now).await? {
-        if asset.host() != Some(host)
-            || open
+    let mine = assets_of(ctx, host);
+    for asset in crate::scheduler::due_among(ctx, &mine, since, now).await? {
+        if open
                 .iter()
                 .any(|j| j.kind == "backup" && j.asset == asset.id.as_str())
         {

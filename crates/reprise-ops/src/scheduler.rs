@@ -94,6 +94,49 @@ pub async fn due<'a>(
     Ok(out)
 }
 
+/// Of `assets` (a host's few), those due for a backup at `now`: the same decision as
+/// [`due`], reading only these assets' newest runs.
+pub async fn due_among<'a>(
+    ctx: &Ctx<'_>,
+    assets: &[&'a Asset],
+    since: Timestamp,
+    now: Timestamp,
+) -> AppResult<Vec<&'a Asset>> {
+    let tz = reprise_workspace::workspace::zone(ctx.loaded.config.timezone.as_deref());
+    let mut out = Vec::new();
+    for asset in assets {
+        if asset.datasets.is_empty() {
+            continue;
+        }
+        let Some(policy) = ctx.inventory().policy_of(asset) else {
+            continue;
+        };
+        let mine = ctx
+            .catalog
+            .runs(&RunFilter {
+                asset: Some(asset.id.to_string()),
+                kind: Some(RunKind::Backup),
+                limit: Some(50),
+            })
+            .await?;
+        if mine.iter().any(|r| r.status == RunStatus::Running) {
+            continue;
+        }
+        let interrupted = mine
+            .first()
+            .is_some_and(|r| r.status == RunStatus::Interrupted);
+        let last = mine
+            .iter()
+            .find(|r| r.status != RunStatus::Interrupted)
+            .map(|r| r.started);
+        let offset = offset_of(ctx, asset.id.as_str());
+        if is_due(&policy.schedule, last, interrupted, since, now, &tz, offset) {
+            out.push(*asset);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
