@@ -518,8 +518,8 @@ pub async fn check_in(
     let mine = assets_of(ctx, host);
     for asset in crate::scheduler::due_among(ctx, &mine, since, now).await? {
         if open
-                .iter()
-                .any(|j| j.kind == "backup" && j.asset == asset.id.as_str())
+            .iter()
+            .any(|j| j.kind == "backup" && j.asset == asset.id.as_str())
         {
             continue;
         }

@@ -103,7 +103,11 @@ pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetO
         let policy = ctx.policy_of(asset)?;
         if let Some(host) = asset.host() {
             // Its data is on another machine: the server's files of the same name are
-            // not it. The host's agent backs it up.
+            // not it. The host's agent backs it up; `--all` or a site leaves it to it,
+            // naming it is asking the wrong machine.
+            if !selection.assets.iter().any(|a| a == asset.id.as_str()) {
+                continue;
+            }
             for set in &asset.datasets {
                 outcomes.push(DataSetOutcome {
                     asset: asset.id.to_string(),

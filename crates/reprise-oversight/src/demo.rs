@@ -12,6 +12,14 @@ use reprise_workspace::workspace::{self, Created, Workspace, WorkspaceError};
 /// Small but real data for each asset: configuration exports, a mailbox, a dump.
 const FILES: &[(&str, &str)] = &[
     (
+        "hosts/srv-fichiers/partages/commercial/devis-2024-118.txt",
+        "Devis n° 2024-118\nClient : Transports Martin\nMaintenance annuelle de la vidéosurveillance : 4 200,00 € HT\n",
+    ),
+    (
+        "hosts/srv-fichiers/partages/compta/rapprochement-2024-08.csv",
+        "date;libellé;débit;crédit\n2024-08-02;Loyer entrepôt;3 100,00;\n2024-08-05;Règlement Transports Martin;;4 200,00\n",
+    ),
+    (
         "data/router-vyos/config.boot",
         "interfaces {\n    ethernet eth0 {\n        address 192.0.2.1/24\n        description WAN\n    }\n    ethernet eth1 {\n        address 10.0.0.1/24\n        description LAN\n    }\n}\nservice {\n    ssh {\n        port 22\n    }\n}\nsystem {\n    host-name vyos-siege\n    time-zone Europe/Paris\n}\n",
     ),
@@ -352,6 +360,43 @@ name = "iis"
 paths = ["data/windows-core/iis"]
 category = "settings"
 
+# A server of its own: its data leaves it only through its agent (`reprise agent`), which
+# the demo enrolls and runs on this machine, standing in for the host. Its repository is
+# its own: the agent reads what it writes to.
+[[repository]]
+id = "depot-fichiers"
+path = "repository-fichiers"
+password_file = ".reprise/keys/local.key"
+medium = "disk"
+location = "on-site"
+
+[[policy]]
+id = "agent-fichiers"
+schedule = "daily at 03:00"
+repository = "depot-fichiers"
+copy_to = ["offsite"]
+keep_daily = 14
+
+[[asset]]
+id = "srv-fichiers"
+name = "Serveur de fichiers (agent)"
+site = "siege"
+category = "server"
+criticality = "major"
+function = "storage"
+owner = "Joris"
+rpo = "24h"
+rto = "8h"
+host = "srv-fichiers"
+policy = "agent-fichiers"
+procedure = "Restaurer les partages depuis son dernier point sain, par son agent, puis vérifier l'accès des services."
+
+[[asset.dataset]]
+name = "partages"
+paths = ["@HOSTS@/srv-fichiers/partages"]
+category = "documents"
+drill_check = "grep -q 'Devis' commercial/devis-2024-118.txt"
+
 # --- Entrepôt: seed 000 -------------------------------------------------------------
 
 [[asset]]
@@ -498,6 +543,13 @@ paths = ["data/cameras/cam-couloir.json"]
 category = "settings"
 "#;
 
+/// Where the demo keeps the other hosts' files (the file server's shares, its agent's
+/// home), inside the workspace since they stand in for another machine.
+pub const HOSTS: &str = "hosts";
+
+/// The file server the demo's agent backs up, and one of its documents.
+pub const AGENT_HOST: &str = "srv-fichiers";
+
 /// Creates the demo workspace in `dir`: configuration, keys, repository location and data.
 /// The demo's consent form, erased once backed up (R002.3).
 pub(crate) const CONSENT: &str = "data/gui-storage/shares/rh/consentements/dupont-jeanne.txt";
@@ -585,7 +637,15 @@ pub const CAMERA_FILE: &str = "data/cameras/cam-entree.json";
 
 /// Creates the demo workspace; `camera_port` is where the demo's camera listens.
 pub fn create(dir: &Path, camera_port: u16) -> Result<(Workspace, Created), WorkspaceError> {
-    let config = CONFIG.replace("127.0.0.1:18080", &format!("127.0.0.1:{camera_port}"));
+    let hosts = std::path::absolute(dir)
+        .map_err(|source| WorkspaceError::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?
+        .join(HOSTS);
+    let config = CONFIG
+        .replace("127.0.0.1:18080", &format!("127.0.0.1:{camera_port}"))
+        .replace("@HOSTS@", &hosts.display().to_string());
     let (ws, created) = workspace::create(dir, &config)?;
     // The off-site copy's location too (a removable disk, mounted here for the demo).
     let offsite = ws.root.join("offsite-copy");

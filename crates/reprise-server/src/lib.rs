@@ -858,6 +858,19 @@ pub async fn supervise(state: &State) -> Option<Arc<Overview>> {
     }
 }
 
+/// Serves the routes without the scheduler (no backups, supervision or drills of its
+/// own) until `shutdown` resolves: for a process that drives the work itself, as the
+/// demo does while its agent runs.
+pub async fn serve_requests(
+    listener: tokio::net::TcpListener,
+    state: Arc<State>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 /// Serves `state` on `listener` with the scheduler running, until `shutdown` resolves;
 /// then waits for running jobs to finish.
 pub async fn serve<L>(

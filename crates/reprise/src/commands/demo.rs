@@ -43,6 +43,10 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
         },
     )
     .await?;
+    // The file server is another machine: its agent, enrolled with a one-time code,
+    // backs it up through the server, and restores and drills it there.
+    let agent = DemoAgent::start(&ctx, &location).await?;
+    let agent_job = agent.back_up(&ctx).await?;
     // Someone changes the camera (motion recording, a new password): the next read sees
     // it and backs it up at once, with the change alerted, its password masked.
     std::fs::write(&export, demo::CAMERA_CHANGED)?;
@@ -68,6 +72,7 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
         "demo",
     )
     .await?;
+    agent.stop().await;
     // Restore requests: one completed, one infeasible, one waiting for its window.
     let requests = reprise_oversight::demo::requests(&ctx).await?;
     // A consent withdrawn: the form is erased from every restore point, with proof.
@@ -111,6 +116,11 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
         } else {
             "FAILED"
         }
+    );
+    println!(
+        "The file server `{}` is another machine: its agent (reprise agent), enrolled with a one-time code, backed it up through the server ({}) and ran its restore test there.",
+        demo::AGENT_HOST,
+        agent_job.state.as_str()
     );
     if let Some(w) = watched.first() {
         println!(
@@ -207,10 +217,101 @@ pub async fn run(global: &Global, dir: PathBuf) -> anyhow::Result<u8> {
     println!(
         "  reprise status                              # 3-2-1 by where copies really are: the demo's disk is a folder"
     );
+    println!(
+        "  reprise agent list                          # hosts backed up by their agent: last seen, last backup"
+    );
     println!("  reprise check");
     println!("  reprise serve                # API, metrics, scheduler: the token is below");
     println!();
     println!("API token for `reprise serve` (shown once, stored only as a hash):");
     println!("  {token}");
     Ok(exit::SUCCESS)
+}
+
+/// The file server's agent, for the demo: a server on loopback for it to reach (the
+/// routes only: the demo drives the work), the agent enrolled with a one-time code and
+/// checking in beside the demo, standing in for the host.
+struct DemoAgent {
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    agent: tokio::task::JoinHandle<()>,
+}
+
+impl DemoAgent {
+    async fn start(
+        ctx: &reprise_ops::context::Ctx<'_>,
+        location: &reprise_workspace::workspace::CatalogLocation,
+    ) -> anyhow::Result<Self> {
+        let ws = ctx.workspace();
+        let catalog = crate::catalog::open_journaled(ws, location, "demo").await?;
+        let state = reprise_server::State::new(ctx.loaded.clone(), catalog);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(reprise_server::serve_requests(listener, state, async {
+            let _ = stopped.await;
+        }));
+        let invite = reprise_ops::agents::invite(
+            ctx,
+            demo::AGENT_HOST,
+            reprise_domain::Interval::from_secs(600),
+            Timestamp::now(),
+        )
+        .await?;
+        let home = ws
+            .root
+            .join(demo::HOSTS)
+            .join(demo::AGENT_HOST)
+            .join("agent");
+        reprise_ops::agent_host::enroll(
+            &address,
+            demo::AGENT_HOST,
+            &invite.code,
+            None,
+            None,
+            &home,
+        )
+        .await?;
+        let host = reprise_ops::agent_host::Agent::open(&home)?;
+        let agent = tokio::spawn(async move {
+            loop {
+                let _ = host.pass(reprise_ops::agent_host::quiet()).await;
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        });
+        Ok(Self {
+            stop,
+            server,
+            agent,
+        })
+    }
+
+    /// A backup of the file server by its agent, waited for.
+    async fn back_up(
+        &self,
+        ctx: &reprise_ops::context::Ctx<'_>,
+    ) -> anyhow::Result<reprise_catalog::AgentJob> {
+        let id = reprise_ops::agents::queue_backup(
+            ctx,
+            demo::AGENT_HOST,
+            &[],
+            Some("démonstration"),
+            Timestamp::now(),
+        )
+        .await?;
+        loop {
+            let job = ctx.catalog.agent_job(id).await?;
+            match job {
+                Some(job) if !job.state.is_open() => return Ok(job),
+                Some(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+                None => anyhow::bail!("job {id} vanished"),
+            }
+        }
+    }
+
+    async fn stop(self) {
+        self.agent.abort();
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+    }
 }

@@ -11,7 +11,7 @@ fn the_demo_builds_a_valid_workspace_with_both_seed_sites_and_real_data() {
         .arg("demo")
         .assert()
         .success()
-        .stdout(predicate::str::contains("2 sites and 14 assets"))
+        .stdout(predicate::str::contains("2 sites and 15 assets"))
         .stdout(predicate::str::contains("reprise inventory list"));
     let root = dir.path().join("reprise-demo");
     // Valid, with no warning: every data set points at real files.
@@ -20,9 +20,27 @@ fn the_demo_builds_a_valid_workspace_with_both_seed_sites_and_real_data() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "valid — 2 sites, 14 assets, 2 policies, 2 repositories\n",
+            "valid — 2 sites, 15 assets, 3 policies, 3 repositories\n",
         ))
         .stderr(predicate::str::is_empty());
+    // The file server is backed up by its agent, through the server, and drilled there.
+    let agents: serde_json::Value = serde_json::from_slice(
+        &reprise(&root)
+            .args(["agent", "list", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(agents[0]["host"], "srv-fichiers", "{agents}");
+    assert_eq!(agents[0]["assets"], serde_json::json!(["srv-fichiers"]));
+    assert!(agents[0]["last_backup"].is_string(), "{agents}");
+    let drills = reprise(&root)
+        .args(["drill", "history", "srv-fichiers", "--json"])
+        .output()
+        .unwrap();
+    let drills = String::from_utf8_lossy(&drills.stdout);
+    assert!(drills.contains("on host srv-fichiers"), "{drills}");
     // The entrance camera was read over HTTP, changed, and the change backed up at once;
     // its diff masks the password, the restore point keeps it.
     let devices: serde_json::Value = serde_json::from_slice(

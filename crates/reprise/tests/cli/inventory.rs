@@ -8,7 +8,7 @@ use crate::support::TestWorkspace;
 fn list_shows_every_asset_and_filters_by_site() {
     let ws = TestWorkspace::demo();
     let all = ws.json(&["inventory", "list", "--json"]);
-    assert_eq!(all.as_array().unwrap().len(), 14);
+    assert_eq!(all.as_array().unwrap().len(), 15);
     let mail = all
         .as_array()
         .unwrap()
@@ -123,7 +123,7 @@ fn graph_renders_dot_mermaid_and_json() {
             "OpenVPN<br/>openvpn · siege\"]:::external",
         ));
     let graph = ws.json(&["inventory", "graph", "--format", "json"]);
-    assert_eq!(graph["nodes"].as_array().unwrap().len(), 14);
+    assert_eq!(graph["nodes"].as_array().unwrap().len(), 15);
     let edges = graph["edges"].as_array().unwrap();
     assert!(
         edges

@@ -25,7 +25,7 @@ fn the_catalog_can_live_in_postgresql() {
     );
     ws.write_config(&config);
     let history = ws.json(&["inventory", "history", "--json"]);
-    assert_eq!(history.as_array().unwrap().len(), 14);
+    assert_eq!(history.as_array().unwrap().len(), 15);
     assert!(
         !ws.path().join(".reprise/catalog.db").exists() || {
             // The demo itself created the SQLite file before the switch; it must not have

@@ -126,7 +126,7 @@ fn the_api_needs_a_token_and_answers_in_json() {
     assert_eq!(wrong.status(), 401);
 
     let assets: serde_json::Value = get_json(&http, &server, &token, "assets");
-    assert_eq!(assets.as_array().unwrap().len(), 14);
+    assert_eq!(assets.as_array().unwrap().len(), 15);
     let status: serde_json::Value = get_json(&http, &server, &token, "status");
     assert_eq!(status[0]["rpo_status"], "ok");
     let points: serde_json::Value = http
