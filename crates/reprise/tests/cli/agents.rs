@@ -702,3 +702,173 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn an_agent_trusts_the_servers_own_certificate_by_its_fingerprint_and_nothing_else() {
+    let (ws, _) = init_with_token();
+    // The server's own certificate, self-signed, named for its address.
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "self.key",
+            "-out",
+            "self.pem",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-addext",
+            "extendedKeyUsage=serverAuth",
+        ])
+        .current_dir(ws.path())
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made));
+    ws.write_config(&format!(
+        "{}\n[server]\ntls_cert = \"self.pem\"\ntls_key = \"self.key\"\n",
+        config(ws.path(), "daily at 02:00")
+    ));
+    ws.cmd().args(["repo", "init"]).assert().success();
+    host_data(&ws);
+    let server = serve_with(&ws, &[], None);
+    assert!(server.base.starts_with("https://"), "{}", server.base);
+    let invite = ws.json(&["agent", "invite", "mail-01", "--json"]);
+    let pin = invite["fingerprint"].as_str().unwrap().to_string();
+    assert!(pin.starts_with("SHA256:"), "{invite}");
+    let code = invite["code"].as_str().unwrap().to_string();
+    let enroll = |fingerprint: &str| {
+        let mut child = on_host(&ws.path().join("mail-01"))
+            .args([
+                "agent",
+                "enroll",
+                &server.base,
+                "--host",
+                "mail-01",
+                "--fingerprint",
+                fingerprint,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        writeln!(child.stdin.take().unwrap(), "{code}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    // Another fingerprint: someone in the way; refused before the code is sent.
+    let wrong = enroll("SHA256:00:11:22:33");
+    assert_eq!(wrong.status.code(), Some(2), "{}", text(&wrong));
+    assert!(
+        text(&wrong).contains("refusing to enroll"),
+        "{}",
+        text(&wrong)
+    );
+    let right = enroll(&pin);
+    assert!(right.status.success(), "{}", text(&right));
+    // From then on the pinned certificate is all it trusts, for its backups too.
+    ws.json(&["agent", "backup", "mail", "--no-wait", "--json"]);
+    let ran = run_once(&ws, "mail-01");
+    assert!(ran.status.success(), "{}", text(&ran));
+    let jobs = ws.json(&["agent", "jobs", "--json"]);
+    assert_eq!(jobs[0]["state"], "succeeded", "{jobs}");
+}
+
+#[test]
+fn the_server_killed_mid_upload_loses_nothing_it_acknowledged() {
+    let (ws, _) = init_with_token();
+    ws.write_config(&config(ws.path(), "daily at 02:00"));
+    ws.cmd().args(["repo", "init"]).assert().success();
+    let (mail_data, _) = host_data(&ws);
+    let server = started(&ws);
+    let port = server.base.rsplit(':').next().unwrap().to_string();
+    assert!(enroll(&ws, &server, "mail-01").status.success());
+    ws.json(&["agent", "backup", "mail", "--no-wait", "--json"]);
+    assert!(run_once(&ws, "mail-01").status.success());
+    let before = ws.json(&["snapshots", "mail", "--json"]);
+
+    crate::support::incompressible_files(&mail_data.join("archive"), 60);
+    let cut = ws.json(&["agent", "backup", "mail", "--no-wait", "--json"])["job"]
+        .as_i64()
+        .unwrap();
+    let agent = on_host(&ws.path().join("mail-01"))
+        .args(["agent", "run", "--once"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ws
+        .json(&["agent", "jobs", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|j| j["id"] != cut || j["state"] != "running")
+    {
+        assert!(Instant::now() < deadline, "the agent never took the job");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    // The server dies mid-upload (kill -9), and comes back on its address.
+    drop(server);
+    let cert = ws.path().join("cert.pem");
+    let key = ws.path().join("key.pem");
+    let _server = serve_with(
+        &ws,
+        &[
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+        None,
+    );
+    let cut_short = agent.wait_with_output().unwrap();
+    // Whatever became of that run, nothing acknowledged is lost: every earlier point is
+    // there, the repository is whole, and the next backup succeeds.
+    let next = ws.json(&["agent", "backup", "mail", "--no-wait", "--json"])["job"]
+        .as_i64()
+        .unwrap();
+    let ran = run_once(&ws, "mail-01");
+    assert!(
+        ran.status.success(),
+        "{} / {}",
+        text(&ran),
+        text(&cut_short)
+    );
+    let jobs = ws.json(&["agent", "jobs", "--json"]);
+    let job = |id: i64| {
+        jobs.as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(job(next)["state"], "succeeded", "{}", job(next));
+    assert!(!job(cut)["state"].as_str().unwrap().is_empty());
+    let after = ws.json(&["snapshots", "mail", "--json"]);
+    for point in before.as_array().unwrap() {
+        assert!(
+            after
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["time"] == point["time"] && p["dataset"] == point["dataset"]),
+            "an earlier point was lost: {point}"
+        );
+    }
+    let checked = restic(&ws, "mail-repository", &["check", "--read-data"]);
+    assert!(checked.status.success(), "{}", text(&checked));
+}
