@@ -108,50 +108,22 @@ pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetO
             if !selection.assets.iter().any(|a| a == asset.id.as_str()) {
                 continue;
             }
-            for set in &asset.datasets {
-                outcomes.push(DataSetOutcome {
-                    asset: asset.id.to_string(),
-                    dataset: set.name.clone(),
-                    repository: policy.repository.to_string(),
-                    ok: false,
-                    snapshot: None,
-                    files: None,
-                    bytes: None,
-                    bytes_added: None,
-                    seconds: 0.0,
-                    copied_to: vec![],
-                    error: Some(format!(
-                        "its data is on host `{host}`: the host's agent backs it up (`reprise agent backup {}` queues one now)",
-                        asset.id
-                    )),
-                    suspect: vec![],
-                });
-            }
+            let why = format!(
+                "its data is on host `{host}`: the host's agent backs it up (`reprise agent backup {}` queues one now)",
+                asset.id
+            );
+            outcomes.extend(not_run(asset, &policy.repository.to_string(), &why));
             continue;
         }
         let lease = crate::leases::backup_key(asset.id.as_str());
         if !crate::leases::acquire(ctx.catalog, &lease).await? {
             // Another process is backing this asset up right now (running it twice
             // would only waste a backup window), or pruning its repository.
-            for set in &asset.datasets {
-                outcomes.push(DataSetOutcome {
-                    asset: asset.id.to_string(),
-                    dataset: set.name.clone(),
-                    repository: policy.repository.to_string(),
-                    ok: false,
-                    snapshot: None,
-                    files: None,
-                    bytes: None,
-                    bytes_added: None,
-                    seconds: 0.0,
-                    copied_to: vec![],
-                    error: Some(
-                        "another process is backing this asset up, or pruning its repository, right now"
-                            .into(),
-                    ),
-                    suspect: vec![],
-                });
-            }
+            outcomes.extend(not_run(
+                asset,
+                &policy.repository.to_string(),
+                "another process is backing this asset up, or pruning its repository, right now",
+            ));
             continue;
         }
         // Renewed while it runs: a long backup keeps its lease.
@@ -211,6 +183,28 @@ pub async fn run(ctx: &Ctx<'_>, selection: &Selection) -> AppResult<Vec<DataSetO
         }
     }
     Ok(outcomes)
+}
+
+/// Every data set of `asset`, not backed up, and why.
+fn not_run(asset: &Asset, repository: &str, why: &str) -> Vec<DataSetOutcome> {
+    asset
+        .datasets
+        .iter()
+        .map(|set| DataSetOutcome {
+            asset: asset.id.to_string(),
+            dataset: set.name.clone(),
+            repository: repository.to_string(),
+            ok: false,
+            snapshot: None,
+            files: None,
+            bytes: None,
+            bytes_added: None,
+            seconds: 0.0,
+            copied_to: vec![],
+            error: Some(why.to_string()),
+            suspect: vec![],
+        })
+        .collect()
 }
 
 async fn repo_for(
@@ -290,7 +284,7 @@ async fn back_up_one(
 /// Records what came of a backup (made here, or by a host's agent): its run, the
 /// restore point's provenance (`made_by`: how and by whom), its signals judged against
 /// the data set's history, and whether an open incident makes it suspect.
-pub(crate) async fn record(
+pub async fn record(
     ctx: &Ctx<'_>,
     run_id: Option<i64>,
     dataset: &str,
@@ -459,7 +453,7 @@ async fn attempt(
     })
 }
 
-pub(crate) async fn copy_one(
+pub async fn copy_one(
     ctx: &Ctx<'_>,
     asset: &Asset,
     set: &DataSet,
@@ -529,7 +523,7 @@ pub(crate) async fn copy_one(
 
 /// Runs a command whose standard output is the data, into `staged`, within `timeout`.
 /// A command that fails, or runs out of time, never becomes a restore point.
-pub(crate) async fn capture(
+pub async fn capture(
     root: &Path,
     command: &str,
     staged: &Path,

@@ -16,8 +16,6 @@
 //!   due, how configured commands run;
 //! - [`notify`], [`categories`]: who hears about conditions; what each data category keeps.
 
-pub mod agent_host;
-pub mod agents;
 pub mod backup;
 pub mod categories;
 pub mod commands;

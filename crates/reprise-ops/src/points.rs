@@ -51,7 +51,7 @@ pub async fn sync(
 }
 
 /// Records that `snapshot` of `repository` is a restore point, and why.
-pub(crate) async fn trust(
+pub async fn trust(
     ctx: &Ctx<'_>,
     repository: &str,
     snapshot: &str,
@@ -74,7 +74,7 @@ pub(crate) async fn trust(
 
 /// Refreshes the catalog from every reachable repository of `asset`'s policy: the catalog
 /// may lag behind them. One out of reach is skipped; its points stay as last seen.
-pub(crate) async fn refresh(ctx: &Ctx<'_>, asset: &reprise_domain::Asset) -> AppResult<()> {
+pub async fn refresh(ctx: &Ctx<'_>, asset: &reprise_domain::Asset) -> AppResult<()> {
     for repo in ctx.repositories_of(asset)? {
         if let Ok(open) = crate::repos::open(ctx.workspace(), repo, ctx.progress.clone()).await {
             sync(ctx, repo.id.as_str(), open).await?;

@@ -34,13 +34,23 @@ pub struct RestoreOptions {
     /// Who asks, which decides where the restore may write (see [`crate::target`]).
     pub guard: Guard,
     /// Restore on this machine even when the asset's data lives on another host (whose
-    /// agent restores it otherwise, into the target on that host).
+    /// agent restores it otherwise, into the target on that host: see
+    /// `reprise_agents::fleet::restore`, which every front end calls).
     pub on_server: bool,
     /// On a host: a command its agent runs in the restored copy, within a time (a
     /// drill's check); its result comes back in [`Restored::host_check`].
     pub host_check: Option<(String, reprise_domain::Interval)>,
     /// A sandbox (a drill's): on a host, its agent removes it once checked.
     pub scratch: bool,
+}
+
+/// What a check run in a restored copy on a host gave (a drill's `drill_check`).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct CheckReport {
+    pub ok: bool,
+    /// The end of its output, or why it did not run.
+    pub output: String,
+    pub seconds: f64,
 }
 
 /// What was restored, for one data set.
@@ -74,7 +84,7 @@ pub struct Restored {
     pub host: Option<String>,
     /// What the check asked in [`RestoreOptions::host_check`] gave on the host.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub host_check: Option<crate::agents::CheckReport>,
+    pub host_check: Option<CheckReport>,
 }
 
 /// Chooses, per data set, the restore point to use.
@@ -152,7 +162,7 @@ pub fn choose(points: &[RestorePoint], opts: &RestoreOptions) -> AppResult<Vec<R
 /// The restore points to use, from the points they were chosen among (the copies of
 /// each are found there), and whether they are foreign. Reprise's own points only,
 /// unless `--snapshot` names a foreign one: it is never chosen otherwise.
-pub(crate) async fn choose_points(
+pub async fn choose_points(
     ctx: &Ctx<'_>,
     asset: &str,
     opts: &RestoreOptions,
@@ -246,9 +256,6 @@ fn destination(
 
 pub async fn run(ctx: &Ctx<'_>, opts: &RestoreOptions) -> AppResult<Vec<Restored>> {
     let asset = ctx.asset(&opts.asset)?;
-    if asset.host().is_some() && !opts.on_server {
-        return crate::agents::restore_and_wait(ctx, opts).await;
-    }
     let root = check_target(ctx, opts)?;
     if let Some(reason) = &opts.guard.override_reason {
         crate::journal::note(

@@ -75,23 +75,36 @@ pub async fn due<'a>(
         let mine: &[&Run] = runs_of
             .get(asset.id.as_str())
             .map_or(&[], |runs| runs.as_slice());
-        if mine.iter().any(|r| r.status == RunStatus::Running) {
-            continue;
-        }
-        // Newest first: the latest attempt decides.
-        let interrupted = mine
-            .first()
-            .is_some_and(|r| r.status == RunStatus::Interrupted);
-        let last = mine
-            .iter()
-            .find(|r| r.status != RunStatus::Interrupted)
-            .map(|r| r.started);
-        let offset = offset_of(ctx, asset.id.as_str());
-        if is_due(&policy.schedule, last, interrupted, since, now, &tz, offset) {
+        if decide(ctx, asset, &policy.schedule, mine, since, now, &tz) {
             out.push(asset);
         }
     }
     Ok(out)
+}
+
+/// Whether `asset`, whose backup runs are `mine` (newest first), is due: never while one
+/// runs; the latest attempt decides (an interrupted one is retried at once).
+fn decide(
+    ctx: &Ctx<'_>,
+    asset: &Asset,
+    schedule: &Schedule,
+    mine: &[&Run],
+    since: Timestamp,
+    now: Timestamp,
+    tz: &TimeZone,
+) -> bool {
+    if mine.iter().any(|r| r.status == RunStatus::Running) {
+        return false;
+    }
+    let interrupted = mine
+        .first()
+        .is_some_and(|r| r.status == RunStatus::Interrupted);
+    let last = mine
+        .iter()
+        .find(|r| r.status != RunStatus::Interrupted)
+        .map(|r| r.started);
+    let offset = offset_of(ctx, asset.id.as_str());
+    is_due(schedule, last, interrupted, since, now, tz, offset)
 }
 
 /// Of `assets` (a host's few), those due for a backup at `now`: the same decision as
@@ -119,18 +132,8 @@ pub async fn due_among<'a>(
                 limit: Some(50),
             })
             .await?;
-        if mine.iter().any(|r| r.status == RunStatus::Running) {
-            continue;
-        }
-        let interrupted = mine
-            .first()
-            .is_some_and(|r| r.status == RunStatus::Interrupted);
-        let last = mine
-            .iter()
-            .find(|r| r.status != RunStatus::Interrupted)
-            .map(|r| r.started);
-        let offset = offset_of(ctx, asset.id.as_str());
-        if is_due(&policy.schedule, last, interrupted, since, now, &tz, offset) {
+        let mine: Vec<&Run> = mine.iter().collect();
+        if decide(ctx, asset, &policy.schedule, &mine, since, now, &tz) {
             out.push(*asset);
         }
     }

@@ -69,7 +69,7 @@ pub(crate) const RESTORE_AREAS: &[&str] = &["recovery", "drills", "requests"];
 
 /// Refuses a path that holds control characters: they would be printed raw, and a NUL
 /// byte cannot name a file at all.
-pub(crate) fn check_text(field: &str, path: &Path) -> AppResult<()> {
+pub fn check_text(field: &str, path: &Path) -> AppResult<()> {
     let text = path.to_string_lossy();
     if let Some(c) = text.chars().find(|c| c.is_control()) {
         return Err(AppError::Invalid(format!(

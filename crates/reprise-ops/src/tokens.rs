@@ -245,7 +245,7 @@ pub async fn create(
 }
 
 /// Whether `user` has a live (neither revoked nor expired) token `name`.
-pub(crate) async fn has_live(
+pub async fn has_live(
     catalog: &dyn Catalog,
     user: &str,
     name: &str,
@@ -260,7 +260,7 @@ pub(crate) async fn has_live(
 }
 
 /// A new token: 32 random bytes, written `rp_` and hex.
-pub(crate) fn new_token() -> AppResult<String> {
+pub fn new_token() -> AppResult<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes)
         .map_err(|e| AppError::Failed(format!("no randomness for a token: {e}")))?;

@@ -218,9 +218,9 @@ async fn device_conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Condi
 /// Agents silent for longer than they may be, and jobs still waiting for an agent past
 /// half their time (their deadline then fails them, and a backup's failure shows as such).
 async fn agent_conditions(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<Condition>> {
-    reprise_ops::agents::expire(ctx, now).await?;
+    reprise_agents::fleet::expire(ctx, now).await?;
     let mut out = Vec::new();
-    for a in reprise_ops::agents::list(ctx, now).await? {
+    for a in reprise_agents::fleet::list(ctx, now).await? {
         if !a.silent {
             continue;
         }

@@ -271,7 +271,7 @@ async fn attempt(
         ))
     })?;
     let clock = Instant::now();
-    let restored = reprise_ops::restore::run(
+    let restored = reprise_agents::fleet::restore(
         ctx,
         &RestoreOptions {
             asset: asset.id.to_string(),

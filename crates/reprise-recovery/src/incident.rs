@@ -1047,7 +1047,7 @@ async fn restore_step(
             scratch: false,
             guard: guard.clone(),
         };
-        match reprise_ops::restore::run(ctx, &opts).await {
+        match reprise_agents::fleet::restore(ctx, &opts).await {
             Ok(done) => {
                 for r in done {
                     events.push(event(

@@ -933,7 +933,7 @@ async fn restore_items(
         };
         let target = dest.join(&f.asset).join(&f.dataset);
         let started = Timestamp::now();
-        let outcome = reprise_ops::restore::run(
+        let outcome = reprise_agents::fleet::restore(
             ctx,
             &RestoreOptions {
                 asset: f.asset.clone(),

@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use jiff::Timestamp;
+use reprise_agents::fleet::{self as agents, AgentView, Assignment, Invite, Report};
 use reprise_domain::Interval;
-use reprise_ops::agents::{self, AgentView, Assignment, Invite, Report};
 use reprise_ops::tokens::Principal;
 use serde::{Deserialize, Serialize};
 

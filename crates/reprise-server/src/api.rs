@@ -522,7 +522,7 @@ async fn restores(
     let worker = state.clone();
     tokio::spawn(async move {
         crate::job(&worker, async {
-            match reprise_ops::restore::run(&worker.ctx(), &opts).await {
+            match reprise_agents::fleet::restore(&worker.ctx(), &opts).await {
                 Ok(done) => {
                     for r in done {
                         tracing::info!(asset = %r.asset, dataset = %r.dataset, snapshot = %r.snapshot, files = r.files, seconds = r.seconds, target = %r.target.display(), "restore succeeded");

@@ -103,12 +103,12 @@ async fn admit(
     };
     let now = Timestamp::now();
     // An agent writes to its own host's repository only, and reads nothing else.
-    match reprise_ops::agents::authenticate(ctx.catalog, &token, now).await {
+    match reprise_agents::fleet::authenticate(ctx.catalog, &token, now).await {
         Ok(Some(host)) => {
-            return match reprise_ops::agents::writer(&ctx, &host, repo) {
+            return match reprise_agents::fleet::writer(&ctx, &host, repo) {
                 Some(writer) => Ok((writer, dir)),
                 None => {
-                    reprise_ops::agents::refused(
+                    reprise_agents::fleet::refused(
                         ctx.catalog,
                         &host,
                         &format!(
@@ -124,8 +124,8 @@ async fn admit(
             };
         }
         Ok(None) => {
-            if let Some(host) = reprise_ops::agents::former_host(ctx.catalog, &token).await {
-                reprise_ops::agents::refused(
+            if let Some(host) = reprise_agents::fleet::former_host(ctx.catalog, &token).await {
+                reprise_agents::fleet::refused(
                     ctx.catalog,
                     &host,
                     &format!("access to repository `{repo}` with a revoked credential"),

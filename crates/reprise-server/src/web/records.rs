@@ -673,7 +673,7 @@ pub async fn agents(Extract(state): Extract<Arc<State>>, viewer: Viewer) -> Resp
     let fr = viewer.fr();
     let ctx = state.ctx();
     let now = jiff::Timestamp::now();
-    let rows: Vec<Value> = reprise_ops::agents::list(&ctx, now)
+    let rows: Vec<Value> = reprise_agents::fleet::list(&ctx, now)
         .await
         .unwrap_or_default()
         .into_iter()

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use jiff::Timestamp;
+use reprise_agents::{fleet as agents, host as agent_host};
 use reprise_catalog::{AgentJob, JobState};
-use reprise_ops::{agent_host, agents};
 
 use super::Session;
 use crate::cli::{AgentCommand, Global};
@@ -366,7 +366,7 @@ async fn run_agent(once: bool, home: Option<PathBuf>) -> anyhow::Result<u8> {
                     eprintln!("warning: {e}; trying again");
                 }
                 failed_before = true;
-                reprise_ops::agents::CHECK_IN_EVERY
+                reprise_agents::fleet::CHECK_IN_EVERY
             }
         };
         tokio::select! {

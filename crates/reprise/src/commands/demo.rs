@@ -251,7 +251,7 @@ impl DemoAgent {
         let server = tokio::spawn(reprise_server::serve_requests(listener, state, async {
             let _ = stopped.await;
         }));
-        let invite = reprise_ops::agents::invite(
+        let invite = reprise_agents::fleet::invite(
             ctx,
             demo::AGENT_HOST,
             reprise_domain::Interval::from_secs(600),
@@ -263,19 +263,12 @@ impl DemoAgent {
             .join(demo::HOSTS)
             .join(demo::AGENT_HOST)
             .join("agent");
-        reprise_ops::agent_host::enroll(
-            &address,
-            demo::AGENT_HOST,
-            &invite.code,
-            None,
-            None,
-            &home,
-        )
-        .await?;
-        let host = reprise_ops::agent_host::Agent::open(&home)?;
+        reprise_agents::host::enroll(&address, demo::AGENT_HOST, &invite.code, None, None, &home)
+            .await?;
+        let host = reprise_agents::host::Agent::open(&home)?;
         let agent = tokio::spawn(async move {
             loop {
-                let _ = host.pass(reprise_ops::agent_host::quiet()).await;
+                let _ = host.pass(reprise_agents::host::quiet()).await;
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
         });
@@ -291,7 +284,7 @@ impl DemoAgent {
         &self,
         ctx: &reprise_ops::context::Ctx<'_>,
     ) -> anyhow::Result<reprise_catalog::AgentJob> {
-        let id = reprise_ops::agents::queue_backup(
+        let id = reprise_agents::fleet::queue_backup(
             ctx,
             demo::AGENT_HOST,
             &[],

@@ -44,30 +44,27 @@ pub async fn run(global: &Global, args: Args, json: bool) -> anyhow::Result<u8> 
         .transpose()?;
     let ctx = session.ctx();
     let on_host = ctx.asset(&args.asset)?.host().map(str::to_string);
-    if let Some(host) = on_host.filter(|_| args.on.as_deref() != Some("server")) {
-        return on_host_restore(&session, &host, args, at, json).await;
-    }
-    let restored = restore::run(
-        &ctx,
-        &RestoreOptions {
-            asset: args.asset,
-            dataset: args.dataset,
-            at,
-            snapshot: args.snapshot,
-            path: args.path,
-            target: args.target,
-            overwrite: args.overwrite,
-            verify: args.verify,
-            on_server: true,
-            host_check: None,
-            scratch: false,
-            guard: reprise_ops::target::Guard {
-                override_reason: args.override_reason,
-                ..reprise_ops::target::Guard::admin()
-            },
+    let opts = RestoreOptions {
+        asset: args.asset,
+        dataset: args.dataset,
+        at,
+        snapshot: args.snapshot,
+        path: args.path,
+        target: args.target,
+        overwrite: args.overwrite,
+        verify: args.verify,
+        on_server: true,
+        host_check: None,
+        scratch: false,
+        guard: reprise_ops::target::Guard {
+            override_reason: args.override_reason,
+            ..reprise_ops::target::Guard::admin()
         },
-    )
-    .await?;
+    };
+    if let Some(host) = on_host.filter(|_| args.on.as_deref() != Some("server")) {
+        return on_host_restore(&session, &host, opts, args.deadline.as_deref(), json).await;
+    }
+    let restored = restore::run(&ctx, &opts).await?;
     if json {
         print_json(&restored)?;
         return Ok(exit::SUCCESS);
@@ -154,17 +151,17 @@ pub async fn run(global: &Global, args: Args, json: bool) -> anyhow::Result<u8> 
 async fn on_host_restore(
     session: &Session,
     host: &str,
-    args: Args,
-    at: Option<Timestamp>,
+    opts: RestoreOptions,
+    deadline: Option<&str>,
     json: bool,
 ) -> anyhow::Result<u8> {
     let ctx = session.ctx();
-    let limit = match &args.deadline {
+    let limit = match deadline {
         Some(text) => reprise_domain::Interval::parse(text)
             .map_err(|e| UsageError(format!("--deadline: {e}")))?,
-        None => reprise_ops::agents::RESTORE_DEADLINE,
+        None => reprise_agents::fleet::RESTORE_DEADLINE,
     };
-    if !args.verify {
+    if !opts.verify {
         return Err(UsageError(
             "an agent always verifies the data it restores: leave out --no-verify, or restore `--on server`".into(),
         )
@@ -172,30 +169,16 @@ async fn on_host_restore(
     }
     let now = Timestamp::now();
     let deadline = now + jiff::SignedDuration::from_secs(limit.as_secs() as i64);
-    let jobs = reprise_ops::agents::restore_on_host(
-        &ctx,
-        &RestoreOptions {
-            asset: args.asset.clone(),
-            dataset: args.dataset,
-            at,
-            snapshot: args.snapshot,
-            path: args.path,
-            target: args.target,
-            overwrite: args.overwrite,
-            verify: true,
-            on_server: false,
-            host_check: None,
-            scratch: false,
-            guard: reprise_ops::target::Guard::admin(),
-        },
-        deadline,
-        now,
-    )
-    .await?;
+    let opts = RestoreOptions {
+        on_server: false,
+        guard: reprise_ops::target::Guard::admin(),
+        ..opts
+    };
+    let jobs = reprise_agents::fleet::restore_on_host(&ctx, &opts, deadline, now).await?;
     if !json {
         eprintln!(
             "Restore of {} queued for the agent of host `{host}` (job {}); waiting until {} at the latest…",
-            args.asset,
+            opts.asset,
             jobs.iter()
                 .map(i64::to_string)
                 .collect::<Vec<_>>()

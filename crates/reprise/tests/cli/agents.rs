@@ -545,21 +545,7 @@ fn an_agent_killed_mid_backup_loses_no_earlier_point_and_its_next_run_succeeds()
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let jobs = ws.json(&["agent", "jobs", "--json"]);
-        let job = jobs
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|j| j["id"] == cut)
-            .cloned();
-        if job.is_some_and(|j| j["state"] == "running") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the agent never took the job");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    taken(&ws, cut);
     std::thread::sleep(Duration::from_millis(700));
     agent.kill().unwrap();
     agent.wait().unwrap();
@@ -570,25 +556,17 @@ fn an_agent_killed_mid_backup_loses_no_earlier_point_and_its_next_run_succeeds()
         .unwrap();
     let ran = run_once(&ws, "mail-01");
     assert!(ran.status.success(), "{}", text(&ran));
-    let jobs = ws.json(&["agent", "jobs", "--json"]);
-    let state = |id: i64| {
-        jobs.as_array()
-            .unwrap()
-            .iter()
-            .find(|j| j["id"] == id)
-            .unwrap()
-            .clone()
-    };
-    assert_eq!(state(cut)["state"], "failed");
+    let cut = job(&ws, cut);
+    assert_eq!(cut["state"], "failed");
     assert!(
-        state(cut)["result"]
+        cut["result"]
             .as_str()
             .unwrap()
             .contains("stopped before reporting"),
-        "{}",
-        state(cut)
+        "{cut}"
     );
-    assert_eq!(state(next)["state"], "succeeded", "{}", state(next));
+    let next = job(&ws, next);
+    assert_eq!(next["state"], "succeeded", "{next}");
     let after = ws.json(&["snapshots", "mail", "--json"]);
     for point in before.as_array().unwrap() {
         assert!(
@@ -806,18 +784,7 @@ fn the_server_killed_mid_upload_loses_nothing_it_acknowledged() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while ws
-        .json(&["agent", "jobs", "--json"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|j| j["id"] != cut || j["state"] != "running")
-    {
-        assert!(Instant::now() < deadline, "the agent never took the job");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(700));
+    taken(&ws, cut);
     // The server dies mid-upload (kill -9), and comes back on its address.
     drop(server);
     let cert = ws.path().join("cert.pem");
@@ -847,17 +814,8 @@ fn the_server_killed_mid_upload_loses_nothing_it_acknowledged() {
         text(&ran),
         text(&cut_short)
     );
-    let jobs = ws.json(&["agent", "jobs", "--json"]);
-    let job = |id: i64| {
-        jobs.as_array()
-            .unwrap()
-            .iter()
-            .find(|j| j["id"] == id)
-            .unwrap()
-            .clone()
-    };
-    assert_eq!(job(next)["state"], "succeeded", "{}", job(next));
-    assert!(!job(cut)["state"].as_str().unwrap().is_empty());
+    let next = job(&ws, next);
+    assert_eq!(next["state"], "succeeded", "{next}");
     let after = ws.json(&["snapshots", "mail", "--json"]);
     for point in before.as_array().unwrap() {
         assert!(
@@ -871,4 +829,24 @@ fn the_server_killed_mid_upload_loses_nothing_it_acknowledged() {
     }
     let checked = restic(&ws, "mail-repository", &["check", "--read-data"]);
     assert!(checked.status.success(), "{}", text(&checked));
+}
+
+/// Job `id` as `reprise agent jobs` lists it.
+fn job(ws: &TestWorkspace, id: i64) -> serde_json::Value {
+    let jobs = ws.json(&["agent", "jobs", "--json"]);
+    jobs.as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["id"] == id)
+        .unwrap_or_else(|| panic!("no job {id}: {jobs}"))
+        .clone()
+}
+
+/// Waits until an agent has taken job `id`.
+fn taken(ws: &TestWorkspace, id: i64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while job(ws, id)["state"] != "running" {
+        assert!(Instant::now() < deadline, "the agent never took job {id}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

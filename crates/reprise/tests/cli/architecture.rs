@@ -29,8 +29,19 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "reprise-agents",
+        &[
+            "reprise-catalog",
+            "reprise-domain",
+            "reprise-engine",
+            "reprise-ops",
+            "reprise-workspace",
+        ],
+    ),
+    (
         "reprise-recovery",
         &[
+            "reprise-agents",
             "reprise-catalog",
             "reprise-domain",
             "reprise-ops",
@@ -40,6 +51,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "reprise-oversight",
         &[
+            "reprise-agents",
             "reprise-catalog",
             "reprise-domain",
             "reprise-engine",
@@ -51,6 +63,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "reprise-server",
         &[
+            "reprise-agents",
             "reprise-catalog",
             "reprise-domain",
             "reprise-engine",
@@ -63,6 +76,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     (
         "reprise",
         &[
+            "reprise-agents",
             "reprise-catalog",
             "reprise-catalog-sql",
             "reprise-domain",
@@ -96,6 +110,10 @@ const FORBIDDEN_EXTERNAL: &[(&str, &[&str])] = &[
     ),
     (
         "reprise-ops",
+        &["sqlx", "axum", "clap", "rustic_core", "rustic_backend"],
+    ),
+    (
+        "reprise-agents",
         &["sqlx", "axum", "clap", "rustic_core", "rustic_backend"],
     ),
     (

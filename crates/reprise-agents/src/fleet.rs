@@ -19,11 +19,11 @@ use reprise_domain::{Asset, DataSource, Interval};
 use reprise_engine::{Repo, SnapshotInfo};
 use serde::{Deserialize, Serialize};
 
-use crate::backup::DataSetOutcome;
-use crate::context::Ctx;
-use crate::error::{AppError, AppResult};
-use crate::tokens;
-use crate::writers::Writer;
+use reprise_ops::backup::DataSetOutcome;
+use reprise_ops::context::Ctx;
+use reprise_ops::error::{AppError, AppResult};
+use reprise_ops::tokens;
+use reprise_ops::writers::Writer;
 
 /// How often an agent checks in, in seconds, unless the server says otherwise.
 pub const CHECK_IN_EVERY: u64 = 30;
@@ -379,14 +379,7 @@ pub struct RestoreSpec {
     pub scratch: bool,
 }
 
-/// What a check run on the host in a restored copy gave.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckReport {
-    pub ok: bool,
-    /// The end of its output, or why it did not run.
-    pub output: String,
-    pub seconds: f64,
-}
+pub use reprise_ops::restore::CheckReport;
 
 /// How one data set's backup went on the host.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -473,7 +466,7 @@ fn assigned(ctx: &Ctx<'_>, asset: &Asset) -> AppResult<Vec<Assigned>> {
 
 /// A check-in of the agent of `host`: records that it was seen, fails the jobs whose
 /// deadline passed, queues the backups that are due, and returns its assignment.
-/// `since` is when the server's scheduler started (see [`crate::scheduler::due`]).
+/// `since` is when the server's scheduler started (see [`reprise_ops::scheduler::due`]).
 pub async fn check_in(
     ctx: &Ctx<'_>,
     host: &str,
@@ -516,7 +509,7 @@ pub async fn check_in(
     }
     let open = ctx.catalog.agent_jobs(Some(host), true).await?;
     let mine = assets_of(ctx, host);
-    for asset in crate::scheduler::due_among(ctx, &mine, since, now).await? {
+    for asset in reprise_ops::scheduler::due_among(ctx, &mine, since, now).await? {
         if open
             .iter()
             .any(|j| j.kind == "backup" && j.asset == asset.id.as_str())
@@ -534,7 +527,7 @@ pub async fn check_in(
                 repositories.push(AssignedRepo {
                     id: a.repository.clone(),
                     path: format!("/rest/{}/", a.repository),
-                    password: crate::repos::password(ctx.workspace(), repo)?
+                    password: reprise_ops::repos::password(ctx.workspace(), repo)?
                         .expose()
                         .to_string(),
                 });
@@ -562,7 +555,7 @@ pub async fn check_in(
         check_in_every: CHECK_IN_EVERY,
         datasets,
         repositories,
-        ransom_names: crate::suspects::patterns(ctx),
+        ransom_names: reprise_ops::suspects::patterns(ctx),
         jobs,
     })
 }
@@ -844,14 +837,14 @@ async fn record_backups(
         reason: None,
     });
     let mut open: BTreeMap<String, Arc<Repo>> = BTreeMap::new();
-    let repo = crate::repos::open(
+    let repo = reprise_ops::repos::open(
         ctx.workspace(),
         ctx.repository(&repository)?,
         ctx.progress.clone(),
     )
     .await?;
     open.insert(repository.clone(), repo.clone());
-    let held = crate::points::sync(ctx, &repository, repo).await?;
+    let held = reprise_ops::points::sync(ctx, &repository, repo).await?;
     let mut outcomes = Vec::new();
     for set in asset
         .datasets
@@ -915,7 +908,7 @@ async fn record_backups(
             .reason
             .clone()
             .map(|r| format!("{r} (agent of {host})"));
-        crate::backup::record(
+        reprise_ops::backup::record(
             ctx,
             run,
             &set.name,
@@ -928,7 +921,7 @@ async fn record_backups(
         if let (true, Some(snapshot)) = (outcome.ok, outcome.snapshot.clone()) {
             for copy in &policy.copy_to {
                 let copy = copy.to_string();
-                match crate::backup::copy_one(
+                match reprise_ops::backup::copy_one(
                     ctx,
                     asset,
                     set,
@@ -951,7 +944,7 @@ async fn record_backups(
     }
     for copy in &policy.copy_to {
         if let Some(repo) = open.get(copy.as_str()) {
-            crate::points::sync(ctx, copy.as_str(), repo.clone()).await?;
+            reprise_ops::points::sync(ctx, copy.as_str(), repo.clone()).await?;
         }
     }
     Ok(outcomes)
@@ -1071,7 +1064,7 @@ pub async fn list(ctx: &Ctx<'_>, now: Timestamp) -> AppResult<Vec<AgentView>> {
 /// in a copy must be restored `--on server`.
 pub async fn restore_on_host(
     ctx: &Ctx<'_>,
-    opts: &crate::restore::RestoreOptions,
+    opts: &reprise_ops::restore::RestoreOptions,
     deadline: Timestamp,
     now: Timestamp,
 ) -> AppResult<Vec<i64>> {
@@ -1096,7 +1089,7 @@ pub async fn restore_on_host(
 
 async fn queue_restores(
     ctx: &Ctx<'_>,
-    opts: &crate::restore::RestoreOptions,
+    opts: &reprise_ops::restore::RestoreOptions,
     target: &str,
     deadline: Timestamp,
     now: Timestamp,
@@ -1109,13 +1102,14 @@ async fn queue_restores(
         )));
     };
     if let Some(path) = &opts.path {
-        crate::target::check_text("path", std::path::Path::new(path))?;
+        reprise_ops::target::check_text("path", std::path::Path::new(path))?;
     }
-    crate::target::check_text("target", std::path::Path::new(target))?;
-    crate::points::refresh(ctx, asset).await?;
+    reprise_ops::target::check_text("target", std::path::Path::new(target))?;
+    reprise_ops::points::refresh(ctx, asset).await?;
     let primary = ctx.policy_of(asset)?.repository.to_string();
-    let (points, chosen, _) = crate::restore::choose_points(ctx, asset.id.as_str(), opts).await?;
-    let ledger = crate::erase::ledger(ctx, asset.id.as_str()).await?;
+    let (points, chosen, _) =
+        reprise_ops::restore::choose_points(ctx, asset.id.as_str(), opts).await?;
+    let ledger = reprise_ops::erase::ledger(ctx, asset.id.as_str()).await?;
     let several = chosen.len() > 1;
     let mut specs = Vec::new();
     for point in &chosen {
@@ -1158,14 +1152,28 @@ async fn queue_restores(
     Ok(jobs)
 }
 
+/// A restore, wherever the asset's data lives: by the host's agent when the asset names a
+/// `host` (unless `on_server`), by this machine otherwise. Every front end (the command
+/// line, the API, incident steps, restore requests, drills) calls this.
+pub async fn restore(
+    ctx: &Ctx<'_>,
+    opts: &reprise_ops::restore::RestoreOptions,
+) -> AppResult<Vec<reprise_ops::restore::Restored>> {
+    if ctx.asset(&opts.asset)?.host().is_some() && !opts.on_server {
+        restore_and_wait(ctx, opts).await
+    } else {
+        reprise_ops::restore::run(ctx, opts).await
+    }
+}
+
 /// A restore asked of the server (an incident's step, a restore request, a drill) for an
 /// asset whose data lives on a host: its agent does it, and this waits for its report.
 /// A target inside the workspace (the server's default places) becomes the same path
 /// under the agent's `restores` directory on the host.
 pub async fn restore_and_wait(
     ctx: &Ctx<'_>,
-    opts: &crate::restore::RestoreOptions,
-) -> AppResult<Vec<crate::restore::Restored>> {
+    opts: &reprise_ops::restore::RestoreOptions,
+) -> AppResult<Vec<reprise_ops::restore::Restored>> {
     let root = &ctx.workspace().root;
     let target = match opts.target.strip_prefix(root) {
         Ok(inside) => inside.display().to_string(),
@@ -1180,7 +1188,7 @@ pub async fn restore_and_wait(
         .unwrap_or_default()
         .to_string();
     let jobs = queue_restores(ctx, opts, &target, deadline, now).await?;
-    let ledger = crate::erase::ledger(ctx, &opts.asset).await?;
+    let ledger = reprise_ops::erase::ledger(ctx, &opts.asset).await?;
     let mut out = Vec::new();
     for (id, point) in jobs {
         let job = loop {
@@ -1210,7 +1218,7 @@ pub async fn restore_and_wait(
                 error.unwrap_or_else(|| "no report".into())
             )));
         };
-        out.push(crate::restore::Restored {
+        out.push(reprise_ops::restore::Restored {
             asset: point.asset.clone(),
             dataset: point.dataset.clone(),
             repository: point.repository.clone(),

@@ -16,12 +16,12 @@ use reprise_engine::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::agents::{
+use crate::fleet::{
     Assigned, AssignedRepo, Assignment, BackupSpec, DataSetReport, JobOrder, Report, RestoreReport,
     RestoreSpec,
 };
-use crate::error::{AppError, AppResult};
-use crate::repos::blocking;
+use reprise_ops::error::{AppError, AppResult};
+use reprise_ops::repos::blocking;
 
 /// The agent's file in its home: the server, its name, its credential.
 const FILE: &str = "agent.json";
@@ -600,7 +600,7 @@ impl Agent {
             (Some(command), Some(filename)) => {
                 let staged = staging.join(filename);
                 let timeout = Interval::from_secs(set.timeout_secs.unwrap_or(3600));
-                crate::backup::capture(&workdir, command, &staged, timeout, None)
+                reprise_ops::backup::capture(&workdir, command, &staged, timeout, None)
                     .await
                     .map_err(|e| AppError::Failed(format!("data set `{}`: {e}", set.dataset)))?;
                 BackupSource::File {
@@ -656,7 +656,7 @@ impl Agent {
     ) -> AppResult<(
         reprise_engine::RestoreSummary,
         PathBuf,
-        Option<crate::agents::CheckReport>,
+        Option<crate::fleet::CheckReport>,
     )> {
         let me = self.clone_light();
         let assignment = assignment.clone();
@@ -725,7 +725,7 @@ async fn run_hook(
     set: &Assigned,
     status: Option<&str>,
 ) -> AppResult<()> {
-    let mut cmd = crate::commands::shell(hook, None)?;
+    let mut cmd = reprise_ops::commands::shell(hook, None)?;
     cmd.current_dir(workdir)
         .env("REPRISE_ASSET", &set.asset)
         .env("REPRISE_DATASET", &set.dataset)
@@ -755,14 +755,14 @@ pub fn quiet() -> Arc<dyn Progress> {
 }
 
 /// Runs a check command in a restored copy, within `limit`.
-async fn run_check(dir: &Path, command: &str, limit: Duration) -> crate::agents::CheckReport {
+async fn run_check(dir: &Path, command: &str, limit: Duration) -> crate::fleet::CheckReport {
     let clock = Instant::now();
-    let report = |ok: bool, output: String| crate::agents::CheckReport {
+    let report = |ok: bool, output: String| crate::fleet::CheckReport {
         ok,
         output,
         seconds: clock.elapsed().as_secs_f64(),
     };
-    let mut cmd = match crate::commands::shell(command, None) {
+    let mut cmd = match reprise_ops::commands::shell(command, None) {
         Ok(cmd) => cmd,
         Err(e) => return report(false, e.to_string()),
     };
