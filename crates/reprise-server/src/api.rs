@@ -167,24 +167,29 @@ async fn assets(
     let key = format!("assets#{}", crate::cache::scope_key(&principal));
     let body = state
         .answers
-        .get_or_compute(&*state.catalog, &key, || async {
-            let ctx = state.ctx();
-            let current = reprise_ops::states::current(&*state.catalog, ctx.inventory()).await?;
-            let mine: Vec<serde_json::Value> = ctx
-                .inventory()
-                .assets
-                .iter()
-                .filter(|a| principal.scope.covers(a))
-                .map(|a| {
-                    let mut v = serde_json::to_value(a).unwrap_or_default();
-                    if let (Some(c), Some(o)) = (current.get(a.id.as_str()), v.as_object_mut()) {
-                        o.insert("state_since".into(), serde_json::json!(c.since));
-                        o.insert("state_by".into(), serde_json::json!(c.by));
-                    }
-                    v
-                })
-                .collect();
-            Ok(crate::cache::to_json(&mine))
+        .get_or_compute(&*state.catalog, &key, {
+            let (state, principal) = (state.clone(), principal.clone());
+            move || async move {
+                let ctx = state.ctx();
+                let current =
+                    reprise_ops::states::current(&*state.catalog, ctx.inventory()).await?;
+                let mine: Vec<serde_json::Value> = ctx
+                    .inventory()
+                    .assets
+                    .iter()
+                    .filter(|a| principal.scope.covers(a))
+                    .map(|a| {
+                        let mut v = serde_json::to_value(a).unwrap_or_default();
+                        if let (Some(c), Some(o)) = (current.get(a.id.as_str()), v.as_object_mut())
+                        {
+                            o.insert("state_since".into(), serde_json::json!(c.since));
+                            o.insert("state_by".into(), serde_json::json!(c.by));
+                        }
+                        v
+                    })
+                    .collect();
+                Ok(crate::cache::to_json(&mine))
+            }
         })
         .await?;
     Ok(crate::cache::json(body))
@@ -233,12 +238,15 @@ async fn status(
     let key = format!("status#{}", crate::cache::scope_key(&principal));
     let body = state
         .answers
-        .get_or_compute(&*state.catalog, &key, || async {
-            // A state recorded beside the server (`reprise inventory set-state`) counts.
-            state.refresh_states().await?;
-            let mut all = reprise_ops::status::run(&state.ctx(), Timestamp::now()).await?;
-            all.retain(|s| crate::auth::covers(&state, &principal, &s.asset));
-            Ok(crate::cache::to_json(&all))
+        .get_or_compute(&*state.catalog, &key, {
+            let (state, principal) = (state.clone(), principal.clone());
+            move || async move {
+                // A state recorded beside the server (`reprise inventory set-state`) counts.
+                state.refresh_states().await?;
+                let mut all = reprise_ops::status::run(&state.ctx(), Timestamp::now()).await?;
+                all.retain(|s| crate::auth::covers(&state, &principal, &s.asset));
+                Ok(crate::cache::to_json(&all))
+            }
         })
         .await?;
     Ok(crate::cache::json(body))
@@ -600,20 +608,24 @@ async fn alerts(
     );
     let body = state
         .answers
-        .get_or_compute(&*state.catalog, &key, || async {
-            let mut alerts = state.catalog.alerts(!q.all).await?;
-            // Alert keys name their asset after the colon (`rpo:erp`, `drill:erp`); the
-            // others (repositories, incidents) concern every site.
-            alerts.retain(|a| {
-                principal.scope.is_everything()
-                    || a.key
-                        .split_once(':')
-                        // A device's alerts name its data set after the asset
-                        // (`change:sw1/config`).
-                        .map(|(_, subject)| subject.split('/').next().unwrap_or(subject))
-                        .is_some_and(|asset| crate::auth::covers(&state, &principal, asset))
-            });
-            Ok(crate::cache::to_json(&alerts))
+        .get_or_compute(&*state.catalog, &key, {
+            let (state, principal) = (state.clone(), principal.clone());
+            let all = q.all;
+            move || async move {
+                let mut alerts = state.catalog.alerts(!all).await?;
+                // Alert keys name their asset after the colon (`rpo:erp`, `drill:erp`); the
+                // others (repositories, incidents) concern every site.
+                alerts.retain(|a| {
+                    principal.scope.is_everything()
+                        || a.key
+                            .split_once(':')
+                            // A device's alerts name its data set after the asset
+                            // (`change:sw1/config`).
+                            .map(|(_, subject)| subject.split('/').next().unwrap_or(subject))
+                            .is_some_and(|asset| crate::auth::covers(&state, &principal, asset))
+                });
+                Ok(crate::cache::to_json(&alerts))
+            }
         })
         .await?;
     Ok(crate::cache::json(body))

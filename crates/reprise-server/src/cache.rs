@@ -6,9 +6,9 @@
 //! An answer is served again while the catalog's change stamp is the same (any commit, by
 //! this server or by a command line beside it: a backup that ends changes it) and this
 //! server's own generation is the same (what it keeps in memory: repository probes,
-//! finished jobs). Ages against RPOs move with the clock: past [`FRESH`], one request
-//! computes the answer again while the others still get the one before, which nothing in
-//! the catalog has made wrong.
+//! finished jobs). Ages against RPOs move with the clock: past [`FRESH`], the answer is
+//! computed again in the background while every request, the one that noticed included,
+//! still gets the one before, which nothing in the catalog has made wrong.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -38,7 +38,7 @@ struct Entry {
 
 #[derive(Default)]
 pub struct Answers {
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Arc<Mutex<HashMap<String, Entry>>>,
     /// One computation of an answer at a time, per key: a burst of requests after a
     /// change waits for the first instead of computing the same thing side by side, and
     /// never for another route's answer.
@@ -60,19 +60,33 @@ impl Answers {
         compute: F,
     ) -> AppResult<Bytes>
     where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = AppResult<Bytes>>,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = AppResult<Bytes>> + Send + 'static,
     {
         let stamp = catalog.change_stamp().await?;
         let generation = self.generation.load(Ordering::Acquire);
         let filling = self.filling_of(key);
         match self.lookup(key, &stamp, generation) {
             Lookup::Current(body) => return Ok(body),
-            // Only time moved: whoever is already computing it again brings the new one.
-            Lookup::Aged(body) => match filling.try_lock() {
-                Ok(guard) => return self.fill(catalog, key, compute, guard).await,
-                Err(_) => return Ok(body),
-            },
+            // Only time moved: computed again in the background (once), answered now.
+            Lookup::Aged(body) => {
+                if let Ok(guard) = filling.try_lock_owned() {
+                    let entries = self.entries.clone();
+                    let key = key.to_string();
+                    tokio::spawn(async move {
+                        let _guard = guard;
+                        match compute().await {
+                            // Under the stamp read before computing: a commit made
+                            // meanwhile makes the next request compute again.
+                            Ok(body) => keep(&entries, key, stamp, generation, body),
+                            Err(e) => {
+                                tracing::warn!(error = %e, key, "an answer could not be computed again; the one before is kept")
+                            }
+                        }
+                    });
+                }
+                return Ok(body);
+            }
             Lookup::Stale => {}
         }
         let guard = filling.lock().await;
@@ -108,24 +122,12 @@ impl Answers {
             return Ok(body);
         }
         let body = compute().await?;
-        let mut entries = self.entries.lock().expect("answers");
-        if entries.len() >= KEPT && !entries.contains_key(key) {
-            let oldest = entries
-                .iter()
-                .min_by_key(|(_, e)| e.at)
-                .map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                entries.remove(&oldest);
-            }
-        }
-        entries.insert(
+        keep(
+            &self.entries,
             key.to_string(),
-            Entry {
-                stamp,
-                generation,
-                at: Instant::now(),
-                body: body.clone(),
-            },
+            stamp,
+            generation,
+            body.clone(),
         );
         Ok(body)
     }
@@ -143,6 +145,35 @@ impl Answers {
             _ => Lookup::Stale,
         }
     }
+}
+
+/// Keeps `body` under `key`, the oldest answer making room when there are too many.
+fn keep(
+    entries: &Mutex<HashMap<String, Entry>>,
+    key: String,
+    stamp: String,
+    generation: u64,
+    body: Bytes,
+) {
+    let mut entries = entries.lock().expect("answers");
+    if entries.len() >= KEPT && !entries.contains_key(&key) {
+        let oldest = entries
+            .iter()
+            .min_by_key(|(_, e)| e.at)
+            .map(|(k, _)| k.clone());
+        if let Some(oldest) = oldest {
+            entries.remove(&oldest);
+        }
+    }
+    entries.insert(
+        key,
+        Entry {
+            stamp,
+            generation,
+            at: Instant::now(),
+            body,
+        },
+    );
 }
 
 enum Lookup {

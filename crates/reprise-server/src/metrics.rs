@@ -204,10 +204,13 @@ pub async fn render(
     let key = format!("metrics#{}", crate::cache::scope_key(&principal));
     let text = state
         .answers
-        .get_or_compute(&*state.catalog, &key, || async {
-            // A state recorded beside the server (`reprise inventory set-state`) counts.
-            state.refresh_states().await?;
-            Ok(axum::body::Bytes::from(text(&state, &principal).await))
+        .get_or_compute(&*state.catalog, &key, {
+            let (state, principal) = (state.clone(), principal.clone());
+            move || async move {
+                // A state recorded beside the server (`reprise inventory set-state`) counts.
+                state.refresh_states().await?;
+                Ok(axum::body::Bytes::from(text(&state, &principal).await))
+            }
         })
         .await;
     match text {
