@@ -31,6 +31,8 @@ pub const CHECK_IN_EVERY: u64 = 30;
 pub const BACKUP_DEADLINE: Interval = Interval::from_secs(6 * 3600);
 /// How long a restore job waits for its agent by default.
 pub const RESTORE_DEADLINE: Interval = Interval::from_secs(3600);
+/// How often, at most, an agent's unchanged sighting is written (seconds).
+const SEEN_EVERY: u64 = 300;
 /// Silence allowed to an agent whose assets have no schedule.
 const SILENT_DEFAULT: Interval = Interval::from_secs(3600);
 
@@ -481,15 +483,29 @@ pub async fn check_in(
         .await?
         .into_iter()
         .find(|a| a.host == host);
-    ctx.catalog
-        .save_agent(&AgentRecord {
-            host: host.to_string(),
-            enrolled: known.as_ref().map_or(now, |a| a.enrolled),
-            seen: Some(now),
-            version: version.map(str::to_string),
-            address: address.map(str::to_string),
-        })
-        .await?;
+    // A sighting is written when it says something new (a first one, another version),
+    // and otherwise at most every 5 minutes (half the host's `silent_after` when that is
+    // shorter): a thousand agents checking in every 30 seconds would otherwise write to
+    // the catalog 33 times a second, and every kept answer would be computed again.
+    let every = SEEN_EVERY.min(silent_after(ctx, host).as_secs() / 2);
+    let stale = known.as_ref().is_none_or(|a| {
+        a.version.as_deref() != version
+            || a.address.as_deref() != address
+            || a.seen.is_none_or(|s| {
+                now.duration_since(s).as_secs() >= i64::try_from(every).unwrap_or(0)
+            })
+    });
+    if stale {
+        ctx.catalog
+            .save_agent(&AgentRecord {
+                host: host.to_string(),
+                enrolled: known.as_ref().map_or(now, |a| a.enrolled),
+                seen: Some(now),
+                version: version.map(str::to_string),
+                address: address.map(str::to_string),
+            })
+            .await?;
+    }
     expire(ctx, now).await?;
     // An agent checks in between jobs, never during one: a job it took and did not
     // report was cut short (the agent was killed, the host restarted). What it wrote is

@@ -648,11 +648,14 @@ pub fn create(dir: &Path, camera_port: u16) -> Result<(Workspace, Created), Work
         .replace("@HOSTS@", &hosts.display().to_string());
     let (ws, created) = workspace::create(dir, &config)?;
     // The off-site copy's location too (a removable disk, mounted here for the demo).
-    let offsite = ws.root.join("offsite-copy");
-    fs::create_dir_all(&offsite).map_err(|source| WorkspaceError::Write {
-        path: offsite.clone(),
-        source,
-    })?;
+    // And the file server's own repository, which its agent fills through the server.
+    for place in ["offsite-copy", "repository-fichiers"] {
+        let path = ws.root.join(place);
+        fs::create_dir_all(&path).map_err(|source| WorkspaceError::Write {
+            path: path.clone(),
+            source,
+        })?;
+    }
     for (path, content) in FILES {
         let full = ws.root.join(path);
         if let Some(parent) = full.parent() {

@@ -319,6 +319,19 @@ fn two_agents_back_up_and_restore_their_hosts_through_the_server_and_reach_nothi
         ),
         403
     );
+    let pack = std::fs::read_dir(ws.path().join("mail-repository/data"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .to_string();
+    assert_eq!(
+        rest(reqwest::Method::DELETE, &format!("mail-repo/data/{pack}")),
+        403
+    );
     let same = std::fs::read(ws.path().join("mail-repository/snapshots").join(&snapshot)).unwrap();
     let overwrite = http
         .post(format!(

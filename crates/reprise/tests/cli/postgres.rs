@@ -15,7 +15,7 @@ fn the_catalog_can_live_in_postgresql() {
         .assert()
         .success()
         .stdout(predicate::str::contains(format!(
-            "catalog: {redacted} — reachable, 14 inventory changes recorded"
+            "catalog: {redacted} — reachable, 15 inventory changes recorded"
         )));
 
     // The catalog named in the configuration is used too, and holds the same history.
@@ -37,7 +37,7 @@ fn the_catalog_can_live_in_postgresql() {
                 .output()
                 .unwrap();
             let local: serde_json::Value = serde_json::from_slice(&sqlite.stdout).unwrap();
-            local.as_array().unwrap().len() == 14
+            local.as_array().unwrap().len() == 15
         }
     );
 }
