@@ -869,18 +869,8 @@ async fn record_backups(
     {
         let report = reports.iter().find(|r| r.dataset == set.name);
         let mut outcome = DataSetOutcome {
-            asset: asset.id.to_string(),
-            dataset: set.name.clone(),
-            repository: repository.clone(),
-            ok: false,
-            snapshot: None,
-            files: None,
-            bytes: None,
-            bytes_added: None,
             seconds: report.map_or(0.0, |r| r.seconds),
-            copied_to: vec![],
-            error: None,
-            suspect: vec![],
+            ..DataSetOutcome::new(asset.id.as_str(), &set.name, &repository)
         };
         let result: Result<SnapshotInfo, AppError> = match report {
             None => Err(AppError::Failed(format!(

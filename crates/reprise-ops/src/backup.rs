@@ -54,6 +54,26 @@ pub struct DataSetOutcome {
     pub suspect: Vec<String>,
 }
 
+impl DataSetOutcome {
+    /// A data set's backup not done yet: nothing stored, no error.
+    pub fn new(asset: &str, dataset: &str, repository: &str) -> Self {
+        Self {
+            asset: asset.to_string(),
+            dataset: dataset.to_string(),
+            repository: repository.to_string(),
+            ok: false,
+            snapshot: None,
+            files: None,
+            bytes: None,
+            bytes_added: None,
+            seconds: 0.0,
+            copied_to: vec![],
+            error: None,
+            suspect: vec![],
+        }
+    }
+}
+
 /// Resolves a selection to assets, in inventory order.
 pub fn select<'a>(ctx: &'a Ctx<'_>, selection: &Selection) -> AppResult<Vec<&'a Asset>> {
     let inv = ctx.inventory();
@@ -191,18 +211,8 @@ fn not_run(asset: &Asset, repository: &str, why: &str) -> Vec<DataSetOutcome> {
         .datasets
         .iter()
         .map(|set| DataSetOutcome {
-            asset: asset.id.to_string(),
-            dataset: set.name.clone(),
-            repository: repository.to_string(),
-            ok: false,
-            snapshot: None,
-            files: None,
-            bytes: None,
-            bytes_added: None,
-            seconds: 0.0,
-            copied_to: vec![],
             error: Some(why.to_string()),
-            suspect: vec![],
+            ..DataSetOutcome::new(asset.id.as_str(), &set.name, repository)
         })
         .collect()
 }
@@ -239,20 +249,7 @@ async fn back_up_one(
         .map(|(_, _, bytes)| bytes.clone());
     let started = Timestamp::now();
     let clock = Instant::now();
-    let mut outcome = DataSetOutcome {
-        asset: asset.id.to_string(),
-        dataset: set.name.clone(),
-        repository: repository.to_string(),
-        ok: false,
-        snapshot: None,
-        files: None,
-        bytes: None,
-        bytes_added: None,
-        seconds: 0.0,
-        copied_to: vec![],
-        error: None,
-        suspect: vec![],
-    };
+    let mut outcome = DataSetOutcome::new(asset.id.as_str(), &set.name, repository);
     let run_id = ctx
         .catalog
         .start_run(&NewRun {
