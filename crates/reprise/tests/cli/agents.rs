@@ -548,18 +548,7 @@ fn an_agent_killed_mid_backup_loses_no_earlier_point_and_its_next_run_succeeds()
     let before = ws.json(&["snapshots", "mail", "--json"]);
 
     // A large backup, killed once the agent has taken it.
-    crate::support::incompressible_files(&mail_data.join("archive"), 60);
-    let cut = ws.json(&["agent", "backup", "mail", "--no-wait", "--json"])["job"]
-        .as_i64()
-        .unwrap();
-    let mut agent = on_host(&ws.path().join("mail-01"))
-        .args(["agent", "run", "--once"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    taken(&ws, cut);
-    std::thread::sleep(Duration::from_millis(700));
+    let (cut, mut agent) = large_backup_under_way(&ws, &mail_data);
     agent.kill().unwrap();
     agent.wait().unwrap();
 
@@ -787,17 +776,7 @@ fn the_server_killed_mid_upload_loses_nothing_it_acknowledged() {
     assert!(run_once(&ws, "mail-01").status.success());
     let before = ws.json(&["snapshots", "mail", "--json"]);
 
-    crate::support::incompressible_files(&mail_data.join("archive"), 60);
-    let cut = ws.json(&["agent", "backup", "mail", "--no-wait", "--json"])["job"]
-        .as_i64()
-        .unwrap();
-    let agent = on_host(&ws.path().join("mail-01"))
-        .args(["agent", "run", "--once"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    taken(&ws, cut);
+    let (cut, agent) = large_backup_under_way(&ws, &mail_data);
     // The server dies mid-upload (kill -9), and comes back on its address.
     drop(server);
     let cert = ws.path().join("cert.pem");
@@ -862,4 +841,22 @@ fn taken(ws: &TestWorkspace, id: i64) {
         assert!(Instant::now() < deadline, "the agent never took job {id}");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// A large backup of the mail server (240 MiB that do not compress) queued and under
+/// way on its agent: the job, and the agent's process.
+fn large_backup_under_way(ws: &TestWorkspace, mail_data: &Path) -> (i64, std::process::Child) {
+    crate::support::incompressible_files(&mail_data.join("archive"), 60);
+    let cut = ws.json(&["agent", "backup", "mail", "--no-wait", "--json"])["job"]
+        .as_i64()
+        .unwrap();
+    let agent = on_host(&ws.path().join("mail-01"))
+        .args(["agent", "run", "--once"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    taken(ws, cut);
+    std::thread::sleep(Duration::from_millis(700));
+    (cut, agent)
 }
