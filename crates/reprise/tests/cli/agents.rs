@@ -806,6 +806,11 @@ fn the_server_killed_mid_upload_loses_nothing_it_acknowledged() {
         text(&ran),
         text(&cut_short)
     );
+    let cut = job(&ws, cut);
+    assert!(
+        cut["state"] == "succeeded" || cut["state"] == "failed",
+        "the cut job ended: {cut}"
+    );
     let next = job(&ws, next);
     assert_eq!(next["state"], "succeeded", "{next}");
     let after = ws.json(&["snapshots", "mail", "--json"]);
